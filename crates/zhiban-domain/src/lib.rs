@@ -1,0 +1,88 @@
+//! Zhiban's domain: one module per area. Each area owns its types (parsed
+//! once, at the edge), its rules and its queries. Nothing here knows about
+//! HTTP or HTML.
+
+pub mod catalog;
+pub mod demo;
+pub mod staff;
+
+use chrono::{DateTime, Utc};
+
+pub use zhiban_store::{Db, StoreError};
+
+/// Who did something, as written into histories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorName(pub String);
+
+/// Errors every area can return; areas add their own variants through
+/// [`DomainError::Invalid`] (field-level problems) and [`DomainError::NotFound`].
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Login(#[from] staff::LoginError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for DomainError {
+    fn from(e: sqlx::Error) -> Self {
+        DomainError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// One problem with one field. `code` is stable: the web layer translates it,
+/// the CLI prints [`FieldError::message_zh`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    /// Extra detail, such as the offending value or line.
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The message in Chinese, for the command line and logs.
+    pub fn message_zh(&self) -> String {
+        let field = catalog::field_label_zh(self.field);
+        let what = match self.code {
+            "required" => "不能为空",
+            "too_long" => "过长",
+            "invalid_code" => "只能包含字母、数字和连字符",
+            "invalid_choice" => "不是可选的值",
+            "invalid_number" => "必须是非负整数",
+            "promised_exceeds_legal" => "承诺时限不能大于法定时限",
+            "invalid_material" => "格式应为“名称|形式|份数|电子证照替代|备注”",
+            "invalid_step" => "格式应为“环节|说明”",
+            "unknown_department" => "部门编码不存在",
+            "duplicate_code" => "事项编码在文件中重复",
+            "missing_column" => "缺少列",
+            "unreadable" => "无法读取",
+            "weak_password" => "至少8位，且包含大写字母、小写字母、数字、符号中的三类",
+            _ => "无效",
+        };
+        if self.detail.is_empty() {
+            format!("{field}{what}")
+        } else {
+            format!("{field}{what}：{}", self.detail)
+        }
+    }
+}
+
+/// The clock is passed in so tests can move it.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}

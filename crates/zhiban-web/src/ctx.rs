@@ -1,0 +1,228 @@
+//! Per-request page context: language, elder mode and high contrast (from
+//! cookies, so they work without JavaScript and persist), the current path
+//! for the toggles, and translation helpers the templates call.
+
+use std::borrow::Cow;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+
+pub const LANG_COOKIE: &str = "zb_lang";
+pub const ELDER_COOKIE: &str = "zb_elder";
+pub const CONTRAST_COOKIE: &str = "zb_contrast";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    ZhCn,
+    ZhHk,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::ZhCn, Lang::ZhHk, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::ZhHk => "zh-HK",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh-CN" | "zh-cn" | "zh" => Some(Lang::ZhCn),
+            "zh-HK" | "zh-hk" | "zh-TW" | "zh-Hant" => Some(Lang::ZhHk),
+            "en" | "en-US" | "en-GB" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language's own name, shown in the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "简体中文",
+            Lang::ZhHk => "繁體中文",
+            Lang::En => "English",
+        }
+    }
+}
+
+/// Translates `key` into `lang`.
+pub fn tr(lang: Lang, key: &str) -> String {
+    let s: Cow<'_, str> = rust_i18n::t!(key, locale = lang.code());
+    s.into_owned()
+}
+
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub elder: bool,
+    pub contrast: bool,
+    /// Path and query of this request, where the toggles return to.
+    pub here: String,
+    /// The signed-in staff member's display name, on admin pages.
+    pub staff: Option<String>,
+    /// CSRF token for forms on this page.
+    pub csrf: String,
+}
+
+impl PageCtx {
+    pub fn from_parts(parts: &Parts) -> Self {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let lang = jar
+            .get(LANG_COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(accept_language)
+            })
+            .unwrap_or_default();
+        PageCtx {
+            lang,
+            elder: jar.get(ELDER_COOKIE).is_some_and(|c| c.value() == "1"),
+            contrast: jar.get(CONTRAST_COOKIE).is_some_and(|c| c.value() == "1"),
+            here: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            staff: None,
+            csrf: String::new(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        tr(self.lang, key)
+    }
+
+    /// Translation with `%{name}` placeholders filled in.
+    pub fn tf(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut s = self.t(key);
+        for (name, value) in args {
+            s = s.replace(&format!("%{{{name}}}"), &value.to_string());
+        }
+        s
+    }
+
+    /// Translation with its `%{n}` placeholder filled in.
+    pub fn tn(&self, key: &str, n: impl std::fmt::Display) -> String {
+        self.t(key).replace("%{n}", &n.to_string())
+    }
+
+    /// Label of a catalog vocabulary value, e.g. `life_event.birth`.
+    pub fn term(&self, kind: &str, slug: &str) -> String {
+        self.t(&format!("{kind}.{slug}"))
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::ZhCn => "zh-Hans",
+            Lang::ZhHk => "zh-Hant-HK",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn body_class(&self) -> String {
+        let mut c = String::from("lang-") + self.lang.code();
+        if self.elder {
+            c.push_str(" elder");
+        }
+        if self.contrast {
+            c.push_str(" contrast");
+        }
+        c
+    }
+
+    /// Link that switches a preference and comes back here.
+    pub fn pref_link(&self, key: &str, value: &str) -> String {
+        format!("/prefs?{key}={value}&next={}", urlencode(&self.here))
+    }
+
+    pub fn langs(&self) -> Vec<(Lang, String, bool)> {
+        Lang::ALL
+            .iter()
+            .map(|l| (*l, self.pref_link("lang", l.code()), *l == self.lang))
+            .collect()
+    }
+}
+
+fn accept_language(header: &str) -> Option<Lang> {
+    header
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .map(str::trim)
+        .find_map(|tag| {
+            Lang::parse(tag).or_else(|| {
+                let lower = tag.to_ascii_lowercase();
+                if lower.starts_with("zh-hk")
+                    || lower.starts_with("zh-tw")
+                    || lower.starts_with("zh-mo")
+                {
+                    Some(Lang::ZhHk)
+                } else if lower.starts_with("zh") {
+                    Some(Lang::ZhCn)
+                } else if lower.starts_with("en") {
+                    Some(Lang::En)
+                } else {
+                    None
+                }
+            })
+        })
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageCtx::from_parts(parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_language_picks_traditional_for_hong_kong_and_taiwan() {
+        assert_eq!(accept_language("zh-TW,zh;q=0.9"), Some(Lang::ZhHk));
+        assert_eq!(accept_language("fr-FR, en;q=0.8"), Some(Lang::En));
+        assert_eq!(accept_language("zh-CN"), Some(Lang::ZhCn));
+        assert_eq!(accept_language("de"), None);
+    }
+
+    #[test]
+    fn every_language_has_every_key_of_the_default() {
+        for key in [
+            "site.name",
+            "nav.home",
+            "guide.materials",
+            "life_event.birth",
+            "police.fire",
+        ] {
+            for lang in Lang::ALL {
+                let s = tr(lang, key);
+                assert_ne!(s, key, "{key} missing in {}", lang.code());
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! One error type at the edge. Handlers return `AppError`; it becomes a
+//! status plus a marker, and the `error_pages` middleware renders the page
+//! in the visitor's language with the request id (the cause is logged once).
+
+use askama::Template;
+use axum::Json;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use zhiban_domain::DomainError;
+
+use crate::ctx::PageCtx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("internal: {0}")]
+    Internal(String),
+    /// A JSON API error with a stable code.
+    #[error("api {code}: {message}")]
+    Api {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound => AppError::NotFound,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Marker left on a response whose body the error middleware should render.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage(pub StatusCode);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Api {
+                status,
+                code,
+                message,
+            } => (
+                status,
+                Json(serde_json::json!({"error": {"code": code, "message": message}})),
+            )
+                .into_response(),
+            other => {
+                let status = match other {
+                    AppError::NotFound => StatusCode::NOT_FOUND,
+                    AppError::Forbidden => StatusCode::FORBIDDEN,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                if let AppError::Internal(cause) = &other {
+                    tracing::error!(%cause, "request failed");
+                }
+                let mut res = status.into_response();
+                res.extensions_mut().insert(ErrorPage(status));
+                res
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    ctx: PageCtx,
+    status: u16,
+    request_id: String,
+}
+
+impl ErrorTemplate {
+    fn title(&self) -> String {
+        match self.status {
+            404 => self.ctx.t("error.not_found"),
+            403 => self.ctx.t("error.forbidden"),
+            _ => self.ctx.t("error.internal"),
+        }
+    }
+    fn hint(&self) -> String {
+        match self.status {
+            404 => self.ctx.t("error.not_found_hint"),
+            403 => self.ctx.t("error.forbidden_hint"),
+            _ => self.ctx.t("error.internal_hint"),
+        }
+    }
+}
+
+/// Renders error pages (404, 403, 500) for HTML responses.
+pub async fn error_pages(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctx = PageCtx::from_parts(&parts);
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let Some(ErrorPage(status)) = res.extensions().get::<ErrorPage>().copied() else {
+        return res;
+    };
+    let page = ErrorTemplate {
+        ctx,
+        status: status.as_u16(),
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
+
+/// The fallback for unknown paths.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}

@@ -1,0 +1,779 @@
+//! Staff pages: sign-in, the catalog list, the item editor (draft →
+//! published), change history, and CSV/XLSX import and export.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use zhiban_domain::catalog::transfer::{self, Format, ImportError, RowError};
+use zhiban_domain::catalog::{
+    self, Audience, HandlingKind, ImportSummary, ItemType, PoliceDomain, Revision, SaveMode,
+    ServiceInput, ServiceItem, Status,
+};
+use zhiban_domain::staff::{self, LoginError, StaffSession};
+use zhiban_domain::{ActorName, DomainError, FieldError};
+
+use super::{Pager, render};
+use crate::ctx::{PageCtx, urlencode};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "zb_staff";
+const LOGIN_CSRF_COOKIE: &str = "zb_login_csrf";
+const PER_PAGE: usize = 50;
+
+/// A signed-in staff member. Handlers that take it are staff-only: anyone
+/// else is sent to the sign-in page.
+pub struct Staff {
+    pub session: StaffSession,
+    pub ctx: PageCtx,
+}
+
+impl Staff {
+    fn actor(&self) -> ActorName {
+        ActorName(self.session.user.username.clone())
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
+        match token {
+            Some(t) if constant_eq(t, &self.session.csrf_token) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut ctx = PageCtx::from_parts(parts);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let to_login =
+            || Redirect::to(&format!("/admin/login?next={}", urlencode(&ctx.here))).into_response();
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(to_login());
+        };
+        match staff::session(&state.db, &token, zhiban_domain::now()).await {
+            Ok(Some(session)) => {
+                ctx.staff = Some(session.user.display_name.clone());
+                ctx.csrf = session.csrf_token.clone();
+                Ok(Staff { session, ctx })
+            }
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies)
+        .build()
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage {
+    pub ctx: PageCtx,
+    pub next: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    pub next: String,
+}
+
+fn safe_admin_next(next: &str) -> String {
+    if next.starts_with("/admin") && !next.contains("//") {
+        next.to_string()
+    } else {
+        "/admin/services".into()
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    // Double-submit token: the form's hidden field must match this cookie.
+    let token = staff::random_token();
+    ctx.csrf = token.clone();
+    let jar = jar.add(
+        Cookie::build((LOGIN_CSRF_COOKIE, token))
+            .path("/admin/login")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.config.secure_cookies)
+            .build(),
+    );
+    let page = LoginPage {
+        ctx,
+        next: safe_admin_next(&q.next),
+        username: String::new(),
+        error: None,
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub next: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if !expected.is_some_and(|e| !form.csrf.is_empty() && constant_eq(&e, &form.csrf)) {
+        return Err(AppError::Forbidden);
+    }
+    let now = zhiban_domain::now();
+    match staff::login(&state.db, &form.username, &form.password, now).await {
+        Ok(user) => {
+            let token = staff::start_session(&state.db, &user, now).await?;
+            tracing::info!(user = %user.username, "staff signed in");
+            let jar = jar.add(session_cookie(&state, token)).remove(
+                Cookie::build(LOGIN_CSRF_COOKIE)
+                    .path("/admin/login")
+                    .build(),
+            );
+            Ok((jar, Redirect::to(&safe_admin_next(&form.next))).into_response())
+        }
+        Err(DomainError::Login(reason)) => {
+            tracing::info!(user = %form.username, ?reason, "staff sign-in refused");
+            ctx.csrf = form.csrf.clone();
+            let error = Some(match reason {
+                LoginError::Invalid => ctx.t("admin.login_invalid"),
+                LoginError::Locked => ctx.t("admin.login_locked"),
+            });
+            let page = LoginPage {
+                ctx,
+                next: safe_admin_next(&form.next),
+                username: form.username,
+                error,
+            };
+            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    staff_user.check_csrf(form.csrf.as_ref())?;
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        staff::end_session(&state.db, c.value()).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    Ok((jar, Redirect::to("/admin/login")).into_response())
+}
+
+pub async fn index(_staff: Staff) -> Redirect {
+    Redirect::to("/admin/services")
+}
+
+// ---------------------------------------------------------------- list
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+    #[serde(default)]
+    pub saved: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/list.html")]
+pub struct ListPage {
+    pub ctx: PageCtx,
+    pub q: ListQuery,
+    pub items: Vec<ServiceItem>,
+    pub pager: Pager,
+    pub drafts: usize,
+    pub published: usize,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let all = catalog::list_services(&state.db, None).await?;
+    let drafts = all.iter().filter(|s| s.status == Status::Draft).count();
+    let published = all.len() - drafts;
+    let status = Status::from_slug(&q.status);
+    let needle = q.q.trim();
+    let matching: Vec<ServiceItem> = all
+        .into_iter()
+        .filter(|s| status.is_none_or(|st| s.status == st))
+        .filter(|s| {
+            needle.is_empty()
+                || s.name.contains(needle)
+                || s.code.contains(needle)
+                || s.department_name.contains(needle)
+        })
+        .collect();
+    let base = format!(
+        "/admin/services?q={}&status={}",
+        urlencode(needle),
+        urlencode(&q.status)
+    );
+    let pager = Pager::new(&base, q.page.unwrap_or(1), PER_PAGE, matching.len());
+    let items = matching
+        .into_iter()
+        .skip(pager.offset(PER_PAGE))
+        .take(PER_PAGE)
+        .collect();
+    render(&ListPage {
+        ctx: staff_user.ctx,
+        q,
+        items,
+        pager,
+        drafts,
+        published,
+    })
+}
+
+// ---------------------------------------------------------------- editor
+
+/// One input of the item editor.
+pub struct FormField {
+    pub key: &'static str,
+    pub label: String,
+    pub hint: String,
+    /// "text", "textarea", "number" or "select"
+    pub kind: &'static str,
+    pub value: String,
+    /// (value, label) pairs for selects.
+    pub options: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/edit.html")]
+pub struct EditPage {
+    pub ctx: PageCtx,
+    pub creating: bool,
+    pub code: String,
+    pub version: i64,
+    pub status: String,
+    pub fields: Vec<FormField>,
+    pub errors: Vec<String>,
+}
+
+fn choices<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (label(*v).to_string(), label(*v).to_string()))
+        .collect()
+}
+
+/// Translated message of a field error, e.g. "承诺时限：不能大于法定时限（70 > 60）".
+pub fn error_message(ctx: &PageCtx, e: &FieldError) -> String {
+    let field = ctx.t(&format!("field.{}", e.field));
+    let msg = ctx.t(&format!("errors.{}", e.code));
+    if e.detail.is_empty() {
+        format!("{field}：{msg}")
+    } else {
+        format!("{field}：{msg}（{}）", e.detail)
+    }
+}
+
+fn build_fields(
+    ctx: &PageCtx,
+    input: &ServiceInput,
+    errors: &[FieldError],
+    departments: &[(String, String)],
+    creating: bool,
+) -> Vec<FormField> {
+    let optional = [
+        "police_domain",
+        "life_events",
+        "fee_basis",
+        "fees",
+        "high_frequency",
+    ];
+    catalog::transfer_columns()
+        .iter()
+        .filter(|(k, _)| *k != "status" && (creating || *k != "code"))
+        .map(|(key, _)| {
+            let (kind, options) = match *key {
+                "handling_kind" => ("select", choices(HandlingKind::ALL, HandlingKind::label)),
+                "item_type" => ("select", choices(ItemType::ALL, ItemType::label)),
+                "audience" => ("select", choices(Audience::ALL, Audience::label)),
+                "police_domain" => {
+                    let mut o = vec![(String::new(), ctx.t("admin.none"))];
+                    o.extend(choices(PoliceDomain::ALL, PoliceDomain::label));
+                    ("select", o)
+                }
+                "online" | "high_frequency" => (
+                    "select",
+                    vec![
+                        ("是".into(), ctx.t("common.yes")),
+                        ("否".into(), ctx.t("common.no")),
+                    ],
+                ),
+                "department" => ("select", departments.to_vec()),
+                "conditions" | "materials" | "steps" | "legal_basis" | "fee_basis" | "place" => {
+                    ("textarea", Vec::new())
+                }
+                "legal_limit_days" | "promised_limit_days" | "visits" => ("number", Vec::new()),
+                _ => ("text", Vec::new()),
+            };
+            let hint_key = format!("hint.{key}");
+            let hint = ctx.t(&hint_key);
+            FormField {
+                key,
+                label: ctx.t(&format!("field.{key}")),
+                hint: if hint == hint_key || hint.ends_with(&hint_key) {
+                    String::new()
+                } else {
+                    hint
+                },
+                kind,
+                value: input.get(key).to_string(),
+                options,
+                error: errors
+                    .iter()
+                    .filter(|e| e.field == *key)
+                    .map(|e| error_message(ctx, e))
+                    .next(),
+                required: !optional.contains(key),
+            }
+        })
+        .collect()
+}
+
+async fn department_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    Ok(catalog::load_departments(&state.db)
+        .await?
+        .into_iter()
+        .filter(|d| d.parent_id.is_some())
+        .map(|d| (d.code, d.name))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn edit_page(
+    state: &AppState,
+    ctx: PageCtx,
+    creating: bool,
+    input: &ServiceInput,
+    version: i64,
+    status: Status,
+    errors: &[FieldError],
+) -> Result<EditPage, AppError> {
+    let departments = department_options(state).await?;
+    Ok(EditPage {
+        fields: build_fields(&ctx, input, errors, &departments, creating),
+        errors: errors.iter().map(|e| error_message(&ctx, e)).collect(),
+        code: input.code.clone(),
+        version,
+        status: ctx.term("status", status.slug()),
+        creating,
+        ctx,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    staff_user: Staff,
+) -> Result<Response, AppError> {
+    let input = ServiceInput {
+        online: "是".into(),
+        high_frequency: "否".into(),
+        visits: "1".into(),
+        fees: "不收费".into(),
+        hours: "工作日 9:00-12:00，13:30-17:30（法定节假日除外）".into(),
+        complaint_phone: "12345".into(),
+        ..ServiceInput::default()
+    };
+    let page = edit_page(&state, staff_user.ctx, true, &input, 0, Status::Draft, &[]).await?;
+    render(&page)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let item = catalog::get_service(&state.db, &code).await?;
+    let input = ServiceInput::from_item(&item);
+    let page = edit_page(
+        &state,
+        staff_user.ctx,
+        false,
+        &input,
+        item.version,
+        item.status,
+        &[],
+    )
+    .await?;
+    render(&page)
+}
+
+/// Takes the editor's fields out of a submitted form.
+fn input_from_form(form: &HashMap<String, String>) -> ServiceInput {
+    let mut input = ServiceInput::default();
+    for (key, _) in catalog::transfer_columns() {
+        if let Some(v) = form.get(*key) {
+            input.set(key, v.replace("\r\n", "\n"));
+        }
+    }
+    input
+}
+
+async fn save(
+    state: &AppState,
+    staff_user: Staff,
+    form: HashMap<String, String>,
+    existing: Option<ServiceItem>,
+) -> Result<Response, AppError> {
+    staff_user.check_csrf(form.get("_csrf"))?;
+    let mut input = input_from_form(&form);
+    let publish = form.get("action").is_some_and(|a| a == "publish");
+    input.status = if publish { "已发布" } else { "草稿" }.into();
+    if let Some(item) = &existing {
+        input.code = item.code.clone();
+    }
+    let version: i64 = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let creating = existing.is_none();
+    let departments = catalog::department_names(&state.db).await?;
+    let current_status = existing.as_ref().map(|i| i.status).unwrap_or(Status::Draft);
+    let item = match input.validate(&departments) {
+        Ok(item) => item,
+        Err(errors) => {
+            let page = edit_page(
+                state,
+                staff_user.ctx,
+                creating,
+                &input,
+                version,
+                current_status,
+                &errors,
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    let mode = if creating {
+        SaveMode::Create
+    } else {
+        SaveMode::Update {
+            expected_version: version,
+        }
+    };
+    let note = form
+        .get("note")
+        .map(|n| n.trim().chars().take(200).collect::<String>())
+        .unwrap_or_default();
+    match catalog::save_service(&state.db, &item, mode, &staff_user.actor(), &note).await {
+        Ok(_) => {
+            state.refresh_catalog().await?;
+            tracing::info!(code = %item.code, user = %staff_user.session.user.username, "catalog item saved");
+            Ok(
+                Redirect::to(&format!("/admin/services?saved={}", urlencode(&item.code)))
+                    .into_response(),
+            )
+        }
+        Err(DomainError::Conflict(code)) => {
+            let err = FieldError::new(if code == "code_taken" { "code" } else { "row" }, code, "");
+            let page = edit_page(
+                state,
+                staff_user.ctx,
+                creating,
+                &input,
+                version,
+                current_status,
+                &[err],
+            )
+            .await?;
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    save(&state, staff_user, form, None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let existing = catalog::get_service(&state.db, &code).await?;
+    save(&state, staff_user, form, Some(existing)).await
+}
+
+async fn change_status(
+    state: &AppState,
+    staff_user: Staff,
+    code: &str,
+    form: &CsrfForm,
+    status: Status,
+) -> Result<Response, AppError> {
+    staff_user.check_csrf(form.csrf.as_ref())?;
+    catalog::set_status(&state.db, code, status, &staff_user.actor()).await?;
+    state.refresh_catalog().await?;
+    Ok(Redirect::to(&format!("/admin/services?saved={}", urlencode(code))).into_response())
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    change_status(&state, staff_user, &code, &form, Status::Published).await
+}
+
+pub async fn unpublish(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    change_status(&state, staff_user, &code, &form, Status::Draft).await
+}
+
+// ---------------------------------------------------------------- history
+
+/// One revision with the fields it changed against the one before it.
+pub struct RevisionView {
+    pub rev: Revision,
+    pub action: String,
+    /// (field label, before, after)
+    pub changes: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/history.html")]
+pub struct HistoryPage {
+    pub ctx: PageCtx,
+    pub item: ServiceItem,
+    pub revisions: Vec<RevisionView>,
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let item = catalog::get_service(&state.db, &code).await?;
+    let revs = catalog::history(&state.db, &code).await?;
+    let ctx = staff_user.ctx;
+    let mut revisions = Vec::with_capacity(revs.len());
+    for (i, rev) in revs.iter().enumerate() {
+        let previous = revs.get(i + 1);
+        let changes = match previous {
+            None => Vec::new(),
+            Some(prev) => catalog::transfer_columns()
+                .iter()
+                .filter(|(k, _)| prev.snapshot.get(k) != rev.snapshot.get(k))
+                .map(|(k, _)| {
+                    (
+                        ctx.t(&format!("field.{k}")),
+                        prev.snapshot.get(k).to_string(),
+                        rev.snapshot.get(k).to_string(),
+                    )
+                })
+                .collect(),
+        };
+        revisions.push(RevisionView {
+            action: ctx.t(&format!("admin.action_{}", rev.action)),
+            rev: rev.clone(),
+            changes,
+        });
+    }
+    render(&HistoryPage {
+        ctx,
+        item,
+        revisions,
+    })
+}
+
+// ---------------------------------------------------------------- import / export
+
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+pub struct ImportPage {
+    pub ctx: PageCtx,
+    pub summary: Option<ImportSummary>,
+    pub file_error: Option<String>,
+    /// (row, message)
+    pub row_errors: Vec<(usize, String)>,
+    pub bad_rows: usize,
+}
+
+pub async fn import_form(staff_user: Staff) -> Result<Response, AppError> {
+    render(&ImportPage {
+        ctx: staff_user.ctx,
+        summary: None,
+        file_error: None,
+        row_errors: Vec::new(),
+        bad_rows: 0,
+    })
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let mut csrf = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.ok(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    staff_user.check_csrf(csrf.as_ref())?;
+    let ctx = staff_user.ctx.clone();
+    let mut page = ImportPage {
+        ctx: staff_user.ctx.clone(),
+        summary: None,
+        file_error: None,
+        row_errors: Vec::new(),
+        bad_rows: 0,
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        page.file_error = Some(ctx.t("import.no_file"));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    let Some(format) = Format::from_filename(&name) else {
+        page.file_error = Some(ctx.t("import.bad_type"));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    match transfer::import(&state.db, &bytes, format, &staff_user.actor()).await {
+        Ok(summary) => {
+            state.refresh_catalog().await?;
+            tracing::info!(file = %name, created = summary.created, updated = summary.updated, "catalog imported");
+            page.summary = Some(summary);
+            render(&page)
+        }
+        Err(ImportError::Rows(rows)) => {
+            page.bad_rows = rows.len();
+            page.row_errors = flatten_row_errors(&ctx, &rows, 500);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(ImportError::Domain(e)) => Err(e.into()),
+    }
+}
+
+fn flatten_row_errors(ctx: &PageCtx, rows: &[RowError], max: usize) -> Vec<(usize, String)> {
+    rows.iter()
+        .flat_map(|r| r.errors.iter().map(move |e| (r.row, error_message(ctx, e))))
+        .take(max)
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    pub format: String,
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    let items = catalog::list_services(&state.db, None).await?;
+    let (bytes, mime, ext) = if q.format == "xlsx" {
+        (
+            transfer::export_xlsx(&items)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        (
+            transfer::export_csv(&items)?,
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    };
+    tracing::info!(user = %staff_user.session.user.username, rows = items.len(), format = ext, "catalog exported");
+    let disposition = format!(
+        "attachment; filename=\"catalog.{ext}\"; filename*=UTF-8''{}.{ext}",
+        urlencode("事项目录")
+    );
+    let mut res = bytes.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}

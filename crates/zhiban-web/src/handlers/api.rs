@@ -1,0 +1,238 @@
+//! The JSON API for apps, mini-programs and other government systems, plus
+//! health probes.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhiban_domain::catalog::{
+    Audience, Filter, LifeEvent, Material, PoliceDomain, ServiceItem, Step,
+};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+const MAX_LIMIT: usize = 100;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<usize>,
+    /// Items to skip (default 0).
+    pub offset: Option<usize>,
+    /// Department code; includes its sub-units.
+    pub department: Option<String>,
+    /// `person`, `company` or `both`.
+    pub audience: Option<String>,
+    /// Life-event slug such as `birth`, `retire`, `start`.
+    pub life_event: Option<String>,
+    /// Police domain slug such as `household`, `traffic`, `exit-entry`.
+    pub police: Option<String>,
+}
+
+/// A catalog entry as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub code: String,
+    pub name: String,
+    pub main_code: String,
+    pub main_name: String,
+    /// Name of the supervising department.
+    pub department: String,
+    pub department_code: String,
+    pub audience: String,
+    pub life_events: Vec<String>,
+    pub police_domain: Option<String>,
+    pub online: bool,
+    /// On-site visits needed (0 = 一次都不跑).
+    pub visits: u32,
+    pub promised_limit_days: u32,
+    /// Path of the guide page on this portal.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceList {
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub items: Vec<ServiceSummary>,
+}
+
+/// A whole guide (办事指南).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDetail {
+    #[serde(flatten)]
+    pub summary: ServiceSummary,
+    pub handling_kind: String,
+    pub item_type: String,
+    pub implementing_body: String,
+    pub legal_basis: String,
+    pub conditions: Vec<String>,
+    pub materials: Vec<Material>,
+    pub steps: Vec<Step>,
+    pub legal_limit_days: u32,
+    pub fees: String,
+    pub fee_basis: String,
+    pub place: String,
+    pub hours: String,
+    pub enquiry_phone: String,
+    pub complaint_phone: String,
+    pub updated_at: String,
+}
+
+fn summary(s: &ServiceItem) -> ServiceSummary {
+    ServiceSummary {
+        code: s.code.clone(),
+        name: s.name.clone(),
+        main_code: s.main_code.clone(),
+        main_name: s.main_name.clone(),
+        department: s.department_name.clone(),
+        department_code: s.department_code.clone(),
+        audience: s.audience.slug().into(),
+        life_events: s.life_events.iter().map(|e| e.slug().to_string()).collect(),
+        police_domain: s.police_domain.map(|d| d.slug().to_string()),
+        online: s.online,
+        visits: s.visits,
+        promised_limit_days: s.promised_limit_days,
+        url: format!("/services/{}", s.code),
+    }
+}
+
+fn bad_param(name: &str, value: &str) -> AppError {
+    AppError::Api {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_parameter",
+        message: format!("invalid value for {name}: {value}"),
+    }
+}
+
+/// Parses a vocabulary parameter given as slug or Chinese label.
+fn vocab<T>(
+    name: &str,
+    value: &Option<String>,
+    slug: impl Fn(&str) -> Option<T>,
+    label: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, AppError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => slug(v)
+            .or_else(|| label(v))
+            .map(Some)
+            .ok_or_else(|| bad_param(name, v)),
+    }
+}
+
+/// List published catalog items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page of published items", body = ServiceList),
+        (status = 400, description = "A parameter is not valid")
+    ),
+    tag = "catalog"
+)]
+pub async fn list_services(
+    State(state): State<AppState>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<ServiceList>, AppError> {
+    let limit = p.limit.unwrap_or(20);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad_param("limit", &limit.to_string()));
+    }
+    let offset = p.offset.unwrap_or(0);
+    let filter = Filter {
+        department: p.department.clone().filter(|d| !d.trim().is_empty()),
+        audience: vocab(
+            "audience",
+            &p.audience,
+            Audience::from_slug,
+            Audience::from_label,
+        )?,
+        life_event: vocab(
+            "life_event",
+            &p.life_event,
+            LifeEvent::from_slug,
+            LifeEvent::from_label,
+        )?,
+        police: vocab(
+            "police",
+            &p.police,
+            PoliceDomain::from_slug,
+            PoliceDomain::from_label,
+        )?,
+        online_only: false,
+    };
+    let cat = state.catalog();
+    if let Some(d) = &filter.department
+        && cat.department(d).is_none()
+    {
+        return Err(bad_param("department", d));
+    }
+    let page = cat.filter(&filter, offset, limit);
+    Ok(Json(ServiceList {
+        total: page.total,
+        limit,
+        offset,
+        items: page.items.iter().map(|s| summary(s)).collect(),
+    }))
+}
+
+/// One published item with its whole guide.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{code}",
+    params(("code" = String, Path, description = "Handling item code")),
+    responses(
+        (status = 200, description = "The guide", body = ServiceDetail),
+        (status = 404, description = "No published item has this code")
+    ),
+    tag = "catalog"
+)]
+pub async fn get_service(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<ServiceDetail>, AppError> {
+    let cat = state.catalog();
+    let s = cat.get(&code).ok_or_else(|| AppError::Api {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: format!("no published service with code {code}"),
+    })?;
+    Ok(Json(ServiceDetail {
+        summary: summary(s),
+        handling_kind: s.handling_kind.slug().into(),
+        item_type: s.item_type.slug().into(),
+        implementing_body: s.implementing_body.clone(),
+        legal_basis: s.legal_basis.clone(),
+        conditions: s.conditions.clone(),
+        materials: s.materials.clone(),
+        steps: s.steps.clone(),
+        legal_limit_days: s.legal_limit_days,
+        fees: s.fees.clone(),
+        fee_basis: s.fee_basis.clone(),
+        place: s.place.clone(),
+        hours: s.hours.clone(),
+        enquiry_phone: s.enquiry_phone.clone(),
+        complaint_phone: s.complaint_phone.clone(),
+        updated_at: s.updated_at.clone(),
+    }))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Handlers, one file per area of the site.
+
+pub mod admin;
+pub mod api;
+pub mod public;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::AppError;
+
+/// Renders a template into an HTML response.
+pub fn render(t: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Page links for a list: `base` is the list URL with its other filters.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// (page number, url, is current); 0 marks a gap (…).
+    pub links: Vec<(usize, String, bool)>,
+}
+
+impl Pager {
+    pub fn new(base: &str, page: usize, per_page: usize, total: usize) -> Self {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = |p: usize| format!("{base}{sep}page={p}");
+        let mut links = Vec::new();
+        for p in 1..=pages {
+            if p == 1 || p == pages || p.abs_diff(page) <= 2 {
+                links.push((p, url(p), p == page));
+            } else if links.last().is_some_and(|(n, _, _)| *n != 0) {
+                links.push((0, String::new(), false));
+            }
+        }
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| url(page - 1)),
+            next: (page < pages).then(|| url(page + 1)),
+            links,
+        }
+    }
+
+    pub fn offset(&self, per_page: usize) -> usize {
+        (self.page - 1) * per_page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pager;
+
+    #[test]
+    fn pager_clamps_the_page_and_elides_far_pages() {
+        let p = Pager::new("/services?audience=person", 99, 20, 305);
+        assert_eq!(p.pages, 16);
+        assert_eq!(p.page, 16);
+        assert!(p.next.is_none());
+        assert_eq!(p.prev.as_deref(), Some("/services?audience=person&page=15"));
+        let numbers: Vec<usize> = p.links.iter().map(|l| l.0).collect();
+        assert_eq!(numbers, vec![1, 0, 14, 15, 16]);
+    }
+}

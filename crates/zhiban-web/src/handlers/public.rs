@@ -1,0 +1,488 @@
+//! Citizen pages: home, catalog browsing, guides, departments, life-event
+//! themes, the police sub-site, simple search and display preferences.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use zhiban_domain::catalog::{
+    Audience, CatalogSnapshot, DeptNode, Filter, LifeEvent, PoliceDomain, ServiceItem,
+};
+
+use super::{Pager, render};
+use crate::ctx::{CONTRAST_COOKIE, ELDER_COOKIE, LANG_COOKIE, Lang, PageCtx, urlencode};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const PER_PAGE: usize = 20;
+
+type Item = Arc<ServiceItem>;
+
+/// A life event with how many published items it has.
+pub struct EventTile {
+    pub event: LifeEvent,
+    pub count: usize,
+    pub top: Vec<Item>,
+}
+
+pub struct PoliceTile {
+    pub domain: PoliceDomain,
+    pub count: usize,
+    pub top: Vec<Item>,
+}
+
+fn event_tiles(cat: &CatalogSnapshot, personal: bool, top: usize) -> Vec<EventTile> {
+    LifeEvent::ALL
+        .iter()
+        .filter(|e| e.is_personal() == personal)
+        .map(|&event| {
+            let page = cat.filter(
+                &Filter {
+                    life_event: Some(event),
+                    ..Filter::default()
+                },
+                0,
+                top,
+            );
+            EventTile {
+                event,
+                count: page.total,
+                top: page.items,
+            }
+        })
+        .collect()
+}
+
+fn police_tiles(cat: &CatalogSnapshot, top: usize) -> Vec<PoliceTile> {
+    PoliceDomain::ALL
+        .iter()
+        .map(|&domain| {
+            let page = cat.filter(
+                &Filter {
+                    police: Some(domain),
+                    ..Filter::default()
+                },
+                0,
+                top,
+            );
+            PoliceTile {
+                domain,
+                count: page.total,
+                top: page.items,
+            }
+        })
+        .filter(|t| t.count > 0)
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub ctx: PageCtx,
+    pub popular: Vec<Item>,
+    pub personal: Vec<EventTile>,
+    pub company: Vec<EventTile>,
+    pub police: Vec<PoliceTile>,
+    pub departments: Vec<DeptNode>,
+    pub total: usize,
+    pub department_count: usize,
+    pub online_percent: usize,
+    pub zero_visit: usize,
+    pub hot: Vec<&'static str>,
+}
+
+pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    let total = cat.services.len();
+    let online = cat.services.iter().filter(|s| s.online).count();
+    let mut departments: Vec<DeptNode> = cat
+        .department_tree()
+        .into_iter()
+        .filter(|d| d.dept.level == "部门" && d.count > 0)
+        .collect();
+    departments.sort_by(|a, b| b.count.cmp(&a.count));
+    departments.truncate(12);
+    render(&HomePage {
+        popular: cat.high_frequency(None, 12),
+        personal: event_tiles(&cat, true, 0),
+        company: event_tiles(&cat, false, 0),
+        police: police_tiles(&cat, 0),
+        department_count: cat
+            .department_tree()
+            .iter()
+            .filter(|d| d.count > 0 && d.dept.level == "部门")
+            .count(),
+        departments,
+        online_percent: (online * 100).checked_div(total).unwrap_or(0),
+        zero_visit: cat.services.iter().filter(|s| s.visits == 0).count(),
+        total,
+        hot: vec![
+            "身份证补领",
+            "公积金提取",
+            "社保卡",
+            "驾驶证换证",
+            "出生登记",
+            "护照",
+        ],
+        ctx,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BrowseQuery {
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub life_event: String,
+    #[serde(default)]
+    pub police: String,
+    #[serde(default)]
+    pub online: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+impl BrowseQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            department: Some(self.department.trim().to_string()).filter(|d| !d.is_empty()),
+            audience: Audience::from_slug(&self.audience),
+            life_event: LifeEvent::from_slug(&self.life_event),
+            police: PoliceDomain::from_slug(&self.police),
+            online_only: self.online == "1",
+        }
+    }
+
+    /// The list URL with the current filters, without the page.
+    fn base_url(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("department", &self.department),
+            ("audience", &self.audience),
+            ("life_event", &self.life_event),
+            ("police", &self.police),
+            ("online", &self.online),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        if parts.is_empty() {
+            "/services".into()
+        } else {
+            format!("/services?{}", parts.join("&"))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "services.html")]
+pub struct ServicesPage {
+    pub ctx: PageCtx,
+    pub q: BrowseQuery,
+    pub heading: String,
+    pub items: Vec<Item>,
+    pub pager: Pager,
+    pub departments: Vec<DeptNode>,
+    pub dept_path: Vec<(String, String)>,
+}
+
+impl ServicesPage {
+    fn is(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+
+    /// Full-width spaces that show a sub-unit's depth inside a <select>.
+    fn indent(&self, depth: &usize) -> String {
+        "\u{3000}".repeat(depth.saturating_sub(1))
+    }
+}
+
+pub async fn services(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<BrowseQuery>,
+) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    let filter = q.filter();
+    let total = cat.count(&filter);
+    let pager = Pager::new(&q.base_url(), q.page.unwrap_or(1), PER_PAGE, total);
+    let page = cat.filter(&filter, pager.offset(PER_PAGE), PER_PAGE);
+    let dept_path: Vec<(String, String)> = filter
+        .department
+        .as_deref()
+        .map(|d| {
+            cat.department_path(d)
+                .into_iter()
+                .map(|d| (d.code.clone(), d.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let heading = if let Some((_, name)) = dept_path.last() {
+        name.clone()
+    } else if let Some(e) = filter.life_event {
+        ctx.tf(
+            "browse.theme_heading",
+            &[("name", &ctx.term("life_event", e.slug()))],
+        )
+    } else if let Some(p) = filter.police {
+        ctx.tf(
+            "browse.police_heading",
+            &[("name", &ctx.term("police", p.slug()))],
+        )
+    } else {
+        ctx.t("browse.title")
+    };
+    let departments = cat
+        .department_tree()
+        .into_iter()
+        .filter(|d| d.count > 0 && d.dept.parent_id.is_some())
+        .collect();
+    render(&ServicesPage {
+        ctx,
+        heading,
+        items: page.items,
+        pager,
+        departments,
+        dept_path,
+        q,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+pub struct GuidePage {
+    pub ctx: PageCtx,
+    pub item: Item,
+    pub siblings: Vec<Item>,
+    pub related: Vec<Item>,
+    pub dept_phone: String,
+}
+
+pub async fn guide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
+    let dept = cat.department(&item.department_code);
+    render(&GuidePage {
+        siblings: cat.siblings(&item),
+        related: cat.related(&item, 6),
+        dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),
+        item,
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "departments.html")]
+pub struct DepartmentsPage {
+    pub ctx: PageCtx,
+    pub tree: Vec<DeptNode>,
+}
+
+pub async fn departments(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
+    render(&DepartmentsPage {
+        tree: state.catalog().department_tree(),
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "themes.html")]
+pub struct ThemesPage {
+    pub ctx: PageCtx,
+    pub personal: Vec<EventTile>,
+    pub company: Vec<EventTile>,
+}
+
+pub async fn themes(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    render(&ThemesPage {
+        personal: event_tiles(&cat, true, 5),
+        company: event_tiles(&cat, false, 5),
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "police.html")]
+pub struct PolicePage {
+    pub ctx: PageCtx,
+    pub tiles: Vec<PoliceTile>,
+    pub popular: Vec<Item>,
+}
+
+pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    let popular = cat
+        .services
+        .iter()
+        .filter(|s| s.police_domain.is_some() && s.high_frequency)
+        .take(9)
+        .cloned()
+        .collect();
+    render(&PolicePage {
+        tiles: police_tiles(&cat, 6),
+        popular,
+        ctx,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub ctx: PageCtx,
+    pub q: String,
+    pub items: Vec<Item>,
+    pub pager: Pager,
+    pub popular: Vec<Item>,
+}
+
+/// Plain search: every word of the query must appear in the item's name,
+/// its main item's name or its department. Issue #3 brings smart search.
+pub fn simple_search(cat: &CatalogSnapshot, q: &str) -> Vec<Item> {
+    let words: Vec<&str> = q.split_whitespace().collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<(usize, Item)> = cat
+        .services
+        .iter()
+        .filter_map(|s| {
+            let hay = format!("{} {} {}", s.name, s.main_name, s.department_name);
+            words.iter().all(|w| hay.contains(w)).then(|| {
+                let rank = usize::from(!words.iter().all(|w| s.name.contains(w)));
+                (rank, Arc::clone(s))
+            })
+        })
+        .collect();
+    hits.sort_by_key(|(rank, _)| *rank);
+    hits.into_iter().map(|(_, s)| s).collect()
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let cat = state.catalog();
+    let query = q.q.trim().chars().take(100).collect::<String>();
+    let all = simple_search(&cat, &query);
+    let pager = Pager::new(
+        &format!("/search?q={}", urlencode(&query)),
+        q.page.unwrap_or(1),
+        PER_PAGE,
+        all.len(),
+    );
+    let items = all
+        .into_iter()
+        .skip(pager.offset(PER_PAGE))
+        .take(PER_PAGE)
+        .collect();
+    render(&SearchPage {
+        popular: cat.high_frequency(None, 8),
+        q: query,
+        items,
+        pager,
+        ctx,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PrefsQuery {
+    pub lang: Option<String>,
+    pub elder: Option<String>,
+    pub contrast: Option<String>,
+    #[serde(default)]
+    pub next: String,
+}
+
+/// Only local paths, so the switch can't be used to send people elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// Sets a display preference cookie and returns to the page. A link, not a
+/// form: it changes only how pages look, and works without JavaScript.
+pub async fn prefs(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<PrefsQuery>,
+) -> Response {
+    let secure = state.config.secure_cookies;
+    let cookie = |name: &'static str, value: String| {
+        Cookie::build((name, value))
+            .path("/")
+            .max_age(time_year())
+            .same_site(SameSite::Lax)
+            .http_only(true)
+            .secure(secure)
+            .build()
+    };
+    let mut jar = jar;
+    if let Some(l) = q.lang.as_deref().and_then(Lang::parse) {
+        jar = jar.add(cookie(LANG_COOKIE, l.code().into()));
+    }
+    for (name, value) in [(ELDER_COOKIE, &q.elder), (CONTRAST_COOKIE, &q.contrast)] {
+        if let Some(v) = value {
+            jar = jar.add(cookie(name, if v == "1" { "1" } else { "0" }.into()));
+        }
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(safe_next(&q.next)) {
+        headers.insert(header::LOCATION, v);
+    }
+    (StatusCode::SEE_OTHER, jar, headers).into_response()
+}
+
+fn time_year() -> time::Duration {
+    time::Duration::days(365)
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+pub struct AccessibilityPage {
+    pub ctx: PageCtx,
+}
+
+pub async fn accessibility(ctx: PageCtx) -> Result<Response, AppError> {
+    render(&AccessibilityPage { ctx })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn preference_links_only_return_to_local_pages() {
+        assert_eq!(safe_next("/services?page=2"), "/services?page=2");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+    }
+}

@@ -1,0 +1,32 @@
+//! The web layer: one route table ([`routes`]), small handlers that extract,
+//! call one domain function and render, askama templates, embedded assets,
+//! translations and the JSON API.
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+mod assets;
+mod ctx;
+mod error;
+mod handlers;
+mod openapi;
+mod routes;
+mod state;
+
+pub use ctx::Lang;
+pub use routes::router;
+pub use state::{AppState, WebConfig};
+
+use tokio::net::TcpListener;
+
+/// Serves `app` on an already bound listener until `shutdown` resolves,
+/// letting in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    state.spawn_catalog_watcher();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

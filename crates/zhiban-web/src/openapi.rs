@@ -1,0 +1,23 @@
+//! The OpenAPI description of the JSON API, served at `/api/openapi.json`.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::handlers::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Zhiban API",
+        description = "智办政务门户开放接口：事项目录（办事指南）。",
+        version = "1"
+    ),
+    paths(api::list_services, api::get_service),
+    components(schemas(api::ServiceList, api::ServiceSummary, api::ServiceDetail)),
+    tags((name = "catalog", description = "政务服务事项目录"))
+)]
+pub struct ApiDoc;
+
+pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

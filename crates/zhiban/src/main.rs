@@ -1,0 +1,250 @@
+//! `zhiban`: the whole portal in one binary.
+
+mod settings;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use zhiban_domain::catalog::transfer::{self, Format, ImportError};
+use zhiban_domain::{ActorName, Db, catalog, demo, staff};
+
+use settings::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "zhiban",
+    version,
+    about = "智办 Zhiban: an open-source smart government portal"
+)]
+struct Cli {
+    /// A TOML settings file (values there override the defaults;
+    /// ZHIBAN__… environment variables override the file).
+    #[arg(long, global = true, env = "ZHIBAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the SQLite database, files and keys live.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal (creates the schema and loads the demo data on an empty database).
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a staff administrator, or reset an existing one's password.
+    /// The password is read from ZHIBAN_ADMIN_PASSWORD, from standard input
+    /// with --password-stdin, or asked for at the terminal.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Import the catalog from a .csv or .xlsx file (all rows or none);
+    /// with --departments, import the org tree from a CSV file.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        departments: bool,
+    },
+    /// Export the whole catalog (drafts included) to a .csv or .xlsx file.
+    Export { file: PathBuf },
+    /// Print the effective settings (secrets redacted) and exit.
+    CheckConfig,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        settings.data_dir = d;
+    }
+    let _log_guard = settings::init_logging(&settings.log)?;
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                settings.listen = l;
+            }
+            serve(settings).await
+        }
+        Command::Migrate => {
+            let db = open(&settings).await?;
+            let n = db.migrate().await?;
+            println!("{n} migration(s) applied");
+            Ok(())
+        }
+        Command::CreateAdmin {
+            username,
+            display_name,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let db = open_migrated(&settings).await?;
+            match staff::create_or_reset(&db, &username, &display_name, &password).await {
+                Ok(_) => {
+                    println!("staff account {username} is ready");
+                    Ok(())
+                }
+                Err(zhiban_domain::DomainError::Invalid(errs)) => {
+                    for e in errs {
+                        eprintln!("{}", e.message_zh());
+                    }
+                    bail!("account not created")
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Import { file, departments } => import(&settings, &file, departments).await,
+        Command::Export { file } => export(&settings, &file).await,
+        Command::CheckConfig => {
+            println!("{}", settings.redacted_toml()?);
+            Ok(())
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> Result<Db> {
+    let url = settings.database_url()?;
+    Db::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {}", settings::redact_url(&url)))
+}
+
+async fn open_migrated(settings: &Settings) -> Result<Db> {
+    let db = open(settings).await?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let db = open_migrated(&settings).await?;
+    if settings.demo_data {
+        match demo::load_if_empty(&db).await {
+            Ok(Some(s)) => tracing::info!(created = s.created, "demo data (演示数据) loaded"),
+            Ok(None) => {}
+            Err(e) => bail!("loading demo data failed: {}", describe_import_error(&e)),
+        }
+    }
+    let state = zhiban_web::AppState::new(db.clone(), settings.web_config())
+        .await
+        .context("loading the catalog")?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    tracing::info!(listen = %settings.listen, "zhiban is serving");
+    println!(
+        "智办 Zhiban is running at http://{}",
+        listener.local_addr()?
+    );
+    zhiban_web::serve(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if let Ok(p) = std::env::var("ZHIBAN_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let p = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if p != again {
+        bail!("the two passwords differ");
+    }
+    Ok(p)
+}
+
+fn describe_import_error(e: &ImportError) -> String {
+    match e {
+        ImportError::Rows(rows) => rows
+            .iter()
+            .flat_map(|r| {
+                r.errors
+                    .iter()
+                    .map(move |e| format!("第 {} 行：{}", r.row, e.message_zh()))
+            })
+            .take(50)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        ImportError::Domain(d) => d.to_string(),
+    }
+}
+
+async fn import(settings: &Settings, file: &Path, departments: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let db = open_migrated(settings).await?;
+    if departments {
+        let rows = transfer::read_departments(&bytes)
+            .map_err(|e| anyhow::anyhow!(describe_import_error(&e)))?;
+        let n = catalog::upsert_departments(&db, &rows).await?;
+        println!("{n} department(s) imported");
+        return Ok(());
+    }
+    let format = Format::from_filename(&file.to_string_lossy())
+        .context("the file must end in .csv or .xlsx")?;
+    let actor = ActorName(format!("cli:{}", whoami()));
+    match transfer::import(&db, &bytes, format, &actor).await {
+        Ok(s) => {
+            println!("imported: {} created, {} updated", s.created, s.updated);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{}", describe_import_error(&e));
+            bail!("nothing was imported")
+        }
+    }
+}
+
+async fn export(settings: &Settings, file: &Path) -> Result<()> {
+    let format = Format::from_filename(&file.to_string_lossy())
+        .context("the file must end in .csv or .xlsx")?;
+    let db = open_migrated(settings).await?;
+    let items = catalog::list_services(&db, None).await?;
+    let bytes = match format {
+        Format::Csv => transfer::export_csv(&items)?,
+        Format::Xlsx => transfer::export_xlsx(&items)?,
+    };
+    std::fs::write(file, bytes).with_context(|| format!("writing {}", file.display()))?;
+    println!("{} item(s) exported to {}", items.len(), file.display());
+    Ok(())
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+}

@@ -1,0 +1,182 @@
+//! Settings: built-in defaults → a TOML file → `ZHIBAN__…` environment
+//! variables (e.g. `ZHIBAN__LISTEN`, `ZHIBAN__LOG__FORMAT`), plus the
+//! conventional `DATABASE_URL`. Secrets never reach `Debug` output or logs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite in the data directory.
+    pub database_url: String,
+    /// Load the demo data (演示数据) into an empty database on `serve`.
+    pub demo_data: bool,
+    /// Mark cookies Secure (set this when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Seconds between checks for catalog edits made on other nodes.
+    pub catalog_poll_secs: u64,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// An env-filter directive, e.g. `info,zhiban_web=debug`.
+    pub level: String,
+    /// `json` (default) or `pretty`.
+    pub format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            demo_data: true,
+            secure_cookies: false,
+            catalog_poll_secs: 5,
+            log: LogSettings {
+                level: "info,sqlx=warn".into(),
+                format: "json".into(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("demo_data", &self.demo_data)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                anyhow::bail!("settings file {} does not exist", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            fig = fig.merge(Serialized::default("database_url", url));
+        }
+        fig = fig.merge(Env::prefixed("ZHIBAN__").split("__"));
+        fig.extract().context("reading settings")
+    }
+
+    /// The database URL in effect; SQLite under the data directory by default.
+    pub fn database_url(&self) -> Result<String> {
+        if !self.database_url.trim().is_empty() {
+            return Ok(self.database_url.trim().to_string());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("zhiban.db").display()
+        ))
+    }
+
+    pub fn web_config(&self) -> zhiban_web::WebConfig {
+        zhiban_web::WebConfig {
+            secure_cookies: self.secure_cookies,
+            catalog_poll: Duration::from_secs(self.catalog_poll_secs.max(1)),
+        }
+    }
+
+    pub fn redacted_toml(&self) -> Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = if self.database_url.is_empty() {
+            self.database_url().unwrap_or_default()
+        } else {
+            redact_url(&self.database_url)
+        };
+        Ok(toml_string(&shown)?)
+    }
+}
+
+fn toml_string(s: &Settings) -> Result<String> {
+    // figment can read TOML; for writing we render the few keys ourselves.
+    Ok(format!(
+        "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\ndemo_data = {}\nsecure_cookies = {}\ncatalog_poll_secs = {}\n\n[log]\nlevel = {:?}\nformat = {:?}\n",
+        s.listen,
+        s.data_dir.display().to_string(),
+        s.database_url,
+        s.demo_data,
+        s.secure_cookies,
+        s.catalog_poll_secs,
+        s.log.level,
+        s.log.format
+    ))
+}
+
+/// Hides the password in `scheme://user:password@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    match (rest.find('@'), rest.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}://{}:***{}",
+            &url[..scheme_end],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
+pub fn init_logging(log: &LogSettings) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.level)
+        .context("log.level is not a valid filter")?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    if log.format == "pretty" {
+        builder.init();
+    } else {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    }
+    Ok(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://zb:s3cret@db:5432/zhiban"),
+            "postgres://zb:***@db:5432/zhiban"
+        );
+        assert_eq!(redact_url("postgres://db/zhiban"), "postgres://db/zhiban");
+        let s = Settings {
+            database_url: "postgres://zb:s3cret@db/zhiban".into(),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("s3cret"));
+        assert!(!s.redacted_toml().unwrap_or_default().contains("s3cret"));
+    }
+}
