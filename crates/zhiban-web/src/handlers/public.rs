@@ -105,7 +105,7 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Respons
         .into_iter()
         .filter(|d| d.dept.level == "部门" && d.count > 0)
         .collect();
-    departments.sort_by(|a, b| b.count.cmp(&a.count));
+    departments.sort_by_key(|d| std::cmp::Reverse(d.count));
     departments.truncate(12);
     render(&HomePage {
         popular: cat.high_frequency(None, 12),

@@ -1,0 +1,442 @@
+//! Staff pages: access control, sign-in, editing with validation and
+//! history, publishing, and import/export, over real HTTP.
+
+#![allow(clippy::expect_used)]
+
+mod common;
+
+use common::{editor_fields, hidden, spawn_app};
+
+/// Every staff route, with the method it answers.
+const STAFF_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin"),
+    ("GET", "/admin/services"),
+    ("GET", "/admin/services/new"),
+    ("POST", "/admin/services/new"),
+    ("GET", "/admin/services/X/edit"),
+    ("POST", "/admin/services/X/edit"),
+    ("POST", "/admin/services/X/publish"),
+    ("POST", "/admin/services/X/unpublish"),
+    ("GET", "/admin/services/X/history"),
+    ("GET", "/admin/import"),
+    ("POST", "/admin/import"),
+    ("GET", "/admin/export"),
+    ("POST", "/admin/logout"),
+];
+
+#[tokio::test]
+async fn every_staff_route_sends_anonymous_visitors_to_sign_in() {
+    let app = spawn_app().await;
+    for (method, path) in STAFF_ROUTES {
+        let r = match *method {
+            "GET" => app.client.get(app.url(path)),
+            _ => app.client.post(app.url(path)).form(&[("_csrf", "x")]),
+        }
+        .send()
+        .await
+        .expect("request");
+        assert_eq!(r.status().as_u16(), 303, "{method} {path}");
+        let loc = r.headers()["location"].to_str().expect("location");
+        assert!(loc.starts_with("/admin/login"), "{method} {path} → {loc}");
+    }
+}
+
+#[tokio::test]
+async fn a_forged_session_cookie_is_not_a_session() {
+    let app = spawn_app().await;
+    let r = common::client()
+        .get(app.url("/admin/services"))
+        .header("cookie", "zb_staff=0000")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_form_token() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/admin/login"))
+        .form(&[
+            ("username", common::ADMIN),
+            ("password", common::ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn a_wrong_password_gets_a_message_that_does_not_say_which_part_was_wrong() {
+    let app = spawn_app().await;
+    for user in [common::ADMIN, "nobody"] {
+        let (_, page) = app.text("/admin/login").await;
+        let csrf = hidden(&page, "_csrf");
+        let r = app
+            .client
+            .post(app.url("/admin/login"))
+            .form(&[
+                ("username", user),
+                ("password", "wrong"),
+                ("_csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 401);
+        let html = r.text().await.expect("body");
+        assert!(html.contains("用户名或密码不正确"), "{user}");
+        assert!(
+            html.contains(&format!("value=\"{user}\"")),
+            "user name kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_in_and_out() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (status, html) = app.text("/admin/services").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("测试管理员"));
+    let csrf = hidden(&html, "_csrf");
+    let r = app
+        .client
+        .post(app.url("/admin/logout"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(app.get("/admin/services").await.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn staff_forms_without_the_session_token_are_refused() {
+    let app = spawn_app().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let r = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/unpublish")))
+        .form(&[("_csrf", "forged")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(app.state.catalog().get(&code).is_some(), "still published");
+}
+
+async fn editor(app: &common::TestApp, code: &str) -> (String, Vec<(String, String)>) {
+    let (status, html) = app.text(&format!("/admin/services/{code}/edit")).await;
+    assert_eq!(status, 200);
+    let mut fields = editor_fields(&html);
+    fields.push(("_csrf".into(), hidden(&html, "_csrf")));
+    fields.push(("version".into(), hidden(&html, "version")));
+    (html, fields)
+}
+
+fn set(fields: &mut [(String, String)], key: &str, value: &str) {
+    let f = fields.iter_mut().find(|(k, _)| k == key).expect("field");
+    f.1 = value.to_string();
+}
+
+#[tokio::test]
+async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
+    let app = spawn_app().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let (_, mut fields) = editor(&app, &code).await;
+    set(&mut fields, "name", "居民身份证补领（丢失补办）");
+    fields.push(("action".into(), "publish".into()));
+    fields.push(("note".into(), "名称更通俗".into()));
+    let r = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/edit")))
+        .form(&fields)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, public) = app.text(&format!("/services/{code}")).await;
+    assert!(public.contains("居民身份证补领（丢失补办）"));
+    let (_, history) = app.text(&format!("/admin/services/{code}/history")).await;
+    assert!(history.contains("名称更通俗"));
+    assert!(history.contains("class=\"before\">居民身份证补领</td>"));
+    assert!(history.contains("class=\"after\">居民身份证补领（丢失补办）</td>"));
+}
+
+#[tokio::test]
+async fn invalid_edits_are_explained_keep_what_was_typed_and_change_nothing() {
+    let app = spawn_app().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let before = app.state.catalog().get(&code).cloned().expect("item");
+    let (_, mut fields) = editor(&app, &code).await;
+    set(&mut fields, "name", "新名称但时限有误");
+    set(&mut fields, "promised_limit_days", "999");
+    set(&mut fields, "materials", "户口簿|扫描件|1|是|");
+    fields.push(("action".into(), "publish".into()));
+    let r = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/edit")))
+        .form(&fields)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("承诺时限不能大于法定时限"));
+    assert!(html.contains("格式应为"));
+    assert!(
+        html.contains("value=\"新名称但时限有误\""),
+        "typed text kept"
+    );
+    assert!(html.contains("aria-invalid=\"true\""));
+    let stored = zhiban_domain::catalog::get_service(&app.db.db, &code)
+        .await
+        .expect("get");
+    assert_eq!(stored.name, before.name);
+    assert_eq!(stored.version, before.version);
+}
+
+#[tokio::test]
+async fn saving_over_someone_elses_newer_edit_is_refused() {
+    let app = spawn_app().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let (_, mut fields) = editor(&app, &code).await;
+    fields.push(("action".into(), "draft".into()));
+    let first = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/edit")))
+        .form(&fields)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(first.status().as_u16(), 303);
+    set(&mut fields, "name", "迟到的修改");
+    let second = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/edit")))
+        .form(&fields)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(second.status().as_u16(), 409);
+    assert!(second.text().await.expect("body").contains("其他人已修改"));
+}
+
+#[tokio::test]
+async fn saving_as_draft_withdraws_and_publishing_restores_the_public_page() {
+    let app = spawn_app().await;
+    app.login().await;
+    let code = app.code_of("出生登记").await;
+    let (_, mut fields) = editor(&app, &code).await;
+    fields.push(("action".into(), "draft".into()));
+    app.client
+        .post(app.url(&format!("/admin/services/{code}/edit")))
+        .form(&fields)
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(app.text(&format!("/services/{code}")).await.0, 404);
+    let (_, history) = app.text(&format!("/admin/services/{code}/history")).await;
+    let csrf = hidden(&history, "_csrf");
+    let r = app
+        .client
+        .post(app.url(&format!("/admin/services/{code}/publish")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(app.text(&format!("/services/{code}")).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_new_item_can_be_created_and_published() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (_, html) = app.text("/admin/services/new").await;
+    let csrf = hidden(&html, "_csrf");
+    let dept = app.state.catalog().services[0].department_code.clone();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("version", "0"),
+        ("action", "publish"),
+        ("main_code", "TEST-0001"),
+        ("main_name", "测试主项"),
+        ("code", "TEST-0001-01"),
+        ("name", "渝州市测试事项"),
+        ("handling_kind", "新办"),
+        ("item_type", "公共服务"),
+        ("department", dept.as_str()),
+        ("implementing_body", "渝州市测试中心"),
+        ("legal_basis", "《测试条例》第一条"),
+        ("audience", "个人"),
+        ("life_events", "就业"),
+        ("police_domain", ""),
+        ("conditions", "年满18周岁"),
+        ("materials", "居民身份证|原件|1|是|"),
+        ("steps", "申请|网上提交\r\n办结|即时办结"),
+        ("legal_limit_days", "5"),
+        ("promised_limit_days", "0"),
+        ("fees", "不收费"),
+        ("fee_basis", ""),
+        ("place", "渝州市政务服务中心"),
+        ("hours", "工作日"),
+        ("visits", "0"),
+        ("online", "是"),
+        ("enquiry_phone", "023-12345678"),
+        ("complaint_phone", "12345"),
+        ("high_frequency", "否"),
+    ];
+    let r = app
+        .client
+        .post(app.url("/admin/services/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status().as_u16(), 303);
+    let (status, html) = app.text("/services/TEST-0001-01").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("渝州市测试事项"));
+    assert!(html.contains("即时办结"));
+    // The same code again is refused.
+    let again = app
+        .client
+        .post(app.url("/admin/services/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(again.status().as_u16(), 409);
+    assert!(
+        again
+            .text()
+            .await
+            .expect("body")
+            .contains("该事项编码已存在")
+    );
+}
+
+async fn upload(app: &common::TestApp, name: &str, bytes: Vec<u8>) -> (u16, String) {
+    let (_, page) = app.text("/admin/import").await;
+    let csrf = hidden(&page, "_csrf");
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let r = app
+        .client
+        .post(app.url("/admin/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+async fn export(app: &common::TestApp, format: &str) -> Vec<u8> {
+    let r = app.get(&format!("/admin/export?format={format}")).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("disposition")
+            .starts_with("attachment")
+    );
+    r.bytes().await.expect("bytes").to_vec()
+}
+
+#[tokio::test]
+async fn an_uploaded_file_with_a_bad_row_names_the_row_and_imports_nothing() {
+    let app = spawn_app().await;
+    app.login().await;
+    let csv = export(&app, "csv").await;
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    let header = reader.headers().expect("header").clone();
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let name_col = header
+        .iter()
+        .position(|h| h == "事项名称")
+        .expect("name col");
+    let limit_col = header
+        .iter()
+        .position(|h| h == "法定时限")
+        .expect("limit col");
+    let renamed_code = rows[0][2].to_string();
+    let mut r0: Vec<String> = rows[0].iter().map(str::to_string).collect();
+    r0[name_col] = "不应生效的改名".into();
+    rows[0] = csv::StringRecord::from(r0);
+    let mut r4: Vec<String> = rows[4].iter().map(str::to_string).collect();
+    r4[limit_col] = "十五天".into();
+    rows[4] = csv::StringRecord::from(r4);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("header");
+    for r in &rows {
+        w.write_record(r).expect("row");
+    }
+    let (status, html) = upload(&app, "目录.csv", w.into_inner().expect("bytes")).await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("<th scope=\"row\">6</th>"),
+        "spreadsheet row 6 named"
+    );
+    assert!(html.contains("法定时限"));
+    assert!(html.contains("未导入任何数据"));
+    let stored = zhiban_domain::catalog::get_service(&app.db.db, &renamed_code)
+        .await
+        .expect("get");
+    assert_ne!(stored.name, "不应生效的改名");
+}
+
+#[tokio::test]
+async fn an_exported_workbook_imports_back_and_applies_changes() {
+    let app = spawn_app().await;
+    app.login().await;
+    let xlsx = export(&app, "xlsx").await;
+    let (status, html) = upload(&app, "catalog.xlsx", xlsx).await;
+    assert_eq!(status, 200, "{html}");
+    let total = zhiban_domain::catalog::list_services(&app.db.db, None)
+        .await
+        .expect("list")
+        .len();
+    assert!(html.contains(&format!("更新 {total} 项")));
+    assert!(html.contains("新增 0 项"));
+}
+
+#[tokio::test]
+async fn uploads_of_other_file_types_are_refused_clearly() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (status, html) = upload(&app, "catalog.pdf", b"%PDF-1.4".to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("只支持 .csv 和 .xlsx 文件"));
+    let (status, html) = upload(&app, "catalog.xlsx", b"not a zip".to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("无法读取"));
+}
+
+#[tokio::test]
+async fn the_staff_list_filters_by_status_and_text() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (_, html) = app.text("/admin/services?status=draft").await;
+    let drafts = zhiban_domain::catalog::list_services(
+        &app.db.db,
+        Some(zhiban_domain::catalog::Status::Draft),
+    )
+    .await
+    .expect("drafts");
+    assert!(html.contains(&format!("共 {} 项", drafts.len())));
+    let (_, html) = app.text("/admin/services?q=身份证").await;
+    assert!(html.contains("居民身份证补领"));
+    assert!(!html.contains("失业保险金"));
+}

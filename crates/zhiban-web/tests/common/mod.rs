@@ -1,0 +1,178 @@
+//! `spawn_app()`: a real server on port 0 over a database of the test's own,
+//! loaded with the demo data, plus a cookie-keeping HTTP client.
+
+#![allow(dead_code, clippy::expect_used)]
+
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+use zhiban_domain::{demo, staff};
+use zhiban_store::testing::TestDb;
+use zhiban_web::{AppState, WebConfig};
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "Adm1n!pass";
+
+pub struct TestApp {
+    pub base: String,
+    /// Keeps cookies; does not follow redirects, so tests can see them.
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::new().await.expect("test database");
+    demo::load(&db.db).await.expect("demo data");
+    staff::create_or_reset(&db.db, ADMIN, "测试管理员", ADMIN_PASSWORD)
+        .await
+        .expect("admin");
+    let state = AppState::new(db.db.clone(), WebConfig::default())
+        .await
+        .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        let _ = zhiban_web::serve(listener, server_state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestApp {
+        base,
+        client: client(),
+        state,
+        db,
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
+    pub async fn json(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("json"))
+    }
+
+    /// Signs the client in as the test administrator.
+    pub async fn login(&self) {
+        let (_, page) = self.text("/admin/login").await;
+        let csrf = hidden(&page, "_csrf");
+        let r = self
+            .client
+            .post(self.url("/admin/login"))
+            .form(&[
+                ("username", ADMIN),
+                ("password", ADMIN_PASSWORD),
+                ("_csrf", csrf.as_str()),
+                ("next", "/admin/services"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status().as_u16(), 303, "login should redirect");
+    }
+
+    /// A published item's code whose name contains `needle`.
+    pub async fn code_of(&self, needle: &str) -> String {
+        let cat = self.state.catalog();
+        cat.services
+            .iter()
+            .find(|s| s.name.contains(needle))
+            .map(|s| s.code.clone())
+            .unwrap_or_else(|| panic!("no published item named like {needle}"))
+    }
+}
+
+/// The value of the first hidden input named `name`.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden field {name}"))
+        + marker.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_string()
+}
+
+/// All form fields of the item editor as (name, value) pairs.
+pub fn editor_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, _) in zhiban_domain::catalog::transfer_columns() {
+        let id = format!("id=\"f-{k}\"");
+        let Some(pos) = html.find(&id) else { continue };
+        let tag_start = html[..pos].rfind('<').expect("tag");
+        let tag = &html[tag_start..];
+        let value = if tag.starts_with("<textarea") {
+            let open_end = tag.find('>').expect(">") + 1;
+            let close = tag.find("</textarea>").expect("close");
+            unescape(&tag[open_end..close])
+        } else if tag.starts_with("<select") {
+            let close = tag.find("</select>").expect("close");
+            let body = &tag[..close];
+            match body.find(" selected>") {
+                Some(sel) => {
+                    let opt = body[..sel].rfind("value=\"").expect("value") + 7;
+                    let end = body[opt..].find('"').expect("q") + opt;
+                    unescape(&body[opt..end])
+                }
+                None => String::new(),
+            }
+        } else {
+            let v = tag.find("value=\"").expect("value") + 7;
+            let end = tag[v..].find('"').expect("q") + v;
+            unescape(&tag[v..end])
+        };
+        out.push((k.to_string(), value));
+    }
+    out
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,341 @@
+//! The public portal and the JSON API, over real HTTP.
+
+mod common;
+
+use common::spawn_app;
+
+#[tokio::test]
+async fn home_page_is_a_city_portal_labelled_as_demo_data() {
+    let app = spawn_app().await;
+    let (status, html) = app.text("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("演示数据"), "demo label on every page");
+    assert!(html.contains("渝州市政务服务网"));
+    assert!(html.contains("高频服务"));
+    assert!(html.contains("href=\"/services?life_event=birth\""));
+    assert!(html.contains("href=\"/services?police=household\""));
+    assert!(html.contains("class=\"skip-link\" href=\"#main\""));
+    let popular = app.state.catalog().high_frequency(None, 1);
+    assert!(html.contains(&format!("/services/{}", popular[0].code)));
+}
+
+#[tokio::test]
+async fn a_guide_page_shows_every_element_a_citizen_needs() {
+    let app = spawn_app().await;
+    let code = app.code_of("居民身份证补领").await;
+    let item = app.state.catalog().get(&code).cloned().expect("item");
+    let (status, html) = app.text(&format!("/services/{code}")).await;
+    assert_eq!(status, 200);
+    for needle in [
+        "受理条件",
+        "申请材料",
+        "办理流程",
+        "承诺办结时限",
+        "法定办结时限",
+        "收费标准",
+        "办理地点",
+        "咨询电话",
+        "监督投诉电话",
+        "设定依据",
+        "演示数据",
+    ] {
+        assert!(html.contains(needle), "guide lacks {needle}");
+    }
+    assert!(html.contains(&item.materials[0].name));
+    assert!(html.contains(&item.steps[0].name));
+    assert!(html.contains(&item.enquiry_phone));
+    assert!(html.contains(&format!("{} 个工作日", item.legal_limit_days)));
+    // Siblings of the same main item (申领/换领) are linked.
+    let sibling = app.state.catalog().siblings(&item);
+    assert!(!sibling.is_empty());
+    assert!(html.contains(&format!("/services/{}", sibling[0].code)));
+}
+
+#[tokio::test]
+async fn draft_items_are_not_public() {
+    let app = spawn_app().await;
+    let drafts = zhiban_domain::catalog::list_services(
+        &app.db.db,
+        Some(zhiban_domain::catalog::Status::Draft),
+    )
+    .await
+    .expect("drafts");
+    let code = &drafts.first().expect("demo has drafts").code;
+    let (status, html) = app.text(&format!("/services/{code}")).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("页面不存在"));
+    let (status, _) = app.json(&format!("/api/v1/services/{code}")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn browsing_by_life_event_lists_only_that_theme_with_its_count() {
+    let app = spawn_app().await;
+    let (_, api) = app
+        .json("/api/v1/services?life_event=birth&limit=100")
+        .await;
+    let total = api["total"].as_u64().expect("total");
+    assert!(total > 0);
+    let (status, html) = app.text("/services?life_event=birth").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("共 {total} 项")));
+    for item in api["items"].as_array().expect("items").iter().take(5) {
+        assert!(
+            item["life_events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .any(|e| e == "birth")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_department_lists_its_sub_units_items_with_breadcrumbs() {
+    let app = spawn_app().await;
+    let cat = app.state.catalog();
+    let police = cat
+        .departments
+        .iter()
+        .find(|d| d.name == "渝州市公安局")
+        .expect("police bureau");
+    let own = cat
+        .services
+        .iter()
+        .filter(|s| s.department_code == police.code)
+        .count();
+    let (_, api) = app
+        .json(&format!(
+            "/api/v1/services?department={}&limit=1",
+            police.code
+        ))
+        .await;
+    assert!(
+        api["total"].as_u64().expect("total") as usize > own,
+        "sub-units included"
+    );
+    let (_, html) = app
+        .text(&format!("/services?department={}", police.code))
+        .await;
+    assert!(html.contains("aria-current=\"page\">渝州市公安局</a>"));
+}
+
+#[tokio::test]
+async fn pages_past_the_end_show_the_last_page() {
+    let app = spawn_app().await;
+    let (status, html) = app.text("/services?page=9999").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("rel=\"prev\""));
+    assert!(!html.contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_translated_404_with_a_request_id() {
+    let app = spawn_app().await;
+    let r = app.get("/no/such/page").await;
+    assert_eq!(r.status().as_u16(), 404);
+    let id = r
+        .headers()
+        .get("x-request-id")
+        .expect("request id header")
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let html = r.text().await.expect("body");
+    assert!(html.contains("页面不存在"));
+    assert!(html.contains(&id));
+    let r = app
+        .client
+        .get(app.url("/no/such/page"))
+        .header("cookie", "zb_lang=en")
+        .send()
+        .await
+        .expect("get");
+    assert!(r.text().await.expect("body").contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_language_switch_translates_the_interface() {
+    let app = spawn_app().await;
+    let r = app.get("/prefs?lang=en&next=/services").await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/services");
+    let (_, html) = app.text("/services").await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains(">Services<"));
+    app.get("/prefs?lang=zh-HK&next=/").await;
+    let (_, html) = app.text("/").await;
+    assert!(html.contains("lang=\"zh-Hant-HK\""));
+    assert!(html.contains("辦事服務"));
+}
+
+#[tokio::test]
+async fn the_browser_language_is_used_until_a_choice_is_made() {
+    let app = spawn_app().await;
+    let r = common::client()
+        .get(app.url("/"))
+        .header("accept-language", "zh-TW,zh;q=0.8")
+        .send()
+        .await
+        .expect("get");
+    assert!(r.text().await.expect("body").contains("辦事服務"));
+}
+
+#[tokio::test]
+async fn elder_and_contrast_modes_persist_by_cookie_without_javascript() {
+    let app = spawn_app().await;
+    let r = app.get("/prefs?elder=1&next=/themes").await;
+    assert_eq!(r.status().as_u16(), 303);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(cookie.contains("zb_elder=1") && cookie.contains("HttpOnly"));
+    let (_, html) = app.text("/themes").await;
+    assert!(html.contains("class=\"lang-zh-CN elder\""));
+    assert!(html.contains("退出长者模式"));
+    app.get("/prefs?contrast=1&next=/").await;
+    let (_, html) = app.text("/").await;
+    assert!(html.contains("elder contrast"));
+    app.get("/prefs?elder=0&next=/").await;
+    let (_, html) = app.text("/").await;
+    assert!(!html.contains(" elder"));
+}
+
+#[tokio::test]
+async fn preference_links_never_redirect_off_site() {
+    let app = spawn_app().await;
+    let r = app.get("/prefs?elder=1&next=https://evil.example/").await;
+    assert_eq!(r.headers()["location"], "/");
+    let r = app.get("/prefs?elder=1&next=//evil.example/").await;
+    assert_eq!(r.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn plain_search_finds_items_by_name_and_offers_help_when_empty() {
+    let app = spawn_app().await;
+    let code = app.code_of("居民身份证补领").await;
+    let (_, html) = app.text("/search?q=身份证补领").await;
+    assert!(html.contains(&format!("/services/{code}")));
+    let (_, html) = app.text("/search?q=zzzzqqqq").await;
+    assert!(html.contains("没有找到"));
+    assert!(html.contains("tel:12345"));
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_in_pages() {
+    let app = spawn_app().await;
+    let (_, html) = app
+        .text("/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
+        .await;
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&#60;script&#62;alert(1)"));
+}
+
+#[tokio::test]
+async fn the_api_lists_filters_and_pages_the_catalog() {
+    let app = spawn_app().await;
+    let (status, all) = app.json("/api/v1/services?limit=5&offset=0").await;
+    assert_eq!(status, 200);
+    let total = all["total"].as_u64().expect("total");
+    assert_eq!(total as usize, app.state.catalog().services.len());
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items.len(), 5);
+    for key in ["code", "name", "department", "url"] {
+        assert!(items[0].get(key).is_some(), "item lacks {key}");
+    }
+    let (_, next) = app.json("/api/v1/services?limit=5&offset=5").await;
+    assert_ne!(next["items"][0]["code"], items[0]["code"]);
+    let (_, people) = app.json("/api/v1/services?audience=person&limit=1").await;
+    let (_, companies) = app.json("/api/v1/services?audience=company&limit=1").await;
+    assert!(people["total"].as_u64() < Some(total));
+    assert!(companies["total"].as_u64() < Some(total));
+    // Chinese labels work as well as slugs.
+    let (_, by_label) = app
+        .json("/api/v1/services?life_event=%E5%87%BA%E7%94%9F&limit=1")
+        .await;
+    let (_, by_slug) = app.json("/api/v1/services?life_event=birth&limit=1").await;
+    assert_eq!(by_label["total"], by_slug["total"]);
+}
+
+#[tokio::test]
+async fn the_api_refuses_bad_parameters_with_a_stable_code() {
+    let app = spawn_app().await;
+    for q in [
+        "limit=0",
+        "limit=1000",
+        "audience=alien",
+        "life_event=moon",
+        "department=NOPE",
+    ] {
+        let (status, body) = app.json(&format!("/api/v1/services?{q}")).await;
+        assert_eq!(status, 400, "{q}");
+        assert_eq!(body["error"]["code"], "invalid_parameter", "{q}");
+    }
+}
+
+#[tokio::test]
+async fn the_api_returns_a_whole_guide_by_code() {
+    let app = spawn_app().await;
+    let code = app.code_of("居民身份证补领").await;
+    let (status, body) = app.json(&format!("/api/v1/services/{code}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["code"], code.as_str());
+    assert!(body["materials"].as_array().is_some_and(|m| !m.is_empty()));
+    assert_eq!(body["url"], format!("/services/{code}"));
+    let (status, body) = app.json("/api/v1/services/NOPE").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_catalog_api() {
+    let app = spawn_app().await;
+    let (status, spec) = app.json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    assert!(spec["paths"]["/api/v1/services"]["get"].is_object());
+    assert!(spec["paths"]["/api/v1/services/{code}"]["get"].is_object());
+    assert!(spec["components"]["schemas"]["ServiceList"].is_object());
+}
+
+#[tokio::test]
+async fn health_and_readiness_probes_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.text("/healthz").await, (200, "ok".to_string()));
+    assert_eq!(app.text("/readyz").await.0, 200);
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = spawn_app().await;
+    let r = app.get("/").await;
+    let h = r.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("default-src 'self'")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn assets_are_served_with_types_and_caching() {
+    let app = spawn_app().await;
+    let r = app.get("/assets/site.css").await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/css")
+    );
+    assert!(r.headers().contains_key("cache-control"));
+    assert_eq!(app.get("/assets/nope.css").await.status().as_u16(), 404);
+}

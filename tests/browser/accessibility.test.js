@@ -1,0 +1,96 @@
+// axe-core (WCAG 2.0/2.1 A and AA) must report no violations on every page,
+// in every display mode: default zh-CN, elder (适老化), high contrast, English
+// and Traditional Chinese (Hong Kong).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, axeViolations, formatViolations,
+  signIn, guideCode, MODES,
+} from './helpers.js';
+
+let portal;
+let browser;
+let code;
+
+before(async () => {
+  portal = await startPortal({ label: 'a11y' });
+  browser = await launchBrowser();
+  code = await guideCode(portal.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+// [name, path, expected HTTP status]
+const publicPages = () => [
+  ['home', '/', 200],
+  ['services', '/services', 200],
+  ['services filtered, page 2', '/services?life_event=birth&page=2', 200],
+  ['guide', `/services/${encodeURIComponent(code)}`, 200],
+  ['police', '/police', 200],
+  ['themes', '/themes', 200],
+  ['departments', '/departments', 200],
+  ['search with results', `/search?q=${encodeURIComponent('身份证')}`, 200],
+  ['search without results', '/search?q=zzzz', 200],
+  ['accessibility statement', '/accessibility', 200],
+  ['404 page', '/no-such-page-here', 404],
+  ['admin login', '/admin/login', 200],
+];
+
+const staffPages = () => [
+  ['admin catalog', '/admin/services', 200],
+  ['admin editor', `/admin/services/${encodeURIComponent(code)}/edit`, 200],
+  ['admin history', `/admin/services/${encodeURIComponent(code)}/history`, 200],
+  ['admin import', '/admin/import', 200],
+];
+
+async function expectNoViolations(page, url, status, mode) {
+  await open(page, url, { status });
+  const violations = await axeViolations(page);
+  assert.equal(
+    violations.length,
+    0,
+    `axe found ${violations.length} violation(s) on ${url} [${mode}]:\n${formatViolations(violations)}`,
+  );
+}
+
+for (const mode of Object.keys(MODES)) {
+  describe(`axe, mode ${mode}`, () => {
+    let context;
+    let page;
+
+    before(async () => {
+      context = await newContext(browser, portal.base, { mode });
+      page = await context.newPage();
+    });
+    after(async () => { await context?.close(); });
+
+    it('public pages have no WCAG 2.1 AA violations', async (t) => {
+      for (const [name, path, status] of publicPages()) {
+        await t.test(name, () => expectNoViolations(page, portal.base + path, status, mode));
+      }
+    });
+
+    it('staff pages have no WCAG 2.1 AA violations', async (t) => {
+      await signIn(page, portal.base);
+      for (const [name, path, status] of staffPages()) {
+        await t.test(name, () => expectNoViolations(page, portal.base + path, status, mode));
+      }
+    });
+
+    it('the editor with validation errors has no violations', async () => {
+      // The error state matters most to screen-reader users: check it too.
+      await open(page, `${portal.base}/admin/services/${encodeURIComponent(code)}/edit`);
+      await page.locator('#f-name').fill('');
+      await Promise.all([
+        page.waitForNavigation(),
+        page.locator('button[name="action"][value="draft"]').click(),
+      ]);
+      await page.locator('#error-summary').waitFor();
+      const violations = await axeViolations(page);
+      assert.equal(violations.length, 0, `editor with errors [${mode}]:\n${formatViolations(violations)}`);
+    });
+  });
+}
