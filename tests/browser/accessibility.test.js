@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startPortal, launchBrowser, newContext, open, axeViolations, formatViolations,
-  signIn, guideCode, MODES,
+  signIn, guideCode, follow, MODES,
 } from './helpers.js';
 
 let portal;
@@ -84,10 +84,7 @@ for (const mode of Object.keys(MODES)) {
       // The error state matters most to screen-reader users: check it too.
       await open(page, `${portal.base}/admin/services/${encodeURIComponent(code)}/edit`);
       await page.locator('#f-name').fill('');
-      await Promise.all([
-        page.waitForNavigation(),
-        page.locator('button[name="action"][value="draft"]').click(),
-      ]);
+      await follow(page, page.locator('button[name="action"][value="draft"]'));
       await page.locator('#error-summary').waitFor();
       const violations = await axeViolations(page);
       assert.equal(violations.length, 0, `editor with errors [${mode}]:\n${formatViolations(violations)}`);

@@ -2,7 +2,7 @@
 // the JSON API and against each guide page.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortal, launchBrowser, newContext, open, api } from './helpers.js';
+import { startPortal, launchBrowser, newContext, open, api, follow } from './helpers.js';
 
 let portal;
 let browser;
@@ -55,10 +55,9 @@ describe('catalog browse', () => {
   it('the 出生 filter lists exactly the API\'s birth items', async () => {
     await open(page, `${portal.base}/services`);
     await page.locator('#f-event').selectOption({ label: '出生' });
-    await Promise.all([
-      page.waitForURL((u) => u.pathname === '/services' && u.searchParams.get('life_event') === 'birth'),
-      page.locator('form.filters button[type="submit"]').click(),
-    ]);
+    const url = await follow(page, page.locator('form.filters button[type="submit"]'));
+    assert.equal(url.pathname, '/services');
+    assert.equal(url.searchParams.get('life_event'), 'birth');
     assert.match(await page.locator('h1').innerText(), /出生/);
     assert.equal(await page.locator('#f-event').inputValue(), 'birth', 'the chosen filter stays selected');
 
@@ -123,11 +122,8 @@ describe('catalog browse', () => {
       const next = page.locator('nav.pager').getByRole('link', { name: '下一页', exact: true });
       if (n < pages) {
         assert.equal(await next.count(), 1, `page ${n} has a 下一页 link`);
-        await Promise.all([
-          page.waitForURL((u) => u.searchParams.get('page') === String(n + 1)),
-          next.click(),
-        ]);
-        const url = new URL(page.url());
+        const url = await follow(page, next);
+        assert.equal(url.searchParams.get('page'), String(n + 1));
         assert.equal(url.searchParams.get('life_event'), 'work', 'the filter is kept across pages');
         assert.equal(await countText(), fromApi.total, 'the count is the same on every page');
       } else {

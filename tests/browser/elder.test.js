@@ -2,7 +2,7 @@
 // link in the top bar, kept in a cookie, and turned off by another link.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortal, launchBrowser, open } from './helpers.js';
+import { startPortal, launchBrowser, open, follow } from './helpers.js';
 
 let portal;
 let browser;
@@ -39,13 +39,38 @@ async function measure() {
     const navLinks = [...document.querySelectorAll('.mainnav a')].map((a) => ({ text: a.textContent.trim(), h: height(a) }));
     const searchButtons = [...document.querySelectorAll('form[role="search"] button[type="submit"]')].map(height);
     const searchInputs = [...document.querySelectorAll('form[role="search"] input[type="search"]')].map(height);
-    return { classes: [...body.classList], fontSize, lineHeight, navLinks, searchButtons, searchInputs };
+    const rootFontSize = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    return { classes: [...body.classList], rootFontSize, fontSize, lineHeight, navLinks, searchButtons, searchInputs };
+  });
+}
+
+/** Visible text set smaller than 24px (18pt), with the offending elements named. */
+function smallText() {
+  return page.evaluate(() => {
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const el = n.parentElement;
+      const r = el.getBoundingClientRect();
+      if (r.width <= 1 || r.height <= 1 || el.closest('[hidden], .visually-hidden, script, style')) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || cs.display === 'none') continue;
+      const size = parseFloat(cs.fontSize);
+      if (size < 24) {
+        const cls = el.classList.length ? `.${[...el.classList].join('.')}` : '';
+        out.push(`${el.tagName.toLowerCase()}${cls} ${size}px "${n.textContent.trim().slice(0, 20)}"`);
+      }
+    }
+    return [...new Set(out)];
   });
 }
 
 function assertElderSizes(m, where) {
   assert.ok(m.classes.includes('elder'), `${where}: body should have class "elder", has ${JSON.stringify(m.classes)}`);
   assert.ok(m.fontSize >= 24, `${where}: body font-size ${m.fontSize}px should be at least 24px (18pt)`);
+  // Sizes in rem follow the root element: it must grow too, or headings and buttons stay small.
+  assert.ok(m.rootFontSize >= 24, `${where}: root font-size ${m.rootFontSize}px should be at least 24px`);
   assert.ok(m.lineHeight >= 1.3 * m.fontSize,
     `${where}: line-height ${m.lineHeight}px should be at least 1.3 × ${m.fontSize}px`);
   assert.ok(m.navLinks.length >= 5, `${where}: expected the main navigation links, got ${m.navLinks.length}`);
@@ -68,27 +93,34 @@ describe('elder mode without JavaScript', () => {
   it('the 长者模式 link turns it on, with large text and targets', async () => {
     await open(page, `${portal.base}/`);
     const link = page.getByRole('link', { name: '长者模式', exact: true });
-    await Promise.all([page.waitForURL(`${portal.base}/`), link.click()]);
+    assert.equal((await follow(page, link)).href, `${portal.base}/`, 'back on the home page');
     assertElderSizes(await measure(), 'home');
     // The top bar now offers the way back.
     assert.equal(await page.getByRole('link', { name: '退出长者模式', exact: true }).count(), 1);
   });
 
+  it('no visible text on home, /services or a guide is smaller than 18pt', async () => {
+    const list = await (await fetch(`${portal.base}/api/v1/services?limit=1`)).json();
+    for (const p of ['/', '/services', `/services/${encodeURIComponent(list.items[0].code)}`]) {
+      await open(page, portal.base + p);
+      assert.ok((await measure()).classes.includes('elder'));
+      const small = await smallText();
+      assert.equal(small.length, 0, `${p}: text below 24px in elder mode:\n  ${small.join('\n  ')}`);
+    }
+    await open(page, `${portal.base}/`);
+  });
+
   it('the setting persists to the next page', async () => {
-    await Promise.all([
-      page.waitForURL(`${portal.base}/services`),
-      page.locator('.mainnav').getByRole('link', { name: '办事服务', exact: true }).click(),
-    ]);
+    const url = await follow(page, page.locator('.mainnav').getByRole('link', { name: '办事服务', exact: true }));
+    assert.equal(url.pathname, '/services');
     assertElderSizes(await measure(), '/services');
     const cookies = await context.cookies(portal.base);
     assert.equal(cookies.find((c) => c.name === 'zb_elder')?.value, '1', 'zb_elder cookie should be set');
   });
 
   it('the 退出长者模式 link turns it off and returns to the same page', async () => {
-    await Promise.all([
-      page.waitForURL(`${portal.base}/services`),
-      page.getByRole('link', { name: '退出长者模式', exact: true }).click(),
-    ]);
+    const url = await follow(page, page.getByRole('link', { name: '退出长者模式', exact: true }));
+    assert.equal(url.href, `${portal.base}/services`, 'back on the same page');
     const m = await measure();
     assert.ok(!m.classes.includes('elder'), `body should leave elder mode, has ${JSON.stringify(m.classes)}`);
     assert.ok(m.fontSize < 24, `body font-size back to normal, got ${m.fontSize}px`);

@@ -79,10 +79,18 @@ export async function startPortal({ label = 'zhiban' } = {}) {
     throw new Error(`zhiban binary not found at ${ZHIBAN_BIN}: run \`cargo build --bin zhiban\` or set ZHIBAN_BIN`);
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `zhiban-browser-${label}-`));
-  await execFileP(ZHIBAN_BIN, ['create-admin', '--data-dir', dataDir, '--username', ADMIN_USER], {
-    env: { ...process.env, ZHIBAN_ADMIN_PASSWORD: ADMIN_PASSWORD },
-  });
+  try {
+    await execFileP(ZHIBAN_BIN, ['create-admin', '--data-dir', dataDir, '--username', ADMIN_USER], {
+      env: { ...process.env, ZHIBAN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    });
+    return await serve(dataDir);
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
 
+async function serve(dataDir) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let output = '';
   // The free port can be taken between our probe and the server's bind: try again then.
@@ -91,29 +99,34 @@ export async function startPortal({ label = 'zhiban' } = {}) {
     const base = `http://127.0.0.1:${port}`;
     const child = spawn(ZHIBAN_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
     });
     output = '';
     const keep = (chunk) => {
-      output += chunk.toString();
+      output += chunk;
       if (output.length > 200_000) output = output.slice(-100_000);
     };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout.setEncoding('utf8').on('data', keep);
+    child.stderr.setEncoding('utf8').on('data', keep);
+    // Safety net: never leave a server behind if the test process ends early.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
 
     let ready;
     try {
       ready = await waitReady(base, child, deadline);
     } catch (err) {
       child.kill('SIGKILL');
+      process.off('exit', killOnExit);
       throw new Error(`${err.message}\n--- server output ---\n${output}`);
     }
     if (!ready) {
+      process.off('exit', killOnExit);
       if (/address already in use|os error 98/i.test(output) && attempt < 5) continue;
       throw new Error(`zhiban serve exited with code ${child.exitCode}\n--- server output ---\n${output}`);
     }
 
     const stop = async () => {
+      process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -210,15 +223,23 @@ export function formatViolations(violations) {
     .join('\n');
 }
 
+/**
+ * Click something that loads a new page (a link, a submit button) and wait
+ * for that page's load event. Unlike waitForURL this also works when the new
+ * page has the same URL (preference links redirect back to where they were).
+ */
+export async function follow(page, locator) {
+  await Promise.all([page.waitForEvent('load'), locator.click()]);
+  return new URL(page.url());
+}
+
 /** Sign in as the staff account in `page`'s context. */
 export async function signIn(page, base) {
   await open(page, `${base}/admin/login`);
   await page.locator('#username').fill(ADMIN_USER);
   await page.locator('#password').fill(ADMIN_PASSWORD);
-  await Promise.all([
-    page.waitForURL((u) => !u.pathname.startsWith('/admin/login')),
-    page.locator('form[action="/admin/login"] button[type="submit"]').click(),
-  ]);
+  const url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
+  if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed');
 }
 
 /** JSON from the portal's API. */

@@ -120,6 +120,17 @@ impl PageCtx {
         self.t(&format!("{kind}.{slug}"))
     }
 
+    /// Everything a public page's HTML depends on besides the catalog.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}{}|{}",
+            self.lang.code(),
+            u8::from(self.elder),
+            u8::from(self.contrast),
+            self.here
+        )
+    }
+
     pub fn html_lang(&self) -> &'static str {
         match self.lang {
             Lang::ZhCn => "zh-Hans",

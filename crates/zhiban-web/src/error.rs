@@ -127,6 +127,16 @@ pub async fn error_pages(req: Request, next: Next) -> Response {
     }
 }
 
+/// A handler panicked: log it once and show the 500 page.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    AppError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
 /// The fallback for unknown paths.
 pub async fn not_found() -> AppError {
     AppError::NotFound

@@ -5,6 +5,7 @@
 rust_i18n::i18n!("locales", fallback = "zh-CN");
 
 mod assets;
+mod cache;
 mod ctx;
 mod error;
 mod handlers;

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/assets/{*path}", get(assets::asset))
         .fallback(error::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(error::error_pages))
         .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(

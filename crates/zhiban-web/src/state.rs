@@ -6,6 +6,8 @@ use std::time::Duration;
 use zhiban_domain::Db;
 use zhiban_domain::catalog::CatalogSnapshot;
 
+use crate::cache::PageCache;
+
 /// Web settings the binary passes in.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -29,6 +31,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
     catalog: Arc<RwLock<Arc<CatalogSnapshot>>>,
+    /// Rendered public pages of the current catalog.
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -38,6 +42,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
+            pages: Arc::new(PageCache::default()),
         })
     }
 
@@ -56,6 +61,7 @@ impl AppState {
             Ok(mut g) => *g = snapshot,
             Err(poisoned) => *poisoned.into_inner() = snapshot,
         }
+        self.pages.clear();
         Ok(())
     }
 

@@ -150,6 +150,9 @@ async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
     let app = spawn_app().await;
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
+    // Seen once before the edit, so a stale cached page would show.
+    let (_, public) = app.text(&format!("/services/{code}")).await;
+    assert!(!public.contains("丢失补办"));
     let (_, mut fields) = editor(&app, &code).await;
     set(&mut fields, "name", "居民身份证补领（丢失补办）");
     fields.push(("action".into(), "publish".into()));

@@ -339,3 +339,35 @@ async fn assets_are_served_with_types_and_caching() {
     assert!(r.headers().contains_key("cache-control"));
     assert_eq!(app.get("/assets/nope.css").await.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn when_the_database_is_gone_readiness_fails_and_pages_explain_with_a_request_id() {
+    let app = spawn_app().await;
+    app.db.db.close().await;
+    assert_eq!(app.text("/readyz").await.0, 503);
+    // Public pages keep working from the in-memory catalog …
+    assert_eq!(app.text("/services").await.0, 200);
+    // … while a page that needs the database shows the 500 page.
+    let (_, page) = app.text("/admin/login").await;
+    let csrf = common::hidden(&page, "_csrf");
+    let r = app
+        .client
+        .post(app.url("/admin/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", "x"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 500);
+    let id = r.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let html = r.text().await.expect("body");
+    assert!(html.contains("系统暂时出现问题"));
+    assert!(html.contains(&id));
+    assert!(!html.contains("database error"), "no internals shown");
+}

@@ -257,10 +257,12 @@ impl ServiceInput {
         }
         let materials = parse_materials(&mut errs, &self.materials);
         let steps = parse_steps(&mut errs, &self.steps);
+        let errors_before = errs.len();
         let legal_limit_days = number(&mut errs, "legal_limit_days", &self.legal_limit_days);
         let promised_limit_days =
             number(&mut errs, "promised_limit_days", &self.promised_limit_days);
-        if promised_limit_days > legal_limit_days {
+        // Compare only two real numbers; a typo already has its own message.
+        if errs.len() == errors_before && promised_limit_days > legal_limit_days {
             errs.push(FieldError::new(
                 "promised_limit_days",
                 "promised_exceeds_legal",
@@ -570,6 +572,18 @@ pub(crate) mod tests {
         assert!(codes.contains(&("promised_limit_days", "promised_exceeds_legal")));
         assert!(codes.contains(&("materials", "invalid_material")));
         assert!(codes.contains(&("audience", "required")));
+    }
+
+    #[test]
+    fn a_limit_that_is_not_a_number_gets_one_message_not_two() {
+        let mut input = valid_input();
+        input.legal_limit_days = "六十".into();
+        let errs = input.validate(&depts()).expect_err("invalid");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            (errs[0].field, errs[0].code),
+            ("legal_limit_days", "invalid_number")
+        );
     }
 
     #[test]

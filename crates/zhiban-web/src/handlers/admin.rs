@@ -312,7 +312,8 @@ pub struct EditPage {
     pub version: i64,
     pub status: String,
     pub fields: Vec<FormField>,
-    pub errors: Vec<String>,
+    /// (field key, message) for the summary, which links to each field.
+    pub errors: Vec<(String, String)>,
 }
 
 fn choices<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
@@ -419,7 +420,10 @@ async fn edit_page(
     let departments = department_options(state).await?;
     Ok(EditPage {
         fields: build_fields(&ctx, input, errors, &departments, creating),
-        errors: errors.iter().map(|e| error_message(&ctx, e)).collect(),
+        errors: errors
+            .iter()
+            .map(|e| (e.field.to_string(), error_message(&ctx, e)))
+            .collect(),
         code: input.code.clone(),
         version,
         status: ctx.term("status", status.slug()),

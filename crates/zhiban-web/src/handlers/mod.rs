@@ -5,13 +5,38 @@ pub mod api;
 pub mod public;
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::response::{Html, IntoResponse, Response};
+use zhiban_domain::catalog::CatalogSnapshot;
 
+use crate::ctx::PageCtx;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Renders a template into an HTML response.
 pub fn render(t: &impl Template) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
+}
+
+/// Serves a public page from the page cache, building and rendering it from
+/// the current catalog on a miss. Only pages that depend on nothing but the
+/// catalog, the URL and the display preferences may use this.
+pub fn cached_page<T: Template>(
+    state: &AppState,
+    ctx: PageCtx,
+    build: impl FnOnce(&CatalogSnapshot, PageCtx) -> Result<T, AppError>,
+) -> Result<Response, AppError> {
+    let key = ctx.cache_key();
+    if let Some(page) = state.pages.get(&key) {
+        return Ok(Html(page).into_response());
+    }
+    // Read the generation before the snapshot, so a reload in between
+    // keeps this render out of the cache.
+    let generation = state.pages.generation();
+    let catalog = state.catalog();
+    let page = Bytes::from(build(&catalog, ctx)?.render()?);
+    state.pages.put(key, page.clone(), generation);
+    Ok(Html(page).into_response())
 }
 
 /// Page links for a list: `base` is the list URL with its other filters.

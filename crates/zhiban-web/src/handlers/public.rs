@@ -14,7 +14,7 @@ use zhiban_domain::catalog::{
     Audience, CatalogSnapshot, DeptNode, Filter, LifeEvent, PoliceDomain, ServiceItem,
 };
 
-use super::{Pager, render};
+use super::{Pager, cached_page, render};
 use crate::ctx::{CONTRAST_COOKIE, ELDER_COOKIE, LANG_COOKIE, Lang, PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -97,7 +97,10 @@ pub struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    let cat = state.catalog();
+    cached_page(&state, ctx, home_page)
+}
+
+fn home_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<HomePage, AppError> {
     let total = cat.services.len();
     let online = cat.services.iter().filter(|s| s.online).count();
     let mut departments: Vec<DeptNode> = cat
@@ -105,18 +108,15 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Respons
         .into_iter()
         .filter(|d| d.dept.level == "部门" && d.count > 0)
         .collect();
+    let department_count = departments.len();
     departments.sort_by_key(|d| std::cmp::Reverse(d.count));
     departments.truncate(12);
-    render(&HomePage {
+    Ok(HomePage {
         popular: cat.high_frequency(None, 12),
-        personal: event_tiles(&cat, true, 0),
-        company: event_tiles(&cat, false, 0),
-        police: police_tiles(&cat, 0),
-        department_count: cat
-            .department_tree()
-            .iter()
-            .filter(|d| d.count > 0 && d.dept.level == "部门")
-            .count(),
+        personal: event_tiles(cat, true, 0),
+        company: event_tiles(cat, false, 0),
+        police: police_tiles(cat, 0),
+        department_count,
         departments,
         online_percent: (online * 100).checked_div(total).unwrap_or(0),
         zero_visit: cat.services.iter().filter(|s| s.visits == 0).count(),
@@ -210,7 +210,10 @@ pub async fn services(
     ctx: PageCtx,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, AppError> {
-    let cat = state.catalog();
+    cached_page(&state, ctx, |cat, ctx| Ok(services_page(cat, ctx, q)))
+}
+
+fn services_page(cat: &CatalogSnapshot, ctx: PageCtx, q: BrowseQuery) -> ServicesPage {
     let filter = q.filter();
     let total = cat.count(&filter);
     let pager = Pager::new(&q.base_url(), q.page.unwrap_or(1), PER_PAGE, total);
@@ -245,7 +248,7 @@ pub async fn services(
         .into_iter()
         .filter(|d| d.count > 0 && d.dept.parent_id.is_some())
         .collect();
-    render(&ServicesPage {
+    ServicesPage {
         ctx,
         heading,
         items: page.items,
@@ -253,7 +256,7 @@ pub async fn services(
         departments,
         dept_path,
         q,
-    })
+    }
 }
 
 #[derive(Template)]
@@ -271,15 +274,16 @@ pub async fn guide(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    let cat = state.catalog();
-    let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
-    let dept = cat.department(&item.department_code);
-    render(&GuidePage {
-        siblings: cat.siblings(&item),
-        related: cat.related(&item, 6),
-        dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),
-        item,
-        ctx,
+    cached_page(&state, ctx, |cat, ctx| {
+        let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
+        let dept = cat.department(&item.department_code);
+        Ok(GuidePage {
+            siblings: cat.siblings(&item),
+            related: cat.related(&item, 6),
+            dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),
+            item,
+            ctx,
+        })
     })
 }
 
@@ -309,11 +313,12 @@ pub struct ThemesPage {
 }
 
 pub async fn themes(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    let cat = state.catalog();
-    render(&ThemesPage {
-        personal: event_tiles(&cat, true, 5),
-        company: event_tiles(&cat, false, 5),
-        ctx,
+    cached_page(&state, ctx, |cat, ctx| {
+        Ok(ThemesPage {
+            personal: event_tiles(cat, true, 5),
+            company: event_tiles(cat, false, 5),
+            ctx,
+        })
     })
 }
 
@@ -326,7 +331,10 @@ pub struct PolicePage {
 }
 
 pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    let cat = state.catalog();
+    cached_page(&state, ctx, police_page)
+}
+
+fn police_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<PolicePage, AppError> {
     let popular = cat
         .services
         .iter()
@@ -334,8 +342,8 @@ pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Respo
         .take(9)
         .cloned()
         .collect();
-    render(&PolicePage {
-        tiles: police_tiles(&cat, 6),
+    Ok(PolicePage {
+        tiles: police_tiles(cat, 6),
         popular,
         ctx,
     })
