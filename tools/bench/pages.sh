@@ -54,3 +54,5 @@ run "zhiban home" "http://127.0.0.1:18090/"
 run "nginx home (static copy)" "http://127.0.0.1:18091/index.html"
 run "zhiban guide" "http://127.0.0.1:18090$guide"
 run "nginx guide (static copy)" "http://127.0.0.1:18091/guide.html"
+# Not cached: rendered from the catalog on every request.
+run "zhiban search results (uncached)" "http://127.0.0.1:18090/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81"

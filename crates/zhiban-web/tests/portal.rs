@@ -194,12 +194,14 @@ async fn elder_and_contrast_modes_persist_by_cookie_without_javascript() {
     let (_, html) = app.text("/themes").await;
     assert!(html.contains("class=\"lang-zh-CN elder\""));
     assert!(html.contains("退出长者模式"));
+    assert!(html.contains("朗读本页"), "elder mode offers read-aloud");
     app.get("/prefs?contrast=1&next=/").await;
     let (_, html) = app.text("/").await;
     assert!(html.contains("elder contrast"));
     app.get("/prefs?elder=0&next=/").await;
     let (_, html) = app.text("/").await;
     assert!(!html.contains(" elder"));
+    assert!(!html.contains("朗读本页"));
 }
 
 #[tokio::test]
