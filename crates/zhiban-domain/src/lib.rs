@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod demo;
+pub mod search_docs;
 pub mod staff;
 
 use chrono::{DateTime, Utc};

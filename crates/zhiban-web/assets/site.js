@@ -25,6 +25,32 @@ document.addEventListener('DOMContentLoaded', function () {
       window.speechSynthesis.speak(u);
     });
   });
+  // Suggestions as you type: fills the search box's <datalist>.
+  document.querySelectorAll('input[data-suggest]').forEach(function (input) {
+    var list = document.getElementById(input.getAttribute('list'));
+    var timer = null;
+    var last = '';
+    if (!list || !window.fetch) { return; }
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (!q || q === last) { return; }
+        last = q;
+        fetch(input.getAttribute('data-suggest') + '?q=' + encodeURIComponent(q))
+          .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+          .then(function (data) {
+            list.textContent = '';
+            data.suggestions.forEach(function (s) {
+              var o = document.createElement('option');
+              o.value = s;
+              list.appendChild(o);
+            });
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  });
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

@@ -12,9 +12,19 @@ use crate::handlers::api;
         description = "智办政务门户开放接口：事项目录（办事指南）。",
         version = "1"
     ),
-    paths(api::list_services, api::get_service),
-    components(schemas(api::ServiceList, api::ServiceSummary, api::ServiceDetail)),
-    tags((name = "catalog", description = "政务服务事项目录"))
+    paths(api::list_services, api::get_service, api::search, api::suggest),
+    components(schemas(
+        api::ServiceList,
+        api::ServiceSummary,
+        api::ServiceDetail,
+        api::SearchResponse,
+        api::SearchResult,
+        api::Suggestions
+    )),
+    tags(
+        (name = "catalog", description = "政务服务事项目录"),
+        (name = "search", description = "智能搜索")
+    )
 )]
 pub struct ApiDoc;
 

@@ -44,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         // Other systems
         .route("/api/v1/services", get(api::list_services))
         .route("/api/v1/services/{code}", get(api::get_service))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/suggest", get(api::suggest))
         .route("/api/openapi.json", get(openapi::spec))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))

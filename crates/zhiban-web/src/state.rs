@@ -1,10 +1,12 @@
 //! Shared state handed to every handler.
 
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use zhiban_domain::Db;
 use zhiban_domain::catalog::CatalogSnapshot;
+use zhiban_domain::{Db, DomainError};
+use zhiban_search::{SearchError, SearchIndex};
 
 use crate::cache::PageCache;
 
@@ -15,6 +17,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// How often to look for catalog edits made by other nodes.
     pub catalog_poll: Duration,
+    /// Where the search index lives; in memory when `None`.
+    pub index_dir: Option<PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -22,6 +26,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             catalog_poll: Duration::from_secs(5),
+            index_dir: None,
         }
     }
 }
@@ -33,16 +38,32 @@ pub struct AppState {
     catalog: Arc<RwLock<Arc<CatalogSnapshot>>>,
     /// Rendered public pages of the current catalog.
     pub pages: Arc<PageCache>,
+    /// Every published item, searchable.
+    pub search: Arc<SearchIndex>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
 }
 
 impl AppState {
-    pub async fn new(db: Db, config: WebConfig) -> Result<Self, zhiban_domain::DomainError> {
+    pub async fn new(db: Db, config: WebConfig) -> Result<Self, StartError> {
         let snapshot = CatalogSnapshot::load(&db).await?;
+        let search = SearchIndex::open(config.index_dir.as_deref())?;
+        search.replace_kind(
+            "service",
+            zhiban_domain::search_docs::service_docs(&snapshot),
+        )?;
         Ok(AppState {
             db,
             config: Arc::new(config),
             catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
             pages: Arc::new(PageCache::default()),
+            search: Arc::new(search),
         })
     }
 
@@ -57,6 +78,15 @@ impl AppState {
     /// Rebuilds the read model after a write.
     pub async fn refresh_catalog(&self) -> Result<(), zhiban_domain::DomainError> {
         let snapshot = Arc::new(CatalogSnapshot::load(&self.db).await?);
+        // The save already committed; a failed index update must not undo
+        // it, so it is logged loudly instead (a restart or `zhiban reindex`
+        // rebuilds the index).
+        if let Err(e) = self.search.replace_kind(
+            "service",
+            zhiban_domain::search_docs::service_docs(&snapshot),
+        ) {
+            tracing::error!(error = %e, "search index update failed");
+        }
         match self.catalog.write() {
             Ok(mut g) => *g = snapshot,
             Err(poisoned) => *poisoned.into_inner() = snapshot,

@@ -167,6 +167,11 @@ async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
     assert_eq!(r.status().as_u16(), 303);
     let (_, public) = app.text(&format!("/services/{code}")).await;
     assert!(public.contains("居民身份证补领（丢失补办）"));
+    // Search sees the new name at once, without a restart.
+    let (_, found) = app
+        .json("/api/v1/search?q=%E4%B8%A2%E5%A4%B1%E8%A1%A5%E5%8A%9E&limit=3")
+        .await;
+    assert_eq!(found["results"][0]["title"], "居民身份证补领（丢失补办）");
     let (_, history) = app.text(&format!("/admin/services/{code}/history")).await;
     assert!(history.contains("名称更通俗"));
     assert!(history.contains("class=\"before\">居民身份证补领</td>"));

@@ -373,3 +373,100 @@ async fn when_the_database_is_gone_readiness_fails_and_pages_explain_with_a_requ
     assert!(html.contains(&id));
     assert!(!html.contains("database error"), "no internals shown");
 }
+
+#[tokio::test]
+async fn smart_search_understands_how_citizens_type() {
+    let app = spawn_app().await;
+    let code = app.code_of("居民身份证补领").await;
+    for q in ["身份证丢了", "sfz补办", "身份證補領"] {
+        let (_, body) = app
+            .json(&format!(
+                "/api/v1/search?q={}&limit=3",
+                common::urlencode(q)
+            ))
+            .await;
+        assert_eq!(
+            body["results"][0]["url"],
+            format!("/services/{code}"),
+            "{q}: {body}"
+        );
+    }
+    let (_, html) = app.text("/search?q=身份证丢了").await;
+    assert!(html.contains("<mark>"), "matches are highlighted");
+    assert_eq!(
+        html.find(&format!("/services/{code}")),
+        html.find("/services/"),
+        "first hit"
+    );
+}
+
+#[tokio::test]
+async fn a_corrected_typo_is_offered_as_did_you_mean() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .json("/api/v1/search?q=%E9%A9%BE%E4%BD%BF%E8%AF%81%E6%8D%A2%E8%AF%81")
+        .await;
+    assert_eq!(body["corrected"], "驾驶证换证");
+    assert!(
+        body["results"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("驾驶证"))
+    );
+    let (_, html) = app.text("/search?q=驾使证换证").await;
+    assert!(html.contains("您是不是要找"));
+}
+
+#[tokio::test]
+async fn search_facets_narrow_the_results_and_can_be_cleared() {
+    let app = spawn_app().await;
+    let (_, all) = app.text("/search?q=证明").await;
+    let (_, api) = app
+        .json("/api/v1/search?q=%E8%AF%81%E6%98%8E&limit=100")
+        .await;
+    let total = api["total"].as_u64().expect("total");
+    assert!(all.contains(&format!("共 {total} 项")));
+    let (_, people) = app.text("/search?q=证明&audience=company").await;
+    assert!(people.contains("清除筛选"));
+    assert!(
+        !people.contains(&format!("共 {total} 项")),
+        "the facet narrows"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_search_offers_a_way_forward() {
+    let app = spawn_app().await;
+    let (status, html) = app.text("/search?q=量子纠缠望远镜").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("没有找到"));
+    assert!(html.contains("tel:12345"));
+    assert!(html.contains("href=\"/services\""));
+}
+
+#[tokio::test]
+async fn suggestions_follow_what_is_typed() {
+    let app = spawn_app().await;
+    let (_, body) = app.json("/api/v1/suggest?q=%E6%8A%A4%E7%85%A7").await;
+    let list = body["suggestions"].as_array().expect("list");
+    assert!(!list.is_empty());
+    assert!(
+        list.iter()
+            .all(|s| s.as_str().is_some_and(|s| s.contains("护照")))
+    );
+    let (_, body) = app.json("/api/v1/suggest?q=gjj").await;
+    assert!(
+        body["suggestions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.contains("公积金")))
+    );
+}
+
+#[tokio::test]
+async fn the_search_api_refuses_bad_limits() {
+    let app = spawn_app().await;
+    let (status, body) = app.json("/api/v1/search?q=a&limit=0").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "invalid_parameter");
+}

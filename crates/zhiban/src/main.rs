@@ -62,6 +62,20 @@ enum Command {
     Export { file: PathBuf },
     /// Print the effective settings (secrets redacted) and exit.
     CheckConfig,
+    /// Measure quality.
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
+    /// Rebuild the search index under the data directory from the database
+    /// (the server also rebuilds it when it starts; stop it first).
+    Reindex,
+}
+
+#[derive(Subcommand)]
+enum EvalWhat {
+    /// Top-1 and top-3 hit rates of `query<TAB>title-regex` lines, and the misses.
+    Search { file: PathBuf },
 }
 
 #[tokio::main]
@@ -108,6 +122,10 @@ async fn main() -> Result<()> {
         }
         Command::Import { file, departments } => import(&settings, &file, departments).await,
         Command::Export { file } => export(&settings, &file).await,
+        Command::Eval {
+            what: EvalWhat::Search { file },
+        } => eval_search(&settings, &file).await,
+        Command::Reindex => reindex(&settings).await,
         Command::CheckConfig => {
             println!("{}", settings.redacted_toml()?);
             Ok(())
@@ -242,6 +260,61 @@ async fn export(settings: &Settings, file: &Path) -> Result<()> {
     };
     std::fs::write(file, bytes).with_context(|| format!("writing {}", file.display()))?;
     println!("{} item(s) exported to {}", items.len(), file.display());
+    Ok(())
+}
+
+/// The catalog as the public sees it (demo data loaded into an empty database).
+async fn public_catalog(settings: &Settings) -> Result<catalog::CatalogSnapshot> {
+    let db = open_migrated(settings).await?;
+    if settings.demo_data
+        && let Err(e) = demo::load_if_empty(&db).await
+    {
+        bail!("loading demo data failed: {}", describe_import_error(&e));
+    }
+    Ok(catalog::CatalogSnapshot::load(&db).await?)
+}
+
+async fn eval_search(settings: &Settings, file: &Path) -> Result<()> {
+    let tsv =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let snapshot = public_catalog(settings).await?;
+    let index = zhiban_search::SearchIndex::open(None)?;
+    index.replace_kind(
+        "service",
+        zhiban_domain::search_docs::service_docs(&snapshot),
+    )?;
+    let report = zhiban_search::eval::evaluate(&index, &tsv);
+    for (line, reason) in &report.bad_lines {
+        eprintln!("line {line}: {reason}");
+    }
+    println!(
+        "queries: {}  top-1: {} ({:.1}%)  top-3: {} ({:.1}%)",
+        report.queries,
+        report.top1,
+        report.top1_rate(),
+        report.top3,
+        report.top3_rate()
+    );
+    for (line, query, expected, got) in &report.misses {
+        println!(
+            "MISS line {line}: {query}  want /{expected}/  got {}",
+            got.join(" | ")
+        );
+    }
+    Ok(())
+}
+
+async fn reindex(settings: &Settings) -> Result<()> {
+    let snapshot = public_catalog(settings).await?;
+    let docs = zhiban_domain::search_docs::service_docs(&snapshot);
+    let total = docs.len();
+    let dir = settings.data_dir.join("index");
+    let index = zhiban_search::SearchIndex::open(Some(&dir))
+        .with_context(|| format!("opening {} (is the server running?)", dir.display()))?;
+    let bar = indicatif::ProgressBar::new(total as u64);
+    index.replace_kind_with_progress("service", docs, |n| bar.set_position(n as u64))?;
+    bar.finish();
+    println!("{total} document(s) indexed in {}", dir.display());
     Ok(())
 }
 

@@ -96,6 +96,7 @@ impl Settings {
         zhiban_web::WebConfig {
             secure_cookies: self.secure_cookies,
             catalog_poll: Duration::from_secs(self.catalog_poll_secs.max(1)),
+            index_dir: Some(self.data_dir.join("index")),
         }
     }
 

@@ -223,6 +223,111 @@ pub async fn get_service(
     }))
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the person typed: Chinese, 繁體, pinyin, initials, typos welcome.
+    pub q: Option<String>,
+    /// 1–100 (default 10).
+    pub limit: Option<usize>,
+    /// Only this kind of content, e.g. `service`.
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    pub kind: String,
+    pub title: String,
+    pub url: String,
+    /// Plain text around the first match.
+    pub snippet: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    pub total: usize,
+    /// The corrected query when a typo was fixed.
+    pub corrected: Option<String>,
+    pub results: Vec<SearchResult>,
+}
+
+/// Search all public content.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Best matches first", body = SearchResponse),
+        (status = 400, description = "A parameter is not valid")
+    ),
+    tag = "search"
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<SearchResponse>, AppError> {
+    let limit = p.limit.unwrap_or(10);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(bad_param("limit", &limit.to_string()));
+    }
+    let text: String = p.q.unwrap_or_default().trim().chars().take(100).collect();
+    let r = state
+        .search
+        .search(&zhiban_search::SearchQuery {
+            text,
+            kind: p.kind.filter(|k| !k.is_empty()),
+            limit,
+            ..Default::default()
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Json(SearchResponse {
+        total: r.total,
+        corrected: r.understood.corrected.clone(),
+        results: r
+            .hits
+            .iter()
+            .map(|h| SearchResult {
+                kind: h.doc.kind.clone(),
+                title: h.doc.title.clone(),
+                url: h.doc.url.clone(),
+                snippet: h.snippet.iter().map(|s| s.text.as_str()).collect(),
+                score: h.score,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestParams {
+    /// What has been typed so far.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<String>,
+}
+
+/// Titles to suggest while someone types (text or pinyin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/suggest",
+    params(SuggestParams),
+    responses((status = 200, description = "Up to 8 titles", body = Suggestions)),
+    tag = "search"
+)]
+pub async fn suggest(
+    State(state): State<AppState>,
+    Query(p): Query<SuggestParams>,
+) -> Json<Suggestions> {
+    let q: String = p.q.unwrap_or_default().chars().take(50).collect();
+    Json(Suggestions {
+        suggestions: state.search.suggest(&q, 8),
+    })
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -350,11 +350,41 @@ fn police_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<PolicePage, AppErr
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct SearchQuery {
+pub struct SearchParams {
     #[serde(default)]
     pub q: String,
     #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub online: String,
+    #[serde(default)]
     pub page: Option<usize>,
+}
+
+impl SearchParams {
+    fn url(&self, department: &str, audience: &str, online: &str) -> String {
+        let mut url = format!("/search?q={}", urlencode(&self.q));
+        for (k, v) in [
+            ("department", department),
+            ("audience", audience),
+            ("online", online),
+        ] {
+            if !v.is_empty() {
+                url.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        url
+    }
+}
+
+/// A facet value as a link that applies or removes it.
+pub struct FacetLink {
+    pub label: String,
+    pub count: usize,
+    pub url: String,
+    pub active: bool,
 }
 
 #[derive(Template)]
@@ -362,60 +392,123 @@ pub struct SearchQuery {
 pub struct SearchPage {
     pub ctx: PageCtx,
     pub q: String,
-    pub items: Vec<Item>,
+    pub results: zhiban_search::SearchResults,
     pub pager: Pager,
+    pub departments: Vec<FacetLink>,
+    pub audiences: Vec<FacetLink>,
+    pub online: Option<FacetLink>,
+    pub clear_url: Option<String>,
+    pub similar: Vec<Arc<zhiban_search::SearchDoc>>,
     pub popular: Vec<Item>,
-}
-
-/// Plain search: every word of the query must appear in the item's name,
-/// its main item's name or its department. Issue #3 brings smart search.
-pub fn simple_search(cat: &CatalogSnapshot, q: &str) -> Vec<Item> {
-    let words: Vec<&str> = q.split_whitespace().collect();
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let mut hits: Vec<(usize, Item)> = cat
-        .services
-        .iter()
-        .filter_map(|s| {
-            let hay = format!("{} {} {}", s.name, s.main_name, s.department_name);
-            words.iter().all(|w| hay.contains(w)).then(|| {
-                let rank = usize::from(!words.iter().all(|w| s.name.contains(w)));
-                (rank, Arc::clone(s))
-            })
-        })
-        .collect();
-    hits.sort_by_key(|(rank, _)| *rank);
-    hits.into_iter().map(|(_, s)| s).collect()
+    pub hot: Vec<&'static str>,
 }
 
 pub async fn search(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Query(q): Query<SearchQuery>,
+    Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
-    let cat = state.catalog();
-    let query = q.q.trim().chars().take(100).collect::<String>();
-    let all = simple_search(&cat, &query);
+    let query: String = p.q.trim().chars().take(100).collect();
+    let p = SearchParams {
+        q: query.clone(),
+        ..p
+    };
+    let per_page = PER_PAGE;
+    let page_no = p.page.unwrap_or(1).max(1);
+    let run = |offset: usize| {
+        state.search.search(&zhiban_search::SearchQuery {
+            text: query.clone(),
+            department: Some(p.department.clone()).filter(|d| !d.is_empty()),
+            audience: Some(p.audience.clone()).filter(|a| !a.is_empty()),
+            online_only: p.online == "1",
+            offset,
+            limit: per_page,
+            ..Default::default()
+        })
+    };
+    let mut results =
+        run((page_no - 1) * per_page).map_err(|e| AppError::Internal(e.to_string()))?;
     let pager = Pager::new(
-        &format!("/search?q={}", urlencode(&query)),
-        q.page.unwrap_or(1),
-        PER_PAGE,
-        all.len(),
+        &p.url(&p.department, &p.audience, &p.online),
+        page_no,
+        per_page,
+        results.total,
     );
-    let items = all
-        .into_iter()
-        .skip(pager.offset(PER_PAGE))
-        .take(PER_PAGE)
+    if pager.page != page_no {
+        results = run(pager.offset(per_page)).map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let departments = results
+        .facets
+        .department
+        .iter()
+        .take(10)
+        .map(|(d, n)| FacetLink {
+            active: &p.department == d,
+            url: p.url(
+                if &p.department == d { "" } else { d },
+                &p.audience,
+                &p.online,
+            ),
+            label: d.clone(),
+            count: *n,
+        })
         .collect();
+    let audiences = results
+        .facets
+        .audience
+        .iter()
+        .map(|(a, n)| FacetLink {
+            active: &p.audience == a,
+            url: p.url(
+                &p.department,
+                if &p.audience == a { "" } else { a },
+                &p.online,
+            ),
+            label: ctx.term("audience", a),
+            count: *n,
+        })
+        .collect();
+    let online = (results.facets.online > 0).then(|| FacetLink {
+        active: p.online == "1",
+        url: p.url(
+            &p.department,
+            &p.audience,
+            if p.online == "1" { "" } else { "1" },
+        ),
+        label: ctx.t("browse.online_only"),
+        count: results.facets.online,
+    });
+    let filtered = !p.department.is_empty() || !p.audience.is_empty() || p.online == "1";
+    let similar = if results.total == 0 && !query.is_empty() {
+        state.search.similar(&query, 6)
+    } else {
+        Vec::new()
+    };
     render(&SearchPage {
-        popular: cat.high_frequency(None, 8),
+        popular: state.catalog().high_frequency(None, 8),
+        clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
+        hot: HOT_SEARCHES.to_vec(),
         q: query,
-        items,
+        results,
         pager,
+        departments,
+        audiences,
+        online,
+        similar,
         ctx,
     })
 }
+
+/// Searches shown under the search box until search analytics (issue #3)
+/// can say what people really look for.
+pub const HOT_SEARCHES: &[&str] = &[
+    "身份证补领",
+    "公积金提取",
+    "社保卡",
+    "驾驶证换证",
+    "出生登记",
+    "护照",
+];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PrefsQuery {

@@ -168,6 +168,18 @@ pub fn editor_fields(html: &str) -> Vec<(String, String)> {
     out
 }
 
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 pub fn unescape(s: &str) -> String {
     s.replace("&#34;", "\"")
         .replace("&#39;", "'")
