@@ -34,6 +34,7 @@ const publicPages = () => [
   ['departments', '/departments', 200],
   ['search with results', `/search?q=${encodeURIComponent('身份证')}`, 200],
   ['search without results', '/search?q=zzzz', 200],
+  ['search with a corrected typo', `/search?q=${encodeURIComponent('驾使证换证')}`, 200],
   ['accessibility statement', '/accessibility', 200],
   ['404 page', '/no-such-page-here', 404],
   ['admin login', '/admin/login', 200],
@@ -44,6 +45,7 @@ const staffPages = () => [
   ['admin editor', `/admin/services/${encodeURIComponent(code)}/edit`, 200],
   ['admin history', `/admin/services/${encodeURIComponent(code)}/history`, 200],
   ['admin import', '/admin/import', 200],
+  ['admin search', `/admin/search?try=${encodeURIComponent('身份证丢了')}`, 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod demo;
 pub mod search_docs;
+pub mod search_terms;
 pub mod staff;
 
 use chrono::{DateTime, Utc};

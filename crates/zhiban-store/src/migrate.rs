@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "catalog_and_staff",
-    sql: include_str!("../migrations/0001_catalog_and_staff.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "catalog_and_staff",
+        sql: include_str!("../migrations/0001_catalog_and_staff.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "search",
+        sql: include_str!("../migrations/0002_search.sql"),
+    },
+];
 
 fn render(sql: &str, backend: Backend) -> String {
     let id = match backend {

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/themes", get(public::themes))
         .route("/police", get(public::police))
         .route("/search", get(public::search))
+        .route("/search/go", get(public::search_go))
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
         // Staff
@@ -40,6 +41,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/services/{code}/unpublish", post(admin::unpublish))
         .route("/admin/services/{code}/history", get(admin::history))
         .route("/admin/import", get(admin::import_form).post(admin::import))
+        .route("/admin/search", get(admin::search_insights))
+        .route("/admin/search/synonyms", post(admin::save_synonym))
+        .route("/admin/search/synonyms/{id}/delete", post(admin::delete_synonym))
         .route("/admin/export", get(admin::export))
         // Other systems
         .route("/api/v1/services", get(api::list_services))

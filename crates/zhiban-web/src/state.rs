@@ -54,6 +54,7 @@ impl AppState {
     pub async fn new(db: Db, config: WebConfig) -> Result<Self, StartError> {
         let snapshot = CatalogSnapshot::load(&db).await?;
         let search = SearchIndex::open(config.index_dir.as_deref())?;
+        search.set_synonyms(zhiban_domain::search_terms::synonym_pairs(&db).await?);
         search.replace_kind(
             "service",
             zhiban_domain::search_docs::service_docs(&snapshot),
@@ -95,10 +96,20 @@ impl AppState {
         Ok(())
     }
 
+    /// Loads the staff synonyms into the search index (takes effect at once).
+    pub async fn refresh_synonyms(&self) -> Result<(), DomainError> {
+        let pairs = zhiban_domain::search_terms::synonym_pairs(&self.db).await?;
+        self.search.set_synonyms(pairs);
+        Ok(())
+    }
+
     /// Picks up edits made through another node sharing the database.
     pub fn spawn_catalog_watcher(&self) {
         let state = self.clone();
         tokio::spawn(async move {
+            let mut synonyms_seen = zhiban_domain::search_terms::synonyms_stamp(&state.db)
+                .await
+                .ok();
             let mut tick = tokio::time::interval(state.config.catalog_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -111,6 +122,15 @@ impl AppState {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "catalog stamp check failed"),
+                }
+                match zhiban_domain::search_terms::synonyms_stamp(&state.db).await {
+                    Ok(stamp) if Some(&stamp) != synonyms_seen.as_ref() => {
+                        if state.refresh_synonyms().await.is_ok() {
+                            synonyms_seen = Some(stamp);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "synonym stamp check failed"),
                 }
             }
         });

@@ -21,6 +21,9 @@ const STAFF_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/import"),
     ("POST", "/admin/import"),
     ("GET", "/admin/export"),
+    ("GET", "/admin/search"),
+    ("POST", "/admin/search/synonyms"),
+    ("POST", "/admin/search/synonyms/1/delete"),
     ("POST", "/admin/logout"),
 ];
 
@@ -447,4 +450,134 @@ async fn the_staff_list_filters_by_status_and_text() {
     let (_, html) = app.text("/admin/services?q=身份证").await;
     assert!(html.contains("居民身份证补领"));
     assert!(!html.contains("失业保险金"));
+}
+
+#[tokio::test]
+async fn a_synonym_staff_add_changes_search_at_once() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (_, before) = app
+        .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
+        .await;
+    assert!(
+        !before["results"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("犬只"))
+    );
+    let (_, page) = app.text("/admin/search").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .client
+        .post(app.url("/admin/search/synonyms"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("phrase", "小狗上户"),
+            ("replacement", "犬只登记"),
+        ])
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, after) = app
+        .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
+        .await;
+    assert!(
+        after["results"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("犬只")),
+        "{after}"
+    );
+    // The staff page explains how the query is now understood.
+    let (_, page) = app.text("/admin/search?try=小狗上户").await;
+    assert!(page.contains("犬只登记"));
+    // Removing it restores the old behaviour.
+    let id_start = page.find("/admin/search/synonyms/").expect("delete form") + 23;
+    let id: String = page[id_start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = app
+        .client
+        .post(app.url(&format!("/admin/search/synonyms/{id}/delete")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, again) = app
+        .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
+        .await;
+    assert_eq!(again["results"][0]["title"], before["results"][0]["title"]);
+}
+
+#[tokio::test]
+async fn an_empty_synonym_is_refused_with_a_message() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (_, page) = app.text("/admin/search").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .client
+        .post(app.url("/admin/search/synonyms"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("phrase", "小狗"),
+            ("replacement", " "),
+        ])
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("不能为空"));
+    assert!(html.contains("value=\"小狗\""), "typed phrase kept");
+}
+
+#[tokio::test]
+async fn search_analytics_count_searches_empty_results_and_clicks() {
+    let app = spawn_app().await;
+    let anon = common::client();
+    for q in ["护照", "护照", "量子纠缠望远镜"] {
+        anon.get(app.url(&format!("/search?q={}", common::urlencode(q))))
+            .send()
+            .await
+            .expect("search");
+    }
+    // Open the first result of the last 护照 search.
+    let html = anon
+        .get(app.url("/search?q=%E6%8A%A4%E7%85%A7"))
+        .send()
+        .await
+        .expect("search")
+        .text()
+        .await
+        .expect("body");
+    let start = html.find("/search/go?sid=").expect("tracked link");
+    let end = html[start..].find('"').expect("quote") + start;
+    let link = common::unescape(&html[start..end]);
+    let r = anon.get(app.url(&link)).send().await.expect("click");
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .expect("loc")
+            .starts_with("/services/")
+    );
+    app.login().await;
+    let (_, page) = app.text("/admin/search").await;
+    assert!(
+        page.contains("护照</a></th><td>3</td><td>0</td><td>1</td><td>33%</td>"),
+        "{page}"
+    );
+    assert!(page.contains("量子纠缠望远镜"));
+    // What people search for becomes a hot search.
+    let (_, public) = app.text("/search").await;
+    assert!(public.contains("/search?q=%E6%8A%A4%E7%85%A7\">护照</a>"));
+}
+
+#[tokio::test]
+async fn search_clicks_never_redirect_off_site() {
+    let app = spawn_app().await;
+    let r = app.get("/search/go?sid=1&to=https://evil.example/").await;
+    assert_eq!(r.headers()["location"], "/");
 }

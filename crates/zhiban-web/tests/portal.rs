@@ -214,11 +214,11 @@ async fn preference_links_never_redirect_off_site() {
 }
 
 #[tokio::test]
-async fn plain_search_finds_items_by_name_and_offers_help_when_empty() {
+async fn search_results_link_to_the_guide_and_offer_help_when_empty() {
     let app = spawn_app().await;
     let code = app.code_of("居民身份证补领").await;
     let (_, html) = app.text("/search?q=身份证补领").await;
-    assert!(html.contains(&format!("/services/{code}")));
+    assert!(html.contains(&format!("to=%2Fservices%2F{code}")));
     let (_, html) = app.text("/search?q=zzzzqqqq").await;
     assert!(html.contains("没有找到"));
     assert!(html.contains("tel:12345"));

@@ -400,7 +400,37 @@ pub struct SearchPage {
     pub clear_url: Option<String>,
     pub similar: Vec<Arc<zhiban_search::SearchDoc>>,
     pub popular: Vec<Item>,
-    pub hot: Vec<&'static str>,
+    pub hot: Vec<String>,
+    /// The logged search this page shows, for click tracking.
+    pub search_id: Option<i64>,
+}
+
+impl SearchPage {
+    /// Result links pass through `/search/go` so staff can see what
+    /// people open; without a logged search they link directly.
+    fn result_url(&self, url: &str) -> String {
+        match self.search_id {
+            Some(id) => format!("/search/go?sid={id}&to={}", urlencode(url)),
+            None => url.to_string(),
+        }
+    }
+}
+
+/// What people searched for most this week, topped up with staples.
+async fn hot_searches(state: &AppState) -> Vec<String> {
+    let since = zhiban_domain::now() - chrono::Duration::days(7);
+    let mut hot = zhiban_domain::search_terms::hot_queries(&state.db, since, 6)
+        .await
+        .unwrap_or_default();
+    for h in HOT_SEARCHES {
+        if hot.len() >= 6 {
+            break;
+        }
+        if !hot.iter().any(|x| x == h) {
+            hot.push((*h).to_string());
+        }
+    }
+    hot
 }
 
 pub async fn search(
@@ -484,10 +514,30 @@ pub async fn search(
     } else {
         Vec::new()
     };
+    // Analytics count a search once: its first page, unfiltered.
+    let search_id = if !query.is_empty() && page_no == 1 && !filtered {
+        match zhiban_domain::search_terms::log_search(
+            &state.db,
+            &query,
+            results.total,
+            zhiban_domain::now(),
+        )
+        .await
+        {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!(error = %e, "search not logged");
+                None
+            }
+        }
+    } else {
+        None
+    };
     render(&SearchPage {
         popular: state.catalog().high_frequency(None, 8),
         clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
-        hot: HOT_SEARCHES.to_vec(),
+        hot: hot_searches(&state).await,
+        search_id,
         q: query,
         results,
         pager,
@@ -509,6 +559,30 @@ pub const HOT_SEARCHES: &[&str] = &[
     "出生登记",
     "护照",
 ];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GoQuery {
+    pub sid: Option<i64>,
+    #[serde(default)]
+    pub to: String,
+}
+
+/// Counts a click on a search result, then goes there.
+pub async fn search_go(State(state): State<AppState>, Query(q): Query<GoQuery>) -> Response {
+    let to = safe_next(&q.to).to_string();
+    if let Some(sid) = q.sid
+        && to != "/"
+        && let Err(e) =
+            zhiban_domain::search_terms::log_click(&state.db, sid, &to, zhiban_domain::now()).await
+    {
+        tracing::debug!(error = %e, "click not logged");
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        headers.insert(header::LOCATION, v);
+    }
+    (StatusCode::SEE_OTHER, headers).into_response()
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PrefsQuery {

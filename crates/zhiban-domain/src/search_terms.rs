@@ -1,0 +1,223 @@
+//! The search area's data: staff-maintained synonyms and search analytics
+//! (what people search for, what finds nothing, what they open).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{ActorName, Db, DomainError, FieldError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Synonym {
+    pub id: i64,
+    pub phrase: String,
+    pub replacement: String,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+pub async fn synonyms(db: &Db) -> Result<Vec<Synonym>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT id, phrase, replacement, updated_by, updated_at FROM search_synonyms ORDER BY phrase",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Synonym {
+                id: r.try_get("id")?,
+                phrase: r.try_get("phrase")?,
+                replacement: r.try_get("replacement")?,
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Pairs for the search index.
+pub async fn synonym_pairs(db: &Db) -> Result<Vec<(String, String)>, DomainError> {
+    Ok(synonyms(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.phrase, s.replacement))
+        .collect())
+}
+
+/// Adds a synonym, or changes the replacement of an existing phrase.
+pub async fn save_synonym(
+    db: &Db,
+    phrase: &str,
+    replacement: &str,
+    actor: &ActorName,
+) -> Result<(), DomainError> {
+    let phrase = phrase.trim();
+    let replacement = replacement.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut errs = Vec::new();
+    if phrase.is_empty() {
+        errs.push(FieldError::new("phrase", "required", ""));
+    } else if phrase.chars().count() > 30 {
+        errs.push(FieldError::new("phrase", "too_long", "≤ 30"));
+    }
+    if replacement.is_empty() {
+        errs.push(FieldError::new("replacement", "required", ""));
+    } else if replacement.chars().count() > 100 {
+        errs.push(FieldError::new("replacement", "too_long", "≤ 100"));
+    }
+    if !errs.is_empty() {
+        return Err(DomainError::Invalid(errs));
+    }
+    let now = crate::now().to_rfc3339();
+    let mut tx = db.pool().begin().await?;
+    let updated = sqlx::query(
+        "UPDATE search_synonyms SET replacement = $2, updated_by = $3, updated_at = $4 WHERE phrase = $1",
+    )
+    .bind(phrase)
+    .bind(&replacement)
+    .bind(&actor.0)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO search_synonyms (phrase, replacement, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(phrase)
+        .bind(&replacement)
+        .bind(&actor.0)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes whenever a synonym is added, changed or removed (for other nodes).
+pub async fn synonyms_stamp(db: &Db) -> Result<(i64, String), DomainError> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM search_synonyms",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((r.try_get("n")?, r.try_get("t")?))
+}
+
+pub async fn delete_synonym(db: &Db, id: i64) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM search_synonyms WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records a search; returns its id for click tracking.
+pub async fn log_search(
+    db: &Db,
+    query: &str,
+    results: usize,
+    at: DateTime<Utc>,
+) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO search_log (query, results, searched_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(query)
+    .bind(i64::try_from(results).unwrap_or(i64::MAX))
+    .bind(at.timestamp())
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Records that a result of search `search_id` was opened.
+pub async fn log_click(
+    db: &Db,
+    search_id: i64,
+    target: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM search_log WHERE id = $1")
+        .bind(search_id)
+        .fetch_optional(db.pool())
+        .await?;
+    if exists.is_none() {
+        return Err(DomainError::NotFound);
+    }
+    sqlx::query("INSERT INTO search_clicks (search_id, target, clicked_at) VALUES ($1, $2, $3)")
+        .bind(search_id)
+        .bind(target)
+        .bind(at.timestamp())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// One query's numbers over a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryStat {
+    pub query: String,
+    pub searches: i64,
+    /// Searches that found nothing.
+    pub zero: i64,
+    /// Results opened from these searches.
+    pub clicks: i64,
+}
+
+impl QueryStat {
+    /// Opened results per search, in percent.
+    pub fn click_through(&self) -> i64 {
+        if self.searches == 0 {
+            0
+        } else {
+            self.clicks * 100 / self.searches
+        }
+    }
+}
+
+/// Queries since `since`, most searched first.
+pub async fn query_stats(
+    db: &Db,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<QueryStat>, DomainError> {
+    let rows = sqlx::query(
+        "SELECT l.query AS query, COUNT(*) AS searches, \
+         CAST(SUM(CASE WHEN l.results = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero, \
+         CAST(COALESCE(SUM(c.n), 0) AS BIGINT) AS clicks \
+         FROM search_log l \
+         LEFT JOIN (SELECT search_id, COUNT(*) AS n FROM search_clicks GROUP BY search_id) c \
+           ON c.search_id = l.id \
+         WHERE l.searched_at >= $1 \
+         GROUP BY l.query ORDER BY searches DESC, l.query LIMIT $2",
+    )
+    .bind(since.timestamp())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(QueryStat {
+                query: r.try_get("query")?,
+                searches: r.try_get("searches")?,
+                zero: r.try_get("zero")?,
+                clicks: r.try_get("clicks")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The most searched queries that found something, for "hot searches".
+pub async fn hot_queries(
+    db: &Db,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, DomainError> {
+    Ok(query_stats(db, since, limit * 3)
+        .await?
+        .into_iter()
+        .filter(|s| s.zero < s.searches)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .map(|s| s.query)
+        .collect())
+}
