@@ -1,5 +1,6 @@
 //! `zhiban`: the whole portal in one binary.
 
+mod bench;
 mod settings;
 
 use std::io::Read;
@@ -70,6 +71,29 @@ enum Command {
     /// Rebuild the search index under the data directory from the database
     /// (the server also rebuilds it when it starts; stop it first).
     Reindex,
+    /// Measure speed (see docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Search latency in-process and over HTTP on a generated catalog,
+    /// index build time, and SQLite FTS5 as the baseline; quality sets are
+    /// the given `query<TAB>regex` files.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Query sets (also used for recall); defaults to the project's own.
+        #[arg(default_values_t = vec!["tests/search/citizen_queries.tsv".to_string()])]
+        sets: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +150,15 @@ async fn main() -> Result<()> {
             what: EvalWhat::Search { file },
         } => eval_search(&settings, &file).await,
         Command::Reindex => reindex(&settings).await,
+        Command::Bench {
+            what:
+                BenchWhat::Search {
+                    docs,
+                    seconds,
+                    clients,
+                    sets,
+                },
+        } => bench_search(docs, seconds, clients, &sets).await,
         Command::CheckConfig => {
             println!("{}", settings.redacted_toml()?);
             Ok(())
@@ -315,6 +348,122 @@ async fn reindex(settings: &Settings) -> Result<()> {
     index.replace_kind_with_progress("service", docs, |n| bar.set_position(n as u64))?;
     bar.finish();
     println!("{total} document(s) indexed in {}", dir.display());
+    Ok(())
+}
+
+async fn bench_search(n: usize, seconds: u64, clients: usize, sets: &[String]) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let settings = Settings {
+        data_dir: tmp.path().join("data"),
+        ..Settings::default()
+    };
+    let snapshot = public_catalog(&settings).await?;
+    let real = zhiban_domain::search_docs::service_docs(&snapshot);
+    let mut tsv = String::new();
+    for f in sets {
+        tsv.push_str(&std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?);
+        tsv.push('\n');
+    }
+    let queries: Vec<String> = tsv
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t').map(|(q, _)| q.to_string()))
+        .collect();
+    println!("queries: {} from {}", queries.len(), sets.join(", "));
+
+    // Quality on the real catalog: zhiban vs FTS5.
+    let small = zhiban_search::SearchIndex::open(None)?;
+    small.replace_kind("service", real.clone())?;
+    let (total, zb_hits) = bench::recall(&tsv, |q| {
+        let titles = small
+            .search(&zhiban_search::SearchQuery {
+                text: q,
+                limit: 3,
+                ..Default::default()
+            })
+            .map(|r| r.hits.iter().map(|h| h.doc.title.clone()).collect())
+            .unwrap_or_default();
+        async move { titles }
+    })
+    .await;
+    let (fts_small, _d1) = bench::fts5_baseline(&real).await?;
+    let mut fts_hits = 0;
+    for line in tsv
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('\t'))
+    {
+        let Some((q, pattern)) = line.split_once('\t') else {
+            continue;
+        };
+        let Ok(re) = regex::Regex::new(pattern.trim()) else {
+            continue;
+        };
+        if bench::fts5_search(&fts_small, q, 3)
+            .await?
+            .iter()
+            .any(|t| re.is_match(t))
+        {
+            fts_hits += 1;
+        }
+    }
+    println!(
+        "top-3 recall on the {}-item catalog: zhiban {zb_hits}/{total}, SQLite FTS5 trigram {fts_hits}/{total}",
+        real.len()
+    );
+
+    // Speed at scale.
+    let docs = bench::synthetic_docs(&real, n);
+    let index_dir = tmp.path().join("index");
+    let index = zhiban_search::SearchIndex::open(Some(&index_dir))?;
+    let t = std::time::Instant::now();
+    index.replace_kind("service", docs.clone())?;
+    let build = t.elapsed();
+    println!("zhiban index build, {n} docs: {:.1} s", build.as_secs_f64());
+    let t = std::time::Instant::now();
+    let (fts_big, _d2) = bench::fts5_baseline(&docs).await?;
+    println!("FTS5 build, {n} docs: {:.1} s", t.elapsed().as_secs_f64());
+    let _ = bench::run_in_process(&index, &queries, 1); // warm-up
+    let mut lat = bench::run_in_process(&index, &queries, 20);
+    println!(
+        "zhiban in-process: p50 {:.2} ms, p99 {:.2} ms",
+        lat.pct(0.5).as_secs_f64() * 1e3,
+        lat.pct(0.99).as_secs_f64() * 1e3
+    );
+    let mut fts_lat = Vec::new();
+    for _ in 0..5 {
+        for q in &queries {
+            let t = std::time::Instant::now();
+            bench::fts5_search(&fts_big, q, 10).await?;
+            fts_lat.push(t.elapsed());
+        }
+    }
+    let mut fts_lat = bench::Latencies::from(fts_lat);
+    println!(
+        "FTS5 in-process: p50 {:.2} ms, p99 {:.2} ms",
+        fts_lat.pct(0.5).as_secs_f64() * 1e3,
+        fts_lat.pct(0.99).as_secs_f64() * 1e3
+    );
+
+    // Over HTTP: the real server with the big index.
+    let db = open_migrated(&settings).await?;
+    let mut web = settings.web_config();
+    web.index_dir = None;
+    let state = zhiban_web::AppState::new(db, web).await?;
+    state.search.replace_kind("service", docs)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(zhiban_web::serve(listener, state, async {
+        let _ = stop_rx.await;
+    }));
+    let (rps, mut http_lat) = bench::http_load(&base, &queries, clients, seconds).await?;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    println!(
+        "zhiban over HTTP ({clients} keep-alive clients, {seconds} s, client on the same cores): {rps:.0} searches/s, p50 {:.2} ms, p99 {:.2} ms",
+        http_lat.pct(0.5).as_secs_f64() * 1e3,
+        http_lat.pct(0.99).as_secs_f64() * 1e3
+    );
     Ok(())
 }
 
