@@ -25,7 +25,9 @@ pub use highlight::{Segment, highlight, snippet};
 pub use understand::{Lexicon, Understood, pinyin_of};
 
 /// How many candidates are re-ranked and counted for facets.
-const CANDIDATES: usize = 300;
+const CANDIDATES: usize = 100;
+/// Below this many title matches, bodies are searched too.
+const MIN_TITLE_HITS: usize = 10;
 const NGRAM: &str = "zh_ngram";
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,8 @@ pub struct SearchResults {
     pub understood: Understood,
     /// Matches after filters (counted among the best [`CANDIDATES`]).
     pub total: usize,
+    /// True when there were more matches than were counted.
+    pub capped: bool,
     pub hits: Vec<Hit>,
     pub facets: Facets,
 }
@@ -267,50 +271,68 @@ impl SearchIndex {
         self.lexicon().understand(q)
     }
 
-    fn word_query(&self, word: &str) -> Box<dyn Query> {
-        let clause = |field: Field, boost: f32| -> Box<dyn Query> {
-            let parts: Vec<(Occur, Box<dyn Query>)> = grams(word)
-                .into_iter()
-                .map(|g| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(field, &g),
-                        IndexRecordOption::WithFreqs,
-                    ));
-                    (Occur::Must, q)
-                })
-                .collect();
-            Box::new(BoostQuery::new(Box::new(BooleanQuery::new(parts)), boost))
+    /// A flat disjunction of the words' n-grams on title (boosted) and body.
+    /// Flat term disjunctions let tantivy skip whole blocks of documents
+    /// that cannot reach the top (block-max WAND); precision comes back in
+    /// the re-ranking, which looks at whole words.
+    fn words_query(&self, words: &[String], with_body: bool) -> BooleanQuery {
+        let mut seen = std::collections::HashSet::new();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let fields: &[(Field, f32)] = if with_body {
+            &[(self.fields.title, 3.0), (self.fields.body, 1.0)]
+        } else {
+            &[(self.fields.title, 3.0)]
         };
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Should, clause(self.fields.title, 3.0)),
-            (Occur::Should, clause(self.fields.body, 1.0)),
-        ]))
+        for g in words.iter().flat_map(|w| grams(w)) {
+            if !seen.insert(g.clone()) {
+                continue;
+            }
+            for &(field, boost) in fields {
+                let term: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, &g),
+                    IndexRecordOption::WithFreqs,
+                ));
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(term, boost))));
+            }
+        }
+        BooleanQuery::new(clauses)
     }
 
     fn candidates(&self, words: &[String]) -> Result<Vec<(f32, Arc<SearchDoc>)>, SearchError> {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let query = BooleanQuery::new(
-            words
-                .iter()
-                .map(|w| (Occur::Should, self.word_query(w)))
-                .collect(),
-        );
         let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        // Titles first: short fields, small posting lists. Only when titles
+        // give too little do bodies (conditions, materials …) join in.
+        let mut top = searcher.search(
+            &self.words_query(words, false),
+            &TopDocs::with_limit(CANDIDATES).order_by_score(),
+        )?;
+        if top.len() < MIN_TITLE_HITS {
+            top = searcher.search(
+                &self.words_query(words, true),
+                &TopDocs::with_limit(CANDIDATES).order_by_score(),
+            )?;
+        }
         let docs = self
             .docs
             .read()
             .map_err(|_| SearchError::Dir("docs lock poisoned".into()))?;
+        // One key column per segment, opened on first use.
+        let mut columns: HashMap<u32, tantivy::columnar::Column<u64>> = HashMap::new();
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let seg = searcher.segment_reader(addr.segment_ord);
-            let key = seg
-                .fast_fields()
-                .u64("key")?
-                .first(addr.doc_id)
-                .unwrap_or(0);
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("key")?,
+                ),
+            };
+            let key = column.first(addr.doc_id).unwrap_or(0);
             if let Some(d) = docs.get(&key) {
                 out.push((score, Arc::clone(d)));
             }
@@ -322,6 +344,7 @@ impl SearchIndex {
         let lexicon = self.lexicon();
         let understood = lexicon.understand(&q.text);
         let candidates = self.candidates(&understood.words)?;
+        let capped = candidates.len() >= CANDIDATES;
         let facets = facets_of(&candidates);
         let compact: String = understood
             .rewritten
@@ -387,6 +410,7 @@ impl SearchIndex {
         Ok(SearchResults {
             understood,
             total,
+            capped,
             hits,
             facets,
         })

@@ -167,6 +167,9 @@ pub struct Lexicon {
     by_initials: HashMap<String, Vec<String>>,
     /// (phrase, replacement) sorted longest phrase first.
     synonyms: Vec<(String, String)>,
+    /// For each filler word, the catalog words that contain it (a filler
+    /// inside one of those words is part of the name, not filler).
+    filler_guard: Vec<(&'static str, Vec<String>)>,
 }
 
 /// What the query turned into.
@@ -319,7 +322,15 @@ impl Lexicon {
                 .cmp(&a.0.chars().count())
                 .then_with(|| a.0.cmp(&b.0))
         });
+        let filler_guard = FILLER
+            .iter()
+            .map(|f| {
+                let guards: Vec<String> = vocab.keys().filter(|w| w.contains(f)).cloned().collect();
+                (*f, guards)
+            })
+            .collect();
         Lexicon {
+            filler_guard,
             jieba,
             t2s: OpenCC::from_config(BuiltinConfig::T2s).ok(),
             vocab,
@@ -367,13 +378,9 @@ impl Lexicon {
 
     fn strip_filler(&self, q: &str) -> String {
         let mut s = q.to_string();
-        for f in FILLER {
+        for (f, guards) in &self.filler_guard {
             // Only strip filler where it is not part of a catalog word.
-            if !self
-                .vocab
-                .keys()
-                .any(|w| w.contains(f) && s.contains(w.as_str()))
-            {
+            if s.contains(f) && !guards.iter().any(|w| s.contains(w.as_str())) {
                 s = s.replace(f, " ");
             }
         }

@@ -235,6 +235,60 @@ pub async fn http_load(
     Ok((rps, Latencies(all)))
 }
 
+/// Runs wrk against `/api/v1/search`, cycling through `queries` with a Lua
+/// script; returns wrk's requests/s and latency percentiles.
+pub async fn wrk(
+    base: &str,
+    queries: &[String],
+    clients: usize,
+    seconds: u64,
+    dir: &std::path::Path,
+) -> Result<String> {
+    let paths: Vec<String> = queries
+        .iter()
+        .map(|q| format!("\"/api/v1/search?limit=10&q={}\"", urlencode(q)))
+        .collect();
+    let script = dir.join("search.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "local paths = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n",
+            paths.join(",")
+        ),
+    )?;
+    let out = tokio::process::Command::new("wrk")
+        .args([
+            "-t1",
+            &format!("-c{clients}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(base)
+        .output()
+        .await
+        .context("starting wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pick = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let non2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .map(|l| format!(", {}", l.trim()))
+        .unwrap_or_default();
+    Ok(format!(
+        "{} searches/s, p50 {}, p99 {}{non2xx}",
+        pick("Requests/sec:"),
+        pick("50%"),
+        pick("99%")
+    ))
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {

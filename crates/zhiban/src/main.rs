@@ -422,6 +422,20 @@ async fn bench_search(n: usize, seconds: u64, clients: usize, sets: &[String]) -
     let t = std::time::Instant::now();
     let (fts_big, _d2) = bench::fts5_baseline(&docs).await?;
     println!("FTS5 build, {n} docs: {:.1} s", t.elapsed().as_secs_f64());
+    let mut understand = Vec::new();
+    for _ in 0..20 {
+        for q in &queries {
+            let t = std::time::Instant::now();
+            let _ = index.understand(q);
+            understand.push(t.elapsed());
+        }
+    }
+    let mut understand = bench::Latencies::from(understand);
+    println!(
+        "query understanding alone: p50 {:.3} ms, p99 {:.3} ms",
+        understand.pct(0.5).as_secs_f64() * 1e3,
+        understand.pct(0.99).as_secs_f64() * 1e3
+    );
     let _ = bench::run_in_process(&index, &queries, 1); // warm-up
     let mut lat = bench::run_in_process(&index, &queries, 20);
     println!(
@@ -457,13 +471,20 @@ async fn bench_search(n: usize, seconds: u64, clients: usize, sets: &[String]) -
         let _ = stop_rx.await;
     }));
     let (rps, mut http_lat) = bench::http_load(&base, &queries, clients, seconds).await?;
-    let _ = stop_tx.send(());
-    let _ = server.await;
     println!(
-        "zhiban over HTTP ({clients} keep-alive clients, {seconds} s, client on the same cores): {rps:.0} searches/s, p50 {:.2} ms, p99 {:.2} ms",
+        "zhiban over HTTP, in-process reqwest client ({clients} keep-alive connections, {seconds} s): {rps:.0} searches/s, p50 {:.2} ms, p99 {:.2} ms",
         http_lat.pct(0.5).as_secs_f64() * 1e3,
         http_lat.pct(0.99).as_secs_f64() * 1e3
     );
+    // The same through wrk (a lighter client, one thread), when installed.
+    match bench::wrk(&base, &queries, clients, seconds, tmp.path()).await {
+        Ok(line) => println!(
+            "zhiban over HTTP, wrk -t1 -c{clients} -d{seconds}s rotating the queries: {line}"
+        ),
+        Err(e) => println!("wrk not run: {e}"),
+    }
+    let _ = stop_tx.send(());
+    let _ = server.await;
     Ok(())
 }
 

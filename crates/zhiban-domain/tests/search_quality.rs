@@ -1,0 +1,67 @@
+//! Search quality over the demo catalog, measured the way
+//! `zhiban eval search` does: these sets must keep finding the right item
+//! in the top 3 for at least 95% of the queries.
+
+#![allow(clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use zhiban_domain::catalog::CatalogSnapshot;
+use zhiban_domain::{demo, search_docs};
+use zhiban_search::SearchIndex;
+use zhiban_search::eval::evaluate;
+use zhiban_store::testing::TestDb;
+
+async fn demo_index() -> SearchIndex {
+    let t = TestDb::new().await.expect("db");
+    demo::load(&t.db).await.expect("demo");
+    let snapshot = CatalogSnapshot::load(&t.db).await.expect("snapshot");
+    let index = SearchIndex::open(None).expect("index");
+    index
+        .replace_kind("service", search_docs::service_docs(&snapshot))
+        .expect("indexed");
+    index
+}
+
+fn assert_good(name: &str, tsv: &str, index: &SearchIndex) {
+    let r = evaluate(index, tsv);
+    assert!(
+        r.bad_lines.is_empty(),
+        "{name}: unreadable lines {:?}",
+        r.bad_lines
+    );
+    assert!(r.queries >= 30, "{name}: only {} queries", r.queries);
+    assert!(
+        r.top3_rate() >= 95.0,
+        "{name}: top-3 {:.1}% < 95%; misses: {:#?}",
+        r.top3_rate(),
+        r.misses
+    );
+}
+
+#[tokio::test]
+async fn our_citizen_query_set_finds_the_right_item_in_the_top_three() {
+    let index = demo_index().await;
+    assert_good(
+        "citizen_queries.tsv",
+        include_str!("../../../tests/search/citizen_queries.tsv"),
+        &index,
+    );
+}
+
+#[tokio::test]
+async fn the_shared_development_set_finds_the_right_item_in_the_top_three() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/search_dev.tsv");
+    let tsv = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        // CI always has shared/ beside the checkout; a bare clone may not.
+        Err(_) if std::env::var("CI").is_err() => {
+            eprintln!("skipping: {} not found", path.display());
+            return;
+        }
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    let index = demo_index().await;
+    assert_good("search_dev.tsv", &tsv, &index);
+}
