@@ -40,7 +40,13 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// Every published item, searchable.
     pub search: Arc<SearchIndex>,
+    /// Hot searches and when they were computed (refreshed once a minute,
+    /// not on every search page).
+    pub hot_searches: Arc<RwLock<Option<HotSearches>>>,
 }
+
+/// When the hot searches were computed, and what they were.
+pub type HotSearches = (std::time::Instant, Vec<String>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -65,6 +71,7 @@ impl AppState {
             catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
             pages: Arc::new(PageCache::default()),
             search: Arc::new(search),
+            hot_searches: Arc::new(RwLock::new(None)),
         })
     }
 

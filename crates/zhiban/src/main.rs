@@ -387,25 +387,11 @@ async fn bench_search(n: usize, seconds: u64, clients: usize, sets: &[String]) -
     })
     .await;
     let (fts_small, _d1) = bench::fts5_baseline(&real).await?;
-    let mut fts_hits = 0;
-    for line in tsv
-        .lines()
-        .filter(|l| !l.starts_with('#') && l.contains('\t'))
-    {
-        let Some((q, pattern)) = line.split_once('\t') else {
-            continue;
-        };
-        let Ok(re) = regex::Regex::new(pattern.trim()) else {
-            continue;
-        };
-        if bench::fts5_search(&fts_small, q, 3)
-            .await?
-            .iter()
-            .any(|t| re.is_match(t))
-        {
-            fts_hits += 1;
-        }
-    }
+    let fts = &fts_small;
+    let (_, fts_hits) = bench::recall(&tsv, move |q| async move {
+        bench::fts5_search(fts, &q, 3).await.unwrap_or_default()
+    })
+    .await;
     println!(
         "top-3 recall on the {}-item catalog: zhiban {zb_hits}/{total}, SQLite FTS5 trigram {fts_hits}/{total}",
         real.len()

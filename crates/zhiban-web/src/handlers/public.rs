@@ -121,14 +121,7 @@ fn home_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<HomePage, AppError> 
         online_percent: (online * 100).checked_div(total).unwrap_or(0),
         zero_visit: cat.services.iter().filter(|s| s.visits == 0).count(),
         total,
-        hot: vec![
-            "身份证补领",
-            "公积金提取",
-            "社保卡",
-            "驾驶证换证",
-            "出生登记",
-            "护照",
-        ],
+        hot: HOT_SEARCHES.to_vec(),
         ctx,
     })
 }
@@ -416,8 +409,15 @@ impl SearchPage {
     }
 }
 
-/// What people searched for most this week, topped up with staples.
+/// What people searched for most this week, topped up with staples;
+/// computed at most once a minute.
 async fn hot_searches(state: &AppState) -> Vec<String> {
+    if let Ok(guard) = state.hot_searches.read()
+        && let Some((at, hot)) = guard.as_ref()
+        && at.elapsed() < std::time::Duration::from_secs(60)
+    {
+        return hot.clone();
+    }
     let since = zhiban_domain::now() - chrono::Duration::days(7);
     let mut hot = zhiban_domain::search_terms::hot_queries(&state.db, since, 6)
         .await
@@ -429,6 +429,9 @@ async fn hot_searches(state: &AppState) -> Vec<String> {
         if !hot.iter().any(|x| x == h) {
             hot.push((*h).to_string());
         }
+    }
+    if let Ok(mut guard) = state.hot_searches.write() {
+        *guard = Some((std::time::Instant::now(), hot.clone()));
     }
     hot
 }
@@ -549,8 +552,8 @@ pub async fn search(
     })
 }
 
-/// Searches shown under the search box until search analytics (issue #3)
-/// can say what people really look for.
+/// Staple searches: shown on the (cached) home page, and used to top up the
+/// hot searches from analytics on the search page.
 pub const HOT_SEARCHES: &[&str] = &[
     "身份证补领",
     "公积金提取",
