@@ -3,6 +3,7 @@
 //! HTTP or HTML.
 
 pub mod catalog;
+pub mod changes;
 pub mod demo;
 pub mod search_docs;
 pub mod search_terms;

@@ -90,6 +90,7 @@ pub async fn save_synonym(
         .execute(&mut *tx)
         .await?;
     }
+    crate::changes::record(&mut tx, crate::changes::SEARCH_SYNONYM, phrase).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -105,10 +106,21 @@ pub async fn synonyms_stamp(db: &Db) -> Result<(i64, String), DomainError> {
 }
 
 pub async fn delete_synonym(db: &Db, id: i64) -> Result<(), DomainError> {
+    let mut tx = db.pool().begin().await?;
+    let phrase: Option<String> =
+        sqlx::query_scalar("SELECT phrase FROM search_synonyms WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(phrase) = phrase else {
+        return Ok(());
+    };
     sqlx::query("DELETE FROM search_synonyms WHERE id = $1")
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    crate::changes::record(&mut tx, crate::changes::SEARCH_SYNONYM, &phrase).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -250,6 +250,48 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Adds or replaces `docs` and removes the documents of `kind` with ids
+    /// in `removed`, then makes the change visible at once.
+    pub fn upsert(
+        &self,
+        kind: &str,
+        docs: Vec<SearchDoc>,
+        removed: &[String],
+    ) -> Result<(), SearchError> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| SearchError::Dir("writer lock poisoned".into()))?;
+        let keys: Vec<u64> = removed
+            .iter()
+            .map(|id| doc_key(kind, id))
+            .chain(docs.iter().map(|d| doc_key(&d.kind, &d.id)))
+            .collect();
+        for k in &keys {
+            writer.delete_term(Term::from_field_u64(self.fields.key, *k));
+        }
+        for d in &docs {
+            writer.add_document(doc!(
+                self.fields.key => doc_key(&d.kind, &d.id),
+                self.fields.kind => d.kind.clone(),
+                self.fields.title => d.title.clone(),
+                self.fields.body => d.body.clone(),
+            ))?;
+        }
+        writer.commit()?;
+        self.reader.reload()?;
+        if let Ok(mut map) = self.docs.write() {
+            for k in &keys {
+                map.remove(k);
+            }
+            for d in docs {
+                map.insert(doc_key(&d.kind, &d.id), Arc::new(d));
+            }
+        }
+        self.rebuild_lexicon();
+        Ok(())
+    }
+
     /// Sets the staff-maintained synonyms (phrase → replacement); they take
     /// effect for the next query.
     pub fn set_synonyms(&self, synonyms: Vec<(String, String)>) {
@@ -571,6 +613,17 @@ mod tests {
         assert_eq!(idx.doc_count_in_index(), 1);
         assert_eq!(top(&idx, "犬只"), "犬只登记");
         assert_eq!(top(&idx, "身份证"), "");
+    }
+
+    #[test]
+    fn single_documents_can_be_replaced_and_removed() {
+        let idx = index();
+        idx.upsert("service", vec![doc("5", "普通护照补发", 8)], &["1".into()])
+            .expect("upserted");
+        assert_eq!(idx.len(), 4);
+        assert_eq!(idx.doc_count_in_index(), 4);
+        assert_eq!(top(&idx, "护照补发"), "普通护照补发");
+        assert_eq!(top(&idx, "身份证补领"), "居民身份证换领");
     }
 
     #[test]

@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("../migrations/0002_search.sql"),
     },
+    Migration {
+        version: 3,
+        name: "change_log",
+        sql: include_str!("../migrations/0003_change_log.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

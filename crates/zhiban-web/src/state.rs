@@ -1,7 +1,8 @@
 //! Shared state handed to every handler.
 
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use zhiban_domain::catalog::CatalogSnapshot;
@@ -43,7 +44,20 @@ pub struct AppState {
     /// Hot searches and when they were computed (refreshed once a minute,
     /// not on every search page).
     pub hot_searches: Arc<RwLock<Option<HotSearches>>>,
+    /// How far this node has followed the change log.
+    follow: Arc<Mutex<Follow>>,
 }
+
+/// Position in the change log. Ids of recent rows are remembered, because
+/// on PostgreSQL a lower id can commit after a higher one: every poll looks
+/// back [`LOOK_BACK`] ids and applies only the rows it has not seen.
+#[derive(Debug, Default)]
+struct Follow {
+    last: i64,
+    seen: BTreeSet<i64>,
+}
+
+const LOOK_BACK: i64 = 200;
 
 /// When the hot searches were computed, and what they were.
 pub type HotSearches = (std::time::Instant, Vec<String>);
@@ -58,6 +72,18 @@ pub enum StartError {
 
 impl AppState {
     pub async fn new(db: Db, config: WebConfig) -> Result<Self, StartError> {
+        // Read the log position first: whatever is logged after it will be
+        // applied again by `catch_up`, which is harmless.
+        let last = zhiban_domain::changes::latest_id(&db).await?;
+        // Rows already committed are in the snapshot below; remember them
+        // so the first poll does not apply them again.
+        let seen: BTreeSet<i64> =
+            zhiban_domain::changes::since(&db, (last - LOOK_BACK).max(0), LOOK_BACK)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .filter(|id| *id <= last)
+                .collect();
         let snapshot = CatalogSnapshot::load(&db).await?;
         let search = SearchIndex::open(config.index_dir.as_deref())?;
         search.set_synonyms(zhiban_domain::search_terms::synonym_pairs(&db).await?);
@@ -72,6 +98,7 @@ impl AppState {
             pages: Arc::new(PageCache::default()),
             search: Arc::new(search),
             hot_searches: Arc::new(RwLock::new(None)),
+            follow: Arc::new(Mutex::new(Follow { last, seen })),
         })
     }
 
@@ -83,24 +110,10 @@ impl AppState {
         }
     }
 
-    /// Rebuilds the read model after a write.
-    pub async fn refresh_catalog(&self) -> Result<(), zhiban_domain::DomainError> {
-        let snapshot = Arc::new(CatalogSnapshot::load(&self.db).await?);
-        // The save already committed; a failed index update must not undo
-        // it, so it is logged loudly instead (a restart or `zhiban reindex`
-        // rebuilds the index).
-        if let Err(e) = self.search.replace_kind(
-            "service",
-            zhiban_domain::search_docs::service_docs(&snapshot),
-        ) {
-            tracing::error!(error = %e, "search index update failed");
-        }
-        match self.catalog.write() {
-            Ok(mut g) => *g = snapshot,
-            Err(poisoned) => *poisoned.into_inner() = snapshot,
-        }
-        self.pages.clear();
-        Ok(())
+    /// Brings this node up to date right after it wrote: the write is in
+    /// the change log, so this is the same path other nodes follow.
+    pub async fn refresh_catalog(&self) -> Result<(), DomainError> {
+        self.catch_up().await.map(|_| ())
     }
 
     /// Loads the staff synonyms into the search index (takes effect at once).
@@ -110,34 +123,87 @@ impl AppState {
         Ok(())
     }
 
-    /// Picks up edits made through another node sharing the database.
+    /// Applies what other nodes (or this one) wrote since the last call:
+    /// changed catalog items are re-read and re-indexed one by one, and
+    /// synonym changes reload the dictionary. Returns how many log rows
+    /// were applied.
+    pub async fn catch_up(&self) -> Result<usize, DomainError> {
+        let after = match self.follow.lock() {
+            Ok(f) => f.last - LOOK_BACK,
+            Err(p) => p.into_inner().last - LOOK_BACK,
+        };
+        let rows = zhiban_domain::changes::since(&self.db, after.max(0), 10_000).await?;
+        let fresh: Vec<zhiban_domain::changes::Change> = match self.follow.lock() {
+            Ok(f) => rows
+                .into_iter()
+                .filter(|c| !f.seen.contains(&c.id))
+                .collect(),
+            Err(p) => {
+                let f = p.into_inner();
+                rows.into_iter()
+                    .filter(|c| !f.seen.contains(&c.id))
+                    .collect()
+            }
+        };
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let codes: HashSet<String> = fresh
+            .iter()
+            .filter(|c| c.topic == zhiban_domain::changes::CATALOG_SERVICE)
+            .map(|c| c.key.clone())
+            .collect();
+        if !codes.is_empty() {
+            let snapshot = Arc::new(CatalogSnapshot::load(&self.db).await?);
+            let docs = codes
+                .iter()
+                .filter_map(|c| snapshot.get(c))
+                .map(|s| zhiban_domain::search_docs::service_doc(s))
+                .collect();
+            let removed: Vec<String> = codes
+                .iter()
+                .filter(|c| snapshot.get(c).is_none())
+                .cloned()
+                .collect();
+            if let Err(e) = self.search.upsert("service", docs, &removed) {
+                tracing::error!(error = %e, "search index update failed");
+            }
+            match self.catalog.write() {
+                Ok(mut g) => *g = snapshot,
+                Err(poisoned) => *poisoned.into_inner() = snapshot,
+            }
+            self.pages.clear();
+        }
+        if fresh
+            .iter()
+            .any(|c| c.topic == zhiban_domain::changes::SEARCH_SYNONYM)
+        {
+            self.refresh_synonyms().await?;
+        }
+        let mut f = match self.follow.lock() {
+            Ok(f) => f,
+            Err(p) => p.into_inner(),
+        };
+        for c in &fresh {
+            f.seen.insert(c.id);
+            f.last = f.last.max(c.id);
+        }
+        let floor = f.last - LOOK_BACK;
+        f.seen.retain(|id| *id > floor);
+        Ok(fresh.len())
+    }
+
+    /// Follows the change log, so edits made through another node sharing
+    /// the database reach this node's catalog and search index.
     pub fn spawn_catalog_watcher(&self) {
         let state = self.clone();
         tokio::spawn(async move {
-            let mut synonyms_seen = zhiban_domain::search_terms::synonyms_stamp(&state.db)
-                .await
-                .ok();
             let mut tick = tokio::time::interval(state.config.catalog_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                match zhiban_domain::catalog::catalog_stamp(&state.db).await {
-                    Ok(stamp) if stamp != state.catalog().stamp => {
-                        if let Err(e) = state.refresh_catalog().await {
-                            tracing::warn!(error = %e, "catalog reload failed");
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "catalog stamp check failed"),
-                }
-                match zhiban_domain::search_terms::synonyms_stamp(&state.db).await {
-                    Ok(stamp) if Some(&stamp) != synonyms_seen.as_ref() => {
-                        if state.refresh_synonyms().await.is_ok() {
-                            synonyms_seen = Some(stamp);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "synonym stamp check failed"),
+                if let Err(e) = state.catch_up().await {
+                    tracing::warn!(error = %e, "following the change log failed");
                 }
             }
         });

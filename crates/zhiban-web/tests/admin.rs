@@ -581,3 +581,84 @@ async fn search_clicks_never_redirect_off_site() {
     let r = app.get("/search/go?sid=1&to=https://evil.example/").await;
     assert_eq!(r.headers()["location"], "/");
 }
+
+#[tokio::test]
+async fn another_node_catches_up_from_the_change_log() {
+    let app = spawn_app().await;
+    // A second node on the same database.
+    let other = zhiban_web::AppState::new(app.db.db.clone(), zhiban_web::WebConfig::default())
+        .await
+        .expect("second node");
+    let code = app.code_of("居民身份证补领").await;
+    let mut item = zhiban_domain::catalog::get_service(&app.db.db, &code)
+        .await
+        .expect("item");
+    let version = item.version;
+    item.name = "居民身份证补领（异地可办）".into();
+    // Written through the first node's domain call, as another node would.
+    zhiban_domain::catalog::save_service(
+        &app.db.db,
+        &item,
+        zhiban_domain::catalog::SaveMode::Update {
+            expected_version: version,
+        },
+        &zhiban_domain::ActorName("node-a".into()),
+        "",
+    )
+    .await
+    .expect("saved");
+    let find = |state: &zhiban_web::AppState| {
+        state
+            .search
+            .search(&zhiban_search::SearchQuery {
+                text: "异地可办".into(),
+                limit: 3,
+                ..Default::default()
+            })
+            .expect("search")
+            .hits
+            .iter()
+            .any(|h| h.doc.title == "居民身份证补领（异地可办）")
+    };
+    assert!(!find(&other), "not seen before catching up");
+    assert_eq!(other.catch_up().await.expect("catch up"), 1);
+    assert!(find(&other));
+    assert_eq!(
+        other
+            .catalog()
+            .get(&code)
+            .map(|s| s.name.clone())
+            .as_deref(),
+        Some("居民身份证补领（异地可办）")
+    );
+    // Nothing new: nothing applied again.
+    assert_eq!(other.catch_up().await.expect("catch up"), 0);
+    // Withdrawn on one node, gone from the other's search.
+    zhiban_domain::catalog::set_status(
+        &app.db.db,
+        &code,
+        zhiban_domain::catalog::Status::Draft,
+        &zhiban_domain::ActorName("node-a".into()),
+    )
+    .await
+    .expect("withdrawn");
+    other.catch_up().await.expect("catch up");
+    assert!(!find(&other));
+    // Synonyms follow the same way.
+    zhiban_domain::search_terms::save_synonym(
+        &app.db.db,
+        "毛孩子登记",
+        "犬只登记",
+        &zhiban_domain::ActorName("node-a".into()),
+    )
+    .await
+    .expect("synonym");
+    other.catch_up().await.expect("catch up");
+    assert!(
+        other
+            .search
+            .understand("毛孩子登记")
+            .rewritten
+            .contains("犬只登记")
+    );
+}

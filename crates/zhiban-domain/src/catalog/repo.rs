@@ -347,6 +347,7 @@ async fn save_in_tx(
         "create"
     };
     record_revision(tx, item, version, action, actor, note, &now).await?;
+    crate::changes::record(tx, crate::changes::CATALOG_SERVICE, &item.code).await?;
     Ok((version, current.is_none()))
 }
 
@@ -417,6 +418,7 @@ pub async fn set_status(
         return Err(DomainError::Conflict("edited_meanwhile"));
     }
     record_revision(&mut tx, &item, version, action, actor, "", &now).await?;
+    crate::changes::record(&mut tx, crate::changes::CATALOG_SERVICE, code).await?;
     tx.commit().await?;
     Ok(version)
 }

@@ -892,7 +892,7 @@ pub async fn save_synonym(
     .await
     {
         Ok(()) => {
-            state.refresh_synonyms().await?;
+            state.refresh_catalog().await?;
             tracing::info!(user = %staff_user.session.user.username, phrase = %form.phrase, "search synonym saved");
             Ok(Redirect::to(&format!(
                 "/admin/search?saved=1&try={}",
@@ -920,6 +920,6 @@ pub async fn delete_synonym(
 ) -> Result<Response, AppError> {
     staff_user.check_csrf(form.csrf.as_ref())?;
     search_terms::delete_synonym(&state.db, id).await?;
-    state.refresh_synonyms().await?;
+    state.refresh_catalog().await?;
     Ok(Redirect::to("/admin/search?saved=1").into_response())
 }
