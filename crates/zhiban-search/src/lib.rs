@@ -627,6 +627,31 @@ mod tests {
     }
 
     #[test]
+    fn the_searchers_audience_is_preferred_among_equal_matches() {
+        let idx = SearchIndex::open(None).expect("index");
+        let mut company = doc("c", "注销登记（企业）", 1);
+        company.audience = "company".into();
+        let person = doc("p", "注销登记（个人）", 1);
+        idx.replace_kind("service", vec![person, company])
+            .expect("indexed");
+        let first = |who: Option<&str>| {
+            idx.search(&SearchQuery {
+                text: "注销登记".into(),
+                prefer_audience: who.map(str::to_string),
+                limit: 2,
+                ..SearchQuery::default()
+            })
+            .expect("search")
+            .hits[0]
+                .doc
+                .id
+                .clone()
+        };
+        assert_eq!(first(Some("company")), "c");
+        assert_eq!(first(Some("person")), "p");
+    }
+
+    #[test]
     fn hits_are_highlighted_and_facets_counted() {
         let r = index()
             .search(&SearchQuery {

@@ -470,3 +470,37 @@ async fn the_search_api_refuses_bad_limits() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_parameter");
 }
+
+#[tokio::test]
+async fn the_audience_a_person_filtered_by_is_remembered_for_later_searches() {
+    let app = spawn_app().await;
+    let codes = |html: &str| -> Vec<String> {
+        html.split("to=%2Fservices%2F")
+            .skip(1)
+            .map(|rest| rest.chars().take_while(|c| *c != '"').collect())
+            .collect()
+    };
+    let companies: Vec<String> = app
+        .json("/api/v1/services?audience=company&limit=100")
+        .await
+        .1["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["code"].as_str().map(str::to_string))
+        .collect();
+    let first_company = |list: &[String]| list.iter().position(|c| companies.contains(c));
+    let before = codes(&app.text("/search?q=%E6%B3%A8%E9%94%80").await.1);
+    let r = app
+        .get("/search?q=%E6%B3%A8%E9%94%80&audience=company")
+        .await;
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(cookie.starts_with("zb_audience=company"), "{cookie}");
+    // A later unfiltered search prefers items for companies.
+    let after = codes(&app.text("/search?q=%E6%B3%A8%E9%94%80").await.1);
+    assert_ne!(before, after, "the ranking changed");
+    assert!(first_company(&after) <= first_company(&before));
+}

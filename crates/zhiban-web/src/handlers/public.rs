@@ -436,11 +436,33 @@ async fn hot_searches(state: &AppState) -> Vec<String> {
     hot
 }
 
+/// Remembers the audience a person last filtered by, so later searches
+/// prefer items for them (until sign-in can say who they are).
+const AUDIENCE_COOKIE: &str = "zb_audience";
+
 pub async fn search(
     State(state): State<AppState>,
     ctx: PageCtx,
+    jar: CookieJar,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
+    let chosen = Audience::from_slug(&p.audience).filter(|a| *a != Audience::Both);
+    let prefer = chosen
+        .map(|a| a.slug().to_string())
+        .or_else(|| jar.get(AUDIENCE_COOKIE).map(|c| c.value().to_string()))
+        .filter(|a| Audience::from_slug(a).is_some());
+    let jar = match chosen {
+        Some(a) => jar.add(
+            Cookie::build((AUDIENCE_COOKIE, a.slug()))
+                .path("/")
+                .max_age(time_year())
+                .same_site(SameSite::Lax)
+                .http_only(true)
+                .secure(state.config.secure_cookies)
+                .build(),
+        ),
+        None => jar,
+    };
     let query: String = p.q.trim().chars().take(100).collect();
     let p = SearchParams {
         q: query.clone(),
@@ -454,6 +476,7 @@ pub async fn search(
             department: Some(p.department.clone()).filter(|d| !d.is_empty()),
             audience: Some(p.audience.clone()).filter(|a| !a.is_empty()),
             online_only: p.online == "1",
+            prefer_audience: prefer.clone(),
             offset,
             limit: per_page,
             ..Default::default()
@@ -536,7 +559,7 @@ pub async fn search(
     } else {
         None
     };
-    render(&SearchPage {
+    let page = render(&SearchPage {
         popular: state.catalog().high_frequency(None, 8),
         clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
         hot: hot_searches(&state).await,
@@ -549,7 +572,8 @@ pub async fn search(
         online,
         similar,
         ctx,
-    })
+    })?;
+    Ok((jar, page).into_response())
 }
 
 /// Staple searches: shown on the (cached) home page, and used to top up the
