@@ -1,0 +1,88 @@
+//! The command line as an operator uses it: a real `zhiban` process over a
+//! data directory of the test's own.
+
+#![allow(clippy::expect_used)]
+
+use std::process::Command;
+
+fn zhiban(data: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("ZHIBAN__LOG__LEVEL", "warn")
+        .output()
+        .expect("zhiban runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn reindex_builds_the_search_index_in_the_data_directory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ok, out, err) = zhiban(dir.path(), &["reindex"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("document(s) indexed"), "{out}");
+    assert!(dir.path().join("index/meta.json").exists());
+}
+
+#[test]
+fn eval_search_reports_hit_rates_and_misses() {
+    let dir = tempfile::tempdir().expect("dir");
+    let set = dir.path().join("set.tsv");
+    std::fs::write(
+        &set,
+        "# comment\n身份证丢了\t居民身份证补领\n量子纠缠\t不存在的事项\n",
+    )
+    .expect("write");
+    let (ok, out, err) = zhiban(dir.path(), &["eval", "search", set.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("queries: 2"), "{out}");
+    assert!(out.contains("top-3: 1 (50.0%)"), "{out}");
+    assert!(out.contains("MISS line 3: 量子纠缠"), "{out}");
+}
+
+#[test]
+fn check_config_hides_database_passwords() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .args([
+            "--data-dir",
+            dir.path().to_str().expect("path"),
+            "check-config",
+        ])
+        .env("DATABASE_URL", "postgres://zb:s3cret@db.example/zhiban")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("postgres://zb:***@db.example/zhiban"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"));
+}
+
+#[test]
+fn create_admin_refuses_a_weak_password_and_accepts_a_strong_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_zhiban"))
+            .args(["--data-dir", dir.path().to_str().expect("path")])
+            .args(["create-admin", "--username", "ops"])
+            .env("ZHIBAN_ADMIN_PASSWORD", password)
+            .env("ZHIBAN__LOG__LEVEL", "warn")
+            .output()
+            .expect("runs")
+    };
+    let weak = run("password");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("至少8位"));
+    let strong = run("Str0ng!pass");
+    assert!(strong.status.success());
+    assert!(String::from_utf8_lossy(&strong.stdout).contains("staff account ops is ready"));
+}
