@@ -95,16 +95,6 @@ pub async fn save_synonym(
     Ok(())
 }
 
-/// Changes whenever a synonym is added, changed or removed (for other nodes).
-pub async fn synonyms_stamp(db: &Db) -> Result<(i64, String), DomainError> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), '') AS t FROM search_synonyms",
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((r.try_get("n")?, r.try_get("t")?))
-}
-
 pub async fn delete_synonym(db: &Db, id: i64) -> Result<(), DomainError> {
     let mut tx = db.pool().begin().await?;
     let phrase: Option<String> =

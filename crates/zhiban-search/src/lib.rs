@@ -221,11 +221,36 @@ impl SearchIndex {
         docs: Vec<SearchDoc>,
         mut progress: impl FnMut(usize),
     ) -> Result<(), SearchError> {
+        self.write(
+            vec![Term::from_field_text(self.fields.kind, kind)],
+            &docs,
+            &mut progress,
+        )?;
+        if let Ok(mut map) = self.docs.write() {
+            map.retain(|_, d| d.kind != kind);
+            for d in docs {
+                map.insert(doc_key(&d.kind, &d.id), Arc::new(d));
+            }
+        }
+        self.rebuild_lexicon();
+        Ok(())
+    }
+
+    /// Deletes every document matching `deletes`, adds `docs`, commits and
+    /// makes the result visible to searches.
+    fn write(
+        &self,
+        deletes: Vec<Term>,
+        docs: &[SearchDoc],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<(), SearchError> {
         let mut writer = self
             .writer
             .lock()
             .map_err(|_| SearchError::Dir("writer lock poisoned".into()))?;
-        writer.delete_term(Term::from_field_text(self.fields.kind, kind));
+        for t in deletes {
+            writer.delete_term(t);
+        }
         for (i, d) in docs.iter().enumerate() {
             writer.add_document(doc!(
                 self.fields.key => doc_key(&d.kind, &d.id),
@@ -240,13 +265,6 @@ impl SearchIndex {
         writer.commit()?;
         self.reader.reload()?;
         progress(docs.len());
-        if let Ok(mut map) = self.docs.write() {
-            map.retain(|_, d| d.kind != kind);
-            for d in docs {
-                map.insert(doc_key(&d.kind, &d.id), Arc::new(d));
-            }
-        }
-        self.rebuild_lexicon();
         Ok(())
     }
 
@@ -258,28 +276,16 @@ impl SearchIndex {
         docs: Vec<SearchDoc>,
         removed: &[String],
     ) -> Result<(), SearchError> {
-        let mut writer = self
-            .writer
-            .lock()
-            .map_err(|_| SearchError::Dir("writer lock poisoned".into()))?;
         let keys: Vec<u64> = removed
             .iter()
             .map(|id| doc_key(kind, id))
             .chain(docs.iter().map(|d| doc_key(&d.kind, &d.id)))
             .collect();
-        for k in &keys {
-            writer.delete_term(Term::from_field_u64(self.fields.key, *k));
-        }
-        for d in &docs {
-            writer.add_document(doc!(
-                self.fields.key => doc_key(&d.kind, &d.id),
-                self.fields.kind => d.kind.clone(),
-                self.fields.title => d.title.clone(),
-                self.fields.body => d.body.clone(),
-            ))?;
-        }
-        writer.commit()?;
-        self.reader.reload()?;
+        let deletes = keys
+            .iter()
+            .map(|k| Term::from_field_u64(self.fields.key, *k))
+            .collect();
+        self.write(deletes, &docs, &mut |_| {})?;
         if let Ok(mut map) = self.docs.write() {
             for k in &keys {
                 map.remove(k);

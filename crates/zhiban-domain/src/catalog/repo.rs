@@ -467,15 +467,3 @@ pub async fn import_services(
     tx.commit().await?;
     Ok(summary)
 }
-
-/// A value that changes whenever any item is saved, created or published:
-/// cheap enough to poll, so every node of a cluster notices edits made on
-/// another and reloads its read model.
-pub async fn catalog_stamp(db: &Db) -> Result<(i64, i64), DomainError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM services",
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((row.try_get("n")?, row.try_get("v")?))
-}

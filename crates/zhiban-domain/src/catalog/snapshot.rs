@@ -43,17 +43,13 @@ pub struct CatalogSnapshot {
     dept_index: HashMap<String, usize>,
     /// department code → codes of it and all its descendants
     subtree: HashMap<String, HashSet<String>>,
-    pub stamp: (i64, i64),
 }
 
 impl CatalogSnapshot {
     pub async fn load(db: &Db) -> Result<Self, DomainError> {
-        let stamp = catalog_stamp(db).await?;
         let departments = load_departments(db).await?;
         let services = list_services(db, Some(Status::Published)).await?;
-        let mut snap = Self::from_parts(departments, services);
-        snap.stamp = stamp;
-        Ok(snap)
+        Ok(Self::from_parts(departments, services))
     }
 
     pub fn from_parts(departments: Vec<Department>, mut services: Vec<ServiceItem>) -> Self {
@@ -98,7 +94,6 @@ impl CatalogSnapshot {
             by_code,
             dept_index,
             subtree,
-            stamp: (0, 0),
         }
     }
 
