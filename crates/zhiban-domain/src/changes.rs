@@ -12,7 +12,7 @@ pub const CATALOG_SERVICE: &str = "catalog.service";
 /// A staff search synonym changed; the key is the phrase.
 pub const SEARCH_SYNONYM: &str = "search.synonym";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Change {
     pub id: i64,
     pub topic: String,
@@ -44,20 +44,11 @@ pub async fn latest_id(db: &Db) -> Result<i64, DomainError> {
 
 /// Changes with an id above `after`, oldest first.
 pub async fn since(db: &Db, after: i64, limit: i64) -> Result<Vec<Change>, DomainError> {
-    let rows =
-        sqlx::query("SELECT id, topic, key FROM change_log WHERE id > $1 ORDER BY id LIMIT $2")
+    Ok(
+        sqlx::query_as("SELECT id, topic, key FROM change_log WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after)
             .bind(limit)
             .fetch_all(db.pool())
-            .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Change {
-                id: r.try_get("id")?,
-                topic: r.try_get("topic")?,
-                key: r.try_get("key")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+            .await?,
+    )
 }

@@ -3,11 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::{ActorName, Db, DomainError, FieldError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Synonym {
     pub id: i64,
     pub phrase: String,
@@ -17,23 +16,11 @@ pub struct Synonym {
 }
 
 pub async fn synonyms(db: &Db) -> Result<Vec<Synonym>, DomainError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT id, phrase, replacement, updated_by, updated_at FROM search_synonyms ORDER BY phrase",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Synonym {
-                id: r.try_get("id")?,
-                phrase: r.try_get("phrase")?,
-                replacement: r.try_get("replacement")?,
-                updated_by: r.try_get("updated_by")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    .await?)
 }
 
 /// Pairs for the search index.
@@ -155,7 +142,7 @@ pub async fn log_click(
 }
 
 /// One query's numbers over a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct QueryStat {
     pub query: String,
     pub searches: i64,
@@ -182,7 +169,7 @@ pub async fn query_stats(
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<QueryStat>, DomainError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT l.query AS query, COUNT(*) AS searches, \
          CAST(SUM(CASE WHEN l.results = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero, \
          CAST(COALESCE(SUM(c.n), 0) AS BIGINT) AS clicks \
@@ -195,18 +182,7 @@ pub async fn query_stats(
     .bind(since.timestamp())
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(QueryStat {
-                query: r.try_get("query")?,
-                searches: r.try_get("searches")?,
-                zero: r.try_get("zero")?,
-                clicks: r.try_get("clicks")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    .await?)
 }
 
 /// The most searched queries that found something, for "hot searches".

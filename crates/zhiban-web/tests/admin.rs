@@ -60,15 +60,14 @@ async fn a_forged_session_cookie_is_not_a_session() {
 async fn sign_in_needs_the_form_token() {
     let app = spawn_app().await;
     let r = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("username", common::ADMIN),
-            ("password", common::ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("post");
+        .post_form(
+            "/admin/login",
+            &[
+                ("username", common::ADMIN),
+                ("password", common::ADMIN_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 403);
 }
 
@@ -79,16 +78,15 @@ async fn a_wrong_password_gets_a_message_that_does_not_say_which_part_was_wrong(
         let (_, page) = app.text("/admin/login").await;
         let csrf = hidden(&page, "_csrf");
         let r = app
-            .client
-            .post(app.url("/admin/login"))
-            .form(&[
-                ("username", user),
-                ("password", "wrong"),
-                ("_csrf", csrf.as_str()),
-            ])
-            .send()
-            .await
-            .expect("post");
+            .post_form(
+                "/admin/login",
+                &[
+                    ("username", user),
+                    ("password", "wrong"),
+                    ("_csrf", csrf.as_str()),
+                ],
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 401);
         let html = r.text().await.expect("body");
         assert!(html.contains("用户名或密码不正确"), "{user}");
@@ -108,12 +106,8 @@ async fn signing_in_and_out() {
     assert!(html.contains("测试管理员"));
     let csrf = hidden(&html, "_csrf");
     let r = app
-        .client
-        .post(app.url("/admin/logout"))
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("logout");
+        .post_form("/admin/logout", &[("_csrf", csrf.as_str())])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.get("/admin/services").await.status().as_u16(), 303);
 }
@@ -124,12 +118,11 @@ async fn staff_forms_without_the_session_token_are_refused() {
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
     let r = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/unpublish")))
-        .form(&[("_csrf", "forged")])
-        .send()
-        .await
-        .expect("post");
+        .post_form(
+            &format!("/admin/services/{code}/unpublish"),
+            &[("_csrf", "forged")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 403);
     assert!(app.state.catalog().get(&code).is_some(), "still published");
 }
@@ -161,12 +154,8 @@ async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
     fields.push(("action".into(), "publish".into()));
     fields.push(("note".into(), "名称更通俗".into()));
     let r = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/edit")))
-        .form(&fields)
-        .send()
-        .await
-        .expect("save");
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, public) = app.text(&format!("/services/{code}")).await;
     assert!(public.contains("居民身份证补领（丢失补办）"));
@@ -193,12 +182,8 @@ async fn invalid_edits_are_explained_keep_what_was_typed_and_change_nothing() {
     set(&mut fields, "materials", "户口簿|扫描件|1|是|");
     fields.push(("action".into(), "publish".into()));
     let r = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/edit")))
-        .form(&fields)
-        .send()
-        .await
-        .expect("save");
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.expect("body");
     assert!(html.contains("承诺时限不能大于法定时限"));
@@ -223,21 +208,13 @@ async fn saving_over_someone_elses_newer_edit_is_refused() {
     let (_, mut fields) = editor(&app, &code).await;
     fields.push(("action".into(), "draft".into()));
     let first = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/edit")))
-        .form(&fields)
-        .send()
-        .await
-        .expect("save");
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
     assert_eq!(first.status().as_u16(), 303);
     set(&mut fields, "name", "迟到的修改");
     let second = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/edit")))
-        .form(&fields)
-        .send()
-        .await
-        .expect("save");
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
     assert_eq!(second.status().as_u16(), 409);
     assert!(second.text().await.expect("body").contains("其他人已修改"));
 }
@@ -249,22 +226,17 @@ async fn saving_as_draft_withdraws_and_publishing_restores_the_public_page() {
     let code = app.code_of("出生登记").await;
     let (_, mut fields) = editor(&app, &code).await;
     fields.push(("action".into(), "draft".into()));
-    app.client
-        .post(app.url(&format!("/admin/services/{code}/edit")))
-        .form(&fields)
-        .send()
-        .await
-        .expect("save");
+    app.post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
     assert_eq!(app.text(&format!("/services/{code}")).await.0, 404);
     let (_, history) = app.text(&format!("/admin/services/{code}/history")).await;
     let csrf = hidden(&history, "_csrf");
     let r = app
-        .client
-        .post(app.url(&format!("/admin/services/{code}/publish")))
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("publish");
+        .post_form(
+            &format!("/admin/services/{code}/publish"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.text(&format!("/services/{code}")).await.0, 200);
 }
@@ -307,26 +279,14 @@ async fn a_new_item_can_be_created_and_published() {
         ("complaint_phone", "12345"),
         ("high_frequency", "否"),
     ];
-    let r = app
-        .client
-        .post(app.url("/admin/services/new"))
-        .form(&form)
-        .send()
-        .await
-        .expect("create");
+    let r = app.post_form("/admin/services/new", &form).await;
     assert_eq!(r.status().as_u16(), 303);
     let (status, html) = app.text("/services/TEST-0001-01").await;
     assert_eq!(status, 200);
     assert!(html.contains("渝州市测试事项"));
     assert!(html.contains("即时办结"));
     // The same code again is refused.
-    let again = app
-        .client
-        .post(app.url("/admin/services/new"))
-        .form(&form)
-        .send()
-        .await
-        .expect("create");
+    let again = app.post_form("/admin/services/new", &form).await;
     assert_eq!(again.status().as_u16(), 409);
     assert!(
         again
@@ -467,16 +427,15 @@ async fn a_synonym_staff_add_changes_search_at_once() {
     let (_, page) = app.text("/admin/search").await;
     let csrf = hidden(&page, "_csrf");
     let r = app
-        .client
-        .post(app.url("/admin/search/synonyms"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("phrase", "小狗上户"),
-            ("replacement", "犬只登记"),
-        ])
-        .send()
-        .await
-        .expect("save");
+        .post_form(
+            "/admin/search/synonyms",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("phrase", "小狗上户"),
+                ("replacement", "犬只登记"),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, after) = app
         .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
@@ -497,12 +456,11 @@ async fn a_synonym_staff_add_changes_search_at_once() {
         .take_while(char::is_ascii_digit)
         .collect();
     let r = app
-        .client
-        .post(app.url(&format!("/admin/search/synonyms/{id}/delete")))
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("delete");
+        .post_form(
+            &format!("/admin/search/synonyms/{id}/delete"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, again) = app
         .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
@@ -517,16 +475,15 @@ async fn an_empty_synonym_is_refused_with_a_message() {
     let (_, page) = app.text("/admin/search").await;
     let csrf = hidden(&page, "_csrf");
     let r = app
-        .client
-        .post(app.url("/admin/search/synonyms"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("phrase", "小狗"),
-            ("replacement", " "),
-        ])
-        .send()
-        .await
-        .expect("save");
+        .post_form(
+            "/admin/search/synonyms",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("phrase", "小狗"),
+                ("replacement", " "),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.expect("body");
     assert!(html.contains("不能为空"));

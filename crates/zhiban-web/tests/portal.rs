@@ -353,16 +353,15 @@ async fn when_the_database_is_gone_readiness_fails_and_pages_explain_with_a_requ
     let (_, page) = app.text("/admin/login").await;
     let csrf = common::hidden(&page, "_csrf");
     let r = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("username", "admin"),
-            ("password", "x"),
-            ("_csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("post");
+        .post_form(
+            "/admin/login",
+            &[
+                ("username", "admin"),
+                ("password", "x"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 500);
     let id = r.headers()["x-request-id"]
         .to_str()

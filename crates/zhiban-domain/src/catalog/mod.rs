@@ -22,7 +22,7 @@ pub use snapshot::{CatalogSnapshot, DeptNode, Filter, Page};
 use serde::Serialize;
 
 /// A department in the org tree (市 → 区县 → 部门 → 科室).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Department {
     pub id: i64,
     pub code: String,

@@ -101,27 +101,12 @@ fn service_from_row(r: &AnyRow) -> Result<ServiceItem, sqlx::Error> {
 }
 
 pub async fn load_departments(db: &Db) -> Result<Vec<Department>, DomainError> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT id, code, name, parent_id, level, phone, address, hours \
          FROM departments ORDER BY sort, id",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Department {
-                id: r.try_get("id")?,
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                parent_id: r.try_get("parent_id")?,
-                level: r.try_get("level")?,
-                phone: r.try_get("phone")?,
-                address: r.try_get("address")?,
-                hours: r.try_get("hours")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    .await?)
 }
 
 /// Department code → name, for validating catalog input.

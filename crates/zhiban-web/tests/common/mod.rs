@@ -82,6 +82,20 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Posts a URL-encoded form with this client's cookies.
+    pub async fn post_form<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        form: &T,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+
     pub async fn text(&self, path: &str) -> (u16, String) {
         let r = self.get(path).await;
         let status = r.status().as_u16();
@@ -99,17 +113,16 @@ impl TestApp {
         let (_, page) = self.text("/admin/login").await;
         let csrf = hidden(&page, "_csrf");
         let r = self
-            .client
-            .post(self.url("/admin/login"))
-            .form(&[
-                ("username", ADMIN),
-                ("password", ADMIN_PASSWORD),
-                ("_csrf", csrf.as_str()),
-                ("next", "/admin/services"),
-            ])
-            .send()
-            .await
-            .expect("login");
+            .post_form(
+                "/admin/login",
+                &[
+                    ("username", ADMIN),
+                    ("password", ADMIN_PASSWORD),
+                    ("_csrf", csrf.as_str()),
+                    ("next", "/admin/services"),
+                ],
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 303, "login should redirect");
     }
 
