@@ -46,6 +46,13 @@ const staffPages = () => [
   ['admin history', `/admin/services/${encodeURIComponent(code)}/history`, 200],
   ['admin import', '/admin/import', 200],
   ['admin search', `/admin/search?try=${encodeURIComponent('身份证丢了')}`, 200],
+  ['admin staff', '/admin/staff', 200],
+  ['admin new staff', '/admin/staff/new', 200],
+  ['admin roles', '/admin/roles', 200],
+  ['admin new role', '/admin/roles/new', 200],
+  ['admin audit log', '/admin/audit', 200],
+  ['admin account', '/admin/account', 200],
+  ['admin password', '/admin/account/password', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

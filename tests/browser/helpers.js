@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
@@ -233,13 +234,73 @@ export async function follow(page, locator) {
   return new URL(page.url());
 }
 
-/** Sign in as the staff account in `page`'s context. */
+/** RFC 4648 base32 → bytes (authenticator secrets). */
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const idx = alphabet.indexOf(ch);
+    if (idx < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | idx;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) for time step `step`. */
+export function totpCode(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// Per portal: the authenticator secret and the last time step used (the
+// portal accepts each step once, and one step ahead for clock skew).
+const authenticators = new Map();
+
+async function nextStep(base) {
+  const auth = authenticators.get(base);
+  for (;;) {
+    const now = Math.floor(Date.now() / 1000 / 30);
+    const step = Math.max(now, auth.lastStep + 1);
+    if (step <= now + 1) {
+      auth.lastStep = step;
+      return step;
+    }
+    // Both usable steps are spent: wait for the clock (a real condition).
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * Sign in as the staff account in `page`'s context: the password, then the
+ * one-time code. The first sign-in on a portal enrols the authenticator from
+ * the key shown on the page, as a person would type it into their phone.
+ */
 export async function signIn(page, base) {
   await open(page, `${base}/admin/login`);
   await page.locator('#username').fill(ADMIN_USER);
   await page.locator('#password').fill(ADMIN_PASSWORD);
-  const url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
-  if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed');
+  let url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
+  if (!url.pathname.startsWith('/admin/login/verify')) throw new Error(`password step went to ${url}`);
+  const shown = page.locator('#totp-secret');
+  if (await shown.count()) {
+    authenticators.set(base, { secret: (await shown.innerText()).replace(/\s/g, ''), lastStep: 0 });
+  }
+  if (!authenticators.has(base)) throw new Error('no authenticator enrolled for this portal');
+  const step = await nextStep(base);
+  await page.locator('#code').fill(totpCode(authenticators.get(base).secret, step));
+  url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
+  if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed at the one-time code');
 }
 
 /** JSON from the portal's API. */

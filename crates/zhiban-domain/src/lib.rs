@@ -5,9 +5,11 @@
 pub mod catalog;
 pub mod changes;
 pub mod demo;
+pub mod identity;
 pub mod search_docs;
 pub mod search_terms;
-pub mod staff;
+pub use identity::staff;
+pub mod audit;
 
 use chrono::{DateTime, Utc};
 
@@ -28,7 +30,7 @@ pub enum DomainError {
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error(transparent)]
-    Login(#[from] staff::LoginError),
+    Login(#[from] identity::staff::LoginError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -5,10 +5,8 @@
 
 use std::collections::HashSet;
 
-use chrono::{Duration, Utc};
 use zhiban_domain::catalog::transfer::{self, Format, ImportError};
 use zhiban_domain::catalog::{self, CatalogSnapshot, SaveMode, ServiceInput, Status};
-use zhiban_domain::staff::{self, LoginError};
 use zhiban_domain::{ActorName, DomainError, demo};
 use zhiban_store::testing::TestDb;
 
@@ -185,109 +183,4 @@ async fn a_valid_import_creates_and_updates_in_one_go() {
         .expect("get");
     assert_eq!(updated.fees, "工本费10元");
     assert!(catalog::get_service(&t.db, "TEST-NEW-0001").await.is_ok());
-}
-
-#[tokio::test]
-async fn staff_accounts_lock_after_five_failures_for_thirty_minutes() {
-    let t = TestDb::new().await.expect("db");
-    staff::create_or_reset(&t.db, "clerk", "窗口人员", "Str0ng!pass")
-        .await
-        .expect("created");
-    let now = Utc::now();
-    for _ in 0..5 {
-        let r = staff::login(&t.db, "clerk", "wrong", now).await;
-        assert!(matches!(r, Err(DomainError::Login(LoginError::Invalid))));
-    }
-    let locked = staff::login(&t.db, "clerk", "Str0ng!pass", now).await;
-    assert!(matches!(
-        locked,
-        Err(DomainError::Login(LoginError::Locked))
-    ));
-    let later = now + Duration::minutes(31);
-    let user = staff::login(&t.db, "clerk", "Str0ng!pass", later)
-        .await
-        .expect("unlocked after the window");
-    assert_eq!(user.display_name, "窗口人员");
-}
-
-#[tokio::test]
-async fn unknown_users_get_the_same_answer_as_wrong_passwords() {
-    let t = TestDb::new().await.expect("db");
-    let r = staff::login(&t.db, "nobody", "whatever", Utc::now()).await;
-    assert!(matches!(r, Err(DomainError::Login(LoginError::Invalid))));
-}
-
-#[tokio::test]
-async fn weak_staff_passwords_are_refused() {
-    let t = TestDb::new().await.expect("db");
-    let r = staff::create_or_reset(&t.db, "clerk", "", "password").await;
-    assert!(matches!(r, Err(DomainError::Invalid(_))));
-}
-
-#[tokio::test]
-async fn sessions_end_after_thirty_idle_minutes_and_slide_while_used() {
-    let t = TestDb::new().await.expect("db");
-    staff::create_or_reset(&t.db, "clerk", "", "Str0ng!pass")
-        .await
-        .expect("created");
-    let now = Utc::now();
-    let user = staff::login(&t.db, "clerk", "Str0ng!pass", now)
-        .await
-        .expect("login");
-    let token = staff::start_session(&t.db, &user, now)
-        .await
-        .expect("session");
-    let at_20 = now + Duration::minutes(20);
-    assert!(
-        staff::session(&t.db, &token, at_20)
-            .await
-            .expect("q")
-            .is_some()
-    );
-    // Used at minute 20, so still alive at minute 45 …
-    let at_45 = now + Duration::minutes(45);
-    assert!(
-        staff::session(&t.db, &token, at_45)
-            .await
-            .expect("q")
-            .is_some()
-    );
-    // … but not after 30 idle minutes from there.
-    let at_76 = now + Duration::minutes(76);
-    assert!(
-        staff::session(&t.db, &token, at_76)
-            .await
-            .expect("q")
-            .is_none()
-    );
-    assert!(
-        staff::session(&t.db, "forged", now)
-            .await
-            .expect("q")
-            .is_none()
-    );
-}
-
-#[tokio::test]
-async fn resetting_a_password_ends_existing_sessions() {
-    let t = TestDb::new().await.expect("db");
-    staff::create_or_reset(&t.db, "clerk", "", "Str0ng!pass")
-        .await
-        .expect("created");
-    let now = Utc::now();
-    let user = staff::login(&t.db, "clerk", "Str0ng!pass", now)
-        .await
-        .expect("login");
-    let token = staff::start_session(&t.db, &user, now)
-        .await
-        .expect("session");
-    staff::create_or_reset(&t.db, "clerk", "", "N3w!password")
-        .await
-        .expect("reset");
-    assert!(
-        staff::session(&t.db, &token, now)
-            .await
-            .expect("q")
-            .is_none()
-    );
 }

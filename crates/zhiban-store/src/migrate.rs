@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "change_log",
         sql: include_str!("../migrations/0003_change_log.sql"),
     },
+    Migration {
+        version: 4,
+        name: "identity_and_audit",
+        sql: include_str!("../migrations/0004_identity_and_audit.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

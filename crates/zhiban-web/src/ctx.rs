@@ -67,9 +67,16 @@ pub struct PageCtx {
     pub staff: Option<String>,
     /// CSRF token for forms on this page.
     pub csrf: String,
+    /// The signed-in staff member's permission codes (for the admin menu).
+    pub perms: Vec<&'static str>,
 }
 
 impl PageCtx {
+    /// Whether the signed-in staff member holds permission `code`.
+    pub fn can(&self, code: &str) -> bool {
+        self.perms.contains(&code)
+    }
+
     pub fn from_parts(parts: &Parts) -> Self {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = jar
@@ -94,6 +101,7 @@ impl PageCtx {
                 .unwrap_or_else(|| "/".into()),
             staff: None,
             csrf: String::new(),
+            perms: Vec::new(),
         }
     }
 

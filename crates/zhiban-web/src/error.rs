@@ -18,6 +18,9 @@ pub enum AppError {
     NotFound,
     #[error("forbidden")]
     Forbidden,
+    /// Signed in, but no role grants what this page needs.
+    #[error("no permission")]
+    NoPermission,
     #[error("internal: {0}")]
     Internal(String),
     /// A JSON API error with a stable code.
@@ -46,7 +49,7 @@ impl From<askama::Error> for AppError {
 
 /// Marker left on a response whose body the error middleware should render.
 #[derive(Debug, Clone, Copy)]
-pub struct ErrorPage(pub StatusCode);
+pub struct ErrorPage(pub StatusCode, pub Option<&'static str>);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
@@ -63,14 +66,16 @@ impl IntoResponse for AppError {
             other => {
                 let status = match other {
                     AppError::NotFound => StatusCode::NOT_FOUND,
-                    AppError::Forbidden => StatusCode::FORBIDDEN,
+                    AppError::Forbidden | AppError::NoPermission => StatusCode::FORBIDDEN,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
+                let hint =
+                    matches!(other, AppError::NoPermission).then_some("error.no_permission_hint");
                 if let AppError::Internal(cause) = &other {
                     tracing::error!(%cause, "request failed");
                 }
                 let mut res = status.into_response();
-                res.extensions_mut().insert(ErrorPage(status));
+                res.extensions_mut().insert(ErrorPage(status, hint));
                 res
             }
         }
@@ -83,6 +88,7 @@ struct ErrorTemplate {
     ctx: PageCtx,
     status: u16,
     request_id: String,
+    hint_key: Option<&'static str>,
 }
 
 impl ErrorTemplate {
@@ -94,6 +100,9 @@ impl ErrorTemplate {
         }
     }
     fn hint(&self) -> String {
+        if let Some(key) = self.hint_key {
+            return self.ctx.t(key);
+        }
         match self.status {
             404 => self.ctx.t("error.not_found_hint"),
             403 => self.ctx.t("error.forbidden_hint"),
@@ -113,13 +122,14 @@ pub async fn error_pages(req: Request, next: Next) -> Response {
         .unwrap_or("")
         .to_string();
     let res = next.run(Request::from_parts(parts, body)).await;
-    let Some(ErrorPage(status)) = res.extensions().get::<ErrorPage>().copied() else {
+    let Some(ErrorPage(status, hint_key)) = res.extensions().get::<ErrorPage>().copied() else {
         return res;
     };
     let page = ErrorTemplate {
         ctx,
         status: status.as_u16(),
         request_id,
+        hint_key,
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

@@ -14,7 +14,7 @@ mod routes;
 mod state;
 
 pub use ctx::Lang;
-pub use routes::router;
+pub use routes::{StaffRoute, router, staff_routes};
 pub use state::{AppState, WebConfig};
 
 use tokio::net::TcpListener;
@@ -27,7 +27,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.spawn_catalog_watcher();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

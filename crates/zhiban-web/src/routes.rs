@@ -1,14 +1,16 @@
 //! The route table: every path the portal answers, in one place.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::handler::Handler;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use zhiban_domain::identity::Perm;
 
-use crate::handlers::{admin, api, public};
+use crate::handlers::{admin, api, people, public, staff_auth};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
@@ -16,9 +18,106 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
     frame-ancestors 'none'";
 
+/// One staff page or action: the permission it needs and its handlers.
+pub struct StaffRoute {
+    pub path: &'static str,
+    /// `None`: any staff member past both sign-in factors.
+    pub perm: Option<Perm>,
+    pub methods: Vec<Method>,
+    router: MethodRouter<AppState>,
+}
+
+impl StaffRoute {
+    fn new(path: &'static str, perm: impl Into<Option<Perm>>) -> Self {
+        StaffRoute {
+            path,
+            perm: perm.into(),
+            methods: Vec::new(),
+            router: MethodRouter::new(),
+        }
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(mut self, h: H) -> Self {
+        self.methods.push(Method::GET);
+        self.router = self.router.get(h);
+        self
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(mut self, h: H) -> Self {
+        self.methods.push(Method::POST);
+        self.router = self.router.post(h);
+        self
+    }
+}
+
+/// Every staff route and the permission it needs. The router puts each
+/// behind [`staff_auth::guard`]; the route-walk test reads the same list.
+pub fn staff_routes() -> Vec<StaffRoute> {
+    use Perm::*;
+    vec![
+        StaffRoute::new("/admin", None).get(admin::index),
+        StaffRoute::new("/admin/services", CatalogView).get(admin::list),
+        StaffRoute::new("/admin/services/new", CatalogEdit)
+            .get(admin::new_form)
+            .post(admin::create),
+        StaffRoute::new("/admin/services/{code}/edit", CatalogEdit)
+            .get(admin::edit_form)
+            .post(admin::update),
+        StaffRoute::new("/admin/services/{code}/publish", CatalogPublish).post(admin::publish),
+        StaffRoute::new("/admin/services/{code}/unpublish", CatalogPublish).post(admin::unpublish),
+        StaffRoute::new("/admin/services/{code}/history", CatalogView).get(admin::history),
+        StaffRoute::new("/admin/import", CatalogTransfer)
+            .get(admin::import_form)
+            .post(admin::import),
+        StaffRoute::new("/admin/export", CatalogTransfer).get(admin::export),
+        StaffRoute::new("/admin/search", SearchManage).get(admin::search_insights),
+        StaffRoute::new("/admin/search/synonyms", SearchManage).post(admin::save_synonym),
+        StaffRoute::new("/admin/search/synonyms/{id}/delete", SearchManage)
+            .post(admin::delete_synonym),
+        StaffRoute::new("/admin/staff", StaffManage).get(people::staff_list),
+        StaffRoute::new("/admin/staff/new", StaffManage)
+            .get(people::staff_new)
+            .post(people::staff_create),
+        StaffRoute::new("/admin/staff/{id}", StaffManage)
+            .get(people::staff_edit)
+            .post(people::staff_update),
+        StaffRoute::new("/admin/staff/{id}/reset-2fa", StaffManage).post(people::staff_reset_2fa),
+        StaffRoute::new("/admin/roles", RolesManage).get(people::role_list),
+        StaffRoute::new("/admin/roles/new", RolesManage)
+            .get(people::role_new)
+            .post(people::role_create),
+        StaffRoute::new("/admin/roles/{id}", RolesManage)
+            .get(people::role_edit)
+            .post(people::role_update),
+        StaffRoute::new("/admin/audit", AuditView).get(people::audit_search),
+        StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
+        StaffRoute::new("/admin/account", None).get(people::account),
+    ]
+}
+
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let mut staff = Router::new();
+    for r in staff_routes() {
+        let guard = staff_auth::Guard {
+            state: state.clone(),
+            perm: r.perm,
+        };
+        staff = staff.route(
+            r.path,
+            r.router
+                .route_layer(middleware::from_fn_with_state(guard, staff_auth::guard)),
+        );
+    }
+    // Served over HTTPS (secure cookies): browsers must never fall back to HTTP.
+    let hsts = state.config.secure_cookies.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
+        .merge(staff)
         // Citizens
         .route("/", get(public::home))
         .route("/services", get(public::services))
@@ -30,21 +129,14 @@ pub fn router(state: AppState) -> Router {
         .route("/search/go", get(public::search_go))
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
-        // Staff
-        .route("/admin", get(admin::index))
-        .route("/admin/login", get(admin::login_form).post(admin::login))
-        .route("/admin/logout", post(admin::logout))
-        .route("/admin/services", get(admin::list))
-        .route("/admin/services/new", get(admin::new_form).post(admin::create))
-        .route("/admin/services/{code}/edit", get(admin::edit_form).post(admin::update))
-        .route("/admin/services/{code}/publish", post(admin::publish))
-        .route("/admin/services/{code}/unpublish", post(admin::unpublish))
-        .route("/admin/services/{code}/history", get(admin::history))
-        .route("/admin/import", get(admin::import_form).post(admin::import))
-        .route("/admin/search", get(admin::search_insights))
-        .route("/admin/search/synonyms", post(admin::save_synonym))
-        .route("/admin/search/synonyms/{id}/delete", post(admin::delete_synonym))
-        .route("/admin/export", get(admin::export))
+        // Staff: signing in (the rest is in `staff_routes`)
+        .route("/admin/login", get(staff_auth::login_form).post(staff_auth::login))
+        .route("/admin/login/verify", get(staff_auth::verify_form).post(staff_auth::verify))
+        .route(
+            "/admin/account/password",
+            get(staff_auth::password_form).post(staff_auth::change_password),
+        )
+        .route("/admin/logout", post(staff_auth::logout))
         // Other systems
         .route("/api/v1/services", get(api::list_services))
         .route("/api/v1/services/{code}", get(api::get_service))
@@ -74,6 +166,7 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        .layer(tower::util::option_layer(hsts))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)).make_span_with(
             |req: &axum::http::Request<axum::body::Body>| {

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use zhiban_domain::identity::SecurityPolicy;
 
 use zhiban_domain::catalog::CatalogSnapshot;
 use zhiban_domain::{Db, DomainError};
@@ -20,6 +21,10 @@ pub struct WebConfig {
     pub catalog_poll: Duration,
     /// Where the search index lives; in memory when `None`.
     pub index_dir: Option<PathBuf>,
+    /// The 等保 level-3 rules for accounts and sessions.
+    pub security: SecurityPolicy,
+    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+    pub trust_proxy: bool,
 }
 
 impl Default for WebConfig {
@@ -28,6 +33,8 @@ impl Default for WebConfig {
             secure_cookies: false,
             catalog_poll: Duration::from_secs(5),
             index_dir: None,
+            security: SecurityPolicy::default(),
+            trust_proxy: false,
         }
     }
 }

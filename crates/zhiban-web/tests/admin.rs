@@ -5,43 +5,151 @@
 
 mod common;
 
-use common::{editor_fields, hidden, spawn_app};
+use std::collections::BTreeSet;
 
-/// Every staff route, with the method it answers.
-const STAFF_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/admin"),
-    ("GET", "/admin/services"),
-    ("GET", "/admin/services/new"),
-    ("POST", "/admin/services/new"),
-    ("GET", "/admin/services/X/edit"),
-    ("POST", "/admin/services/X/edit"),
-    ("POST", "/admin/services/X/publish"),
-    ("POST", "/admin/services/X/unpublish"),
-    ("GET", "/admin/services/X/history"),
-    ("GET", "/admin/import"),
-    ("POST", "/admin/import"),
-    ("GET", "/admin/export"),
-    ("GET", "/admin/search"),
-    ("POST", "/admin/search/synonyms"),
-    ("POST", "/admin/search/synonyms/1/delete"),
-    ("POST", "/admin/logout"),
-];
+use common::{editor_fields, hidden, spawn_app};
+use reqwest::Method;
+use zhiban_domain::identity::Perm;
+use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
+
+/// Every staff route from the route table, with sample path parameters.
+fn staff_requests(code: &str) -> Vec<(Method, String, Option<Perm>)> {
+    let mut out = Vec::new();
+    for r in zhiban_web::staff_routes() {
+        let path = r.path.replace("{code}", code).replace("{id}", "1");
+        for m in &r.methods {
+            out.push((m.clone(), path.clone(), r.perm));
+        }
+    }
+    out
+}
+
+async fn send(
+    client: &reqwest::Client,
+    app: &common::TestApp,
+    m: &Method,
+    path: &str,
+) -> reqwest::Response {
+    let req = if *m == Method::GET {
+        client.get(app.url(path))
+    } else {
+        client.post(app.url(path)).form(&[("_csrf", "x")])
+    };
+    req.send().await.expect("request")
+}
 
 #[tokio::test]
 async fn every_staff_route_sends_anonymous_visitors_to_sign_in() {
     let app = spawn_app().await;
-    for (method, path) in STAFF_ROUTES {
-        let r = match *method {
-            "GET" => app.client.get(app.url(path)),
-            _ => app.client.post(app.url(path)).form(&[("_csrf", "x")]),
-        }
-        .send()
-        .await
-        .expect("request");
-        assert_eq!(r.status().as_u16(), 303, "{method} {path}");
+    let code = app.code_of("身份证").await;
+    let routes = staff_requests(&code);
+    assert!(routes.len() > 20, "the table lists the staff routes");
+    for (m, path, _) in routes {
+        let r = send(&app.client, &app, &m, &path).await;
+        assert_eq!(r.status().as_u16(), 303, "{m} {path}");
         let loc = r.headers()["location"].to_str().expect("location");
-        assert!(loc.starts_with("/admin/login"), "{method} {path} → {loc}");
+        assert!(loc.starts_with("/admin/login?"), "{m} {path} → {loc}");
     }
+}
+
+#[tokio::test]
+async fn staff_past_only_the_password_are_sent_to_the_second_factor_everywhere() {
+    let app = spawn_app().await;
+    let code = app.code_of("身份证").await;
+    let (_, page) = app.text("/admin/login").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .post_form(
+            "/admin/login",
+            &[
+                ("username", common::ADMIN),
+                ("password", common::ADMIN_PASSWORD),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    for (m, path, _) in staff_requests(&code) {
+        let r = send(&app.client, &app, &m, &path).await;
+        assert_eq!(r.status().as_u16(), 303, "{m} {path}");
+        let loc = r.headers()["location"].to_str().expect("location");
+        assert!(loc.starts_with("/admin/login/verify"), "{m} {path} → {loc}");
+    }
+}
+
+#[tokio::test]
+async fn every_staff_route_refuses_staff_without_its_permission() {
+    let app = spawn_app().await;
+    let code = app.code_of("身份证").await;
+    let db = &app.db.db;
+    let admin = common::admin_session(&app).await;
+    let requests = staff_requests(&code);
+    let needed: BTreeSet<Perm> = requests.iter().filter_map(|r| r.2).collect();
+    for (n, perm) in needed.iter().enumerate() {
+        // Someone holding every permission except this one.
+        let role = RoleInput {
+            code: format!("all_but_{n}"),
+            name: format!("缺少{}", perm.label()),
+            description: String::new(),
+            perms: Perm::ALL.iter().copied().filter(|p| p != perm).collect(),
+        };
+        let role_id = roles::save_role(db, &admin, None, &role)
+            .await
+            .expect("role");
+        let username = format!("lacks{n}");
+        let input = StaffInput {
+            username: username.clone(),
+            display_name: "测试人员".into(),
+            unit_id: admin.user.unit_id,
+            role_ids: [role_id].into(),
+            password: "Lack1ng!pw".into(),
+            ..StaffInput::default()
+        };
+        roles::save_staff(db, &admin, None, &input)
+            .await
+            .expect("staff");
+        common::settle_password(db, &username).await;
+        let client = app.session_client(&username, "Lack1ng!pw").await;
+        for (m, path, p) in &requests {
+            let r = send(&client, &app, m, path).await;
+            if *p == Some(*perm) {
+                assert_eq!(
+                    r.status().as_u16(),
+                    403,
+                    "{m} {path} without {}",
+                    perm.slug()
+                );
+                let body = r.text().await.expect("body");
+                assert!(
+                    body.contains("您的角色没有此项权限"),
+                    "{m} {path}: clear message"
+                );
+            } else {
+                // Other routes let them past the guard (POSTs then stop at
+                // the made-up form token, which is a different refusal).
+                let body = r.text().await.expect("body");
+                assert!(
+                    !body.contains("您的角色没有此项权限"),
+                    "{m} {path} is not about {}",
+                    perm.slug()
+                );
+            }
+        }
+    }
+    // Each refusal is on the audit record.
+    let (rows, total) = zhiban_domain::audit::search(
+        db,
+        &zhiban_domain::audit::Filter {
+            action: "access.denied".into(),
+            ..Default::default()
+        },
+        1,
+        0,
+    )
+    .await
+    .expect("audit");
+    assert!(total >= needed.len() as i64);
+    assert_eq!(rows[0].outcome, "refused");
 }
 
 #[tokio::test]

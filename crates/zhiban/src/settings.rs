@@ -22,7 +22,12 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Seconds between checks for catalog edits made on other nodes.
     pub catalog_poll_secs: u64,
+    /// Behind a reverse proxy: take client addresses from X-Forwarded-For
+    /// (only turn on when the proxy sets it; otherwise clients could forge it).
+    pub trust_proxy: bool,
     pub log: LogSettings,
+    /// 等保 level-3 account rules (`[security]` in the TOML file).
+    pub security: zhiban_domain::identity::SecurityPolicy,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,6 +47,8 @@ impl Default for Settings {
             demo_data: true,
             secure_cookies: false,
             catalog_poll_secs: 5,
+            trust_proxy: false,
+            security: zhiban_domain::identity::SecurityPolicy::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
                 format: "json".into(),
@@ -58,7 +65,9 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("demo_data", &self.demo_data)
             .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy", &self.trust_proxy)
             .field("log", &self.log)
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -97,6 +106,8 @@ impl Settings {
             secure_cookies: self.secure_cookies,
             catalog_poll: Duration::from_secs(self.catalog_poll_secs.max(1)),
             index_dir: Some(self.data_dir.join("index")),
+            security: self.security.clone(),
+            trust_proxy: self.trust_proxy,
         }
     }
 
@@ -107,23 +118,8 @@ impl Settings {
         } else {
             redact_url(&self.database_url)
         };
-        Ok(toml_string(&shown))
+        toml::to_string(&shown).context("printing settings")
     }
-}
-
-fn toml_string(s: &Settings) -> String {
-    // figment reads TOML; for printing we render the few keys ourselves.
-    format!(
-        "listen = {:?}\ndata_dir = {:?}\ndatabase_url = {:?}\ndemo_data = {}\nsecure_cookies = {}\ncatalog_poll_secs = {}\n\n[log]\nlevel = {:?}\nformat = {:?}\n",
-        s.listen,
-        s.data_dir.display().to_string(),
-        s.database_url,
-        s.demo_data,
-        s.secure_cookies,
-        s.catalog_poll_secs,
-        s.log.level,
-        s.log.format
-    )
 }
 
 /// Hides the password in `scheme://user:password@host/db`.

@@ -2,8 +2,6 @@
 //! in URLs, the database and the API) and its official Chinese label (used in
 //! guides and import files). The web layer translates slugs for en / zh-HK.
 
-use serde::{Serialize, Serializer};
-
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $slug:literal, $label:literal;)+ }) => {
         $(#[$meta])*
@@ -30,8 +28,8 @@ macro_rules! vocabulary {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.slug())
             }
         }
@@ -43,6 +41,8 @@ macro_rules! vocabulary {
         }
     };
 }
+
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// 办理项类型

@@ -3,7 +3,7 @@
 //! citizen reads, draft → published with a change history, CSV/XLSX
 //! import and export, and an in-memory read model for the public pages.
 
-mod enums;
+pub(crate) mod enums;
 mod parse;
 mod repo;
 mod snapshot;

@@ -5,197 +5,26 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use zhiban_domain::audit;
 use zhiban_domain::catalog::transfer::{self, Format, ImportError, RowError};
 use zhiban_domain::catalog::{
     self, Audience, HandlingKind, ImportSummary, ItemType, PoliceDomain, Revision, SaveMode,
     ServiceInput, ServiceItem, Status,
 };
-use zhiban_domain::staff::{self, LoginError, StaffSession};
-use zhiban_domain::{ActorName, DomainError, FieldError, search_terms};
+use zhiban_domain::identity::Perm;
+use zhiban_domain::{DomainError, FieldError, search_terms};
 
+use super::staff_auth::Staff;
 use super::{Pager, render};
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub const SESSION_COOKIE: &str = "zb_staff";
-const LOGIN_CSRF_COOKIE: &str = "zb_login_csrf";
 const PER_PAGE: usize = 50;
-
-/// A signed-in staff member. Handlers that take it are staff-only: anyone
-/// else is sent to the sign-in page.
-pub struct Staff {
-    pub session: StaffSession,
-    pub ctx: PageCtx,
-}
-
-impl Staff {
-    fn actor(&self) -> ActorName {
-        ActorName(self.session.user.username.clone())
-    }
-
-    /// Refuses a form whose CSRF token is not this session's.
-    fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
-        match token {
-            Some(t) if constant_eq(t, &self.session.csrf_token) => Ok(()),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let mut ctx = PageCtx::from_parts(parts);
-        let jar = CookieJar::from_headers(&parts.headers);
-        let to_login =
-            || Redirect::to(&format!("/admin/login?next={}", urlencode(&ctx.here))).into_response();
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-            return Err(to_login());
-        };
-        match staff::session(&state.db, &token, zhiban_domain::now()).await {
-            Ok(Some(session)) => {
-                ctx.staff = Some(session.user.display_name.clone());
-                ctx.csrf = session.csrf_token.clone();
-                Ok(Staff { session, ctx })
-            }
-            Ok(None) => Err(to_login()),
-            Err(e) => Err(AppError::from(e).into_response()),
-        }
-    }
-}
-
-fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.config.secure_cookies)
-        .build()
-}
-
-// ---------------------------------------------------------------- sign-in
-
-#[derive(Template)]
-#[template(path = "admin/login.html")]
-pub struct LoginPage {
-    pub ctx: PageCtx,
-    pub next: String,
-    pub username: String,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct NextQuery {
-    #[serde(default)]
-    pub next: String,
-}
-
-fn safe_admin_next(next: &str) -> String {
-    if next.starts_with("/admin") && !next.contains("//") {
-        next.to_string()
-    } else {
-        "/admin/services".into()
-    }
-}
-
-pub async fn login_form(
-    State(state): State<AppState>,
-    mut ctx: PageCtx,
-    jar: CookieJar,
-    Query(q): Query<NextQuery>,
-) -> Result<Response, AppError> {
-    // Double-submit token: the form's hidden field must match this cookie.
-    let token = staff::random_token();
-    ctx.csrf = token.clone();
-    let jar = jar.add(
-        Cookie::build((LOGIN_CSRF_COOKIE, token))
-            .path("/admin/login")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(state.config.secure_cookies)
-            .build(),
-    );
-    let page = LoginPage {
-        ctx,
-        next: safe_admin_next(&q.next),
-        username: String::new(),
-        error: None,
-    };
-    Ok((jar, render(&page)?).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub password: String,
-    #[serde(default)]
-    pub next: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
-}
-
-pub async fn login(
-    State(state): State<AppState>,
-    mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, AppError> {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
-    if !expected.is_some_and(|e| !form.csrf.is_empty() && constant_eq(&e, &form.csrf)) {
-        return Err(AppError::Forbidden);
-    }
-    let now = zhiban_domain::now();
-    match staff::login(&state.db, &form.username, &form.password, now).await {
-        Ok(user) => {
-            let token = staff::start_session(&state.db, &user, now).await?;
-            tracing::info!(user = %user.username, "staff signed in");
-            let jar = jar.add(session_cookie(&state, token)).remove(
-                Cookie::build(LOGIN_CSRF_COOKIE)
-                    .path("/admin/login")
-                    .build(),
-            );
-            Ok((jar, Redirect::to(&safe_admin_next(&form.next))).into_response())
-        }
-        Err(DomainError::Login(reason)) => {
-            tracing::info!(user = %form.username, ?reason, "staff sign-in refused");
-            ctx.csrf = form.csrf.clone();
-            let error = Some(match reason {
-                LoginError::Invalid => ctx.t("admin.login_invalid"),
-                LoginError::Locked => ctx.t("admin.login_locked"),
-            });
-            let page = LoginPage {
-                ctx,
-                next: safe_admin_next(&form.next),
-                username: form.username,
-                error,
-            };
-            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
@@ -203,22 +32,19 @@ pub struct CsrfForm {
     pub csrf: Option<String>,
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    jar: CookieJar,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
-    if let Some(c) = jar.get(SESSION_COOKIE) {
-        staff::end_session(&state.db, c.value()).await?;
-    }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
-    Ok((jar, Redirect::to("/admin/login")).into_response())
-}
-
-pub async fn index(_staff: Staff) -> Redirect {
-    Redirect::to("/admin/services")
+/// The staff home: the first area this person's roles open.
+pub async fn index(staff_user: Staff) -> Redirect {
+    let s = &staff_user.session;
+    let to = if s.can(Perm::CatalogView) {
+        "/admin/services"
+    } else if s.can(Perm::StaffManage) {
+        "/admin/staff"
+    } else if s.can(Perm::AuditView) {
+        "/admin/audit"
+    } else {
+        "/admin/account"
+    };
+    Redirect::to(to)
 }
 
 // ---------------------------------------------------------------- list
@@ -251,7 +77,11 @@ pub async fn list(
     staff_user: Staff,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let all = catalog::list_services(&state.db, None).await?;
+    let all: Vec<ServiceItem> = catalog::list_services(&state.db, None)
+        .await?
+        .into_iter()
+        .filter(|s| staff_user.covers_department(&state, &s.department_code))
+        .collect();
     let drafts = all.iter().filter(|s| s.status == Status::Draft).count();
     let published = all.len() - drafts;
     let status = Status::from_slug(&q.status);
@@ -455,6 +285,7 @@ pub async fn edit_form(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let item = catalog::get_service(&state.db, &code).await?;
+    staff_user.require_department(&state, &item.department_code)?;
     let input = ServiceInput::from_item(&item);
     let page = edit_page(
         &state,
@@ -489,6 +320,12 @@ async fn save(
     staff_user.check_csrf(form.get("_csrf"))?;
     let mut input = input_from_form(&form);
     let publish = form.get("action").is_some_and(|a| a == "publish");
+    if publish {
+        staff_user.require(Perm::CatalogPublish)?;
+    }
+    if let Some(item) = &existing {
+        staff_user.require_department(state, &item.department_code)?;
+    }
     input.status = if publish { "已发布" } else { "草稿" }.into();
     if let Some(item) = &existing {
         input.code = item.code.clone();
@@ -500,7 +337,14 @@ async fn save(
     let creating = existing.is_none();
     let departments = catalog::department_names(&state.db).await?;
     let current_status = existing.as_ref().map(|i| i.status).unwrap_or(Status::Draft);
-    let item = match input.validate(&departments) {
+    let checked = input.validate(&departments).and_then(|item| {
+        if staff_user.covers_department(state, &item.department_code) {
+            Ok(item)
+        } else {
+            Err(vec![FieldError::new("department", "outside_scope", "")])
+        }
+    });
+    let item = match checked {
         Ok(item) => item,
         Err(errors) => {
             let page = edit_page(
@@ -580,6 +424,8 @@ async fn change_status(
     status: Status,
 ) -> Result<Response, AppError> {
     staff_user.check_csrf(form.csrf.as_ref())?;
+    let item = catalog::get_service(&state.db, code).await?;
+    staff_user.require_department(state, &item.department_code)?;
     catalog::set_status(&state.db, code, status, &staff_user.actor()).await?;
     state.refresh_catalog().await?;
     Ok(Redirect::to(&format!("/admin/services?saved={}", urlencode(code))).into_response())
@@ -627,6 +473,7 @@ pub async fn history(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let item = catalog::get_service(&state.db, &code).await?;
+    staff_user.require_department(&state, &item.department_code)?;
     let revs = catalog::history(&state.db, &code).await?;
     let ctx = staff_user.ctx;
     let mut revisions = Vec::with_capacity(revs.len());
@@ -704,6 +551,8 @@ pub async fn import(
         }
     }
     staff_user.check_csrf(csrf.as_ref())?;
+    // An import may touch any department: only the city level may run it.
+    staff_user.require_whole_tree(&state)?;
     let ctx = staff_user.ctx.clone();
     let mut page = ImportPage {
         ctx: staff_user.ctx.clone(),
@@ -754,7 +603,11 @@ pub async fn export(
     staff_user: Staff,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let items = catalog::list_services(&state.db, None).await?;
+    let items: Vec<ServiceItem> = catalog::list_services(&state.db, None)
+        .await?
+        .into_iter()
+        .filter(|s| staff_user.covers_department(&state, &s.department_code))
+        .collect();
     let (bytes, mime, ext) = if q.format == "xlsx" {
         (
             transfer::export_xlsx(&items)?,
@@ -768,7 +621,16 @@ pub async fn export(
             "csv",
         )
     };
-    tracing::info!(user = %staff_user.session.user.username, rows = items.len(), format = ext, "catalog exported");
+    audit::record(
+        &state.db,
+        audit::Entry::staff(
+            &staff_user.session.user.username,
+            "catalog.export",
+            "services",
+        )
+        .detail(format!("{} rows, {ext}", items.len())),
+    )
+    .await?;
     let disposition = format!(
         "attachment; filename=\"catalog.{ext}\"; filename*=UTF-8''{}.{ext}",
         urlencode("事项目录")

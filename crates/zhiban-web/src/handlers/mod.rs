@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod people;
 pub mod public;
+pub mod staff_auth;
 
 use askama::Template;
 use axum::body::Bytes;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use reqwest::redirect::Policy;
+use zhiban_domain::identity::{SecurityPolicy, totp};
 use zhiban_domain::{demo, staff};
 use zhiban_store::testing::TestDb;
 use zhiban_web::{AppState, WebConfig};
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub db: TestDb,
+    /// The administrator's authenticator secret once enrolled.
+    pub totp_secret: std::sync::Mutex<Option<String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -65,6 +68,7 @@ pub async fn spawn_app() -> TestApp {
         client: client(),
         state,
         db,
+        totp_secret: std::sync::Mutex::new(None),
         shutdown: Some(tx),
     }
 }
@@ -108,7 +112,8 @@ impl TestApp {
         (status, r.json().await.expect("json"))
     }
 
-    /// Signs the client in as the test administrator.
+    /// Signs the client in as the test administrator: password, then the
+    /// one-time code (enrolling the authenticator on the first sign-in).
     pub async fn login(&self) {
         let (_, page) = self.text("/admin/login").await;
         let csrf = hidden(&page, "_csrf");
@@ -123,7 +128,69 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(r.status().as_u16(), 303, "login should redirect");
+        assert_eq!(r.status().as_u16(), 303, "password accepted");
+        let to = r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_string();
+        assert!(to.starts_with("/admin/login/verify"), "{to}");
+        let (_, page) = self.text(&to).await;
+        let known = self.totp_secret.lock().expect("lock").clone();
+        let secret = match known {
+            Some(s) => s,
+            None => {
+                let s = totp_secret_on(&page);
+                *self.totp_secret.lock().expect("lock") = Some(s.clone());
+                s
+            }
+        };
+        let csrf = hidden(&page, "_csrf");
+        // A code is accepted once: a second sign-in in the same 30 s uses
+        // the next step's code, which the one-step skew allows.
+        let now = chrono::Utc::now().timestamp();
+        for at in [now, now + 30] {
+            let code = totp::code_at(&secret, at).expect("code");
+            let r = self
+                .post_form(
+                    "/admin/login/verify",
+                    &[
+                        ("code", code.as_str()),
+                        ("_csrf", csrf.as_str()),
+                        ("next", "/admin/services"),
+                    ],
+                )
+                .await;
+            if r.status().as_u16() == 303 {
+                return;
+            }
+        }
+        panic!("one-time code refused");
+    }
+
+    /// A full staff session for `username` made through the domain (no
+    /// browser steps): a client that carries only that session's cookie.
+    pub async fn session_client(&self, username: &str, password: &str) -> reqwest::Client {
+        let policy = SecurityPolicy {
+            staff_second_factor: false,
+            ..SecurityPolicy::default()
+        };
+        let now = chrono::Utc::now();
+        let user = staff::login(&self.db.db, &policy, username, password, now)
+            .await
+            .expect("login");
+        let token = staff::start_session(&self.db.db, &policy, &user, &Default::default(), now)
+            .await
+            .expect("session");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("zb_staff={token}").parse().expect("header"),
+        );
+        reqwest::Client::builder()
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client")
     }
 
     /// A published item's code whose name contains `needle`.
@@ -135,6 +202,46 @@ impl TestApp {
             .map(|s| s.code.clone())
             .unwrap_or_else(|| panic!("no published item named like {needle}"))
     }
+}
+
+/// The administrator's full session, for calling domain functions as them.
+pub async fn admin_session(app: &TestApp) -> staff::StaffSession {
+    let policy = SecurityPolicy {
+        staff_second_factor: false,
+        ..SecurityPolicy::default()
+    };
+    let now = chrono::Utc::now();
+    let user = staff::login(&app.db.db, &policy, ADMIN, ADMIN_PASSWORD, now)
+        .await
+        .expect("login");
+    let token = staff::start_session(&app.db.db, &policy, &user, &Default::default(), now)
+        .await
+        .expect("session");
+    staff::session(&app.db.db, &policy, &token, now)
+        .await
+        .expect("q")
+        .expect("live")
+}
+
+/// Marks an administrator-set password as chosen by its owner, so tests
+/// that are not about the first-sign-in change can skip it.
+pub async fn settle_password(db: &zhiban_store::Db, username: &str) {
+    zhiban_store::sqlx::query(
+        "UPDATE staff_users SET password_changed_at = $1 WHERE username = $2",
+    )
+    .bind(chrono::Utc::now().timestamp())
+    .bind(username)
+    .execute(db.pool())
+    .await
+    .expect("settle");
+}
+
+/// The authenticator secret shown on the enrolment page.
+pub fn totp_secret_on(html: &str) -> String {
+    let marker = "id=\"totp-secret\">";
+    let start = html.find(marker).expect("enrolment page shows the secret") + marker.len();
+    let end = html[start..].find('<').expect("end") + start;
+    html[start..end].replace(' ', "")
 }
 
 /// The value of the first hidden input named `name`.

@@ -1,0 +1,123 @@
+// Staff identity end to end in a real browser: the administrator enrols an
+// authenticator on first sign-in, opens an account for a district
+// administrator, who signs in with a one-time code, must replace the
+// initial password, sees only the district's catalog and is refused the
+// audit log; the auditor's page shows both sign-ins and verifies the chain.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, totpCode, axeViolations, formatViolations,
+} from './helpers.js';
+
+let portal;
+let browser;
+
+before(async () => {
+  portal = await startPortal({ label: 'identity' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+describe('staff accounts, roles and the audit log', () => {
+  const username = `yz${Date.now() % 100000}`;
+  const initial = 'Init1al!pw';
+  const chosen = 'Yuzh0ng!2026';
+
+  it('an administrator opens an account for a district administrator', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await context.newPage();
+    try {
+      await signIn(page, portal.base);
+      await open(page, `${portal.base}/admin/staff/new`);
+      await page.locator('#f-username').fill(username);
+      await page.locator('#f-display_name').fill('渝中区管理员');
+      await page.locator('#f-unit_id').selectOption({ label: '　渝中区' });
+      await page.getByLabel('部门管理员', { exact: true }).check();
+      await page.locator('#f-password').fill('weak');
+      let url = await follow(page, page.getByRole('button', { name: '保存', exact: true }));
+      assert.equal(url.pathname, '/admin/staff/new', 'a weak password is refused');
+      await page.locator('#error-summary').waitFor();
+      assert.match(await page.locator('#error-summary').innerText(), /至少8位/);
+      assert.equal(await page.locator('#f-username').inputValue(), username, 'what was typed is kept');
+      assert.ok(await page.getByLabel('部门管理员', { exact: true }).isChecked(), 'the role choice is kept');
+      await expectAccessible(page);
+
+      await page.locator('#f-password').fill(initial);
+      url = await follow(page, page.getByRole('button', { name: '保存', exact: true }));
+      assert.equal(url.pathname, '/admin/staff');
+      const row = page.locator('table.data tbody tr', { hasText: username });
+      assert.equal(await row.count(), 1);
+      assert.match(await row.innerText(), /渝中区.*部门管理员.*未绑定/s);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the new account enrols a one-time code, replaces its password and works only in its district', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await context.newPage();
+    try {
+      await open(page, `${portal.base}/admin/login`);
+      await page.locator('#username').fill(username);
+      await page.locator('#password').fill(initial);
+      let url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
+      assert.equal(url.pathname, '/admin/login/verify');
+      // Enrolment: a QR code with a text alternative, and the key to type.
+      assert.ok(await page.getByRole('img', { name: /二维码/ }).isVisible());
+      const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
+      await expectAccessible(page);
+      await page.locator('#code').fill('123456');
+      url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
+      await page.getByRole('alert').filter({ hasText: '动态验证码不正确' }).waitFor();
+      const step = Math.floor(Date.now() / 30000);
+      await page.locator('#code').fill(totpCode(secret, step));
+      url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
+      // The administrator chose the password: it must be replaced first.
+      assert.equal(url.pathname, '/admin/account/password');
+      await page.locator('#current_password').fill(initial);
+      await page.locator('#password').fill(chosen);
+      await page.locator('#password_again').fill(chosen);
+      url = await follow(page, page.getByRole('button', { name: '保存新密码' }));
+      assert.equal(url.pathname, '/admin/services', 'then on to the catalog');
+
+      // Only the district's items, and no menu entry for the audit log.
+      const rows = page.locator('table.data tbody tr');
+      assert.ok(await rows.count() > 0);
+      for (const text of await rows.allInnerTexts()) assert.match(text, /渝中区/);
+      assert.equal(await page.getByRole('link', { name: '审计日志' }).count(), 0);
+
+      const res = await page.goto(`${portal.base}/admin/audit`);
+      assert.equal(res.status(), 403);
+      assert.match(await page.locator('main').innerText(), /您的角色没有此项权限/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the audit log shows the sign-ins and the refusal, and verifies intact', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await context.newPage();
+    try {
+      await signIn(page, portal.base);
+      await open(page, `${portal.base}/admin/audit?actor=${username}`);
+      const text = await page.locator('table.data').innerText();
+      assert.match(text, /登录/);
+      assert.match(text, /越权访问[\s\S]*\/admin\/audit[\s\S]*被拒绝/);
+      assert.match(text, /修改密码/);
+      await follow(page, page.getByRole('button', { name: '校验完整性' }));
+      await page.getByRole('status').filter({ hasText: '审计日志完整' }).waitFor();
+      await expectAccessible(page);
+    } finally {
+      await context.close();
+    }
+  });
+});
