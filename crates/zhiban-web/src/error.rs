@@ -21,6 +21,9 @@ pub enum AppError {
     /// Signed in, but no role grants what this page needs.
     #[error("no permission")]
     NoPermission,
+    /// Too many attempts from this client in a short time.
+    #[error("too many requests")]
+    TooMany,
     #[error("internal: {0}")]
     Internal(String),
     /// A JSON API error with a stable code.
@@ -67,6 +70,7 @@ impl IntoResponse for AppError {
                 let status = match other {
                     AppError::NotFound => StatusCode::NOT_FOUND,
                     AppError::Forbidden | AppError::NoPermission => StatusCode::FORBIDDEN,
+                    AppError::TooMany => StatusCode::TOO_MANY_REQUESTS,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 let hint =
@@ -96,6 +100,7 @@ impl ErrorTemplate {
         match self.status {
             404 => self.ctx.t("error.not_found"),
             403 => self.ctx.t("error.forbidden"),
+            429 => self.ctx.t("error.too_many"),
             _ => self.ctx.t("error.internal"),
         }
     }
@@ -106,6 +111,7 @@ impl ErrorTemplate {
         match self.status {
             404 => self.ctx.t("error.not_found_hint"),
             403 => self.ctx.t("error.forbidden_hint"),
+            429 => self.ctx.t("error.too_many_hint"),
             _ => self.ctx.t("error.internal_hint"),
         }
     }

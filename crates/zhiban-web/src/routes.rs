@@ -130,8 +130,18 @@ pub fn router(state: AppState) -> Router {
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
         // Staff: signing in (the rest is in `staff_routes`)
-        .route("/admin/login", get(staff_auth::login_form).post(staff_auth::login))
-        .route("/admin/login/verify", get(staff_auth::verify_form).post(staff_auth::verify))
+        .route(
+            "/admin/login",
+            get(staff_auth::login_form)
+                .post(staff_auth::login)
+                .route_layer(middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in)),
+        )
+        .route(
+            "/admin/login/verify",
+            get(staff_auth::verify_form)
+                .post(staff_auth::verify)
+                .route_layer(middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in)),
+        )
         .route(
             "/admin/account/password",
             get(staff_auth::password_form).post(staff_auth::change_password),

@@ -53,6 +53,9 @@ pub struct AppState {
     pub hot_searches: Arc<RwLock<Option<HotSearches>>>,
     /// How far this node has followed the change log.
     follow: Arc<Mutex<Follow>>,
+    /// Sign-in attempts per client address (in memory, per node; the
+    /// per-account lock-out in the database covers every node).
+    pub sign_in_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -100,12 +103,16 @@ impl AppState {
         )?;
         Ok(AppState {
             db,
-            config: Arc::new(config),
             catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
             pages: Arc::new(PageCache::default()),
             search: Arc::new(search),
             hot_searches: Arc::new(RwLock::new(None)),
             follow: Arc::new(Mutex::new(Follow { last, seen })),
+            sign_in_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(config.security.sign_in_per_minute.max(1))
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            ))),
+            config: Arc::new(config),
         })
     }
 

@@ -206,6 +206,56 @@ async fn a_wrong_password_gets_a_message_that_does_not_say_which_part_was_wrong(
 }
 
 #[tokio::test]
+async fn one_address_gets_ten_sign_in_attempts_a_minute_then_a_clear_refusal() {
+    let app = spawn_app().await;
+    let (_, page) = app.text("/admin/login").await;
+    let csrf = hidden(&page, "_csrf");
+    let form = [
+        ("username", "someone"),
+        ("password", "wrong"),
+        ("_csrf", csrf.as_str()),
+    ];
+    let attempt = || app.post_form("/admin/login", &form);
+    for _ in 0..10 {
+        assert_eq!(attempt().await.status().as_u16(), 401);
+    }
+    let r = attempt().await;
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.text().await.expect("body").contains("请一分钟后再试"));
+    // Reading the sign-in page is not an attempt.
+    assert_eq!(app.get("/admin/login").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_audit_log_page_verifies_the_chain_and_a_cli_check_agrees() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (status, html) = app.text("/admin/audit?action=staff.login").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("登录"), "sign-ins are listed");
+    let csrf = hidden(&html, "_csrf");
+    let r = app
+        .post_form("/admin/audit/verify", &[("_csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.expect("body").contains("审计日志完整"));
+    // Tamper with a record: the page names it.
+    zhiban_store::sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1")
+        .execute(app.db.db.pool())
+        .await
+        .expect("tamper");
+    let r = app
+        .post_form("/admin/audit/verify", &[("_csrf", csrf.as_str())])
+        .await;
+    let body = r.text().await.expect("body");
+    assert!(
+        body.contains("审计日志完整性校验未通过"),
+        "tampering is reported"
+    );
+    assert!(body.contains("记录内容被篡改"));
+}
+
+#[tokio::test]
 async fn signing_in_and_out() {
     let app = spawn_app().await;
     app.login().await;

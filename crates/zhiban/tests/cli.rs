@@ -86,3 +86,37 @@ fn create_admin_refuses_a_weak_password_and_accepts_a_strong_one() {
     assert!(strong.status.success());
     assert!(String::from_utf8_lossy(&strong.stdout).contains("staff account ops is ready"));
 }
+
+#[test]
+fn audit_verify_passes_an_intact_log_and_names_a_tampered_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let create = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .args(["--data-dir", dir.path().to_str().expect("path")])
+        .args(["create-admin", "--username", "ops"])
+        .env_remove("DATABASE_URL")
+        .env("ZHIBAN_ADMIN_PASSWORD", "Str0ng!pass")
+        .output()
+        .expect("runs");
+    assert!(create.status.success());
+    let (ok, out, _) = zhiban(dir.path(), &["audit", "verify"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("intact: 1 records"), "{out}");
+
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("zhiban.db").display()
+    );
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let db = zhiban_store::Db::connect(&url).await.expect("db");
+            zhiban_store::sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+                .execute(db.pool())
+                .await
+                .expect("tamper");
+            db.close().await;
+        });
+    let (ok, _, err) = zhiban(dir.path(), &["audit", "verify"]);
+    assert!(!ok, "a tampered log fails");
+    assert!(err.contains("broken at record 1: altered"), "{err}");
+}

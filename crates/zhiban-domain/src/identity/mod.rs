@@ -49,6 +49,9 @@ pub struct SecurityPolicy {
     /// Let one staff account hold several sessions at once. Off by default:
     /// a new sign-in ends the others. Can also be allowed per account.
     pub staff_concurrent_sessions: bool,
+    /// Sign-in attempts (password or code) one client address may make per
+    /// minute, on top of the per-account lock-out.
+    pub sign_in_per_minute: u32,
 }
 
 impl Default for SecurityPolicy {
@@ -60,6 +63,7 @@ impl Default for SecurityPolicy {
             password_max_age_days: 90,
             staff_second_factor: true,
             staff_concurrent_sessions: false,
+            sign_in_per_minute: 10,
         }
     }
 }

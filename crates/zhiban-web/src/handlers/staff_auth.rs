@@ -280,6 +280,21 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .build()
 }
 
+/// Limits sign-in attempts (POSTs) per client address: the answer to a
+/// flood is a clear "too many attempts" page, before any password is hashed.
+pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST {
+        let (parts, body) = req.into_parts();
+        let ip = client_ip(&parts, &state);
+        if state.sign_in_limiter.check_key(&ip).is_err() {
+            tracing::warn!(%ip, path = %parts.uri.path(), "sign-in rate limit");
+            return AppError::TooMany.into_response();
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(req).await
+}
+
 // ---------------------------------------------------------------- password step
 
 #[derive(Template)]
