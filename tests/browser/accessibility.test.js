@@ -38,6 +38,9 @@ const publicPages = () => [
   ['accessibility statement', '/accessibility', 200],
   ['404 page', '/no-such-page-here', 404],
   ['admin login', '/admin/login', 200],
+  ['citizen sign-in', '/login', 200],
+  ['citizen sign-in by SMS code', '/login?method=sms', 200],
+  ['registration', '/register', 200],
 ];
 
 const staffPages = () => [
@@ -53,6 +56,7 @@ const staffPages = () => [
   ['admin audit log', '/admin/audit', 200],
   ['admin account', '/admin/account', 200],
   ['admin password', '/admin/account/password', 200],
+  ['admin SMS outbox', '/admin/sms', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

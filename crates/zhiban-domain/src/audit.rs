@@ -55,6 +55,10 @@ impl Entry {
         }
     }
 
+    pub fn citizen(actor: &str, action: &'static str, target: impl Into<String>) -> Self {
+        Entry::staff(actor, action, target).kind(ActorKind::Citizen)
+    }
+
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self

@@ -503,3 +503,69 @@ async fn audit_search_filters_by_actor_action_and_outcome() {
     };
     assert_eq!(audit::search(&t.db, &f, 10, 0).await.expect("s").1, 1);
 }
+
+#[tokio::test]
+async fn an_sms_code_dies_after_five_wrong_tries_and_after_five_minutes() {
+    use zhiban_domain::identity::ids::Phone;
+    use zhiban_domain::identity::sms::{self, DevOutboxGateway, Purpose};
+    let t = TestDb::new().await.expect("db");
+    let phone = Phone::parse("13800138000").expect("phone");
+    let now = Utc::now();
+    let code_sent = |at| {
+        let db = t.db.clone();
+        let phone = phone.clone();
+        async move {
+            sms::send_code(&db, &DevOutboxGateway, &phone, Purpose::Login, at)
+                .await
+                .expect("sent");
+            let body: String =
+                sqlx::query_scalar("SELECT body FROM sms_outbox ORDER BY id DESC LIMIT 1")
+                    .fetch_one(db.pool())
+                    .await
+                    .expect("outbox");
+            body.split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .expect("code")
+                .to_string()
+        }
+    };
+    let code = code_sent(now).await;
+    for _ in 0..5 {
+        assert!(
+            !sms::check_code(&t.db, &phone, Purpose::Login, "999999x", now)
+                .await
+                .expect("q")
+        );
+    }
+    assert!(
+        !sms::check_code(&t.db, &phone, Purpose::Login, &code, now)
+            .await
+            .expect("q"),
+        "five wrong tries killed it"
+    );
+    let later = now + Duration::minutes(2);
+    let code = code_sent(later).await;
+    assert!(
+        !sms::check_code(&t.db, &phone, Purpose::Register, &code, later)
+            .await
+            .expect("q"),
+        "a login code is not a registration code"
+    );
+    assert!(
+        !sms::check_code(
+            &t.db,
+            &phone,
+            Purpose::Login,
+            &code,
+            later + Duration::minutes(6)
+        )
+        .await
+        .expect("q"),
+        "expired"
+    );
+    assert!(
+        sms::check_code(&t.db, &phone, Purpose::Login, &code, later)
+            .await
+            .expect("q")
+    );
+}

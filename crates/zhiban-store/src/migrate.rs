@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_and_audit",
         sql: include_str!("../migrations/0004_identity_and_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "citizens",
+        sql: include_str!("../migrations/0005_citizens.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

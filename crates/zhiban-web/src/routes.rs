@@ -10,7 +10,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
-use crate::handlers::{admin, api, people, public, staff_auth};
+use crate::handlers::{admin, api, citizen, people, public, staff_auth};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
@@ -92,6 +92,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/audit", AuditView).get(people::audit_search),
         StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
         StaffRoute::new("/admin/account", None).get(people::account),
+        StaffRoute::new("/admin/sms", SmsOutbox).get(citizen::sms_outbox),
     ]
 }
 
@@ -116,6 +117,8 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         )
     });
+    // Sign-in, code sending and registration: a per-address attempt limit.
+    let limited = middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in);
     Router::new()
         .merge(staff)
         // Citizens
@@ -129,18 +132,31 @@ pub fn router(state: AppState) -> Router {
         .route("/search/go", get(public::search_go))
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
+        // Citizens' accounts (统一身份认证)
+        .route("/login", get(citizen::login_form).post(citizen::login).route_layer(limited.clone()))
+        .route("/login/sms", post(citizen::login_sms).route_layer(limited.clone()))
+        .route("/login/code", post(citizen::login_code).route_layer(limited.clone()))
+        .route("/register", get(citizen::register_form).post(citizen::register).route_layer(limited.clone()))
+        .route("/register/code", post(citizen::register_code).route_layer(limited.clone()))
+        .route("/logout", post(citizen::logout))
+        .route("/account", get(citizen::account))
+        .route("/account/realname", post(citizen::realname))
+        .route("/account/password", post(citizen::password))
+        .route("/account/logout-all", post(citizen::logout_all))
+        .route("/account/data", get(citizen::download))
+        .route("/account/delete", post(citizen::delete))
         // Staff: signing in (the rest is in `staff_routes`)
         .route(
             "/admin/login",
             get(staff_auth::login_form)
                 .post(staff_auth::login)
-                .route_layer(middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in)),
+                .route_layer(limited.clone()),
         )
         .route(
             "/admin/login/verify",
             get(staff_auth::verify_form)
                 .post(staff_auth::verify)
-                .route_layer(middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in)),
+                .route_layer(limited.clone()),
         )
         .route(
             "/admin/account/password",

@@ -56,6 +56,10 @@ pub struct AppState {
     /// Sign-in attempts per client address (in memory, per node; the
     /// per-account lock-out in the database covers every node).
     pub sign_in_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Delivers SMS codes (the development outbox unless a provider is wired in).
+    pub sms: Arc<dyn zhiban_domain::identity::sms::SmsGateway>,
+    /// Checks name + ID number for real-name level 2.
+    pub id_verifier: Arc<dyn zhiban_domain::identity::citizen::IdVerifier>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -113,6 +117,8 @@ impl AppState {
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
             config: Arc::new(config),
+            sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
+            id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),
         })
     }
 

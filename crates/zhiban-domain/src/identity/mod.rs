@@ -2,7 +2,10 @@
 //! from, data scope over the org tree, second factors, and the 等保 level-3
 //! security policy they all follow.
 
+pub mod citizen;
+pub mod ids;
 pub mod roles;
+pub mod sms;
 pub mod staff;
 pub mod totp;
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod citizen;
 pub mod people;
 pub mod public;
 pub mod staff_auth;

@@ -451,7 +451,7 @@ impl AuditPage {
 
 const CST_SECS: i32 = 8 * 3600;
 
-fn local_time(at: i64) -> String {
+pub fn local_time(at: i64) -> String {
     let (Some(offset), Some(t)) = (
         chrono::FixedOffset::east_opt(CST_SECS),
         DateTime::<Utc>::from_timestamp(at, 0),

@@ -100,6 +100,17 @@ impl TestApp {
             .expect("post")
     }
 
+    /// A client of its own (another browser or phone), keeping cookies.
+    pub fn fresh_client() -> reqwest::Client {
+        client()
+    }
+
+    pub async fn text_with(&self, c: &reqwest::Client, path: &str) -> (u16, String) {
+        let r = c.get(self.url(path)).send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
     pub async fn text(&self, path: &str) -> (u16, String) {
         let r = self.get(path).await;
         let status = r.status().as_u16();

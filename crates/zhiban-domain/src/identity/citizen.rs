@@ -1,0 +1,578 @@
+//! Citizen accounts: registration by phone with an SMS code, sign-in by
+//! password or SMS code, sessions, real-name levels, consent records, and
+//! the rights 个人信息保护法 gives a person over their data (see it, take it
+//! with them, delete it).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::SecurityPolicy;
+use super::ids::{IdNumber, Phone, mask_id_number, mask_name, mask_phone};
+use super::sms::{self, Purpose};
+use super::staff::{
+    Client, LoginError, check_password_policy, dummy_hash, hash_password, random_token, token_hash,
+    verify_password,
+};
+use crate::audit::{self, Entry};
+use crate::{Db, DomainError, FieldError};
+
+/// The privacy notice version a person agrees to at registration.
+pub const PRIVACY_VERSION: &str = "2026-11";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Citizen {
+    pub id: i64,
+    pub phone: String,
+    pub name: String,
+    pub id_number: String,
+    /// 1 registered, 2 ID verified, 3 face or counter verified.
+    pub level: i64,
+    pub created_at: i64,
+}
+
+impl Citizen {
+    pub fn masked_phone(&self) -> String {
+        mask_phone(&self.phone)
+    }
+    pub fn masked_id_number(&self) -> String {
+        mask_id_number(&self.id_number)
+    }
+    pub fn masked_name(&self) -> String {
+        mask_name(&self.name)
+    }
+    /// How the person is named in logs and the audit trail.
+    pub fn label(&self) -> String {
+        format!("citizen:{}", self.id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CitizenSession {
+    pub citizen: Citizen,
+    pub csrf_token: String,
+}
+
+fn invalid(field: &'static str, code: &'static str) -> DomainError {
+    DomainError::Invalid(vec![FieldError::new(field, code, "")])
+}
+
+const COLUMNS: &str = "id, phone, name, id_number, level, created_at";
+
+pub async fn get(db: &Db, id: i64) -> Result<Citizen, DomainError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM citizens WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(DomainError::NotFound)
+}
+
+/// What a person fills in to register.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub phone: String,
+    pub code: String,
+    pub password: String,
+    pub accept_privacy: bool,
+}
+
+async fn start_session(
+    db: &Db,
+    policy: &SecurityPolicy,
+    citizen: &Citizen,
+    method: &str,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<String, DomainError> {
+    let token = random_token();
+    let ua: String = client.user_agent.chars().take(200).collect();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO citizen_sessions (id, citizen_id, csrf_token, created_at, expires_at, ip, \
+         user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(token_hash(&token))
+    .bind(citizen.id)
+    .bind(random_token())
+    .bind(now.timestamp())
+    .bind(now.timestamp() + policy.idle_secs())
+    .bind(&client.ip)
+    .bind(&ua)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO citizen_logins (citizen_id, at, method, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(citizen.id)
+    .bind(now.timestamp())
+    .bind(method)
+    .bind(&client.ip)
+    .bind(&ua)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&citizen.label(), "citizen.login", citizen.label())
+            .detail(method)
+            .ip(&client.ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Registers a person at level 1 once the SMS code proves the phone is
+/// theirs, records their consent and signs them in. Returns the cookie value.
+pub async fn register(
+    db: &Db,
+    policy: &SecurityPolicy,
+    reg: &Registration,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(Citizen, String), DomainError> {
+    let phone = Phone::parse(&reg.phone).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let mut errors = Vec::new();
+    if let Err(e) = check_password_policy(&reg.password) {
+        errors.push(e);
+    }
+    if !reg.accept_privacy {
+        errors.push(FieldError::new("accept_privacy", "required", ""));
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Invalid(errors));
+    }
+    if !sms::check_code(db, &phone, Purpose::Register, &reg.code, now).await? {
+        return Err(invalid("code", "wrong_sms_code"));
+    }
+    let hash = hash_password(&reg.password)?;
+    let mut tx = db.pool().begin().await?;
+    // Only now, with the phone proven, may we say it is already registered.
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
+        .bind(phone.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(invalid("phone", "phone_registered"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO citizens (phone, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(phone.as_str())
+    .bind(&hash)
+    .bind(now.timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO consents (citizen_id, purpose, version, granted_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind("privacy_notice")
+    .bind(PRIVACY_VERSION)
+    .bind(now.timestamp())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&format!("citizen:{id}"), "citizen.register", phone.masked())
+            .ip(&client.ip),
+    )
+    .await?;
+    tx.commit().await?;
+    let citizen = get(db, id).await?;
+    let token = start_session(db, policy, &citizen, "register", client, now).await?;
+    Ok((citizen, token))
+}
+
+fn lock_key(phone: &str) -> String {
+    format!("citizen:{phone}")
+}
+
+async fn locked(
+    db: &Db,
+    policy: &SecurityPolicy,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DomainError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
+    )
+    .bind(key)
+    .bind(now.timestamp() - policy.lock_secs())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n >= policy.max_failures)
+}
+
+async fn fail(db: &Db, key: &str, now: DateTime<Utc>) -> Result<DomainError, DomainError> {
+    sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
+        .bind(key)
+        .bind(now.timestamp())
+        .execute(db.pool())
+        .await?;
+    Ok(DomainError::Login(LoginError::Invalid))
+}
+
+async fn succeed(db: &Db, key: &str) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(key)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Signs in with phone and password. The answer never says whether the
+/// phone is registered; unknown phones cost the same argon2 work.
+pub async fn login_password(
+    db: &Db,
+    policy: &SecurityPolicy,
+    phone: &str,
+    password: &str,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(Citizen, String), DomainError> {
+    let Ok(phone) = Phone::parse(phone) else {
+        return Err(DomainError::Login(LoginError::Invalid));
+    };
+    let key = lock_key(phone.as_str());
+    if locked(db, policy, &key, now).await? {
+        return Err(DomainError::Login(LoginError::Locked));
+    }
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM citizens WHERE phone = $1")
+            .bind(phone.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    let hash = row
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |r| r.1.clone());
+    let ok = verify_password(password, &hash);
+    match row {
+        Some((id, _)) if ok => {
+            succeed(db, &key).await?;
+            let citizen = get(db, id).await?;
+            let token = start_session(db, policy, &citizen, "password", client, now).await?;
+            Ok((citizen, token))
+        }
+        _ => Err(fail(db, &key, now).await?),
+    }
+}
+
+/// Signs in with phone and an SMS code (sent whether or not the phone is
+/// registered, so sending reveals nothing either).
+pub async fn login_sms(
+    db: &Db,
+    policy: &SecurityPolicy,
+    phone: &str,
+    code: &str,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(Citizen, String), DomainError> {
+    let Ok(phone) = Phone::parse(phone) else {
+        return Err(DomainError::Login(LoginError::Invalid));
+    };
+    let key = lock_key(phone.as_str());
+    if locked(db, policy, &key, now).await? {
+        return Err(DomainError::Login(LoginError::Locked));
+    }
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
+        .bind(phone.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    let code_ok = sms::check_code(db, &phone, Purpose::Login, code, now).await?;
+    match id {
+        Some(id) if code_ok => {
+            succeed(db, &key).await?;
+            let citizen = get(db, id).await?;
+            let token = start_session(db, policy, &citizen, "sms", client, now).await?;
+            Ok((citizen, token))
+        }
+        _ => Err(fail(db, &key, now).await?),
+    }
+}
+
+/// Looks up a live session and slides its idle deadline.
+pub async fn session(
+    db: &Db,
+    policy: &SecurityPolicy,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<CitizenSession>, DomainError> {
+    let id = token_hash(token);
+    let row: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT citizen_id, csrf_token, expires_at FROM citizen_sessions WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((citizen_id, csrf_token, expires)) = row else {
+        return Ok(None);
+    };
+    if expires <= now.timestamp() {
+        end_session(db, token).await?;
+        return Ok(None);
+    }
+    sqlx::query("UPDATE citizen_sessions SET expires_at = $2 WHERE id = $1")
+        .bind(&id)
+        .bind(now.timestamp() + policy.idle_secs())
+        .execute(db.pool())
+        .await?;
+    Ok(Some(CitizenSession {
+        citizen: get(db, citizen_id).await?,
+        csrf_token,
+    }))
+}
+
+pub async fn end_session(db: &Db, token: &str) -> Result<(), DomainError> {
+    sqlx::query("DELETE FROM citizen_sessions WHERE id = $1")
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// "Sign out everywhere": ends every session of this person.
+pub async fn end_all_sessions(db: &Db, citizen: &Citizen) -> Result<u64, DomainError> {
+    let n = sqlx::query("DELETE FROM citizen_sessions WHERE citizen_id = $1")
+        .bind(citizen.id)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    audit::record(
+        db,
+        Entry::citizen(&citizen.label(), "citizen.logout_all", citizen.label()),
+    )
+    .await?;
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub async fn sessions(db: &Db, citizen_id: i64) -> Result<Vec<SessionInfo>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, expires_at, ip, user_agent FROM citizen_sessions \
+         WHERE citizen_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Whether `session_id` (as listed) is the one behind `token`.
+pub fn is_current(session_id: &str, token: &str) -> bool {
+    token_hash(token) == session_id
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LoginRecord {
+    pub at: i64,
+    pub method: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub async fn login_history(
+    db: &Db,
+    citizen_id: i64,
+    limit: i64,
+) -> Result<Vec<LoginRecord>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT at, method, ip, user_agent FROM citizen_logins WHERE citizen_id = $1 \
+         ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(citizen_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Consent {
+    pub purpose: String,
+    pub version: String,
+    pub granted_at: i64,
+    pub withdrawn_at: Option<i64>,
+}
+
+pub async fn consents(db: &Db, citizen_id: i64) -> Result<Vec<Consent>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT purpose, version, granted_at, withdrawn_at FROM consents WHERE citizen_id = $1 \
+         ORDER BY granted_at",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn change_password(
+    db: &Db,
+    citizen: &Citizen,
+    current: &str,
+    new: &str,
+) -> Result<(), DomainError> {
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM citizens WHERE id = $1")
+        .bind(citizen.id)
+        .fetch_one(db.pool())
+        .await?;
+    if !verify_password(current, &hash) {
+        return Err(invalid("current_password", "wrong_password"));
+    }
+    check_password_policy(new).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let new_hash = hash_password(new)?;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE citizens SET password_hash = $2 WHERE id = $1")
+        .bind(citizen.id)
+        .bind(&new_hash)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&citizen.label(), "citizen.password_change", citizen.label()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, DomainError>> + Send + 'a>>;
+
+/// Checks a name against an ID number with an authority (公安人口库 through
+/// a licensed provider). Level 2 needs a yes.
+pub trait IdVerifier: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn verify<'a>(&'a self, name: &'a str, id: &'a IdNumber) -> VerifyFuture<'a>;
+}
+
+/// 开发环境核验: no population registry can be reached from here, so this
+/// stand-in accepts any well-formed number (check digit and birth date) with
+/// a plausible Chinese name. Deployments plug in a real provider.
+#[derive(Debug, Default)]
+pub struct DevIdVerifier;
+
+impl IdVerifier for DevIdVerifier {
+    fn name(&self) -> &'static str {
+        "dev-format-only"
+    }
+
+    fn verify<'a>(&'a self, name: &'a str, _id: &'a IdNumber) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            let n = name.chars().count();
+            Ok((2..=20).contains(&n)
+                && name
+                    .chars()
+                    .all(|c| c == '·' || ('\u{4e00}'..='\u{9fff}').contains(&c)))
+        })
+    }
+}
+
+/// 实名认证: verifies name and ID number and raises the person to level 2.
+pub async fn verify_real_name(
+    db: &Db,
+    verifier: &dyn IdVerifier,
+    citizen: &Citizen,
+    name: &str,
+    id_number: &str,
+) -> Result<(), DomainError> {
+    let name = name.trim();
+    let id = IdNumber::parse(id_number).map_err(|e| DomainError::Invalid(vec![e]))?;
+    if name.is_empty() {
+        return Err(invalid("person_name", "required"));
+    }
+    if !verifier.verify(name, &id).await? {
+        return Err(invalid("id_number", "realname_mismatch"));
+    }
+    let mut tx = db.pool().begin().await?;
+    let other: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM citizens WHERE id_number = $1 AND id <> $2")
+            .bind(id.as_str())
+            .bind(citizen.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if other.is_some() {
+        return Err(invalid("id_number", "id_number_bound"));
+    }
+    sqlx::query(
+        "UPDATE citizens SET name = $2, id_number = $3, level = CASE WHEN level < 2 THEN 2 ELSE level END \
+         WHERE id = $1",
+    )
+    .bind(citizen.id)
+    .bind(name)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&citizen.label(), "citizen.realname", citizen.label()).detail(format!(
+            "{} via {}",
+            id.masked(),
+            verifier.name()
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Everything the portal holds about a person, for "download my data".
+pub async fn export_data(db: &Db, citizen: &Citizen) -> Result<serde_json::Value, DomainError> {
+    let fresh = get(db, citizen.id).await?;
+    let data = serde_json::json!({
+        "exported_at": crate::now().to_rfc3339(),
+        "account": fresh,
+        "consents": consents(db, citizen.id).await?,
+        "sessions": sessions(db, citizen.id).await?
+            .into_iter()
+            .map(|s| serde_json::json!({"created_at": s.created_at, "ip": s.ip, "user_agent": s.user_agent}))
+            .collect::<Vec<_>>(),
+        "logins": login_history(db, citizen.id, 10_000).await?,
+    });
+    audit::record(
+        db,
+        Entry::citizen(&citizen.label(), "citizen.export", citizen.label()),
+    )
+    .await?;
+    Ok(data)
+}
+
+/// Deletes the account and everything tied to it once the password is
+/// confirmed. The audit trail keeps only the masked phone.
+pub async fn delete_account(db: &Db, citizen: &Citizen, password: &str) -> Result<(), DomainError> {
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM citizens WHERE id = $1")
+        .bind(citizen.id)
+        .fetch_one(db.pool())
+        .await?;
+    if !verify_password(password, &hash) {
+        return Err(invalid("password", "wrong_password"));
+    }
+    let mut tx = db.pool().begin().await?;
+    for table in ["citizen_sessions", "citizen_logins", "consents"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE citizen_id = $1"
+        )))
+        .bind(citizen.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM citizens WHERE id = $1")
+        .bind(citizen.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&citizen.label(), "citizen.delete", citizen.masked_phone()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

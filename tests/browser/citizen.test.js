@@ -1,0 +1,133 @@
+// A citizen's account end to end in a real browser: register with the SMS
+// code (read, as a tester would, from the development outbox staff can
+// see), verify the real name, see only masked data, download the data,
+// sign in on a second "phone" and sign out everywhere.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+} from './helpers.js';
+
+let portal;
+let browser;
+let staffPage;
+const PHONE = '13800138000';
+const PASSWORD = 'Citiz3n!pw';
+
+before(async () => {
+  portal = await startPortal({ label: 'citizen' });
+  browser = await launchBrowser();
+  const staff = await newContext(browser, portal.base, { mode: 'zh-CN' });
+  staffPage = await staff.newPage();
+  await signIn(staffPage, portal.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+/** The newest code in the development SMS outbox, as staff see it. */
+async function codeFromOutbox() {
+  await open(staffPage, `${portal.base}/admin/sms`);
+  const body = await staffPage.locator('table.data tbody tr').first().innerText();
+  assert.match(body, /138\*\*\*\*8000/, 'the outbox masks the phone');
+  return body.match(/\b(\d{6})\b/)[1];
+}
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+describe('a citizen account', () => {
+  let context;
+  let page;
+  before(async () => {
+    context = await newContext(browser, portal.base, { mode: 'zh-CN', acceptDownloads: true });
+    page = await context.newPage();
+  });
+  after(async () => { await context?.close(); });
+
+  it('registers with a phone, an SMS code and consent to the privacy notice', async () => {
+    await open(page, `${portal.base}/`);
+    await follow(page, page.getByRole('link', { name: '个人中心' }));
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await follow(page, page.getByRole('link', { name: '注册', exact: true }));
+    await page.locator('#r-phone').fill(PHONE);
+    await follow(page, page.getByRole('button', { name: '获取短信验证码' }));
+    await page.getByRole('status').filter({ hasText: '验证码已发送到 138****8000' }).waitFor();
+    await page.locator('#r-code').fill(await codeFromOutbox());
+    await page.locator('#r-password').fill(PASSWORD);
+    await page.locator('#r-password_again').fill(PASSWORD);
+    // Without consent: refused, and nothing typed is lost.
+    await follow(page, page.getByRole('button', { name: '注册', exact: true }));
+    await page.locator('#error-summary').waitFor();
+    assert.match(await page.locator('#error-summary').innerText(), /隐私政策/);
+    assert.equal(await page.locator('#r-phone').inputValue(), PHONE);
+    await expectAccessible(page);
+  });
+
+  it('finishes with the same code once the privacy notice is accepted', async () => {
+    // The refusal above was about consent, so the code is still unused.
+    await page.locator('#r-code').fill(await codeFromOutbox());
+    await page.locator('#r-password').fill(PASSWORD);
+    await page.locator('#r-password_again').fill(PASSWORD);
+    await page.getByLabel(/我已阅读并同意/).check();
+    const url = await follow(page, page.getByRole('button', { name: '注册', exact: true }));
+    assert.equal(url.pathname, '/account');
+    await page.getByRole('status').filter({ hasText: '注册成功' }).waitFor();
+    const text = await page.locator('main').innerText();
+    assert.match(text, /138\*\*\*\*8000/);
+    assert.doesNotMatch(text, new RegExp(PHONE));
+    await expectAccessible(page);
+  });
+
+  it('verifies the real name and shows the ID number masked', async () => {
+    await page.locator('#a-person_name').fill('张三');
+    await page.locator('#a-id_number').fill('110105194912310021');
+    await follow(page, page.getByRole('button', { name: '提交核验' }));
+    assert.match(await page.locator('#error-summary').innerText(), /身份证号码不正确/);
+    await page.locator('#a-person_name').fill('张三');
+    await page.locator('#a-id_number').fill('11010519491231002X');
+    await follow(page, page.getByRole('button', { name: '提交核验' }));
+    const text = await page.locator('main').innerText();
+    assert.match(text, /L2/);
+    assert.match(text, /110\*{11}002X/);
+    assert.match(text, /张\*/);
+  });
+
+  it('downloads everything the portal holds about them', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: '下载我的数据' }).click(),
+    ]);
+    const data = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(data.account.phone, PHONE);
+    assert.equal(data.account.level, 2);
+  });
+
+  it('signs in on a second phone, sees both sessions, then signs out everywhere', async () => {
+    const second = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    try {
+      const p2 = await second.newPage();
+      await open(p2, `${portal.base}/login?next=%2Faccount`);
+      await p2.locator('#phone').fill(PHONE);
+      await p2.locator('#password').fill('Wrong!pass1');
+      await follow(p2, p2.getByRole('button', { name: '登录', exact: true }));
+      await p2.getByRole('alert').filter({ hasText: '手机号码、密码或验证码不正确' }).waitFor();
+      assert.equal(await p2.locator('#phone').inputValue(), PHONE, 'the phone is kept');
+      await p2.locator('#password').fill(PASSWORD);
+      const url = await follow(p2, p2.getByRole('button', { name: '登录', exact: true }));
+      assert.equal(url.pathname, '/account');
+      await open(page, `${portal.base}/account`);
+      assert.equal(await page.locator('section[aria-labelledby="sessions-title"] tbody tr').count(), 2);
+      await follow(page, page.getByRole('button', { name: '退出所有设备' }));
+      await open(p2, `${portal.base}/account`);
+      assert.equal(new URL(p2.url()).pathname, '/login', 'the second phone is signed out');
+    } finally {
+      await second.close();
+    }
+  });
+});
