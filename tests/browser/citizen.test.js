@@ -5,8 +5,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import {
-  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations, zhibanCli,
 } from './helpers.js';
 
 let portal;
@@ -106,6 +108,39 @@ describe('a citizen account', () => {
     const data = JSON.parse(await readFile(await download.path(), 'utf8'));
     assert.equal(data.account.phone, PHONE);
     assert.equal(data.account.level, 2);
+  });
+
+  it('signs in to another department\'s application through the consent page', async () => {
+    // The other department's application: a real HTTP server that records
+    // where the browser came back to.
+    let returned;
+    const rp = http.createServer((req, res) => {
+      returned = new URL(req.url, 'http://127.0.0.1');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<title>RP</title><h1>RP</h1>');
+    });
+    await new Promise((r) => rp.listen(0, '127.0.0.1', r));
+    const redirect = `http://127.0.0.1:${rp.address().port}/callback`;
+    try {
+      const out = await zhibanCli(portal, [
+        'oidc', 'add-client', '--name', '渝州市住房公积金网上业务大厅', '--redirect-uri', redirect,
+      ]);
+      const clientId = out.match(/client_id=(\S+)/)[1];
+      const verifier = randomBytes(48).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      await open(page, `${portal.base}/oidc/authorize?response_type=code&client_id=${clientId}`
+        + `&redirect_uri=${encodeURIComponent(redirect)}&scope=openid%20phone`
+        + `&state=s1&nonce=n1&code_challenge=${challenge}&code_challenge_method=S256`);
+      assert.match(await page.locator('main').innerText(), /渝州市住房公积金网上业务大厅[\s\S]*手机号码/);
+      await expectAccessible(page);
+      const url = await follow(page, page.getByRole('button', { name: '同意并登录' }));
+      assert.equal(url.pathname, '/callback', 'the CSP lets the consent form return to the application');
+      assert.equal(returned.searchParams.get('state'), 's1');
+      assert.ok(returned.searchParams.get('code'), 'the application receives a code');
+    } finally {
+      rp.close();
+    }
+    await open(page, `${portal.base}/account`);
+    assert.match(await page.locator('main').innerText(), /授权应用登录/);
   });
 
   it('signs in on a second phone, sees both sessions, then signs out everywhere', async () => {

@@ -306,6 +306,14 @@ export async function signIn(page, base) {
   if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed at the one-time code');
 }
 
+/** Runs `zhiban ARGS…` against a portal's data directory; returns stdout. */
+export async function zhibanCli(portal, args) {
+  const { stdout } = await execFileP(ZHIBAN_BIN, ['--data-dir', portal.dataDir, ...args], {
+    env: { ...process.env, ZHIBAN__LOG__LEVEL: 'warn' },
+  });
+  return stdout;
+}
+
 /** JSON from the portal's API. */
 export async function api(base, pathAndQuery) {
   const res = await fetch(`${base}${pathAndQuery}`);

@@ -77,6 +77,11 @@ impl FieldError {
             "missing_column" => "缺少列",
             "unreadable" => "无法读取",
             "weak_password" => "至少8位，且包含大写字母、小写字母、数字、符号中的三类",
+            "invalid_redirect_uri" => {
+                "必须是 https:// 开头的完整地址（本机测试可用 http://127.0.0.1）"
+            }
+            "invalid_phone" => "应为 11 位手机号码",
+            "invalid_id_number" => "身份证号码不正确",
             _ => "无效",
         };
         if self.detail.is_empty() {

@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "citizens",
         sql: include_str!("../migrations/0005_citizens.sql"),
     },
+    Migration {
+        version: 6,
+        name: "oidc",
+        sql: include_str!("../migrations/0006_oidc.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

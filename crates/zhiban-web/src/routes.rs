@@ -10,11 +10,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
-use crate::handlers::{admin, api, citizen, people, public, staff_auth};
+use crate::handlers::{admin, api, citizen, oidc, people, public, staff_auth};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
     frame-ancestors 'none'";
 
@@ -93,6 +93,11 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
         StaffRoute::new("/admin/account", None).get(people::account),
         StaffRoute::new("/admin/sms", SmsOutbox).get(citizen::sms_outbox),
+        StaffRoute::new("/admin/oidc", OidcClients)
+            .get(oidc::clients)
+            .post(oidc::register_client),
+        StaffRoute::new("/admin/oidc/toggle", OidcClients).post(oidc::toggle_client),
+        StaffRoute::new("/admin/oidc/rotate", OidcClients).post(oidc::rotate_keys),
     ]
 }
 
@@ -145,6 +150,13 @@ pub fn router(state: AppState) -> Router {
         .route("/account/logout-all", post(citizen::logout_all))
         .route("/account/data", get(citizen::download))
         .route("/account/delete", post(citizen::delete))
+        // Single sign-on for other systems (OpenID Connect provider)
+        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route("/oidc/jwks", get(oidc::jwks))
+        .route("/oidc/authorize", get(oidc::authorize).post(oidc::authorize_decision))
+        .route("/oidc/token", post(oidc::token))
+        .route("/oidc/userinfo", get(oidc::userinfo).post(oidc::userinfo))
+        .route("/oidc/logout", get(oidc::logout))
         // Staff: signing in (the rest is in `staff_routes`)
         .route(
             "/admin/login",

@@ -25,6 +25,9 @@ pub struct WebConfig {
     pub security: SecurityPolicy,
     /// Behind a reverse proxy: take the client address from X-Forwarded-For.
     pub trust_proxy: bool,
+    /// The portal's public address (`https://zwfw.example.gov.cn`), used as
+    /// the OpenID Connect issuer. Unset: taken from the request's Host.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -35,6 +38,7 @@ impl Default for WebConfig {
             index_dir: None,
             security: SecurityPolicy::default(),
             trust_proxy: false,
+            public_url: None,
         }
     }
 }

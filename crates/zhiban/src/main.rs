@@ -71,6 +71,11 @@ enum Command {
     /// Rebuild the search index under the data directory from the database
     /// (the server also rebuilds it when it starts; stop it first).
     Reindex,
+    /// The OpenID Connect provider.
+    Oidc {
+        #[command(subcommand)]
+        what: OidcWhat,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -80,6 +85,28 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcWhat {
+    /// Register a relying party; prints its client_id (and client_secret,
+    /// shown only this once).
+    AddClient {
+        #[arg(long)]
+        name: String,
+        /// Exact redirect URI (repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may return (repeatable).
+        #[arg(long = "post-logout-uri")]
+        post_logout_uris: Vec<String>,
+        /// A public client (PKCE only, no secret).
+        #[arg(long)]
+        public: bool,
+        /// Real-name level a person needs (1–3).
+        #[arg(long, default_value_t = 1)]
+        min_level: i64,
     },
 }
 
@@ -171,6 +198,47 @@ async fn main() -> Result<()> {
                     sets,
                 },
         } => bench_search(docs, seconds, clients, &sets).await,
+        Command::Oidc {
+            what:
+                OidcWhat::AddClient {
+                    name,
+                    redirect_uris,
+                    post_logout_uris,
+                    public,
+                    min_level,
+                },
+        } => {
+            let db = open_migrated(&settings).await?;
+            let input = zhiban_domain::identity::oidc::ClientInput {
+                name,
+                redirect_uris: redirect_uris.join("\n"),
+                post_logout_uris: post_logout_uris.join("\n"),
+                confidential: !public,
+                min_level,
+            };
+            match zhiban_domain::identity::oidc::register_client(
+                &db,
+                "zhiban oidc add-client",
+                &input,
+            )
+            .await
+            {
+                Ok((id, secret)) => {
+                    println!("client_id={id}");
+                    if let Some(s) = secret {
+                        println!("client_secret={s}");
+                    }
+                    Ok(())
+                }
+                Err(zhiban_domain::DomainError::Invalid(errs)) => {
+                    for e in errs {
+                        eprintln!("{}", e.message_zh());
+                    }
+                    bail!("client not registered")
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Audit {
             what: AuditWhat::Verify,
         } => {

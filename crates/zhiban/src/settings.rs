@@ -25,6 +25,10 @@ pub struct Settings {
     /// Behind a reverse proxy: take client addresses from X-Forwarded-For
     /// (only turn on when the proxy sets it; otherwise clients could forge it).
     pub trust_proxy: bool,
+    /// Public address of the portal, e.g. `https://zwfw.example.gov.cn`: the
+    /// OpenID Connect issuer. Empty: taken from each request's Host header
+    /// (fine for development; set it in production).
+    pub public_url: String,
     pub log: LogSettings,
     /// 等保 level-3 account rules (`[security]` in the TOML file).
     pub security: zhiban_domain::identity::SecurityPolicy,
@@ -48,6 +52,7 @@ impl Default for Settings {
             secure_cookies: false,
             catalog_poll_secs: 5,
             trust_proxy: false,
+            public_url: String::new(),
             security: zhiban_domain::identity::SecurityPolicy::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
@@ -66,6 +71,7 @@ impl std::fmt::Debug for Settings {
             .field("demo_data", &self.demo_data)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
+            .field("public_url", &self.public_url)
             .field("log", &self.log)
             .field("security", &self.security)
             .finish()
@@ -108,6 +114,8 @@ impl Settings {
             index_dir: Some(self.data_dir.join("index")),
             security: self.security.clone(),
             trust_proxy: self.trust_proxy,
+            public_url: (!self.public_url.is_empty())
+                .then(|| self.public_url.trim_end_matches('/').to_string()),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod citizen;
 pub mod ids;
+pub mod oidc;
 pub mod roles;
 pub mod sms;
 pub mod staff;

@@ -99,6 +99,25 @@ impl FromRequestParts<AppState> for CitizenUser {
     }
 }
 
+impl axum::extract::OptionalFromRequestParts<AppState> for CitizenUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        if jar.get(USER_COOKIE).is_none() {
+            return Ok(None);
+        }
+        match <CitizenUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(u) => Ok(Some(u)),
+            Err(r) if r.status().is_redirection() => Ok(None),
+            Err(r) => Err(r),
+        }
+    }
+}
+
 fn user_cookie(state: &AppState, value: String) -> Cookie<'static> {
     Cookie::build((USER_COOKIE, value))
         .path("/")
@@ -216,7 +235,7 @@ async fn finish_login(
     match result {
         Ok((_, token)) => {
             let jar = jar.add(user_cookie(state, token));
-            Ok((jar, Redirect::to(&safe_next(&form.next))).into_response())
+            Ok((jar, continue_to(&ctx, &safe_next(&form.next))?).into_response())
         }
         Err(DomainError::Login(e)) => {
             ctx.csrf = form.csrf.clone();
@@ -343,6 +362,27 @@ pub async fn logout(
     citizen::end_session(&state.db, &user.token).await?;
     let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "user_continue.html")]
+pub struct ContinuePage {
+    pub ctx: PageCtx,
+    pub next: String,
+}
+
+/// After signing in: straight on, except back to another application
+/// (`/oidc/…`), where a page with a link breaks the form-submission chain
+/// (the CSP `form-action` rule would block a redirect chain to another site).
+fn continue_to(ctx: &PageCtx, next: &str) -> Result<Response, AppError> {
+    if next.starts_with("/oidc/") {
+        render(&ContinuePage {
+            ctx: ctx.clone(),
+            next: next.to_string(),
+        })
+    } else {
+        Ok(Redirect::to(next).into_response())
+    }
 }
 
 // ---------------------------------------------------------------- registration
@@ -505,6 +545,13 @@ pub struct AccountPage {
 impl AccountPage {
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
+    }
+
+    fn consent_label(&self, c: &Consent) -> String {
+        match c.purpose.strip_prefix("oidc:") {
+            Some(client) => format!("{} {client}", self.ctx.t("user.consent_oidc")),
+            None => self.ctx.t(&format!("user.consent_{}", c.purpose)),
+        }
     }
 }
 

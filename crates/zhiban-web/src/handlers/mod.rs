@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 pub mod citizen;
+pub mod oidc;
 pub mod people;
 pub mod public;
 pub mod staff_auth;

@@ -247,6 +247,54 @@ pub async fn settle_password(db: &zhiban_store::Db, username: &str) {
     .expect("settle");
 }
 
+/// The newest code the development SMS gateway wrote for `phone`.
+pub async fn last_sms_code(app: &TestApp, phone: &str) -> String {
+    let body: String = zhiban_store::sqlx::query_scalar(
+        "SELECT body FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(phone)
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("an SMS was written to the outbox");
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
+}
+
+/// Registers a citizen with `client` (through the pages, code from the outbox).
+pub async fn register_citizen(
+    app: &TestApp,
+    client: &reqwest::Client,
+    phone: &str,
+    password: &str,
+) {
+    let (_, page) = app.text_with(client, "/register").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = client
+        .post(app.url("/register/code"))
+        .form(&[("phone", phone), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("code");
+    assert_eq!(r.status().as_u16(), 200);
+    let code = last_sms_code(app, phone).await;
+    let r = client
+        .post(app.url("/register"))
+        .form(&[
+            ("phone", phone),
+            ("code", code.as_str()),
+            ("password", password),
+            ("password_again", password),
+            ("accept_privacy", "1"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status().as_u16(), 303, "registered");
+}
+
 /// The authenticator secret shown on the enrolment page.
 pub fn totp_secret_on(html: &str) -> String {
     let marker = "id=\"totp-secret\">";

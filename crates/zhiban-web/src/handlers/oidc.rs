@@ -1,0 +1,641 @@
+//! The OpenID Connect provider's endpoints: discovery, JWKS, authorize
+//! (sign-in, real-name step-up, consent), token, userinfo and RP-initiated
+//! logout; plus the administrators' client registry and key rotation.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use zhiban_domain::DomainError;
+use zhiban_domain::identity::citizen;
+use zhiban_domain::identity::oidc::{
+    self, AuthRequest, Client, ClientInput, TokenError, TokenRequest,
+};
+
+use super::admin::{CsrfForm, error_message};
+use super::citizen::{CitizenUser, USER_COOKIE};
+use super::render;
+use super::staff_auth::Staff;
+use crate::ctx::{PageCtx, urlencode};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The issuer: the configured public address, or this request's host.
+pub struct Issuer(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for Issuer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Issuer(match &state.config.public_url {
+            Some(u) => u.clone(),
+            None => {
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1");
+                let scheme = if state.config.secure_cookies {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}")
+            }
+        }))
+    }
+}
+
+#[derive(Serialize)]
+pub struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+    end_session_endpoint: String,
+    response_types_supported: [&'static str; 1],
+    subject_types_supported: [&'static str; 1],
+    id_token_signing_alg_values_supported: [&'static str; 1],
+    scopes_supported: &'static [&'static str],
+    token_endpoint_auth_methods_supported: [&'static str; 3],
+    code_challenge_methods_supported: [&'static str; 1],
+    grant_types_supported: [&'static str; 1],
+    claims_supported: [&'static str; 9],
+    acr_values_supported: [&'static str; 3],
+}
+
+pub async fn discovery(Issuer(iss): Issuer) -> Json<Discovery> {
+    Json(Discovery {
+        authorization_endpoint: format!("{iss}/oidc/authorize"),
+        token_endpoint: format!("{iss}/oidc/token"),
+        userinfo_endpoint: format!("{iss}/oidc/userinfo"),
+        jwks_uri: format!("{iss}/oidc/jwks"),
+        end_session_endpoint: format!("{iss}/oidc/logout"),
+        issuer: iss,
+        response_types_supported: ["code"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        scopes_supported: oidc::SCOPES,
+        token_endpoint_auth_methods_supported: [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        code_challenge_methods_supported: ["S256"],
+        grant_types_supported: ["authorization_code"],
+        claims_supported: [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "name",
+            "phone_number",
+        ],
+        acr_values_supported: ["L1", "L2", "L3"],
+    })
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, AppError> {
+    let keys = oidc::jwks(&state.db).await?;
+    Ok(Json(serde_json::json!({ "keys": keys })).into_response())
+}
+
+// ---------------------------------------------------------------- authorize
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+pub struct AuthorizeParams {
+    #[serde(default)]
+    pub response_type: String,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub nonce: String,
+    #[serde(default)]
+    pub code_challenge: String,
+    #[serde(default)]
+    pub code_challenge_method: String,
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+impl AuthorizeParams {
+    fn url(&self) -> String {
+        format!(
+            "/oidc/authorize?response_type={}&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method={}",
+            urlencode(&self.response_type),
+            urlencode(&self.client_id),
+            urlencode(&self.redirect_uri),
+            urlencode(&self.scope),
+            urlencode(&self.state),
+            urlencode(&self.nonce),
+            urlencode(&self.code_challenge),
+            urlencode(&self.code_challenge_method)
+        )
+    }
+}
+
+/// Errors shown on our own page: the redirect URI cannot be trusted.
+#[derive(Template)]
+#[template(path = "oidc_error.html")]
+pub struct OidcErrorPage {
+    pub ctx: PageCtx,
+    pub message: String,
+}
+
+fn error_page(ctx: PageCtx, key: &str) -> Result<Response, AppError> {
+    let message = ctx.t(key);
+    Ok((
+        StatusCode::BAD_REQUEST,
+        render(&OidcErrorPage { ctx, message })?,
+    )
+        .into_response())
+}
+
+fn back_to_client(redirect_uri: &str, query: &str) -> Response {
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{redirect_uri}{sep}{query}")).into_response()
+}
+
+fn client_error(p: &AuthorizeParams, error: &str) -> Response {
+    back_to_client(
+        &p.redirect_uri,
+        &format!("error={error}&state={}", urlencode(&p.state)),
+    )
+}
+
+/// Checks the client and redirect URI (errors here never redirect), then
+/// the rest of the request (errors go back to the client).
+async fn validate(
+    state: &AppState,
+    ctx: &PageCtx,
+    p: &AuthorizeParams,
+) -> Result<Result<(Client, AuthRequest), Response>, AppError> {
+    let Some(client) = oidc::client(&state.db, &p.client_id).await? else {
+        return Ok(Err(error_page(ctx.clone(), "oidc.unknown_client")?));
+    };
+    if !client.allows_redirect(&p.redirect_uri) {
+        return Ok(Err(error_page(ctx.clone(), "oidc.bad_redirect")?));
+    }
+    if p.response_type != "code" {
+        return Ok(Err(client_error(p, "unsupported_response_type")));
+    }
+    if !p.scope.split_whitespace().any(|s| s == "openid") {
+        return Ok(Err(client_error(p, "invalid_scope")));
+    }
+    if p.code_challenge_method != "S256" || p.code_challenge.len() != 43 {
+        return Ok(Err(client_error(p, "invalid_request")));
+    }
+    let req = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: p.redirect_uri.clone(),
+        scope: p.scope.clone(),
+        state: p.state.clone(),
+        nonce: p.nonce.clone(),
+        code_challenge: p.code_challenge.clone(),
+    };
+    Ok(Ok((client, req)))
+}
+
+#[derive(Template)]
+#[template(path = "oidc_consent.html")]
+pub struct ConsentPage {
+    pub ctx: PageCtx,
+    pub client: Client,
+    pub p: AuthorizeParams,
+    /// Translated descriptions of what the application will see.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "oidc_stepup.html")]
+pub struct StepUpPage {
+    pub ctx: PageCtx,
+    pub client: Client,
+    pub level: i64,
+    pub back: String,
+}
+
+async fn approve(
+    state: &AppState,
+    user: &CitizenUser,
+    req: &AuthRequest,
+) -> Result<Response, AppError> {
+    let c = &user.session.citizen;
+    let code = oidc::issue_code(&state.db, c, req, zhiban_domain::now().timestamp()).await?;
+    Ok(back_to_client(
+        &req.redirect_uri,
+        &format!("code={}&state={}", urlencode(&code), urlencode(&req.state)),
+    ))
+}
+
+fn origin_of(uri: &str) -> Option<&str> {
+    let after = uri.find("://")? + 3;
+    let end = uri[after..].find('/').map_or(uri.len(), |i| after + i);
+    Some(&uri[..end])
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: Option<CitizenUser>,
+    Query(p): Query<AuthorizeParams>,
+) -> Result<Response, AppError> {
+    let (client, req) = match validate(&state, &ctx, &p).await? {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let Some(user) = user else {
+        return Ok(Redirect::to(&format!("/login?next={}", urlencode(&p.url()))).into_response());
+    };
+    let citizen = &user.session.citizen;
+    if citizen.level < client.min_level {
+        let page = StepUpPage {
+            ctx: user.ctx.clone(),
+            level: client.min_level,
+            back: p.url(),
+            client,
+        };
+        return render(&page);
+    }
+    if oidc::has_grant(&state.db, citizen.id, &req).await? {
+        return approve(&state, &user, &req).await;
+    }
+    let scopes = req
+        .scopes()
+        .into_iter()
+        .map(|s| user.ctx.t(&format!("oidc.scope_{s}")))
+        .collect();
+    // The consent form's answer redirects to the application: allow that
+    // origin as a form target on this page only.
+    let csp = match origin_of(&req.redirect_uri) {
+        Some(o) => {
+            crate::routes::CSP.replace("form-action 'self'", &format!("form-action 'self' {o}"))
+        }
+        None => crate::routes::CSP.to_string(),
+    };
+    let mut res = render(&ConsentPage {
+        ctx: user.ctx.clone(),
+        client,
+        p,
+        scopes,
+    })?;
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
+}
+
+pub async fn authorize_decision(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    user: CitizenUser,
+    Form(p): Form<AuthorizeParams>,
+) -> Result<Response, AppError> {
+    if !super::staff_auth::constant_eq(&p.csrf, &user.session.csrf_token) {
+        return Err(AppError::Forbidden);
+    }
+    let (client, req) = match validate(&state, &ctx, &p).await? {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    if user.session.citizen.level < client.min_level {
+        return Ok(Redirect::to(&p.url()).into_response());
+    }
+    if p.decision != "allow" {
+        return Ok(client_error(&p, "access_denied"));
+    }
+    oidc::grant(&state.db, &user.session.citizen, &req).await?;
+    approve(&state, &user, &req).await
+}
+
+// ---------------------------------------------------------------- token
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    pub grant_type: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub code_verifier: String,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+}
+
+fn token_error(e: TokenError) -> Response {
+    let status = if e == TokenError::InvalidClient {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut res = (status, Json(serde_json::json!({ "error": e.code() }))).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: form-urlencoded parts).
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v.strip_prefix("Basic ")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((decode(id)?, decode(secret)?))
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    Issuer(iss): Issuer,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    if f.grant_type != "authorization_code" {
+        return Ok(token_error(TokenError::UnsupportedGrantType));
+    }
+    let (client_id, secret) = match basic_auth(&headers) {
+        Some((id, s)) => (id, Some(s)),
+        None => (
+            f.client_id.clone(),
+            (!f.client_secret.is_empty()).then(|| f.client_secret.clone()),
+        ),
+    };
+    let req = TokenRequest {
+        client_id,
+        client_secret: secret,
+        code: f.code,
+        redirect_uri: f.redirect_uri,
+        code_verifier: f.code_verifier,
+    };
+    match oidc::exchange_code(&state.db, &iss, &req, zhiban_domain::now()).await? {
+        Ok(tokens) => {
+            let mut res = Json(tokens).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+        Err(e) => Ok(token_error(e)),
+    }
+}
+
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match oidc::userinfo(&state.db, token.trim(), zhiban_domain::now()).await? {
+        Some(claims) => Ok(Json(claims).into_response()),
+        None => {
+            let mut res = (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({"error": "invalid_token"})),
+            )
+                .into_response();
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Ok(res)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- logout
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogoutParams {
+    #[serde(default)]
+    pub id_token_hint: String,
+    #[serde(default)]
+    pub post_logout_redirect_uri: String,
+    #[serde(default)]
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "oidc_logged_out.html")]
+pub struct LoggedOutPage {
+    pub ctx: PageCtx,
+}
+
+/// RP-initiated logout: ends this browser's citizen session; returns to the
+/// application only if the ID token names it and the address is registered.
+pub async fn logout(
+    State(state): State<AppState>,
+    Issuer(iss): Issuer,
+    ctx: PageCtx,
+    jar: CookieJar,
+    Query(p): Query<LogoutParams>,
+) -> Result<Response, AppError> {
+    if let Some(c) = jar.get(USER_COOKIE) {
+        citizen::end_session(&state.db, c.value()).await?;
+    }
+    let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
+    let hint = if p.id_token_hint.is_empty() {
+        None
+    } else {
+        oidc::hint_subject(&state.db, &iss, &p.id_token_hint).await?
+    };
+    if let Some((_, aud)) = &hint
+        && !p.post_logout_redirect_uri.is_empty()
+        && oidc::client(&state.db, aud)
+            .await?
+            .is_some_and(|c| c.allows_post_logout(&p.post_logout_redirect_uri))
+    {
+        let to = if p.state.is_empty() {
+            p.post_logout_redirect_uri.clone()
+        } else {
+            let sep = if p.post_logout_redirect_uri.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            format!(
+                "{}{sep}state={}",
+                p.post_logout_redirect_uri,
+                urlencode(&p.state)
+            )
+        };
+        return Ok((jar, Redirect::to(&to)).into_response());
+    }
+    Ok((jar, render(&LoggedOutPage { ctx })?).into_response())
+}
+
+// ---------------------------------------------------------------- admin
+
+#[derive(Template)]
+#[template(path = "admin/oidc.html")]
+pub struct ClientsPage {
+    pub ctx: PageCtx,
+    pub clients: Vec<Client>,
+    pub issuer: String,
+    pub form: ClientForm,
+    pub errors: Vec<(String, String)>,
+    /// Shown once, right after registering a confidential client.
+    pub created: Option<(String, Option<String>)>,
+    pub rotated: bool,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ClientForm {
+    #[serde(default)]
+    pub client_name: String,
+    #[serde(default)]
+    pub redirect_uris: String,
+    #[serde(default)]
+    pub post_logout_uris: String,
+    #[serde(default)]
+    pub confidential: String,
+    #[serde(default)]
+    pub min_level: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientsQuery {
+    #[serde(default)]
+    pub rotated: String,
+}
+
+pub async fn clients(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    staff: Staff,
+    Query(q): Query<ClientsQuery>,
+) -> Result<Response, AppError> {
+    render(&ClientsPage {
+        clients: oidc::clients(&state.db).await?,
+        issuer,
+        form: ClientForm {
+            confidential: "1".into(),
+            min_level: "1".into(),
+            ..ClientForm::default()
+        },
+        errors: Vec::new(),
+        created: None,
+        rotated: q.rotated == "1",
+        ctx: staff.ctx,
+    })
+}
+
+pub async fn register_client(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    staff: Staff,
+    Form(f): Form<ClientForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(f.csrf.as_ref())?;
+    let input = ClientInput {
+        name: f.client_name.clone(),
+        redirect_uris: f.redirect_uris.clone(),
+        post_logout_uris: f.post_logout_uris.clone(),
+        confidential: f.confidential == "1",
+        min_level: f.min_level.parse().unwrap_or(0),
+    };
+    let (created, errors, status) =
+        match oidc::register_client(&state.db, &staff.session.user.username, &input).await {
+            Ok(c) => (Some(c), Vec::new(), StatusCode::OK),
+            Err(DomainError::Invalid(errs)) => (
+                None,
+                errs.iter()
+                    .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
+                    .collect(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(e) => return Err(e.into()),
+        };
+    let form = if created.is_some() {
+        ClientForm {
+            confidential: "1".into(),
+            min_level: "1".into(),
+            ..ClientForm::default()
+        }
+    } else {
+        f
+    };
+    let page = ClientsPage {
+        clients: oidc::clients(&state.db).await?,
+        issuer,
+        form,
+        errors,
+        created,
+        rotated: false,
+        ctx: staff.ctx,
+    };
+    let mut res = (status, render(&page)?).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ToggleForm {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub disable: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn toggle_client(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<ToggleForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(f.csrf.as_ref())?;
+    oidc::set_client_disabled(
+        &state.db,
+        &staff.session.user.username,
+        &f.client_id,
+        f.disable == "1",
+    )
+    .await?;
+    Ok(Redirect::to("/admin/oidc").into_response())
+}
+
+pub async fn rotate_keys(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(f.csrf.as_ref())?;
+    oidc::rotate_keys(&state.db, &staff.session.user.username).await?;
+    Ok(Redirect::to("/admin/oidc?rotated=1").into_response())
+}

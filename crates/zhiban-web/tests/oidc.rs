@@ -1,0 +1,376 @@
+//! The OpenID Connect provider over real HTTP, as a relying party uses it:
+//! discovery, sign-in, consent, code + PKCE, token, ID-token validation
+//! against the JWKS, userinfo, and the refusals that keep it safe (exact
+//! redirect URIs, single-use codes, PKCE verifiers, step-up by level).
+
+#![allow(clippy::expect_used)]
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{TestApp, hidden, spawn_app};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use zhiban_domain::identity::oidc::{self, ClientInput};
+
+const PHONE: &str = "13800138000";
+const PASSWORD: &str = "Citiz3n!pw";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const AFTER_LOGOUT: &str = "http://127.0.0.1:9/bye";
+const VERIFIER: &str = "dBjftJeZ4CVP-1mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+async fn client(app: &TestApp, min_level: i64) -> (String, String) {
+    let (id, secret) = oidc::register_client(
+        &app.db.db,
+        "test",
+        &ClientInput {
+            name: "渝州市公积金中心网上业务大厅".into(),
+            redirect_uris: REDIRECT.into(),
+            post_logout_uris: AFTER_LOGOUT.into(),
+            confidential: true,
+            min_level,
+        },
+    )
+    .await
+    .expect("client");
+    (id, secret.expect("secret"))
+}
+
+fn authorize_url(client_id: &str, redirect: &str, verifier: &str) -> String {
+    format!(
+        "/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20profile%20phone%20realname&state=st-1&nonce=n-1&code_challenge={}&code_challenge_method=S256",
+        common::urlencode(redirect),
+        challenge(verifier)
+    )
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A browser that signs in at the portal and approves the application.
+async fn signed_in_code(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    client_id: &str,
+    verifier: &str,
+) -> String {
+    let url = authorize_url(client_id, REDIRECT, verifier);
+    let r = browser.get(app.url(&url)).send().await.expect("authorize");
+    if r.status().as_u16() == 303 && location(&r).starts_with("/login") {
+        let (_, page) = app.text_with(browser, &location(&r)).await;
+        let csrf = hidden(&page, "_csrf");
+        let next = hidden(&page, "next");
+        let r = browser
+            .post(app.url("/login"))
+            .form(&[
+                ("phone", PHONE),
+                ("password", PASSWORD),
+                ("_csrf", csrf.as_str()),
+                ("next", next.as_str()),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "a page that continues to the application"
+        );
+        assert!(r.text().await.expect("body").contains("/oidc/authorize"));
+    }
+    let r = browser.get(app.url(&url)).send().await.expect("authorize");
+    let r = if r.status().as_u16() == 200 {
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .to_string();
+        assert!(
+            csp.contains("form-action 'self' http://127.0.0.1:9"),
+            "{csp}"
+        );
+        let page = r.text().await.expect("consent");
+        assert!(page.contains("渝州市公积金中心网上业务大厅"));
+        let fields: Vec<(String, String)> = [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "nonce",
+            "code_challenge",
+            "code_challenge_method",
+            "_csrf",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), common::unescape(&hidden(&page, n))))
+        .chain([("decision".to_string(), "allow".to_string())])
+        .collect();
+        browser
+            .post(app.url("/oidc/authorize"))
+            .form(&fields)
+            .send()
+            .await
+            .expect("consent")
+    } else {
+        r
+    };
+    assert_eq!(r.status().as_u16(), 303);
+    let to = location(&r);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    assert_eq!(query_param(&to, "state").as_deref(), Some("st-1"));
+    query_param(&to, "code").expect("code")
+}
+
+async fn exchange(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    code: &str,
+    verifier: &str,
+) -> (u16, Value) {
+    let r = common::client()
+        .post(app.url("/oidc/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    (r.status().as_u16(), r.json().await.expect("json"))
+}
+
+async fn verify_id_token(app: &TestApp, token: &str, aud: &str) -> Value {
+    let (_, jwks) = app.json("/oidc/jwks").await;
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    let key = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"].as_str() == header.kid.as_deref())
+        .expect("the signing key is published");
+    let dec = jsonwebtoken::DecodingKey::from_rsa_components(
+        key["n"].as_str().expect("n"),
+        key["e"].as_str().expect("e"),
+    )
+    .expect("key");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[aud]);
+    v.set_issuer(&[app.base.as_str()]);
+    jsonwebtoken::decode::<Value>(token, &dec, &v)
+        .expect("a valid ID token")
+        .claims
+}
+
+#[tokio::test]
+async fn a_relying_party_signs_a_citizen_in_with_code_and_pkce() {
+    let app = spawn_app().await;
+    let browser = TestApp::fresh_client();
+    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let (id, secret) = client(&app, 1).await;
+
+    let (_, disco) = app.json("/.well-known/openid-configuration").await;
+    assert_eq!(disco["issuer"], app.base.as_str());
+    assert_eq!(disco["code_challenge_methods_supported"][0], "S256");
+    assert_eq!(disco["id_token_signing_alg_values_supported"][0], "RS256");
+
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let (status, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    assert_eq!(status, 200, "{tokens}");
+    let claims = verify_id_token(&app, tokens["id_token"].as_str().expect("id_token"), &id).await;
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["acr"], "L1");
+    let sub = claims["sub"].as_str().expect("sub").to_string();
+    assert!(!sub.contains(PHONE));
+
+    let access = tokens["access_token"].as_str().expect("access");
+    let info: Value = common::client()
+        .get(app.url("/oidc/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .expect("userinfo")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(info["sub"], sub.as_str());
+    assert_eq!(info["phone_number"], "+8613800138000");
+    assert_eq!(info["realname_level"], 1);
+
+    // The code again: refused, and the tokens it gave are revoked.
+    let (status, err) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["error"], "invalid_grant");
+    let r = common::client()
+        .get(app.url("/oidc/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(r.status().as_u16(), 401);
+
+    // Consent is remembered: the next sign-in goes straight back with a code.
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    // … and a wrong PKCE verifier or secret gets nothing.
+    let (status, err) = exchange(&app, &id, &secret, &code, "x".repeat(50).as_str()).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let (status, err) = exchange(&app, &id, "wrong-secret", &code, VERIFIER).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uris_get_an_error_page_never_a_redirect() {
+    let app = spawn_app().await;
+    let (id, _) = client(&app, 1).await;
+    for redirect in [
+        "http://127.0.0.1:9/callback/",
+        "https://evil.example/callback",
+        "http://127.0.0.1:9/callback?x=1",
+    ] {
+        let r = app.get(&authorize_url(&id, redirect, VERIFIER)).await;
+        assert_eq!(r.status().as_u16(), 400, "{redirect}");
+        assert!(r.headers().get("location").is_none());
+        assert!(
+            r.text()
+                .await
+                .expect("body")
+                .contains("回调地址与登记的不一致")
+        );
+    }
+    let r = app
+        .get(&authorize_url("zb-unknown", REDIRECT, VERIFIER))
+        .await;
+    assert_eq!(r.status().as_u16(), 400);
+    // A registered address with a bad request goes back with an error code.
+    let url = authorize_url(&id, REDIRECT, VERIFIER)
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let r = app.get(&url).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("invalid_request")
+    );
+}
+
+#[tokio::test]
+async fn an_application_that_needs_level_two_asks_the_person_to_step_up() {
+    let app = spawn_app().await;
+    let browser = TestApp::fresh_client();
+    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let (id, secret) = client(&app, 2).await;
+    let url = authorize_url(&id, REDIRECT, VERIFIER);
+    let (status, page) = app.text_with(&browser, &url).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("需要提升实名等级"));
+    assert!(page.contains("去实名认证"));
+    // Verify the real name, then the same request goes through, acr = L2.
+    let (_, account) = app.text_with(&browser, "/account").await;
+    let csrf = hidden(&account, "_csrf");
+    browser
+        .post(app.url("/account/realname"))
+        .form(&[
+            ("name", "张三"),
+            ("id_number", "11010519491231002X"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("realname");
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let (_, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    let claims = verify_id_token(&app, tokens["id_token"].as_str().expect("id"), &id).await;
+    assert_eq!(claims["acr"], "L2");
+}
+
+#[tokio::test]
+async fn logout_from_the_application_ends_the_portal_session_and_returns_only_to_a_registered_address()
+ {
+    let app = spawn_app().await;
+    let browser = TestApp::fresh_client();
+    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let (id, secret) = client(&app, 1).await;
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let (_, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    let hint = tokens["id_token"].as_str().expect("id");
+
+    // Rotating keys keeps the old key published: the token still verifies.
+    oidc::rotate_keys(&app.db.db, "test").await.expect("rotate");
+    let (_, jwks) = app.json("/oidc/jwks").await;
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+    verify_id_token(&app, hint, &id).await;
+
+    let r = browser
+        .get(app.url(&format!(
+            "/oidc/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye-1",
+            common::urlencode("https://evil.example/")
+        )))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "an unregistered address: our own page"
+    );
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // Sign in again, then log out with the registered address.
+    let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let (_, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    let hint = tokens["id_token"].as_str().expect("id");
+    let r = browser
+        .get(app.url(&format!(
+            "/oidc/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye-2",
+            common::urlencode(AFTER_LOGOUT)
+        )))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), format!("{AFTER_LOGOUT}?state=bye-2"));
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        303
+    );
+}
