@@ -722,8 +722,8 @@ mod tests {
     #[test]
     fn pkce_matches_the_rfc_7636_example() {
         assert_eq!(
-            pkce_s256("dBjftJeZ4CVP-1mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFWjXtM1wNpNOk3Z5aTZYXsByDrP3CiM"
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 
