@@ -41,6 +41,7 @@ const publicPages = () => [
   ['citizen sign-in', '/login', 200],
   ['citizen sign-in by SMS code', '/login?method=sms', 200],
   ['registration', '/register', 200],
+  ['sign-in by QR code', '/login/qr', 200],
 ];
 
 const staffPages = () => [
@@ -57,6 +58,8 @@ const staffPages = () => [
   ['admin account', '/admin/account', 200],
   ['admin password', '/admin/account/password', 200],
   ['admin SMS outbox', '/admin/sms', 200],
+  ['admin counter check', '/admin/citizens?phone=13800138000', 200],
+  ['admin connected applications', '/admin/oidc', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

@@ -143,6 +143,30 @@ describe('a citizen account', () => {
     assert.match(await page.locator('main').innerText(), /授权应用登录/);
   });
 
+  it('a computer signs in by scanning its QR code with the signed-in phone', async () => {
+    const desktop = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    try {
+      const d = await desktop.newPage();
+      await open(d, `${portal.base}/login/qr?next=%2Fservices`);
+      assert.ok(await d.getByRole('img', { name: '扫码登录二维码' }).isVisible());
+      await expectAccessible(d);
+      const scanUrl = await d.locator('#qr-url').innerText();
+      // The phone opens the code's address, sees the device, confirms.
+      await open(page, scanUrl);
+      assert.match(await page.locator('main').innerText(), /有设备请求用您的账号登录[\s\S]*Chrome/);
+      await expectAccessible(page);
+      // The computer's page notices by itself and continues (no click there).
+      await Promise.all([
+        d.waitForURL(`${portal.base}/services`),
+        page.getByRole('button', { name: '确认登录' }).click(),
+      ]);
+      await open(d, `${portal.base}/account`);
+      assert.match(await d.locator('main').innerText(), /138\*\*\*\*8000/);
+    } finally {
+      await desktop.close();
+    }
+  });
+
   it('signs in on a second phone, sees both sessions, then signs out everywhere', async () => {
     const second = await newContext(browser, portal.base, { mode: 'zh-CN' });
     try {
@@ -157,7 +181,8 @@ describe('a citizen account', () => {
       const url = await follow(p2, p2.getByRole('button', { name: '登录', exact: true }));
       assert.equal(url.pathname, '/account');
       await open(page, `${portal.base}/account`);
-      assert.equal(await page.locator('section[aria-labelledby="sessions-title"] tbody tr').count(), 2);
+      // This phone, the computer that scanned in, and the second phone.
+      assert.equal(await page.locator('section[aria-labelledby="sessions-title"] tbody tr').count(), 3);
       await follow(page, page.getByRole('button', { name: '退出所有设备' }));
       await open(p2, `${portal.base}/account`);
       assert.equal(new URL(p2.url()).pathname, '/login', 'the second phone is signed out');

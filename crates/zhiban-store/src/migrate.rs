@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "oidc",
         sql: include_str!("../migrations/0006_oidc.sql"),
     },
+    Migration {
+        version: 7,
+        name: "qr_login_and_companies",
+        sql: include_str!("../migrations/0007_qr_login_and_companies.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -51,6 +51,29 @@ document.addEventListener('DOMContentLoaded', function () {
       }, 150);
     });
   });
+  // Scan-to-login: ask every 2 seconds whether the phone has answered; once
+  // approved, continue as the button would. Without JavaScript the button
+  // does the same.
+  var qr = document.getElementById('qr-login');
+  if (qr && window.fetch) {
+    var statusEl = document.getElementById('qr-status');
+    var finish = document.getElementById('qr-finish');
+    var poll = setInterval(function () {
+      fetch(qr.getAttribute('data-status-url'), { credentials: 'same-origin' })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (data.status === 'approved') {
+            clearInterval(poll);
+            statusEl.textContent = qr.getAttribute('data-msg-approved');
+            finish.submit();
+          } else if (data.status !== 'pending') {
+            clearInterval(poll);
+            statusEl.textContent = qr.getAttribute('data-msg-' + data.status) || '';
+          }
+        })
+        .catch(function () {});
+    }, 2000);
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

@@ -93,6 +93,8 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
         StaffRoute::new("/admin/account", None).get(people::account),
         StaffRoute::new("/admin/sms", SmsOutbox).get(citizen::sms_outbox),
+        StaffRoute::new("/admin/citizens", CitizensView).get(citizen::counter),
+        StaffRoute::new("/admin/citizens/verify", CitizensView).post(citizen::counter_verify),
         StaffRoute::new("/admin/oidc", OidcClients)
             .get(oidc::clients)
             .post(oidc::register_client),
@@ -143,6 +145,11 @@ pub fn router(state: AppState) -> Router {
         .route("/login/code", post(citizen::login_code).route_layer(limited.clone()))
         .route("/register", get(citizen::register_form).post(citizen::register).route_layer(limited.clone()))
         .route("/register/code", post(citizen::register_code).route_layer(limited.clone()))
+        .route("/login/qr", get(citizen::qr_start))
+        .route("/login/qr/status", get(citizen::qr_status))
+        .route("/login/qr/finish", post(citizen::qr_finish).route_layer(limited.clone()))
+        .route("/login/qr/scan", get(citizen::qr_scan))
+        .route("/login/qr/answer", post(citizen::qr_answer))
         .route("/logout", post(citizen::logout))
         .route("/account", get(citizen::account))
         .route("/account/realname", post(citizen::realname))
@@ -150,6 +157,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account/logout-all", post(citizen::logout_all))
         .route("/account/data", get(citizen::download))
         .route("/account/delete", post(citizen::delete))
+        .route("/account/companies", get(citizen::companies).post(citizen::company_register))
+        .route("/account/companies/agents", post(citizen::company_agent_add))
+        .route("/account/companies/agents/revoke", post(citizen::company_agent_revoke))
         // Single sign-on for other systems (OpenID Connect provider)
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oidc/jwks", get(oidc::jwks))

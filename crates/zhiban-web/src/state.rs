@@ -64,6 +64,8 @@ pub struct AppState {
     pub sms: Arc<dyn zhiban_domain::identity::sms::SmsGateway>,
     /// Checks name + ID number for real-name level 2.
     pub id_verifier: Arc<dyn zhiban_domain::identity::citizen::IdVerifier>,
+    /// Checks a company's credit code, name and legal representative.
+    pub company_verifier: Arc<dyn zhiban_domain::identity::company::CompanyVerifier>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -123,6 +125,7 @@ impl AppState {
             config: Arc::new(config),
             sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
             id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),
+            company_verifier: Arc::new(zhiban_domain::identity::company::DevCompanyVerifier),
         })
     }
 

@@ -408,3 +408,338 @@ async fn staff_read_the_development_outbox_with_phones_masked() {
     assert!(!html.contains(PHONE));
     assert!(html.contains("dev-outbox"));
 }
+
+/// The QR page's scan address and the desktop's form token.
+async fn qr_page(app: &TestApp, desktop: &reqwest::Client) -> (String, String) {
+    let (status, page) = app.text_with(desktop, "/login/qr?next=/services").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data:image/svg+xml"), "a QR image");
+    let marker = "id=\"qr-url\">";
+    let start = page.find(marker).expect("scan address") + marker.len();
+    let end = page[start..].find('<').expect("end") + start;
+    let url = common::unescape(&page[start..end]);
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+        .expect("path");
+    (path, hidden(&page, "_csrf"))
+}
+
+/// The desktop's 继续 button (with the next page `/services`).
+async fn qr_finish(app: &TestApp, desktop: &reqwest::Client, csrf: &str) -> reqwest::Response {
+    desktop
+        .post(app.url("/login/qr/finish"))
+        .form(&[("_csrf", csrf), ("next", "/services")])
+        .send()
+        .await
+        .expect("finish")
+}
+
+async fn qr_status(app: &TestApp, desktop: &reqwest::Client) -> String {
+    let v: serde_json::Value = desktop
+        .get(app.url("/login/qr/status"))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("json");
+    v["status"].as_str().expect("status").to_string()
+}
+
+#[tokio::test]
+async fn scanning_a_desktop_code_with_a_signed_in_phone_signs_the_desktop_in_once() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await; // app.client is the phone
+    let desktop = TestApp::fresh_client();
+    let (scan, csrf) = qr_page(&app, &desktop).await;
+    assert_eq!(qr_status(&app, &desktop).await, "pending");
+
+    // Continuing before the phone answers says so and signs nobody in.
+    let r = qr_finish(&app, &desktop, &csrf).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.text().await.expect("body").contains("手机上还没有确认"));
+
+    // The phone sees which device asks, then confirms.
+    let (status, page) = app.text(&scan).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("有设备请求用您的账号登录"));
+    let code = hidden(&page, "c");
+    let csrf_phone = hidden(&page, "_csrf");
+    let r = app
+        .post_form(
+            "/login/qr/answer",
+            &[
+                ("c", code.as_str()),
+                ("decision", "approve"),
+                ("_csrf", csrf_phone.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(qr_status(&app, &desktop).await, "approved");
+
+    // Someone else holding only the code cannot use it.
+    let stranger = TestApp::fresh_client();
+    let (_, page) = app.text_with(&stranger, "/login").await;
+    let sc = hidden(&page, "_csrf");
+    let r = stranger
+        .post(app.url("/login/qr/finish"))
+        .form(&[("_csrf", sc.as_str())])
+        .send()
+        .await
+        .expect("finish");
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "no desktop secret: back to a new code"
+    );
+    assert_eq!(app.text_with(&stranger, "/account").await.0, 303);
+
+    let r = qr_finish(&app, &desktop, &csrf).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/services");
+    assert_eq!(
+        app.text_with(&desktop, "/account").await.0,
+        200,
+        "the desktop is signed in"
+    );
+    let (_, account) = app.text_with(&desktop, "/account").await;
+    assert!(account.contains("138****8000"));
+}
+
+#[tokio::test]
+async fn a_refused_or_expired_code_signs_nobody_in() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await;
+    let desktop = TestApp::fresh_client();
+    let (scan, csrf) = qr_page(&app, &desktop).await;
+    let (_, page) = app.text(&scan).await;
+    let code = hidden(&page, "c");
+    let csrf_phone = hidden(&page, "_csrf");
+    app.post_form(
+        "/login/qr/answer",
+        &[
+            ("c", code.as_str()),
+            ("decision", "deny"),
+            ("_csrf", csrf_phone.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(qr_status(&app, &desktop).await, "denied");
+    let r = qr_finish(&app, &desktop, &csrf).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("手机上拒绝了这次登录")
+    );
+
+    // A new code, approved, but two minutes pass before the desktop continues.
+    let (scan, csrf) = qr_page(&app, &desktop).await;
+    let (_, page) = app.text(&scan).await;
+    let code = hidden(&page, "c");
+    app.post_form(
+        "/login/qr/answer",
+        &[
+            ("c", code.as_str()),
+            ("decision", "approve"),
+            ("_csrf", csrf_phone.as_str()),
+        ],
+    )
+    .await;
+    zhiban_store::sqlx::query("UPDATE qr_logins SET expires_at = expires_at - 121")
+        .execute(app.db.db.pool())
+        .await
+        .expect("age");
+    assert_eq!(qr_status(&app, &desktop).await, "expired");
+    let r = qr_finish(&app, &desktop, &csrf).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert_eq!(app.text_with(&desktop, "/account").await.0, 303);
+}
+
+async fn verify_realname(app: &TestApp, client: &reqwest::Client, name: &str, id: &str) {
+    let (_, html) = app.text_with(client, "/account").await;
+    let csrf = hidden(&html, "_csrf");
+    let r = client
+        .post(app.url("/account/realname"))
+        .form(&[("name", name), ("id_number", id), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("realname");
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn a_legal_representative_registers_the_company_and_authorises_and_revokes_an_agent() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await;
+    let (_, page) = app.text("/account/companies").await;
+    assert!(
+        page.contains("去实名认证"),
+        "a company needs a verified representative"
+    );
+    verify_realname(&app, &app.client, "张三", ID_NUMBER).await;
+
+    let (_, page) = app.text("/account/companies").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .post_form(
+            "/account/companies",
+            &[
+                ("uscc", "91350100M000100Y44"),
+                ("company_name", "渝州市示例科技有限公司"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("统一社会信用代码不正确"));
+    assert!(body.contains("渝州市示例科技有限公司"), "the name is kept");
+    let r = app
+        .post_form(
+            "/account/companies",
+            &[
+                ("uscc", "91350100M000100Y43"),
+                ("company_name", "渝州市示例科技有限公司"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // The agent-to-be registers and verifies too.
+    let agent = TestApp::fresh_client();
+    a_minute_passes(&app).await;
+    common::register_citizen(&app, &agent, "13900139000", PASSWORD).await;
+    let (_, page) = app.text("/account/companies").await;
+    let company_id = hidden(&page, "company_id");
+    let r = app
+        .post_form(
+            "/account/companies/agents",
+            &[
+                ("company_id", company_id.as_str()),
+                ("agent_phone", "13900139000"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422, "agents must be verified first");
+    assert!(r.text().await.expect("body").contains("未完成实名认证"));
+    verify_realname(&app, &agent, "李四", "110101199003074514").await;
+    let r = app
+        .post_form(
+            "/account/companies/agents",
+            &[
+                ("company_id", company_id.as_str()),
+                ("agent_phone", "13900139000"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.text("/account/companies").await;
+    assert!(
+        page.contains("139****9000") && page.contains("李*"),
+        "the agent is listed, masked"
+    );
+    let (_, agent_page) = app.text_with(&agent, "/account/companies").await;
+    assert!(agent_page.contains("渝州市示例科技有限公司") && agent_page.contains("经办人"));
+
+    // Revoked: the company disappears from the agent's list.
+    let agent_id = hidden(&page, "agent_id");
+    let r = app
+        .post_form(
+            "/account/companies/agents/revoke",
+            &[
+                ("company_id", company_id.as_str()),
+                ("agent_id", agent_id.as_str()),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, agent_page) = app.text_with(&agent, "/account/companies").await;
+    assert!(!agent_page.contains("渝州市示例科技有限公司"));
+    // Only the representative manages agents.
+    let (_, ap) = app.text_with(&agent, "/account").await;
+    let agent_csrf = hidden(&ap, "_csrf");
+    let r = agent
+        .post(app.url("/account/companies/agents"))
+        .form(&[
+            ("company_id", company_id.as_str()),
+            ("agent_phone", "13900139000"),
+            ("_csrf", agent_csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_counter_clerk_raises_a_verified_person_to_level_three_and_every_lookup_is_audited() {
+    let app = spawn_app().await;
+    let person = TestApp::fresh_client();
+    common::register_citizen(&app, &person, PHONE, PASSWORD).await;
+    verify_realname(&app, &person, "张三", ID_NUMBER).await;
+    app.login().await;
+    let (status, page) = app.text(&format!("/admin/citizens?phone={PHONE}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("138****8000") && page.contains("110***********002X"));
+    assert!(!page.contains(ID_NUMBER), "staff see the ID number masked");
+    let csrf = hidden(&page, "_csrf");
+    let citizen_id = hidden(&page, "citizen_id");
+    let wrong = app
+        .post_form(
+            "/admin/citizens/verify",
+            &[
+                ("citizen_id", citizen_id.as_str()),
+                ("phone", PHONE),
+                ("id_number", "110101199003074514"),
+                ("seen", "1"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status().as_u16(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("body")
+            .contains("证件号码与该账号实名认证的号码不一致")
+    );
+    let r = app
+        .post_form(
+            "/admin/citizens/verify",
+            &[
+                ("citizen_id", citizen_id.as_str()),
+                ("phone", PHONE),
+                ("id_number", ID_NUMBER),
+                ("seen", "1"),
+                ("_csrf", csrf.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, account) = app.text_with(&person, "/account").await;
+    assert!(account.contains("L3"));
+    let (rows, _) = zhiban_domain::audit::search(
+        &app.db.db,
+        &zhiban_domain::audit::Filter {
+            action: "citizen.".into(),
+            actor: common::ADMIN.into(),
+            ..Default::default()
+        },
+        10,
+        0,
+    )
+    .await
+    .expect("audit");
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert!(actions.contains(&"citizen.lookup"), "{actions:?}");
+    assert!(actions.contains(&"citizen.counter_verify"), "{actions:?}");
+}

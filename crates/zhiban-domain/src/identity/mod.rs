@@ -3,8 +3,10 @@
 //! security policy they all follow.
 
 pub mod citizen;
+pub mod company;
 pub mod ids;
 pub mod oidc;
+pub mod qr_login;
 pub mod roles;
 pub mod sms;
 pub mod staff;

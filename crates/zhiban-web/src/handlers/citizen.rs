@@ -4,11 +4,11 @@
 //! my account. Staff read the development SMS outbox here too.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
@@ -18,9 +18,11 @@ use zhiban_domain::identity::citizen::{
 use zhiban_domain::identity::ids::{Phone, mask_phone};
 use zhiban_domain::identity::sms::{self, Purpose};
 use zhiban_domain::identity::staff::LoginError;
+use zhiban_domain::identity::{company, qr_login};
 use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::error_message;
+use super::oidc::Issuer;
 use super::render;
 use super::staff_auth::{ClientInfo, Staff, constant_eq};
 use crate::ctx::{PageCtx, urlencode};
@@ -745,6 +747,336 @@ pub async fn delete(
     }
 }
 
+// ---------------------------------------------------------------- scan-to-login
+
+const QR_COOKIE: &str = "zb_qr";
+
+#[derive(Template)]
+#[template(path = "user_qr.html")]
+pub struct QrPage {
+    pub ctx: PageCtx,
+    pub next: String,
+    /// `data:` URL of the QR code.
+    pub qr: String,
+    /// The address inside the code, also shown as text for a phone's
+    /// browser when the camera cannot read the code.
+    pub scan_url: String,
+    pub expires_in: i64,
+}
+
+pub async fn qr_start(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    ClientInfo(client): ClientInfo,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    let jar = form_token(&state, &mut ctx, jar);
+    let started = qr_login::start(&state.db, &client, zhiban_domain::now()).await?;
+    let scan_url = format!("{issuer}/login/qr/scan?c={}", started.code);
+    let page = QrPage {
+        ctx,
+        next: safe_next(&q.next),
+        qr: super::staff_auth::qr_data_url(&scan_url)?,
+        scan_url,
+        expires_in: qr_login::TTL_SECS,
+    };
+    let jar = jar.add(
+        Cookie::build((QR_COOKIE, started.secret))
+            .path("/login/qr")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.config.secure_cookies)
+            .build(),
+    );
+    let mut res = (jar, render(&page)?).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Polled by the desktop page's script: `{"status": "pending" | …}`.
+pub async fn qr_status(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let status = match jar.get(QR_COOKIE) {
+        Some(c) => qr_login::status(&state.db, c.value(), zhiban_domain::now()).await?,
+        None => qr_login::Status::Expired,
+    };
+    let mut res = Json(serde_json::json!({ "status": status.code() })).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QrFinishForm {
+    #[serde(default)]
+    pub next: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+/// The desktop continues (by script once approved, or by its button).
+pub async fn qr_finish(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    ClientInfo(client): ClientInfo,
+    Form(form): Form<QrFinishForm>,
+) -> Result<Response, AppError> {
+    check_form_token(&jar, &form.csrf)?;
+    let now = zhiban_domain::now();
+    let Some(secret) = jar.get(QR_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(Redirect::to("/login/qr").into_response());
+    };
+    match qr_login::finish(&state.db, &state.config.security, &secret, &client, now).await? {
+        Some((_, token)) => {
+            let jar = jar
+                .add(user_cookie(&state, token))
+                .remove(Cookie::build(QR_COOKIE).path("/login/qr").build());
+            Ok((jar, continue_to(&ctx, &safe_next(&form.next))?).into_response())
+        }
+        None => {
+            // Not approved yet, refused or expired: say which, keep the page.
+            let status = qr_login::status(&state.db, &secret, now).await?;
+            ctx.csrf = form.csrf.clone();
+            let page = LoginPage {
+                error: Some(ctx.t(&format!("user.qr_{}", status.code()))),
+                ctx,
+                next: safe_next(&form.next),
+                method: "qr".into(),
+                phone: String::new(),
+                notice: None,
+            };
+            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_qr_scan.html")]
+pub struct QrScanPage {
+    pub ctx: PageCtx,
+    pub code: String,
+    /// When the desktop asked, and from where.
+    pub asked_at: String,
+    pub ip: String,
+    pub device: String,
+    /// pending, approved, denied, used or expired.
+    pub status: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ScanQuery {
+    #[serde(default)]
+    pub c: String,
+}
+
+/// The phone (signed in) opens the code's address and sees who asks.
+pub async fn qr_scan(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Query(q): Query<ScanQuery>,
+) -> Result<Response, AppError> {
+    let Some(req) = qr_login::by_code(&state.db, &q.c).await? else {
+        return Err(AppError::NotFound);
+    };
+    render(&QrScanPage {
+        status: req.status_at(zhiban_domain::now()).code().into(),
+        asked_at: super::people::local_time(req.created_at),
+        device: device_summary(&req.user_agent),
+        ip: req.ip,
+        code: req.code,
+        ctx: user.ctx,
+    })
+}
+
+/// "Chrome · Windows" from a user-agent string, for people to recognise.
+fn device_summary(ua: &str) -> String {
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"]
+        .iter()
+        .find(|b| ua.contains(**b))
+        .map_or("浏览器", |b| match *b {
+            "Edg/" => "Edge",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        });
+    let os = [
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(*k))
+    .map_or("", |(_, v)| *v);
+    if os.is_empty() {
+        browser.to_string()
+    } else {
+        format!("{browser} · {os}")
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ScanAnswer {
+    #[serde(default)]
+    pub c: String,
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn qr_answer(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<ScanAnswer>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    qr_login::answer(
+        &state.db,
+        user.citizen(),
+        &f.c,
+        f.decision == "approve",
+        zhiban_domain::now(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/login/qr/scan?c={}", urlencode(&f.c))).into_response())
+}
+
+// ---------------------------------------------------------------- companies
+
+#[derive(Template)]
+#[template(path = "user_companies.html")]
+pub struct CompaniesPage {
+    pub ctx: PageCtx,
+    pub me: Citizen,
+    /// Company, represented (true) or agent, its agents when represented.
+    pub companies: Vec<(company::Membership, Vec<company::Agent>)>,
+    pub errors: Vec<(String, String)>,
+    pub saved: String,
+    pub form_uscc: String,
+    pub form_name: String,
+}
+
+impl CompaniesPage {
+    fn when(&self, at: &i64) -> String {
+        super::people::local_time(*at)
+    }
+}
+
+async fn companies_page(
+    state: &AppState,
+    user: CitizenUser,
+    saved: String,
+    errors: &[FieldError],
+    form: (String, String),
+) -> Result<CompaniesPage, AppError> {
+    let me = citizen::get(&state.db, user.citizen().id).await?;
+    let mut companies = Vec::new();
+    for m in company::memberships(&state.db, me.id).await? {
+        let agents = if m.legal_rep {
+            company::agents(&state.db, &me, m.company.id).await?
+        } else {
+            Vec::new()
+        };
+        companies.push((m, agents));
+    }
+    Ok(CompaniesPage {
+        errors: messages(&user.ctx, errors),
+        ctx: user.ctx,
+        me,
+        companies,
+        saved,
+        form_uscc: form.0,
+        form_name: form.1,
+    })
+}
+
+pub async fn companies(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, AppError> {
+    render(&companies_page(&state, user, q.saved, &[], (String::new(), String::new())).await?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CompanyForm {
+    #[serde(default)]
+    pub uscc: String,
+    #[serde(default)]
+    pub company_name: String,
+    #[serde(default)]
+    pub company_id: i64,
+    #[serde(default)]
+    pub agent_phone: String,
+    #[serde(default)]
+    pub agent_id: i64,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+async fn company_result(
+    state: &AppState,
+    user: CitizenUser,
+    r: Result<(), DomainError>,
+    form: (String, String),
+) -> Result<Response, AppError> {
+    match r {
+        Ok(()) => Ok(Redirect::to("/account/companies?saved=1").into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let page = companies_page(state, user, String::new(), &errs, form).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn company_register(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<CompanyForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    let me = citizen::get(&state.db, user.citizen().id).await?;
+    let r = company::register(
+        &state.db,
+        state.company_verifier.as_ref(),
+        &me,
+        &f.uscc,
+        &f.company_name,
+    )
+    .await
+    .map(|_| ());
+    company_result(&state, user, r, (f.uscc, f.company_name)).await
+}
+
+pub async fn company_agent_add(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<CompanyForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    let r = company::add_agent(&state.db, user.citizen(), f.company_id, &f.agent_phone).await;
+    company_result(&state, user, r, (String::new(), String::new())).await
+}
+
+pub async fn company_agent_revoke(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<CompanyForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    let r = company::revoke_agent(&state.db, user.citizen(), f.company_id, f.agent_id).await;
+    company_result(&state, user, r, (String::new(), String::new())).await
+}
+
 // ---------------------------------------------------------------- staff: SMS outbox
 
 #[derive(Template)]
@@ -772,4 +1104,112 @@ pub async fn sms_outbox(State(state): State<AppState>, staff: Staff) -> Result<R
         ctx: staff.ctx,
         rows,
     })
+}
+
+// ---------------------------------------------------------------- staff: counter verification (L3)
+
+#[derive(Template)]
+#[template(path = "admin/citizens.html")]
+pub struct CounterPage {
+    pub ctx: PageCtx,
+    pub phone: String,
+    pub searched: bool,
+    pub found: Option<Citizen>,
+    pub errors: Vec<String>,
+    pub verified: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CounterQuery {
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub verified: String,
+}
+
+async fn counter_page(
+    state: &AppState,
+    staff: Staff,
+    phone: String,
+    errors: Vec<String>,
+    verified: bool,
+) -> Result<CounterPage, AppError> {
+    let mut errors = errors;
+    let (searched, found) = if phone.trim().is_empty() {
+        (false, None)
+    } else {
+        match citizen::lookup_by_phone(&state.db, &staff.session.user.username, &phone).await {
+            Ok(found) => (true, found),
+            Err(DomainError::Invalid(errs)) => {
+                errors.extend(errs.iter().map(|e| error_message(&staff.ctx, e)));
+                (false, None)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(CounterPage {
+        ctx: staff.ctx,
+        phone,
+        searched,
+        found,
+        errors,
+        verified,
+    })
+}
+
+/// 窗口核验: find a person by phone (the lookup is audited).
+pub async fn counter(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<CounterQuery>,
+) -> Result<Response, AppError> {
+    render(&counter_page(&state, staff, q.phone, Vec::new(), q.verified == "1").await?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CounterForm {
+    #[serde(default)]
+    pub citizen_id: i64,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub seen: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn counter_verify(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<CounterForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(f.csrf.as_ref())?;
+    let r = if f.seen == "1" {
+        citizen::counter_verify(
+            &state.db,
+            &staff.session.user.username,
+            f.citizen_id,
+            &f.id_number,
+        )
+        .await
+    } else {
+        Err(DomainError::Invalid(vec![FieldError::new(
+            "seen", "required", "",
+        )]))
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admin/citizens?phone={}&verified=1",
+            urlencode(&f.phone)
+        ))
+        .into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = errs.iter().map(|e| error_message(&staff.ctx, e)).collect();
+            let page = counter_page(&state, staff, f.phone, errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

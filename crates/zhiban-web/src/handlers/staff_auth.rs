@@ -453,7 +453,7 @@ pub struct Enrolment {
     pub qr: String,
 }
 
-fn qr_data_url(text: &str) -> Result<String, AppError> {
+pub fn qr_data_url(text: &str) -> Result<String, AppError> {
     let code =
         qrcode::QrCode::new(text.as_bytes()).map_err(|e| AppError::Internal(format!("qr: {e}")))?;
     let svg = code

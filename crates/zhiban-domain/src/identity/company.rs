@@ -1,0 +1,251 @@
+//! Company (法人) accounts: a company is registered by its legal
+//! representative (a real-name verified citizen), identified by its
+//! 统一社会信用代码, and acts through agents (经办人) the representative
+//! authorises and can revoke at any time.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use super::citizen::Citizen;
+use super::ids::{Phone, Uscc, mask_name, mask_phone};
+use crate::audit::{self, Entry};
+use crate::{Db, DomainError, FieldError};
+
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, DomainError>> + Send + 'a>>;
+
+/// Checks that a code, a company name and a legal representative belong
+/// together (the market-regulation register, through a licensed provider).
+pub trait CompanyVerifier: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn verify<'a>(&'a self, uscc: &'a Uscc, name: &'a str, legal_rep: &'a str) -> CheckFuture<'a>;
+}
+
+/// 开发环境核验: no register can be reached from here, so this stand-in
+/// accepts any code with a valid check character and a non-empty name.
+#[derive(Debug, Default)]
+pub struct DevCompanyVerifier;
+
+impl CompanyVerifier for DevCompanyVerifier {
+    fn name(&self) -> &'static str {
+        "dev-format-only"
+    }
+
+    fn verify<'a>(&'a self, _uscc: &'a Uscc, name: &'a str, legal_rep: &'a str) -> CheckFuture<'a> {
+        Box::pin(async move { Ok(!name.trim().is_empty() && !legal_rep.trim().is_empty()) })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Company {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub legal_rep_id: i64,
+    pub created_at: i64,
+}
+
+/// A company a person may act for, and in which capacity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Membership {
+    pub company: Company,
+    pub legal_rep: bool,
+}
+
+fn invalid(field: &'static str, code: &'static str) -> DomainError {
+    DomainError::Invalid(vec![FieldError::new(field, code, "")])
+}
+
+/// Registers a company with the signed-in person as its legal representative.
+pub async fn register(
+    db: &Db,
+    verifier: &dyn CompanyVerifier,
+    rep: &Citizen,
+    uscc: &str,
+    name: &str,
+) -> Result<Company, DomainError> {
+    if rep.level < 2 {
+        return Err(invalid("uscc", "needs_realname"));
+    }
+    let uscc = Uscc::parse(uscc).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid("company_name", "required"));
+    }
+    if !verifier.verify(&uscc, name, &rep.name).await? {
+        return Err(invalid("uscc", "company_mismatch"));
+    }
+    let mut tx = db.pool().begin().await?;
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE uscc = $1")
+        .bind(uscc.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(invalid("uscc", "uscc_registered"));
+    }
+    let company: Company = sqlx::query_as(
+        "INSERT INTO companies (uscc, name, legal_rep_id, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id, uscc, name, legal_rep_id, created_at",
+    )
+    .bind(uscc.as_str())
+    .bind(name)
+    .bind(rep.id)
+    .bind(crate::now().timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&rep.label(), "company.register", uscc.as_str())
+            .detail(format!("{name} via {}", verifier.name())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(company)
+}
+
+/// Companies this person represents or acts for (revoked agents excluded).
+pub async fn memberships(db: &Db, citizen_id: i64) -> Result<Vec<Membership>, DomainError> {
+    let reps: Vec<Company> = sqlx::query_as(
+        "SELECT id, uscc, name, legal_rep_id, created_at FROM companies WHERE legal_rep_id = $1 ORDER BY id",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?;
+    let agent_of: Vec<Company> = sqlx::query_as(
+        "SELECT c.id, c.uscc, c.name, c.legal_rep_id, c.created_at FROM companies c \
+         JOIN company_agents a ON a.company_id = c.id \
+         WHERE a.citizen_id = $1 AND a.revoked_at IS NULL ORDER BY c.id",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(reps
+        .into_iter()
+        .map(|company| Membership {
+            company,
+            legal_rep: true,
+        })
+        .chain(agent_of.into_iter().map(|company| Membership {
+            company,
+            legal_rep: false,
+        }))
+        .collect())
+}
+
+/// An agent as the legal representative sees them (masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct Agent {
+    pub citizen_id: i64,
+    pub phone: String,
+    pub name: String,
+    pub granted_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+async fn own_company(db: &Db, rep: &Citizen, company_id: i64) -> Result<Company, DomainError> {
+    let c: Option<Company> = sqlx::query_as(
+        "SELECT id, uscc, name, legal_rep_id, created_at FROM companies WHERE id = $1",
+    )
+    .bind(company_id)
+    .fetch_optional(db.pool())
+    .await?;
+    match c {
+        Some(c) if c.legal_rep_id == rep.id => Ok(c),
+        _ => Err(DomainError::NotFound),
+    }
+}
+
+pub async fn agents(db: &Db, rep: &Citizen, company_id: i64) -> Result<Vec<Agent>, DomainError> {
+    own_company(db, rep, company_id).await?;
+    let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT a.citizen_id, p.phone, p.name, a.granted_at, a.revoked_at FROM company_agents a \
+         JOIN citizens p ON p.id = a.citizen_id WHERE a.company_id = $1 ORDER BY a.granted_at",
+    )
+    .bind(company_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(citizen_id, phone, name, granted_at, revoked_at)| Agent {
+            citizen_id,
+            phone: mask_phone(&phone),
+            name: mask_name(&name),
+            granted_at,
+            revoked_at,
+        })
+        .collect())
+}
+
+/// Authorises a real-name verified person (by phone) to act for the company.
+pub async fn add_agent(
+    db: &Db,
+    rep: &Citizen,
+    company_id: i64,
+    phone: &str,
+) -> Result<(), DomainError> {
+    let company = own_company(db, rep, company_id).await?;
+    let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let who: Option<(i64, i64)> = sqlx::query_as("SELECT id, level FROM citizens WHERE phone = $1")
+        .bind(phone.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    let Some((agent_id, _)) = who.filter(|(_, level)| *level >= 2) else {
+        return Err(invalid("agent_phone", "agent_not_verified"));
+    };
+    if agent_id == rep.id {
+        return Err(invalid("agent_phone", "agent_is_rep"));
+    }
+    let now = crate::now().timestamp();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM company_agents WHERE company_id = $1 AND citizen_id = $2")
+        .bind(company.id)
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO company_agents (company_id, citizen_id, granted_at) VALUES ($1, $2, $3)",
+    )
+    .bind(company.id)
+    .bind(agent_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&rep.label(), "company.agent_grant", &company.uscc).detail(phone.masked()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn revoke_agent(
+    db: &Db,
+    rep: &Citizen,
+    company_id: i64,
+    agent_id: i64,
+) -> Result<(), DomainError> {
+    let company = own_company(db, rep, company_id).await?;
+    let mut tx = db.pool().begin().await?;
+    let n = sqlx::query(
+        "UPDATE company_agents SET revoked_at = $3 WHERE company_id = $1 AND citizen_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(company.id)
+    .bind(agent_id)
+    .bind(crate::now().timestamp())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(DomainError::NotFound);
+    }
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&rep.label(), "company.agent_revoke", &company.uscc)
+            .detail(format!("citizen:{agent_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
