@@ -42,6 +42,7 @@ const publicPages = () => [
   ['citizen sign-in by SMS code', '/login?method=sms', 200],
   ['registration', '/register', 200],
   ['sign-in by QR code', '/login/qr', 200],
+  ['password reset', '/reset', 200],
 ];
 
 const staffPages = () => [

@@ -150,6 +150,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login/qr/finish", post(citizen::qr_finish).route_layer(limited.clone()))
         .route("/login/qr/scan", get(citizen::qr_scan))
         .route("/login/qr/answer", post(citizen::qr_answer))
+        .route("/reset", get(citizen::reset_form).post(citizen::reset).route_layer(limited.clone()))
+        .route("/reset/code", post(citizen::reset_code).route_layer(limited.clone()))
         .route("/logout", post(citizen::logout))
         .route("/account", get(citizen::account))
         .route("/account/realname", post(citizen::realname))

@@ -743,3 +743,72 @@ async fn a_counter_clerk_raises_a_verified_person_to_level_three_and_every_looku
     assert!(actions.contains(&"citizen.lookup"), "{actions:?}");
     assert!(actions.contains(&"citizen.counter_verify"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_with_an_sms_code_without_revealing_who_is_registered() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await;
+    a_minute_passes(&app).await;
+    let visitor = TestApp::fresh_client();
+    let (_, page) = app.text_with(&visitor, "/reset").await;
+    let csrf = hidden(&page, "_csrf");
+    // Registered or not, the code is "sent" the same way …
+    for phone in [PHONE, "13900139000"] {
+        let r = visitor
+            .post(app.url("/reset/code"))
+            .form(&[("phone", phone), ("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("code");
+        assert_eq!(r.status().as_u16(), 200, "{phone}");
+        assert!(r.text().await.expect("body").contains("验证码已发送到"));
+    }
+    // … and a wrong answer reads the same for both.
+    let new_password = "N3w!passw0rd";
+    let attempt = |phone: &'static str, code: String| {
+        let visitor = visitor.clone();
+        let csrf = csrf.clone();
+        let url = app.url("/reset");
+        async move {
+            visitor
+                .post(url)
+                .form(&[
+                    ("phone", phone),
+                    ("code", code.as_str()),
+                    ("password", new_password),
+                    ("password_again", new_password),
+                    ("_csrf", csrf.as_str()),
+                ])
+                .send()
+                .await
+                .expect("reset")
+        }
+    };
+    let unknown = attempt("13900139000", last_code(&app, "13900139000").await).await;
+    assert_eq!(unknown.status().as_u16(), 422);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("body")
+            .contains("短信验证码不正确或已过期")
+    );
+    let r = attempt(PHONE, last_code(&app, PHONE).await).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], "/login?reset=1");
+    // Every session ended; the new password works.
+    assert_eq!(app.get("/account").await.status().as_u16(), 303);
+    let (_, page) = app.text_with(&visitor, "/login?reset=1").await;
+    assert!(page.contains("密码已重设"));
+    let r = visitor
+        .post(app.url("/login"))
+        .form(&[
+            ("phone", PHONE),
+            ("password", new_password),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status().as_u16(), 303);
+}

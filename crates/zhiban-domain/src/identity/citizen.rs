@@ -630,3 +630,51 @@ pub async fn counter_verify(
     tx.commit().await?;
     Ok(())
 }
+
+/// 忘记密码: a new password with an SMS code. Unknown numbers get the same
+/// answer as a wrong code, so the page never tells whether a number is
+/// registered. Every session of the account ends.
+pub async fn reset_password(
+    db: &Db,
+    phone: &str,
+    code: &str,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
+    check_password_policy(new_password).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
+        .bind(phone.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    let code_ok = sms::check_code(db, &phone, Purpose::ResetPassword, code, now).await?;
+    let (Some(id), true) = (id, code_ok) else {
+        return Err(invalid("code", "wrong_sms_code"));
+    };
+    let hash = hash_password(new_password)?;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE citizens SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM citizen_sessions WHERE citizen_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(lock_key(phone.as_str()))
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(
+            &format!("citizen:{id}"),
+            "citizen.password_reset",
+            phone.masked(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -173,6 +173,8 @@ pub struct LoginPage {
     pub phone: String,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// Arrived after resetting the password.
+    pub reset: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +183,8 @@ pub struct LoginQuery {
     pub next: String,
     #[serde(default)]
     pub method: String,
+    #[serde(default)]
+    pub reset: String,
 }
 
 pub async fn login_form(
@@ -191,6 +195,7 @@ pub async fn login_form(
 ) -> Result<Response, AppError> {
     let jar = form_token(&state, &mut ctx, jar);
     let page = LoginPage {
+        reset: q.reset == "1",
         ctx,
         next: safe_next(&q.next),
         method: if q.method == "sms" {
@@ -242,6 +247,7 @@ async fn finish_login(
         Err(DomainError::Login(e)) => {
             ctx.csrf = form.csrf.clone();
             let page = LoginPage {
+                reset: false,
                 error: Some(login_error(&ctx, &e)),
                 ctx,
                 next: safe_next(&form.next),
@@ -344,6 +350,7 @@ pub async fn login_code(
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)),
     };
     let page = LoginPage {
+        reset: false,
         ctx,
         next: safe_next(&form.next),
         method: "sms".into(),
@@ -519,6 +526,98 @@ pub async fn register(
                 accept_privacy: reg.accept_privacy,
                 notice: None,
                 privacy_version: citizen::PRIVACY_VERSION,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- forgotten password
+
+#[derive(Template)]
+#[template(path = "user_reset.html")]
+pub struct ResetPage {
+    pub ctx: PageCtx,
+    pub phone: String,
+    pub notice: Option<String>,
+    pub errors: Vec<(String, String)>,
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let jar = form_token(&state, &mut ctx, jar);
+    let page = ResetPage {
+        ctx,
+        phone: String::new(),
+        notice: None,
+        errors: Vec::new(),
+    };
+    Ok((jar, render(&page)?).into_response())
+}
+
+pub async fn reset_code(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, AppError> {
+    check_form_token(&jar, &form.csrf)?;
+    ctx.csrf = form.csrf.clone();
+    // The code goes out whether or not the number is registered.
+    let sent = send_code(&state, &ctx, &form.phone, Purpose::ResetPassword).await?;
+    let (status, notice, errors) = match sent {
+        Ok(n) => (StatusCode::OK, Some(n), Vec::new()),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec![("phone".to_string(), e)],
+        ),
+    };
+    let page = ResetPage {
+        ctx,
+        phone: form.phone,
+        notice,
+        errors,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, AppError> {
+    check_form_token(&jar, &form.csrf)?;
+    ctx.csrf = form.csrf.clone();
+    let r = if form.password != form.password_again {
+        Err(DomainError::Invalid(vec![FieldError::new(
+            "password_again",
+            "password_mismatch",
+            "",
+        )]))
+    } else {
+        citizen::reset_password(
+            &state.db,
+            &form.phone,
+            &form.code,
+            &form.password,
+            zhiban_domain::now(),
+        )
+        .await
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to("/login?reset=1").into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let page = ResetPage {
+                errors: messages(&ctx, &errs),
+                ctx,
+                phone: form.phone,
+                notice: None,
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
@@ -844,6 +943,7 @@ pub async fn qr_finish(
             let status = qr_login::status(&state.db, &secret, now).await?;
             ctx.csrf = form.csrf.clone();
             let page = LoginPage {
+                reset: false,
                 error: Some(ctx.t(&format!("user.qr_{}", status.code()))),
                 ctx,
                 next: safe_next(&form.next),
