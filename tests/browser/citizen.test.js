@@ -191,3 +191,59 @@ describe('a citizen account', () => {
     }
   });
 });
+
+describe('passkeys', () => {
+  // WebAuthn needs a domain name, so this part uses localhost; Chromium's
+  // virtual authenticator stands in for the phone's fingerprint sensor.
+  let context;
+  let page;
+  let local;
+  before(async () => {
+    local = portal.base.replace('127.0.0.1', 'localhost');
+    context = await newContext(browser, local, { mode: 'zh-CN' });
+    page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    });
+  });
+  after(async () => { await context?.close(); });
+
+  it('a person adds a passkey in the account centre', async () => {
+    await open(page, `${local}/login?next=%2Faccount`);
+    await page.locator('#phone').fill(PHONE);
+    await page.locator('#password').fill(PASSWORD);
+    await follow(page, page.getByRole('button', { name: '登录', exact: true }));
+    await page.locator('#passkey-name').fill('测试手机');
+    await Promise.all([
+      page.waitForURL(/saved=passkey/),
+      page.getByRole('button', { name: '添加通行密钥' }).click(),
+    ]);
+    assert.match(await page.locator('section[aria-labelledby="passkeys-title"]').innerText(), /测试手机/);
+    await expectAccessible(page);
+    await follow(page, page.getByRole('button', { name: '退出登录' }));
+  });
+
+  it('signs in with the passkey and no password', async () => {
+    await open(page, `${local}/login?method=passkey&next=%2Faccount`);
+    await page.locator('#pk-phone').fill(PHONE);
+    await Promise.all([
+      page.waitForURL(`${local}/account`),
+      page.getByRole('button', { name: '使用通行密钥登录' }).click(),
+    ]);
+    assert.match(await page.locator('section[aria-labelledby="history-title"]').innerText(), /通行密钥/);
+  });
+
+  it('a number without a passkey gets the same ceremony and a refusal in the page', async () => {
+    await follow(page, page.getByRole('button', { name: '退出登录' }));
+    await open(page, `${local}/login?method=passkey`);
+    await page.locator('#pk-phone').fill('13700137000');
+    await page.getByRole('button', { name: '使用通行密钥登录' }).click();
+    await page.locator('.passkey-status').filter({ hasText: /\S/ }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/login', 'still on the sign-in page');
+  });
+});

@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "qr_login_and_companies",
         sql: include_str!("../migrations/0007_qr_login_and_companies.sql"),
     },
+    Migration {
+        version: 8,
+        name: "passkeys",
+        sql: include_str!("../migrations/0008_passkeys.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -74,6 +74,93 @@ document.addEventListener('DOMContentLoaded', function () {
         .catch(function () {});
     }, 2000);
   }
+  // Passkeys (WebAuthn): the server's options carry binary fields as
+  // base64url; the browser wants ArrayBuffers, and the answer goes back as
+  // base64url again.
+  function fromB64u(s) {
+    var b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
+    var out = new Uint8Array(b.length);
+    for (var i = 0; i < b.length; i++) { out[i] = b.charCodeAt(i); }
+    return out.buffer;
+  }
+  function toB64u(buf) {
+    var bytes = new Uint8Array(buf);
+    var s = '';
+    for (var i = 0; i < bytes.length; i++) { s += String.fromCharCode(bytes[i]); }
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function postJson(url, body) {
+    return fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) { throw new Error(data.error || r.statusText); }
+        return data;
+      });
+    });
+  }
+  var passkeySupported = !!(window.PublicKeyCredential && navigator.credentials && window.fetch);
+  var reg = document.querySelector('.js-passkey-register');
+  if (reg) {
+    var regStatus = reg.querySelector('.passkey-status');
+    reg.hidden = false;
+    var addBtn = document.getElementById('passkey-add');
+    if (!passkeySupported) { addBtn.hidden = true; regStatus.textContent = reg.getAttribute('data-unsupported'); }
+    addBtn.addEventListener('click', function () {
+      var csrf = reg.getAttribute('data-csrf');
+      regStatus.textContent = '';
+      postJson('/account/passkeys/begin', { _csrf: csrf }).then(function (begin) {
+        var pk = begin.options.publicKey;
+        pk.challenge = fromB64u(pk.challenge);
+        pk.user.id = fromB64u(pk.user.id);
+        (pk.excludeCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
+        return navigator.credentials.create({ publicKey: pk }).then(function (cred) {
+          return postJson('/account/passkeys/finish', {
+            _csrf: csrf, ceremony: begin.ceremony, name: document.getElementById('passkey-name').value,
+            credential: {
+              id: cred.id, rawId: toB64u(cred.rawId), type: cred.type, extensions: {},
+              response: {
+                attestationObject: toB64u(cred.response.attestationObject),
+                clientDataJSON: toB64u(cred.response.clientDataJSON)
+              }
+            }
+          });
+        });
+      }).then(function (done) { window.location.assign(done.redirect); })
+        .catch(function (e) { regStatus.textContent = e.message; });
+    });
+  }
+  var pkLogin = document.querySelector('.js-passkey-login');
+  if (pkLogin) {
+    var loginStatus = pkLogin.querySelector('.passkey-status');
+    var loginBtn = document.getElementById('passkey-login');
+    if (!passkeySupported) { loginStatus.textContent = pkLogin.getAttribute('data-unsupported'); } else { loginBtn.hidden = false; }
+    loginBtn.addEventListener('click', function () {
+      var csrf = pkLogin.getAttribute('data-csrf');
+      loginStatus.textContent = '';
+      postJson('/login/passkey/begin', { _csrf: csrf, phone: document.getElementById('pk-phone').value }).then(function (begin) {
+        var pk = begin.options.publicKey;
+        pk.challenge = fromB64u(pk.challenge);
+        (pk.allowCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
+        return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
+          return postJson('/login/passkey/finish', {
+            _csrf: csrf, ceremony: begin.ceremony, next: pkLogin.getAttribute('data-next'),
+            credential: {
+              id: cred.id, rawId: toB64u(cred.rawId), type: cred.type, extensions: {},
+              response: {
+                authenticatorData: toB64u(cred.response.authenticatorData),
+                clientDataJSON: toB64u(cred.response.clientDataJSON),
+                signature: toB64u(cred.response.signature),
+                userHandle: cred.response.userHandle ? toB64u(cred.response.userHandle) : null
+              }
+            }
+          });
+        });
+      }).then(function (done) { window.location.assign(done.redirect); })
+        .catch(function (e) { loginStatus.textContent = e.message; });
+    });
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

@@ -812,3 +812,57 @@ async fn a_forgotten_password_is_reset_with_an_sms_code_without_revealing_who_is
         .expect("login");
     assert_eq!(r.status().as_u16(), 303);
 }
+
+async fn passkey_begin(
+    app: &TestApp,
+    client: &reqwest::Client,
+    host: &str,
+    phone: &str,
+    csrf: &str,
+) -> (u16, serde_json::Value) {
+    let r = client
+        .post(app.url("/login/passkey/begin"))
+        .header("host", host)
+        .json(&serde_json::json!({ "phone": phone, "_csrf": csrf }))
+        .send()
+        .await
+        .expect("begin");
+    (r.status().as_u16(), r.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await;
+    let visitor = TestApp::fresh_client();
+    let (_, page) = app.text_with(&visitor, "/login?method=passkey").await;
+    assert!(page.contains("pk-phone"));
+    let csrf = page
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page's form token")
+        .to_string();
+    let port = app.base.rsplit(':').next().expect("port");
+    // By IP address: passkeys cannot work, and the page says why.
+    let (status, body) =
+        passkey_begin(&app, &visitor, &format!("127.0.0.1:{port}"), PHONE, &csrf).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("域名")));
+    // By name: a registered number without passkeys and an unknown number
+    // both get a challenge naming one credential, the same one every time.
+    let host = format!("localhost:{port}");
+    let mut shapes = Vec::new();
+    for phone in [PHONE, "13900139000", PHONE] {
+        let (status, body) = passkey_begin(&app, &visitor, &host, phone, &csrf).await;
+        assert_eq!(status, 200, "{body}");
+        let allow = body["options"]["publicKey"]["allowCredentials"]
+            .as_array()
+            .expect("allow")
+            .clone();
+        assert_eq!(allow.len(), 1);
+        shapes.push(allow[0]["id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(shapes[0], shapes[2], "stable per number");
+    assert_ne!(shapes[0], shapes[1], "different per number");
+}

@@ -18,7 +18,7 @@ use zhiban_domain::identity::citizen::{
 use zhiban_domain::identity::ids::{Phone, mask_phone};
 use zhiban_domain::identity::sms::{self, Purpose};
 use zhiban_domain::identity::staff::LoginError;
-use zhiban_domain::identity::{company, qr_login};
+use zhiban_domain::identity::{company, passkey, qr_login};
 use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::error_message;
@@ -198,10 +198,9 @@ pub async fn login_form(
         reset: q.reset == "1",
         ctx,
         next: safe_next(&q.next),
-        method: if q.method == "sms" {
-            "sms".into()
-        } else {
-            "password".into()
+        method: match q.method.as_str() {
+            "sms" | "passkey" => q.method.clone(),
+            _ => "password".into(),
         },
         phone: String::new(),
         notice: None,
@@ -641,6 +640,7 @@ pub struct AccountPage {
     pub logins: Vec<LoginRecord>,
     pub consents: Vec<Consent>,
     pub verifier: &'static str,
+    pub passkeys: Vec<passkey::PasskeyInfo>,
 }
 
 impl AccountPage {
@@ -688,6 +688,7 @@ async fn account_page(
         .collect();
     Ok(AccountPage {
         logins: citizen::login_history(&state.db, citizen.id, 20).await?,
+        passkeys: passkey::list(&state.db, citizen.id).await?,
         consents: citizen::consents(&state.db, citizen.id).await?,
         errors: messages(&user.ctx, errors),
         ctx: user.ctx,
@@ -1311,5 +1312,189 @@ pub async fn counter_verify(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- passkeys
+
+fn relying_party(issuer: &str, ctx: &PageCtx) -> Option<webauthn_rs::prelude::Webauthn> {
+    passkey::relying_party(issuer, &ctx.t("site.name"))
+}
+
+fn needs_domain(ctx: &PageCtx) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        &ctx.t("errors.passkey_needs_domain"),
+    )
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn passkey_error(ctx: &PageCtx, e: DomainError) -> Result<Response, AppError> {
+    match e {
+        DomainError::Invalid(errs) => Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &errs
+                .iter()
+                .map(|e| ctx.t(&format!("errors.{}", e.code)))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )),
+        DomainError::Login(_) => Ok(json_error(
+            StatusCode::UNAUTHORIZED,
+            &ctx.t("errors.passkey_failed"),
+        )),
+        e => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasskeyBegin {
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+pub async fn passkey_register_begin(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    user: CitizenUser,
+    Json(b): Json<PasskeyBegin>,
+) -> Result<Response, AppError> {
+    user.check_csrf(Some(&b.csrf))?;
+    let Some(wa) = relying_party(&issuer, &user.ctx) else {
+        return Ok(needs_domain(&user.ctx));
+    };
+    match passkey::begin_registration(&state.db, &wa, user.citizen(), zhiban_domain::now()).await {
+        Ok((ceremony, options)) => Ok(Json(
+            serde_json::json!({ "ceremony": ceremony, "options": options }),
+        )
+        .into_response()),
+        Err(e) => passkey_error(&user.ctx, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyRegisterFinish {
+    pub ceremony: String,
+    #[serde(default)]
+    pub name: String,
+    pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+pub async fn passkey_register_finish(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    user: CitizenUser,
+    Json(f): Json<PasskeyRegisterFinish>,
+) -> Result<Response, AppError> {
+    user.check_csrf(Some(&f.csrf))?;
+    let Some(wa) = relying_party(&issuer, &user.ctx) else {
+        return Ok(needs_domain(&user.ctx));
+    };
+    match passkey::finish_registration(
+        &state.db,
+        &wa,
+        user.citizen(),
+        &f.ceremony,
+        &f.name,
+        &f.credential,
+        zhiban_domain::now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(Json(
+            serde_json::json!({ "redirect": "/account?saved=passkey#passkeys-title" }),
+        )
+        .into_response()),
+        Err(e) => passkey_error(&user.ctx, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasskeyRemove {
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn passkey_remove(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<PasskeyRemove>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    passkey::remove(&state.db, user.citizen(), f.id).await?;
+    Ok(Redirect::to("/account?saved=passkey#passkeys-title").into_response())
+}
+
+pub async fn passkey_login_begin(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    ctx: PageCtx,
+    jar: CookieJar,
+    Json(b): Json<PasskeyBegin>,
+) -> Result<Response, AppError> {
+    check_form_token(&jar, &b.csrf)?;
+    let Some(wa) = relying_party(&issuer, &ctx) else {
+        return Ok(needs_domain(&ctx));
+    };
+    match passkey::begin_login(&state.db, &wa, &b.phone, zhiban_domain::now()).await {
+        Ok((ceremony, options)) => Ok(Json(
+            serde_json::json!({ "ceremony": ceremony, "options": options }),
+        )
+        .into_response()),
+        Err(e) => passkey_error(&ctx, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyLoginFinish {
+    pub ceremony: String,
+    pub credential: webauthn_rs::prelude::PublicKeyCredential,
+    #[serde(default)]
+    pub next: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+pub async fn passkey_login_finish(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    ctx: PageCtx,
+    jar: CookieJar,
+    ClientInfo(client): ClientInfo,
+    Json(f): Json<PasskeyLoginFinish>,
+) -> Result<Response, AppError> {
+    check_form_token(&jar, &f.csrf)?;
+    let Some(wa) = relying_party(&issuer, &ctx) else {
+        return Ok(needs_domain(&ctx));
+    };
+    let r = passkey::finish_login(
+        &state.db,
+        &wa,
+        &state.config.security,
+        &f.ceremony,
+        &f.credential,
+        &client,
+        zhiban_domain::now(),
+    )
+    .await;
+    match r {
+        Ok((_, token)) => {
+            let jar = jar.add(user_cookie(&state, token));
+            Ok((
+                jar,
+                Json(serde_json::json!({ "redirect": safe_next(&f.next) })),
+            )
+                .into_response())
+        }
+        Err(e) => passkey_error(&ctx, e),
     }
 }
