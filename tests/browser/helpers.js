@@ -266,12 +266,14 @@ export function totpCode(secret, step) {
   return String(bin % 1_000_000).padStart(6, '0');
 }
 
-// Per portal: the authenticator secret and the last time step used (the
-// portal accepts each step once, and one step ahead for clock skew).
+// Per portal (by port, so 127.0.0.1 and localhost are the same portal): the
+// authenticator secret and the last time step used (the portal accepts each
+// step once, and one step ahead for clock skew).
 const authenticators = new Map();
+const portalKey = (base) => new URL(base).port;
 
 async function nextStep(base) {
-  const auth = authenticators.get(base);
+  const auth = authenticators.get(portalKey(base));
   for (;;) {
     const now = Math.floor(Date.now() / 1000 / 30);
     const step = Math.max(now, auth.lastStep + 1);
@@ -297,11 +299,11 @@ export async function signIn(page, base) {
   if (!url.pathname.startsWith('/admin/login/verify')) throw new Error(`password step went to ${url}`);
   const shown = page.locator('#totp-secret');
   if (await shown.count()) {
-    authenticators.set(base, { secret: (await shown.innerText()).replace(/\s/g, ''), lastStep: 0 });
+    authenticators.set(portalKey(base), { secret: (await shown.innerText()).replace(/\s/g, ''), lastStep: 0 });
   }
-  if (!authenticators.has(base)) throw new Error('no authenticator enrolled for this portal');
+  if (!authenticators.has(portalKey(base))) throw new Error('no authenticator enrolled for this portal');
   const step = await nextStep(base);
-  await page.locator('#code').fill(totpCode(authenticators.get(base).secret, step));
+  await page.locator('#code').fill(totpCode(authenticators.get(portalKey(base)).secret, step));
   url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
   if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed at the one-time code');
 }

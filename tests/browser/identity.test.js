@@ -121,3 +121,53 @@ describe('staff accounts, roles and the audit log', () => {
     }
   });
 });
+
+describe('a passkey as the staff second factor', () => {
+  // WebAuthn needs a domain name: this part uses localhost, with Chromium's
+  // virtual authenticator as the security key.
+  let context;
+  let page;
+  let local;
+  before(async () => {
+    local = portal.base.replace('127.0.0.1', 'localhost');
+    context = await newContext(browser, local, { mode: 'zh-CN' });
+    page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'usb', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    });
+  });
+  after(async () => { await context?.close(); });
+
+  it('the administrator registers a passkey on their account page', async () => {
+    await signIn(page, local);
+    await open(page, `${local}/admin/account`);
+    await page.locator('#passkey-name').fill('安全密钥');
+    await Promise.all([
+      page.waitForURL(/saved=passkey/),
+      page.getByRole('button', { name: '添加通行密钥' }).click(),
+    ]);
+    assert.match(await page.locator('section[aria-labelledby="passkeys-title"]').innerText(), /安全密钥/);
+    await expectAccessible(page);
+    await follow(page, page.getByRole('button', { name: '退出' }));
+  });
+
+  it('signs in with the password and then the passkey instead of a code', async () => {
+    await open(page, `${local}/admin/login`);
+    await page.locator('#username').fill('admin');
+    await page.locator('#password').fill('Passw0rd!x');
+    const url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
+    assert.equal(url.pathname, '/admin/login/verify');
+    await expectAccessible(page);
+    await Promise.all([
+      page.waitForURL((u) => !u.pathname.startsWith('/admin/login')),
+      page.getByRole('button', { name: '使用通行密钥验证' }).click(),
+    ]);
+    await open(page, `${local}/admin/audit?action=staff.login`);
+    assert.match(await page.locator('table.data').innerText(), /passkey/);
+  });
+});

@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "passkeys",
         sql: include_str!("../migrations/0008_passkeys.sql"),
     },
+    Migration {
+        version: 9,
+        name: "staff_passkeys",
+        sql: include_str!("../migrations/0009_staff_passkeys.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -110,14 +110,16 @@ document.addEventListener('DOMContentLoaded', function () {
     addBtn.addEventListener('click', function () {
       var csrf = reg.getAttribute('data-csrf');
       regStatus.textContent = '';
-      postJson('/account/passkeys/begin', { _csrf: csrf }).then(function (begin) {
+      postJson(reg.getAttribute('data-begin'), { _csrf: csrf }).then(function (begin) {
         var pk = begin.options.publicKey;
         pk.challenge = fromB64u(pk.challenge);
         pk.user.id = fromB64u(pk.user.id);
         (pk.excludeCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
         return navigator.credentials.create({ publicKey: pk }).then(function (cred) {
-          return postJson('/account/passkeys/finish', {
-            _csrf: csrf, ceremony: begin.ceremony, name: document.getElementById('passkey-name').value,
+          var nameInput = document.getElementById('passkey-name');
+          return postJson(reg.getAttribute('data-finish'), {
+            _csrf: csrf, ceremony: begin.ceremony, name: nameInput ? nameInput.value : '',
+            next: reg.getAttribute('data-next') || '',
             credential: {
               id: cred.id, rawId: toB64u(cred.rawId), type: cred.type, extensions: {},
               response: {
@@ -131,21 +133,22 @@ document.addEventListener('DOMContentLoaded', function () {
         .catch(function (e) { regStatus.textContent = e.message; });
     });
   }
-  var pkLogin = document.querySelector('.js-passkey-login');
-  if (pkLogin) {
-    var loginStatus = pkLogin.querySelector('.passkey-status');
-    var loginBtn = document.getElementById('passkey-login');
-    if (!passkeySupported) { loginStatus.textContent = pkLogin.getAttribute('data-unsupported'); } else { loginBtn.hidden = false; }
-    loginBtn.addEventListener('click', function () {
-      var csrf = pkLogin.getAttribute('data-csrf');
-      loginStatus.textContent = '';
-      postJson('/login/passkey/begin', { _csrf: csrf, phone: document.getElementById('pk-phone').value }).then(function (begin) {
+  function passkeyAssert(box, button, beginUrl, finishUrl, extra) {
+    var status = box.querySelector('.passkey-status');
+    if (!passkeySupported) { status.textContent = box.getAttribute('data-unsupported'); return; }
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var csrf = box.getAttribute('data-csrf');
+      status.textContent = '';
+      var body = extra();
+      body._csrf = csrf;
+      postJson(beginUrl, body).then(function (begin) {
         var pk = begin.options.publicKey;
         pk.challenge = fromB64u(pk.challenge);
         (pk.allowCredentials || []).forEach(function (c) { c.id = fromB64u(c.id); });
         return navigator.credentials.get({ publicKey: pk }).then(function (cred) {
-          return postJson('/login/passkey/finish', {
-            _csrf: csrf, ceremony: begin.ceremony, next: pkLogin.getAttribute('data-next'),
+          return postJson(finishUrl, {
+            _csrf: csrf, ceremony: begin.ceremony, next: box.getAttribute('data-next'),
             credential: {
               id: cred.id, rawId: toB64u(cred.rawId), type: cred.type, extensions: {},
               response: {
@@ -158,8 +161,18 @@ document.addEventListener('DOMContentLoaded', function () {
           });
         });
       }).then(function (done) { window.location.assign(done.redirect); })
-        .catch(function (e) { loginStatus.textContent = e.message; });
+        .catch(function (e) { status.textContent = e.message; });
     });
+  }
+  var pkLogin = document.querySelector('.js-passkey-login');
+  if (pkLogin) {
+    passkeyAssert(pkLogin, document.getElementById('passkey-login'), '/login/passkey/begin', '/login/passkey/finish',
+      function () { return { phone: document.getElementById('pk-phone').value }; });
+  }
+  var pkVerify = document.querySelector('.js-passkey-verify');
+  if (pkVerify) {
+    passkeyAssert(pkVerify, document.getElementById('passkey-verify'), pkVerify.getAttribute('data-begin'),
+      pkVerify.getAttribute('data-finish'), function () { return {}; });
   }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }

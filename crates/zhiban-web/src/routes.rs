@@ -92,6 +92,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/audit", AuditView).get(people::audit_search),
         StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
         StaffRoute::new("/admin/account", None).get(people::account),
+        StaffRoute::new("/admin/passkeys/remove", None).post(people::passkey_remove),
         StaffRoute::new("/admin/sms", SmsOutbox).get(citizen::sms_outbox),
         StaffRoute::new("/admin/citizens", CitizensView).get(citizen::counter),
         StaffRoute::new("/admin/citizens/verify", CitizensView).post(citizen::counter_verify),
@@ -191,6 +192,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/account/password",
             get(staff_auth::password_form).post(staff_auth::change_password),
         )
+        .route("/admin/login/verify/passkey/begin", post(staff_auth::passkey_verify_begin).route_layer(limited.clone()))
+        .route("/admin/login/verify/passkey/finish", post(staff_auth::passkey_verify_finish).route_layer(limited.clone()))
+        .route("/admin/passkeys/begin", post(staff_auth::passkey_add_begin))
+        .route("/admin/passkeys/finish", post(staff_auth::passkey_add_finish))
         .route("/admin/logout", post(staff_auth::logout))
         // Other systems
         .route("/api/v1/services", get(api::list_services))

@@ -777,3 +777,61 @@ async fn another_node_catches_up_from_the_change_log() {
             .contains("犬只登记")
     );
 }
+
+#[tokio::test]
+async fn staff_with_a_passkey_are_offered_it_as_the_second_factor() {
+    let app = spawn_app().await;
+    // First sign-in: the enrolment page offers a passkey instead of an app.
+    let (_, page) = app.text("/admin/login").await;
+    let csrf = hidden(&page, "_csrf");
+    app.post_form(
+        "/admin/login",
+        &[
+            ("username", common::ADMIN),
+            ("password", common::ADMIN_PASSWORD),
+            ("_csrf", csrf.as_str()),
+        ],
+    )
+    .await;
+    let (_, verify) = app.text("/admin/login/verify").await;
+    assert!(
+        verify.contains("totp-secret"),
+        "an authenticator app can be bound"
+    );
+    assert!(
+        verify.contains("/admin/passkeys/begin"),
+        "or a passkey added instead"
+    );
+
+    // Once a passkey is registered (stored as the library keeps it), the
+    // page asks for it; a one-time code is no longer offered.
+    let admin_id: i64 =
+        zhiban_store::sqlx::query_scalar("SELECT id FROM staff_users WHERE username = $1")
+            .bind(common::ADMIN)
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("admin");
+    zhiban_store::sqlx::query(
+        "INSERT INTO staff_passkeys (staff_id, cred_id, passkey, name, created_at) VALUES ($1, 'x', '{}', 'key', 0)",
+    )
+    .bind(admin_id)
+    .execute(app.db.db.pool())
+    .await
+    .expect("passkey row");
+    let (_, verify) = app.text("/admin/login/verify").await;
+    assert!(verify.contains("/admin/login/verify/passkey/begin"));
+    assert!(
+        !verify.contains("name=\"code\""),
+        "no code form without an app"
+    );
+    // Adding another passkey before finishing the sign-in is refused.
+    let csrf = hidden(&verify, "_csrf");
+    let r = app
+        .client
+        .post(app.url("/admin/passkeys/begin"))
+        .json(&serde_json::json!({ "_csrf": csrf }))
+        .send()
+        .await
+        .expect("begin");
+    assert_eq!(r.status().as_u16(), 403);
+}

@@ -1,6 +1,7 @@
 //! Passkeys (WebAuthn, via webauthn-rs): a signed-in person adds a passkey
 //! from the account centre; later they sign in with their phone number and
-//! the passkey, with no password. Ceremony state lives in the database so
+//! the passkey, with no password. Staff use passkeys as their second factor
+//! (instead of, or beside, a one-time code). Ceremony state lives in the database so
 //! any node can finish what another began.
 //!
 //! Asking for a passkey must not tell whether a number is registered or has
@@ -52,18 +53,18 @@ fn webauthn_failed<E: std::fmt::Debug>(e: E) -> DomainError {
 async fn save_ceremony<T: Serialize>(
     db: &Db,
     kind: &str,
-    citizen_id: Option<i64>,
+    owner_id: Option<i64>,
     state: &T,
     now: DateTime<Utc>,
 ) -> Result<String, DomainError> {
     let id = random_token();
     let json = serde_json::to_string(state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
     sqlx::query(
-        "INSERT INTO webauthn_ceremonies (id, kind, citizen_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO webauthn_ceremonies (id, kind, owner_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(kind)
-    .bind(citizen_id)
+    .bind(owner_id)
     .bind(json)
     .bind(now.timestamp() + CEREMONY_SECS)
     .execute(db.pool())
@@ -79,7 +80,7 @@ async fn take_ceremony(
     now: DateTime<Utc>,
 ) -> Result<Option<(Option<i64>, String)>, DomainError> {
     let row: Option<(Option<i64>, String, i64)> = sqlx::query_as(
-        "SELECT citizen_id, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2",
+        "SELECT owner_id, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2",
     )
     .bind(id)
     .bind(kind)
@@ -97,12 +98,48 @@ async fn take_ceremony(
     })
 }
 
-async fn passkeys_of(db: &Db, citizen_id: i64) -> Result<Vec<(i64, Passkey)>, DomainError> {
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, passkey FROM passkeys WHERE citizen_id = $1 ORDER BY id")
-            .bind(citizen_id)
-            .fetch_all(db.pool())
-            .await?;
+/// Whose passkeys: a citizen's or a staff member's (separate tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Citizen(i64),
+    Staff(i64),
+}
+
+impl Owner {
+    fn table(self) -> &'static str {
+        match self {
+            Owner::Citizen(_) => "passkeys",
+            Owner::Staff(_) => "staff_passkeys",
+        }
+    }
+    fn column(self) -> &'static str {
+        match self {
+            Owner::Citizen(_) => "citizen_id",
+            Owner::Staff(_) => "staff_id",
+        }
+    }
+    fn id(self) -> i64 {
+        match self {
+            Owner::Citizen(id) | Owner::Staff(id) => id,
+        }
+    }
+    fn ceremony(self, what: &str) -> String {
+        match self {
+            Owner::Citizen(_) => what.to_string(),
+            Owner::Staff(_) => format!("staff_{what}"),
+        }
+    }
+}
+
+async fn passkeys_of(db: &Db, owner: Owner) -> Result<Vec<(i64, Passkey)>, DomainError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, passkey FROM {} WHERE {} = $1 ORDER BY id",
+        owner.table(),
+        owner.column()
+    )))
+    .bind(owner.id())
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, json)| serde_json::from_str(&json).ok().map(|p| (id, p)))
@@ -118,53 +155,85 @@ pub struct PasskeyInfo {
     pub last_used_at: Option<i64>,
 }
 
-pub async fn list(db: &Db, citizen_id: i64) -> Result<Vec<PasskeyInfo>, DomainError> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at FROM passkeys WHERE citizen_id = $1 ORDER BY id",
-    )
-    .bind(citizen_id)
+pub async fn list(db: &Db, owner: Owner) -> Result<Vec<PasskeyInfo>, DomainError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, name, created_at, last_used_at FROM {} WHERE {} = $1 ORDER BY id",
+        owner.table(),
+        owner.column()
+    )))
+    .bind(owner.id())
     .fetch_all(db.pool())
     .await?)
 }
 
-/// The stable WebAuthn user handle of a person (random, not their id).
-async fn user_handle(db: &Db, citizen_id: i64) -> Result<Uuid, DomainError> {
-    let sub = super::oidc::subject(db, citizen_id).await?;
-    Uuid::parse_str(&sub).map_err(|_| DomainError::Conflict("subject"))
+/// The stable WebAuthn user handle (random, never the account's id).
+async fn user_handle(db: &Db, owner: Owner) -> Result<Uuid, DomainError> {
+    let text = match owner {
+        Owner::Citizen(id) => super::oidc::subject(db, id).await?,
+        Owner::Staff(id) => {
+            sqlx::query("UPDATE staff_users SET webauthn_handle = $2 WHERE id = $1 AND webauthn_handle IS NULL")
+                .bind(id)
+                .bind(Uuid::new_v4().to_string())
+                .execute(db.pool())
+                .await?;
+            sqlx::query_scalar("SELECT webauthn_handle FROM staff_users WHERE id = $1")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await?
+        }
+    };
+    Uuid::parse_str(&text).map_err(|_| DomainError::Conflict("user_handle"))
+}
+
+/// Who is registering, as the authenticator will show it.
+pub struct Holder<'a> {
+    pub owner: Owner,
+    pub user_name: &'a str,
+    pub display_name: &'a str,
+    /// For the audit trail (`citizen:12` or the staff user name).
+    pub label: String,
 }
 
 pub async fn begin_registration(
     db: &Db,
     wa: &Webauthn,
-    who: &Citizen,
+    who: &Holder<'_>,
     now: DateTime<Utc>,
 ) -> Result<(String, CreationChallengeResponse), DomainError> {
-    let existing: Vec<_> = passkeys_of(db, who.id)
+    let existing: Vec<_> = passkeys_of(db, who.owner)
         .await?
         .into_iter()
         .map(|(_, p)| p.cred_id().clone())
         .collect();
-    let handle = user_handle(db, who.id).await?;
+    let handle = user_handle(db, who.owner).await?;
     let (options, state) = wa
-        .start_passkey_registration(handle, &who.phone, &who.masked_phone(), Some(existing))
+        .start_passkey_registration(handle, who.user_name, who.display_name, Some(existing))
         .map_err(webauthn_failed)?;
-    let id = save_ceremony(db, "register", Some(who.id), &state, now).await?;
+    let id = save_ceremony(
+        db,
+        &who.owner.ceremony("register"),
+        Some(who.owner.id()),
+        &state,
+        now,
+    )
+    .await?;
     Ok((id, options))
 }
 
 pub async fn finish_registration(
     db: &Db,
     wa: &Webauthn,
-    who: &Citizen,
+    who: &Holder<'_>,
     ceremony: &str,
     name: &str,
     credential: &RegisterPublicKeyCredential,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let Some((Some(owner), state)) = take_ceremony(db, ceremony, "register", now).await? else {
+    let kind = who.owner.ceremony("register");
+    let Some((Some(owner), state)) = take_ceremony(db, ceremony, &kind, now).await? else {
         return Err(invalid("passkey", "passkey_expired"));
     };
-    if owner != who.id {
+    if owner != who.owner.id() {
         return Err(invalid("passkey", "passkey_expired"));
     }
     let state: PasskeyRegistration =
@@ -178,41 +247,47 @@ pub async fn finish_registration(
     };
     let json = serde_json::to_string(&key).map_err(|_| DomainError::Conflict("passkey_state"))?;
     let mut tx = db.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO passkeys (citizen_id, cred_id, passkey, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(who.id)
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {} ({}, cred_id, passkey, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        who.owner.table(),
+        who.owner.column()
+    )))
+    .bind(who.owner.id())
     .bind(URL_SAFE_NO_PAD.encode(key.cred_id()))
     .bind(json)
     .bind(&name)
     .bind(now.timestamp())
     .execute(&mut *tx)
     .await?;
-    audit::append(
-        &mut tx,
-        &Entry::citizen(&who.label(), "citizen.passkey_add", who.label()).detail(&name),
-    )
-    .await?;
+    let entry = match who.owner {
+        Owner::Citizen(_) => Entry::citizen(&who.label, "citizen.passkey_add", &who.label),
+        Owner::Staff(_) => Entry::staff(&who.label, "staff.passkey_add", &who.label),
+    };
+    audit::append(&mut tx, &entry.detail(&name)).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn remove(db: &Db, who: &Citizen, id: i64) -> Result<(), DomainError> {
+pub async fn remove(db: &Db, owner: Owner, label: &str, id: i64) -> Result<(), DomainError> {
     let mut tx = db.pool().begin().await?;
-    let n = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND citizen_id = $2")
-        .bind(id)
-        .bind(who.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {} WHERE id = $1 AND {} = $2",
+        owner.table(),
+        owner.column()
+    )))
+    .bind(id)
+    .bind(owner.id())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if n == 0 {
         return Err(DomainError::NotFound);
     }
-    audit::append(
-        &mut tx,
-        &Entry::citizen(&who.label(), "citizen.passkey_remove", who.label()),
-    )
-    .await?;
+    let entry = match owner {
+        Owner::Citizen(_) => Entry::citizen(label, "citizen.passkey_remove", label),
+        Owner::Staff(_) => Entry::staff(label, "staff.passkey_remove", label),
+    };
+    audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -248,7 +323,7 @@ pub async fn begin_login(
         .fetch_optional(db.pool())
         .await?;
     let keys = match id {
-        Some(id) => passkeys_of(db, id)
+        Some(id) => passkeys_of(db, Owner::Citizen(id))
             .await?
             .into_iter()
             .map(|(_, p)| p)
@@ -276,6 +351,53 @@ pub async fn begin_login(
     Ok((ceremony, options))
 }
 
+/// Checks an assertion against the ceremony and the owner's stored keys,
+/// and moves the key's signature counter on.
+async fn check_assertion(
+    db: &Db,
+    wa: &Webauthn,
+    owner_of: impl Fn(i64) -> Owner,
+    kind: &str,
+    ceremony: &str,
+    credential: &PublicKeyCredential,
+    now: DateTime<Utc>,
+) -> Result<Owner, DomainError> {
+    let Some((Some(owner_id), state)) = take_ceremony(db, ceremony, kind, now).await? else {
+        return Err(invalid("passkey", "passkey_failed"));
+    };
+    let owner = owner_of(owner_id);
+    let state: PasskeyAuthentication =
+        serde_json::from_str(&state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
+    let result = wa
+        .finish_passkey_authentication(credential, &state)
+        .map_err(webauthn_failed)?;
+    let cred = URL_SAFE_NO_PAD.encode(result.cred_id());
+    let row: Option<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, {}, passkey FROM {} WHERE cred_id = $1",
+        owner.column(),
+        owner.table()
+    )))
+    .bind(&cred)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((key_id, _, json)) = row.filter(|r| r.1 == owner_id) else {
+        return Err(invalid("passkey", "passkey_failed"));
+    };
+    let mut key: Passkey =
+        serde_json::from_str(&json).map_err(|_| DomainError::Conflict("passkey_state"))?;
+    key.update_credential(&result);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {} SET passkey = $2, last_used_at = $3 WHERE id = $1",
+        owner.table()
+    )))
+    .bind(key_id)
+    .bind(serde_json::to_string(&key).map_err(|_| DomainError::Conflict("passkey_state"))?)
+    .bind(now.timestamp())
+    .execute(db.pool())
+    .await?;
+    Ok(owner)
+}
+
 /// Finishes a sign-in; returns the person and a session cookie value.
 pub async fn finish_login(
     db: &Db,
@@ -286,33 +408,57 @@ pub async fn finish_login(
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(Citizen, String), DomainError> {
-    let Some((Some(owner), state)) = take_ceremony(db, ceremony, "login", now).await? else {
-        return Err(invalid("passkey", "passkey_failed"));
-    };
-    let state: PasskeyAuthentication =
-        serde_json::from_str(&state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
-    let result = wa
-        .finish_passkey_authentication(credential, &state)
-        .map_err(webauthn_failed)?;
-    let cred = URL_SAFE_NO_PAD.encode(result.cred_id());
-    let row: Option<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, citizen_id, passkey FROM passkeys WHERE cred_id = $1")
-            .bind(&cred)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some((key_id, citizen_id, json)) = row.filter(|r| r.1 == owner) else {
-        return Err(invalid("passkey", "passkey_failed"));
-    };
-    let mut key: Passkey =
-        serde_json::from_str(&json).map_err(|_| DomainError::Conflict("passkey_state"))?;
-    key.update_credential(&result);
-    sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = $3 WHERE id = $1")
-        .bind(key_id)
-        .bind(serde_json::to_string(&key).map_err(|_| DomainError::Conflict("passkey_state"))?)
-        .bind(now.timestamp())
-        .execute(db.pool())
-        .await?;
-    let who = citizen::get(db, citizen_id).await?;
+    let owner = check_assertion(db, wa, Owner::Citizen, "login", ceremony, credential, now).await?;
+    let who = citizen::get(db, owner.id()).await?;
     let token = citizen::start_session(db, policy, &who, "passkey", client, now).await?;
     Ok((who, token))
+}
+
+/// A staff member's second factor: a challenge for their own passkeys.
+pub async fn begin_staff_verify(
+    db: &Db,
+    wa: &Webauthn,
+    staff_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(String, RequestChallengeResponse), DomainError> {
+    let owner = Owner::Staff(staff_id);
+    let keys: Vec<Passkey> = passkeys_of(db, owner)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if keys.is_empty() {
+        return Err(invalid("passkey", "passkey_none"));
+    }
+    let (options, state) = wa
+        .start_passkey_authentication(&keys)
+        .map_err(webauthn_failed)?;
+    let id = save_ceremony(db, &owner.ceremony("verify"), Some(staff_id), &state, now).await?;
+    Ok((id, options))
+}
+
+/// Checks a staff member's passkey assertion (the caller then completes
+/// the session's second factor).
+pub async fn finish_staff_verify(
+    db: &Db,
+    wa: &Webauthn,
+    staff_id: i64,
+    ceremony: &str,
+    credential: &PublicKeyCredential,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let owner = check_assertion(
+        db,
+        wa,
+        Owner::Staff,
+        "staff_verify",
+        ceremony,
+        credential,
+        now,
+    )
+    .await?;
+    if owner != Owner::Staff(staff_id) {
+        return Err(invalid("passkey", "passkey_failed"));
+    }
+    Ok(())
 }

@@ -424,7 +424,8 @@ pub async fn save_staff(
     Ok(staff_id)
 }
 
-/// Clears a lost second factor; the person enrols again at next sign-in.
+/// Clears a lost second factor (one-time code and passkeys); the person
+/// enrols again at next sign-in.
 pub async fn reset_second_factor(
     db: &Db,
     actor: &StaffSession,
@@ -433,6 +434,10 @@ pub async fn reset_second_factor(
     let target = get_staff(db, actor, id).await?;
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE staff_users SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM staff_passkeys WHERE staff_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

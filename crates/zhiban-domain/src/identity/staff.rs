@@ -41,6 +41,8 @@ pub struct StaffSession {
     pub perms: BTreeSet<Perm>,
     pub scope: Scope,
     pub totp_enrolled: bool,
+    /// At least one passkey is registered (also a second factor).
+    pub passkey_enrolled: bool,
     /// The secret offered on the enrolment page, until it is confirmed.
     pub enrol_secret: Option<String>,
     /// The password is older than the policy allows: change it first.
@@ -163,6 +165,10 @@ pub async fn create_or_reset(
             .execute(&mut *tx)
             .await?;
             end_sessions_of(&mut tx, id).await?;
+            sqlx::query("DELETE FROM staff_passkeys WHERE staff_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM login_failures WHERE username = $1")
                 .bind(username)
                 .execute(&mut *tx)
@@ -474,6 +480,27 @@ pub async fn verify_second_factor(
     promote(db, policy, token, session.user.id).await
 }
 
+/// The second factor was a passkey (checked by the caller with
+/// `passkey::finish_staff_verify` or just registered at first sign-in).
+pub async fn passkey_second_factor(
+    db: &Db,
+    policy: &SecurityPolicy,
+    session: &StaffSession,
+    token: &str,
+) -> Result<(), DomainError> {
+    let username = &session.user.username;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(username)
+        .execute(db.pool())
+        .await?;
+    audit::record(
+        db,
+        Entry::staff(username, "staff.login", username).detail("passkey"),
+    )
+    .await?;
+    promote(db, policy, token, session.user.id).await
+}
+
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     id: i64,
@@ -487,6 +514,7 @@ struct SessionRow {
     totp_secret: Option<String>,
     password_changed_at: i64,
     disabled: i64,
+    passkeys: i64,
 }
 
 /// Looks up a live session and slides its idle deadline.
@@ -499,7 +527,8 @@ pub async fn session(
     let id = token_hash(token);
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.unit_id, s.csrf_token, s.expires_at, s.stage, \
-         s.enrol_secret, u.totp_secret, u.password_changed_at, u.disabled \
+         s.enrol_secret, u.totp_secret, u.password_changed_at, u.disabled, \
+         (SELECT COUNT(*) FROM staff_passkeys p WHERE p.staff_id = u.id) AS passkeys \
          FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.id = $1",
     )
     .bind(&id)
@@ -534,6 +563,7 @@ pub async fn session(
         perms,
         scope,
         totp_enrolled: r.totp_secret.is_some(),
+        passkey_enrolled: r.passkeys > 0,
         enrol_secret: r.enrol_secret,
         // 0 means an administrator set the password: the person must choose one.
         password_expired: r.password_changed_at == 0

@@ -688,7 +688,7 @@ async fn account_page(
         .collect();
     Ok(AccountPage {
         logins: citizen::login_history(&state.db, citizen.id, 20).await?,
-        passkeys: passkey::list(&state.db, citizen.id).await?,
+        passkeys: passkey::list(&state.db, passkey::Owner::Citizen(citizen.id)).await?,
         consents: citizen::consents(&state.db, citizen.id).await?,
         errors: messages(&user.ctx, errors),
         ctx: user.ctx,
@@ -1321,6 +1321,15 @@ fn relying_party(issuer: &str, ctx: &PageCtx) -> Option<webauthn_rs::prelude::We
     passkey::relying_party(issuer, &ctx.t("site.name"))
 }
 
+fn citizen_holder(c: &Citizen) -> passkey::Holder<'_> {
+    passkey::Holder {
+        owner: passkey::Owner::Citizen(c.id),
+        user_name: &c.phone,
+        display_name: &c.phone,
+        label: c.label(),
+    }
+}
+
 fn needs_domain(ctx: &PageCtx) -> Response {
     json_error(
         StatusCode::BAD_REQUEST,
@@ -1368,7 +1377,8 @@ pub async fn passkey_register_begin(
     let Some(wa) = relying_party(&issuer, &user.ctx) else {
         return Ok(needs_domain(&user.ctx));
     };
-    match passkey::begin_registration(&state.db, &wa, user.citizen(), zhiban_domain::now()).await {
+    let who = citizen_holder(user.citizen());
+    match passkey::begin_registration(&state.db, &wa, &who, zhiban_domain::now()).await {
         Ok((ceremony, options)) => Ok(Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
@@ -1397,10 +1407,11 @@ pub async fn passkey_register_finish(
     let Some(wa) = relying_party(&issuer, &user.ctx) else {
         return Ok(needs_domain(&user.ctx));
     };
+    let who = citizen_holder(user.citizen());
     match passkey::finish_registration(
         &state.db,
         &wa,
-        user.citizen(),
+        &who,
         &f.ceremony,
         &f.name,
         &f.credential,
@@ -1430,7 +1441,8 @@ pub async fn passkey_remove(
     Form(f): Form<PasskeyRemove>,
 ) -> Result<Response, AppError> {
     user.check_csrf(f.csrf.as_ref())?;
-    passkey::remove(&state.db, user.citizen(), f.id).await?;
+    let c = user.citizen();
+    passkey::remove(&state.db, passkey::Owner::Citizen(c.id), &c.label(), f.id).await?;
     Ok(Redirect::to("/account?saved=passkey#passkeys-title").into_response())
 }
 

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use zhiban_domain::audit::{self, Record};
-use zhiban_domain::identity::Perm;
 use zhiban_domain::identity::roles::{self, Role, RoleInput, StaffEntry, StaffInput};
+use zhiban_domain::identity::{Perm, passkey};
 use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::{CsrfForm, error_message};
@@ -567,9 +567,40 @@ pub struct AccountPage {
     pub unit: String,
     pub perms: Vec<String>,
     pub totp_enrolled: bool,
+    pub passkeys: Vec<passkey::PasskeyInfo>,
+    pub saved: bool,
 }
 
-pub async fn account(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+impl AccountPage {
+    fn when(&self, at: &i64) -> String {
+        local_time(*at)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasskeyRemoveForm {
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn passkey_remove(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<PasskeyRemoveForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(f.csrf.as_ref())?;
+    let u = &staff.session.user;
+    passkey::remove(&state.db, passkey::Owner::Staff(u.id), &u.username, f.id).await?;
+    Ok(Redirect::to("/admin/account?saved=passkey").into_response())
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, AppError> {
     let s = &staff.session;
     let unit = s
         .user
@@ -589,6 +620,8 @@ pub async fn account(State(state): State<AppState>, staff: Staff) -> Result<Resp
         unit,
         perms: perms.iter().map(|p| perm_label(&staff.ctx, *p)).collect(),
         totp_enrolled: s.totp_enrolled,
+        passkeys: passkey::list(&state.db, passkey::Owner::Staff(s.user.id)).await?,
+        saved: !q.saved.is_empty(),
         ctx: staff.ctx,
     })
 }

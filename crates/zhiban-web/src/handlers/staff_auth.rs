@@ -16,9 +16,10 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use zhiban_domain::audit::{self, Entry};
 use zhiban_domain::identity::staff::{self, Client, LoginError, StaffSession, Stage};
-use zhiban_domain::identity::{Perm, totp};
+use zhiban_domain::identity::{Perm, passkey, totp};
 use zhiban_domain::{ActorName, DomainError};
 
+use super::oidc::Issuer;
 use super::render;
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
@@ -441,6 +442,9 @@ pub async fn login(
 pub struct VerifyPage {
     pub ctx: PageCtx,
     pub next: String,
+    /// A passkey can answer (registered), or be added as the first factor.
+    pub passkey_enrolled: bool,
+    pub totp_enrolled: bool,
     /// Present while enrolling: the secret to type, and its QR code.
     pub enrol: Option<Enrolment>,
     pub error: Option<String>,
@@ -470,7 +474,7 @@ async fn verify_page(
     next: String,
     error: Option<String>,
 ) -> Result<VerifyPage, AppError> {
-    let enrol = if p.session.totp_enrolled {
+    let enrol = if p.session.totp_enrolled || p.session.passkey_enrolled {
         None
     } else {
         let secret = staff::begin_enrolment(&state.db, &p.session, &p.token).await?;
@@ -490,6 +494,8 @@ async fn verify_page(
     Ok(VerifyPage {
         ctx: p.ctx.clone(),
         next,
+        passkey_enrolled: p.session.passkey_enrolled,
+        totp_enrolled: p.session.totp_enrolled,
         enrol,
         error,
     })
@@ -529,7 +535,7 @@ pub async fn verify(
     }
     let now = zhiban_domain::now();
     let policy = &state.config.security;
-    let result = if p.session.totp_enrolled {
+    let result = if p.session.totp_enrolled || p.session.passkey_enrolled {
         staff::verify_second_factor(&state.db, policy, &p.session, &p.token, &form.code, now).await
     } else {
         staff::confirm_enrolment(&state.db, policy, &p.session, &p.token, &form.code, now).await
@@ -646,4 +652,187 @@ pub async fn logout(
     .await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/admin/login")).into_response())
+}
+
+// ---------------------------------------------------------------- passkeys
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn passkey_failure(ctx: &PageCtx, e: DomainError) -> Result<Response, AppError> {
+    match e {
+        DomainError::Invalid(errs) => Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &errs
+                .iter()
+                .map(|e| ctx.t(&format!("errors.{}", e.code)))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )),
+        e => Err(e.into()),
+    }
+}
+
+fn holder(s: &StaffSession) -> passkey::Holder<'_> {
+    passkey::Holder {
+        owner: passkey::Owner::Staff(s.user.id),
+        user_name: &s.user.username,
+        display_name: &s.user.display_name,
+        label: s.user.username.clone(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JsonCsrf {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+/// Adding a passkey: from one's account page, or at the first sign-in as
+/// the second factor when none is set up yet.
+fn may_add_passkey(s: &StaffSession) -> bool {
+    s.stage == Stage::Full || (!s.totp_enrolled && !s.passkey_enrolled)
+}
+
+pub async fn passkey_add_begin(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    p: PendingStaff,
+    axum::Json(b): axum::Json<JsonCsrf>,
+) -> Result<Response, AppError> {
+    check_csrf(&p.session, Some(&b.csrf))?;
+    if !may_add_passkey(&p.session) {
+        return Err(AppError::Forbidden);
+    }
+    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
+        return Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &p.ctx.t("errors.passkey_needs_domain"),
+        ));
+    };
+    match passkey::begin_registration(&state.db, &wa, &holder(&p.session), zhiban_domain::now())
+        .await
+    {
+        Ok((ceremony, options)) => Ok(axum::Json(
+            serde_json::json!({ "ceremony": ceremony, "options": options }),
+        )
+        .into_response()),
+        Err(e) => passkey_failure(&p.ctx, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyAddFinish {
+    pub ceremony: String,
+    #[serde(default)]
+    pub name: String,
+    pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+pub async fn passkey_add_finish(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    p: PendingStaff,
+    axum::Json(f): axum::Json<PasskeyAddFinish>,
+) -> Result<Response, AppError> {
+    check_csrf(&p.session, Some(&f.csrf))?;
+    if !may_add_passkey(&p.session) {
+        return Err(AppError::Forbidden);
+    }
+    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
+        return Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &p.ctx.t("errors.passkey_needs_domain"),
+        ));
+    };
+    let now = zhiban_domain::now();
+    if let Err(e) = passkey::finish_registration(
+        &state.db,
+        &wa,
+        &holder(&p.session),
+        &f.ceremony,
+        &f.name,
+        &f.credential,
+        now,
+    )
+    .await
+    {
+        return passkey_failure(&p.ctx, e);
+    }
+    let to = if p.session.stage == Stage::Password {
+        staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token)
+            .await?;
+        safe_admin_next(&f.next)
+    } else {
+        "/admin/account?saved=passkey".to_string()
+    };
+    Ok(axum::Json(serde_json::json!({ "redirect": to })).into_response())
+}
+
+pub async fn passkey_verify_begin(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    p: PendingStaff,
+    axum::Json(b): axum::Json<JsonCsrf>,
+) -> Result<Response, AppError> {
+    check_csrf(&p.session, Some(&b.csrf))?;
+    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
+        return Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &p.ctx.t("errors.passkey_needs_domain"),
+        ));
+    };
+    match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, zhiban_domain::now()).await
+    {
+        Ok((ceremony, options)) => Ok(axum::Json(
+            serde_json::json!({ "ceremony": ceremony, "options": options }),
+        )
+        .into_response()),
+        Err(e) => passkey_failure(&p.ctx, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyVerifyFinish {
+    pub ceremony: String,
+    pub credential: webauthn_rs::prelude::PublicKeyCredential,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+pub async fn passkey_verify_finish(
+    State(state): State<AppState>,
+    Issuer(issuer): Issuer,
+    p: PendingStaff,
+    axum::Json(f): axum::Json<PasskeyVerifyFinish>,
+) -> Result<Response, AppError> {
+    check_csrf(&p.session, Some(&f.csrf))?;
+    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
+        return Ok(json_error(
+            StatusCode::BAD_REQUEST,
+            &p.ctx.t("errors.passkey_needs_domain"),
+        ));
+    };
+    let now = zhiban_domain::now();
+    if let Err(e) = passkey::finish_staff_verify(
+        &state.db,
+        &wa,
+        p.session.user.id,
+        &f.ceremony,
+        &f.credential,
+        now,
+    )
+    .await
+    {
+        return passkey_failure(&p.ctx, e);
+    }
+    staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token).await?;
+    Ok(axum::Json(serde_json::json!({ "redirect": safe_admin_next(&f.next) })).into_response())
 }
