@@ -54,6 +54,7 @@ const staffPages = () => [
   ['admin staff', '/admin/staff', 200],
   ['admin new staff', '/admin/staff/new', 200],
   ['admin roles', '/admin/roles', 200],
+  ['admin org tree', '/admin/org', 200],
   ['admin new role', '/admin/roles/new', 200],
   ['admin audit log', '/admin/audit', 200],
   ['admin account', '/admin/account', 200],

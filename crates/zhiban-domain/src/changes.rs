@@ -9,6 +9,8 @@ use crate::{Db, DomainError};
 
 /// A catalog item changed; the key is its code.
 pub const CATALOG_SERVICE: &str = "catalog.service";
+/// A unit of the org tree (a department) was added or changed; the key is its code.
+pub const CATALOG_DEPARTMENT: &str = "catalog.department";
 /// A staff search synonym changed; the key is the phrase.
 pub const SEARCH_SYNONYM: &str = "search.synonym";
 

@@ -569,3 +569,49 @@ async fn an_sms_code_dies_after_five_wrong_tries_and_after_five_minutes() {
             .expect("q")
     );
 }
+
+#[tokio::test]
+async fn a_district_administrator_adds_units_only_inside_their_district() {
+    use zhiban_domain::identity::org::{self, UnitInput};
+    let t = TestDb::new().await.expect("db");
+    demo::load(&t.db).await.expect("demo");
+    staff::create_or_reset(&t.db, "admin", "", "Adm1n!pass")
+        .await
+        .expect("admin");
+    let (admin, _) = full_session(&t.db, "admin", "Adm1n!pass").await;
+    let yuzhong = unit_id(&t.db, "500103").await;
+    let jiangbei = unit_id(&t.db, "500105").await;
+    let input = StaffInput {
+        username: "yz.admin".into(),
+        display_name: "渝中区管理员".into(),
+        unit_id: Some(yuzhong),
+        role_ids: [role_id(&t.db, "dept_admin").await].into(),
+        password: "Yuzh0ng!pw".into(),
+        ..StaffInput::default()
+    };
+    roles::save_staff(&t.db, &admin, None, &input)
+        .await
+        .expect("created");
+    let (yz, _) = full_session(&t.db, "yz.admin", "Yuzh0ng!pw").await;
+    let unit = |parent, code: &str| UnitInput {
+        parent_id: Some(parent),
+        code: code.into(),
+        name: "新单位".into(),
+        level: "科室".into(),
+        ..UnitInput::default()
+    };
+    let id = org::add_unit(&t.db, &yz, &unit(yuzhong, "500103-NEW"))
+        .await
+        .expect("inside");
+    match org::add_unit(&t.db, &yz, &unit(jiangbei, "500105-NEW")).await {
+        Err(DomainError::Invalid(e)) => assert!(e.iter().any(|e| e.code == "outside_scope")),
+        other => panic!("expected refusal, got {other:?}"),
+    }
+    assert!(matches!(
+        org::update_unit(&t.db, &yz, jiangbei, &unit(jiangbei, "")).await,
+        Err(DomainError::NotFound)
+    ));
+    // The new unit is inside the district's scope from now on.
+    let (yz, _) = full_session(&t.db, "yz.admin", "Yuzh0ng!pw").await;
+    assert!(yz.scope.covers(id));
+}

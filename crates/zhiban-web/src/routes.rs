@@ -82,6 +82,9 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .get(people::staff_edit)
             .post(people::staff_update),
         StaffRoute::new("/admin/staff/{id}/reset-2fa", StaffManage).post(people::staff_reset_2fa),
+        StaffRoute::new("/admin/org", StaffManage)
+            .get(people::org_tree)
+            .post(people::org_save),
         StaffRoute::new("/admin/roles", RolesManage).get(people::role_list),
         StaffRoute::new("/admin/roles/new", RolesManage)
             .get(people::role_new)

@@ -180,8 +180,20 @@ impl AppState {
             .filter(|c| c.topic == zhiban_domain::changes::CATALOG_SERVICE)
             .map(|c| c.key.clone())
             .collect();
-        if !codes.is_empty() {
+        let units_changed = fresh
+            .iter()
+            .any(|c| c.topic == zhiban_domain::changes::CATALOG_DEPARTMENT);
+        if !codes.is_empty() || units_changed {
             let snapshot = Arc::new(CatalogSnapshot::load(&self.db).await?);
+            if units_changed {
+                // Department names are in every item's search document.
+                if let Err(e) = self.search.replace_kind(
+                    "service",
+                    zhiban_domain::search_docs::service_docs(&snapshot),
+                ) {
+                    tracing::error!(error = %e, "search index rebuild failed");
+                }
+            }
             let docs = codes
                 .iter()
                 .filter_map(|c| snapshot.get(c))

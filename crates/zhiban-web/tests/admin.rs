@@ -835,3 +835,89 @@ async fn staff_with_a_passkey_are_offered_it_as_the_second_factor() {
         .expect("begin");
     assert_eq!(r.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn units_added_or_renamed_in_the_org_tree_show_on_the_public_pages_at_once() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (status, page) = app.text("/admin/org").await;
+    assert_eq!(status, 200);
+    let csrf = hidden(&page, "_csrf");
+    let yuzhong: i64 =
+        zhiban_store::sqlx::query_scalar("SELECT id FROM departments WHERE code = '500103'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("渝中区");
+    let parent = yuzhong.to_string();
+    // A bad code is explained and nothing is added.
+    let r = app
+        .post_form(
+            "/admin/org",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("parent_id", parent.as_str()),
+                ("unit_code", "bad code"),
+                ("unit_name", "渝中区医疗保障局"),
+                ("unit_level", "部门"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text().await.expect("body").contains("渝中区医疗保障局"),
+        "what was typed is kept"
+    );
+    let r = app
+        .post_form(
+            "/admin/org",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("parent_id", parent.as_str()),
+                ("unit_code", "500103-YB"),
+                ("unit_name", "渝中区医疗保障局"),
+                ("unit_level", "部门"),
+                ("phone", "023-63800000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, public) = app.text("/departments").await;
+    assert!(
+        public.contains("渝中区医疗保障局"),
+        "the public org tree shows the new unit"
+    );
+
+    // Renaming it.
+    let id: i64 =
+        zhiban_store::sqlx::query_scalar("SELECT id FROM departments WHERE code = '500103-YB'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("unit");
+    let id = id.to_string();
+    let r = app
+        .post_form(
+            "/admin/org",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("id", id.as_str()),
+                ("unit_name", "渝中区医保局"),
+                ("phone", "023-63800001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, public) = app.text("/departments").await;
+    assert!(public.contains("渝中区医保局") && !public.contains("渝中区医疗保障局"));
+    let (rows, _) = zhiban_domain::audit::search(
+        &app.db.db,
+        &zhiban_domain::audit::Filter {
+            action: "org.".into(),
+            ..Default::default()
+        },
+        5,
+        0,
+    )
+    .await
+    .expect("audit");
+    assert_eq!(rows.len(), 2);
+}

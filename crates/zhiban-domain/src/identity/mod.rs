@@ -6,6 +6,7 @@ pub mod citizen;
 pub mod company;
 pub mod ids;
 pub mod oidc;
+pub mod org;
 pub mod passkey;
 pub mod qr_login;
 pub mod roles;
