@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "staff_passkeys",
         sql: include_str!("../migrations/0009_staff_passkeys.sql"),
     },
+    Migration {
+        version: 10,
+        name: "citizen_totp",
+        sql: include_str!("../migrations/0010_citizen_totp.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -158,6 +158,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reset/code", post(citizen::reset_code).route_layer(limited.clone()))
         .route("/login/passkey/begin", post(citizen::passkey_login_begin).route_layer(limited.clone()))
         .route("/login/passkey/finish", post(citizen::passkey_login_finish).route_layer(limited.clone()))
+        .route("/login/verify", get(citizen::code_step_form).post(citizen::code_step).route_layer(limited.clone()))
+        .route("/account/totp", get(citizen::totp_form).post(citizen::totp_save))
         .route("/logout", post(citizen::logout))
         .route("/account", get(citizen::account))
         .route("/account/realname", post(citizen::realname))

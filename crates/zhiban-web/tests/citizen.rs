@@ -866,3 +866,98 @@ async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
     assert_eq!(shapes[0], shapes[2], "stable per number");
     assert_ne!(shapes[0], shapes[1], "different per number");
 }
+
+#[tokio::test]
+async fn a_person_who_turns_on_one_time_codes_needs_one_after_the_password() {
+    let app = spawn_app().await;
+    register(&app, PHONE).await;
+    let (status, page) = app.text("/account/totp").await;
+    assert_eq!(status, 200);
+    let secret = common::totp_secret_on(&page);
+    let csrf = hidden(&page, "_csrf");
+    let now = chrono::Utc::now().timestamp();
+    let code = zhiban_domain::identity::totp::code_at(&secret, now).expect("code");
+    let r = app
+        .post_form(
+            "/account/totp",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("action", "on"),
+                ("totp_code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let r = app
+        .post_form(
+            "/account/totp",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("action", "on"),
+                ("totp_code", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // Another device: the password alone is not enough.
+    let other = TestApp::fresh_client();
+    let (_, page) = app.text_with(&other, "/login").await;
+    let form_csrf = hidden(&page, "_csrf");
+    let r = other
+        .post(app.url("/login"))
+        .form(&[
+            ("phone", PHONE),
+            ("password", PASSWORD),
+            ("_csrf", form_csrf.as_str()),
+            ("next", "/account"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .expect("loc")
+            .starts_with("/login/verify")
+    );
+    let r = other
+        .get(app.url("/account"))
+        .send()
+        .await
+        .expect("account");
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "the account stays closed until the code"
+    );
+    let (_, page) = app.text_with(&other, "/login/verify?next=/account").await;
+    let csrf2 = hidden(&page, "_csrf");
+    let step = |code: String| {
+        let other = other.clone();
+        let csrf2 = csrf2.clone();
+        let url = app.url("/login/verify");
+        async move {
+            other
+                .post(url)
+                .form(&[
+                    ("code", code.as_str()),
+                    ("_csrf", csrf2.as_str()),
+                    ("next", "/account"),
+                ])
+                .send()
+                .await
+                .expect("verify")
+        }
+    };
+    assert_eq!(
+        step(code.clone()).await.status().as_u16(),
+        401,
+        "the code used to turn it on is spent"
+    );
+    let next = zhiban_domain::identity::totp::code_at(&secret, now + 30).expect("code");
+    let r = step(next).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(app.text_with(&other, "/account").await.0, 200);
+}

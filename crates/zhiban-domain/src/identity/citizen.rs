@@ -53,6 +53,8 @@ impl Citizen {
 pub struct CitizenSession {
     pub citizen: Citizen,
     pub csrf_token: String,
+    /// Waiting for the one-time code (only the second-step page is open).
+    pub pending: bool,
 }
 
 fn invalid(field: &'static str, code: &'static str) -> DomainError {
@@ -90,10 +92,17 @@ pub(crate) async fn start_session(
 ) -> Result<String, DomainError> {
     let token = random_token();
     let ua: String = client.user_agent.chars().take(200).collect();
+    // A password or SMS code is one factor: with a one-time code turned on,
+    // the session waits for it. Passkeys and QR approval are already strong.
+    let stage = if matches!(method, "password" | "sms") && totp_enabled(db, citizen.id).await? {
+        "pending"
+    } else {
+        "full"
+    };
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO citizen_sessions (id, citizen_id, csrf_token, created_at, expires_at, ip, \
-         user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         user_agent, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(token_hash(&token))
     .bind(citizen.id)
@@ -102,6 +111,7 @@ pub(crate) async fn start_session(
     .bind(now.timestamp() + policy.idle_secs())
     .bind(&client.ip)
     .bind(&ua)
+    .bind(stage)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -303,13 +313,13 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> Result<Option<CitizenSession>, DomainError> {
     let id = token_hash(token);
-    let row: Option<(i64, String, i64)> = sqlx::query_as(
-        "SELECT citizen_id, csrf_token, expires_at FROM citizen_sessions WHERE id = $1",
+    let row: Option<(i64, String, i64, String)> = sqlx::query_as(
+        "SELECT citizen_id, csrf_token, expires_at, stage FROM citizen_sessions WHERE id = $1",
     )
     .bind(&id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((citizen_id, csrf_token, expires)) = row else {
+    let Some((citizen_id, csrf_token, expires, stage)) = row else {
         return Ok(None);
     };
     if expires <= now.timestamp() {
@@ -324,6 +334,7 @@ pub async fn session(
     Ok(Some(CitizenSession {
         citizen: get(db, citizen_id).await?,
         csrf_token,
+        pending: stage == "pending",
     }))
 }
 
@@ -677,4 +688,166 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- one-time codes (optional second step)
+
+/// Whether this person turned on a one-time code.
+pub async fn totp_enabled(db: &Db, citizen_id: i64) -> Result<bool, DomainError> {
+    let s: Option<String> = sqlx::query_scalar("SELECT totp_secret FROM citizens WHERE id = $1")
+        .bind(citizen_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(s.is_some())
+}
+
+/// Offers a secret to turn the one-time code on (kept on the session until
+/// confirmed, the same one until then).
+pub async fn begin_totp(db: &Db, token: &str) -> Result<String, DomainError> {
+    let id = token_hash(token);
+    let pending: Option<String> =
+        sqlx::query_scalar("SELECT totp_pending FROM citizen_sessions WHERE id = $1")
+            .bind(&id)
+            .fetch_one(db.pool())
+            .await?;
+    if let Some(s) = pending {
+        return Ok(s);
+    }
+    let secret = super::totp::new_secret();
+    sqlx::query("UPDATE citizen_sessions SET totp_pending = $2 WHERE id = $1")
+        .bind(&id)
+        .bind(&secret)
+        .execute(db.pool())
+        .await?;
+    Ok(secret)
+}
+
+/// Turns the one-time code on with a first code from the app.
+pub async fn confirm_totp(
+    db: &Db,
+    who: &Citizen,
+    token: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let secret = begin_totp(db, token).await?;
+    let Some(step) = super::totp::check(&secret, code, now.timestamp(), 0) else {
+        return Err(invalid("totp_code", "wrong_totp"));
+    };
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE citizens SET totp_secret = $2, totp_last_step = $3 WHERE id = $1")
+        .bind(who.id)
+        .bind(&secret)
+        .bind(step)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE citizen_sessions SET totp_pending = NULL WHERE id = $1")
+        .bind(token_hash(token))
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&who.label(), "citizen.totp_on", who.label()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts a one-time code once (atomic across nodes); counts failures.
+async fn use_code(
+    db: &Db,
+    citizen_id: i64,
+    key: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DomainError> {
+    let (secret, last): (Option<String>, i64) =
+        sqlx::query_as("SELECT totp_secret, totp_last_step FROM citizens WHERE id = $1")
+            .bind(citizen_id)
+            .fetch_one(db.pool())
+            .await?;
+    let step = secret
+        .as_deref()
+        .and_then(|s| super::totp::check(s, code, now.timestamp(), last));
+    let ok = match step {
+        Some(step) => {
+            sqlx::query(
+                "UPDATE citizens SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+            )
+            .bind(citizen_id)
+            .bind(step)
+            .execute(db.pool())
+            .await?
+            .rows_affected()
+                == 1
+        }
+        None => false,
+    };
+    if !ok {
+        sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(now.timestamp())
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(ok)
+}
+
+/// Turns the one-time code off; a current code proves the phone is at hand.
+pub async fn disable_totp(
+    db: &Db,
+    who: &Citizen,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    if !use_code(db, who.id, &lock_key(&who.phone), code, now).await? {
+        return Err(invalid("totp_code", "wrong_totp"));
+    }
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE citizens SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
+        .bind(who.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&who.label(), "citizen.totp_off", who.label()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The second step of a sign-in: a pending session becomes full.
+pub async fn verify_pending(
+    db: &Db,
+    policy: &SecurityPolicy,
+    token: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let id = token_hash(token);
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT s.citizen_id, c.phone FROM citizen_sessions s JOIN citizens c ON c.id = s.citizen_id \
+         WHERE s.id = $1 AND s.stage = 'pending' AND s.expires_at > $2",
+    )
+    .bind(&id)
+    .bind(now.timestamp())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((citizen_id, phone)) = row else {
+        return Err(DomainError::Login(LoginError::Invalid));
+    };
+    let key = lock_key(&phone);
+    if locked(db, policy, &key, now).await? {
+        return Err(DomainError::Login(LoginError::Locked));
+    }
+    if !use_code(db, citizen_id, &key, code, now).await? {
+        return Err(DomainError::Login(LoginError::BadCode));
+    }
+    sqlx::query("UPDATE citizen_sessions SET stage = 'full' WHERE id = $1")
+        .bind(&id)
+        .execute(db.pool())
+        .await?;
+    succeed(db, &key).await
 }

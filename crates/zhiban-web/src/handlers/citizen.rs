@@ -87,6 +87,11 @@ impl FromRequestParts<AppState> for CitizenUser {
         )
         .await
         {
+            Ok(Some(session)) if session.pending => Err(Redirect::to(&format!(
+                "/login/verify?next={}",
+                urlencode(&ctx.here)
+            ))
+            .into_response()),
             Ok(Some(session)) => {
                 ctx.csrf = session.csrf_token.clone();
                 Ok(CitizenUser {
@@ -239,9 +244,14 @@ async fn finish_login(
     result: Result<(Citizen, String), DomainError>,
 ) -> Result<Response, AppError> {
     match result {
-        Ok((_, token)) => {
+        Ok((c, token)) => {
             let jar = jar.add(user_cookie(state, token));
-            Ok((jar, continue_to(&ctx, &safe_next(&form.next))?).into_response())
+            let next = safe_next(&form.next);
+            if citizen::totp_enabled(&state.db, c.id).await? {
+                let to = format!("/login/verify?next={}", urlencode(&next));
+                return Ok((jar, Redirect::to(&to)).into_response());
+            }
+            Ok((jar, continue_to(&ctx, &next)?).into_response())
         }
         Err(DomainError::Login(e)) => {
             ctx.csrf = form.csrf.clone();
@@ -1508,5 +1518,177 @@ pub async fn passkey_login_finish(
                 .into_response())
         }
         Err(e) => passkey_error(&ctx, e),
+    }
+}
+
+// ---------------------------------------------------------------- one-time code (optional)
+
+#[derive(Template)]
+#[template(path = "user_verify.html")]
+pub struct CodeStepPage {
+    pub ctx: PageCtx,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+async fn pending_session(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(CitizenSession, String)>, AppError> {
+    let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    Ok(citizen::session(
+        &state.db,
+        &state.config.security,
+        &token,
+        zhiban_domain::now(),
+    )
+    .await?
+    .map(|s| (s, token)))
+}
+
+pub async fn code_step_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    match pending_session(&state, &jar).await? {
+        Some((s, _)) if s.pending => {
+            ctx.csrf = s.csrf_token;
+            render(&CodeStepPage {
+                ctx,
+                next: safe_next(&q.next),
+                error: None,
+            })
+        }
+        Some(_) => Ok(Redirect::to(&safe_next(&q.next)).into_response()),
+        None => Ok(Redirect::to("/login").into_response()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CodeStepForm {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub next: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+}
+
+pub async fn code_step(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+    Form(f): Form<CodeStepForm>,
+) -> Result<Response, AppError> {
+    let Some((s, token)) = pending_session(&state, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !constant_eq(&f.csrf, &s.csrf_token) {
+        return Err(AppError::Forbidden);
+    }
+    let next = safe_next(&f.next);
+    match citizen::verify_pending(
+        &state.db,
+        &state.config.security,
+        &token,
+        &f.code,
+        zhiban_domain::now(),
+    )
+    .await
+    {
+        Ok(()) => continue_to(&ctx, &next),
+        Err(DomainError::Login(e)) => {
+            ctx.csrf = s.csrf_token;
+            let error = Some(match e {
+                LoginError::Locked => ctx.t("user.login_locked"),
+                _ => ctx.t("admin.totp_invalid"),
+            });
+            let page = CodeStepPage { ctx, next, error };
+            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_totp.html")]
+pub struct TotpPage {
+    pub ctx: PageCtx,
+    pub enabled: bool,
+    /// While turning it on: the key in groups of four and its QR code.
+    pub secret_grouped: String,
+    pub qr: String,
+    pub errors: Vec<(String, String)>,
+}
+
+async fn totp_page(
+    state: &AppState,
+    user: CitizenUser,
+    errors: &[FieldError],
+) -> Result<TotpPage, AppError> {
+    let enabled = citizen::totp_enabled(&state.db, user.citizen().id).await?;
+    let (secret_grouped, qr) = if enabled {
+        (String::new(), String::new())
+    } else {
+        let secret = citizen::begin_totp(&state.db, &user.token).await?;
+        let url = zhiban_domain::identity::totp::enrol_url(&secret, &user.citizen().masked_phone())
+            .ok_or_else(|| AppError::Internal("totp url".into()))?;
+        let grouped = secret
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (grouped, super::staff_auth::qr_data_url(&url)?)
+    };
+    Ok(TotpPage {
+        errors: messages(&user.ctx, errors),
+        ctx: user.ctx,
+        enabled,
+        secret_grouped,
+        qr,
+    })
+}
+
+pub async fn totp_form(
+    State(state): State<AppState>,
+    user: CitizenUser,
+) -> Result<Response, AppError> {
+    render(&totp_page(&state, user, &[]).await?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    pub totp_code: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+}
+
+pub async fn totp_save(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(f): Form<TotpForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(f.csrf.as_ref())?;
+    let now = zhiban_domain::now();
+    let r = if f.action == "off" {
+        citizen::disable_totp(&state.db, user.citizen(), &f.totp_code, now).await
+    } else {
+        citizen::confirm_totp(&state.db, user.citizen(), &user.token, &f.totp_code, now).await
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to("/account?saved=totp").into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let page = totp_page(&state, user, &errs).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }
