@@ -118,6 +118,27 @@ pub async fn log_search(
     .await?)
 }
 
+/// Deletes searches (and their clicks) older than `days`; returns how many
+/// searches went. Analytics need months, not years, and queries can hold
+/// personal details people typed into the box.
+pub async fn purge_older_than(db: &Db, days: i64, now: DateTime<Utc>) -> Result<u64, DomainError> {
+    let cutoff = now.timestamp() - days.max(1) * 86_400;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "DELETE FROM search_clicks WHERE search_id IN (SELECT id FROM search_log WHERE searched_at < $1)",
+    )
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?;
+    let n = sqlx::query("DELETE FROM search_log WHERE searched_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Records that a result of search `search_id` was opened.
 pub async fn log_click(
     db: &Db,

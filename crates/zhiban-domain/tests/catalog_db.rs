@@ -184,3 +184,35 @@ async fn a_valid_import_creates_and_updates_in_one_go() {
     assert_eq!(updated.fees, "工本费10元");
     assert!(catalog::get_service(&t.db, "TEST-NEW-0001").await.is_ok());
 }
+
+#[tokio::test]
+async fn search_analytics_older_than_the_retention_period_are_purged_with_their_clicks() {
+    use zhiban_domain::search_terms;
+    let t = TestDb::new().await.expect("db");
+    let now = chrono::Utc::now();
+    let old = search_terms::log_search(&t.db, "身份证", 3, now - chrono::Duration::days(200))
+        .await
+        .expect("old");
+    search_terms::log_click(&t.db, old, "/services/x", now - chrono::Duration::days(200))
+        .await
+        .expect("click");
+    let recent = search_terms::log_search(&t.db, "护照", 2, now - chrono::Duration::days(10))
+        .await
+        .expect("recent");
+    assert_eq!(
+        search_terms::purge_older_than(&t.db, 180, now)
+            .await
+            .expect("purge"),
+        1
+    );
+    let left: Vec<i64> = zhiban_store::sqlx::query_scalar("SELECT id FROM search_log")
+        .fetch_all(t.db.pool())
+        .await
+        .expect("rows");
+    assert_eq!(left, vec![recent]);
+    let clicks: i64 = zhiban_store::sqlx::query_scalar("SELECT COUNT(*) FROM search_clicks")
+        .fetch_one(t.db.pool())
+        .await
+        .expect("clicks");
+    assert_eq!(clicks, 0);
+}

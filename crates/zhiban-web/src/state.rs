@@ -25,6 +25,11 @@ pub struct WebConfig {
     pub security: SecurityPolicy,
     /// Behind a reverse proxy: take the client address from X-Forwarded-For.
     pub trust_proxy: bool,
+    /// Searches one client address may add to the analytics per minute
+    /// (searching itself is never limited; only the logging stops).
+    pub search_log_per_minute: u32,
+    /// Days search analytics are kept.
+    pub search_log_days: i64,
     /// The portal's public address (`https://zwfw.example.gov.cn`), used as
     /// the OpenID Connect issuer. Unset: taken from the request's Host.
     pub public_url: Option<String>,
@@ -39,6 +44,8 @@ impl Default for WebConfig {
             security: SecurityPolicy::default(),
             trust_proxy: false,
             public_url: None,
+            search_log_per_minute: 30,
+            search_log_days: 180,
         }
     }
 }
@@ -60,6 +67,8 @@ pub struct AppState {
     /// Sign-in attempts per client address (in memory, per node; the
     /// per-account lock-out in the database covers every node).
     pub sign_in_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Search analytics writes per client address.
+    pub search_log_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Delivers SMS codes (the development outbox unless a provider is wired in).
     pub sms: Arc<dyn zhiban_domain::identity::sms::SmsGateway>,
     /// Checks name + ID number for real-name level 2.
@@ -122,6 +131,12 @@ impl AppState {
                 std::num::NonZeroU32::new(config.security.sign_in_per_minute.max(1))
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
+            search_log_limiter: Arc::new(governor::RateLimiter::keyed(
+                governor::Quota::per_minute(
+                    std::num::NonZeroU32::new(config.search_log_per_minute.max(1))
+                        .unwrap_or(std::num::NonZeroU32::MIN),
+                ),
+            )),
             config: Arc::new(config),
             sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
             id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),

@@ -503,3 +503,19 @@ async fn the_audience_a_person_filtered_by_is_remembered_for_later_searches() {
     assert_ne!(before, after, "the ranking changed");
     assert!(first_company(&after) <= first_company(&before));
 }
+
+#[tokio::test]
+async fn one_address_adds_at_most_thirty_searches_a_minute_to_the_analytics() {
+    let app = spawn_app().await;
+    for i in 0..35 {
+        let (status, _) = app
+            .text(&format!("/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81{i}"))
+            .await;
+        assert_eq!(status, 200, "searching itself is never refused");
+    }
+    let logged: i64 = zhiban_store::sqlx::query_scalar("SELECT COUNT(*) FROM search_log")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(logged, 30);
+}

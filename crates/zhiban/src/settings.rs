@@ -29,6 +29,10 @@ pub struct Settings {
     /// OpenID Connect issuer. Empty: taken from each request's Host header
     /// (fine for development; set it in production).
     pub public_url: String,
+    /// Searches one address may add to the analytics per minute.
+    pub search_log_per_minute: u32,
+    /// Days search analytics are kept.
+    pub search_log_days: i64,
     pub log: LogSettings,
     /// 等保 level-3 account rules (`[security]` in the TOML file).
     pub security: zhiban_domain::identity::SecurityPolicy,
@@ -53,6 +57,8 @@ impl Default for Settings {
             catalog_poll_secs: 5,
             trust_proxy: false,
             public_url: String::new(),
+            search_log_per_minute: 30,
+            search_log_days: 180,
             security: zhiban_domain::identity::SecurityPolicy::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
@@ -116,6 +122,8 @@ impl Settings {
             trust_proxy: self.trust_proxy,
             public_url: (!self.public_url.is_empty())
                 .then(|| self.public_url.trim_end_matches('/').to_string()),
+            search_log_per_minute: self.search_log_per_minute,
+            search_log_days: self.search_log_days,
         }
     }
 

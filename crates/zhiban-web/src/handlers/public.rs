@@ -444,8 +444,10 @@ pub async fn search(
     State(state): State<AppState>,
     ctx: PageCtx,
     jar: CookieJar,
+    super::staff_auth::ClientInfo(client): super::staff_auth::ClientInfo,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
+    let client_ip = client.ip;
     let chosen = Audience::from_slug(&p.audience).filter(|a| *a != Audience::Both);
     let prefer = chosen
         .map(|a| a.slug().to_string())
@@ -540,8 +542,13 @@ pub async fn search(
     } else {
         Vec::new()
     };
-    // Analytics count a search once: its first page, unfiltered.
-    let search_id = if !query.is_empty() && page_no == 1 && !filtered {
+    // Analytics count a search once: its first page, unfiltered; and only
+    // so many a minute from one address, so nobody can flood the table.
+    let search_id = if !query.is_empty()
+        && page_no == 1
+        && !filtered
+        && state.search_log_limiter.check_key(&client_ip).is_ok()
+    {
         match zhiban_domain::search_terms::log_search(
             &state.db,
             &query,
@@ -550,7 +557,21 @@ pub async fn search(
         )
         .await
         {
-            Ok(id) => Some(id),
+            Ok(id) => {
+                // Retention without a scheduler: every thousandth search
+                // clears what is older than the retention period.
+                if id % 1000 == 0
+                    && let Err(e) = zhiban_domain::search_terms::purge_older_than(
+                        &state.db,
+                        state.config.search_log_days,
+                        zhiban_domain::now(),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "search log retention failed");
+                }
+                Some(id)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "search not logged");
                 None
