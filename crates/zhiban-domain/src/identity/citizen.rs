@@ -762,28 +762,14 @@ async fn use_code(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DomainError> {
-    let (secret, last): (Option<String>, i64) =
-        sqlx::query_as("SELECT totp_secret, totp_last_step FROM citizens WHERE id = $1")
-            .bind(citizen_id)
-            .fetch_one(db.pool())
-            .await?;
-    let step = secret
-        .as_deref()
-        .and_then(|s| super::totp::check(s, code, now.timestamp(), last));
-    let ok = match step {
-        Some(step) => {
-            sqlx::query(
-                "UPDATE citizens SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
-            )
-            .bind(citizen_id)
-            .bind(step)
-            .execute(db.pool())
-            .await?
-            .rows_affected()
-                == 1
-        }
-        None => false,
-    };
+    let ok = super::totp::consume(
+        db,
+        super::totp::Holder::Citizen,
+        citizen_id,
+        code,
+        now.timestamp(),
+    )
+    .await?;
     if !ok {
         sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
             .bind(key)

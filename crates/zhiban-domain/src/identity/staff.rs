@@ -440,28 +440,14 @@ pub async fn verify_second_factor(
     if locked(db, policy, username, now).await? {
         return Err(DomainError::Login(LoginError::Locked));
     }
-    let (secret, last): (Option<String>, i64) =
-        sqlx::query_as("SELECT totp_secret, totp_last_step FROM staff_users WHERE id = $1")
-            .bind(session.user.id)
-            .fetch_one(db.pool())
-            .await?;
-    let step = secret
-        .as_deref()
-        .and_then(|s| totp::check(s, code, now.timestamp(), last));
-    // The conditional update makes the replay check atomic across nodes.
-    let accepted =
-        match step {
-            Some(step) => sqlx::query(
-                "UPDATE staff_users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
-            )
-            .bind(session.user.id)
-            .bind(step)
-            .execute(db.pool())
-            .await?
-            .rows_affected()
-                == 1,
-            None => false,
-        };
+    let accepted = totp::consume(
+        db,
+        totp::Holder::Staff,
+        session.user.id,
+        code,
+        now.timestamp(),
+    )
+    .await?;
     if !accepted {
         note_failure(db, username, now).await?;
         audit::record(

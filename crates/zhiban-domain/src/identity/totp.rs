@@ -37,6 +37,50 @@ pub fn check(secret_b32: &str, code: &str, unix_secs: i64, last_step: i64) -> Op
     (step > last_step).then_some(step)
 }
 
+/// Which accounts hold a secret (`totp_secret`, `totp_last_step` columns).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Holder {
+    Staff,
+    Citizen,
+}
+
+/// Accepts `code` for account `id` once: the matched step is stored with a
+/// conditional UPDATE, so the same code cannot pass twice, even on two
+/// nodes at the same moment.
+pub(crate) async fn consume(
+    db: &crate::Db,
+    holder: Holder,
+    id: i64,
+    code: &str,
+    unix_secs: i64,
+) -> Result<bool, crate::DomainError> {
+    let table = match holder {
+        Holder::Staff => "staff_users",
+        Holder::Citizen => "citizens",
+    };
+    let (secret, last): (Option<String>, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT totp_secret, totp_last_step FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    let Some(step) = secret
+        .as_deref()
+        .and_then(|s| check(s, code, unix_secs, last))
+    else {
+        return Ok(false);
+    };
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2"
+    )))
+    .bind(id)
+    .bind(step)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// The code for `unix_secs` (tests and the development tools use it).
 pub fn code_at(secret_b32: &str, unix_secs: i64) -> Option<String> {
     Some(

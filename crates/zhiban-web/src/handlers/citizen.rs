@@ -23,8 +23,8 @@ use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::error_message;
 use super::oidc::Issuer;
-use super::render;
 use super::staff_auth::{ClientInfo, Staff, constant_eq};
+use super::{json_error, json_invalid, render};
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -1347,28 +1347,6 @@ fn needs_domain(ctx: &PageCtx) -> Response {
     )
 }
 
-fn json_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
-}
-
-fn passkey_error(ctx: &PageCtx, e: DomainError) -> Result<Response, AppError> {
-    match e {
-        DomainError::Invalid(errs) => Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &errs
-                .iter()
-                .map(|e| ctx.t(&format!("errors.{}", e.code)))
-                .collect::<Vec<_>>()
-                .join("；"),
-        )),
-        DomainError::Login(_) => Ok(json_error(
-            StatusCode::UNAUTHORIZED,
-            &ctx.t("errors.passkey_failed"),
-        )),
-        e => Err(e.into()),
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct PasskeyBegin {
     #[serde(default)]
@@ -1393,7 +1371,7 @@ pub async fn passkey_register_begin(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
         .into_response()),
-        Err(e) => passkey_error(&user.ctx, e),
+        Err(e) => json_invalid(&user.ctx, e),
     }
 }
 
@@ -1433,7 +1411,7 @@ pub async fn passkey_register_finish(
             serde_json::json!({ "redirect": "/account?saved=passkey#passkeys-title" }),
         )
         .into_response()),
-        Err(e) => passkey_error(&user.ctx, e),
+        Err(e) => json_invalid(&user.ctx, e),
     }
 }
 
@@ -1472,7 +1450,7 @@ pub async fn passkey_login_begin(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
         .into_response()),
-        Err(e) => passkey_error(&ctx, e),
+        Err(e) => json_invalid(&ctx, e),
     }
 }
 
@@ -1517,7 +1495,7 @@ pub async fn passkey_login_finish(
             )
                 .into_response())
         }
-        Err(e) => passkey_error(&ctx, e),
+        Err(e) => json_invalid(&ctx, e),
     }
 }
 

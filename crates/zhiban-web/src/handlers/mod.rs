@@ -22,6 +22,27 @@ pub fn render(t: &impl Template) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
 }
 
+/// A JSON error for the script-driven endpoints (passkeys): `{"error": "…"}`.
+pub fn json_error(status: axum::http::StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Field problems from the domain as one translated JSON error; anything
+/// else is a real failure.
+pub fn json_invalid(ctx: &PageCtx, e: zhiban_domain::DomainError) -> Result<Response, AppError> {
+    match e {
+        zhiban_domain::DomainError::Invalid(errs) => Ok(json_error(
+            axum::http::StatusCode::BAD_REQUEST,
+            &errs
+                .iter()
+                .map(|e| ctx.t(&format!("errors.{}", e.code)))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )),
+        e => Err(e.into()),
+    }
+}
+
 /// Serves a public page from the page cache, building and rendering it from
 /// the current catalog on a miss. Only pages that depend on nothing but the
 /// catalog, the URL and the display preferences may use this.

@@ -20,7 +20,7 @@ use zhiban_domain::identity::{Perm, passkey, totp};
 use zhiban_domain::{ActorName, DomainError};
 
 use super::oidc::Issuer;
-use super::render;
+use super::{json_error, json_invalid, render};
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -656,24 +656,6 @@ pub async fn logout(
 
 // ---------------------------------------------------------------- passkeys
 
-fn json_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
-}
-
-fn passkey_failure(ctx: &PageCtx, e: DomainError) -> Result<Response, AppError> {
-    match e {
-        DomainError::Invalid(errs) => Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &errs
-                .iter()
-                .map(|e| ctx.t(&format!("errors.{}", e.code)))
-                .collect::<Vec<_>>()
-                .join("；"),
-        )),
-        e => Err(e.into()),
-    }
-}
-
 fn holder(s: &StaffSession) -> passkey::Holder<'_> {
     passkey::Holder {
         owner: passkey::Owner::Staff(s.user.id),
@@ -718,7 +700,7 @@ pub async fn passkey_add_begin(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
         .into_response()),
-        Err(e) => passkey_failure(&p.ctx, e),
+        Err(e) => json_invalid(&p.ctx, e),
     }
 }
 
@@ -762,7 +744,7 @@ pub async fn passkey_add_finish(
     )
     .await
     {
-        return passkey_failure(&p.ctx, e);
+        return json_invalid(&p.ctx, e);
     }
     let to = if p.session.stage == Stage::Password {
         staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token)
@@ -793,7 +775,7 @@ pub async fn passkey_verify_begin(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
         .into_response()),
-        Err(e) => passkey_failure(&p.ctx, e),
+        Err(e) => json_invalid(&p.ctx, e),
     }
 }
 
@@ -831,7 +813,7 @@ pub async fn passkey_verify_finish(
     )
     .await
     {
-        return passkey_failure(&p.ctx, e);
+        return json_invalid(&p.ctx, e);
     }
     staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token).await?;
     Ok(axum::Json(serde_json::json!({ "redirect": safe_admin_next(&f.next) })).into_response())
