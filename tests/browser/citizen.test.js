@@ -57,6 +57,10 @@ describe('a citizen account', () => {
     await follow(page, page.getByRole('link', { name: '个人中心' }));
     assert.equal(new URL(page.url()).pathname, '/login');
     await follow(page, page.getByRole('link', { name: '注册', exact: true }));
+    // Phone fields are as large as the other fields (old phones, big fingers).
+    const phoneBox = await page.locator('#r-phone').boundingBox();
+    const passwordBox = await page.locator('#r-password').boundingBox();
+    assert.ok(phoneBox.height >= 44 && phoneBox.width >= passwordBox.width * 0.9, JSON.stringify(phoneBox));
     await page.locator('#r-phone').fill(PHONE);
     await follow(page, page.getByRole('button', { name: '获取短信验证码' }));
     await page.getByRole('status').filter({ hasText: '验证码已发送到 138****8000' }).waitFor();
@@ -115,7 +119,8 @@ describe('a citizen account', () => {
     // where the browser came back to.
     let returned;
     const rp = http.createServer((req, res) => {
-      returned = new URL(req.url, 'http://127.0.0.1');
+      // Only the callback counts (the browser also asks for a favicon).
+      if (req.url.startsWith('/callback')) returned = new URL(req.url, 'http://127.0.0.1');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<title>RP</title><h1>RP</h1>');
     });
     await new Promise((r) => rp.listen(0, '127.0.0.1', r));
