@@ -14,6 +14,10 @@ use crate::ctx::PageCtx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// A finished response to send as it is (e.g. a JSON refusal for a
+    /// script), so handlers can still use `?`.
+    #[error("reply {}", .0.status())]
+    Reply(Box<Response>),
     #[error("not found")]
     NotFound,
     #[error("forbidden")]
@@ -57,6 +61,7 @@ pub struct ErrorPage(pub StatusCode, pub Option<&'static str>);
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
+            AppError::Reply(r) => *r,
             AppError::Api {
                 status,
                 code,

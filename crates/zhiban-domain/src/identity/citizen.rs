@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::SecurityPolicy;
 use super::ids::{IdNumber, Phone, mask_id_number, mask_name, mask_phone};
+use super::lockout::{clear, locked, note_failure};
 use super::sms::{self, Purpose};
 use super::staff::{
     Client, LoginError, check_password_policy, dummy_hash, hash_password, random_token, token_hash,
@@ -202,37 +203,13 @@ fn lock_key(phone: &str) -> String {
     format!("citizen:{phone}")
 }
 
-async fn locked(
-    db: &Db,
-    policy: &SecurityPolicy,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, DomainError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
-    )
-    .bind(key)
-    .bind(now.timestamp() - policy.lock_secs())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(n >= policy.max_failures)
-}
-
 async fn fail(db: &Db, key: &str, now: DateTime<Utc>) -> Result<DomainError, DomainError> {
-    sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
-        .bind(key)
-        .bind(now.timestamp())
-        .execute(db.pool())
-        .await?;
+    note_failure(db, key, now).await?;
     Ok(DomainError::Login(LoginError::Invalid))
 }
 
 async fn succeed(db: &Db, key: &str) -> Result<(), DomainError> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(key)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    clear(&mut *db.pool().acquire().await?, key).await
 }
 
 /// Signs in with phone and password. The answer never says whether the
@@ -673,10 +650,7 @@ pub async fn reset_password(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(lock_key(phone.as_str()))
-        .execute(&mut *tx)
-        .await?;
+    clear(&mut tx, &lock_key(phone.as_str())).await?;
     audit::append(
         &mut tx,
         &Entry::citizen(
@@ -771,11 +745,7 @@ async fn use_code(
     )
     .await?;
     if !ok {
-        sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(now.timestamp())
-            .execute(db.pool())
-            .await?;
+        note_failure(db, key, now).await?;
     }
     Ok(ok)
 }

@@ -5,6 +5,7 @@
 pub mod citizen;
 pub mod company;
 pub mod ids;
+mod lockout;
 pub mod oidc;
 pub mod org;
 pub mod passkey;

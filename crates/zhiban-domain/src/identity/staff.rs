@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::lockout::{clear, locked, note_failure};
 use super::{Perm, Scope, SecurityPolicy, totp};
 use crate::audit::{self, Entry};
 use crate::{Db, DomainError, FieldError};
@@ -169,10 +170,7 @@ pub async fn create_or_reset(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM login_failures WHERE username = $1")
-                .bind(username)
-                .execute(&mut *tx)
-                .await?;
+            clear(&mut tx, username).await?;
             id
         }
         None => {
@@ -217,31 +215,6 @@ pub async fn create_or_reset(
     Ok(id)
 }
 
-async fn note_failure(db: &Db, username: &str, now: DateTime<Utc>) -> Result<(), DomainError> {
-    sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
-        .bind(username)
-        .bind(now.timestamp())
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}
-
-async fn locked(
-    db: &Db,
-    policy: &SecurityPolicy,
-    username: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, DomainError> {
-    let failures: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
-    )
-    .bind(username)
-    .bind(now.timestamp() - policy.lock_secs())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(failures >= policy.max_failures)
-}
-
 /// Checks a password. Unknown users cost the same argon2 work as known ones,
 /// so timing does not tell whether an account exists.
 pub async fn login(
@@ -271,10 +244,7 @@ pub async fn login(
             if disabled != 0 {
                 return Err(DomainError::Login(LoginError::Disabled));
             }
-            sqlx::query("DELETE FROM login_failures WHERE username = $1")
-                .bind(&username)
-                .execute(db.pool())
-                .await?;
+            clear(&mut *db.pool().acquire().await?, &username).await?;
             Ok(StaffUser {
                 id,
                 username,
@@ -459,10 +429,7 @@ pub async fn verify_second_factor(
         .await?;
         return Err(DomainError::Login(LoginError::BadCode));
     }
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(db.pool())
-        .await?;
+    clear(&mut *db.pool().acquire().await?, username).await?;
     promote(db, policy, token, session.user.id).await
 }
 
@@ -475,10 +442,7 @@ pub async fn passkey_second_factor(
     token: &str,
 ) -> Result<(), DomainError> {
     let username = &session.user.username;
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(db.pool())
-        .await?;
+    clear(&mut *db.pool().acquire().await?, username).await?;
     audit::record(
         db,
         Entry::staff(username, "staff.login", username).detail("passkey"),

@@ -37,6 +37,16 @@ pub fn check(secret_b32: &str, code: &str, unix_secs: i64, last_step: i64) -> Op
     (step > last_step).then_some(step)
 }
 
+/// The secret in groups of four, easier to type into an app by hand.
+pub fn grouped(secret_b32: &str) -> String {
+    secret_b32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Which accounts hold a secret (`totp_secret`, `totp_last_step` columns).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Holder {

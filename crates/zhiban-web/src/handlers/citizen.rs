@@ -22,9 +22,9 @@ use zhiban_domain::identity::{company, passkey, qr_login};
 use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::error_message;
-use super::oidc::Issuer;
+use super::oidc::{Issuer, RelyingParty};
 use super::staff_auth::{ClientInfo, Staff, constant_eq};
-use super::{json_error, json_invalid, render};
+use super::{json_invalid, render};
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -1327,10 +1327,6 @@ pub async fn counter_verify(
 
 // ---------------------------------------------------------------- passkeys
 
-fn relying_party(issuer: &str, ctx: &PageCtx) -> Option<webauthn_rs::prelude::Webauthn> {
-    passkey::relying_party(issuer, &ctx.t("site.name"))
-}
-
 fn citizen_holder(c: &Citizen) -> passkey::Holder<'_> {
     passkey::Holder {
         owner: passkey::Owner::Citizen(c.id),
@@ -1338,13 +1334,6 @@ fn citizen_holder(c: &Citizen) -> passkey::Holder<'_> {
         display_name: &c.phone,
         label: c.label(),
     }
-}
-
-fn needs_domain(ctx: &PageCtx) -> Response {
-    json_error(
-        StatusCode::BAD_REQUEST,
-        &ctx.t("errors.passkey_needs_domain"),
-    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1357,15 +1346,13 @@ pub struct PasskeyBegin {
 
 pub async fn passkey_register_begin(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     user: CitizenUser,
     Json(b): Json<PasskeyBegin>,
 ) -> Result<Response, AppError> {
     user.check_csrf(Some(&b.csrf))?;
-    let Some(wa) = relying_party(&issuer, &user.ctx) else {
-        return Ok(needs_domain(&user.ctx));
-    };
     let who = citizen_holder(user.citizen());
+    let wa = rp.get()?;
     match passkey::begin_registration(&state.db, &wa, &who, zhiban_domain::now()).await {
         Ok((ceremony, options)) => Ok(Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
@@ -1387,15 +1374,13 @@ pub struct PasskeyRegisterFinish {
 
 pub async fn passkey_register_finish(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     user: CitizenUser,
     Json(f): Json<PasskeyRegisterFinish>,
 ) -> Result<Response, AppError> {
     user.check_csrf(Some(&f.csrf))?;
-    let Some(wa) = relying_party(&issuer, &user.ctx) else {
-        return Ok(needs_domain(&user.ctx));
-    };
     let who = citizen_holder(user.citizen());
+    let wa = rp.get()?;
     match passkey::finish_registration(
         &state.db,
         &wa,
@@ -1436,15 +1421,13 @@ pub async fn passkey_remove(
 
 pub async fn passkey_login_begin(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     ctx: PageCtx,
     jar: CookieJar,
     Json(b): Json<PasskeyBegin>,
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &b.csrf)?;
-    let Some(wa) = relying_party(&issuer, &ctx) else {
-        return Ok(needs_domain(&ctx));
-    };
+    let wa = rp.get()?;
     match passkey::begin_login(&state.db, &wa, &b.phone, zhiban_domain::now()).await {
         Ok((ceremony, options)) => Ok(Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
@@ -1466,16 +1449,14 @@ pub struct PasskeyLoginFinish {
 
 pub async fn passkey_login_finish(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
     Json(f): Json<PasskeyLoginFinish>,
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &f.csrf)?;
-    let Some(wa) = relying_party(&issuer, &ctx) else {
-        return Ok(needs_domain(&ctx));
-    };
+    let wa = rp.get()?;
     let r = passkey::finish_login(
         &state.db,
         &wa,
@@ -1615,12 +1596,7 @@ async fn totp_page(
         let secret = citizen::begin_totp(&state.db, &user.token).await?;
         let url = zhiban_domain::identity::totp::enrol_url(&secret, &user.citizen().masked_phone())
             .ok_or_else(|| AppError::Internal("totp url".into()))?;
-        let grouped = secret
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let grouped = zhiban_domain::identity::totp::grouped(&secret);
         (grouped, super::staff_auth::qr_data_url(&url)?)
     };
     Ok(TotpPage {

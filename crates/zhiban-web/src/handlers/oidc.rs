@@ -54,6 +54,36 @@ impl axum::extract::FromRequestParts<AppState> for Issuer {
     }
 }
 
+/// The WebAuthn relying party for this portal's address. Passkeys need a
+/// domain name; reached by IP address, [`RelyingParty::get`] answers with a
+/// JSON error. The refusal waits until the handler asks, so the handler's
+/// own checks (form token, stage) come first.
+pub struct RelyingParty(Option<webauthn_rs::prelude::Webauthn>, PageCtx);
+
+impl RelyingParty {
+    pub fn get(self) -> Result<webauthn_rs::prelude::Webauthn, AppError> {
+        self.0.ok_or_else(|| {
+            AppError::Reply(Box::new(super::json_error(
+                StatusCode::BAD_REQUEST,
+                &self.1.t("errors.passkey_needs_domain"),
+            )))
+        })
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for RelyingParty {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Issuer(issuer)) = Issuer::from_request_parts(parts, state).await;
+        let ctx = PageCtx::from_parts(parts);
+        let wa = zhiban_domain::identity::passkey::relying_party(&issuer, &ctx.t("site.name"));
+        Ok(RelyingParty(wa, ctx))
+    }
+}
+
 #[derive(Serialize)]
 pub struct Discovery {
     issuer: String,

@@ -19,8 +19,8 @@ use zhiban_domain::identity::staff::{self, Client, LoginError, StaffSession, Sta
 use zhiban_domain::identity::{Perm, passkey, totp};
 use zhiban_domain::{ActorName, DomainError};
 
-use super::oidc::Issuer;
-use super::{json_error, json_invalid, render};
+use super::oidc::RelyingParty;
+use super::{json_invalid, render};
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -480,12 +480,7 @@ async fn verify_page(
         let secret = staff::begin_enrolment(&state.db, &p.session, &p.token).await?;
         let url = totp::enrol_url(&secret, &p.session.user.username)
             .ok_or_else(|| AppError::Internal("totp url".into()))?;
-        let grouped = secret
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let grouped = zhiban_domain::identity::totp::grouped(&secret);
         Some(Enrolment {
             secret_grouped: grouped,
             qr: qr_data_url(&url)?,
@@ -679,7 +674,7 @@ fn may_add_passkey(s: &StaffSession) -> bool {
 
 pub async fn passkey_add_begin(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     p: PendingStaff,
     axum::Json(b): axum::Json<JsonCsrf>,
 ) -> Result<Response, AppError> {
@@ -687,12 +682,7 @@ pub async fn passkey_add_begin(
     if !may_add_passkey(&p.session) {
         return Err(AppError::Forbidden);
     }
-    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &p.ctx.t("errors.passkey_needs_domain"),
-        ));
-    };
+    let wa = rp.get()?;
     match passkey::begin_registration(&state.db, &wa, &holder(&p.session), zhiban_domain::now())
         .await
     {
@@ -718,7 +708,7 @@ pub struct PasskeyAddFinish {
 
 pub async fn passkey_add_finish(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     p: PendingStaff,
     axum::Json(f): axum::Json<PasskeyAddFinish>,
 ) -> Result<Response, AppError> {
@@ -726,13 +716,8 @@ pub async fn passkey_add_finish(
     if !may_add_passkey(&p.session) {
         return Err(AppError::Forbidden);
     }
-    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &p.ctx.t("errors.passkey_needs_domain"),
-        ));
-    };
     let now = zhiban_domain::now();
+    let wa = rp.get()?;
     if let Err(e) = passkey::finish_registration(
         &state.db,
         &wa,
@@ -758,17 +743,12 @@ pub async fn passkey_add_finish(
 
 pub async fn passkey_verify_begin(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     p: PendingStaff,
     axum::Json(b): axum::Json<JsonCsrf>,
 ) -> Result<Response, AppError> {
     check_csrf(&p.session, Some(&b.csrf))?;
-    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &p.ctx.t("errors.passkey_needs_domain"),
-        ));
-    };
+    let wa = rp.get()?;
     match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, zhiban_domain::now()).await
     {
         Ok((ceremony, options)) => Ok(axum::Json(
@@ -791,18 +771,13 @@ pub struct PasskeyVerifyFinish {
 
 pub async fn passkey_verify_finish(
     State(state): State<AppState>,
-    Issuer(issuer): Issuer,
+    rp: RelyingParty,
     p: PendingStaff,
     axum::Json(f): axum::Json<PasskeyVerifyFinish>,
 ) -> Result<Response, AppError> {
     check_csrf(&p.session, Some(&f.csrf))?;
-    let Some(wa) = passkey::relying_party(&issuer, &p.ctx.t("site.name")) else {
-        return Ok(json_error(
-            StatusCode::BAD_REQUEST,
-            &p.ctx.t("errors.passkey_needs_domain"),
-        ));
-    };
     let now = zhiban_domain::now();
+    let wa = rp.get()?;
     if let Err(e) = passkey::finish_staff_verify(
         &state.db,
         &wa,
