@@ -6,7 +6,10 @@ pub mod cases;
 pub mod catalog;
 pub mod changes;
 pub mod demo;
+pub mod forms;
 pub mod identity;
+pub mod jobs;
+pub mod notify;
 pub mod search_docs;
 pub mod search_terms;
 pub use identity::staff;
@@ -30,6 +33,11 @@ pub enum DomainError {
     Invalid(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Answers of a form that do not validate, keyed by input name.
+    #[error("invalid form answers: {0:?}")]
+    Form(Vec<forms::FormError>),
+    #[error("file store: {0}")]
+    Files(String),
     #[error(transparent)]
     Login(#[from] identity::staff::LoginError),
     #[error(transparent)]

@@ -3,6 +3,7 @@
 //! databases. SQL everywhere uses `$1`-style parameters, which SQLite accepts
 //! too, so every query is written once.
 
+pub mod files;
 mod migrate;
 pub mod testing;
 

@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "citizen_totp",
         sql: include_str!("../migrations/0010_citizen_totp.sql"),
     },
+    Migration {
+        version: 11,
+        name: "cases",
+        sql: include_str!("../migrations/0011_cases.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -1,5 +1,12 @@
-//! Case handling (办件). So far: the working-day calendar that legal and
-//! promised time limits are counted in (issue #5 builds applications,
-//! workflow and the clocks on top of it).
+//! Case handling (办件): applications filed from smart forms, the workflow
+//! from 受理 to 送达, time limits in working days with clocks that pause,
+//! electronic supervision lights, and the lists staff and applicants read.
 
 pub mod calendar;
+pub mod clock;
+mod repo;
+pub mod workflow;
+
+pub use clock::{CaseSettings, Deadlines, Light, local_date};
+pub use repo::*;
+pub use workflow::{CaseAction, CaseState, Delivery, Role};

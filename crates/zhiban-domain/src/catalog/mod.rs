@@ -21,6 +21,9 @@ pub use snapshot::{CatalogSnapshot, DeptNode, Filter, Page};
 
 use serde::Serialize;
 
+/// Applying online needs 实名认证 unless an item says otherwise.
+pub const DEFAULT_REALNAME_LEVEL: i64 = 2;
+
 /// A department in the org tree (市 → 区县 → 部门 → 科室).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Department {
@@ -84,6 +87,9 @@ pub struct ServiceItem {
     pub enquiry_phone: String,
     pub complaint_phone: String,
     pub high_frequency: bool,
+    /// The real-name level (实名等级) an online application needs:
+    /// 1 registered, 2 ID verified, 3 face or counter verified.
+    pub realname_level: i64,
     pub status: Status,
     pub version: i64,
     pub updated_at: String,

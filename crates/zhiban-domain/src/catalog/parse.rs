@@ -36,6 +36,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("enquiry_phone", "咨询电话"),
     ("complaint_phone", "监督投诉电话"),
     ("high_frequency", "高频服务"),
+    ("realname_level", "实名等级"),
     ("status", "状态"),
 ];
 
@@ -80,6 +81,9 @@ pub struct ServiceInput {
     pub enquiry_phone: String,
     pub complaint_phone: String,
     pub high_frequency: String,
+    /// 1, 2 or 3 (also "L2"); empty means 2 (实名认证).
+    #[serde(default)]
+    pub realname_level: String,
     pub status: String,
 }
 
@@ -115,6 +119,7 @@ impl ServiceInput {
             "enquiry_phone" => &self.enquiry_phone,
             "complaint_phone" => &self.complaint_phone,
             "high_frequency" => &self.high_frequency,
+            "realname_level" => &self.realname_level,
             "status" => &self.status,
             _ => "",
         }
@@ -148,6 +153,7 @@ impl ServiceInput {
             "enquiry_phone" => &mut self.enquiry_phone,
             "complaint_phone" => &mut self.complaint_phone,
             "high_frequency" => &mut self.high_frequency,
+            "realname_level" => &mut self.realname_level,
             "status" => &mut self.status,
             _ => return,
         };
@@ -188,6 +194,7 @@ impl ServiceInput {
             enquiry_phone: item.enquiry_phone.clone(),
             complaint_phone: item.complaint_phone.clone(),
             high_frequency: yes_no(item.high_frequency).into(),
+            realname_level: format!("L{}", item.realname_level),
             status: item.status.label().into(),
         }
     }
@@ -291,6 +298,20 @@ impl ServiceInput {
         } else {
             boolean(&mut errs, "high_frequency", &self.high_frequency)
         };
+        let realname_level = match self.realname_level.trim().trim_start_matches(['L', 'l']) {
+            "" => DEFAULT_REALNAME_LEVEL,
+            "1" => 1,
+            "2" => 2,
+            "3" => 3,
+            _ => {
+                errs.push(FieldError::new(
+                    "realname_level",
+                    "invalid_choice",
+                    self.realname_level.trim(),
+                ));
+                DEFAULT_REALNAME_LEVEL
+            }
+        };
         let status = if self.status.trim().is_empty() {
             Status::Draft
         } else {
@@ -336,6 +357,7 @@ impl ServiceInput {
             enquiry_phone,
             complaint_phone,
             high_frequency,
+            realname_level,
             status,
             version: 0,
             updated_at: String::new(),
@@ -538,6 +560,7 @@ pub(crate) mod tests {
             enquiry_phone: "023-63961234".into(),
             complaint_phone: "12345".into(),
             high_frequency: "是".into(),
+            realname_level: String::new(),
             status: "已发布".into(),
         }
     }
@@ -555,6 +578,20 @@ pub(crate) mod tests {
         assert_eq!(item.steps.len(), 2);
         assert_eq!(item.police_domain, Some(PoliceDomain::Household));
         assert_eq!(item.days_saved(), 45);
+    }
+
+    #[test]
+    fn the_real_name_level_defaults_to_id_verified_and_accepts_l1_to_l3() {
+        let mut input = valid_input();
+        assert_eq!(input.validate(&depts()).map(|i| i.realname_level), Ok(2));
+        input.realname_level = "L3".into();
+        assert_eq!(input.validate(&depts()).map(|i| i.realname_level), Ok(3));
+        input.realname_level = "1".into();
+        let item = input.validate(&depts()).expect("valid");
+        assert_eq!(ServiceInput::from_item(&item).realname_level, "L1");
+        input.realname_level = "L4".into();
+        let errs = input.validate(&depts()).expect_err("invalid");
+        assert_eq!(errs[0].field, "realname_level");
     }
 
     #[test]

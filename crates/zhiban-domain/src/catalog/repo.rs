@@ -47,7 +47,7 @@ const SELECT_SERVICE: &str = "SELECT s.code, s.main_code, s.main_name, s.name, s
     s.item_type, d.code AS dept_code, d.name AS dept_name, s.implementing_body, s.legal_basis, \
     s.audience, s.life_events, s.police_domain, s.conditions, s.materials, s.steps, \
     s.legal_limit_days, s.promised_limit_days, s.fees, s.fee_basis, s.place, s.hours, s.visits, \
-    s.online, s.enquiry_phone, s.complaint_phone, s.high_frequency, s.status, s.version, \
+    s.online, s.enquiry_phone, s.complaint_phone, s.high_frequency, s.realname_level, s.status, s.version, \
     s.updated_at, s.updated_by FROM services s JOIN departments d ON d.id = s.department_id";
 
 fn service_from_row(r: &AnyRow) -> Result<ServiceItem, sqlx::Error> {
@@ -92,6 +92,7 @@ fn service_from_row(r: &AnyRow) -> Result<ServiceItem, sqlx::Error> {
         enquiry_phone: r.try_get("enquiry_phone")?,
         complaint_phone: r.try_get("complaint_phone")?,
         high_frequency: r.try_get::<i64, _>("high_frequency")? != 0,
+        realname_level: r.try_get("realname_level")?,
         status: Status::from_slug(&r.try_get::<String, _>("status")?)
             .ok_or_else(|| bad("status"))?,
         version: r.try_get("version")?,
@@ -283,15 +284,15 @@ async fn save_in_tx(
          materials = $14, steps = $15, legal_limit_days = $16, promised_limit_days = $17, \
          fees = $18, fee_basis = $19, place = $20, hours = $21, visits = $22, online = $23, \
          enquiry_phone = $24, complaint_phone = $25, high_frequency = $26, status = $27, \
-         version = $28, updated_at = $29, updated_by = $30 WHERE code = $1"
+         version = $28, updated_at = $29, updated_by = $30, realname_level = $31 WHERE code = $1"
     } else {
         "INSERT INTO services (code, main_code, main_name, name, handling_kind, item_type, \
          department_id, implementing_body, legal_basis, audience, life_events, police_domain, \
          conditions, materials, steps, legal_limit_days, promised_limit_days, fees, fee_basis, \
          place, hours, visits, online, enquiry_phone, complaint_phone, high_frequency, status, \
-         version, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, \
-         $29, $30)"
+         version, updated_at, updated_by, realname_level) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+         $26, $27, $28, $29, $30, $31)"
     };
     sqlx::query(sql)
         .bind(&item.code)
@@ -324,6 +325,7 @@ async fn save_in_tx(
         .bind(version)
         .bind(&now)
         .bind(&actor.0)
+        .bind(item.realname_level)
         .execute(&mut **tx)
         .await?;
     let action = if current.is_some() {

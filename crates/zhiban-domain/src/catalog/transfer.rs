@@ -102,7 +102,10 @@ pub fn read_rows(bytes: &[u8], format: Format) -> Result<Vec<ServiceInput>, Impo
     }
     let missing: Vec<&str> = COLUMNS
         .iter()
-        .filter(|(k, _)| !index.contains_key(k) && !matches!(*k, "fee_basis" | "high_frequency"))
+        .filter(|(k, _)| {
+            !index.contains_key(k)
+                && !matches!(*k, "fee_basis" | "high_frequency" | "realname_level")
+        })
         .map(|(_, zh)| *zh)
         .collect();
     if !missing.is_empty() {

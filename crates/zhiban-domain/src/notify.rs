@@ -1,0 +1,353 @@
+//! Notifications (notify): an in-site message and an SMS on every step of
+//! a case the applicant should know about, in wording staff can edit.
+//! Messages are written in the same transaction as the step; texts go out
+//! through the jobs table, so a gateway outage delays them instead of
+//! losing them.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use crate::audit::{self, Entry};
+use crate::identity::ids::Phone;
+use crate::identity::sms::SmsGateway;
+use crate::identity::staff::StaffSession;
+use crate::jobs::{self, Job};
+use crate::{Db, DomainError, FieldError};
+
+/// Placeholders a template may use.
+pub const PLACEHOLDERS: [&str; 4] = ["{办件编号}", "{事项名称}", "{说明}", "{查询地址}"];
+
+/// Events with a message, and their built-in wording (title, body).
+pub const DEFAULTS: &[(&str, &str, &str)] = &[
+    (
+        "submit",
+        "申请已提交",
+        "您申请的“{事项名称}”已提交，办件编号 {办件编号}。工作人员将在规定时限内受理。查询进度：{查询地址}",
+    ),
+    (
+        "accept",
+        "申请已受理",
+        "您的办件 {办件编号}（{事项名称}）已受理，正在审查。{说明}",
+    ),
+    (
+        "reject",
+        "申请不予受理",
+        "您的办件 {办件编号}（{事项名称}）不予受理。理由：{说明}",
+    ),
+    (
+        "correct",
+        "请补正材料",
+        "您的办件 {办件编号}（{事项名称}）需要补正：{说明}。请登录后在“我的办件”中修改并重新提交。",
+    ),
+    (
+        "approve",
+        "申请已获准予",
+        "您的办件 {办件编号}（{事项名称}）已审批通过。{说明}",
+    ),
+    (
+        "deny",
+        "申请未获准予",
+        "您的办件 {办件编号}（{事项名称}）决定不予许可。理由：{说明}",
+    ),
+    (
+        "conclude",
+        "办件已办结",
+        "您的办件 {办件编号}（{事项名称}）已办结，结果将按您选择的方式送达。",
+    ),
+    (
+        "deliver",
+        "办理结果已送达",
+        "您的办件 {办件编号}（{事项名称}）办理结果已送达：{说明}",
+    ),
+    (
+        "suspend",
+        "办件进入特别程序",
+        "您的办件 {办件编号}（{事项名称}）进入特别程序，期间不计入办理时限：{说明}",
+    ),
+    (
+        "withdraw",
+        "申请已撤回",
+        "您的办件 {办件编号}（{事项名称}）已按您的要求撤回。",
+    ),
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Template {
+    pub event: String,
+    pub title: String,
+    pub body: String,
+    /// Staff changed the built-in wording.
+    pub custom: bool,
+}
+
+/// Every event's wording, built-in or edited.
+pub async fn templates(db: &Db) -> Result<Vec<Template>, DomainError> {
+    let saved: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT event, title, body FROM notify_templates")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(DEFAULTS
+        .iter()
+        .map(
+            |(event, title, body)| match saved.iter().find(|s| s.0 == *event) {
+                Some((_, t, b)) => Template {
+                    event: event.to_string(),
+                    title: t.clone(),
+                    body: b.clone(),
+                    custom: true,
+                },
+                None => Template {
+                    event: event.to_string(),
+                    title: title.to_string(),
+                    body: body.to_string(),
+                    custom: false,
+                },
+            },
+        )
+        .collect())
+}
+
+/// Saves staff wording for one event; an empty body restores the built-in text.
+pub async fn save_template(
+    db: &Db,
+    actor: &StaffSession,
+    event: &str,
+    title: &str,
+    body: &str,
+) -> Result<(), DomainError> {
+    if !DEFAULTS.iter().any(|(e, _, _)| *e == event) {
+        return Err(DomainError::NotFound);
+    }
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM notify_templates WHERE event = $1")
+        .bind(event)
+        .execute(&mut *tx)
+        .await?;
+    if !body.trim().is_empty() {
+        let mut errs = Vec::new();
+        if title.trim().is_empty() || title.chars().count() > 60 {
+            errs.push(FieldError::new("title", "required", ""));
+        }
+        if body.chars().count() > 300 {
+            errs.push(FieldError::new("body", "too_long", "300"));
+        }
+        if let Some(bad) = unknown_placeholder(body) {
+            errs.push(FieldError::new("body", "unknown_placeholder", bad));
+        }
+        if !errs.is_empty() {
+            return Err(DomainError::Invalid(errs));
+        }
+        sqlx::query(
+            "INSERT INTO notify_templates (event, title, body, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(event)
+        .bind(title.trim())
+        .bind(body.trim())
+        .bind(&actor.user.username)
+        .bind(crate::now().timestamp())
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        &Entry::staff(&actor.user.username, "notify.template", event),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn unknown_placeholder(body: &str) -> Option<String> {
+    let mut rest = body;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map(|e| start + e + 1)?;
+        let token = &rest[start..end];
+        if !PLACEHOLDERS.contains(&token) {
+            return Some(token.to_string());
+        }
+        rest = &rest[end..];
+    }
+    None
+}
+
+/// What a message is about.
+pub struct About<'a> {
+    pub citizen_id: Option<i64>,
+    pub phone: &'a str,
+    pub number: &'a str,
+    pub service: &'a str,
+    pub note: &'a str,
+    /// The public progress page (the portal's own address).
+    pub progress_url: &'a str,
+}
+
+fn fill(text: &str, a: &About<'_>) -> String {
+    text.replace("{办件编号}", a.number)
+        .replace("{事项名称}", a.service)
+        .replace("{说明}", a.note)
+        .replace("{查询地址}", a.progress_url)
+}
+
+/// Writes the in-site message and queues the SMS for an event, inside the
+/// caller's transaction. Events without wording send nothing.
+pub async fn case_event(
+    conn: &mut AnyConnection,
+    event: &str,
+    about: &About<'_>,
+) -> Result<(), DomainError> {
+    let saved: Option<(String, String)> =
+        sqlx::query_as("SELECT title, body FROM notify_templates WHERE event = $1")
+            .bind(event)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (title, body) = match saved {
+        Some(t) => t,
+        None => match DEFAULTS.iter().find(|(e, _, _)| *e == event) {
+            Some((_, t, b)) => (t.to_string(), b.to_string()),
+            None => return Ok(()),
+        },
+    };
+    let title = fill(&title, about);
+    let body = fill(&body, about);
+    let now = crate::now().timestamp();
+    if let Some(citizen) = about.citizen_id {
+        sqlx::query(
+            "INSERT INTO messages (citizen_id, case_number, title, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(citizen)
+        .bind(about.number)
+        .bind(&title)
+        .bind(&body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if Phone::parse(about.phone).is_ok() {
+        let payload =
+            serde_json::json!({ "phone": about.phone, "body": format!("【智办】{body}") });
+        jobs::enqueue(conn, "sms", &payload, now, None).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub case_number: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+pub async fn messages(db: &Db, citizen_id: i64) -> Result<Vec<Message>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT id, case_number, title, body, created_at, read_at FROM messages \
+         WHERE citizen_id = $1 ORDER BY id DESC LIMIT 200",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn unread(db: &Db, citizen_id: i64) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE citizen_id = $1 AND read_at IS NULL",
+    )
+    .bind(citizen_id)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+pub async fn mark_all_read(db: &Db, citizen_id: i64) -> Result<(), DomainError> {
+    sqlx::query("UPDATE messages SET read_at = $2 WHERE citizen_id = $1 AND read_at IS NULL")
+        .bind(citizen_id)
+        .bind(crate::now().timestamp())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct SmsJob {
+    phone: String,
+    body: String,
+}
+
+/// Runs the jobs this area owns.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub sms: Arc<dyn SmsGateway>,
+}
+
+impl Dispatcher {
+    async fn handle(&self, db: &Db, job: &Job) -> Result<(), String> {
+        match job.kind.as_str() {
+            "sms" => {
+                let j: SmsJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+                let phone = Phone::parse(&j.phone).map_err(|_| "bad phone".to_string())?;
+                self.sms
+                    .send(db, &phone, &j.body)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
+                .await
+                .map_err(|e| e.to_string()),
+            other => Err(format!("unknown job kind {other}")),
+        }
+    }
+
+    /// Claims and runs the due jobs once; returns how many ran.
+    pub async fn run_due(&self, db: &Db) -> Result<usize, DomainError> {
+        let now = crate::now().timestamp();
+        let claimed = jobs::claim(db, now, 20).await?;
+        for job in &claimed {
+            match self.handle(db, job).await {
+                Ok(()) => jobs::finish(db, job.id, crate::now().timestamp()).await?,
+                Err(e) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                    jobs::fail(db, job, &e, crate::now().timestamp()).await?;
+                }
+            }
+        }
+        Ok(claimed.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_may_only_use_known_placeholders() {
+        assert_eq!(unknown_placeholder("办件 {办件编号} 已受理"), None);
+        assert_eq!(
+            unknown_placeholder("{办件编号} {身份证号}").as_deref(),
+            Some("{身份证号}")
+        );
+        for (_, _, body) in DEFAULTS {
+            assert_eq!(unknown_placeholder(body), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_in() {
+        let a = About {
+            citizen_id: None,
+            phone: "",
+            number: "ZB2026112400001",
+            service: "居民身份证补领",
+            note: "照片不清晰",
+            progress_url: "https://example.gov.cn/progress",
+        };
+        assert_eq!(
+            fill("{办件编号}/{事项名称}/{说明}/{查询地址}", &a),
+            "ZB2026112400001/居民身份证补领/照片不清晰/https://example.gov.cn/progress"
+        );
+    }
+}

@@ -1,0 +1,877 @@
+//! Applications and cases against a real database: submission, the whole
+//! workflow with 补正, clocks that pause, lights, data scope, uploads that
+//! are refused without a trace, jobs claimed once, notifications.
+
+#![allow(clippy::expect_used)]
+
+use chrono::{Duration, Utc};
+use zhiban_domain::cases::calendar::WorkCalendar;
+use zhiban_domain::cases::{
+    self, Actor, CaseAction, CaseSettings, CaseState, Delivery, Desk, Light, ListQuery, Step, Tab,
+    Upload, local_date,
+};
+use zhiban_domain::catalog::{self, ServiceItem};
+use zhiban_domain::forms::Answers;
+use zhiban_domain::identity::citizen::{self, Citizen};
+use zhiban_domain::identity::roles::{self, StaffInput};
+use zhiban_domain::identity::sms::DevOutboxGateway;
+use zhiban_domain::identity::staff::{self, Client, StaffSession};
+use zhiban_domain::identity::{SecurityPolicy, ids::Phone};
+use zhiban_domain::notify::{self, Dispatcher};
+use zhiban_domain::{Db, DomainError, demo, jobs};
+use zhiban_store::files::FileStore;
+use zhiban_store::sqlx;
+use zhiban_store::testing::TestDb;
+
+const REISSUE: &str = "500000-GA-HZ-0001-03";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n";
+
+struct World {
+    t: TestDb,
+    dir: tempfile::TempDir,
+    files: FileStore,
+    calendar: WorkCalendar,
+    settings: CaseSettings,
+}
+
+impl World {
+    async fn new() -> Self {
+        let t = TestDb::new().await.expect("db");
+        demo::load(&t.db).await.expect("demo");
+        let dir = tempfile::tempdir().expect("dir");
+        let files = FileStore::open(&dir.path().display().to_string()).expect("store");
+        World {
+            t,
+            dir,
+            files,
+            calendar: WorkCalendar::national(),
+            settings: CaseSettings::default(),
+        }
+    }
+
+    fn db(&self) -> &Db {
+        &self.t.db
+    }
+
+    fn desk(&self) -> Desk<'_> {
+        Desk {
+            db: &self.t.db,
+            files: &self.files,
+            calendar: &self.calendar,
+            settings: &self.settings,
+            public_url: "https://zw.example.gov.cn",
+        }
+    }
+
+    fn stored_bodies(&self) -> usize {
+        let cases = self.dir.path().join("cases");
+        std::fs::read_dir(cases).map(|d| d.count()).unwrap_or(0)
+    }
+
+    async fn item(&self, code: &str) -> ServiceItem {
+        catalog::get_service(self.db(), code).await.expect("item")
+    }
+
+    async fn citizen(&self, phone: &str, level: i64) -> Citizen {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO citizens (phone, password_hash, name, id_number, level, created_at) \
+             VALUES ($1, 'x', '李四', $2, $3, 0) RETURNING id",
+        )
+        .bind(phone)
+        .bind(if level >= 2 {
+            id_number(phone)
+        } else {
+            String::new()
+        })
+        .bind(level)
+        .fetch_one(self.db().pool())
+        .await
+        .expect("citizen");
+        citizen::get(self.db(), id).await.expect("get")
+    }
+
+    async fn staff(&self, username: &str, unit: &str) -> StaffSession {
+        staff::create_or_reset(self.db(), "root", "", "R00t!pass")
+            .await
+            .expect("root");
+        let root = session(self.db(), "root", "R00t!pass").await;
+        let unit_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
+            .bind(unit)
+            .fetch_one(self.db().pool())
+            .await
+            .expect("unit");
+        let role = roles::list_roles(self.db())
+            .await
+            .expect("roles")
+            .into_iter()
+            .find(|r| r.code == "case_handler")
+            .expect("role");
+        let input = StaffInput {
+            username: username.into(),
+            display_name: format!("{username} 民警"),
+            unit_id: Some(unit_id),
+            role_ids: [role.id].into(),
+            password: "Hand1er!pw".into(),
+            ..StaffInput::default()
+        };
+        roles::save_staff(self.db(), &root, None, &input)
+            .await
+            .expect("staff");
+        session(self.db(), username, "Hand1er!pw").await
+    }
+
+    /// Fills and submits a complete 居民身份证补领 application.
+    async fn apply(&self, who: &Citizen) -> cases::Case {
+        let item = self.item(REISSUE).await;
+        let mut draft = cases::draft(self.db(), who, &item).await.expect("draft");
+        let posted: Answers = [
+            ("address.province", "重庆市"),
+            ("address.city", "渝州市"),
+            ("address.district", "渝中区"),
+            ("address.detail", "解放碑街道民族路 1 号"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        cases::save_draft(self.db(), who, &mut draft, &posted, 1)
+            .await
+            .expect("page 1");
+        let page2: Answers = [
+            ("reason", "身份证不慎遗失"),
+            ("delivery", "邮寄送达"),
+            ("mail_address", "渝中区民族路 1 号"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        cases::save_draft(self.db(), who, &mut draft, &page2, 2)
+            .await
+            .expect("page 2");
+        for (key, body) in [("m1", PNG), ("m2", PDF)] {
+            cases::add_draft_file(
+                &self.desk(),
+                who,
+                &draft,
+                Upload {
+                    field_key: key,
+                    file_name: "scan.png",
+                    body: body.to_vec(),
+                },
+            )
+            .await
+            .expect("upload");
+        }
+        cases::submit(&self.desk(), who, &item)
+            .await
+            .expect("submitted")
+    }
+}
+
+/// A valid 身份证号 (GB 11643 check character) unique to a phone number.
+fn id_number(phone: &str) -> String {
+    let body = format!("11010519491231{}", &phone[phone.len() - 3..]);
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+    format!("{body}{check}")
+}
+
+async fn session(db: &Db, username: &str, password: &str) -> StaffSession {
+    let policy = SecurityPolicy {
+        staff_second_factor: false,
+        ..SecurityPolicy::default()
+    };
+    let now = Utc::now();
+    let user = staff::login(db, &policy, username, password, now)
+        .await
+        .expect("login");
+    let token = staff::start_session(db, &policy, &user, &Client::default(), now)
+        .await
+        .expect("session");
+    staff::session(db, &policy, &token, now)
+        .await
+        .expect("q")
+        .expect("live")
+}
+
+fn step(reason: &str) -> Step {
+    Step {
+        reason: reason.into(),
+        ..Step::default()
+    }
+}
+
+#[tokio::test]
+async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sms() {
+    let w = World::new().await;
+    let who = w.citizen("13800138000", 2).await;
+    let case = w.apply(&who).await;
+    let today = local_date(Utc::now());
+    assert_eq!(case.state, CaseState::Submitted);
+    assert!(
+        case.number
+            .starts_with(&format!("ZB{}", today.format("%Y%m%d")))
+    );
+    assert_eq!(
+        case.answers.get("applicant_name").map(String::as_str),
+        Some("李四")
+    );
+    assert_eq!(
+        case.due_on,
+        w.calendar.add_working_days(today, 5),
+        "five days to accept"
+    );
+    let files = cases::case_files(w.db(), case.id).await.expect("files");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].content_type, "image/png");
+    assert_eq!(w.stored_bodies(), 2);
+    let again = w.apply(&who).await;
+    assert_ne!(again.number, case.number, "numbers are unique");
+
+    let messages = notify::messages(w.db(), who.id).await.expect("messages");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.case_number == case.number && m.body.contains("居民身份证补领"))
+    );
+    let dispatcher = Dispatcher {
+        sms: std::sync::Arc::new(DevOutboxGateway),
+    };
+    assert!(dispatcher.run_due(w.db()).await.expect("jobs") >= 2);
+    let outbox: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
+        .bind("13800138000")
+        .fetch_all(w.db().pool())
+        .await
+        .expect("outbox");
+    assert!(
+        outbox.iter().any(|b| b.contains(&case.number)),
+        "{outbox:?}"
+    );
+    assert!(
+        cases::drafts_of(w.db(), who.id)
+            .await
+            .expect("drafts")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_incomplete_application_is_refused_with_every_problem_and_kept_as_a_draft() {
+    let w = World::new().await;
+    let who = w.citizen("13800138001", 2).await;
+    let item = w.item(REISSUE).await;
+    let mut draft = cases::draft(w.db(), &who, &item).await.expect("draft");
+    let posted: Answers = [("address.province".to_string(), "重庆市".to_string())].into();
+    cases::save_draft(w.db(), &who, &mut draft, &posted, 1)
+        .await
+        .expect("saved");
+    let Err(DomainError::Form(errs)) = cases::submit(&w.desk(), &who, &item).await else {
+        panic!("an incomplete form must be refused");
+    };
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    for k in ["address.city", "reason", "delivery", "m1", "m2"] {
+        assert!(keys.contains(&k), "{k} in {keys:?}");
+    }
+    assert!(
+        !keys.contains(&"m3"),
+        "an optional material is not required"
+    );
+    let kept = cases::draft(w.db(), &who, &item).await.expect("draft");
+    assert_eq!(
+        kept.answers.get("address.province").map(String::as_str),
+        Some("重庆市")
+    );
+    assert_eq!(kept.page, 1);
+}
+
+#[tokio::test]
+async fn an_application_needs_the_items_real_name_level() {
+    let w = World::new().await;
+    let registered = w.citizen("13800138002", 1).await;
+    let item = w.item(REISSUE).await;
+    assert_eq!(item.realname_level, 2);
+    assert!(matches!(
+        cases::can_apply(&registered, &item),
+        Err(DomainError::Conflict("realname_level"))
+    ));
+    let verified = w.citizen("13800138003", 2).await;
+    assert!(cases::can_apply(&verified, &item).is_ok());
+}
+
+#[tokio::test]
+async fn uploads_of_the_wrong_type_or_size_are_refused_and_nothing_is_stored() {
+    let mut w = World::new().await;
+    w.settings.max_file_mb = 1;
+    let who = w.citizen("13800138004", 2).await;
+    let item = w.item(REISSUE).await;
+    let draft = cases::draft(w.db(), &who, &item).await.expect("draft");
+    let cases_of = |body: Vec<u8>, name: &'static str| Upload {
+        field_key: "m1",
+        file_name: name,
+        body,
+    };
+    for (body, name, code) in [
+        (b"MZ\x90\0 not a scan".to_vec(), "scan.pdf", "file_type"),
+        (
+            [PDF, &vec![0u8; 1024 * 1024]].concat(),
+            "big.pdf",
+            "file_too_large",
+        ),
+        (Vec::new(), "empty.pdf", "file_empty"),
+    ] {
+        let r = cases::add_draft_file(&w.desk(), &who, &draft, cases_of(body, name)).await;
+        let Err(DomainError::Form(errs)) = r else {
+            panic!("{name} must be refused");
+        };
+        assert_eq!(errs[0].code, code);
+        assert_eq!(errs[0].key, "m1");
+    }
+    assert!(
+        cases::draft_files(w.db(), draft.id)
+            .await
+            .expect("files")
+            .is_empty()
+    );
+    assert_eq!(w.stored_bodies(), 0);
+    let unknown = cases::add_draft_file(
+        &w.desk(),
+        &who,
+        &draft,
+        Upload {
+            field_key: "reason",
+            file_name: "x.pdf",
+            body: PDF.to_vec(),
+        },
+    )
+    .await;
+    assert!(matches!(unknown, Err(DomainError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded() {
+    let w = World::new().await;
+    let who = w.citizen("13800138005", 2).await;
+    let case = w.apply(&who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let desk = w.desk();
+    let by = Actor::Staff(&clerk);
+
+    // 一次性告知: only the photo receipt and the reason may change.
+    let correct = Step {
+        reason: "相片背景不符合标准".into(),
+        fields: vec!["m2".into(), "reason".into(), "no_such_field".into()],
+        ..Step::default()
+    };
+    let c = cases::act(&desk, by, &case.number, CaseAction::Correct, correct)
+        .await
+        .expect("correction requested");
+    assert_eq!(c.state, CaseState::Correction);
+    assert_eq!(
+        c.correction.as_ref().map(|x| x.fields.clone()),
+        Some(vec!["m2".to_string(), "reason".to_string()])
+    );
+    assert!(c.correctable("m2") && !c.correctable("applicant_phone"));
+
+    // Replacing the photo keeps the old one on record.
+    cases::replace_material(
+        &desk,
+        &who,
+        &c.number,
+        Upload {
+            field_key: "m2",
+            file_name: "new.png",
+            body: PNG.to_vec(),
+        },
+    )
+    .await
+    .expect("replaced");
+    let refused = cases::replace_material(
+        &desk,
+        &who,
+        &c.number,
+        Upload {
+            field_key: "m1",
+            file_name: "x.png",
+            body: PNG.to_vec(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(DomainError::Conflict(_))),
+        "m1 was not asked for"
+    );
+    let fixed = Step {
+        answers: [
+            ("reason".to_string(), "身份证遗失，已挂失".to_string()),
+            ("applicant_phone".to_string(), "13900000000".to_string()),
+        ]
+        .into(),
+        ..Step::default()
+    };
+    let c = cases::act(
+        &desk,
+        Actor::Applicant(&who),
+        &c.number,
+        CaseAction::Resubmit,
+        fixed,
+    )
+    .await
+    .expect("resubmitted");
+    assert_eq!(c.state, CaseState::Submitted);
+    assert_eq!(
+        c.answers.get("reason").map(String::as_str),
+        Some("身份证遗失，已挂失")
+    );
+    assert_eq!(
+        c.answers.get("applicant_phone").map(String::as_str),
+        Some("13800138005"),
+        "answers nobody asked about stay as filed"
+    );
+    let files = cases::case_files(w.db(), c.id).await.expect("files");
+    assert_eq!(files.iter().filter(|f| f.field_key == "m2").count(), 2);
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.field_key == "m2" && f.replaced == 0)
+            .count(),
+        1
+    );
+
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Accept,
+        Step::default(),
+    )
+    .await
+    .expect("accepted");
+    let today = local_date(Utc::now());
+    assert_eq!(c.accepted_on, Some(today));
+    assert_eq!(c.due_on, w.calendar.add_working_days(today, 20));
+    assert_eq!(c.legal_due_on, w.calendar.add_working_days(today, 60));
+
+    // Refusals need reasons; steps cannot be skipped.
+    let no_reason = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Deny,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(no_reason, Err(DomainError::Invalid(_))));
+    let skip = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Deliver,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(skip, Err(DomainError::Conflict("not_allowed"))));
+    let stale = Step {
+        revision: Some(c.revision - 1),
+        ..Step::default()
+    };
+    let old = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Approve,
+        stale,
+    )
+    .await;
+    assert!(matches!(old, Err(DomainError::Conflict("stale"))));
+
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Approve,
+        step("符合补领条件"),
+    )
+    .await
+    .expect("approved");
+    assert_eq!(c.outcome, "approved");
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Conclude,
+        Step::default(),
+    )
+    .await
+    .expect("concluded");
+    let online = Step {
+        delivery: Some(Delivery::Online),
+        ..Step::default()
+    };
+    let missing = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Deliver,
+        online.clone(),
+    )
+    .await;
+    let Err(DomainError::Invalid(errs)) = missing else {
+        panic!("online delivery of an approval needs the document");
+    };
+    assert_eq!(errs[0].field, "result_file");
+    cases::add_result_file(
+        &desk,
+        &clerk,
+        &c.number,
+        Upload {
+            field_key: "result",
+            file_name: "受理回执.pdf",
+            body: PDF.to_vec(),
+        },
+    )
+    .await
+    .expect("result stored");
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Deliver,
+        online,
+    )
+    .await
+    .expect("delivered");
+    assert_eq!(c.state, CaseState::Delivered);
+    assert_eq!(c.light(today), Light::Off);
+
+    let history = cases::events(w.db(), c.id).await.expect("events");
+    let actions: Vec<CaseAction> = history.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            CaseAction::Submit,
+            CaseAction::Correct,
+            CaseAction::Resubmit,
+            CaseAction::Accept,
+            CaseAction::Approve,
+            CaseAction::Conclude,
+            CaseAction::Deliver,
+        ]
+    );
+    assert!(history[1].note.contains("相片背景不符合标准") && history[1].note.contains("申请事由"));
+    assert_eq!(history[3].actor_label, "hz.clerk 民警");
+    let titles: Vec<String> = notify::messages(w.db(), who.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
+    for t in ["请补正材料", "申请已受理", "申请已获准予", "办理结果已送达"] {
+        assert!(titles.iter().any(|x| x == t), "{t} in {titles:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_clock_stops_during_a_special_procedure_and_the_deadline_moves_by_the_days_it_lasted() {
+    let w = World::new().await;
+    let who = w.citizen("13800138006", 2).await;
+    let case = w.apply(&who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let desk = w.desk();
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &case.number,
+        CaseAction::Accept,
+        Step::default(),
+    )
+    .await
+    .expect("accepted");
+    let c = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Suspend,
+        step("需实地核查户籍档案"),
+    )
+    .await
+    .expect("suspended");
+    let today = local_date(Utc::now());
+    assert_eq!(c.light(today), Light::Paused);
+    // The special procedure began ten days ago.
+    let began = today - Duration::days(10);
+    sqlx::query("UPDATE cases SET paused_on = $1 WHERE id = $2")
+        .bind(began.format("%Y-%m-%d").to_string())
+        .bind(c.id)
+        .execute(w.db().pool())
+        .await
+        .expect("moved");
+    let resumed = cases::act(
+        &desk,
+        Actor::Staff(&clerk),
+        &c.number,
+        CaseAction::Resume,
+        Step::default(),
+    )
+    .await
+    .expect("resumed");
+    let paused_for = w.calendar.working_days_between(began, today);
+    assert!(paused_for >= 6);
+    assert_eq!(
+        resumed.due_on,
+        w.calendar.add_working_days(c.due_on, paused_for)
+    );
+    assert_eq!(
+        resumed.legal_due_on,
+        w.calendar.add_working_days(c.legal_due_on, paused_for)
+    );
+    assert_eq!(resumed.state, CaseState::Accepted);
+}
+
+#[tokio::test]
+async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_red() {
+    let w = World::new().await;
+    let who = w.citizen("13800138007", 2).await;
+    let case = w.apply(&who).await;
+    let city = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let district = w.staff("yz.clerk", "500103").await;
+    let today = local_date(Utc::now());
+
+    assert!(matches!(
+        cases::for_staff(w.db(), &district, &case.number).await,
+        Err(DomainError::NotFound)
+    ));
+    let denied = cases::act(
+        &w.desk(),
+        Actor::Staff(&district),
+        &case.number,
+        CaseAction::Accept,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(denied, Err(DomainError::NotFound)));
+    let (rows, total) = cases::list(w.db(), &district, &ListQuery::default(), today)
+        .await
+        .expect("list");
+    assert_eq!((rows.len(), total), (0, 0));
+    let (rows, total) = cases::list(w.db(), &city, &ListQuery::default(), today)
+        .await
+        .expect("list");
+    assert_eq!(total, 1);
+    assert_eq!(rows[0].number, case.number);
+    assert_eq!(rows[0].applicant_masked, "李*");
+    assert_eq!(rows[0].light, Light::Green);
+
+    // Past its deadline: red, on the overdue list, and escalated by the job.
+    sqlx::query("UPDATE cases SET due_on = '2026-01-05', yellow_on = '2026-01-01' WHERE id = $1")
+        .bind(case.id)
+        .execute(w.db().pool())
+        .await
+        .expect("moved");
+    let overdue = ListQuery {
+        tab: Tab::Overdue,
+        ..ListQuery::default()
+    };
+    let (rows, _) = cases::list(w.db(), &city, &overdue, today)
+        .await
+        .expect("list");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].light, Light::Red);
+    let red = ListQuery {
+        tab: Tab::All,
+        light: Some(Light::Red),
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        cases::list(w.db(), &city, &red, today)
+            .await
+            .expect("list")
+            .1,
+        1
+    );
+    let green = ListQuery {
+        tab: Tab::All,
+        light: Some(Light::Green),
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        cases::list(w.db(), &city, &green, today)
+            .await
+            .expect("list")
+            .1,
+        0
+    );
+    let by_name = ListQuery {
+        tab: Tab::All,
+        q: "身份证".into(),
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        cases::list(w.db(), &city, &by_name, today)
+            .await
+            .expect("list")
+            .1,
+        1
+    );
+
+    cases::supervise(
+        w.db(),
+        "case_escalate",
+        &format!("{{\"case_id\":{}}}", case.id),
+    )
+    .await
+    .expect("escalation");
+    cases::supervise(
+        w.db(),
+        "case_remind",
+        &format!("{{\"case_id\":{}}}", case.id),
+    )
+    .await
+    .expect("a reminder for a red case records nothing");
+    let history = cases::events(w.db(), case.id).await.expect("events");
+    assert_eq!(history.last().map(|e| e.action), Some(CaseAction::Escalate));
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.action == CaseAction::Remind)
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn progress_is_found_by_number_and_phone_together_only() {
+    let w = World::new().await;
+    let who = w.citizen("13800138008", 2).await;
+    let case = w.apply(&who).await;
+    let spaced = format!("{}-{} ", &case.number[..10], &case.number[10..]).to_lowercase();
+    let found = cases::lookup(w.db(), &spaced, "13800138008")
+        .await
+        .expect("lookup");
+    assert_eq!(found.map(|c| c.id), Some(case.id));
+    assert!(
+        cases::lookup(w.db(), &case.number, "13800138009")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    assert!(
+        cases::lookup(w.db(), "ZB000", "13800138008")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    assert!(
+        cases::lookup(w.db(), &case.number, "")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let other = w.citizen("13800138010", 2).await;
+    assert!(
+        cases::for_citizen(w.db(), other.id, &case.number)
+            .await
+            .is_err()
+    );
+    let mine = cases::of_citizen(w.db(), who.id, local_date(Utc::now()))
+        .await
+        .expect("mine");
+    assert_eq!(mine.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_workers_claim_each_job_once() {
+    let t = TestDb::new().await.expect("db");
+    let now = Utc::now().timestamp();
+    {
+        let mut conn = t.db.pool().acquire().await.expect("conn");
+        for i in 0..40 {
+            jobs::enqueue(
+                &mut conn,
+                "noop",
+                &serde_json::json!({ "i": i }),
+                now - 1,
+                None,
+            )
+            .await
+            .expect("queued");
+        }
+        jobs::enqueue(
+            &mut conn,
+            "noop",
+            &serde_json::json!({}),
+            now - 1,
+            Some("once"),
+        )
+        .await
+        .expect("queued");
+        jobs::enqueue(
+            &mut conn,
+            "noop",
+            &serde_json::json!({}),
+            now - 1,
+            Some("once"),
+        )
+        .await
+        .expect("a duplicate is ignored");
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let db = t.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = jobs::claim(&db, now, 5).await.expect("claim");
+                if got.is_empty() {
+                    break;
+                }
+                mine.extend(got.into_iter().map(|j| j.id));
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(count, 41, "every job claimed");
+    assert_eq!(all.len(), 41, "no job claimed twice");
+    // A claimed job is not offered again until its lease runs out.
+    assert!(jobs::claim(&t.db, now, 50).await.expect("claim").is_empty());
+    let later = jobs::claim(&t.db, now + jobs::LEASE_SECS + 1, 50)
+        .await
+        .expect("claim");
+    assert_eq!(later.len(), 41);
+}
+
+#[tokio::test]
+async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
+    let t = TestDb::new().await.expect("db");
+    let now = Utc::now().timestamp();
+    {
+        let mut conn = t.db.pool().acquire().await.expect("conn");
+        let bad = serde_json::json!({ "phone": "not a phone", "body": "x" });
+        jobs::enqueue(&mut conn, "sms", &bad, now - 1, None)
+            .await
+            .expect("queued");
+    }
+    let dispatcher = Dispatcher {
+        sms: std::sync::Arc::new(DevOutboxGateway),
+    };
+    assert_eq!(dispatcher.run_due(&t.db).await.expect("ran"), 1);
+    assert_eq!(jobs::pending(&t.db).await.expect("pending"), 1);
+    let (run_at, error): (i64, String) = sqlx::query_as("SELECT run_at, last_error FROM jobs")
+        .fetch_one(t.db.pool())
+        .await
+        .expect("job");
+    assert!(run_at > now + 30, "retried later");
+    assert_eq!(error, "bad phone");
+    assert!(Phone::parse("not a phone").is_err());
+}
