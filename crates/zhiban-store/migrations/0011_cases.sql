@@ -142,3 +142,7 @@ CREATE TABLE jobs (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs(done_at, run_at);
+
+-- Who may edit notification wording: system and department administrators.
+INSERT INTO role_permissions (role_id, permission) SELECT id, 'cases.configure' FROM roles WHERE code = 'system_admin';
+INSERT INTO role_permissions (role_id, permission) SELECT id, 'cases.configure' FROM roles WHERE code = 'dept_admin';

@@ -51,6 +51,52 @@ document.addEventListener('DOMContentLoaded', function () {
       }, 150);
     });
   });
+  // Smart forms: show a conditional field only when the answer it depends
+  // on matches (without JavaScript every field shows with a note), and say
+  // at once when a typed value cannot be right.
+  document.documentElement.classList.add('js');
+  document.querySelectorAll('.smart-form').forEach(function (form) {
+    var conds = form.querySelectorAll('[data-show-field]');
+    function valueOf(name) {
+      var els = form.querySelectorAll('[name="' + name + '"]');
+      for (var i = 0; i < els.length; i++) {
+        var el = els[i];
+        if ((el.type === 'radio' || el.type === 'checkbox')) {
+          if (el.checked) { return el.value; }
+        } else { return el.value; }
+      }
+      return null;
+    }
+    function update() {
+      conds.forEach(function (c) {
+        var v = valueOf(c.getAttribute('data-show-field'));
+        // The field it depends on is on another page: leave it shown.
+        if (v === null) { c.hidden = false; return; }
+        c.hidden = c.getAttribute('data-show-values').split('|').indexOf(v) < 0;
+      });
+    }
+    form.addEventListener('change', update);
+    update();
+    form.querySelectorAll('input[data-invalid], textarea[data-invalid]').forEach(function (input) {
+      input.addEventListener('blur', function () {
+        var wrap = input.closest('.field');
+        var msg = wrap && wrap.querySelector('.js-error');
+        var bad = input.value !== '' && !input.checkValidity();
+        if (bad && !msg && wrap) {
+          msg = document.createElement('p');
+          msg.className = 'error-message js-error';
+          msg.id = 'je-' + input.id;
+          msg.textContent = input.getAttribute('data-invalid');
+          input.parentNode.insertBefore(msg, input);
+          input.setAttribute('aria-invalid', 'true');
+          input.setAttribute('aria-describedby', msg.id);
+        } else if (!bad && msg) {
+          msg.remove();
+          input.removeAttribute('aria-invalid');
+        }
+      });
+    });
+  });
   // Scan-to-login: ask every 2 seconds whether the phone has answered; once
   // approved, continue as the button would. Without JavaScript the button
   // does the same.

@@ -129,6 +129,16 @@ impl PageCtx {
     }
 
     /// Everything a public page's HTML depends on besides the catalog.
+    /// A case state in this language.
+    pub fn case_state(&self, s: &zhiban_domain::cases::CaseState) -> String {
+        self.t(&format!("cases.state_{}", s.slug()))
+    }
+
+    /// A case step in this language.
+    pub fn case_action(&self, a: &zhiban_domain::cases::CaseAction) -> String {
+        self.t(&format!("cases.action_{}", a.slug()))
+    }
+
     pub fn cache_key(&self) -> String {
         format!(
             "{}|{}{}|{}",

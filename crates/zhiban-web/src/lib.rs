@@ -8,6 +8,7 @@ mod assets;
 mod cache;
 mod ctx;
 mod error;
+mod form_view;
 mod handlers;
 mod openapi;
 mod routes;
@@ -27,6 +28,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.spawn_catalog_watcher();
+    state.spawn_job_runner();
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -10,7 +10,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
-use crate::handlers::{admin, api, citizen, oidc, people, public, staff_auth};
+use crate::handlers::{admin, api, apply, citizen, oidc, people, public, staff_auth, workbench};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
@@ -66,6 +66,18 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/services/{code}/publish", CatalogPublish).post(admin::publish),
         StaffRoute::new("/admin/services/{code}/unpublish", CatalogPublish).post(admin::unpublish),
         StaffRoute::new("/admin/services/{code}/history", CatalogView).get(admin::history),
+        StaffRoute::new("/admin/services/{code}/form", CatalogEdit)
+            .get(workbench::form_edit)
+            .post(workbench::form_save),
+        StaffRoute::new("/admin/cases", CasesHandle).get(workbench::cases_list),
+        StaffRoute::new("/admin/cases/accept", CasesHandle).post(workbench::batch_accept),
+        StaffRoute::new("/admin/cases/{number}", CasesHandle).get(workbench::case_detail),
+        StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(workbench::case_act),
+        StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(workbench::case_result),
+        StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(workbench::case_file),
+        StaffRoute::new("/admin/notify", CasesConfigure)
+            .get(workbench::notify_list)
+            .post(workbench::notify_save),
         StaffRoute::new("/admin/import", CatalogTransfer)
             .get(admin::import_form)
             .post(admin::import),
@@ -143,6 +155,16 @@ pub fn router(state: AppState) -> Router {
         .route("/search/go", get(public::search_go))
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
+        // Applying online and following one's cases (一网通办)
+        .route("/apply/{code}", get(apply::apply_form).post(apply::apply_post))
+        .route("/my/cases", get(apply::my_cases))
+        .route("/my/cases/{number}", get(apply::my_case))
+        .route("/my/cases/{number}/receipt", get(apply::receipt))
+        .route("/my/cases/{number}/resubmit", post(apply::resubmit))
+        .route("/my/cases/{number}/withdraw", post(apply::withdraw))
+        .route("/my/cases/{number}/files/{id}", get(apply::my_file))
+        .route("/my/messages", get(apply::messages))
+        .route("/progress", get(apply::progress_form).post(apply::progress).route_layer(limited.clone()))
         // Citizens' accounts (统一身份认证)
         .route("/login", get(citizen::login_form).post(citizen::login).route_layer(limited.clone()))
         .route("/login/sms", post(citizen::login_sms).route_layer(limited.clone()))

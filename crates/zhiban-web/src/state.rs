@@ -10,6 +10,10 @@ use zhiban_domain::catalog::CatalogSnapshot;
 use zhiban_domain::{Db, DomainError};
 use zhiban_search::{SearchError, SearchIndex};
 
+use zhiban_domain::cases::Desk;
+use zhiban_domain::cases::calendar::WorkCalendar;
+use zhiban_store::files::FileStore;
+
 use crate::cache::PageCache;
 
 /// Web settings the binary passes in.
@@ -33,6 +37,13 @@ pub struct WebConfig {
     /// The portal's public address (`https://zwfw.example.gov.cn`), used as
     /// the OpenID Connect issuer. Unset: taken from the request's Host.
     pub public_url: Option<String>,
+    /// Case handling: intake days, yellow share, upload size, calendar.
+    pub cases: zhiban_domain::cases::CaseSettings,
+    /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
+    /// a fresh directory under the system temp dir (tests).
+    pub storage_url: Option<String>,
+    /// How often this node looks for due background jobs.
+    pub job_poll: Duration,
 }
 
 impl Default for WebConfig {
@@ -46,6 +57,9 @@ impl Default for WebConfig {
             public_url: None,
             search_log_per_minute: 30,
             search_log_days: 180,
+            cases: zhiban_domain::cases::CaseSettings::default(),
+            storage_url: None,
+            job_poll: Duration::from_secs(2),
         }
     }
 }
@@ -75,6 +89,10 @@ pub struct AppState {
     pub id_verifier: Arc<dyn zhiban_domain::identity::citizen::IdVerifier>,
     /// Checks a company's credit code, name and legal representative.
     pub company_verifier: Arc<dyn zhiban_domain::identity::company::CompanyVerifier>,
+    /// Uploaded materials and result documents.
+    pub files: FileStore,
+    /// Working days: the national calendar plus configured local days.
+    pub calendar: Arc<WorkCalendar>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -97,6 +115,10 @@ pub enum StartError {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Search(#[from] SearchError),
+    #[error("file store: {0}")]
+    Files(#[from] zhiban_store::files::FileError),
+    #[error("calendar file {0}: {1}")]
+    Calendar(String, String),
 }
 
 impl AppState {
@@ -114,6 +136,24 @@ impl AppState {
                 .filter(|id| *id <= last)
                 .collect();
         let snapshot = CatalogSnapshot::load(&db).await?;
+        let files = match &config.storage_url {
+            Some(url) => FileStore::open(url)?,
+            None => FileStore::open(
+                &std::env::temp_dir()
+                    .join(format!("zhiban-files-{}", uuid::Uuid::new_v4().simple()))
+                    .display()
+                    .to_string(),
+            )?,
+        };
+        let mut calendar = WorkCalendar::national();
+        let extra = config.cases.calendar_file.trim();
+        if !extra.is_empty() {
+            let text = std::fs::read_to_string(extra)
+                .map_err(|e| StartError::Calendar(extra.into(), e.to_string()))?;
+            calendar
+                .extend_from_csv(&text)
+                .map_err(|e| StartError::Calendar(extra.into(), e.message_zh()))?;
+        }
         let search = SearchIndex::open(config.index_dir.as_deref())?;
         search.set_synonyms(zhiban_domain::search_terms::synonym_pairs(&db).await?);
         search.replace_kind(
@@ -141,7 +181,45 @@ impl AppState {
             sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
             id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),
             company_verifier: Arc::new(zhiban_domain::identity::company::DevCompanyVerifier),
+            files,
+            calendar: Arc::new(calendar),
         })
+    }
+
+    /// What case handling needs, borrowed from this state.
+    pub fn desk<'a>(&'a self, public_url: &'a str) -> Desk<'a> {
+        Desk {
+            db: &self.db,
+            files: &self.files,
+            calendar: &self.calendar,
+            settings: &self.config.cases,
+            public_url,
+        }
+    }
+
+    /// Runs the background jobs that are due, once (the runner loop calls
+    /// this; tests call it directly).
+    pub async fn run_jobs(&self) -> Result<usize, DomainError> {
+        zhiban_domain::notify::Dispatcher {
+            sms: Arc::clone(&self.sms),
+        }
+        .run_due(&self.db)
+        .await
+    }
+
+    /// Runs due jobs in the background: SMS, reminders, escalations.
+    pub fn spawn_job_runner(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(state.config.job_poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.run_jobs().await {
+                    tracing::warn!(error = %e, "running background jobs failed");
+                }
+            }
+        });
     }
 
     /// The current public read model (cheap: one `Arc` clone).

@@ -16,7 +16,11 @@ use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
 fn staff_requests(code: &str) -> Vec<(Method, String, Option<Perm>)> {
     let mut out = Vec::new();
     for r in zhiban_web::staff_routes() {
-        let path = r.path.replace("{code}", code).replace("{id}", "1");
+        let path = r
+            .path
+            .replace("{code}", code)
+            .replace("{id}", "1")
+            .replace("{number}", "ZB2026010100001");
         for m in &r.methods {
             out.push((m.clone(), path.clone(), r.perm));
         }

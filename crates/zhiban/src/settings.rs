@@ -33,6 +33,12 @@ pub struct Settings {
     pub search_log_per_minute: u32,
     /// Days search analytics are kept.
     pub search_log_days: i64,
+    /// Uploaded files: empty means `files/` in the data directory; or
+    /// `s3://bucket/prefix` with the usual `AWS_*` variables (MinIO etc.).
+    pub storage_url: String,
+    /// Case handling (`[cases]`): intake days, yellow share, upload size,
+    /// an extra holiday calendar file, the case number prefix.
+    pub cases: zhiban_domain::cases::CaseSettings,
     pub log: LogSettings,
     /// 等保 level-3 account rules (`[security]` in the TOML file).
     pub security: zhiban_domain::identity::SecurityPolicy,
@@ -60,6 +66,8 @@ impl Default for Settings {
             search_log_per_minute: 30,
             search_log_days: 180,
             security: zhiban_domain::identity::SecurityPolicy::default(),
+            storage_url: String::new(),
+            cases: zhiban_domain::cases::CaseSettings::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
                 format: "json".into(),
@@ -80,6 +88,8 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("log", &self.log)
             .field("security", &self.security)
+            .field("storage_url", &self.storage_url)
+            .field("cases", &self.cases)
             .finish()
     }
 }
@@ -124,6 +134,13 @@ impl Settings {
                 .then(|| self.public_url.trim_end_matches('/').to_string()),
             search_log_per_minute: self.search_log_per_minute,
             search_log_days: self.search_log_days,
+            cases: self.cases.clone(),
+            storage_url: Some(if self.storage_url.trim().is_empty() {
+                self.data_dir.join("files").display().to_string()
+            } else {
+                self.storage_url.trim().to_string()
+            }),
+            job_poll: Duration::from_secs(2),
         }
     }
 

@@ -51,6 +51,14 @@ impl WorkCalendar {
         Ok(WorkCalendar { days })
     }
 
+    /// Adds (or overrides) days from more `date,kind,name` lines: later
+    /// years, or local days off.
+    pub fn extend_from_csv(&mut self, text: &str) -> Result<(), FieldError> {
+        let extra = Self::from_csv(text)?;
+        self.days.extend(extra.days);
+        Ok(())
+    }
+
     /// The shipped national calendar.
     pub fn national() -> Self {
         // The embedded file is checked by the tests below.

@@ -421,6 +421,18 @@ pub async fn case_files(db: &Db, case_id: i64) -> Result<Vec<CaseFile>, DomainEr
     .await?)
 }
 
+/// One file of a case.
+pub async fn case_file(db: &Db, case_id: i64, file_id: i64) -> Result<CaseFile, DomainError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_FILE} WHERE case_id = $1 AND id = $2"
+    )))
+    .bind(case_id)
+    .bind(file_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(DomainError::NotFound)
+}
+
 /// Where an upload goes.
 pub enum Owner {
     Draft(i64),

@@ -37,6 +37,7 @@ vocabulary!(
         CitizensView => "citizens.view", "查看群众个人信息";
         SmsOutbox => "sms.outbox", "查看短信发件箱";
         CasesHandle => "cases.handle", "办理办件";
+        CasesConfigure => "cases.configure", "配置办件通知";
         ContentEdit => "content.edit", "编辑政务公开内容";
         ContentReview => "content.review", "审核政务公开内容";
         CallsAnswer => "calls.answer", "接听热线";

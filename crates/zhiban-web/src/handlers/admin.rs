@@ -176,6 +176,7 @@ fn build_fields(
         "fee_basis",
         "fees",
         "high_frequency",
+        "realname_level",
     ];
     catalog::transfer_columns()
         .iter()
@@ -198,6 +199,17 @@ fn build_fields(
                     ],
                 ),
                 "department" => ("select", departments.to_vec()),
+                "realname_level" => (
+                    "select",
+                    (1..=3)
+                        .map(|l| {
+                            (
+                                format!("L{l}"),
+                                format!("L{l} {}", ctx.t(&format!("user.level_{l}"))),
+                            )
+                        })
+                        .collect(),
+                ),
                 "conditions" | "materials" | "steps" | "legal_basis" | "fee_basis" | "place" => {
                     ("textarea", Vec::new())
                 }
@@ -269,6 +281,7 @@ pub async fn new_form(
     let input = ServiceInput {
         online: "是".into(),
         high_frequency: "否".into(),
+        realname_level: "L2".into(),
         visits: "1".into(),
         fees: "不收费".into(),
         hours: "工作日 9:00-12:00，13:30-17:30（法定节假日除外）".into(),

@@ -53,14 +53,14 @@ pub struct CitizenUser {
 }
 
 impl CitizenUser {
-    fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
+    pub(crate) fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
         match token {
             Some(t) if constant_eq(t, &self.session.csrf_token) => Ok(()),
             _ => Err(AppError::Forbidden),
         }
     }
 
-    fn citizen(&self) -> &Citizen {
+    pub(crate) fn citizen(&self) -> &Citizen {
         &self.session.citizen
     }
 }
@@ -737,6 +737,9 @@ pub struct AccountForm {
     pub password_again: String,
     #[serde(default)]
     pub confirm: String,
+    /// Where to go once verified (a service that needs the level).
+    #[serde(default)]
+    pub next: String,
     #[serde(default, rename = "_csrf")]
     pub csrf: Option<String>,
 }
@@ -771,6 +774,9 @@ pub async fn realname(
         &form.id_number,
     )
     .await;
+    if r.is_ok() && !form.next.trim().is_empty() {
+        return Ok(Redirect::to(&safe_next(form.next.trim())).into_response());
+    }
     after(&state, user, r, "realname").await
 }
 

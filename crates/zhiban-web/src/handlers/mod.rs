@@ -2,11 +2,13 @@
 
 pub mod admin;
 pub mod api;
+pub mod apply;
 pub mod citizen;
 pub mod oidc;
 pub mod people;
 pub mod public;
 pub mod staff_auth;
+pub mod workbench;
 
 use askama::Template;
 use axum::body::Bytes;

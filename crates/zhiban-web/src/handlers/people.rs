@@ -30,7 +30,7 @@ pub struct UnitOption {
     pub allowed: bool,
 }
 
-fn unit_options(state: &AppState, staff: &Staff) -> Vec<UnitOption> {
+pub(crate) fn unit_options(state: &AppState, staff: &Staff) -> Vec<UnitOption> {
     state
         .catalog()
         .department_tree()

@@ -1,0 +1,744 @@
+//! The staff workbench (政务协同): 待办 / 已办 / 超期 lists inside the data
+//! scope with filters and batch acceptance, the case file with materials,
+//! previews, history and every next step, result documents; and the
+//! settings behind it: each item's smart form (editor with preview and
+//! versions) and the wording of notifications.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhiban_domain::audit::{self, Entry};
+use zhiban_domain::cases::{
+    self, Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light,
+    ListQuery, Step, Tab, Upload, local_date,
+};
+use zhiban_domain::catalog::ServiceItem;
+use zhiban_domain::forms::{self, FormError, FormSchema, Profile};
+use zhiban_domain::identity::Perm;
+use zhiban_domain::notify::{self, Template as NotifyTemplate};
+use zhiban_domain::{DomainError, FieldError};
+
+use super::admin::error_message;
+use super::apply::{read_multipart, send_file};
+use super::oidc::Issuer;
+use super::people::{UnitOption, unit_options};
+use super::staff_auth::Staff;
+use super::{Pager, render};
+use crate::ctx::{PageCtx, urlencode};
+use crate::error::AppError;
+use crate::form_view::{self, AnswerRow, Builder, FieldView};
+use crate::state::AppState;
+
+// ---------------------------------------------------------------- lists
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    pub tab: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub light: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+    #[serde(default)]
+    pub accepted: Option<usize>,
+    #[serde(default)]
+    pub skipped: Option<usize>,
+}
+
+impl ListParams {
+    fn tab(&self) -> Tab {
+        match self.tab.as_str() {
+            "done" => Tab::Done,
+            "overdue" => Tab::Overdue,
+            "all" => Tab::All,
+            _ => Tab::Todo,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!(
+            "/admin/cases?tab={}&state={}&light={}&q={}",
+            urlencode(&self.tab),
+            urlencode(&self.state),
+            urlencode(&self.light),
+            urlencode(&self.q)
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/cases.html")]
+pub struct CasesPage {
+    pub ctx: PageCtx,
+    pub rows: Vec<CaseRow>,
+    pub pager: Pager,
+    pub p: ListParams,
+    pub tab: Tab,
+    /// (slug, label) for the filters.
+    pub states: Vec<(String, String)>,
+    pub lights: Vec<(String, String)>,
+    pub counts: BTreeMap<&'static str, i64>,
+}
+
+impl CasesPage {
+    fn when(&self, at: &i64) -> String {
+        super::people::local_time(*at)
+    }
+    fn tab_is(&self, t: &str) -> bool {
+        match self.tab {
+            Tab::Todo => t == "todo",
+            Tab::Done => t == "done",
+            Tab::Overdue => t == "overdue",
+            Tab::All => t == "all",
+        }
+    }
+    fn count(&self, t: &str) -> i64 {
+        self.counts.get(t).copied().unwrap_or(0)
+    }
+    fn light_label(&self, l: &Light) -> String {
+        self.ctx.t(&format!("cases.light_{}", l.slug()))
+    }
+    fn selectable(&self, r: &CaseRow) -> bool {
+        r.state == CaseState::Submitted
+    }
+    fn accepted_note(&self) -> String {
+        self.ctx
+            .t("wb.batch_done")
+            .replace("%{n}", &self.p.accepted.unwrap_or(0).to_string())
+            .replace("%{skipped}", &self.p.skipped.unwrap_or(0).to_string())
+    }
+}
+
+pub async fn cases_list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<ListParams>,
+) -> Result<Response, AppError> {
+    let today = local_date(zhiban_domain::now());
+    let page = p.page.unwrap_or(1).max(1);
+    let q = ListQuery {
+        tab: p.tab(),
+        state: CaseState::from_slug(&p.state),
+        light: Light::from_slug(&p.light),
+        service: String::new(),
+        q: p.q.clone(),
+        page: u32::try_from(page - 1).unwrap_or(0),
+    };
+    let (rows, total) = cases::list(&state.db, &staff.session, &q, today).await?;
+    let mut counts = BTreeMap::new();
+    for (name, tab) in [("todo", Tab::Todo), ("overdue", Tab::Overdue)] {
+        let only = ListQuery {
+            tab,
+            ..ListQuery::default()
+        };
+        counts.insert(
+            name,
+            cases::list(&state.db, &staff.session, &only, today)
+                .await?
+                .1,
+        );
+    }
+    let ctx = staff.ctx;
+    let states = CaseState::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.slug().to_string(),
+                ctx.t(&format!("cases.state_{}", s.slug())),
+            )
+        })
+        .collect();
+    let lights = [Light::Green, Light::Yellow, Light::Red, Light::Paused]
+        .iter()
+        .map(|l| {
+            (
+                l.slug().to_string(),
+                ctx.t(&format!("cases.light_{}", l.slug())),
+            )
+        })
+        .collect();
+    render(&CasesPage {
+        pager: Pager::new(
+            &p.base(),
+            page,
+            usize::try_from(cases::PAGE_SIZE).unwrap_or(50),
+            usize::try_from(total).unwrap_or(0),
+        ),
+        tab: p.tab(),
+        ctx,
+        rows,
+        p,
+        states,
+        lights,
+        counts,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BatchForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub number: Vec<String>,
+}
+
+/// 批量受理: the checked cases that are still waiting are accepted.
+pub async fn batch_accept(
+    State(state): State<AppState>,
+    staff: Staff,
+    Issuer(base): Issuer,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<BatchForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    let (accepted, skipped) =
+        cases::batch_accept(&state.desk(&base), &staff.session, &form.number).await?;
+    Ok(Redirect::to(&format!(
+        "/admin/cases?accepted={accepted}&skipped={}",
+        skipped.len()
+    ))
+    .into_response())
+}
+
+// ---------------------------------------------------------------- one case
+
+#[derive(Template)]
+#[template(path = "admin/case.html")]
+pub struct CasePage {
+    pub ctx: PageCtx,
+    pub case: Case,
+    pub light: Light,
+    pub events: Vec<CaseEvent>,
+    pub answers: Vec<AnswerRow>,
+    pub materials: Vec<(String, String, Vec<CaseFile>)>,
+    pub replaced: Vec<CaseFile>,
+    pub results: Vec<CaseFile>,
+    pub actions: Vec<CaseAction>,
+    /// Fields the desk can ask to correct: (key, label).
+    pub correctable: Vec<(String, String)>,
+    pub units: Vec<UnitOption>,
+    pub errors: Vec<(String, String)>,
+    pub notice: String,
+    pub full_data: bool,
+}
+
+impl CasePage {
+    fn when(&self, at: &i64) -> String {
+        super::people::local_time(*at)
+    }
+    fn light_label(&self) -> String {
+        self.ctx.t(&format!("cases.light_{}", self.light.slug()))
+    }
+    fn size(&self, f: &CaseFile) -> String {
+        form_view::size_text(f.size)
+    }
+    fn needs_reason(&self, a: &CaseAction) -> bool {
+        a.needs_reason()
+    }
+    fn is(&self, a: &CaseAction, slug: &str) -> bool {
+        a.slug() == slug
+    }
+    fn accepts_results(&self) -> bool {
+        matches!(self.case.state, CaseState::Decided | CaseState::Concluded)
+    }
+    fn deliveries(&self) -> Vec<(String, String)> {
+        Delivery::ALL
+            .iter()
+            .map(|d| {
+                (
+                    d.slug().to_string(),
+                    self.ctx.t(&format!("cases.delivery_{}", d.slug())),
+                )
+            })
+            .collect()
+    }
+    fn chosen_delivery(&self) -> String {
+        let wanted = self
+            .case
+            .answers
+            .get("delivery")
+            .map(String::as_str)
+            .unwrap_or("");
+        Delivery::ALL
+            .iter()
+            .find(|d| d.label() == wanted)
+            .map(|d| d.slug().to_string())
+            .unwrap_or_default()
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    errors: Vec<(String, String)>,
+    notice: String,
+) -> Result<Response, AppError> {
+    let case = cases::for_staff(&state.db, &staff.session, number).await?;
+    let full_data = staff.session.can(Perm::CitizensView);
+    // Reading an applicant's personal data is on the record.
+    let mut conn = state.db.pool().acquire().await.map_err(DomainError::from)?;
+    audit::append(
+        &mut conn,
+        &Entry::staff(&staff.session.user.username, "case.view", &case.number),
+    )
+    .await?;
+    drop(conn);
+    let files = cases::case_files(&state.db, case.id).await?;
+    let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
+    let correctable = case
+        .schema
+        .fields()
+        .filter(|f| f.is_input())
+        .map(|f| (f.key.clone(), f.label.clone()))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = CasePage {
+        light: case.light(local_date(zhiban_domain::now())),
+        events: cases::events(&state.db, case.id).await?,
+        answers: form_view::summary(&case.schema, &case.answers, full_data),
+        materials: form_view::materials(&case.schema, &current),
+        replaced: files.iter().filter(|f| f.replaced != 0).cloned().collect(),
+        results: files
+            .iter()
+            .filter(|f| f.kind == "result")
+            .cloned()
+            .collect(),
+        actions: case.state.staff_actions().to_vec(),
+        units: unit_options(state, staff),
+        ctx: staff.ctx.clone(),
+        correctable,
+        errors,
+        notice,
+        full_data,
+        case,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+pub async fn case_detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let notice = if q.done.is_empty() {
+        String::new()
+    } else {
+        staff.ctx.t(&format!("wb.done_{}", q.done))
+    };
+    case_page(&state, &staff, &number, Vec::new(), notice).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub to_unit: Option<i64>,
+    #[serde(default)]
+    pub delivery: String,
+    #[serde(default)]
+    pub tracking_no: String,
+    #[serde(default)]
+    pub revision: Option<i64>,
+}
+
+fn step_errors(ctx: &PageCtx, errs: &[FieldError]) -> Vec<(String, String)> {
+    errs.iter()
+        .map(|e| (format!("a-{}", e.field), error_message(ctx, e)))
+        .collect()
+}
+
+pub async fn case_act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<ActForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    let Some(action) = CaseAction::from_slug(&form.action) else {
+        return Err(AppError::NotFound);
+    };
+    let step = Step {
+        reason: form.reason,
+        fields: form.fields,
+        to_unit: form.to_unit,
+        delivery: Delivery::from_slug(&form.delivery),
+        tracking_no: form.tracking_no,
+        revision: form.revision,
+        ..Step::default()
+    };
+    let r = cases::act(
+        &state.desk(&base),
+        Actor::Staff(&staff.session),
+        &number,
+        action,
+        step,
+    )
+    .await;
+    match r {
+        Ok(c) if cases::staff_sees(&staff.session, c.department_id) => {
+            Ok(
+                Redirect::to(&format!("/admin/cases/{}?done={}", c.number, action.slug()))
+                    .into_response(),
+            )
+        }
+        // Transferred out of this person's scope: back to the list.
+        Ok(_) => Ok(Redirect::to("/admin/cases?tab=done").into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = step_errors(&staff.ctx, &errs);
+            case_page(&state, &staff, &number, errors, String::new()).await
+        }
+        Err(DomainError::Conflict(code)) => {
+            let notice = staff.ctx.t(&format!("cases.conflict_{code}"));
+            case_page(&state, &staff, &number, Vec::new(), notice).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Uploads a result document (批文、证照、决定书).
+pub async fn case_result(
+    State(state): State<AppState>,
+    staff: Staff,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    let posted = read_multipart(mp).await?;
+    staff.check_csrf(posted.csrf.as_ref())?;
+    let Some((_, name, body)) = posted.uploads.into_iter().next() else {
+        let e = FieldError::new("result_file", "required", "");
+        return case_page(
+            &state,
+            &staff,
+            &number,
+            step_errors(&staff.ctx, &[e]),
+            String::new(),
+        )
+        .await;
+    };
+    let upload = Upload {
+        field_key: "result",
+        file_name: &name,
+        body,
+    };
+    match cases::add_result_file(&state.desk(&base), &staff.session, &number, upload).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/cases/{number}?done=result")).into_response()),
+        Err(DomainError::Form(errs)) => {
+            let errors = errs
+                .iter()
+                .map(|e| {
+                    (
+                        "a-result_file".to_string(),
+                        form_view::error_text(&staff.ctx, e),
+                    )
+                })
+                .collect();
+            case_page(&state, &staff, &number, errors, String::new()).await
+        }
+        Err(DomainError::Conflict(code)) => {
+            let notice = staff.ctx.t(&format!("cases.conflict_{code}"));
+            case_page(&state, &staff, &number, Vec::new(), notice).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Materials open in the browser (image or PDF viewer) for the desk.
+pub async fn case_file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Issuer(base): Issuer,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let case = cases::for_staff(&state.db, &staff.session, &number).await?;
+    let file = cases::case_file(&state.db, case.id, id).await?;
+    send_file(&state, &base, &file, true).await
+}
+
+// ---------------------------------------------------------------- forms
+
+#[derive(Template)]
+#[template(path = "admin/form_edit.html")]
+pub struct FormEditPage {
+    pub ctx: PageCtx,
+    pub item: ServiceItem,
+    pub text: String,
+    pub errors: Vec<String>,
+    pub preview: Vec<(String, Vec<FieldView>)>,
+    pub versions: Vec<forms::repo::FormVersion>,
+    pub in_use: i64,
+    pub notice: String,
+}
+
+impl FormEditPage {
+    fn when(&self, at: &i64) -> String {
+        super::people::local_time(*at)
+    }
+}
+
+fn preview_of(ctx: &PageCtx, schema: &FormSchema) -> Vec<(String, Vec<FieldView>)> {
+    let answers = forms::Answers::new();
+    let profile = Profile::default();
+    let b = Builder {
+        ctx,
+        schema,
+        answers: &answers,
+        errors: &[],
+        files: &[],
+        profile: &profile,
+    };
+    schema
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.title.clone(), b.page(i)))
+        .collect()
+}
+
+fn schema_errors(ctx: &PageCtx, errs: &[FormError]) -> Vec<String> {
+    errs.iter()
+        .map(|e| {
+            let msg = ctx.t(&format!("forms.err_{}", e.code));
+            if e.detail.is_empty() {
+                format!("{}：{msg}", e.key)
+            } else {
+                format!("{}：{msg}（{}）", e.key, e.detail)
+            }
+        })
+        .collect()
+}
+
+fn editable_item(state: &AppState, staff: &Staff, code: &str) -> Result<ServiceItem, AppError> {
+    let item = state
+        .catalog()
+        .get(code)
+        .map(|s| ServiceItem::clone(s))
+        .ok_or(AppError::NotFound)?;
+    if !staff.covers_department(state, &item.department_code) {
+        return Err(AppError::NotFound);
+    }
+    Ok(item)
+}
+
+async fn form_page(
+    state: &AppState,
+    staff: &Staff,
+    item: ServiceItem,
+    text: Option<String>,
+    errors: Vec<String>,
+    notice: String,
+) -> Result<Response, AppError> {
+    let versions = forms::repo::versions(&state.db, &item.code).await?;
+    let (in_use, current) = forms::repo::current(&state.db, &item).await?;
+    let shown = match (&text, versions.iter().find(|v| v.status == "draft")) {
+        (Some(t), _) => t.clone(),
+        (None, Some(draft)) => draft.schema.to_json(),
+        (None, None) => current.to_json(),
+    };
+    let preview = match FormSchema::from_json(&shown) {
+        Ok(s) => preview_of(&staff.ctx, &s),
+        Err(_) => Vec::new(),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = FormEditPage {
+        ctx: staff.ctx.clone(),
+        item,
+        text: shown,
+        errors,
+        preview,
+        versions,
+        in_use,
+        notice,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn form_edit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let item = editable_item(&state, &staff, &code)?;
+    let notice = if q.done.is_empty() {
+        String::new()
+    } else {
+        staff.ctx.t(&format!("forms.done_{}", q.done))
+    };
+    form_page(&state, &staff, item, None, Vec::new(), notice).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormEditForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub schema: String,
+    #[serde(default)]
+    pub go: String,
+}
+
+pub async fn form_save(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<FormEditForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    let item = editable_item(&state, &staff, &code)?;
+    if form.go == "preview" {
+        let errors = match FormSchema::from_json(&form.schema) {
+            Ok(_) => Vec::new(),
+            Err(e) => schema_errors(&staff.ctx, &e),
+        };
+        return form_page(
+            &state,
+            &staff,
+            item,
+            Some(form.schema),
+            errors,
+            String::new(),
+        )
+        .await;
+    }
+    match forms::repo::save_draft(&state.db, &staff.session, &code, &form.schema).await {
+        Ok(_) => {}
+        Err(DomainError::Form(e)) => {
+            let errors = schema_errors(&staff.ctx, &e);
+            return form_page(
+                &state,
+                &staff,
+                item,
+                Some(form.schema),
+                errors,
+                String::new(),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let done = if form.go == "publish" {
+        forms::repo::publish(&state.db, &staff.session, &code).await?;
+        "publish"
+    } else {
+        "save"
+    };
+    Ok(Redirect::to(&format!("/admin/services/{code}/form?done={done}")).into_response())
+}
+
+// ---------------------------------------------------------------- notifications
+
+#[derive(Template)]
+#[template(path = "admin/notify.html")]
+pub struct NotifyPage {
+    pub ctx: PageCtx,
+    pub templates: Vec<NotifyTemplate>,
+    pub placeholders: Vec<&'static str>,
+    pub errors: Vec<(String, String)>,
+    pub saved: String,
+}
+
+impl NotifyPage {
+    fn event_label(&self, e: &str) -> String {
+        self.ctx.t(&format!("cases.action_{e}"))
+    }
+}
+
+pub async fn notify_list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    render(&NotifyPage {
+        templates: notify::templates(&state.db).await?,
+        placeholders: notify::PLACEHOLDERS.to_vec(),
+        ctx: staff.ctx,
+        errors: Vec::new(),
+        saved: q.done,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NotifyForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+pub async fn notify_save(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<NotifyForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    match notify::save_template(
+        &state.db,
+        &staff.session,
+        &form.event,
+        &form.title,
+        &form.body,
+    )
+    .await
+    {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/admin/notify?done={}", urlencode(&form.event))).into_response(),
+        ),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = errs
+                .iter()
+                .map(|e| {
+                    (
+                        format!("n-{}-{}", form.event, e.field),
+                        error_message(&staff.ctx, e),
+                    )
+                })
+                .collect();
+            let page = NotifyPage {
+                templates: notify::templates(&state.db).await?,
+                placeholders: notify::PLACEHOLDERS.to_vec(),
+                ctx: staff.ctx,
+                errors,
+                saved: String::new(),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,622 @@
+//! Applying online and handling cases over real HTTP: the smart-form
+//! wizard with uploads, the receipt, the workbench, 补正 and resubmission,
+//! decision, result delivery, progress lookup, step-up to the item's
+//! real-name level, scope, the form editor and notification wording.
+
+#![allow(clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use reqwest::multipart::{Form, Part};
+use zhiban_domain::identity::roles::{self, StaffInput};
+use zhiban_store::sqlx;
+
+const PHONE: &str = "13900001111";
+const PASSWORD: &str = "Citiz3n!pw";
+const ID_NUMBER: &str = "11010519491231002X";
+const REISSUE: &str = "居民身份证补领";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+const PDF: &[u8] = b"%PDF-1.4\n%test\n";
+
+async fn verified_citizen(app: &TestApp) -> reqwest::Client {
+    let c = TestApp::fresh_client();
+    register_citizen(app, &c, PHONE, PASSWORD).await;
+    let (_, html) = app.text_with(&c, "/account").await;
+    let csrf = hidden(&html, "_csrf");
+    let r = c
+        .post(app.url("/account/realname"))
+        .form(&[
+            ("name", "张三"),
+            ("id_number", ID_NUMBER),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("realname");
+    assert_eq!(r.status().as_u16(), 303);
+    c
+}
+
+/// Posts one page of the wizard as a browser would (multipart).
+async fn post_page(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> reqwest::Response {
+    // The page that holds the form (a resubmission is posted from the case page).
+    let page = path.split('?').next().unwrap_or(path);
+    let (_, html) = app.text_with(c, page.trim_end_matches("/resubmit")).await;
+    let mut form = Form::new().text("_csrf", hidden(&html, "_csrf"));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (k, name, body) in files {
+        form = form.part(
+            format!("file:{k}"),
+            Part::bytes(body.to_vec()).file_name(name.to_string()),
+        );
+    }
+    c.post(app.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post")
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Applies for 居民身份证补领 page by page; returns the case number.
+async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
+    let code = app.code_of(REISSUE).await;
+    let path = format!("/apply/{code}");
+    let (status, first) = app.text_with(c, &path).await;
+    assert_eq!(status, 200);
+    assert!(first.contains("申请人信息"));
+    assert!(
+        first.contains("value=\"张三\"") && first.contains("readonly"),
+        "verified name filled in and locked"
+    );
+    let r = post_page(
+        app,
+        c,
+        &path,
+        &[
+            ("_page", "0"),
+            ("_go", "next"),
+            ("applicant_name", "冒充者"),
+            ("applicant_id", ID_NUMBER),
+            ("applicant_phone", PHONE),
+            ("address.province", "重庆市"),
+            ("address.city", "渝州市"),
+            ("address.district", "渝中区"),
+            ("address.detail", "解放碑街道民族路 1 号"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), format!("/apply/{code}?page=1"));
+    let r = post_page(
+        app,
+        c,
+        &path,
+        &[
+            ("_page", "1"),
+            ("_go", "next"),
+            ("reason", "身份证在公交车上遗失"),
+            ("delivery", "邮寄送达"),
+            ("mail_address", "渝中区民族路 1 号"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(location(&r), format!("/apply/{code}?page=2"));
+    let r = post_page(
+        app,
+        c,
+        &path,
+        &[("_page", "2"), ("_go", "next")],
+        &[("m1", "户口簿.png", PNG), ("m2", "相片回执.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(location(&r), format!("/apply/{code}?page=3"));
+    let (_, review) = app.text_with(c, &format!("{path}?page=3")).await;
+    assert!(review.contains("身份证在公交车上遗失") && review.contains("户口簿.png"));
+    assert!(
+        review.contains("张三") && !review.contains("冒充者"),
+        "the locked name stays"
+    );
+    assert!(
+        !review.contains(ID_NUMBER),
+        "the review page masks the ID number"
+    );
+
+    let r = post_page(app, c, &path, &[("_page", "3"), ("_go", "submit")], &[]).await;
+    assert_eq!(r.status().as_u16(), 422, "the declaration must be ticked");
+    let r = post_page(
+        app,
+        c,
+        &path,
+        &[("_page", "3"), ("_go", "submit"), ("_declare", "1")],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let to = location(&r);
+    assert!(
+        to.starts_with("/my/cases/ZB") && to.ends_with("?new=1"),
+        "{to}"
+    );
+    to.trim_start_matches("/my/cases/")
+        .trim_end_matches("?new=1")
+        .to_string()
+}
+
+async fn clerk(app: &TestApp, username: &str, unit: &str) -> reqwest::Client {
+    let admin = admin_session(app).await;
+    let unit_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
+        .bind(unit)
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("unit");
+    let role = roles::list_roles(&app.db.db)
+        .await
+        .expect("roles")
+        .into_iter()
+        .find(|r| r.code == "case_handler")
+        .expect("role");
+    let input = StaffInput {
+        username: username.into(),
+        display_name: "户政民警".into(),
+        unit_id: Some(unit_id),
+        role_ids: [role.id].into(),
+        password: "Hand1er!pw".into(),
+        ..StaffInput::default()
+    };
+    roles::save_staff(&app.db.db, &admin, None, &input)
+        .await
+        .expect("staff");
+    settle_password(&app.db.db, username).await;
+    app.session_client(username, "Hand1er!pw").await
+}
+
+async fn act(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    number: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (_, html) = app
+        .text_with(staff, &format!("/admin/cases/{number}"))
+        .await;
+    let mut form: Vec<(&str, String)> = vec![("_csrf", hidden(&html, "_csrf"))];
+    form.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    staff
+        .post(app.url(&format!("/admin/cases/{number}/act")))
+        .form(&form)
+        .send()
+        .await
+        .expect("act")
+}
+
+#[tokio::test]
+async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_downloaded() {
+    let app = spawn_app().await;
+    let citizen = verified_citizen(&app).await;
+    let number = apply(&app, &citizen).await;
+
+    let (_, page) = app
+        .text_with(&citizen, &format!("/my/cases/{number}?new=1"))
+        .await;
+    assert!(page.contains(&number) && page.contains("申请已提交"));
+    let (status, receipt) = app
+        .text_with(&citizen, &format!("/my/cases/{number}/receipt"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        receipt.contains("data:image/svg+xml")
+            && receipt.contains(&format!("progress?number={number}"))
+    );
+    assert!(
+        receipt.contains("139****1111"),
+        "the receipt masks the phone"
+    );
+
+    let desk = clerk(&app, "hz.clerk", "500000-GA-HZ").await;
+    let (_, list) = app.text_with(&desk, "/admin/cases").await;
+    assert!(list.contains(&number) && list.contains("张*"));
+    let (_, detail) = app
+        .text_with(&desk, &format!("/admin/cases/{number}"))
+        .await;
+    assert!(
+        detail.contains("户口簿.png") && detail.contains(&format!("/admin/cases/{number}/files/"))
+    );
+
+    // A refusal without a reason is sent back with the reason asked for.
+    let r = act(&app, &desk, &number, &[("action", "correct")]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let r = act(
+        &app,
+        &desk,
+        &number,
+        &[
+            ("action", "correct"),
+            ("reason", "相片回执不清晰，请重新上传"),
+            ("fields", "m2"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    let (_, mine) = app
+        .text_with(&citizen, &format!("/my/cases/{number}"))
+        .await;
+    assert!(mine.contains("相片回执不清晰") && mine.contains("name=\"file:m2\""));
+    assert!(
+        !mine.contains("name=\"file:m1\""),
+        "only the material asked for can change"
+    );
+    let r = post_page(
+        &app,
+        &citizen,
+        &format!("/my/cases/{number}/resubmit"),
+        &[("_revision", &hidden(&mine, "_revision"))],
+        &[("m2", "新相片回执.png", PNG)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303, "resubmitted");
+
+    for step in [
+        vec![("action", "accept")],
+        vec![("action", "approve"), ("reason", "符合补领条件")],
+        vec![("action", "conclude")],
+    ] {
+        let r = act(&app, &desk, &number, &step).await;
+        assert_eq!(r.status().as_u16(), 303, "{step:?}");
+    }
+    let (_, html) = app
+        .text_with(&desk, &format!("/admin/cases/{number}"))
+        .await;
+    let form = Form::new().text("_csrf", hidden(&html, "_csrf")).part(
+        "file:result",
+        Part::bytes(PDF.to_vec()).file_name("受理凭证.pdf"),
+    );
+    let r = desk
+        .post(app.url(&format!("/admin/cases/{number}/result")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("result");
+    assert_eq!(r.status().as_u16(), 303);
+    let r = act(
+        &app,
+        &desk,
+        &number,
+        &[
+            ("action", "deliver"),
+            ("delivery", "mail"),
+            ("tracking_no", "SF1234567890"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    let (_, mine) = app
+        .text_with(&citizen, &format!("/my/cases/{number}"))
+        .await;
+    assert!(mine.contains("已送达") && mine.contains("SF1234567890"));
+    for step in [
+        "一次性告知补正",
+        "补正后提交",
+        "受理",
+        "准予",
+        "办结",
+        "送达",
+    ] {
+        assert!(mine.contains(step), "timeline shows {step}");
+    }
+    let href = mine
+        .split("href=\"")
+        .find(|s| s.starts_with(&format!("/my/cases/{number}/files/")) && s.contains("受理凭证"))
+        .and_then(|s| s.split('"').next())
+        .expect("result link")
+        .to_string();
+    let r = citizen.get(app.url(&href)).send().await.expect("download");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("attachment")
+    );
+    assert_eq!(r.bytes().await.expect("body").as_ref(), PDF);
+
+    let (_, inbox) = app.text_with(&citizen, "/my/messages").await;
+    assert!(inbox.contains("请补正材料") && inbox.contains("办理结果已送达"));
+    app.state.run_jobs().await.expect("jobs");
+    let texts: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
+        .bind(PHONE)
+        .fetch_all(app.db.db.pool())
+        .await
+        .expect("outbox");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains(&number) && t.contains("已受理")),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn anyone_with_the_number_and_phone_sees_the_progress_and_nobody_else() {
+    let app = spawn_app().await;
+    let citizen = verified_citizen(&app).await;
+    let number = apply(&app, &citizen).await;
+    let stranger = TestApp::fresh_client();
+    let (status, _) = app.text_with(&stranger, "/progress").await;
+    assert_eq!(status, 200);
+    let r = stranger
+        .post(app.url("/progress"))
+        .form(&[("number", number.to_lowercase().as_str()), ("phone", PHONE)])
+        .send()
+        .await
+        .expect("lookup");
+    let page = r.text().await.expect("body");
+    assert!(page.contains("待受理") && page.contains("张*") && !page.contains("张三"));
+    let r = stranger
+        .post(app.url("/progress"))
+        .form(&[("number", number.as_str()), ("phone", "13900009999")])
+        .send()
+        .await
+        .expect("lookup");
+    let page = r.text().await.expect("body");
+    assert!(page.contains("没有找到匹配的办件") && !page.contains("待受理"));
+    let (status, _) = app
+        .text_with(&stranger, &format!("/my/cases/{number}"))
+        .await;
+    assert_eq!(status, 303, "my cases need signing in");
+}
+
+#[tokio::test]
+async fn a_registered_but_unverified_citizen_is_asked_to_step_up_first() {
+    let app = spawn_app().await;
+    let c = TestApp::fresh_client();
+    register_citizen(&app, &c, PHONE, PASSWORD).await;
+    let code = app.code_of(REISSUE).await;
+    let (status, page) = app.text_with(&c, &format!("/apply/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("请先完成实名认证") && page.contains("L2"));
+    let next = format!("/account?next=/apply/{code}");
+    assert!(page.contains(&next), "a link to verify and come back");
+    // Verifying from there leads straight back to the application.
+    let (_, account) = app.text_with(&c, &next).await;
+    let r = c
+        .post(app.url("/account/realname"))
+        .form(&[
+            ("name", "张三"),
+            ("id_number", ID_NUMBER),
+            ("next", hidden(&account, "next").as_str()),
+            ("_csrf", hidden(&account, "_csrf").as_str()),
+        ])
+        .send()
+        .await
+        .expect("realname");
+    assert_eq!(location(&r), format!("/apply/{code}"));
+    let drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_drafts")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(drafts, 0, "no draft is started below the level");
+    let (status, page) = app.text_with(&c, &format!("/apply/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("申请人信息"), "now the form opens");
+}
+
+#[tokio::test]
+async fn a_wrong_upload_is_refused_with_a_clear_message_and_the_typed_answers_are_kept() {
+    let app = spawn_app().await;
+    let c = verified_citizen(&app).await;
+    let code = app.code_of(REISSUE).await;
+    let path = format!("/apply/{code}");
+    let r = post_page(
+        &app,
+        &c,
+        &path,
+        &[("_page", "2"), ("_go", "next")],
+        &[("m1", "virus.exe", b"MZ\x90\0\x03 not a scan")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.expect("body");
+    assert!(
+        page.contains("只能上传 PDF、JPG 或 PNG 文件"),
+        "a clear reason"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_files")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "nothing stored");
+
+    // Half a page typed, then "save for later": kept for the next visit.
+    let r = post_page(
+        &app,
+        &c,
+        &path,
+        &[("_page", "1"), ("_go", "save"), ("reason", "还没写完")],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.text_with(&c, &format!("{path}?page=1")).await;
+    assert!(page.contains("还没写完"));
+    let (_, mine) = app.text_with(&c, "/my/cases").await;
+    assert!(
+        mine.contains(REISSUE),
+        "the unfinished application is listed"
+    );
+}
+
+#[tokio::test]
+async fn district_staff_cannot_open_a_city_case_and_the_city_desk_accepts_in_a_batch() {
+    let app = spawn_app().await;
+    let citizen = verified_citizen(&app).await;
+    let first = apply(&app, &citizen).await;
+    let second = apply(&app, &citizen).await;
+    let district = clerk(&app, "yz.clerk", "500103").await;
+    let (status, _) = app
+        .text_with(&district, &format!("/admin/cases/{first}"))
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = app.text_with(&district, "/admin/cases").await;
+    assert!(!list.contains(&first));
+
+    let desk = clerk(&app, "hz.clerk", "500000-GA-HZ").await;
+    let (_, list) = app.text_with(&desk, "/admin/cases").await;
+    let csrf = hidden(&list, "_csrf");
+    let r = desk
+        .post(app.url("/admin/cases/accept"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("number", first.as_str()),
+            ("number", second.as_str()),
+            ("number", "ZB1999010100001"),
+        ])
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(location(&r), "/admin/cases?accepted=2&skipped=1");
+    let (_, list) = app
+        .text_with(&desk, "/admin/cases?tab=all&state=accepted")
+        .await;
+    assert!(list.contains(&first) && list.contains(&second));
+    let (_, done) = app.text_with(&desk, "/admin/cases?tab=done").await;
+    assert!(done.contains(&first), "已办 lists what I handled");
+}
+
+#[tokio::test]
+async fn a_published_form_is_used_for_new_applications_and_old_cases_keep_theirs() {
+    let app = spawn_app().await;
+    let citizen = verified_citizen(&app).await;
+    let old = apply(&app, &citizen).await;
+    app.login().await;
+    let code = app.code_of(REISSUE).await;
+    let editor = format!("/admin/services/{code}/form");
+    let (status, page) = app.text(&editor).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("applicant_name"),
+        "the editor starts from the form in use"
+    );
+    let csrf = hidden(&page, "_csrf");
+    let broken = r#"{"title": "补领", "pages": [{"title": "p", "fields": [{"key": "Bad", "label": "x", "kind": "text"}]}]}"#;
+    let r = app
+        .post_form(
+            &editor,
+            &[("_csrf", csrf.as_str()), ("schema", broken), ("go", "save")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("字段标识只能用小写字母")
+    );
+    let schema = r#"{"title": "居民身份证补领（新版）", "pages": [
+        {"title": "补领原因", "fields": [
+          {"key": "why", "label": "补领原因", "kind": "choice", "required": true, "options": ["遗失", "被盗"]},
+          {"key": "police_no", "label": "报案回执号", "kind": "text", "required": true,
+           "show_if": {"field": "why", "equals": ["被盗"]}}
+        ]}]}"#;
+    let r = app
+        .post_form(
+            &editor,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("schema", schema),
+                ("go", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.text(&format!("{editor}?done=publish")).await;
+    assert!(page.contains("v1") && page.contains("使用中"));
+
+    let (_, form) = app.text_with(&citizen, &format!("/apply/{code}")).await;
+    assert!(form.contains("补领原因") && form.contains("data-show-field=\"why\""));
+    let r = post_page(
+        &app,
+        &citizen,
+        &format!("/apply/{code}"),
+        &[("_page", "0"), ("_go", "next"), ("why", "被盗")],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        422,
+        "the shown conditional field is required"
+    );
+    let (_, old_case) = app.text_with(&citizen, &format!("/my/cases/{old}")).await;
+    assert!(
+        old_case.contains("身份证在公交车上遗失"),
+        "the filed case keeps its answers and form"
+    );
+    let version: i64 = sqlx::query_scalar("SELECT form_version FROM cases WHERE number = $1")
+        .bind(&old)
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("case");
+    assert_eq!(version, 0);
+}
+
+#[tokio::test]
+async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (status, page) = app.text("/admin/notify").await;
+    assert_eq!(status, 200);
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .post_form(
+            "/admin/notify",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("event", "submit"),
+                ("title", "收到"),
+                ("body", "{身份证号} 已收到"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.expect("body").contains("{身份证号}"));
+    let r = app
+        .post_form(
+            "/admin/notify",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("event", "submit"),
+                ("title", "申请收到啦"),
+                (
+                    "body",
+                    "渝州市政务服务：{事项名称}申请已收到，编号{办件编号}。",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let citizen = verified_citizen(&app).await;
+    let number = apply(&app, &citizen).await;
+    let (_, inbox) = app.text_with(&citizen, "/my/messages").await;
+    assert!(inbox.contains("申请收到啦") && inbox.contains(&format!("编号{number}")));
+}
