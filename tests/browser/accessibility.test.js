@@ -43,6 +43,7 @@ const publicPages = () => [
   ['registration', '/register', 200],
   ['sign-in by QR code', '/login/qr', 200],
   ['password reset', '/reset', 200],
+  ['progress lookup', '/progress', 200],
 ];
 
 const staffPages = () => [
@@ -62,6 +63,10 @@ const staffPages = () => [
   ['admin SMS outbox', '/admin/sms', 200],
   ['admin counter check', '/admin/citizens?phone=13800138000', 200],
   ['admin connected applications', '/admin/oidc', 200],
+  ['case workbench', '/admin/cases', 200],
+  ['case workbench, overdue', '/admin/cases?tab=overdue', 200],
+  ['form editor', `/admin/services/${encodeURIComponent(code)}/form`, 200],
+  ['notification wording', '/admin/notify', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

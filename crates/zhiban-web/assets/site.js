@@ -59,13 +59,14 @@ document.addEventListener('DOMContentLoaded', function () {
     var conds = form.querySelectorAll('[data-show-field]');
     function valueOf(name) {
       var els = form.querySelectorAll('[name="' + name + '"]');
+      if (els.length === 0) { return null; }
       for (var i = 0; i < els.length; i++) {
         var el = els[i];
         if ((el.type === 'radio' || el.type === 'checkbox')) {
           if (el.checked) { return el.value; }
         } else { return el.value; }
       }
-      return null;
+      return '';
     }
     function update() {
       conds.forEach(function (c) {

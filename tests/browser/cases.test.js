@@ -1,0 +1,204 @@
+// One case end to end in a real browser (issue #5): a citizen applies for
+// 居民身份证补领 with uploads (after stepping up to the real-name level the
+// item needs), staff ask for a correction, the citizen fixes it on the same
+// case, staff approve and attach the result, and the citizen downloads it.
+// Anyone can then check the progress by number and phone.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+} from './helpers.js';
+
+const REISSUE = '500000-GA-HZ-0001-03';
+const PHONE = '13800138123';
+const PASSWORD = 'Citiz3n!pw';
+// Minimal but real files: the portal judges type by the first bytes.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4a50000000049454e44ae426082', 'hex');
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+let portal;
+let browser;
+let staff;
+let citizen;
+let number;
+
+before(async () => {
+  portal = await startPortal({ label: 'cases' });
+  browser = await launchBrowser();
+  const sc = await newContext(browser, portal.base, { mode: 'zh-CN' });
+  staff = await sc.newPage();
+  await signIn(staff, portal.base);
+  const cc = await newContext(browser, portal.base, { mode: 'zh-CN', acceptDownloads: true });
+  citizen = await cc.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+async function codeFromOutbox() {
+  await open(staff, `${portal.base}/admin/sms`);
+  const body = await staff.locator('table.data tbody tr').first().innerText();
+  return body.match(/\b(\d{6})\b/)[1];
+}
+
+/** Opens the case in the workbench and takes one step. */
+async function staffStep(action, fill = async () => {}) {
+  await open(staff, `${portal.base}/admin/cases/${number}`);
+  const form = staff.locator(`form:has(input[name="action"][value="${action}"])`);
+  const details = staff.locator('details.action').filter({ has: form });
+  if (!(await details.getAttribute('open') !== null)) await details.locator('summary').click();
+  await fill(form);
+  await follow(staff, form.locator('button[type="submit"]'));
+  await staff.getByRole('status').first().waitFor();
+}
+
+describe('a case from application to result', () => {
+  it('asks an unverified applicant to verify first, then returns to the application', async () => {
+    await open(citizen, `${portal.base}/register`);
+    await citizen.locator('#r-phone').fill(PHONE);
+    await follow(citizen, citizen.getByRole('button', { name: '获取短信验证码' }));
+    await citizen.locator('#r-code').fill(await codeFromOutbox());
+    await citizen.locator('#r-password').fill(PASSWORD);
+    await citizen.locator('#r-password_again').fill(PASSWORD);
+    await citizen.getByLabel(/我已阅读并同意/).check();
+    await follow(citizen, citizen.getByRole('button', { name: '注册', exact: true }));
+
+    await open(citizen, `${portal.base}/services/${REISSUE}`);
+    await follow(citizen, citizen.getByRole('link', { name: '在线申请' }));
+    await citizen.getByRole('heading', { name: '请先完成实名认证' }).waitFor();
+    await expectAccessible(citizen);
+    await follow(citizen, citizen.getByRole('link', { name: '去实名认证' }));
+    await citizen.locator('#a-person_name').fill('张三');
+    await citizen.locator('#a-id_number').fill('11010519491231002X');
+    const url = await follow(citizen, citizen.getByRole('button', { name: '提交核验' }));
+    assert.equal(url.pathname, `/apply/${REISSUE}`);
+  });
+
+  it('fills the form page by page: identity filled in, mail address shown only when needed', async () => {
+    assert.equal(await citizen.locator('#f-applicant_name').inputValue(), '张三');
+    assert.equal(await citizen.locator('#f-applicant_name').getAttribute('readonly'), '');
+    await expectAccessible(citizen);
+    // Next without an address: refused with a summary that links to the fields.
+    await follow(citizen, citizen.getByRole('button', { name: '保存并继续' }));
+    await citizen.locator('#error-summary').waitFor();
+    assert.match(await citizen.locator('#error-summary').innerText(), /请填写此项/);
+    await expectAccessible(citizen);
+    await citizen.locator('#f-address-province').fill('重庆市');
+    await citizen.locator('#f-address-city').fill('渝州市');
+    await citizen.locator('#f-address-district').fill('渝中区');
+    await citizen.locator('#f-address-detail').fill('解放碑街道民族路 1 号');
+    await follow(citizen, citizen.getByRole('button', { name: '保存并继续' }));
+
+    await citizen.locator('#f-reason').fill('身份证在公交车上遗失');
+    const mail = citizen.locator('#w-f-mail_address');
+    assert.equal(await mail.isVisible(), false, 'hidden until 邮寄送达 is chosen');
+    await citizen.getByLabel('邮寄送达').check();
+    await mail.waitFor({ state: 'visible' });
+    await citizen.locator('#f-mail_address').fill('渝中区民族路 1 号');
+    await follow(citizen, citizen.getByRole('button', { name: '保存并继续' }));
+
+    // A file that is not a scan is refused and not kept.
+    await citizen.locator('#f-m1').setInputFiles({ name: 'setup.exe', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image') });
+    await follow(citizen, citizen.getByRole('button', { name: '保存并继续' }));
+    assert.match(await citizen.locator('#error-summary').innerText(), /只能上传 PDF、JPG 或 PNG 文件/);
+    await citizen.locator('#f-m1').setInputFiles({ name: '户口簿.png', mimeType: 'image/png', buffer: PNG });
+    await citizen.locator('#f-m2').setInputFiles({ name: '相片回执.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await follow(citizen, citizen.getByRole('button', { name: '保存并继续' }));
+    const review = await citizen.locator('main').innerText();
+    assert.match(review, /身份证在公交车上遗失/);
+    assert.match(review, /户口簿\.png/);
+    assert.match(review, /110\*{11}002X/, 'the ID number is masked on the review page');
+    await expectAccessible(citizen);
+  });
+
+  it('submits with the declaration and gets a number and a printable receipt with a QR code', async () => {
+    await citizen.getByLabel(/本人承诺/).check();
+    const url = await follow(citizen, citizen.getByRole('button', { name: '提交申请' }));
+    number = url.pathname.split('/').pop();
+    assert.match(number, /^ZB\d{13}$/);
+    await citizen.getByRole('status').filter({ hasText: '申请已提交' }).waitFor();
+    await expectAccessible(citizen);
+    await follow(citizen, citizen.getByRole('link', { name: '申请回执' }).first());
+    const qr = citizen.getByRole('img', { name: '扫码查询办理进度' });
+    assert.ok((await qr.boundingBox()).width >= 100);
+    assert.match(await citizen.locator('main').innerText(), new RegExp(number));
+    await expectAccessible(citizen);
+  });
+
+  it('staff see it in 待办 with a green light and ask for a better photo', async () => {
+    await open(staff, `${portal.base}/admin/cases`);
+    const row = staff.locator('tbody tr', { hasText: number });
+    assert.match(await row.innerText(), /绿灯/);
+    await expectAccessible(staff);
+    await follow(staff, row.getByRole('link', { name: number }));
+    const preview = staff.getByRole('img', { name: /户口簿\.png/ });
+    await preview.waitFor();
+    assert.ok(await preview.evaluate((img) => img.complete && img.naturalWidth > 0), 'the image preview loads');
+    await expectAccessible(staff);
+    await staffStep('correct', async (form) => {
+      await form.getByLabel('数码相片回执').check();
+      await form.getByLabel(/理由/).fill('相片回执不清晰，请重新上传');
+    });
+    assert.match(await staff.locator('main').innerText(), /待补正/);
+  });
+
+  it('the applicant sees exactly what to fix and resubmits the same case', async () => {
+    await open(citizen, `${portal.base}/my/cases/${number}`);
+    const text = await citizen.locator('main').innerText();
+    assert.match(text, /相片回执不清晰/);
+    assert.equal(await citizen.locator('input[name="file:m1"]').count(), 0, 'only the photo can change');
+    await expectAccessible(citizen);
+    await citizen.locator('#f-m2').setInputFiles({ name: '新相片回执.png', mimeType: 'image/png', buffer: PNG });
+    await follow(citizen, citizen.getByRole('button', { name: '提交补正' }));
+    await citizen.getByRole('status').filter({ hasText: '补正材料已提交' }).waitFor();
+  });
+
+  it('staff accept, approve, conclude, attach the result and deliver it online', async () => {
+    await staffStep('accept');
+    await staffStep('approve', async (form) => { await form.getByLabel(/办理意见/).fill('符合补领条件'); });
+    await staffStep('conclude');
+    await staff.locator('#a-result_file').setInputFiles({ name: '居民身份证领取凭证.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await follow(staff, staff.getByRole('button', { name: '上传', exact: true }));
+    await staffStep('deliver', async (form) => { await form.getByLabel('送达方式').selectOption('online'); });
+    assert.match(await staff.locator('main').innerText(), /已送达/);
+  });
+
+  it('the applicant downloads the result and reads every step in the timeline', async () => {
+    await open(citizen, `${portal.base}/my/cases/${number}`);
+    const text = await citizen.locator('main').innerText();
+    for (const step of ['提交申请', '一次性告知补正', '补正后提交', '受理', '准予', '办结', '送达']) {
+      assert.ok(text.includes(step), `timeline has ${step}`);
+    }
+    const [download] = await Promise.all([
+      citizen.waitForEvent('download'),
+      citizen.getByRole('link', { name: '居民身份证领取凭证.pdf' }).click(),
+    ]);
+    assert.deepEqual(await readFile(await download.path()), PDF);
+    await open(citizen, `${portal.base}/my/messages`);
+    assert.match(await citizen.locator('main').innerText(), /办理结果已送达/);
+  });
+
+  it('anyone can check the progress with the number and the phone', async () => {
+    const ctx = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await ctx.newPage();
+    await open(page, `${portal.base}/`);
+    await follow(page, page.getByRole('link', { name: '进度查询' }));
+    await page.getByLabel('办件编号').fill(number);
+    await page.getByLabel('申请时填写的手机号码').fill(PHONE);
+    await follow(page, page.getByRole('button', { name: '查询' }));
+    const text = await page.locator('main').innerText();
+    assert.match(text, /已送达/);
+    assert.match(text, /张\*/);
+    assert.doesNotMatch(text, /张三/);
+    await expectAccessible(page);
+    await ctx.close();
+  });
+});
