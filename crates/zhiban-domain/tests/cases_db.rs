@@ -654,13 +654,15 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     )
     .await;
     assert!(matches!(denied, Err(DomainError::NotFound)));
-    let (rows, total) = cases::list(w.db(), &district, &ListQuery::default(), today)
+    let l = cases::list(w.db(), &district, &ListQuery::default(), today)
         .await
         .expect("list");
+    let (rows, total) = (l.rows, l.total);
     assert_eq!((rows.len(), total), (0, 0));
-    let (rows, total) = cases::list(w.db(), &city, &ListQuery::default(), today)
+    let l = cases::list(w.db(), &city, &ListQuery::default(), today)
         .await
         .expect("list");
+    let (rows, total) = (l.rows, l.total);
     assert_eq!(total, 1);
     assert_eq!(rows[0].number, case.number);
     assert_eq!(rows[0].applicant_masked, "李*");
@@ -676,9 +678,10 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
         tab: Tab::Overdue,
         ..ListQuery::default()
     };
-    let (rows, _) = cases::list(w.db(), &city, &overdue, today)
+    let l = cases::list(w.db(), &city, &overdue, today)
         .await
         .expect("list");
+    let (rows, _) = (l.rows, l.total);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].light, Light::Red);
     let red = ListQuery {
@@ -690,7 +693,7 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
         cases::list(w.db(), &city, &red, today)
             .await
             .expect("list")
-            .1,
+            .total,
         1
     );
     let green = ListQuery {
@@ -702,19 +705,31 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
         cases::list(w.db(), &city, &green, today)
             .await
             .expect("list")
-            .1,
+            .total,
         0
+    );
+    let by_number = ListQuery {
+        tab: Tab::All,
+        q: case.number.to_lowercase(),
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        cases::list(w.db(), &city, &by_number, today)
+            .await
+            .expect("list")
+            .total,
+        1
     );
     let by_name = ListQuery {
         tab: Tab::All,
-        q: "身份证".into(),
+        q: "李四".into(),
         ..ListQuery::default()
     };
     assert_eq!(
         cases::list(w.db(), &city, &by_name, today)
             .await
             .expect("list")
-            .1,
+            .total,
         1
     );
 

@@ -51,10 +51,19 @@ CREATE TABLE cases (
     paused_on TEXT NOT NULL DEFAULT '',
     concluded_at BIGINT,
     updated_at BIGINT NOT NULL,
-    revision BIGINT NOT NULL DEFAULT 1
+    revision BIGINT NOT NULL DEFAULT 1,
+    -- Derived from state on every write, so the workbench lists read one
+    -- index range in deadline order: a step is due from staff (待办), and
+    -- the time limit is counting (lights, 超期).
+    todo BIGINT NOT NULL DEFAULT 0,
+    running BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX cases_desk ON cases(department_id, state, due_on);
-CREATE INDEX cases_state_due ON cases(state, due_on);
+CREATE INDEX cases_todo ON cases(todo, due_on);
+CREATE INDEX cases_running ON cases(running, due_on);
+CREATE INDEX cases_unit_todo ON cases(department_id, todo, due_on);
+CREATE INDEX cases_unit_running ON cases(department_id, running, due_on);
+CREATE INDEX cases_updated ON cases(updated_at);
+CREATE INDEX cases_applicant ON cases(applicant_name);
 CREATE INDEX cases_citizen ON cases(citizen_id, submitted_at);
 
 -- Every transition: who, when, why.

@@ -24,7 +24,8 @@ impl TestDb {
         }
     }
 
-    async fn sqlite() -> Result<Self, StoreError> {
+    /// A fresh SQLite database in a temporary directory.
+    pub async fn sqlite() -> Result<Self, StoreError> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Sqlx(sqlx::Error::Io(e)))?;
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let db = Db::connect(&url).await?;
@@ -37,7 +38,8 @@ impl TestDb {
         })
     }
 
-    async fn postgres(admin_url: String) -> Result<Self, StoreError> {
+    /// A fresh database on the PostgreSQL server `admin_url` points at.
+    pub async fn postgres(admin_url: String) -> Result<Self, StoreError> {
         if Backend::from_url(&admin_url)? != Backend::Postgres {
             return Err(StoreError::UnsupportedUrl);
         }

@@ -1,6 +1,7 @@
 //! `zhiban`: the whole portal in one binary.
 
 mod bench;
+mod bench_cases;
 mod settings;
 
 use std::io::Read;
@@ -133,6 +134,23 @@ enum BenchWhat {
         #[arg(default_values_t = vec!["tests/search/citizen_queries.tsv".to_string()])]
         sets: Vec<String>,
     },
+    /// Applications submitted per second (each with a 1 MB upload) and the
+    /// workbench list latency over a large cases table, on a fresh
+    /// database: SQLite, or a new database on the given PostgreSQL server.
+    Cases {
+        /// e.g. postgres://postgres@127.0.0.1:5432/test (a fresh database
+        /// is created next to it and dropped afterwards)
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        submissions: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,6 +216,16 @@ async fn main() -> Result<()> {
                     sets,
                 },
         } => bench_search(docs, seconds, clients, &sets).await,
+        Command::Bench {
+            what:
+                BenchWhat::Cases {
+                    postgres,
+                    submissions,
+                    concurrency,
+                    cases,
+                    rounds,
+                },
+        } => bench_cases::run(postgres, submissions, concurrency, cases, rounds).await,
         Command::Oidc {
             what:
                 OidcWhat::AddClient {

@@ -651,9 +651,9 @@ pub async fn submit(
     let case_id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
          applicant_name, applicant_phone, form_version, form_schema, answers, state, \
-         promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-         RETURNING id",
+         promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
+         todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, 1, 1) RETURNING id",
     )
     .bind(&number)
     .bind(&item.code)
@@ -989,7 +989,8 @@ pub async fn act(
         "UPDATE cases SET state = $2, resume_state = $3, outcome = $4, correction = $5, \
          delivery = $6, tracking_no = $7, accepted_on = $8, due_on = $9, legal_due_on = $10, \
          yellow_on = $11, paused_on = $12, concluded_at = $13, department_id = $14, answers = $15, \
-         updated_at = $16, revision = revision + 1 WHERE id = $1 AND revision = $17",
+         updated_at = $16, revision = revision + 1, todo = $18, running = $19 \
+         WHERE id = $1 AND revision = $17",
     )
     .bind(case.id)
     .bind(to.slug())
@@ -1013,6 +1014,8 @@ pub async fn act(
     .bind(serde_json::to_string(&answers).unwrap_or_default())
     .bind(crate::now().timestamp())
     .bind(case.revision)
+    .bind(i64::from(to.staff_todo()))
+    .bind(i64::from(to.clock_running()))
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -1229,18 +1232,40 @@ fn in_list(states: impl Iterator<Item = CaseState>) -> String {
         .join(", ")
 }
 
-/// The workbench list: scope, tab, filters, most urgent first. Returns the
-/// page of rows and the total.
+/// Lists count at most this many rows; beyond it the page says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// A page of the workbench.
+#[derive(Debug, Clone, Default)]
+pub struct CaseList {
+    pub rows: Vec<CaseRow>,
+    /// Matching cases, counted up to [`COUNT_CAP`].
+    pub total: i64,
+    /// More than [`COUNT_CAP`] cases match.
+    pub capped: bool,
+}
+
+/// Whether typed text is a case number rather than a name.
+fn looks_like_number(text: &str) -> bool {
+    let n = normalize_number(text);
+    n.len() >= 8
+        && n.chars().any(|c| c.is_ascii_digit())
+        && n.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The workbench list: scope, tab, filters, most urgent first. Every list
+/// reads one index range (`todo`/`running` with the deadline, or the last
+/// update), and counting stops at [`COUNT_CAP`], so a page costs the same
+/// over a thousand cases or a million.
 pub async fn list(
     db: &Db,
     staff: &StaffSession,
     q: &ListQuery,
     today: NaiveDate,
-) -> Result<(Vec<CaseRow>, i64), DomainError> {
+) -> Result<CaseList, DomainError> {
     let mut wheres: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     // Every state name below comes from the closed vocabulary, not input.
-    let running = in_list(CaseState::ALL.iter().copied().filter(|s| s.clock_running()));
     let paused = in_list(CaseState::ALL.iter().copied().filter(|s| s.paused()));
     match &staff.scope {
         Scope::All => {}
@@ -1251,19 +1276,16 @@ pub async fn list(
     }
     let today_s = day_text(today);
     match q.tab {
-        Tab::Todo => wheres.push(format!(
-            "c.state IN ({})",
-            in_list(CaseState::ALL.iter().copied().filter(|s| s.staff_todo()))
-        )),
+        Tab::Todo => wheres.push("c.todo = 1".into()),
         Tab::Done => {
             let p = bind(staff.user.username.clone(), &mut binds);
             wheres.push(format!(
-                "EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.actor = {p})"
+                "c.id IN (SELECT e.case_id FROM case_events e WHERE e.actor = {p})"
             ));
         }
         Tab::Overdue => {
             let p = bind(today_s.clone(), &mut binds);
-            wheres.push(format!("c.state IN ({running}) AND c.due_on < {p}"));
+            wheres.push(format!("c.running = 1 AND c.due_on < {p}"));
         }
         Tab::All => {}
     }
@@ -1274,20 +1296,22 @@ pub async fn list(
     match q.light {
         Some(Light::Red) => {
             let p = bind(today_s.clone(), &mut binds);
-            wheres.push(format!("c.state IN ({running}) AND c.due_on < {p}"));
+            wheres.push(format!("c.running = 1 AND c.due_on < {p}"));
         }
         Some(Light::Yellow) => {
             let p = bind(today_s.clone(), &mut binds);
             wheres.push(format!(
-                "c.state IN ({running}) AND c.due_on >= {p} AND c.yellow_on <= {p}"
+                "c.running = 1 AND c.due_on >= {p} AND c.yellow_on <= {p}"
             ));
         }
         Some(Light::Green) => {
             let p = bind(today_s.clone(), &mut binds);
-            wheres.push(format!("c.state IN ({running}) AND c.yellow_on > {p}"));
+            wheres.push(format!(
+                "c.running = 1 AND c.due_on >= {p} AND c.yellow_on > {p}"
+            ));
         }
         Some(Light::Paused) => wheres.push(format!("c.state IN ({paused})")),
-        Some(Light::Off) => wheres.push(format!("c.state NOT IN ({running}, {paused})")),
+        Some(Light::Off) => wheres.push(format!("c.running = 0 AND c.state NOT IN ({paused})")),
         None => {}
     }
     if !q.service.trim().is_empty() {
@@ -1296,27 +1320,35 @@ pub async fn list(
     }
     let text = q.q.trim();
     if !text.is_empty() {
-        let number = bind(normalize_number(text), &mut binds);
-        let like = bind(format!("%{}%", text.replace(['%', '_'], "")), &mut binds);
-        wheres.push(format!(
-            "(c.number = {number} OR c.applicant_name LIKE {like} OR c.service_name LIKE {like})"
-        ));
+        if looks_like_number(text) {
+            let p = bind(normalize_number(text), &mut binds);
+            wheres.push(format!("c.number = {p}"));
+        } else {
+            let p = bind(text.to_string(), &mut binds);
+            wheres.push(format!("c.applicant_name = {p}"));
+        }
     }
     let filter = if wheres.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", wheres.join(" AND "))
     };
-    let order = match q.tab {
-        Tab::Done | Tab::All => "c.updated_at DESC, c.id DESC",
-        Tab::Todo | Tab::Overdue => "c.due_on, c.id",
+    let by_deadline = matches!(q.tab, Tab::Todo | Tab::Overdue)
+        || matches!(q.light, Some(Light::Red | Light::Yellow | Light::Green));
+    let order = if by_deadline {
+        "c.due_on, c.id"
+    } else {
+        "c.updated_at DESC, c.id DESC"
     };
-    let count_sql = format!("SELECT COUNT(*) FROM cases c{filter}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases c{filter} LIMIT {}) AS capped",
+        COUNT_CAP + 1
+    );
     let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
     for b in &binds {
         count = count.bind(b.clone());
     }
-    let total: i64 = count.fetch_one(db.pool()).await?;
+    let counted: i64 = count.fetch_one(db.pool()).await?;
     let sql = format!(
         "SELECT c.id, c.number, c.service_name, d.name AS department_name, c.applicant_name, \
          c.state, c.outcome, c.submitted_at, c.due_on, c.yellow_on FROM cases c \
@@ -1329,7 +1361,11 @@ pub async fn list(
         query = query.bind(b.clone());
     }
     let rows = query.fetch_all(db.pool()).await?;
-    Ok((rows_to_list(&rows, today)?, total))
+    Ok(CaseList {
+        rows: rows_to_list(&rows, today)?,
+        total: counted.min(COUNT_CAP),
+        capped: counted > COUNT_CAP,
+    })
 }
 
 fn rows_to_list(rows: &[sqlx::any::AnyRow], today: NaiveDate) -> Result<Vec<CaseRow>, DomainError> {

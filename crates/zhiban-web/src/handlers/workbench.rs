@@ -80,6 +80,8 @@ impl ListParams {
 pub struct CasesPage {
     pub ctx: PageCtx,
     pub rows: Vec<CaseRow>,
+    /// More cases match than are counted.
+    pub capped: bool,
     pub pager: Pager,
     pub p: ListParams,
     pub tab: Tab,
@@ -101,8 +103,11 @@ impl CasesPage {
             Tab::All => t == "all",
         }
     }
-    fn count(&self, t: &str) -> i64 {
-        self.counts.get(t).copied().unwrap_or(0)
+    fn count(&self, t: &str) -> String {
+        match self.counts.get(t).copied().unwrap_or(0) {
+            n if n >= cases::COUNT_CAP => format!("{n}+"),
+            n => n.to_string(),
+        }
     }
     fn light_label(&self, l: &Light) -> String {
         self.ctx.t(&format!("cases.light_{}", l.slug()))
@@ -133,7 +138,7 @@ pub async fn cases_list(
         q: p.q.clone(),
         page: u32::try_from(page - 1).unwrap_or(0),
     };
-    let (rows, total) = cases::list(&state.db, &staff.session, &q, today).await?;
+    let list = cases::list(&state.db, &staff.session, &q, today).await?;
     let mut counts = BTreeMap::new();
     for (name, tab) in [("todo", Tab::Todo), ("overdue", Tab::Overdue)] {
         let only = ListQuery {
@@ -144,7 +149,7 @@ pub async fn cases_list(
             name,
             cases::list(&state.db, &staff.session, &only, today)
                 .await?
-                .1,
+                .total,
         );
     }
     let ctx = staff.ctx;
@@ -171,11 +176,12 @@ pub async fn cases_list(
             &p.base(),
             page,
             usize::try_from(cases::PAGE_SIZE).unwrap_or(50),
-            usize::try_from(total).unwrap_or(0),
+            usize::try_from(list.total).unwrap_or(0),
         ),
         tab: p.tab(),
         ctx,
-        rows,
+        rows: list.rows,
+        capped: list.capped,
         p,
         states,
         lights,
