@@ -236,7 +236,8 @@ pub async fn run(
     let mut latencies = Vec::with_capacity(submissions);
     for chunk in people.chunks(concurrency.max(1)) {
         let mut set = tokio::task::JoinSet::new();
-        for who in chunk.to_vec() {
+        for who in chunk {
+            let who = who.clone();
             let db = db.clone();
             let files = files.clone();
             let calendar = calendar.clone();
