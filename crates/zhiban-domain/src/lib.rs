@@ -38,6 +38,9 @@ pub enum DomainError {
     Form(Vec<forms::FormError>),
     #[error("file store: {0}")]
     Files(String),
+    /// A message could not be handed to its gateway (SMTP, SMS).
+    #[error("delivery: {0}")]
+    Delivery(String),
     #[error(transparent)]
     Login(#[from] identity::staff::LoginError),
     #[error(transparent)]

@@ -1,8 +1,9 @@
-//! Notifications (notify): an in-site message and an SMS on every step of
-//! a case the applicant should know about, in wording staff can edit.
-//! Messages are written in the same transaction as the step; texts go out
-//! through the jobs table, so a gateway outage delays them instead of
-//! losing them.
+//! Notifications (notify): an in-site message, an SMS and (when the person
+//! gave an address) an email on every step of a case the applicant should
+//! know about, in wording staff can edit. Messages are written in the same
+//! transaction as the step; texts and emails go out through the jobs
+//! table, so a gateway outage delays them instead of losing them. Email
+//! goes through a real SMTP client (lettre) to the configured server.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use sqlx::AnyConnection;
 
 use crate::audit::{self, Entry};
 use crate::identity::ids::Phone;
-use crate::identity::sms::SmsGateway;
+use crate::identity::sms::{SendFuture, SmsGateway};
 use crate::identity::staff::StaffSession;
 use crate::jobs::{self, Job};
 use crate::{Db, DomainError, FieldError};
@@ -231,7 +232,116 @@ pub async fn case_event(
             serde_json::json!({ "phone": about.phone, "body": format!("【智办】{body}") });
         jobs::enqueue(conn, "sms", &payload, now, None).await?;
     }
+    if let Some(citizen) = about.citizen_id {
+        let email: Option<String> = sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
+            .bind(citizen)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(to) = email.filter(|e| !e.is_empty()) {
+            let payload = serde_json::json!({ "to": to, "subject": title, "body": body });
+            jobs::enqueue(conn, "email", &payload, now, None).await?;
+        }
+    }
     Ok(())
+}
+
+/// Sends one email.
+pub trait Mailer: Send + Sync {
+    fn send<'a>(&'a self, to: &'a str, subject: &'a str, body: &'a str) -> SendFuture<'a>;
+}
+
+/// How to reach the SMTP server (`[smtp]`). No host: no email is sent.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// 0: 465 with `tls = "tls"`, 587 with `starttls`, 25 with `none`.
+    pub port: u16,
+    /// `starttls` (default), `tls` (SMTPS) or `none` (a relay on a trusted network).
+    pub tls: String,
+    pub username: String,
+    pub password: String,
+    /// e.g. `渝州市政务服务网 <noreply@zwfw.example.gov.cn>`
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// The SMTP client (lettre).
+pub struct SmtpMailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    pub fn new(s: &SmtpSettings) -> Result<Self, String> {
+        use lettre::AsyncSmtpTransport;
+        use lettre::transport::smtp::authentication::Credentials;
+        type Smtp = AsyncSmtpTransport<lettre::Tokio1Executor>;
+        let builder = match s.tls.as_str() {
+            "tls" => Smtp::relay(&s.host).map_err(|e| e.to_string())?,
+            "none" => Smtp::builder_dangerous(&s.host),
+            _ => Smtp::starttls_relay(&s.host).map_err(|e| e.to_string())?,
+        };
+        let port = match (s.port, s.tls.as_str()) {
+            (0, "tls") => 465,
+            (0, "none") => 25,
+            (0, _) => 587,
+            (p, _) => p,
+        };
+        let mut builder = builder
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(20)));
+        if !s.username.is_empty() {
+            builder = builder.credentials(Credentials::new(s.username.clone(), s.password.clone()));
+        }
+        let from = s
+            .from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| format!("smtp.from: {e}"))?;
+        Ok(SmtpMailer {
+            transport: builder.build(),
+            from,
+        })
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send<'a>(&'a self, to: &'a str, subject: &'a str, body: &'a str) -> SendFuture<'a> {
+        Box::pin(async move {
+            use lettre::AsyncTransport;
+            let to = to
+                .parse()
+                .map_err(|_| DomainError::Conflict("invalid_email"))?;
+            let message = lettre::Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(subject)
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .header(lettre::message::header::ContentTransferEncoding::Base64)
+                .body(body.to_string())
+                .map_err(|_| DomainError::Conflict("invalid_email"))?;
+            self.transport
+                .send(message)
+                .await
+                .map_err(|e| DomainError::Delivery(format!("smtp: {e}")))?;
+            Ok(())
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -273,6 +383,13 @@ pub async fn mark_all_read(db: &Db, citizen_id: i64) -> Result<(), DomainError> 
 }
 
 #[derive(Deserialize)]
+struct EmailJob {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+#[derive(Deserialize)]
 struct SmsJob {
     phone: String,
     body: String,
@@ -282,6 +399,8 @@ struct SmsJob {
 #[derive(Clone)]
 pub struct Dispatcher {
     pub sms: Arc<dyn SmsGateway>,
+    /// `None` when no SMTP server is configured: email jobs are dropped.
+    pub mail: Option<Arc<dyn Mailer>>,
 }
 
 impl Dispatcher {
@@ -294,6 +413,19 @@ impl Dispatcher {
                     .send(db, &phone, &j.body)
                     .await
                     .map_err(|e| e.to_string())
+            }
+            "email" => {
+                let j: EmailJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+                match &self.mail {
+                    Some(m) => m
+                        .send(&j.to, &j.subject, &j.body)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    None => {
+                        tracing::debug!("email not sent: no SMTP server configured");
+                        Ok(())
+                    }
+                }
             }
             "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
                 .await

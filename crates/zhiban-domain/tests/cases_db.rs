@@ -241,6 +241,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
     );
     let dispatcher = Dispatcher {
         sms: std::sync::Arc::new(DevOutboxGateway),
+        mail: None,
     };
     assert!(dispatcher.run_due(w.db()).await.expect("jobs") >= 2);
     let outbox: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
@@ -879,6 +880,7 @@ async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
     }
     let dispatcher = Dispatcher {
         sms: std::sync::Arc::new(DevOutboxGateway),
+        mail: None,
     };
     assert_eq!(dispatcher.run_due(&t.db).await.expect("ran"), 1);
     assert_eq!(jobs::pending(&t.db).await.expect("pending"), 1);
@@ -889,4 +891,99 @@ async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
     assert!(run_at > now + 30, "retried later");
     assert_eq!(error, "bad phone");
     assert!(Phone::parse("not a phone").is_err());
+}
+
+/// A small SMTP server on 127.0.0.1 that keeps what it is sent: enough of
+/// RFC 5321 for a real client to deliver one message.
+async fn smtp_server() -> (u16, tokio::sync::oneshot::Receiver<(String, String)>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.expect("accept");
+        let (r, mut w) = sock.into_split();
+        let mut lines = BufReader::new(r).lines();
+        w.write_all(b"220 test.local ESMTP\r\n")
+            .await
+            .expect("greet");
+        let (mut rcpt, mut data, mut in_data) = (String::new(), String::new(), false);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    w.write_all(b"250 queued\r\n").await.expect("queued");
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let upper = line.to_ascii_uppercase();
+            let reply: &[u8] = if upper.starts_with("EHLO") {
+                b"250-test.local\r\n250 8BITMIME\r\n"
+            } else if upper.starts_with("RCPT TO:") {
+                rcpt = line[8..].trim().to_string();
+                b"250 ok\r\n"
+            } else if upper.starts_with("DATA") {
+                in_data = true;
+                b"354 go on\r\n"
+            } else if upper.starts_with("QUIT") {
+                w.write_all(b"221 bye\r\n").await.expect("bye");
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            w.write_all(reply).await.expect("reply");
+        }
+        let _ = tx.send((rcpt, data));
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
+    use base64::Engine;
+    let w = World::new().await;
+    let who = w.citizen("13800138011", 2).await;
+    citizen::set_email(w.db(), &who, "li.si@example.cn")
+        .await
+        .expect("email saved");
+    assert!(matches!(
+        citizen::set_email(w.db(), &who, "not an address").await,
+        Err(DomainError::Invalid(_))
+    ));
+    let case = w.apply(&who).await;
+    let (port, received) = smtp_server().await;
+    let mailer = notify::SmtpMailer::new(&notify::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: "none".into(),
+        from: "渝州市政务服务网 <noreply@zw.example.gov.cn>".into(),
+        ..notify::SmtpSettings::default()
+    })
+    .expect("mailer");
+    let dispatcher = Dispatcher {
+        sms: std::sync::Arc::new(DevOutboxGateway),
+        mail: Some(std::sync::Arc::new(mailer)),
+    };
+    dispatcher.run_due(w.db()).await.expect("jobs");
+    assert_eq!(
+        jobs::pending(w.db()).await.expect("pending"),
+        2,
+        "only the supervision jobs wait"
+    );
+    let (rcpt, data) = received.await.expect("a message reached the server");
+    assert_eq!(rcpt, "<li.si@example.cn>");
+    let body = data.split("\n\n").nth(1).unwrap_or("").replace('\n', "");
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    assert!(
+        text.contains(&case.number) && text.contains("居民身份证补领"),
+        "{text}"
+    );
 }

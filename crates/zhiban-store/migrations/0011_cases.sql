@@ -1,6 +1,9 @@
 -- The real-name level (实名等级) an online application needs.
 ALTER TABLE services ADD COLUMN realname_level BIGINT NOT NULL DEFAULT 2;
 
+-- Where a citizen wants case notifications by email (optional).
+ALTER TABLE citizens ADD COLUMN email TEXT NOT NULL DEFAULT '';
+
 -- Smart forms: one row per version; one draft and one published at most.
 CREATE TABLE forms (
     id {{id}},

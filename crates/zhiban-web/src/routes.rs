@@ -186,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(citizen::account))
         .route("/account/realname", post(citizen::realname))
         .route("/account/password", post(citizen::password))
+        .route("/account/email", post(citizen::email))
         .route("/account/logout-all", post(citizen::logout_all))
         .route("/account/data", get(citizen::download))
         .route("/account/delete", post(citizen::delete))

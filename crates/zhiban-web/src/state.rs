@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub storage_url: Option<String>,
     /// How often this node looks for due background jobs.
     pub job_poll: Duration,
+    /// The SMTP server for email notifications (none when `host` is empty).
+    pub smtp: zhiban_domain::notify::SmtpSettings,
 }
 
 impl Default for WebConfig {
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             cases: zhiban_domain::cases::CaseSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),
+            smtp: zhiban_domain::notify::SmtpSettings::default(),
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct AppState {
     pub files: FileStore,
     /// Working days: the national calendar plus configured local days.
     pub calendar: Arc<WorkCalendar>,
+    /// Sends email notifications, when an SMTP server is configured.
+    pub mail: Option<Arc<dyn zhiban_domain::notify::Mailer>>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -119,6 +124,8 @@ pub enum StartError {
     Files(#[from] zhiban_store::files::FileError),
     #[error("calendar file {0}: {1}")]
     Calendar(String, String),
+    #[error("smtp settings: {0}")]
+    Smtp(String),
 }
 
 impl AppState {
@@ -154,6 +161,13 @@ impl AppState {
                 .extend_from_csv(&text)
                 .map_err(|e| StartError::Calendar(extra.into(), e.message_zh()))?;
         }
+        let mail: Option<Arc<dyn zhiban_domain::notify::Mailer>> = if config.smtp.host.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                zhiban_domain::notify::SmtpMailer::new(&config.smtp).map_err(StartError::Smtp)?,
+            ))
+        };
         let search = SearchIndex::open(config.index_dir.as_deref())?;
         search.set_synonyms(zhiban_domain::search_terms::synonym_pairs(&db).await?);
         search.replace_kind(
@@ -183,6 +197,7 @@ impl AppState {
             company_verifier: Arc::new(zhiban_domain::identity::company::DevCompanyVerifier),
             files,
             calendar: Arc::new(calendar),
+            mail,
         })
     }
 
@@ -202,6 +217,7 @@ impl AppState {
     pub async fn run_jobs(&self) -> Result<usize, DomainError> {
         zhiban_domain::notify::Dispatcher {
             sms: Arc::clone(&self.sms),
+            mail: self.mail.clone(),
         }
         .run_due(&self.db)
         .await

@@ -620,3 +620,40 @@ async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() 
     let (_, inbox) = app.text_with(&citizen, "/my/messages").await;
     assert!(inbox.contains("申请收到啦") && inbox.contains(&format!("编号{number}")));
 }
+
+#[tokio::test]
+async fn a_citizen_sets_an_email_address_for_notifications_and_a_bad_one_is_refused() {
+    let app = spawn_app().await;
+    let c = verified_citizen(&app).await;
+    let (_, page) = app.text_with(&c, "/account").await;
+    let csrf = hidden(&page, "_csrf");
+    let r = c
+        .post(app.url("/account/email"))
+        .form(&[("email", "zhang at example"), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.expect("body").contains("邮箱地址格式不正确"));
+    let r = c
+        .post(app.url("/account/email"))
+        .form(&[("email", "zhang.san@example.cn"), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = app.text_with(&c, "/account").await;
+    assert!(page.contains("value=\"zhang.san@example.cn\""));
+    let number = apply(&app, &c).await;
+    let queued: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'email' AND done_at IS NULL")
+            .fetch_all(app.db.db.pool())
+            .await
+            .expect("jobs");
+    assert!(
+        queued
+            .iter()
+            .any(|p| p.contains("zhang.san@example.cn") && p.contains(&number)),
+        "{queued:?}"
+    );
+}

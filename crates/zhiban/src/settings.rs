@@ -39,6 +39,8 @@ pub struct Settings {
     /// Case handling (`[cases]`): intake days, yellow share, upload size,
     /// an extra holiday calendar file, the case number prefix.
     pub cases: zhiban_domain::cases::CaseSettings,
+    /// SMTP server for email notifications (`[smtp]`; none when `host` is empty).
+    pub smtp: zhiban_domain::notify::SmtpSettings,
     pub log: LogSettings,
     /// 等保 level-3 account rules (`[security]` in the TOML file).
     pub security: zhiban_domain::identity::SecurityPolicy,
@@ -68,6 +70,7 @@ impl Default for Settings {
             security: zhiban_domain::identity::SecurityPolicy::default(),
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
+            smtp: zhiban_domain::notify::SmtpSettings::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
                 format: "json".into(),
@@ -90,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("security", &self.security)
             .field("storage_url", &self.storage_url)
             .field("cases", &self.cases)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -141,11 +145,15 @@ impl Settings {
                 self.storage_url.trim().to_string()
             }),
             job_poll: Duration::from_secs(2),
+            smtp: self.smtp.clone(),
         }
     }
 
     pub fn redacted_toml(&self) -> Result<String> {
         let mut shown = self.clone();
+        if !shown.smtp.password.is_empty() {
+            shown.smtp.password = "***".into();
+        }
         shown.database_url = if self.database_url.is_empty() {
             self.database_url().unwrap_or_default()
         } else {
@@ -202,10 +210,13 @@ mod tests {
             "postgres://zb:***@db:5432/zhiban"
         );
         assert_eq!(redact_url("postgres://db/zhiban"), "postgres://db/zhiban");
-        let s = Settings {
+        let mut s = Settings {
             database_url: "postgres://zb:s3cret@db/zhiban".into(),
             ..Settings::default()
         };
+        s.smtp.password = "m4ilpass".into();
+        assert!(!format!("{s:?}").contains("m4ilpass"));
+        assert!(!s.redacted_toml().unwrap_or_default().contains("m4ilpass"));
         assert!(!format!("{s:?}").contains("s3cret"));
         assert!(!s.redacted_toml().unwrap_or_default().contains("s3cret"));
     }

@@ -464,6 +464,38 @@ impl IdVerifier for DevIdVerifier {
     }
 }
 
+/// The email address case notifications also go to (empty: none).
+pub async fn email(db: &Db, citizen_id: i64) -> Result<String, DomainError> {
+    Ok(
+        sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
+            .bind(citizen_id)
+            .fetch_optional(db.pool())
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Sets or clears (empty) the notification email address.
+pub async fn set_email(db: &Db, citizen: &Citizen, email: &str) -> Result<(), DomainError> {
+    let email = email.trim();
+    if !email.is_empty()
+        && (email.len() > 100 || email.parse::<lettre::Address>().is_err() || !email.contains('.'))
+    {
+        return Err(invalid("email", "invalid_email"));
+    }
+    sqlx::query("UPDATE citizens SET email = $2 WHERE id = $1")
+        .bind(citizen.id)
+        .bind(email)
+        .execute(db.pool())
+        .await?;
+    audit::record(
+        db,
+        Entry::citizen(&citizen.label(), "citizen.email", citizen.label()),
+    )
+    .await?;
+    Ok(())
+}
+
 /// 实名认证: verifies name and ID number and raises the person to level 2.
 pub async fn verify_real_name(
     db: &Db,
@@ -524,6 +556,9 @@ pub async fn export_data(db: &Db, citizen: &Citizen) -> Result<serde_json::Value
             .map(|s| serde_json::json!({"created_at": s.created_at, "ip": s.ip, "user_agent": s.user_agent}))
             .collect::<Vec<_>>(),
         "logins": login_history(db, citizen.id, 10_000).await?,
+        "email": email(db, citizen.id).await?,
+        "cases": crate::cases::of_citizen(db, citizen.id, crate::cases::local_date(crate::now())).await?,
+        "messages": crate::notify::messages(db, citizen.id).await?,
     });
     audit::record(
         db,

@@ -651,6 +651,8 @@ pub struct AccountPage {
     pub consents: Vec<Consent>,
     pub verifier: &'static str,
     pub passkeys: Vec<passkey::PasskeyInfo>,
+    /// Where case notifications also go by email.
+    pub email: String,
 }
 
 impl AccountPage {
@@ -683,6 +685,7 @@ async fn account_page(
     errors: &[FieldError],
 ) -> Result<AccountPage, AppError> {
     let citizen = citizen::get(&state.db, user.citizen().id).await?;
+    let email = citizen::email(&state.db, citizen.id).await?;
     let sessions = citizen::sessions(&state.db, citizen.id)
         .await?
         .into_iter()
@@ -712,6 +715,7 @@ async fn account_page(
         saved: q.saved,
         sessions,
         verifier: state.id_verifier.name(),
+        email,
     })
 }
 
@@ -740,6 +744,8 @@ pub struct AccountForm {
     /// Where to go once verified (a service that needs the level).
     #[serde(default)]
     pub next: String,
+    #[serde(default)]
+    pub email: String,
     #[serde(default, rename = "_csrf")]
     pub csrf: Option<String>,
 }
@@ -778,6 +784,17 @@ pub async fn realname(
         return Ok(Redirect::to(&safe_next(form.next.trim())).into_response());
     }
     after(&state, user, r, "realname").await
+}
+
+/// The address case notifications also go to by email.
+pub async fn email(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Form(form): Form<AccountForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(form.csrf.as_ref())?;
+    let r = citizen::set_email(&state.db, user.citizen(), &form.email).await;
+    after(&state, user, r, "email").await
 }
 
 pub async fn password(
