@@ -201,4 +201,19 @@ describe('a case from application to result', () => {
     await expectAccessible(page);
     await ctx.close();
   });
+
+  it('staff write a form in the editor and the preview follows as they type', async () => {
+    await open(staff, `${portal.base}/admin/services/${REISSUE}/form`);
+    await expectAccessible(staff);
+    const schema = JSON.stringify({
+      title: '居民身份证补领（试行）',
+      pages: [{ title: '补领原因', fields: [
+        { key: 'why', label: '补领原因（试行）', kind: 'choice', required: true, options: ['遗失', '被盗'] },
+      ] }],
+    });
+    await staff.locator('#schema').fill(schema);
+    await staff.locator('.form-preview').getByText('补领原因（试行）').first().waitFor();
+    await staff.locator('#schema').fill('{"title": "", "pages": []}');
+    await staff.locator('#error-summary').filter({ hasText: '表单需要标题' }).waitFor();
+  });
 });

@@ -98,6 +98,37 @@ document.addEventListener('DOMContentLoaded', function () {
       });
     });
   });
+  // Form editor: the preview follows the JSON as it is typed (the 预览
+  // button does the same without JavaScript).
+  document.querySelectorAll('textarea[data-preview]').forEach(function (area) {
+    var form = area.form;
+    var panel = document.querySelector('.form-preview');
+    var timer = null;
+    if (!form || !panel || !window.fetch || !window.DOMParser) { return; }
+    area.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var data = new URLSearchParams(new FormData(form));
+        data.set('go', 'preview');
+        fetch(area.getAttribute('data-preview'), { method: 'POST', body: data, credentials: 'same-origin' })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, 'text/html');
+            var fresh = doc.querySelector('.form-preview');
+            if (fresh) { panel.innerHTML = fresh.innerHTML; }
+            var errors = doc.getElementById('error-summary');
+            var old = document.getElementById('error-summary');
+            if (old) { old.remove(); }
+            if (errors) {
+              errors.removeAttribute('tabindex');
+              errors.setAttribute('role', 'status');
+              form.parentNode.parentNode.insertBefore(errors, form.parentNode);
+            }
+          })
+          .catch(function () {});
+      }, 600);
+    });
+  });
   // Scan-to-login: ask every 2 seconds whether the phone has answered; once
   // approved, continue as the button would. Without JavaScript the button
   // does the same.

@@ -1336,7 +1336,7 @@ pub async fn list(
     let by_deadline = matches!(q.tab, Tab::Todo | Tab::Overdue)
         || matches!(q.light, Some(Light::Red | Light::Yellow | Light::Green));
     let order = if by_deadline {
-        "c.due_on, c.id"
+        "c.due_on, c.yellow_on, c.id"
     } else {
         "c.updated_at DESC, c.id DESC"
     };
