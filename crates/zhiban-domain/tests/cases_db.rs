@@ -750,6 +750,19 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     .expect("a reminder for a red case records nothing");
     let history = cases::events(w.db(), case.id).await.expect("events");
     assert_eq!(history.last().map(|e| e.action), Some(CaseAction::Escalate));
+    let seen = cases::alerts(w.db(), &city, 7).await.expect("alerts");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].number.as_str(), seen[0].action),
+        (case.number.as_str(), CaseAction::Escalate)
+    );
+    assert!(
+        cases::alerts(w.db(), &district, 7)
+            .await
+            .expect("alerts")
+            .is_empty(),
+        "outside the district"
+    );
     assert_eq!(
         history
             .iter()
@@ -986,4 +999,144 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
         text.contains(&case.number) && text.contains("居民身份证补领"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_case_transferred_to_another_unit_leaves_the_old_desk_and_reaches_the_new_one() {
+    let w = World::new().await;
+    let who = w.citizen("13800138012", 2).await;
+    let case = w.apply(&who).await;
+    let city = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let district = w.staff("yz.clerk", "500103").await;
+    let yuzhong: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = '500103'")
+        .fetch_one(w.db().pool())
+        .await
+        .expect("unit");
+    let nowhere = Step {
+        reason: "属地管理".into(),
+        to_unit: Some(case.department_id),
+        ..Step::default()
+    };
+    let same = cases::act(
+        &w.desk(),
+        Actor::Staff(&city),
+        &case.number,
+        CaseAction::Transfer,
+        nowhere,
+    )
+    .await;
+    assert!(
+        matches!(same, Err(DomainError::Invalid(_))),
+        "a transfer needs another unit"
+    );
+    let to_district = Step {
+        reason: "申请人户籍在渝中区，按属地转办".into(),
+        to_unit: Some(yuzhong),
+        ..Step::default()
+    };
+    let moved = cases::act(
+        &w.desk(),
+        Actor::Staff(&city),
+        &case.number,
+        CaseAction::Transfer,
+        to_district,
+    )
+    .await
+    .expect("transferred");
+    assert_eq!(moved.department_id, yuzhong);
+    assert_eq!(
+        moved.state,
+        CaseState::Submitted,
+        "a transfer keeps the state"
+    );
+    assert!(cases::for_staff(w.db(), &city, &case.number).await.is_err());
+    assert!(
+        cases::for_staff(w.db(), &district, &case.number)
+            .await
+            .is_ok()
+    );
+    let history = cases::events(w.db(), case.id).await.expect("events");
+    assert!(
+        history
+            .last()
+            .is_some_and(|e| e.action == CaseAction::Transfer && e.note.contains("渝中区"))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
+    let w = World::new().await;
+    let who = w.citizen("13800138013", 2).await;
+    let first = w.apply(&who).await;
+    let second = w.apply(&who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let refused = cases::act(
+        &w.desk(),
+        Actor::Staff(&clerk),
+        &first.number,
+        CaseAction::Reject,
+        step("不属于本机关职责范围"),
+    )
+    .await
+    .expect("refused");
+    assert_eq!(refused.state, CaseState::NotAccepted);
+    assert_eq!(refused.light(local_date(Utc::now())), Light::Off);
+    let again = cases::act(
+        &w.desk(),
+        Actor::Staff(&clerk),
+        &first.number,
+        CaseAction::Accept,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(again, Err(DomainError::Conflict("not_allowed"))));
+    // Only the applicant withdraws, and only their own case.
+    let other = w.citizen("13800138014", 2).await;
+    let not_theirs = cases::act(
+        &w.desk(),
+        Actor::Applicant(&other),
+        &second.number,
+        CaseAction::Withdraw,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(not_theirs, Err(DomainError::NotFound)));
+    let by_staff = cases::act(
+        &w.desk(),
+        Actor::Staff(&clerk),
+        &second.number,
+        CaseAction::Withdraw,
+        Step::default(),
+    )
+    .await;
+    assert!(matches!(
+        by_staff,
+        Err(DomainError::Conflict("not_allowed"))
+    ));
+    let withdrawn = cases::act(
+        &w.desk(),
+        Actor::Applicant(&who),
+        &second.number,
+        CaseAction::Withdraw,
+        Step::default(),
+    )
+    .await
+    .expect("withdrawn");
+    assert_eq!(withdrawn.state, CaseState::Withdrawn);
+    let todo = cases::list(
+        w.db(),
+        &clerk,
+        &ListQuery::default(),
+        local_date(Utc::now()),
+    )
+    .await
+    .expect("list");
+    assert_eq!(todo.total, 0, "closed cases leave 待办");
+    let titles: Vec<String> = notify::messages(w.db(), who.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
+    assert!(titles.iter().any(|t| t == "申请不予受理") && titles.iter().any(|t| t == "申请已撤回"));
 }

@@ -64,6 +64,9 @@ enum Command {
     Export { file: PathBuf },
     /// Print the effective settings (secrets redacted) and exit.
     CheckConfig,
+    /// Write, read back and delete a probe object in the file store
+    /// (`storage_url`: the data directory or S3); exit 1 on any failure.
+    CheckStorage,
     /// Measure quality.
     Eval {
         #[command(subcommand)]
@@ -289,7 +292,41 @@ async fn main() -> Result<()> {
             println!("{}", settings.redacted_toml()?);
             Ok(())
         }
+        Command::CheckStorage => check_storage(&settings).await,
     }
+}
+
+/// The round trip every upload makes, on the configured store.
+async fn check_storage(settings: &Settings) -> Result<()> {
+    let url = settings
+        .web_config()
+        .storage_url
+        .context("no storage configured")?;
+    let store = zhiban_store::files::FileStore::open(&url)
+        .with_context(|| format!("opening the file store {url}"))?;
+    let key = format!("zhiban-check/{}", std::process::id());
+    let body = format!("zhiban storage check {}", chrono::Utc::now().to_rfc3339()).into_bytes();
+    store
+        .put(&key, body.clone())
+        .await
+        .with_context(|| format!("writing to {}", store.describe()))?;
+    let back = store
+        .get(&key)
+        .await
+        .with_context(|| format!("reading from {}", store.describe()))?;
+    anyhow::ensure!(
+        back == body,
+        "{} returned different bytes",
+        store.describe()
+    );
+    store.delete(&key).await?;
+    anyhow::ensure!(
+        store.get(&key).await.is_err(),
+        "{} still has the deleted object",
+        store.describe()
+    );
+    println!("storage ok: {} (write, read, delete)", store.describe());
+    Ok(())
 }
 
 async fn open(settings: &Settings) -> Result<Db> {

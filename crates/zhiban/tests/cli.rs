@@ -120,3 +120,21 @@ fn audit_verify_passes_an_intact_log_and_names_a_tampered_record() {
     assert!(!ok, "a tampered log fails");
     assert!(err.contains("broken at record 1: altered"), "{err}");
 }
+
+#[test]
+fn check_storage_round_trips_a_file_in_the_data_directory_and_names_a_bad_store() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ok, out, err) = zhiban(dir.path(), &["check-storage"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("storage ok") && out.contains("files"), "{out}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("check-storage")
+        .env("ZHIBAN__STORAGE_URL", "ftp://nowhere")
+        .env("ZHIBAN__LOG__LEVEL", "warn")
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ftp://nowhere"));
+}

@@ -1399,6 +1399,52 @@ fn rows_to_list(rows: &[sqlx::any::AnyRow], today: NaiveDate) -> Result<Vec<Case
     Ok(out)
 }
 
+/// A reminder or escalation from electronic supervision, for the desk.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alert {
+    pub number: String,
+    pub service_name: String,
+    pub action: CaseAction,
+    pub at: i64,
+    pub note: String,
+}
+
+/// Reminders and escalations of the last `days` days on cases in the staff
+/// member's scope that are still running, newest first.
+pub async fn alerts(db: &Db, staff: &StaffSession, days: i64) -> Result<Vec<Alert>, DomainError> {
+    let scope = match &staff.scope {
+        Scope::All => String::new(),
+        Scope::Units(ids) => format!(
+            " AND c.department_id IN ({})",
+            ids.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let sql = format!(
+        "SELECT c.number, c.service_name, e.action, e.at, e.note FROM case_events e \
+         JOIN cases c ON c.id = e.case_id WHERE e.actor = 'system' AND e.at >= $1 \
+         AND c.running = 1{scope} ORDER BY e.at DESC, e.id DESC LIMIT 50"
+    );
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(crate::now().timestamp() - days * 86_400)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(number, service_name, action, at, note)| {
+            Some(Alert {
+                action: CaseAction::from_slug(&action)?,
+                number,
+                service_name,
+                at,
+                note,
+            })
+        })
+        .collect())
+}
+
 /// 我的办件: the applicant's cases, newest first.
 pub async fn of_citizen(
     db: &Db,

@@ -89,6 +89,8 @@ pub struct CasesPage {
     pub states: Vec<(String, String)>,
     pub lights: Vec<(String, String)>,
     pub counts: BTreeMap<&'static str, i64>,
+    /// Reminders and escalations of the last week (电子监察).
+    pub alerts: Vec<cases::Alert>,
 }
 
 impl CasesPage {
@@ -186,6 +188,7 @@ pub async fn cases_list(
         states,
         lights,
         counts,
+        alerts: cases::alerts(&state.db, &staff.session, 7).await?,
     })
 }
 
