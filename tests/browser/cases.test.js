@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+  prefCookies,
 } from './helpers.js';
 
 const REISSUE = '500000-GA-HZ-0001-03';
@@ -200,6 +201,17 @@ describe('a case from application to result', () => {
     assert.doesNotMatch(text, /张三/);
     await expectAccessible(page);
     await ctx.close();
+  });
+
+  it('fits a 320 px phone in elder mode without sideways scrolling', async () => {
+    await citizen.context().addCookies(prefCookies(portal.base, 'elder'));
+    await citizen.setViewportSize({ width: 320, height: 720 });
+    for (const url of [`/apply/${REISSUE}`, `/apply/${REISSUE}?page=2`, `/my/cases/${number}`, `/my/cases/${number}/receipt`, '/my/cases']) {
+      await open(citizen, portal.base + url);
+      const over = await citizen.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(over <= 0, `${url} scrolls sideways by ${over}px`);
+      await expectAccessible(citizen);
+    }
   });
 
   it('staff write a form in the editor and the preview follows as they type', async () => {
