@@ -4,9 +4,13 @@
 
 pub mod calendar;
 pub mod clock;
+mod drafts;
+mod lists;
 mod repo;
 pub mod workflow;
 
 pub use clock::{CaseSettings, Deadlines, Light, local_date};
+pub use drafts::*;
+pub use lists::*;
 pub use repo::*;
 pub use workflow::{CaseAction, CaseState, Delivery, Role};

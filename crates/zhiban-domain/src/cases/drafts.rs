@@ -1,0 +1,607 @@
+//! Applying: drafts filled page by page, uploads (checked, stored through
+//! the file store, replaced during 补正 and kept on record), result
+//! documents, and submission as a numbered case.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use zhiban_store::files::sniff;
+
+use super::clock::{Deadlines, local_date};
+use super::repo::*;
+use super::workflow::{CaseAction, CaseState};
+use crate::catalog::{ServiceItem, Status};
+use crate::forms::{Answers, FormError, FormSchema, Profile};
+use crate::identity::citizen::Citizen;
+use crate::identity::staff::StaffSession;
+use crate::notify;
+use crate::{Db, DomainError};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CaseFile {
+    pub id: i64,
+    pub field_key: String,
+    pub material: String,
+    /// `material` or `result`.
+    pub kind: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(skip)]
+    pub storage_key: String,
+    pub uploaded_by: String,
+    pub uploaded_at: i64,
+    pub replaced: i64,
+}
+
+impl CaseFile {
+    pub fn is_image(&self) -> bool {
+        self.content_type.starts_with("image/")
+    }
+}
+
+// ------------------------------------------------------------------ drafts
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub id: i64,
+    pub service_code: String,
+    pub form_version: i64,
+    pub schema: FormSchema,
+    pub answers: Answers,
+    pub page: usize,
+    pub updated_at: i64,
+}
+
+/// The profile forms are filled from.
+pub fn profile_of(c: &Citizen) -> Profile {
+    Profile {
+        name: c.name.clone(),
+        id_number: c.id_number.clone(),
+        phone: c.phone.clone(),
+        verified: c.level >= 2,
+    }
+}
+
+/// The applicant's draft for an item, started from the current form
+/// (and filled from the profile) if there is none.
+pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Draft, DomainError> {
+    if let Some(d) = find_draft(db, citizen.id, &item.code).await? {
+        return Ok(d);
+    }
+    let (version, schema) = crate::forms::repo::current(db, item).await?;
+    let mut answers = Answers::new();
+    schema.normalize(&mut answers, &profile_of(citizen));
+    sqlx::query(
+        "INSERT INTO case_drafts (citizen_id, service_code, form_version, form_schema, answers, \
+         page, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6) \
+         ON CONFLICT (citizen_id, service_code) DO NOTHING",
+    )
+    .bind(citizen.id)
+    .bind(&item.code)
+    .bind(version)
+    .bind(serde_json::to_string(&schema).unwrap_or_default())
+    .bind(serde_json::to_string(&answers).unwrap_or_default())
+    .bind(crate::now().timestamp())
+    .execute(db.pool())
+    .await?;
+    find_draft(db, citizen.id, &item.code)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
+async fn find_draft(
+    db: &Db,
+    citizen_id: i64,
+    service_code: &str,
+) -> Result<Option<Draft>, DomainError> {
+    let row = sqlx::query(
+        "SELECT id, service_code, form_version, form_schema, answers, page, updated_at \
+         FROM case_drafts WHERE citizen_id = $1 AND service_code = $2",
+    )
+    .bind(citizen_id)
+    .bind(service_code)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let schema: String = r.try_get("form_schema")?;
+    let answers: String = r.try_get("answers")?;
+    Ok(Some(Draft {
+        id: r.try_get("id")?,
+        service_code: r.try_get("service_code")?,
+        form_version: r.try_get("form_version")?,
+        schema: serde_json::from_str(&schema).map_err(|_| DomainError::NotFound)?,
+        answers: serde_json::from_str(&answers).unwrap_or_default(),
+        page: usize::try_from(r.try_get::<i64, _>("page")?).unwrap_or(0),
+        updated_at: r.try_get("updated_at")?,
+    }))
+}
+
+/// The applicant's unfinished applications, newest first: (service code, saved at).
+pub async fn drafts_of(db: &Db, citizen_id: i64) -> Result<Vec<(String, i64)>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT service_code, updated_at FROM case_drafts WHERE citizen_id = $1 \
+         ORDER BY updated_at DESC",
+    )
+    .bind(citizen_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Saves the answers of the page the applicant is on (nothing typed is
+/// lost, even when it does not validate yet).
+pub async fn save_draft(
+    db: &Db,
+    citizen: &Citizen,
+    draft: &mut Draft,
+    posted: &Answers,
+    page: usize,
+) -> Result<(), DomainError> {
+    merge_page(&draft.schema, &mut draft.answers, posted, Some(draft.page));
+    draft
+        .schema
+        .normalize(&mut draft.answers, &profile_of(citizen));
+    draft.page = page.min(draft.schema.pages.len());
+    sqlx::query("UPDATE case_drafts SET answers = $2, page = $3, updated_at = $4 WHERE id = $1")
+        .bind(draft.id)
+        .bind(serde_json::to_string(&draft.answers).unwrap_or_default())
+        .bind(i64::try_from(draft.page).unwrap_or(0))
+        .bind(crate::now().timestamp())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Replaces the answers of one page (or of the whole form) with what was
+/// posted, so a cleared field is cleared and a removed row is removed.
+fn merge_page(schema: &FormSchema, answers: &mut Answers, posted: &Answers, page: Option<usize>) {
+    let keys: Vec<&str> = schema
+        .pages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| page.is_none_or(|p| p == *i))
+        .flat_map(|(_, p)| p.fields.iter().map(|f| f.key.as_str()))
+        .collect();
+    for key in keys {
+        let prefix = format!("{key}.");
+        answers.retain(|k, _| k != key && !k.starts_with(&prefix));
+        for (k, v) in posted {
+            if k == key || k.starts_with(&prefix) {
+                answers.insert(k.clone(), v.chars().take(5000).collect());
+            }
+        }
+    }
+}
+
+/// Files per field key, as the form's validation counts them.
+pub fn file_counts(files: &[CaseFile]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for f in files
+        .iter()
+        .filter(|f| f.replaced == 0 && f.kind == "material")
+    {
+        *counts.entry(f.field_key.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+const SELECT_FILE: &str = "SELECT id, field_key, material, kind, file_name, content_type, size, \
+    sha256, storage_key, uploaded_by, uploaded_at, replaced FROM case_files";
+
+pub async fn draft_files(db: &Db, draft_id: i64) -> Result<Vec<CaseFile>, DomainError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_FILE} WHERE draft_id = $1 ORDER BY id"
+    )))
+    .bind(draft_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn case_files(db: &Db, case_id: i64) -> Result<Vec<CaseFile>, DomainError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_FILE} WHERE case_id = $1 ORDER BY id"
+    )))
+    .bind(case_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// One file of a case.
+pub async fn case_file(db: &Db, case_id: i64, file_id: i64) -> Result<CaseFile, DomainError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_FILE} WHERE case_id = $1 AND id = $2"
+    )))
+    .bind(case_id)
+    .bind(file_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(DomainError::NotFound)
+}
+
+/// Where an upload goes.
+pub enum Owner {
+    Draft(i64),
+    Case(i64),
+}
+
+/// A checked upload.
+pub struct Upload<'a> {
+    pub field_key: &'a str,
+    pub file_name: &'a str,
+    pub body: Vec<u8>,
+}
+
+const MAX_FILES_PER_FIELD: usize = 10;
+
+/// Checks and stores one uploaded file. A file of the wrong type or size
+/// is refused with a clear reason and nothing is stored.
+async fn store_file(
+    desk: &Desk<'_>,
+    owner: Owner,
+    material: &str,
+    kind: &str,
+    upload: Upload<'_>,
+    by: &str,
+) -> Result<i64, DomainError> {
+    let refuse = |code: &'static str, detail: String| {
+        DomainError::Form(vec![FormError {
+            key: upload.field_key.to_string(),
+            code,
+            detail,
+        }])
+    };
+    if upload.body.is_empty() {
+        return Err(refuse("file_empty", String::new()));
+    }
+    if upload.body.len() > desk.settings.max_file_bytes() {
+        return Err(refuse(
+            "file_too_large",
+            desk.settings.max_file_mb.to_string(),
+        ));
+    }
+    let Some(content_type) = sniff(&upload.body) else {
+        return Err(refuse("file_type", String::new()));
+    };
+    let (col, owner_id) = match owner {
+        Owner::Draft(id) => ("draft_id", id),
+        Owner::Case(id) => ("case_id", id),
+    };
+    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM case_files WHERE {col} = $1 AND field_key = $2 AND replaced = 0"
+    )))
+    .bind(owner_id)
+    .bind(upload.field_key)
+    .fetch_one(desk.db.pool())
+    .await?;
+    if usize::try_from(existing).unwrap_or(0) >= MAX_FILES_PER_FIELD {
+        return Err(refuse("file_count", MAX_FILES_PER_FIELD.to_string()));
+    }
+    let name: String = upload
+        .file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    let key = format!("cases/{}", uuid::Uuid::new_v4().simple());
+    let size = i64::try_from(upload.body.len()).unwrap_or(i64::MAX);
+    let sha = hex::encode(Sha256::digest(&upload.body));
+    desk.files
+        .put(&key, upload.body)
+        .await
+        .map_err(|e| DomainError::Files(e.to_string()))?;
+    let inserted = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO case_files ({col}, field_key, material, kind, file_name, content_type, size, \
+         sha256, storage_key, uploaded_by, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+    )))
+    .bind(owner_id)
+    .bind(upload.field_key)
+    .bind(material)
+    .bind(kind)
+    .bind(if name.is_empty() {
+        "file".to_string()
+    } else {
+        name
+    })
+    .bind(content_type)
+    .bind(size)
+    .bind(sha)
+    .bind(&key)
+    .bind(by)
+    .bind(crate::now().timestamp())
+    .fetch_one(desk.db.pool())
+    .await;
+    match inserted {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            // The row was not written: do not keep an orphaned body.
+            let _ = desk.files.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Adds a material to a draft.
+pub async fn add_draft_file(
+    desk: &Desk<'_>,
+    citizen: &Citizen,
+    draft: &Draft,
+    upload: Upload<'_>,
+) -> Result<i64, DomainError> {
+    let Some(material) = draft.schema.material_for(upload.field_key) else {
+        return Err(DomainError::NotFound);
+    };
+    store_file(
+        desk,
+        Owner::Draft(draft.id),
+        &material,
+        "material",
+        upload,
+        &citizen.label(),
+    )
+    .await
+}
+
+/// Removes a material from a draft (the body too: it was never filed).
+pub async fn remove_draft_file(
+    desk: &Desk<'_>,
+    draft: &Draft,
+    file_id: i64,
+) -> Result<(), DomainError> {
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT storage_key FROM case_files WHERE id = $1 AND draft_id = $2")
+            .bind(file_id)
+            .bind(draft.id)
+            .fetch_optional(desk.db.pool())
+            .await?;
+    let Some(key) = key else {
+        return Err(DomainError::NotFound);
+    };
+    sqlx::query("DELETE FROM case_files WHERE id = $1")
+        .bind(file_id)
+        .execute(desk.db.pool())
+        .await?;
+    let _ = desk.files.delete(&key).await;
+    Ok(())
+}
+
+/// Starting an application needs a published online item and the item's
+/// real-name level.
+pub fn can_apply(citizen: &Citizen, item: &ServiceItem) -> Result<(), DomainError> {
+    if item.status != Status::Published || !item.online {
+        return Err(DomainError::NotFound);
+    }
+    if citizen.level < item.realname_level {
+        return Err(DomainError::Conflict("realname_level"));
+    }
+    Ok(())
+}
+
+pub(super) fn progress_link(desk: &Desk<'_>) -> String {
+    format!("{}/progress", desk.public_url.trim_end_matches('/'))
+}
+
+/// Files the draft as a case: everything is validated again, the case gets
+/// its number, the materials move over, and the applicant is told.
+pub async fn submit(
+    desk: &Desk<'_>,
+    citizen: &Citizen,
+    item: &ServiceItem,
+) -> Result<Case, DomainError> {
+    can_apply(citizen, item)?;
+    let Some(mut draft) = find_draft(desk.db, citizen.id, &item.code).await? else {
+        return Err(DomainError::NotFound);
+    };
+    draft
+        .schema
+        .normalize(&mut draft.answers, &profile_of(citizen));
+    let files = draft_files(desk.db, draft.id).await?;
+    let errors = draft
+        .schema
+        .validate(None, &draft.answers, &file_counts(&files));
+    if !errors.is_empty() {
+        return Err(DomainError::Form(errors));
+    }
+    let now = crate::now();
+    let today = local_date(now);
+    let dept_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
+        .bind(&item.department_code)
+        .fetch_one(desk.db.pool())
+        .await?;
+    let intake = desk.settings.intake_working_days;
+    let d = Deadlines::new(
+        desk.calendar,
+        today,
+        intake,
+        intake,
+        desk.settings.yellow_percent,
+    );
+    let name = draft
+        .answers
+        .get("applicant_name")
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| citizen.name.clone());
+    let phone = draft
+        .answers
+        .get("applicant_phone")
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| citizen.phone.clone());
+    let mut tx = desk.db.pool().begin().await?;
+    let number = next_number(&mut tx, &desk.settings.number_prefix, today).await?;
+    let case_id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
+         applicant_name, applicant_phone, form_version, form_schema, answers, state, \
+         promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
+         todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, 1, 1) RETURNING id",
+    )
+    .bind(&number)
+    .bind(&item.code)
+    .bind(&item.name)
+    .bind(dept_id)
+    .bind(citizen.id)
+    .bind(name.trim())
+    .bind(phone.trim())
+    .bind(draft.form_version)
+    .bind(serde_json::to_string(&draft.schema).unwrap_or_default())
+    .bind(serde_json::to_string(&draft.answers).unwrap_or_default())
+    .bind(CaseState::Submitted.slug())
+    .bind(i64::from(item.promised_limit_days))
+    .bind(i64::from(item.legal_limit_days))
+    .bind(now.timestamp())
+    .bind(day_text(d.due_on))
+    .bind(day_text(d.legal_due_on))
+    .bind(day_text(d.yellow_on))
+    .bind(now.timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE case_files SET case_id = $1, draft_id = NULL WHERE draft_id = $2")
+        .bind(case_id)
+        .bind(draft.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM case_drafts WHERE id = $1")
+        .bind(draft.id)
+        .execute(&mut *tx)
+        .await?;
+    record_event(
+        &mut tx,
+        case_id,
+        &citizen.label(),
+        &citizen.masked_name(),
+        CaseAction::Submit,
+        CaseState::Submitted,
+        CaseState::Submitted,
+        "",
+    )
+    .await?;
+    let link = progress_link(desk);
+    notify::case_event(
+        &mut tx,
+        "submit",
+        &notify::About {
+            citizen_id: Some(citizen.id),
+            phone: phone.trim(),
+            number: &number,
+            service: &item.name,
+            note: "",
+            progress_url: &link,
+        },
+    )
+    .await?;
+    schedule_supervision(&mut tx, case_id, &d).await?;
+    tx.commit().await?;
+    let mut conn = desk.db.pool().acquire().await?;
+    load(&mut conn, &number).await
+}
+
+/// Adds a result document (批文, 证照, 决定书) to a decided case.
+pub async fn add_result_file(
+    desk: &Desk<'_>,
+    staff: &StaffSession,
+    number: &str,
+    upload: Upload<'_>,
+) -> Result<i64, DomainError> {
+    let case = for_staff(desk.db, staff, number).await?;
+    if !matches!(case.state, CaseState::Decided | CaseState::Concluded) {
+        return Err(DomainError::Conflict("not_allowed"));
+    }
+    store_file(
+        desk,
+        Owner::Case(case.id),
+        "办理结果",
+        "result",
+        upload,
+        &staff.user.username,
+    )
+    .await
+}
+
+/// The applicant replaces a material while correcting; the old file stays
+/// on record, marked replaced.
+pub async fn replace_material(
+    desk: &Desk<'_>,
+    citizen: &Citizen,
+    number: &str,
+    upload: Upload<'_>,
+) -> Result<i64, DomainError> {
+    let case = for_citizen(desk.db, citizen.id, number).await?;
+    if case.state != CaseState::Correction || !case.correctable(upload.field_key) {
+        return Err(DomainError::Conflict("not_allowed"));
+    }
+    let Some(material) = case.schema.material_for(upload.field_key) else {
+        return Err(DomainError::NotFound);
+    };
+    let field_key = upload.field_key.to_string();
+    // Store the new file first: if it is refused, the old one stays current.
+    let id = store_file(
+        desk,
+        Owner::Case(case.id),
+        &material,
+        "material",
+        upload,
+        &citizen.label(),
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE case_files SET replaced = 1 WHERE case_id = $1 AND field_key = $2 AND id <> $3 \
+         AND kind = 'material'",
+    )
+    .bind(case.id)
+    .bind(&field_key)
+    .bind(id)
+    .execute(desk.db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Reads one stored file body.
+pub async fn file_body(desk: &Desk<'_>, file: &CaseFile) -> Result<Vec<u8>, DomainError> {
+    desk.files
+        .get(&file.storage_key)
+        .await
+        .map_err(|e| DomainError::Files(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posting_a_page_replaces_only_that_page() {
+        let schema = FormSchema::from_json(
+            r#"{"title":"t","pages":[
+                {"title":"a","fields":[{"key":"x","label":"X","kind":"text"}]},
+                {"title":"b","fields":[{"key":"g","label":"G","kind":"group",
+                  "fields":[{"key":"n","label":"N","kind":"text"}]}]}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut answers: Answers = [
+            ("x".to_string(), "keep".to_string()),
+            ("g.#".to_string(), "2".to_string()),
+            ("g.0.n".to_string(), "a".to_string()),
+            ("g.1.n".to_string(), "b".to_string()),
+        ]
+        .into();
+        let posted: Answers = [
+            ("g.#".to_string(), "1".to_string()),
+            ("g.0.n".to_string(), "z".to_string()),
+            ("x".to_string(), "ignored".to_string()),
+        ]
+        .into();
+        merge_page(&schema, &mut answers, &posted, Some(1));
+        assert_eq!(answers.get("x").map(String::as_str), Some("keep"));
+        assert_eq!(answers.get("g.0.n").map(String::as_str), Some("z"));
+        assert!(!answers.contains_key("g.1.n"));
+    }
+}
