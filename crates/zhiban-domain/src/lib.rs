@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod changes;
 pub mod demo;
 pub mod forms;
+pub mod housekeeping;
 pub mod identity;
 pub mod jobs;
 pub mod notify;

@@ -427,6 +427,16 @@ impl Dispatcher {
                     }
                 }
             }
+            "housekeeping" => {
+                let now = crate::now();
+                let removed = crate::housekeeping::purge(db, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(?removed, "housekeeping: expired rows removed");
+                crate::housekeeping::schedule(db, now)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
                 .await
                 .map_err(|e| e.to_string()),

@@ -223,10 +223,17 @@ impl AppState {
         .await
     }
 
-    /// Runs due jobs in the background: SMS, reminders, escalations.
+    /// Runs due jobs in the background: SMS, email, reminders, escalations,
+    /// daily housekeeping.
     pub fn spawn_job_runner(&self) {
         let state = self.clone();
         tokio::spawn(async move {
+            // The daily housekeeping job schedules its successor; make sure one exists.
+            if let Err(e) =
+                zhiban_domain::housekeeping::schedule(&state.db, zhiban_domain::now()).await
+            {
+                tracing::warn!(error = %e, "scheduling housekeeping failed");
+            }
             let mut tick = tokio::time::interval(state.config.job_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
