@@ -117,6 +117,9 @@ impl ApplyPage {
             .replace("%{n}", &(self.page + 1).to_string())
             .replace("%{total}", &(self.pages.len() + 1).to_string())
     }
+    fn has_files(&self) -> bool {
+        self.fields.iter().any(|f| f.kind == "file")
+    }
     fn is_current(&self, i: &usize) -> bool {
         *i == self.page
     }
