@@ -1061,6 +1061,12 @@ async fn a_case_transferred_to_another_unit_leaves_the_old_desk_and_reaches_the_
             .last()
             .is_some_and(|e| e.action == CaseAction::Transfer && e.note.contains("渝中区"))
     );
+    let told = notify::messages(w.db(), who.id).await.expect("messages");
+    assert!(
+        told.iter()
+            .any(|m| m.title == "办件已转办" && m.body.contains("渝中区")),
+        "the applicant is told where it went"
+    );
 }
 
 #[tokio::test]

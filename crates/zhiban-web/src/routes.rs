@@ -142,6 +142,13 @@ pub fn router(state: AppState) -> Router {
     });
     // Sign-in, code sending and registration: a per-address attempt limit.
     let limited = middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in);
+    // A page of the application form may carry several materials at the
+    // largest allowed size: room for ten of them plus the answers.
+    let uploads = axum::extract::DefaultBodyLimit::max(
+        usize::try_from(state.config.cases.max_file_mb.max(1) * 10 + 2)
+            .unwrap_or(usize::MAX / (1024 * 1024))
+            .saturating_mul(1024 * 1024),
+    );
     Router::new()
         .merge(staff)
         // Citizens
@@ -156,11 +163,14 @@ pub fn router(state: AppState) -> Router {
         .route("/prefs", get(public::prefs))
         .route("/accessibility", get(public::accessibility))
         // Applying online and following one's cases (一网通办)
-        .route("/apply/{code}", get(apply::apply_form).post(apply::apply_post))
+        .route(
+            "/apply/{code}",
+            get(apply::apply_form).post(apply::apply_post).layer(uploads),
+        )
         .route("/my/cases", get(apply::my_cases))
         .route("/my/cases/{number}", get(apply::my_case))
         .route("/my/cases/{number}/receipt", get(apply::receipt))
-        .route("/my/cases/{number}/resubmit", post(apply::resubmit))
+        .route("/my/cases/{number}/resubmit", post(apply::resubmit).layer(uploads))
         .route("/my/cases/{number}/withdraw", post(apply::withdraw))
         .route("/my/cases/{number}/files/{id}", get(apply::my_file))
         .route("/my/messages", get(apply::messages))

@@ -657,3 +657,36 @@ async fn a_citizen_sets_an_email_address_for_notifications_and_a_bad_one_is_refu
         "{queued:?}"
     );
 }
+
+#[tokio::test]
+async fn a_page_with_several_large_scans_is_accepted_in_one_post() {
+    let app = spawn_app().await;
+    let c = verified_citizen(&app).await;
+    let code = app.code_of(REISSUE).await;
+    // Three scans just under the 10 MB limit each: more than the 20 MB the
+    // rest of the portal accepts in one request.
+    let scan = |n: u8| {
+        let mut body = PDF.to_vec();
+        body.resize(9 * 1024 * 1024, n);
+        body
+    };
+    let (a, b, d) = (scan(1), scan(2), scan(3));
+    let r = post_page(
+        &app,
+        &c,
+        &format!("/apply/{code}"),
+        &[("_page", "2"), ("_go", "save")],
+        &[
+            ("m1", "a.pdf", &a),
+            ("m2", "b.pdf", &b),
+            ("m3", "c.pdf", &d),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_files")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(stored, 3);
+}
