@@ -240,6 +240,15 @@ async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_download
     assert!(
         detail.contains("户口簿.png") && detail.contains(&format!("/admin/cases/{number}/files/"))
     );
+    let viewed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'case.view' AND actor = 'hz.clerk' \
+         AND target = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("audit");
+    assert_eq!(viewed, 1, "opening a case is on the audit record");
 
     // A refusal without a reason is sent back with the reason asked for.
     let r = act(&app, &desk, &number, &[("action", "correct")]).await;
@@ -339,6 +348,13 @@ async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_download
             .starts_with("attachment")
     );
     assert_eq!(r.bytes().await.expect("body").as_ref(), PDF);
+    let chain = zhiban_domain::audit::verify(&app.db.db)
+        .await
+        .expect("verify");
+    assert_eq!(
+        chain.broken, None,
+        "the audit chain holds after a whole case"
+    );
 
     let (_, inbox) = app.text_with(&citizen, "/my/messages").await;
     assert!(inbox.contains("请补正材料") && inbox.contains("办理结果已送达"));

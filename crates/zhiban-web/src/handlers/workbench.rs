@@ -12,7 +12,6 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use zhiban_domain::audit::{self, Entry};
 use zhiban_domain::cases::{
     self, Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light,
     ListQuery, Step, Tab, Upload, local_date,
@@ -291,16 +290,8 @@ async fn case_page(
     errors: Vec<(String, String)>,
     notice: String,
 ) -> Result<Response, AppError> {
-    let case = cases::for_staff(&state.db, &staff.session, number).await?;
+    let case = cases::open_for_staff(&state.db, &staff.session, number).await?;
     let full_data = staff.session.can(Perm::CitizensView);
-    // Reading an applicant's personal data is on the record.
-    let mut conn = state.db.pool().acquire().await.map_err(DomainError::from)?;
-    audit::append(
-        &mut conn,
-        &Entry::staff(&staff.session.user.username, "case.view", &case.number),
-    )
-    .await?;
-    drop(conn);
     let files = cases::case_files(&state.db, case.id).await?;
     let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
     let correctable = case
