@@ -734,6 +734,14 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
         1
     );
 
+    for (who, phone) in [("hz.clerk", "13700000001"), ("yz.clerk", "13700000002")] {
+        sqlx::query("UPDATE staff_users SET phone = $1 WHERE username = $2")
+            .bind(phone)
+            .bind(who)
+            .execute(w.db().pool())
+            .await
+            .expect("phone");
+    }
     cases::supervise(
         w.db(),
         "case_escalate",
@@ -741,6 +749,20 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     )
     .await
     .expect("escalation");
+    let texts: Vec<String> = sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'sms'")
+        .fetch_all(w.db().pool())
+        .await
+        .expect("sms jobs");
+    let to_desk: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.contains("已超过办理期限"))
+        .collect();
+    assert_eq!(to_desk.len(), 1, "{texts:?}");
+    assert!(to_desk[0].contains("13700000001") && to_desk[0].contains(&case.number));
+    assert!(
+        !texts.iter().any(|t| t.contains("13700000002")),
+        "another district's desk is not told"
+    );
     cases::supervise(
         w.db(),
         "case_remind",

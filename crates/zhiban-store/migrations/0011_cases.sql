@@ -1,6 +1,9 @@
 -- The real-name level (实名等级) an online application needs.
 ALTER TABLE services ADD COLUMN realname_level BIGINT NOT NULL DEFAULT 2;
 
+-- A staff member's mobile number, for supervision reminders (optional).
+ALTER TABLE staff_users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+
 -- Where a citizen wants case notifications by email (optional).
 ALTER TABLE citizens ADD COLUMN email TEXT NOT NULL DEFAULT '';
 

@@ -706,3 +706,40 @@ async fn a_page_with_several_large_scans_is_accepted_in_one_post() {
         .expect("count");
     assert_eq!(stored, 3);
 }
+
+#[tokio::test]
+async fn an_administrator_records_a_handlers_mobile_number_for_reminders() {
+    let app = spawn_app().await;
+    app.login().await;
+    let (_, page) = app.text("/admin/staff/new").await;
+    assert!(page.contains("name=\"phone\""));
+    let csrf = hidden(&page, "_csrf");
+    let unit: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = '500000-GA-HZ'")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("unit");
+    let unit = unit.to_string();
+    let form = |phone: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("username", "hz.desk".to_string()),
+            ("display_name", "户政窗口".to_string()),
+            ("unit_id", unit.clone()),
+            ("password", "Hand1er!pw".to_string()),
+            ("phone", phone.to_string()),
+        ]
+    };
+    let r = app.post_form("/admin/staff/new", &form("12345")).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.expect("body").contains("手机号码"));
+    let r = app
+        .post_form("/admin/staff/new", &form("13700000009"))
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let phone: String =
+        sqlx::query_scalar("SELECT phone FROM staff_users WHERE username = 'hz.desk'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("staff");
+    assert_eq!(phone, "13700000009");
+}

@@ -712,6 +712,42 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
         &note,
     )
     .await?;
+    // The desk (staff who handle cases in the case's unit) is told; an
+    // escalation also reaches the unit above.
+    let parent: Option<i64> = sqlx::query_scalar("SELECT parent_id FROM departments WHERE id = $1")
+        .bind(case.department_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let units = match (action, parent) {
+        (CaseAction::Escalate, Some(p)) => vec![case.department_id, p],
+        _ => vec![case.department_id],
+    };
+    let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 1)).collect();
+    let sql = format!(
+        "SELECT DISTINCT u.phone FROM staff_users u JOIN staff_roles sr ON sr.user_id = u.id \
+         JOIN role_permissions rp ON rp.role_id = sr.role_id AND rp.permission = 'cases.handle' \
+         WHERE u.disabled = 0 AND u.phone <> '' AND u.unit_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+    for u in &units {
+        q = q.bind(*u);
+    }
+    let phones = q.fetch_all(&mut *tx).await?;
+    let text = match action {
+        CaseAction::Escalate => format!(
+            "【智办】办件 {}（{}）已超过办理期限 {}，请立即办理。",
+            case.number, case.service_name, case.due_on
+        ),
+        _ => format!(
+            "【智办】办件 {}（{}）将于 {} 到期，请及时办理。",
+            case.number, case.service_name, case.due_on
+        ),
+    };
+    for phone in phones {
+        let payload = serde_json::json!({ "phone": phone, "body": text });
+        jobs::enqueue(&mut tx, "sms", &payload, crate::now().timestamp(), None).await?;
+    }
     if action == CaseAction::Escalate {
         audit::append(
             &mut tx,

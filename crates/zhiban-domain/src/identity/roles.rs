@@ -180,6 +180,8 @@ pub struct StaffEntry {
     pub totp_enrolled: bool,
     pub allow_concurrent: bool,
     pub role_ids: BTreeSet<i64>,
+    /// Mobile number for supervision reminders (may be empty).
+    pub phone: String,
 }
 
 /// Staff inside `scope`, by unit then name.
@@ -193,10 +195,11 @@ pub async fn list_staff(db: &Db, scope: &Scope) -> Result<Vec<StaffEntry>, Domai
         i64,
         Option<String>,
         i64,
+        String,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.unit_id, d.name, u.disabled, u.totp_secret, \
-         u.allow_concurrent FROM staff_users u LEFT JOIN departments d ON d.id = u.unit_id \
+         u.allow_concurrent, u.phone FROM staff_users u LEFT JOIN departments d ON d.id = u.unit_id \
          ORDER BY d.sort, u.unit_id, u.username",
     )
     .fetch_all(db.pool())
@@ -212,7 +215,7 @@ pub async fn list_staff(db: &Db, scope: &Scope) -> Result<Vec<StaffEntry>, Domai
         .into_iter()
         .filter(|r| scope.covers_opt(r.3))
         .map(
-            |(id, username, display_name, unit_id, unit, disabled, totp, conc)| StaffEntry {
+            |(id, username, display_name, unit_id, unit, disabled, totp, conc, phone)| StaffEntry {
                 role_ids: roles.remove(&id).unwrap_or_default(),
                 id,
                 username,
@@ -222,6 +225,7 @@ pub async fn list_staff(db: &Db, scope: &Scope) -> Result<Vec<StaffEntry>, Domai
                 disabled: disabled != 0,
                 totp_enrolled: totp.is_some(),
                 allow_concurrent: conc != 0,
+                phone,
             },
         )
         .collect())
@@ -247,6 +251,8 @@ pub struct StaffInput {
     pub allow_concurrent: bool,
     /// Required for a new account; for an existing one, sets a new password.
     pub password: String,
+    /// Mobile number for supervision reminders; empty for none.
+    pub phone: String,
 }
 
 async fn check_grant(
@@ -296,6 +302,16 @@ pub async fn save_staff(
     if input.display_name.trim().is_empty() {
         errors.push(FieldError::new("display_name", "required", ""));
     }
+    let phone = match input.phone.trim() {
+        "" => String::new(),
+        p => match super::ids::Phone::parse(p) {
+            Ok(p) => p.as_str().to_string(),
+            Err(e) => {
+                errors.push(FieldError::new("phone", e.code, ""));
+                String::new()
+            }
+        },
+    };
     if (id.is_none() || !input.password.is_empty())
         && let Err(e) = check_password_policy(&input.password)
     {
@@ -323,13 +339,14 @@ pub async fn save_staff(
         Some(id) => {
             sqlx::query(
                 "UPDATE staff_users SET display_name = $2, unit_id = $3, disabled = $4, \
-                 allow_concurrent = $5 WHERE id = $1",
+                 allow_concurrent = $5, phone = $6 WHERE id = $1",
             )
             .bind(id)
             .bind(input.display_name.trim())
             .bind(input.unit_id)
             .bind(i64::from(input.disabled))
             .bind(i64::from(input.allow_concurrent))
+            .bind(&phone)
             .execute(&mut *tx)
             .await?;
             if let Some(h) = &hash {
@@ -365,8 +382,8 @@ pub async fn save_staff(
             }
             sqlx::query_scalar(
                 "INSERT INTO staff_users (username, display_name, password_hash, created_at, \
-                 unit_id, disabled, allow_concurrent, password_changed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0) RETURNING id",
+                 unit_id, disabled, allow_concurrent, password_changed_at, phone) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id",
             )
             .bind(username)
             .bind(input.display_name.trim())
@@ -375,6 +392,7 @@ pub async fn save_staff(
             .bind(input.unit_id)
             .bind(i64::from(input.disabled))
             .bind(i64::from(input.allow_concurrent))
+            .bind(&phone)
             .fetch_one(&mut *tx)
             .await?
         }

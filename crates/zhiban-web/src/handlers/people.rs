@@ -164,6 +164,7 @@ pub async fn staff_edit(
         disabled: s.disabled,
         allow_concurrent: s.allow_concurrent,
         password: String::new(),
+        phone: s.phone,
     };
     render(&staff_page(&state, staff, Some(id), input, s.totp_enrolled, &[]).await?)
 }
@@ -185,6 +186,7 @@ fn staff_input(fields: &[(String, String)]) -> (StaffInput, Option<String>) {
             "disabled" => input.disabled = v == "1",
             "allow_concurrent" => input.allow_concurrent = v == "1",
             "password" => input.password = v.clone(),
+            "phone" => input.phone = v.trim().to_string(),
             "_csrf" => csrf = Some(v.clone()),
             _ => {}
         }
