@@ -171,13 +171,7 @@ impl World {
 /// A valid 身份证号 (GB 11643 check character) unique to a phone number.
 fn id_number(phone: &str) -> String {
     let body = format!("11010519491231{}", &phone[phone.len() - 3..]);
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+    let check = zhiban_domain::identity::ids::id_check_char(&body).unwrap_or('0');
     format!("{body}{check}")
 }
 

@@ -81,13 +81,7 @@ fn id_number(i: usize) -> String {
     let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
         + chrono::Duration::days(i64::try_from(i / 999).unwrap_or(0));
     let body = format!("110105{}{:03}", birth.format("%Y%m%d"), i % 999 + 1);
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+    let check = zhiban_domain::identity::ids::id_check_char(&body).unwrap_or('0');
     format!("{body}{check}")
 }
 

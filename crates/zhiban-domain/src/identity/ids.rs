@@ -37,6 +37,22 @@ impl Phone {
     }
 }
 
+/// The ISO 7064 MOD 11-2 check character of the first 17 digits of a
+/// 身份证号, or `None` if they are not 17 digits.
+pub fn id_check_char(body: &str) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    if body.len() != 17 || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    Some(char::from(CHECK[(sum % 11) as usize]))
+}
+
 /// 居民身份证号码 (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check
 /// character, with a real date of birth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +66,7 @@ impl IdNumber {
         if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
-        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        const CHECK: &[u8; 11] = b"10X98765432";
-        let sum: u32 = bytes[..17]
-            .iter()
-            .zip(WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        if CHECK[(sum % 11) as usize] != bytes[17] {
+        if id_check_char(&s[..17]) != Some(char::from(bytes[17])) {
             return Err(bad());
         }
         let birth = &s[6..14];

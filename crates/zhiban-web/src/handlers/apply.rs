@@ -80,6 +80,40 @@ pub async fn read_multipart(mut mp: Multipart) -> Result<Posted, AppError> {
     Ok(out)
 }
 
+/// Where posted files go: a draft's materials, or a case being corrected.
+enum UploadTo<'a> {
+    Draft(&'a Draft),
+    Case(&'a str),
+}
+
+/// Stores each posted file and collects the refusals to show beside their
+/// fields. A file for a field that takes none here is ignored.
+async fn store_uploads(
+    desk: &cases::Desk<'_>,
+    citizen: &Citizen,
+    to: UploadTo<'_>,
+    uploads: Vec<(String, String, Vec<u8>)>,
+) -> Result<Vec<FormError>, AppError> {
+    let mut errors = Vec::new();
+    for (key, name, body) in uploads {
+        let upload = Upload {
+            field_key: &key,
+            file_name: &name,
+            body,
+        };
+        let stored = match to {
+            UploadTo::Draft(d) => cases::add_draft_file(desk, citizen, d, upload).await,
+            UploadTo::Case(n) => cases::replace_material(desk, citizen, n, upload).await,
+        };
+        match stored {
+            Ok(_) | Err(DomainError::NotFound | DomainError::Conflict(_)) => {}
+            Err(DomainError::Form(mut e)) => errors.append(&mut e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(errors)
+}
+
 fn published_item(state: &AppState, code: &str) -> Result<ServiceItem, AppError> {
     state
         .catalog()
@@ -286,20 +320,8 @@ pub async fn apply_post(
     let page = posted.page.min(draft.schema.pages.len());
     draft.page = page;
     let desk = state.desk(&base);
-    let mut errors = Vec::new();
-    for (key, name, body) in std::mem::take(&mut posted.uploads) {
-        let upload = Upload {
-            field_key: &key,
-            file_name: &name,
-            body,
-        };
-        match cases::add_draft_file(&desk, &citizen, &draft, upload).await {
-            Ok(_) => {}
-            Err(DomainError::Form(mut e)) => errors.append(&mut e),
-            Err(DomainError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let uploads = std::mem::take(&mut posted.uploads);
+    let errors = store_uploads(&desk, &citizen, UploadTo::Draft(&draft), uploads).await?;
     let go = posted.go.clone();
     let mut answers = posted.answers;
     if let Some(key) = go.strip_prefix("add:") {
@@ -543,20 +565,8 @@ pub async fn resubmit(
     user.check_csrf(posted.csrf.as_ref())?;
     let citizen = user.citizen().clone();
     let desk = state.desk(&base);
-    let mut errors = Vec::new();
-    for (key, name, body) in std::mem::take(&mut posted.uploads) {
-        let upload = Upload {
-            field_key: &key,
-            file_name: &name,
-            body,
-        };
-        match cases::replace_material(&desk, &citizen, &number, upload).await {
-            Ok(_) => {}
-            Err(DomainError::Form(mut e)) => errors.append(&mut e),
-            Err(DomainError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let uploads = std::mem::take(&mut posted.uploads);
+    let errors = store_uploads(&desk, &citizen, UploadTo::Case(&number), uploads).await?;
     if !errors.is_empty() {
         return case_page(&state, &user, &number, &errors, false, "").await;
     }
