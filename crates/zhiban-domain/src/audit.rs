@@ -166,6 +166,42 @@ pub async fn record(db: &Db, entry: Entry) -> Result<i64, DomainError> {
     Ok(seq)
 }
 
+fn checkpoint_message(seq: i64, hash: &str) -> Vec<u8> {
+    format!("zhiban-audit-checkpoint\n{seq}\n{hash}").into_bytes()
+}
+
+/// Signs the newest head of the chain with the audit key (SM2 under the
+/// 国密 suite), unless it is signed already. The job runner calls this every
+/// few seconds, so someone who rewrites the whole chain (recomputing every
+/// hash) is still caught: they cannot re-sign the checkpoints. Returns the
+/// sequence number signed, if any.
+pub async fn checkpoint(db: &Db) -> Result<Option<i64>, DomainError> {
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(db.pool())
+            .await?;
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints")
+        .fetch_one(db.pool())
+        .await?;
+    if seq == 0 || last == Some(seq) {
+        return Ok(None);
+    }
+    let key = crate::signing::key_for(db, "audit").await?;
+    let sig = key.sign(&checkpoint_message(seq, &hash))?;
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, signing_key, signature, at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+    )
+    .bind(seq)
+    .bind(&hash)
+    .bind(&key.id)
+    .bind(&sig)
+    .bind(crate::now().timestamp())
+    .execute(db.pool())
+    .await?;
+    Ok(Some(seq))
+}
+
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
@@ -177,6 +213,28 @@ pub struct Verification {
 /// Walks the whole chain in order and recomputes every hash.
 pub async fn verify(db: &Db) -> Result<Verification, DomainError> {
     const BATCH: i64 = 5000;
+    // Signed checkpoints: each must carry a valid signature and match the
+    // chain at its position.
+    let checkpoints: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT seq, hash, signing_key, signature FROM audit_checkpoints ORDER BY seq",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut signed = std::collections::BTreeMap::new();
+    for (seq, hash, key, sig) in checkpoints {
+        let key_ok = match crate::signing::public_key(db, &key).await? {
+            Some(k) => crate::signing::verify(&k, &checkpoint_message(seq, &hash), &sig),
+            None => false,
+        };
+        if !key_ok {
+            return Ok(Verification {
+                records: 0,
+                broken: Some((seq, "checkpoint_forged")),
+            });
+        }
+        signed.insert(seq, hash);
+    }
+    let last_signed = signed.keys().next_back().copied().unwrap_or(0);
     let mut prev = "genesis".to_string();
     let mut expected = 1i64;
     loop {
@@ -196,6 +254,8 @@ pub async fn verify(db: &Db) -> Result<Verification, DomainError> {
                 Some("relinked")
             } else if chain_hash(&prev, r) != r.hash {
                 Some("altered")
+            } else if signed.get(&r.seq).is_some_and(|h| *h != r.hash) {
+                Some("rewritten")
             } else {
                 None
             };
@@ -213,7 +273,7 @@ pub async fn verify(db: &Db) -> Result<Verification, DomainError> {
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(db.pool())
             .await?;
-    let broken = if head_seq != expected - 1 || head_hash != prev {
+    let broken = if head_seq != expected - 1 || head_hash != prev || last_signed > head_seq {
         Some((expected, "truncated"))
     } else {
         None

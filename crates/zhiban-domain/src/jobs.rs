@@ -47,7 +47,27 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Claims up to `limit` due jobs for this node.
+/// Queues a job whose payload is personal data (an SMS to a phone, an
+/// email to an address): it is stored encrypted like any other field.
+pub async fn enqueue_sealed(
+    conn: &mut AnyConnection,
+    db: &Db,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_at: i64,
+) -> Result<(), DomainError> {
+    let sealed = crate::pii::seal(db, crate::pii::ctx::JOB_PAYLOAD, &payload.to_string())?;
+    sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(kind)
+        .bind(sealed)
+        .bind(run_at)
+        .bind(crate::now().timestamp())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due jobs for this node (payloads decrypted).
 pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Job>, DomainError> {
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -58,12 +78,16 @@ pub async fn claim(db: &Db, now: i64, limit: i64) -> Result<Vec<Job>, DomainErro
          (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND locked_until <= $2 \
           ORDER BY run_at, id LIMIT $3{lock}) RETURNING id, kind, payload, attempts"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut jobs: Vec<Job> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(now + LEASE_SECS)
         .bind(now)
         .bind(limit)
         .fetch_all(db.pool())
-        .await?)
+        .await?;
+    for j in &mut jobs {
+        j.payload = crate::pii::open(db, crate::pii::ctx::JOB_PAYLOAD, &j.payload)?;
+    }
+    Ok(jobs)
 }
 
 pub async fn finish(db: &Db, id: i64, now: i64) -> Result<(), DomainError> {

@@ -10,9 +10,13 @@ pub mod forms;
 pub mod housekeeping;
 pub mod identity;
 pub mod jobs;
+pub mod keys;
+pub mod licenses;
 pub mod notify;
+pub mod pii;
 pub mod search_docs;
 pub mod search_terms;
+pub mod signing;
 pub use identity::staff;
 pub mod audit;
 

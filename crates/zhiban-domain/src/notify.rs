@@ -200,6 +200,7 @@ fn fill(text: &str, a: &About<'_>) -> String {
 /// Writes the in-site message and queues the SMS for an event, inside the
 /// caller's transaction. Events without wording send nothing.
 pub async fn case_event(
+    db: &Db,
     conn: &mut AnyConnection,
     event: &str,
     about: &About<'_>,
@@ -235,16 +236,17 @@ pub async fn case_event(
     if Phone::parse(about.phone).is_ok() {
         let payload =
             serde_json::json!({ "phone": about.phone, "body": format!("【智办】{body}") });
-        jobs::enqueue(conn, "sms", &payload, now, None).await?;
+        jobs::enqueue_sealed(conn, db, "sms", &payload, now).await?;
     }
     if let Some(citizen) = about.citizen_id {
         let email: Option<String> = sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
             .bind(citizen)
             .fetch_optional(&mut *conn)
             .await?;
+        let email = crate::pii::open_opt(db, crate::pii::ctx::CITIZEN_EMAIL, email.as_deref())?;
         if let Some(to) = email.filter(|e| !e.is_empty()) {
             let payload = serde_json::json!({ "to": to, "subject": title, "body": body });
-            jobs::enqueue(conn, "email", &payload, now, None).await?;
+            jobs::enqueue_sealed(conn, db, "email", &payload, now).await?;
         }
     }
     Ok(())

@@ -18,7 +18,7 @@ use zhiban_domain::identity::sms::DevOutboxGateway;
 use zhiban_domain::identity::staff::{self, Client, StaffSession};
 use zhiban_domain::identity::{SecurityPolicy, ids::Phone};
 use zhiban_domain::notify::{self, Dispatcher};
-use zhiban_domain::{Db, DomainError, demo, jobs};
+use zhiban_domain::{Db, DomainError, demo, jobs, pii};
 use zhiban_store::files::FileStore;
 use zhiban_store::sqlx;
 use zhiban_store::testing::TestDb;
@@ -743,10 +743,16 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     )
     .await
     .expect("escalation");
-    let texts: Vec<String> = sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'sms'")
+    let stored: Vec<String> = sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'sms'")
         .fetch_all(w.db().pool())
         .await
         .expect("sms jobs");
+    // Queued texts hold phone numbers: they are encrypted at rest.
+    assert!(!stored.is_empty() && stored.iter().all(|t| !t.contains("1370000000")));
+    let texts: Vec<String> = stored
+        .iter()
+        .map(|t| pii::open(w.db(), pii::ctx::JOB_PAYLOAD, t).expect("decrypt"))
+        .collect();
     let to_desk: Vec<&String> = texts
         .iter()
         .filter(|t| t.contains("已超过办理期限"))

@@ -4,6 +4,7 @@
 //! too, so every query is written once.
 
 pub mod files;
+pub mod keys;
 mod migrate;
 pub mod testing;
 
@@ -28,6 +29,10 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("no field-encryption keys are installed on this database")]
+    NoKeys,
+    #[error("keys: {0}")]
+    Crypto(String),
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         version: i64,
@@ -41,6 +46,7 @@ pub enum StoreError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    keys: std::sync::Arc<keys::KeySlot>,
 }
 
 impl Backend {
@@ -89,7 +95,11 @@ impl Db {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            keys: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {

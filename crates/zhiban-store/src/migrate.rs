@@ -68,6 +68,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "cases",
         sql: include_str!("../migrations/0011_cases.sql"),
     },
+    Migration {
+        version: 12,
+        name: "keys_and_field_encryption",
+        sql: include_str!("../migrations/0012_keys_and_field_encryption.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "licenses",
+        sql: include_str!("../migrations/0013_licenses.sql"),
+    },
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

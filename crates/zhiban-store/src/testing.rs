@@ -30,6 +30,7 @@ impl TestDb {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let db = Db::connect(&url).await?;
         db.migrate().await?;
+        install_test_keys(&db).await?;
         Ok(TestDb {
             db,
             url,
@@ -53,6 +54,7 @@ impl TestDb {
         let url = replace_database(&admin_url, &name);
         let db = Db::connect(&url).await?;
         db.migrate().await?;
+        install_test_keys(&db).await?;
         Ok(TestDb {
             db,
             url,
@@ -60,6 +62,17 @@ impl TestDb {
             pg_cleanup: Some((admin_url, name)),
         })
     }
+}
+
+/// Each test database gets a master key of its own (kept in memory) and
+/// the suite named by `ZHIBAN_TEST_SUITE` (`gm` by default).
+async fn install_test_keys(db: &Db) -> Result<(), StoreError> {
+    let kind = std::env::var("ZHIBAN_TEST_SUITE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    crate::keys::open(db, zhiban_crypto::MasterKey::generate(), kind).await?;
+    Ok(())
 }
 
 /// Swaps the database name in a PostgreSQL URL, keeping any query string.

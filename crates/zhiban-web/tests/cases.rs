@@ -10,6 +10,7 @@ mod common;
 use common::*;
 use reqwest::multipart::{Form, Part};
 use zhiban_domain::identity::roles::{self, StaffInput};
+use zhiban_domain::pii;
 use zhiban_store::sqlx;
 
 const PHONE: &str = "13900001111";
@@ -661,11 +662,22 @@ async fn a_citizen_sets_an_email_address_for_notifications_and_a_bad_one_is_refu
     let (_, page) = app.text_with(&c, "/account").await;
     assert!(page.contains("value=\"zhang.san@example.cn\""));
     let number = apply(&app, &c).await;
-    let queued: Vec<String> =
+    let stored: Vec<String> =
         sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'email' AND done_at IS NULL")
             .fetch_all(app.db.db.pool())
             .await
             .expect("jobs");
+    // The address is personal data: encrypted in the queue, and at rest.
+    assert!(stored.iter().all(|p| !p.contains("zhang.san")));
+    let raw: String = sqlx::query_scalar("SELECT email FROM citizens")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("email");
+    assert!(raw.starts_with("zb1:") && !raw.contains("zhang"));
+    let queued: Vec<String> = stored
+        .iter()
+        .map(|p| pii::open(&app.db.db, pii::ctx::JOB_PAYLOAD, p).expect("decrypt"))
+        .collect();
     assert!(
         queued
             .iter()
@@ -741,5 +753,9 @@ async fn an_administrator_records_a_handlers_mobile_number_for_reminders() {
             .fetch_one(app.db.db.pool())
             .await
             .expect("staff");
-    assert_eq!(phone, "13700000009");
+    assert!(!phone.contains("13700000009"), "stored encrypted");
+    assert_eq!(
+        pii::open(&app.db.db, pii::ctx::STAFF_PHONE, &phone).expect("decrypt"),
+        "13700000009"
+    );
 }

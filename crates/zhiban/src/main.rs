@@ -85,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// Field-encryption keys.
+    Keys {
+        #[command(subcommand)]
+        what: KeysWhat,
+    },
     /// Measure speed (see docs/BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -111,6 +116,19 @@ enum OidcWhat {
         /// Real-name level a person needs (1–3).
         #[arg(long, default_value_t = 1)]
         min_level: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysWhat {
+    /// The stored keys, the suite, and how many values are not yet under
+    /// the active key.
+    Status,
+    /// Make a new data key active and re-encrypt every personal-data
+    /// column with it, in batches. Interrupted? Run it again: it resumes.
+    Rotate {
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
     },
 }
 
@@ -293,6 +311,68 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::CheckStorage => check_storage(&settings).await,
+        Command::Keys { what } => keys(&settings, what).await,
+    }
+}
+
+async fn keys(settings: &Settings, what: KeysWhat) -> Result<()> {
+    // No start-up pass here: `rotate` does the same work with a progress bar.
+    let db = open_keyed(settings).await?;
+    match what {
+        KeysWhat::Status => {
+            let s = zhiban_domain::keys::status(&db).await?;
+            if let Some(info) = zhiban_store::keys::info(&db) {
+                println!(
+                    "suite {} · master key {}",
+                    info.suite, info.master_fingerprint
+                );
+            }
+            for (id, purpose, state, created) in &s.keys {
+                let at = chrono::DateTime::from_timestamp(*created, 0)
+                    .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default();
+                println!("{id:<14} {purpose:<6} {state:<8} {at}");
+            }
+            println!("values not under the active key: {}", s.pending);
+            if let Some(k) = s.unfinished_rotation {
+                println!("rotation to {k} is unfinished: run `zhiban keys rotate` to resume");
+            }
+            Ok(())
+        }
+        KeysWhat::Rotate { batch } => {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} re-encrypting [{bar:40}] {pos}/{len} ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let r = zhiban_domain::keys::rotate(&db, batch, None, &mut |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "{} key {}: {} value(s) re-encrypted{}",
+                if r.resumed {
+                    "resumed rotation to"
+                } else {
+                    "rotated to"
+                },
+                r.key,
+                r.pass.moved,
+                if r.pass.raced > 0 {
+                    format!(", {} changed meanwhile (already current)", r.pass.raced)
+                } else {
+                    String::new()
+                }
+            );
+            if !r.pass.complete {
+                bail!("some values are still under an old key: run `zhiban keys rotate` again");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -336,9 +416,43 @@ async fn open(settings: &Settings) -> Result<Db> {
         .with_context(|| format!("connecting to {}", settings::redact_url(&url)))
 }
 
+/// Connects, migrates, installs the field-encryption keys and encrypts any
+/// personal data still in plain text (written before encryption existed).
 async fn open_migrated(settings: &Settings) -> Result<Db> {
+    let db = open_keyed(settings).await?;
+    let pass = zhiban_domain::keys::encrypt_pending(&db)
+        .await
+        .context("encrypting personal data left in plain text")?;
+    if pass.moved > 0 {
+        tracing::info!(rows = pass.moved, "personal data encrypted at start");
+    }
+    Ok(db)
+}
+
+/// Connects, migrates and installs the field-encryption keys.
+async fn open_keyed(settings: &Settings) -> Result<Db> {
     let db = open(settings).await?;
     db.migrate().await.context("applying migrations")?;
+    let env = std::env::var(settings::MASTER_KEY_VAR).ok();
+    let path = settings.master_key_path();
+    let (master, created) =
+        zhiban_crypto::MasterKey::load_or_create(env.as_deref().filter(|v| !v.is_empty()), &path)
+            .with_context(|| format!("loading the master key ({})", path.display()))?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "a new master key was created: back it up; without it encrypted data cannot be read"
+        );
+    }
+    let info = zhiban_store::keys::open(&db, master, settings.crypto.suite)
+        .await
+        .context("loading the field-encryption keys")?;
+    tracing::info!(
+        suite = %info.suite,
+        active_key = %info.active,
+        master = %info.master_fingerprint,
+        "field encryption ready"
+    );
     Ok(db)
 }
 

@@ -41,9 +41,38 @@ pub struct Settings {
     pub cases: zhiban_domain::cases::CaseSettings,
     /// SMTP server for email notifications (`[smtp]`; none when `host` is empty).
     pub smtp: zhiban_domain::notify::SmtpSettings,
+    /// Cryptography (`[crypto]`): the suite and where the master key lives.
+    pub crypto: CryptoSettings,
     pub log: LogSettings,
     /// 等保 level-3 account rules (`[security]` in the TOML file).
     pub security: zhiban_domain::identity::SecurityPolicy,
+}
+
+/// `[crypto]`. The master key itself never appears here: it comes from the
+/// `ZHIBAN_MASTER_KEY` environment variable (64 hex digits) or from the key
+/// file, which is created on first start.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CryptoSettings {
+    /// `gm` (国密: SM2, SM3, SM4-GCM; the default) or `intl` (Ed25519,
+    /// SHA-256, AES-256-GCM). Fixed once data has been encrypted.
+    pub suite: zhiban_crypto::SuiteKind,
+    /// Empty means `master.key` in the data directory.
+    pub master_key_file: String,
+}
+
+/// The environment variable that carries the master key (wins over the file).
+pub const MASTER_KEY_VAR: &str = "ZHIBAN_MASTER_KEY";
+
+impl Settings {
+    /// Where the master key file is (created on first start if missing).
+    pub fn master_key_path(&self) -> PathBuf {
+        if self.crypto.master_key_file.trim().is_empty() {
+            self.data_dir.join("master.key")
+        } else {
+            PathBuf::from(self.crypto.master_key_file.trim())
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,6 +100,7 @@ impl Default for Settings {
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
+            crypto: CryptoSettings::default(),
             log: LogSettings {
                 level: "info,sqlx=warn".into(),
                 format: "json".into(),

@@ -17,7 +17,7 @@ use crate::forms::{Answers, FormError, FormSchema, Profile};
 use crate::identity::citizen::Citizen;
 use crate::identity::staff::StaffSession;
 use crate::notify;
-use crate::{Db, DomainError};
+use crate::{Db, DomainError, pii};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseFile {
@@ -84,13 +84,21 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
     .bind(&item.code)
     .bind(version)
     .bind(serde_json::to_string(&schema).unwrap_or_default())
-    .bind(serde_json::to_string(&answers).unwrap_or_default())
+    .bind(seal_answers(db, &answers)?)
     .bind(crate::now().timestamp())
     .execute(db.pool())
     .await?;
     find_draft(db, citizen.id, &item.code)
         .await?
         .ok_or(DomainError::NotFound)
+}
+
+fn seal_answers(db: &Db, answers: &Answers) -> Result<String, DomainError> {
+    pii::seal(
+        db,
+        pii::ctx::DRAFT_ANSWERS,
+        &serde_json::to_string(answers).unwrap_or_default(),
+    )
 }
 
 async fn find_draft(
@@ -110,7 +118,11 @@ async fn find_draft(
         return Ok(None);
     };
     let schema: String = r.try_get("form_schema")?;
-    let answers: String = r.try_get("answers")?;
+    let answers = pii::open(
+        db,
+        pii::ctx::DRAFT_ANSWERS,
+        &r.try_get::<String, _>("answers")?,
+    )?;
     Ok(Some(Draft {
         id: r.try_get("id")?,
         service_code: r.try_get("service_code")?,
@@ -149,7 +161,7 @@ pub async fn save_draft(
     draft.page = page.min(draft.schema.pages.len());
     sqlx::query("UPDATE case_drafts SET answers = $2, page = $3, updated_at = $4 WHERE id = $1")
         .bind(draft.id)
-        .bind(serde_json::to_string(&draft.answers).unwrap_or_default())
+        .bind(seal_answers(db, &draft.answers)?)
         .bind(i64::try_from(draft.page).unwrap_or(0))
         .bind(crate::now().timestamp())
         .execute(db.pool())
@@ -188,6 +200,33 @@ pub fn file_counts(files: &[CaseFile]) -> BTreeMap<String, usize> {
         *counts.entry(f.field_key.clone()).or_insert(0) += 1;
     }
     counts
+}
+
+/// What a draft supplies per file field: its uploads plus the e-licenses
+/// the applicant authorised instead (免证办).
+pub async fn draft_supplied(
+    db: &Db,
+    draft_id: i64,
+    files: &[CaseFile],
+) -> Result<BTreeMap<String, usize>, DomainError> {
+    let mut counts = file_counts(files);
+    for a in crate::licenses::for_draft(db, draft_id).await? {
+        *counts.entry(a.field_key).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// The same for a filed case (used when a correction is checked).
+pub async fn case_supplied(
+    db: &Db,
+    case_number: &str,
+    files: &[CaseFile],
+) -> Result<BTreeMap<String, usize>, DomainError> {
+    let mut counts = file_counts(files);
+    for a in crate::licenses::for_case(db, case_number).await? {
+        *counts.entry(a.field_key).or_insert(0) += 1;
+    }
+    Ok(counts)
 }
 
 const SELECT_FILE: &str = "SELECT id, field_key, material, kind, file_name, content_type, size, \
@@ -404,9 +443,11 @@ pub async fn submit(
         .schema
         .normalize(&mut draft.answers, &profile_of(citizen));
     let files = draft_files(desk.db, draft.id).await?;
-    let errors = draft
-        .schema
-        .validate(None, &draft.answers, &file_counts(&files));
+    let errors = draft.schema.validate(
+        None,
+        &draft.answers,
+        &draft_supplied(desk.db, draft.id, &files).await?,
+    );
     if !errors.is_empty() {
         return Err(DomainError::Form(errors));
     }
@@ -442,8 +483,8 @@ pub async fn submit(
         "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
          applicant_name, applicant_phone, form_version, form_schema, answers, state, \
          promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
-         todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, 1, 1) RETURNING id",
+         applicant_phone_bidx, todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, 1) RETURNING id",
     )
     .bind(&number)
     .bind(&item.code)
@@ -451,10 +492,14 @@ pub async fn submit(
     .bind(dept_id)
     .bind(citizen.id)
     .bind(name.trim())
-    .bind(phone.trim())
+    .bind(pii::seal(desk.db, pii::ctx::CASE_PHONE, phone.trim())?)
     .bind(draft.form_version)
     .bind(serde_json::to_string(&draft.schema).unwrap_or_default())
-    .bind(serde_json::to_string(&draft.answers).unwrap_or_default())
+    .bind(pii::seal(
+        desk.db,
+        pii::ctx::CASE_ANSWERS,
+        &serde_json::to_string(&draft.answers).unwrap_or_default(),
+    )?)
     .bind(CaseState::Submitted.slug())
     .bind(i64::from(item.promised_limit_days))
     .bind(i64::from(item.legal_limit_days))
@@ -463,6 +508,11 @@ pub async fn submit(
     .bind(day_text(d.legal_due_on))
     .bind(day_text(d.yellow_on))
     .bind(now.timestamp())
+    .bind(pii::phone_index(
+        desk.db,
+        pii::ctx::CASE_PHONE,
+        phone.trim(),
+    )?)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE case_files SET case_id = $1, draft_id = NULL WHERE draft_id = $2")
@@ -470,6 +520,7 @@ pub async fn submit(
         .bind(draft.id)
         .execute(&mut *tx)
         .await?;
+    crate::licenses::attach_to_case(&mut tx, draft.id, &number).await?;
     sqlx::query("DELETE FROM case_drafts WHERE id = $1")
         .bind(draft.id)
         .execute(&mut *tx)
@@ -487,6 +538,7 @@ pub async fn submit(
     .await?;
     let link = progress_link(desk);
     notify::case_event(
+        desk.db,
         &mut tx,
         "submit",
         &notify::About {
@@ -502,7 +554,7 @@ pub async fn submit(
     schedule_supervision(&mut tx, case_id, &d).await?;
     tx.commit().await?;
     let mut conn = desk.db.pool().acquire().await?;
-    load(&mut conn, &number).await
+    load(desk.db, &mut conn, &number).await
 }
 
 /// Adds a result document (批文, 证照, 决定书) to a decided case.

@@ -145,6 +145,11 @@ pub async fn list(
         if looks_like_number(text) {
             let p = bind(normalize_number(text), &mut binds);
             wheres.push(format!("c.number = {p}"));
+        } else if let Some(phone) = crate::pii::normalise_phone(text) {
+            // The phone is encrypted; its blind index matches exactly.
+            let ix = crate::pii::index(db, crate::pii::ctx::CASE_PHONE, &phone)?;
+            let p = bind(ix, &mut binds);
+            wheres.push(format!("c.applicant_phone_bidx = {p}"));
         } else {
             let p = bind(text.to_string(), &mut binds);
             wheres.push(format!("c.applicant_name = {p}"));

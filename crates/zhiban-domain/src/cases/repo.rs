@@ -10,7 +10,7 @@ use zhiban_store::files::FileStore;
 
 use super::calendar::WorkCalendar;
 use super::clock::{CaseSettings, Deadlines, Light, local_date};
-use super::drafts::{case_files, file_counts, profile_of, progress_link};
+use super::drafts::{case_files, case_supplied, profile_of, progress_link};
 use super::workflow::{CaseAction, CaseState, Delivery, Role};
 use crate::audit::{self, Entry};
 use crate::forms::{Answers, FormSchema};
@@ -19,7 +19,7 @@ use crate::identity::citizen::Citizen;
 use crate::identity::ids::{mask_name, mask_phone};
 use crate::identity::staff::StaffSession;
 use crate::notify;
-use crate::{Db, DomainError, FieldError, jobs};
+use crate::{Db, DomainError, FieldError, jobs, pii};
 
 /// What case handling needs besides the database.
 pub struct Desk<'a> {
@@ -149,7 +149,8 @@ const SELECT_CASE: &str = "SELECT c.id, c.number, c.service_code, c.service_name
     c.submitted_at, c.accepted_on, c.due_on, c.legal_due_on, c.yellow_on, c.paused_on, \
     c.concluded_at, c.revision FROM cases c JOIN departments d ON d.id = c.department_id";
 
-fn case_from_row(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+/// Reads a case row, decrypting the answers and the phone.
+fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
     let bad = |col: &str| sqlx::Error::ColumnDecode {
         index: col.to_string(),
         source: "unreadable value".into(),
@@ -164,10 +165,11 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
         department_name: text("department_name")?,
         citizen_id: r.try_get("citizen_id")?,
         applicant_name: text("applicant_name")?,
-        applicant_phone: text("applicant_phone")?,
+        applicant_phone: pii::open(db, pii::ctx::CASE_PHONE, &text("applicant_phone")?)?,
         form_version: r.try_get("form_version")?,
         schema: serde_json::from_str(&text("form_schema")?).map_err(|_| bad("form_schema"))?,
-        answers: serde_json::from_str(&text("answers")?).map_err(|_| bad("answers"))?,
+        answers: serde_json::from_str(&pii::open(db, pii::ctx::CASE_ANSWERS, &text("answers")?)?)
+            .map_err(|_| bad("answers"))?,
         state: CaseState::from_slug(&text("state")?).ok_or_else(|| bad("state"))?,
         resume_state: CaseState::from_slug(&text("resume_state")?),
         outcome: text("outcome")?,
@@ -187,7 +189,11 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
     })
 }
 
-pub(super) async fn load(conn: &mut AnyConnection, number: &str) -> Result<Case, DomainError> {
+pub(super) async fn load(
+    db: &Db,
+    conn: &mut AnyConnection,
+    number: &str,
+) -> Result<Case, DomainError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{SELECT_CASE} WHERE c.number = $1"
     )))
@@ -195,7 +201,7 @@ pub(super) async fn load(conn: &mut AnyConnection, number: &str) -> Result<Case,
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(DomainError::NotFound)?;
-    Ok(case_from_row(&row)?)
+    case_from_row(db, &row)
 }
 
 /// Case numbers as people read them aloud: prefix, date, a daily count.
@@ -339,8 +345,20 @@ pub async fn act(
     action: CaseAction,
     step: Step,
 ) -> Result<Case, DomainError> {
-    let mut tx = desk.db.pool().begin().await?;
-    let case = load(&mut tx, number).await?;
+    let db = desk.db;
+    if action == CaseAction::Conclude {
+        // Concluding may issue an e-license: its key must exist first.
+        let dept: Option<i64> =
+            sqlx::query_scalar("SELECT department_id FROM cases WHERE number = $1")
+                .bind(number)
+                .fetch_optional(db.pool())
+                .await?;
+        if let Some(d) = dept {
+            crate::licenses::prepare_key(db, d).await?;
+        }
+    }
+    let mut tx = db.pool().begin().await?;
+    let case = load(db, &mut tx, number).await?;
     match (&actor, action.role()) {
         (Actor::Staff(s), Role::Staff) if staff_sees(s, case.department_id) => {}
         (Actor::Applicant(c), Role::Applicant) if case.citizen_id == Some(c.id) => {}
@@ -421,7 +439,8 @@ pub async fn act(
             answers.extend(posted);
             case.schema.normalize(&mut answers, &profile_of(citizen));
             let files = case_files(desk.db, case.id).await?;
-            let form_errors = case.schema.validate(None, &answers, &file_counts(&files));
+            let supplied = case_supplied(db, &case.number, &files).await?;
+            let form_errors = case.schema.validate(None, &answers, &supplied);
             if !form_errors.is_empty() {
                 return Err(DomainError::Form(form_errors));
             }
@@ -522,7 +541,11 @@ pub async fn act(
     .bind(paused_on.map(day_text).unwrap_or_default())
     .bind(concluded_at)
     .bind(department_id)
-    .bind(serde_json::to_string(&answers).unwrap_or_default())
+    .bind(pii::seal(
+        db,
+        pii::ctx::CASE_ANSWERS,
+        &serde_json::to_string(&answers).unwrap_or_default(),
+    )?)
     .bind(crate::now().timestamp())
     .bind(case.revision)
     .bind(i64::from(to.staff_todo()))
@@ -531,6 +554,17 @@ pub async fn act(
     .await?;
     if updated.rows_affected() != 1 {
         return Err(DomainError::Conflict("stale"));
+    }
+    // An approved case whose item produces an e-license issues it now, to
+    // the applicant's verified identity, in the same transaction.
+    if action == CaseAction::Conclude
+        && outcome == "approved"
+        && let Some(cid) = case.citizen_id
+    {
+        let applicant = crate::identity::citizen::get(db, cid).await?;
+        if !applicant.id_number.is_empty() {
+            crate::licenses::issue_for_case(&mut tx, db, &case, &applicant).await?;
+        }
     }
     record_event(
         &mut tx,
@@ -555,6 +589,7 @@ pub async fn act(
     }
     let link = progress_link(desk);
     notify::case_event(
+        db,
         &mut tx,
         action.slug(),
         &notify::About {
@@ -569,14 +604,14 @@ pub async fn act(
     .await?;
     tx.commit().await?;
     let mut conn = desk.db.pool().acquire().await?;
-    load(&mut conn, number).await
+    load(db, &mut conn, number).await
 }
 
 // ------------------------------------------------------------------ reading
 
 pub async fn for_staff(db: &Db, staff: &StaffSession, number: &str) -> Result<Case, DomainError> {
     let mut conn = db.pool().acquire().await?;
-    let case = load(&mut conn, &normalize_number(number)).await?;
+    let case = load(db, &mut conn, &normalize_number(number)).await?;
     if !staff_sees(staff, case.department_id) {
         return Err(DomainError::NotFound);
     }
@@ -601,7 +636,7 @@ pub async fn open_for_staff(
 
 pub async fn for_citizen(db: &Db, citizen_id: i64, number: &str) -> Result<Case, DomainError> {
     let mut conn = db.pool().acquire().await?;
-    let case = load(&mut conn, &normalize_number(number)).await?;
+    let case = load(db, &mut conn, &normalize_number(number)).await?;
     if case.citizen_id != Some(citizen_id) {
         return Err(DomainError::NotFound);
     }
@@ -611,7 +646,7 @@ pub async fn for_citizen(db: &Db, citizen_id: i64, number: &str) -> Result<Case,
 /// Public progress lookup: the number and the applicant's phone must match.
 pub async fn lookup(db: &Db, number: &str, phone: &str) -> Result<Option<Case>, DomainError> {
     let mut conn = db.pool().acquire().await?;
-    match load(&mut conn, &normalize_number(number)).await {
+    match load(db, &mut conn, &normalize_number(number)).await {
         Ok(c) if !phone.trim().is_empty() && c.applicant_phone == phone.trim() => Ok(Some(c)),
         Ok(_) | Err(DomainError::NotFound) => Ok(None),
         Err(e) => Err(e),
@@ -693,7 +728,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     let Some(number) = number else {
         return Ok(());
     };
-    let case = load(&mut tx, &number).await?;
+    let case = load(db, &mut tx, &number).await?;
     let light = case.light(local_date(crate::now()));
     let action = match (kind, light) {
         ("case_remind", Light::Yellow) => CaseAction::Remind,
@@ -733,7 +768,13 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     for u in &units {
         q = q.bind(*u);
     }
-    let phones = q.fetch_all(&mut *tx).await?;
+    let mut phones = Vec::new();
+    for stored in q.fetch_all(&mut *tx).await? {
+        let phone = crate::pii::open(db, crate::pii::ctx::STAFF_PHONE, &stored)?;
+        if !phones.contains(&phone) {
+            phones.push(phone);
+        }
+    }
     let text = match action {
         CaseAction::Escalate => format!(
             "【智办】办件 {}（{}）已超过办理期限 {}，请立即办理。",
@@ -746,7 +787,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     };
     for phone in phones {
         let payload = serde_json::json!({ "phone": phone, "body": text });
-        jobs::enqueue(&mut tx, "sms", &payload, crate::now().timestamp(), None).await?;
+        jobs::enqueue_sealed(&mut tx, db, "sms", &payload, crate::now().timestamp()).await?;
     }
     if action == CaseAction::Escalate {
         audit::append(

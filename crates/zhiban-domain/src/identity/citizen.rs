@@ -18,6 +18,7 @@ use super::staff::{
     verify_password,
 };
 use crate::audit::{self, Entry};
+use crate::pii::{self, ctx};
 use crate::{Db, DomainError, FieldError};
 
 /// The privacy notice version a person agrees to at registration.
@@ -65,13 +66,26 @@ fn invalid(field: &'static str, code: &'static str) -> DomainError {
 const COLUMNS: &str = "id, phone, name, id_number, level, created_at";
 
 pub async fn get(db: &Db, id: i64) -> Result<Citizen, DomainError> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Citizen = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM citizens WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(db.pool())
     .await?
-    .ok_or(DomainError::NotFound)
+    .ok_or(DomainError::NotFound)?;
+    decrypted(db, row)
+}
+
+/// Phone and 身份证号 are stored encrypted (see [`crate::pii`]).
+fn decrypted(db: &Db, mut c: Citizen) -> Result<Citizen, DomainError> {
+    c.phone = pii::open(db, ctx::CITIZEN_PHONE, &c.phone)?;
+    c.id_number = pii::open(db, ctx::CITIZEN_ID_NUMBER, &c.id_number)?;
+    Ok(c)
+}
+
+/// The blind index a 手机号 is found by.
+pub(crate) fn phone_key(db: &Db, phone: &Phone) -> Result<String, DomainError> {
+    pii::index(db, ctx::CITIZEN_PHONE, phone.as_str())
 }
 
 /// What a person fills in to register.
@@ -163,17 +177,19 @@ pub async fn register(
     let hash = hash_password(&reg.password)?;
     let mut tx = db.pool().begin().await?;
     // Only now, with the phone proven, may we say it is already registered.
-    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
-        .bind(phone.as_str())
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
+        .bind(phone_key(db, &phone)?)
         .fetch_optional(&mut *tx)
         .await?;
     if taken.is_some() {
         return Err(invalid("phone", "phone_registered"));
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO citizens (phone, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO citizens (phone, phone_bidx, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
-    .bind(phone.as_str())
+    .bind(pii::seal(db, ctx::CITIZEN_PHONE, phone.as_str())?)
+    .bind(phone_key(db, &phone)?)
     .bind(&hash)
     .bind(now.timestamp())
     .fetch_one(&mut *tx)
@@ -199,8 +215,10 @@ pub async fn register(
     Ok((citizen, token))
 }
 
-fn lock_key(phone: &str) -> String {
-    format!("citizen:{phone}")
+/// The lock-out counter's key: the phone's blind index, so the failures
+/// table holds no phone number either.
+fn lock_key(phone_bidx: &str) -> String {
+    format!("citizen:{phone_bidx}")
 }
 
 async fn fail(db: &Db, key: &str, now: DateTime<Utc>) -> Result<DomainError, DomainError> {
@@ -225,13 +243,14 @@ pub async fn login_password(
     let Ok(phone) = Phone::parse(phone) else {
         return Err(DomainError::Login(LoginError::Invalid));
     };
-    let key = lock_key(phone.as_str());
+    let bidx = phone_key(db, &phone)?;
+    let key = lock_key(&bidx);
     if locked(db, policy, &key, now).await? {
         return Err(DomainError::Login(LoginError::Locked));
     }
     let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM citizens WHERE phone = $1")
-            .bind(phone.as_str())
+        sqlx::query_as("SELECT id, password_hash FROM citizens WHERE phone_bidx = $1")
+            .bind(&bidx)
             .fetch_optional(db.pool())
             .await?;
     let hash = row
@@ -262,12 +281,13 @@ pub async fn login_sms(
     let Ok(phone) = Phone::parse(phone) else {
         return Err(DomainError::Login(LoginError::Invalid));
     };
-    let key = lock_key(phone.as_str());
+    let bidx = phone_key(db, &phone)?;
+    let key = lock_key(&bidx);
     if locked(db, policy, &key, now).await? {
         return Err(DomainError::Login(LoginError::Locked));
     }
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
-        .bind(phone.as_str())
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
+        .bind(&bidx)
         .fetch_optional(db.pool())
         .await?;
     let code_ok = sms::check_code(db, &phone, Purpose::Login, code, now).await?;
@@ -466,13 +486,12 @@ impl IdVerifier for DevIdVerifier {
 
 /// The email address case notifications also go to (empty: none).
 pub async fn email(db: &Db, citizen_id: i64) -> Result<String, DomainError> {
-    Ok(
-        sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
-            .bind(citizen_id)
-            .fetch_optional(db.pool())
-            .await?
-            .unwrap_or_default(),
-    )
+    let stored: String = sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
+        .bind(citizen_id)
+        .fetch_optional(db.pool())
+        .await?
+        .unwrap_or_default();
+    pii::open(db, ctx::CITIZEN_EMAIL, &stored)
 }
 
 /// Sets or clears (empty) the notification email address.
@@ -485,7 +504,7 @@ pub async fn set_email(db: &Db, citizen: &Citizen, email: &str) -> Result<(), Do
     }
     sqlx::query("UPDATE citizens SET email = $2 WHERE id = $1")
         .bind(citizen.id)
-        .bind(email)
+        .bind(pii::seal(db, ctx::CITIZEN_EMAIL, email)?)
         .execute(db.pool())
         .await?;
     audit::record(
@@ -514,8 +533,8 @@ pub async fn verify_real_name(
     }
     let mut tx = db.pool().begin().await?;
     let other: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM citizens WHERE id_number = $1 AND id <> $2")
-            .bind(id.as_str())
+        sqlx::query_scalar("SELECT id FROM citizens WHERE id_number_bidx = $1 AND id <> $2")
+            .bind(pii::index(db, ctx::CITIZEN_ID_NUMBER, id.as_str())?)
             .bind(citizen.id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -523,12 +542,13 @@ pub async fn verify_real_name(
         return Err(invalid("id_number", "id_number_bound"));
     }
     sqlx::query(
-        "UPDATE citizens SET name = $2, id_number = $3, level = CASE WHEN level < 2 THEN 2 ELSE level END \
-         WHERE id = $1",
+        "UPDATE citizens SET name = $2, id_number = $3, id_number_bidx = $4, \
+         level = CASE WHEN level < 2 THEN 2 ELSE level END WHERE id = $1",
     )
     .bind(citizen.id)
     .bind(name)
-    .bind(id.as_str())
+    .bind(pii::seal(db, ctx::CITIZEN_ID_NUMBER, id.as_str())?)
+    .bind(pii::index(db, ctx::CITIZEN_ID_NUMBER, id.as_str())?)
     .execute(&mut *tx)
     .await?;
     audit::append(
@@ -609,11 +629,12 @@ pub async fn lookup_by_phone(
 ) -> Result<Option<Citizen>, DomainError> {
     let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
     let found: Option<Citizen> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM citizens WHERE phone = $1"
+        "SELECT {COLUMNS} FROM citizens WHERE phone_bidx = $1"
     )))
-    .bind(phone.as_str())
+    .bind(phone_key(db, &phone)?)
     .fetch_optional(db.pool())
     .await?;
+    let found = found.map(|c| decrypted(db, c)).transpose()?;
     audit::record(
         db,
         Entry::staff(staff, "citizen.lookup", phone.masked()).detail(if found.is_some() {
@@ -666,8 +687,9 @@ pub async fn reset_password(
 ) -> Result<(), DomainError> {
     let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
     check_password_policy(new_password).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
-        .bind(phone.as_str())
+    let bidx = phone_key(db, &phone)?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
+        .bind(&bidx)
         .fetch_optional(db.pool())
         .await?;
     let code_ok = sms::check_code(db, &phone, Purpose::ResetPassword, code, now).await?;
@@ -685,7 +707,7 @@ pub async fn reset_password(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    clear(&mut tx, &lock_key(phone.as_str())).await?;
+    clear(&mut tx, &lock_key(&bidx)).await?;
     audit::append(
         &mut tx,
         &Entry::citizen(
@@ -720,12 +742,12 @@ pub async fn begin_totp(db: &Db, token: &str) -> Result<String, DomainError> {
             .fetch_one(db.pool())
             .await?;
     if let Some(s) = pending {
-        return Ok(s);
+        return pii::open(db, ctx::CITIZEN_TOTP_PENDING, &s);
     }
     let secret = super::totp::new_secret();
     sqlx::query("UPDATE citizen_sessions SET totp_pending = $2 WHERE id = $1")
         .bind(&id)
-        .bind(&secret)
+        .bind(pii::seal(db, ctx::CITIZEN_TOTP_PENDING, &secret)?)
         .execute(db.pool())
         .await?;
     Ok(secret)
@@ -746,7 +768,7 @@ pub async fn confirm_totp(
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE citizens SET totp_secret = $2, totp_last_step = $3 WHERE id = $1")
         .bind(who.id)
-        .bind(&secret)
+        .bind(pii::seal(db, ctx::CITIZEN_TOTP, &secret)?)
         .bind(step)
         .execute(&mut *tx)
         .await?;
@@ -792,7 +814,11 @@ pub async fn disable_totp(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    if !use_code(db, who.id, &lock_key(&who.phone), code, now).await? {
+    let bidx = match Phone::parse(&who.phone) {
+        Ok(p) => phone_key(db, &p)?,
+        Err(_) => String::new(),
+    };
+    if !use_code(db, who.id, &lock_key(&bidx), code, now).await? {
         return Err(invalid("totp_code", "wrong_totp"));
     }
     let mut tx = db.pool().begin().await?;
@@ -819,7 +845,7 @@ pub async fn verify_pending(
 ) -> Result<(), DomainError> {
     let id = token_hash(token);
     let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT s.citizen_id, c.phone FROM citizen_sessions s JOIN citizens c ON c.id = s.citizen_id \
+        "SELECT s.citizen_id, c.phone_bidx FROM citizen_sessions s JOIN citizens c ON c.id = s.citizen_id \
          WHERE s.id = $1 AND s.stage = 'pending' AND s.expires_at > $2",
     )
     .bind(&id)

@@ -165,16 +165,21 @@ pub async fn agents(db: &Db, rep: &Citizen, company_id: i64) -> Result<Vec<Agent
     .bind(company_id)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(citizen_id, phone, name, granted_at, revoked_at)| Agent {
-            citizen_id,
-            phone: mask_phone(&phone),
-            name: mask_name(&name),
-            granted_at,
-            revoked_at,
+    rows.into_iter()
+        .map(|(citizen_id, phone, name, granted_at, revoked_at)| {
+            Ok(Agent {
+                citizen_id,
+                phone: mask_phone(&crate::pii::open(
+                    db,
+                    crate::pii::ctx::CITIZEN_PHONE,
+                    &phone,
+                )?),
+                name: mask_name(&name),
+                granted_at,
+                revoked_at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Authorises a real-name verified person (by phone) to act for the company.
@@ -186,10 +191,11 @@ pub async fn add_agent(
 ) -> Result<(), DomainError> {
     let company = own_company(db, rep, company_id).await?;
     let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let who: Option<(i64, i64)> = sqlx::query_as("SELECT id, level FROM citizens WHERE phone = $1")
-        .bind(phone.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let who: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, level FROM citizens WHERE phone_bidx = $1")
+            .bind(super::citizen::phone_key(db, &phone)?)
+            .fetch_optional(db.pool())
+            .await?;
     let Some((agent_id, _)) = who.filter(|(_, level)| *level >= 2) else {
         return Err(invalid("agent_phone", "agent_not_verified"));
     };

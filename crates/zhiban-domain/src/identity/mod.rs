@@ -38,6 +38,7 @@ vocabulary!(
         SmsOutbox => "sms.outbox", "查看短信发件箱";
         CasesHandle => "cases.handle", "办理办件";
         CasesConfigure => "cases.configure", "配置办件通知";
+        LicensesManage => "licenses.manage", "签发与吊销电子证照";
         ContentEdit => "content.edit", "编辑政务公开内容";
         ContentReview => "content.review", "审核政务公开内容";
         CallsAnswer => "calls.answer", "接听热线";

@@ -289,7 +289,11 @@ async fn insert_key(db: &Db, k: &SigningKey) -> Result<(), DomainError> {
         "INSERT INTO oidc_keys (kid, private_pem, n, e, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&k.kid)
-    .bind(&k.private_pem)
+    .bind(crate::pii::seal(
+        db,
+        crate::pii::ctx::OIDC_KEY,
+        &k.private_pem,
+    )?)
     .bind(&k.n)
     .bind(&k.e)
     .bind(k.created_at)
@@ -305,7 +309,9 @@ pub async fn signing_key(db: &Db) -> Result<SigningKey, DomainError> {
     )
     .fetch_optional(db.pool())
     .await?;
-    if let Some(k) = current {
+    if let Some(mut k) = current {
+        // The private key is stored encrypted (SM4 under the 国密 suite).
+        k.private_pem = crate::pii::open(db, crate::pii::ctx::OIDC_KEY, &k.private_pem)?;
         return Ok(k);
     }
     let k = generate_key()?;
@@ -328,7 +334,11 @@ pub async fn rotate_keys(db: &Db, actor: &str) -> Result<String, DomainError> {
         "INSERT INTO oidc_keys (kid, private_pem, n, e, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&k.kid)
-    .bind(&k.private_pem)
+    .bind(crate::pii::seal(
+        db,
+        crate::pii::ctx::OIDC_KEY,
+        &k.private_pem,
+    )?)
     .bind(&k.n)
     .bind(&k.e)
     .bind(now)

@@ -318,8 +318,8 @@ pub async fn begin_login(
     now: DateTime<Utc>,
 ) -> Result<(String, RequestChallengeResponse), DomainError> {
     let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone = $1")
-        .bind(phone.as_str())
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
+        .bind(citizen::phone_key(db, &phone)?)
         .fetch_optional(db.pool())
         .await?;
     let keys = match id {

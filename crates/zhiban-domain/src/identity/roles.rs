@@ -211,24 +211,25 @@ pub async fn list_staff(db: &Db, scope: &Scope) -> Result<Vec<StaffEntry>, Domai
     for (u, r) in grants {
         roles.entry(u).or_default().insert(r);
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter(|r| scope.covers_opt(r.3))
         .map(
-            |(id, username, display_name, unit_id, unit, disabled, totp, conc, phone)| StaffEntry {
-                role_ids: roles.remove(&id).unwrap_or_default(),
-                id,
-                username,
-                display_name,
-                unit_id,
-                unit_name: unit.unwrap_or_default(),
-                disabled: disabled != 0,
-                totp_enrolled: totp.is_some(),
-                allow_concurrent: conc != 0,
-                phone,
+            |(id, username, display_name, unit_id, unit, disabled, totp, conc, phone)| {
+                Ok(StaffEntry {
+                    role_ids: roles.remove(&id).unwrap_or_default(),
+                    id,
+                    username,
+                    display_name,
+                    unit_id,
+                    unit_name: unit.unwrap_or_default(),
+                    disabled: disabled != 0,
+                    totp_enrolled: totp.is_some(),
+                    allow_concurrent: conc != 0,
+                    phone: crate::pii::open(db, crate::pii::ctx::STAFF_PHONE, &phone)?,
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// One staff member, if inside the actor's scope.
@@ -346,7 +347,7 @@ pub async fn save_staff(
             .bind(input.unit_id)
             .bind(i64::from(input.disabled))
             .bind(i64::from(input.allow_concurrent))
-            .bind(&phone)
+            .bind(crate::pii::seal(db, crate::pii::ctx::STAFF_PHONE, &phone)?)
             .execute(&mut *tx)
             .await?;
             if let Some(h) = &hash {
@@ -392,7 +393,7 @@ pub async fn save_staff(
             .bind(input.unit_id)
             .bind(i64::from(input.disabled))
             .bind(i64::from(input.allow_concurrent))
-            .bind(&phone)
+            .bind(crate::pii::seal(db, crate::pii::ctx::STAFF_PHONE, &phone)?)
             .fetch_one(&mut *tx)
             .await?
         }

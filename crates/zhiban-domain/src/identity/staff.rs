@@ -354,7 +354,7 @@ pub async fn begin_enrolment(
     let secret = totp::new_secret();
     sqlx::query("UPDATE staff_sessions SET enrol_secret = $2 WHERE id = $1")
         .bind(token_hash(token))
-        .bind(&secret)
+        .bind(crate::pii::seal(db, crate::pii::ctx::STAFF_ENROL, &secret)?)
         .execute(db.pool())
         .await?;
     Ok(secret)
@@ -379,7 +379,7 @@ pub async fn confirm_enrolment(
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE staff_users SET totp_secret = $2, totp_last_step = $3 WHERE id = $1")
         .bind(session.user.id)
-        .bind(secret)
+        .bind(crate::pii::seal(db, crate::pii::ctx::STAFF_TOTP, secret)?)
         .bind(step)
         .execute(&mut *tx)
         .await?;
@@ -514,7 +514,11 @@ pub async fn session(
         scope,
         totp_enrolled: r.totp_secret.is_some(),
         passkey_enrolled: r.passkeys > 0,
-        enrol_secret: r.enrol_secret,
+        enrol_secret: crate::pii::open_opt(
+            db,
+            crate::pii::ctx::STAFF_ENROL,
+            r.enrol_secret.as_deref(),
+        )?,
         // 0 means an administrator set the password: the person must choose one.
         password_expired: r.password_changed_at == 0
             || (max_age > 0 && now.timestamp() - r.password_changed_at > max_age),

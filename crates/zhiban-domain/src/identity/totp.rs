@@ -74,6 +74,11 @@ pub(crate) async fn consume(
     .bind(id)
     .fetch_one(db.pool())
     .await?;
+    let ctx = match holder {
+        Holder::Staff => crate::pii::ctx::STAFF_TOTP,
+        Holder::Citizen => crate::pii::ctx::CITIZEN_TOTP,
+    };
+    let secret = crate::pii::open_opt(db, ctx, secret.as_deref())?;
     let Some(step) = secret
         .as_deref()
         .and_then(|s| check(s, code, unix_secs, last))

@@ -353,10 +353,8 @@ pub async fn apply_post(
     match go.as_str() {
         "next" => {
             let files = cases::draft_files(&state.db, draft.id).await?;
-            let errors =
-                draft
-                    .schema
-                    .validate(Some(page), &draft.answers, &cases::file_counts(&files));
+            let supplied = cases::draft_supplied(&state.db, draft.id, &files).await?;
+            let errors = draft.schema.validate(Some(page), &draft.answers, &supplied);
             if !errors.is_empty() {
                 return wizard(
                     &state, user.ctx, item, &citizen, &draft, page, &errors, false,
