@@ -171,8 +171,8 @@ fn checkpoint_message(seq: i64, hash: &str) -> Vec<u8> {
 }
 
 /// Signs the newest head of the chain with the audit key (SM2 under the
-/// 国密 suite), unless it is signed already. The job runner calls this every
-/// few seconds, so someone who rewrites the whole chain (recomputing every
+/// 国密 suite), unless it is signed already. The job runner calls this once a
+/// minute, so someone who rewrites the whole chain (recomputing every
 /// hash) is still caught: they cannot re-sign the checkpoints. Returns the
 /// sequence number signed, if any.
 pub async fn checkpoint(db: &Db) -> Result<Option<i64>, DomainError> {

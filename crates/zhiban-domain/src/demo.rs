@@ -32,5 +32,51 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
 pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     let departments = transfer::read_departments(DEPARTMENTS_CSV)?;
     catalog::upsert_departments(db, &departments).await?;
-    transfer::import(db, CATALOG_CSV, Format::Csv, &ActorName(DEMO_ACTOR.into())).await
+    let summary =
+        transfer::import(db, CATALOG_CSV, Format::Csv, &ActorName(DEMO_ACTOR.into())).await?;
+    link_license_types(db).await?;
+    Ok(summary)
+}
+
+/// Which demo items renew each license type (服务找人 links in expiry
+/// reminders) and which issue it when a case is approved and concluded.
+const LICENSE_LINKS: &[(&str, &str, &str)] = &[
+    (
+        "id_card",
+        "500000-GA-HZ-0001-02",
+        "500000-GA-HZ-0001-01,500000-GA-HZ-0001-02,500000-GA-HZ-0001-03",
+    ),
+    (
+        "driving_licence",
+        "500000-GA-JXJ-0002-01",
+        "500000-GA-JXJ-0001-01,500000-GA-JXJ-0002-01,500000-GA-JXJ-0002-02",
+    ),
+    ("vehicle_licence", "", "500000-GA-JXJ-0004-02"),
+    (
+        "household",
+        "500000-GA-HZ-0007-02",
+        "500000-GA-HZ-0007-01,500000-GA-HZ-0007-02",
+    ),
+    ("business_licence", "500000-SJ-0002-04", ""),
+    ("marriage", "", "500000-MZ-0001-01,500000-MZ-0001-03"),
+    ("no_crime", "", "500000-GA-ZA-0001-01"),
+    (
+        "social_security",
+        "500000-RS-0001-03",
+        "500000-RS-0001-01,500000-RS-0001-03",
+    ),
+];
+
+async fn link_license_types(db: &Db) -> Result<(), DomainError> {
+    for (code, renewal, produced_by) in LICENSE_LINKS {
+        sqlx::query(
+            "UPDATE license_types SET renewal_service = $2, produced_by = $3 WHERE code = $1",
+        )
+        .bind(code)
+        .bind(renewal)
+        .bind(produced_by)
+        .execute(db.pool())
+        .await?;
+    }
+    Ok(())
 }

@@ -440,6 +440,13 @@ impl Dispatcher {
                     .await
                     .map_err(|e| e.to_string())?;
                 tracing::info!(?removed, "housekeeping: expired rows removed");
+                // 服务找人: holders of licenses about to expire are told,
+                // with a link to the renewal service.
+                let reminded =
+                    crate::licenses::remind_expiring(db, crate::cases::local_date(now), "")
+                        .await
+                        .map_err(|e| e.to_string())?;
+                tracing::info!(reminded, "housekeeping: license expiry reminders");
                 crate::housekeeping::schedule(db, now)
                     .await
                     .map_err(|e| e.to_string())

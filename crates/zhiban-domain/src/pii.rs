@@ -58,6 +58,23 @@ pub struct Column {
     /// (index column, normaliser). The index of a value the normaliser
     /// refuses is empty.
     pub index: Option<(&'static str, Normaliser)>,
+    /// Only values already encrypted are this column's business (job
+    /// payloads: most kinds carry no personal data and stay plain).
+    pub sealed_only: bool,
+}
+
+impl Column {
+    /// The SQL condition for "not yet under the active key" (`$1` is the
+    /// active key's `zb1:<id>:%` pattern).
+    fn stale(&self) -> String {
+        let c = self.column;
+        let sealed = if self.sealed_only {
+            format!(" AND {c} LIKE 'zb1:%'")
+        } else {
+            String::new()
+        };
+        format!("{c} IS NOT NULL AND {c} <> '' AND {c} NOT LIKE $1{sealed}")
+    }
 }
 
 /// 手机号 as an index key: the 11 digits.
@@ -87,6 +104,7 @@ const fn col(
         column,
         context,
         index: None,
+        sealed_only: false,
     }
 }
 
@@ -162,7 +180,10 @@ pub const COLUMNS: &[Column] = &[
         "answers",
         ctx::DRAFT_ANSWERS,
     ),
-    col("jobs", "id", KeyKind::Int, "payload", ctx::JOB_PAYLOAD),
+    Column {
+        sealed_only: true,
+        ..col("jobs", "id", KeyKind::Int, "payload", ctx::JOB_PAYLOAD)
+    },
     Column {
         index: Some(("holder_bidx", normalise_id_number)),
         ..col(
@@ -260,9 +281,9 @@ pub async fn pending(db: &Db) -> Result<u64, DomainError> {
     let mut n = 0u64;
     for c in COLUMNS {
         let sql = format!(
-            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' AND {c} NOT LIKE $1",
+            "SELECT COUNT(*) FROM {t} WHERE {stale}",
             t = c.table,
-            c = c.column
+            stale = c.stale()
         );
         let k: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(format!("zb1:{active}:%"))
@@ -389,7 +410,7 @@ async fn read_batch(
     after: Option<&str>,
     batch: usize,
 ) -> Result<Vec<(String, String)>, DomainError> {
-    let cond = "{c} IS NOT NULL AND {c} <> '' AND {c} NOT LIKE $1";
+    let cond = c.stale();
     let after_cond = match (after, c.key_kind) {
         (None, _) => String::new(),
         (Some(_), KeyKind::Int) => format!(" AND {} > CAST($2 AS BIGINT)", c.key),
@@ -401,7 +422,6 @@ async fn read_batch(
     };
     let sql = format!(
         "SELECT {key_text}, {c} FROM {t} WHERE {cond}{after_cond} ORDER BY {k} LIMIT {batch}",
-        cond = cond.replace("{c}", c.column),
         c = c.column,
         t = c.table,
         k = c.key,

@@ -92,6 +92,39 @@ pub async fn key_for(db: &Db, owner: &str) -> Result<SigningKey, DomainError> {
     Box::pin(key_for(db, owner)).await
 }
 
+/// Retires `owner`'s keys; the next [`key_for`] makes a new one. Retired
+/// keys still verify.
+pub async fn retire(db: &Db, owner: &str) -> Result<(), DomainError> {
+    sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE owner = $1 AND retired_at IS NULL")
+        .bind(owner)
+        .bind(crate::now().timestamp())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// `owner`'s keys that are current or were retired after `since`.
+pub async fn published(db: &Db, owner: &str, since: i64) -> Result<Vec<PublicKey>, DomainError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, suite, public_key FROM signing_keys WHERE owner = $1 \
+         AND (retired_at IS NULL OR retired_at > $2) ORDER BY created_at DESC, id DESC",
+    )
+    .bind(owner)
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, suite, public)| {
+            Ok(PublicKey {
+                id,
+                owner: owner.to_string(),
+                suite: suite.parse().map_err(crypto)?,
+                public: hex::decode(public).map_err(|e| DomainError::Delivery(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
 /// A stored public key by id.
 pub async fn public_key(db: &Db, id: &str) -> Result<Option<PublicKey>, DomainError> {
     let row: Option<(String, String, String)> =
@@ -114,6 +147,14 @@ impl SigningKey {
     /// Base64 signature of `msg`.
     pub fn sign(&self, msg: &[u8]) -> Result<String, DomainError> {
         sign_b64(zhiban_crypto::suite(self.suite).as_ref(), &self.secret, msg).map_err(crypto)
+    }
+
+    /// The raw signature bytes of `msg` (for formats with their own
+    /// encoding, such as a JWS).
+    pub fn sign_raw(&self, msg: &[u8]) -> Result<Vec<u8>, DomainError> {
+        zhiban_crypto::suite(self.suite)
+            .sign(&self.secret, msg)
+            .map_err(crypto)
     }
 
     pub fn public_key(&self) -> PublicKey {

@@ -44,8 +44,8 @@ CREATE UNIQUE INDEX citizens_phone_bidx ON citizens(phone_bidx) WHERE phone_bidx
 CREATE UNIQUE INDEX citizens_id_number_bidx ON citizens(id_number_bidx) WHERE id_number_bidx <> '';
 ALTER TABLE cases ADD COLUMN applicant_phone_bidx TEXT NOT NULL DEFAULT '';
 
--- Signed checkpoints of the audit chain (a signed tree head): every few
--- seconds the job runner signs the newest (seq, hash) with the audit key,
+-- Signed checkpoints of the audit chain (a signed tree head): once a
+-- minute the job runner signs the newest (seq, hash) with the audit key,
 -- so someone who rewrites the whole chain cannot re-sign it.
 CREATE TABLE audit_checkpoints (
     seq BIGINT PRIMARY KEY,

@@ -24,6 +24,17 @@ impl TestDb {
         }
     }
 
+    /// Like [`TestDb::new`], with keys of the given suite instead of the
+    /// one `ZHIBAN_TEST_SUITE` names.
+    pub async fn with_suite(kind: zhiban_crypto::SuiteKind) -> Result<Self, StoreError> {
+        let t = Self::new().await?;
+        sqlx::query("DELETE FROM crypto_keys")
+            .execute(t.db.pool())
+            .await?;
+        crate::keys::open(&t.db, zhiban_crypto::MasterKey::generate(), kind).await?;
+        Ok(t)
+    }
+
     /// A fresh SQLite database in a temporary directory.
     pub async fn sqlite() -> Result<Self, StoreError> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::Sqlx(sqlx::Error::Io(e)))?;

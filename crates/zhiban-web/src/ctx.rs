@@ -139,6 +139,16 @@ impl PageCtx {
         self.t(&format!("cases.action_{}", a.slug()))
     }
 
+    /// A license check result in this language (有效, 已吊销 …).
+    pub fn license_status(&self, s: &zhiban_domain::licenses::Status) -> String {
+        self.t(&format!("licenses.status_{}", s.slug()))
+    }
+
+    /// What a license check result means, in a sentence.
+    pub fn license_verdict(&self, s: &zhiban_domain::licenses::Status) -> String {
+        self.t(&format!("licenses.verdict_{}", s.slug()))
+    }
+
     pub fn cache_key(&self) -> String {
         format!(
             "{}|{}{}|{}",
@@ -237,6 +247,47 @@ mod tests {
         assert_eq!(accept_language("fr-FR, en;q=0.8"), Some(Lang::En));
         assert_eq!(accept_language("zh-CN"), Some(Lang::ZhCn));
         assert_eq!(accept_language("de"), None);
+    }
+
+    /// The keys of a message file: `section.key` for every two-level entry.
+    fn locale_keys(text: &str) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut section = String::new();
+        for line in text.lines() {
+            let body = line.trim_start();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            let Some((key, _)) = body.split_once(':') else {
+                continue;
+            };
+            let key = key.trim().trim_matches('"');
+            match line.len() - body.len() {
+                0 => section = key.to_string(),
+                _ => {
+                    out.insert(format!("{section}.{key}"));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_message_file_has_the_same_keys() {
+        let zh_cn = locale_keys(include_str!("../locales/zh-CN.yml"));
+        assert!(zh_cn.len() > 900, "the parser reads the file");
+        for (name, text) in [
+            ("zh-HK", include_str!("../locales/zh-HK.yml")),
+            ("en", include_str!("../locales/en.yml")),
+        ] {
+            let other = locale_keys(text);
+            let missing: Vec<_> = zh_cn.difference(&other).collect();
+            let extra: Vec<_> = other.difference(&zh_cn).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{name}: missing {missing:?}, not in zh-CN {extra:?}"
+            );
+        }
     }
 
     #[test]

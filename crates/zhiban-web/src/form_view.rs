@@ -30,6 +30,23 @@ pub struct FileView {
     pub size: String,
 }
 
+/// One e-license as a file field offers it (免证办).
+#[derive(Debug, Clone)]
+pub struct LicenseChoice {
+    pub type_name: String,
+    pub number: String,
+    /// The check result, in the visitor's language.
+    pub status: String,
+}
+
+/// 免证办 on a file field: the license authorised for it, or the ones the
+/// applicant holds that could stand in for the upload.
+#[derive(Debug, Clone, Default)]
+pub struct LicenseOffer {
+    pub authorised: Option<LicenseChoice>,
+    pub usable: Vec<LicenseChoice>,
+}
+
 #[derive(Debug, Clone)]
 pub struct FieldView {
     pub name: String,
@@ -60,11 +77,20 @@ pub struct FieldView {
     /// Message site.js shows when the browser finds the value invalid.
     pub invalid_msg: String,
     pub pattern: &'static str,
+    /// For file fields: e-licenses that can be used instead of an upload.
+    pub license: Option<LicenseOffer>,
 }
 
 impl FieldView {
     pub fn has_error(&self) -> bool {
         self.error.is_some()
+    }
+
+    /// A file field supplied by an authorised e-license: no upload needed.
+    pub fn licensed(&self) -> bool {
+        self.license
+            .as_ref()
+            .is_some_and(|l| l.authorised.is_some())
     }
 }
 
@@ -261,6 +287,7 @@ impl Builder<'_> {
             autocomplete,
             invalid_msg: self.ctx.t(invalid),
             pattern,
+            license: None,
         }
     }
 }

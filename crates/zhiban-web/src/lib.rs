@@ -15,6 +15,7 @@ mod routes;
 mod state;
 
 pub use ctx::Lang;
+pub use handlers::licenses::LOOKUPS_PER_MINUTE;
 pub use routes::{StaffRoute, router, staff_routes};
 pub use state::{AppState, WebConfig};
 

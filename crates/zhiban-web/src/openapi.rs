@@ -9,21 +9,31 @@ use crate::handlers::api;
 #[openapi(
     info(
         title = "Zhiban API",
-        description = "智办政务门户开放接口：事项目录（办事指南）。",
+        description = "智办政务门户开放接口：事项目录（办事指南）、智能搜索、电子证照核验。",
         version = "1"
     ),
-    paths(api::list_services, api::get_service, api::search, api::suggest),
+    paths(
+        api::list_services,
+        api::get_service,
+        api::search,
+        api::suggest,
+        api::verify_license,
+        api::verify_license_file
+    ),
     components(schemas(
         api::ServiceList,
         api::ServiceSummary,
         api::ServiceDetail,
         api::SearchResponse,
         api::SearchResult,
-        api::Suggestions
+        api::Suggestions,
+        api::LicenseCheck,
+        api::LicenseFileCheck
     )),
     tags(
         (name = "catalog", description = "政务服务事项目录"),
-        (name = "search", description = "智能搜索")
+        (name = "search", description = "智能搜索"),
+        (name = "licenses", description = "电子证照核验")
     )
 )]
 pub struct ApiDoc;

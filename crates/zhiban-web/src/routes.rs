@@ -10,7 +10,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
-use crate::handlers::{admin, api, apply, citizen, oidc, people, public, staff_auth, workbench};
+use crate::handlers::{
+    admin, api, apply, citizen, license_desk, licenses, oidc, people, public, staff_auth, workbench,
+};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
@@ -75,6 +77,19 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(workbench::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(workbench::case_result),
         StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(workbench::case_file),
+        StaffRoute::new("/admin/licenses", LicensesManage).get(license_desk::list),
+        StaffRoute::new("/admin/licenses/new", LicensesManage)
+            .get(license_desk::new_form)
+            .post(license_desk::issue),
+        StaffRoute::new("/admin/licenses/import", LicensesManage)
+            .get(license_desk::import_form)
+            .post(license_desk::import),
+        StaffRoute::new("/admin/licenses/types", LicensesManage)
+            .get(license_desk::types)
+            .post(license_desk::configure_type),
+        StaffRoute::new("/admin/licenses/{number}", LicensesManage).get(license_desk::detail),
+        StaffRoute::new("/admin/licenses/{number}/revoke", LicensesManage)
+            .post(license_desk::revoke),
         StaffRoute::new("/admin/notify", CasesConfigure)
             .get(workbench::notify_list)
             .post(workbench::notify_save),
@@ -144,6 +159,11 @@ pub fn router(state: AppState) -> Router {
     let limited = middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in);
     // A page of the application form may carry several materials at the
     // largest allowed size: room for ten of them plus the answers.
+    // Public license checks and shared links: a per-address lookup limit.
+    let lookups = middleware::from_fn_with_state(
+        licenses::Lookups::new(state.clone()),
+        licenses::limit_lookups,
+    );
     let uploads = axum::extract::DefaultBodyLimit::max(
         usize::try_from(state.config.cases.max_file_mb.max(1) * 10 + 2)
             .unwrap_or(usize::MAX / (1024 * 1024))
@@ -175,6 +195,20 @@ pub fn router(state: AppState) -> Router {
         .route("/my/cases/{number}/files/{id}", get(apply::my_file))
         .route("/my/messages", get(apply::messages))
         .route("/progress", get(apply::progress_form).post(apply::progress).route_layer(limited.clone()))
+        // Electronic licenses: the holder's wallet, public checks, shared links
+        .route("/my/licenses", get(licenses::wallet))
+        .route("/my/licenses/{number}", get(licenses::license))
+        .route("/my/licenses/{number}/download", get(licenses::download))
+        .route("/my/licenses/{number}/share", post(licenses::share))
+        .route("/my/licenses/{number}/unshare", post(licenses::unshare))
+        .route(
+            "/licenses/verify",
+            get(licenses::verify_page)
+                .route_layer(lookups.clone())
+                .merge(post(licenses::verify_upload).route_layer(limited.clone())),
+        )
+        .route("/licenses/verify/{number}", get(licenses::verify_number).route_layer(lookups.clone()))
+        .route("/licenses/shared/{token}", get(licenses::shared).route_layer(lookups.clone()))
         // Citizens' accounts (统一身份认证)
         .route("/login", get(citizen::login_form).post(citizen::login).route_layer(limited.clone()))
         .route("/login/sms", post(citizen::login_sms).route_layer(limited.clone()))
@@ -240,6 +274,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/services/{code}", get(api::get_service))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/suggest", get(api::suggest))
+        .route("/api/v1/licenses/verify", post(api::verify_license_file).route_layer(lookups.clone()))
+        .route("/api/v1/licenses/{number}/verify", get(api::verify_license).route_layer(lookups))
         .route("/api/openapi.json", get(openapi::spec))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
@@ -273,7 +309,7 @@ pub fn router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                tracing::info_span!("request", method = %req.method(), path = %licenses::log_path(req.uri().path()), request_id = %id)
             },
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

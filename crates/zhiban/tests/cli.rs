@@ -138,3 +138,121 @@ fn check_storage_round_trips_a_file_in_the_data_directory_and_names_a_bad_store(
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("ftp://nowhere"));
 }
+
+#[test]
+fn keys_are_made_once_and_a_rotation_shows_in_the_status() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (ok, out, err) = zhiban(dir.path(), &["keys", "status"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("suite gm"), "{out}");
+    assert!(out.contains("values not under the active key: 0"), "{out}");
+    let key_file = dir.path().join("master.key");
+    let first = std::fs::read_to_string(&key_file).expect("key file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner reads the master key");
+    }
+    let (ok, out, err) = zhiban(dir.path(), &["keys", "rotate"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("rotated to k"), "{out}");
+    let (ok, out, _) = zhiban(dir.path(), &["keys", "status"]);
+    assert!(ok);
+    assert!(out.contains("retired") && out.contains("active"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).expect("key file"),
+        first,
+        "the key file is made once"
+    );
+    // Another master key cannot open these keys: a clear refusal.
+    let out = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["keys", "status"])
+        .env_remove("DATABASE_URL")
+        .env("ZHIBAN_MASTER_KEY", "ab".repeat(32))
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("master key"), "{err}");
+}
+
+fn exported_license(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    use zhiban_domain::licenses::{ExportFile, FORMAT, LicenseDoc, SignatureBlock};
+    let doc = LicenseDoc {
+        number: "ZZ202611240000000011".into(),
+        type_code: "no_crime".into(),
+        type_name: "无犯罪记录证明".into(),
+        holder_name: "王小明".into(),
+        holder_id_number: "11010519491231002X".into(),
+        fields: [("purpose".to_string(), "出国留学".to_string())].into(),
+        issuer_code: "500000-GA".into(),
+        issuer_name: "渝州市公安局".into(),
+        issued_on: "2026-11-24".into(),
+        expires_on: String::new(),
+    };
+    let s = zhiban_crypto::suite(zhiban_crypto::SuiteKind::Gm);
+    let (secret, public) = s.generate_signing_key();
+    let file = ExportFile {
+        format: FORMAT.into(),
+        signature: SignatureBlock {
+            suite: "gm".into(),
+            algorithm: "SM2-with-SM3".into(),
+            key_id: "sk1".into(),
+            public_key: hex_of(&public),
+            value: zhiban_crypto::sign_b64(s.as_ref(), &secret, &doc.canonical()).expect("sign"),
+        },
+        license: doc,
+        verify_url: "https://zw.example.gov.cn/licenses/verify/ZZ202611240000000011".into(),
+    };
+    let path = dir.join("license.json");
+    let text = serde_json::to_string_pretty(&file).expect("json");
+    std::fs::write(&path, &text).expect("write");
+    (path, text)
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn license_verify_checks_an_exported_file_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, text) = exported_license(dir.path());
+    let p = path.to_str().expect("path");
+    let (ok, out, err) = zhiban(dir.path(), &["license", "verify", p]);
+    assert!(ok, "{err}");
+    assert!(out.contains("结论      有效 (valid)"), "{out}");
+    assert!(
+        out.contains("王**") && !out.contains("王小明"),
+        "masked: {out}"
+    );
+    let fp = out
+        .lines()
+        .find_map(|l| l.strip_prefix("签名密钥  "))
+        .expect("fingerprint")
+        .to_string();
+    let (ok, _, err) = zhiban(dir.path(), &["license", "verify", p, "--fingerprint", &fp]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = zhiban(
+        dir.path(),
+        &["license", "verify", p, "--fingerprint", "0000000000000000"],
+    );
+    assert!(!ok && err.contains("not this issuer"), "{err}");
+    // One byte changed: 出国留学 → 出国留校.
+    std::fs::write(&path, text.replacen("出国留学", "出国留校", 1)).expect("write");
+    let (ok, out, err) = zhiban(dir.path(), &["license", "verify", p]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("tampered") && err.contains("tampered"),
+        "{out} {err}"
+    );
+    std::fs::write(&path, "not json").expect("write");
+    let (ok, _, err) = zhiban(dir.path(), &["license", "verify", p]);
+    assert!(!ok && err.contains("not a license file"), "{err}");
+}

@@ -564,6 +564,19 @@ pub async fn verify_real_name(
     Ok(())
 }
 
+/// The person's e-licenses and every recorded use of each.
+async fn licenses_export(db: &Db, c: &Citizen) -> Result<serde_json::Value, DomainError> {
+    let mut out = Vec::new();
+    for l in crate::licenses::wallet(db, c).await? {
+        out.push(serde_json::json!({
+            "license": l.doc,
+            "revoked": l.revoked,
+            "uses": crate::licenses::uses(db, l.id).await?,
+        }));
+    }
+    Ok(serde_json::Value::Array(out))
+}
+
 /// Everything the portal holds about a person, for "download my data".
 pub async fn export_data(db: &Db, citizen: &Citizen) -> Result<serde_json::Value, DomainError> {
     let fresh = get(db, citizen.id).await?;
@@ -579,6 +592,7 @@ pub async fn export_data(db: &Db, citizen: &Citizen) -> Result<serde_json::Value
         "email": email(db, citizen.id).await?,
         "cases": crate::cases::of_citizen(db, citizen.id, crate::cases::local_date(crate::now())).await?,
         "messages": crate::notify::messages(db, citizen.id).await?,
+        "licenses": licenses_export(db, &fresh).await?,
     });
     audit::record(
         db,

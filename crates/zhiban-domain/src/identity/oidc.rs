@@ -259,9 +259,31 @@ pub struct Jwk {
     pub use_: String,
     pub alg: String,
     pub kid: String,
+    /// RSA modulus and exponent (RS256 keys).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub n: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub e: String,
+    /// Curve and public key (EdDSA keys: `OKP`, `Ed25519`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub crv: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub x: String,
 }
+
+/// The ID-token signature algorithm: EdDSA (Ed25519, through
+/// `zhiban-crypto`) under the international suite; RS256 under 国密, because
+/// no JOSE algorithm is registered for SM2 and relying parties could not
+/// verify one (the RSA key is stored SM4-encrypted).
+pub fn id_token_alg(db: &Db) -> &'static str {
+    match db.keyring().map(|k| k.suite().kind()) {
+        Ok(zhiban_crypto::SuiteKind::Intl) => "EdDSA",
+        _ => "RS256",
+    }
+}
+
+/// Owner of the EdDSA ID-token keys in `signing_keys`.
+const OIDC_KEY_OWNER: &str = "oidc";
 
 fn generate_key() -> Result<SigningKey, DomainError> {
     let mut rng = rsa::rand_core::OsRng;
@@ -346,6 +368,10 @@ pub async fn rotate_keys(db: &Db, actor: &str) -> Result<String, DomainError> {
     .await?;
     audit::append(&mut tx, &Entry::staff(actor, "oidc.key_rotate", &k.kid)).await?;
     tx.commit().await?;
+    if id_token_alg(db) == "EdDSA" {
+        crate::signing::retire(db, OIDC_KEY_OWNER).await?;
+        return Ok(crate::signing::key_for(db, OIDC_KEY_OWNER).await?.id);
+    }
     Ok(k.kid)
 }
 
@@ -358,7 +384,7 @@ pub async fn jwks(db: &Db) -> Result<Vec<Jwk>, DomainError> {
     .bind(crate::now().timestamp() - KEY_OVERLAP_SECS)
     .fetch_all(db.pool())
     .await?;
-    Ok(keys
+    let mut out: Vec<Jwk> = keys
         .into_iter()
         .map(|k| Jwk {
             kty: "RSA".into(),
@@ -367,8 +393,66 @@ pub async fn jwks(db: &Db) -> Result<Vec<Jwk>, DomainError> {
             kid: k.kid,
             n: k.n,
             e: k.e,
+            crv: String::new(),
+            x: String::new(),
         })
-        .collect())
+        .collect();
+    if id_token_alg(db) == "EdDSA" {
+        crate::signing::key_for(db, OIDC_KEY_OWNER).await?;
+        let since = crate::now().timestamp() - KEY_OVERLAP_SECS;
+        for k in crate::signing::published(db, OIDC_KEY_OWNER, since).await? {
+            out.insert(
+                0,
+                Jwk {
+                    kty: "OKP".into(),
+                    use_: "sig".into(),
+                    alg: "EdDSA".into(),
+                    kid: k.id,
+                    n: String::new(),
+                    e: String::new(),
+                    crv: "Ed25519".into(),
+                    x: URL_SAFE_NO_PAD.encode(&k.public),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A JWS (compact) signed with Ed25519 through `zhiban-crypto`.
+async fn eddsa_jwt(db: &Db, claims: &IdClaims) -> Result<String, DomainError> {
+    let key = crate::signing::key_for(db, OIDC_KEY_OWNER).await?;
+    let header = serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": key.id});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default())
+    );
+    let sig = key.sign_raw(input.as_bytes())?;
+    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
+/// The claims of an EdDSA token whose signature verifies against a
+/// published key.
+async fn eddsa_claims(db: &Db, kid: &str, token: &str) -> Result<Option<IdClaims>, DomainError> {
+    let Some((input, sig)) = token.rsplit_once('.') else {
+        return Ok(None);
+    };
+    let Some(key) = crate::signing::public_key(db, kid).await? else {
+        return Ok(None);
+    };
+    let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+        return Ok(None);
+    };
+    let ok = key.owner == OIDC_KEY_OWNER
+        && zhiban_crypto::suite(key.suite).verify(&key.public, input.as_bytes(), &sig);
+    let Some((_, payload)) = input.split_once('.') else {
+        return Ok(None);
+    };
+    Ok(ok
+        .then(|| URL_SAFE_NO_PAD.decode(payload).ok())
+        .flatten()
+        .and_then(|p| serde_json::from_slice(&p).ok()))
 }
 
 // ---------------------------------------------------------------- authorization
@@ -610,7 +694,6 @@ pub async fn exchange_code(
         return Ok(Err(TokenError::InvalidGrant));
     }
     let citizen = citizen::get(db, c.citizen_id).await?;
-    let key = signing_key(db).await?;
     let claims = IdClaims {
         iss: issuer.to_string(),
         sub: subject(db, citizen.id).await?,
@@ -621,12 +704,17 @@ pub async fn exchange_code(
         nonce: c.nonce,
         acr: format!("L{}", citizen.level),
     };
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
-    let enc = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes())
-        .map_err(|_| DomainError::Conflict("signing_key"))?;
-    let id_token = jsonwebtoken::encode(&header, &claims, &enc)
-        .map_err(|_| DomainError::Conflict("signing"))?;
+    let id_token = if id_token_alg(db) == "EdDSA" {
+        eddsa_jwt(db, &claims).await?
+    } else {
+        let key = signing_key(db).await?;
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        let enc = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes())
+            .map_err(|_| DomainError::Conflict("signing_key"))?;
+        jsonwebtoken::encode(&header, &claims, &enc)
+            .map_err(|_| DomainError::Conflict("signing"))?
+    };
     let access = random_token();
     let mut tx = db.pool().begin().await?;
     sqlx::query(
@@ -698,6 +786,15 @@ pub async fn hint_subject(
     let Ok(header) = jsonwebtoken::decode_header(id_token) else {
         return Ok(None);
     };
+    if header.alg == jsonwebtoken::Algorithm::EdDSA {
+        let Some(kid) = header.kid.as_deref() else {
+            return Ok(None);
+        };
+        return Ok(eddsa_claims(db, kid, id_token)
+            .await?
+            .filter(|c| c.iss == issuer)
+            .map(|c| (c.sub, c.aud)));
+    }
     let keys = jwks(db).await?;
     let Some(k) = keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref()) else {
         return Ok(None);

@@ -81,6 +81,11 @@ pub const RESEND_AFTER_SECS: i64 = 60;
 pub const MAX_PER_DAY: i64 = 10;
 const MAX_ATTEMPTS: i64 = 5;
 
+/// Codes are filed under the phone's blind index, not the number itself.
+fn code_key(db: &Db, phone: &Phone) -> Result<String, DomainError> {
+    crate::pii::index(db, "sms_codes.phone", phone.as_str())
+}
+
 /// Sends a fresh code, at most once a minute and ten times a day per phone.
 /// Refusals name the wait, never whether an account exists.
 pub async fn send_code(
@@ -95,7 +100,7 @@ pub async fn send_code(
         "SELECT COALESCE(SUM(CASE WHEN created_at > $2 THEN 1 ELSE 0 END), 0), COUNT(*) \
          FROM sms_codes WHERE phone = $1 AND created_at > $3",
     )
-    .bind(phone.as_str())
+    .bind(code_key(db, phone)?)
     .bind(t - RESEND_AFTER_SECS)
     .bind(t - 86_400)
     .fetch_one(db.pool())
@@ -119,7 +124,7 @@ pub async fn send_code(
         "INSERT INTO sms_codes (phone, purpose, code_hash, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(phone.as_str())
+    .bind(code_key(db, phone)?)
     .bind(purpose.code())
     .bind(token_hash(&format!("{}:{code}", phone.as_str())))
     .bind(t)
@@ -146,7 +151,7 @@ pub async fn check_code(
         "SELECT id, code_hash, attempts FROM sms_codes WHERE phone = $1 AND purpose = $2 \
          AND used = 0 AND expires_at > $3 ORDER BY id DESC LIMIT 1",
     )
-    .bind(phone.as_str())
+    .bind(code_key(db, phone)?)
     .bind(purpose.code())
     .bind(now.timestamp())
     .fetch_optional(db.pool())

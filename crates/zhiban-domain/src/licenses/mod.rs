@@ -212,13 +212,16 @@ pub struct LicenseType {
 
 impl LicenseType {
     /// Whether a catalog material can be replaced by this type: the
-    /// material's name mentions the type's name (申请人居民身份证 → 居民身份证).
+    /// material, without who holds it (申请人…), its form (原件, 复印件 …)
+    /// and any note in brackets, is the type (居民身份证, or 身份证 for
+    /// short). "居民身份证挂失申报回执" is not: it is a different paper.
     pub fn replaces(&self, material: &str) -> bool {
+        let core = material_core(material);
         let short = self
             .name
             .trim_start_matches("居民")
             .trim_start_matches("机动车");
-        material.contains(&self.name) || (short.chars().count() >= 3 && material.contains(short))
+        !core.is_empty() && (core == self.name || (short.chars().count() >= 3 && core == short))
     }
 
     pub fn produced_by(&self, service_code: &str) -> bool {
@@ -226,6 +229,39 @@ impl LicenseType {
             .split([',', '，', ' '])
             .any(|c| !c.is_empty() && c == service_code)
     }
+}
+
+/// A material's name reduced to the document it names.
+fn material_core(material: &str) -> String {
+    let mut s = String::new();
+    let mut depth = 0;
+    for c in material.chars() {
+        match c {
+            '（' | '(' => depth += 1,
+            '）' | ')' => depth = i32::max(depth - 1, 0),
+            _ if depth == 0 && !c.is_whitespace() => s.push(c),
+            _ => {}
+        }
+    }
+    let mut core = s.as_str();
+    for p in ["申请人", "本人", "法定代表人", "户主", "监护人", "有效"] {
+        core = core.strip_prefix(p).unwrap_or(core);
+    }
+    for suf in [
+        "原件和复印件",
+        "原件及复印件",
+        "及复印件",
+        "复印件",
+        "原件",
+        "电子件",
+        "照片",
+        "正副本",
+        "副本",
+        "正本",
+    ] {
+        core = core.strip_suffix(suf).unwrap_or(core);
+    }
+    core.to_string()
 }
 
 /// A new license number: `ZZ` + issue date + 9 random digits + a check

@@ -140,7 +140,10 @@ fn a_type_replaces_materials_that_name_it() {
     };
     assert!(t.replaces("申请人居民身份证"));
     assert!(t.replaces("身份证复印件"));
+    assert!(t.replaces("居民身份证原件（核验后退还）"));
     assert!(!t.replaces("户口簿"));
+    // A receipt about a lost card is not the card.
+    assert!(!t.replaces("居民身份证挂失申报回执（如有）"));
     assert!(t.produced_by("500000-GA-HZ-0002-01"));
     assert!(!t.produced_by("500000-GA-HZ-0002"));
 }

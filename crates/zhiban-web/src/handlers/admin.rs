@@ -41,6 +41,8 @@ pub async fn index(staff_user: Staff) -> Redirect {
         "/admin/staff"
     } else if s.can(Perm::AuditView) {
         "/admin/audit"
+    } else if s.can(Perm::LicensesManage) {
+        "/admin/licenses"
     } else {
         "/admin/account"
     };

@@ -328,6 +328,145 @@ pub async fn suggest(
     })
 }
 
+/// What a check of an e-license says: the same as its public verification
+/// page, holder data masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicenseCheck {
+    pub number: String,
+    /// `valid`, `revoked`, `expired` or `tampered` (the signature does not
+    /// match the data).
+    pub status: String,
+    /// The status in Chinese: 有效, 已吊销, 已过期, 数据被篡改，验证失败.
+    pub status_label: String,
+    pub type_name: String,
+    /// The holder's name, masked.
+    pub holder: String,
+    /// The holder's 身份证号 or 统一社会信用代码, masked.
+    pub holder_id: String,
+    pub issuer: String,
+    /// YYYY-MM-DD.
+    pub issued_on: String,
+    /// YYYY-MM-DD; empty for 长期有效.
+    pub expires_on: String,
+    /// Why it was revoked (revoked licenses only).
+    pub revoke_reason: String,
+    /// Fingerprint of the issuer's public key.
+    pub key_fingerprint: String,
+    /// e.g. `SM2-with-SM3`.
+    pub algorithm: String,
+}
+
+impl From<zhiban_domain::licenses::PublicView> for LicenseCheck {
+    fn from(v: zhiban_domain::licenses::PublicView) -> Self {
+        LicenseCheck {
+            number: v.number,
+            status: v.status.slug().into(),
+            status_label: v.status_label.into(),
+            type_name: v.type_name,
+            holder: v.holder,
+            holder_id: v.holder_id,
+            issuer: v.issuer,
+            issued_on: v.issued_on,
+            expires_on: v.expires_on,
+            revoke_reason: v.revoke_reason,
+            key_fingerprint: v.key_fingerprint,
+            algorithm: v.algorithm.into(),
+        }
+    }
+}
+
+/// Check an e-license by its number (what its QR code leads to).
+#[utoipa::path(
+    get,
+    path = "/api/v1/licenses/{number}/verify",
+    params(("number" = String, Path, description = "License number (ZZ…)")),
+    responses(
+        (status = 200, description = "The check", body = LicenseCheck),
+        (status = 404, description = "No license has this number"),
+        (status = 429, description = "Too many lookups from this address")
+    ),
+    tag = "licenses"
+)]
+pub async fn verify_license(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<LicenseCheck>, AppError> {
+    let number = number.trim().to_uppercase();
+    let view = if zhiban_domain::licenses::number_ok(&number) {
+        zhiban_domain::licenses::verify_public(&state.db, &number).await?
+    } else {
+        None
+    };
+    view.map(|v| Json(v.into())).ok_or_else(|| AppError::Api {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: format!(
+            "no license with number {}",
+            number.chars().take(40).collect::<String>()
+        ),
+    })
+}
+
+/// What a check of an exported license file says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicenseFileCheck {
+    /// The file's own check: `valid`, `expired` or `tampered` (the data
+    /// does not match the signature, or this portal knows the number but
+    /// under another issuer key). Revocation is only known online: see
+    /// `online_status`.
+    pub status: String,
+    /// Fingerprint of the public key the file carries.
+    pub key_fingerprint: String,
+    pub number: String,
+    /// This portal's check of the same number; null when it does not know it.
+    pub online_status: Option<String>,
+    /// Whether the file was signed with the key this portal holds for the
+    /// number (null when it does not know it). A file that checks under a
+    /// key of its own proves nothing about who issued it.
+    pub issuer_key_matches: Option<bool>,
+}
+
+/// Check an exported e-license file (the JSON the holder downloads).
+#[utoipa::path(
+    post,
+    path = "/api/v1/licenses/verify",
+    request_body(content = String, content_type = "application/json", description = "The exported license file, as downloaded"),
+    responses(
+        (status = 200, description = "The check", body = LicenseFileCheck),
+        (status = 400, description = "Not a license file"),
+        (status = 429, description = "Too many lookups from this address")
+    ),
+    tag = "licenses"
+)]
+pub async fn verify_license_file(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<LicenseFileCheck>, AppError> {
+    let refuse = |message: String| AppError::Api {
+        status: StatusCode::BAD_REQUEST,
+        code: "not_a_license_file",
+        message,
+    };
+    if body.len() > 256 * 1024 {
+        return Err(refuse("file too large".into()));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| refuse("not UTF-8 text".into()))?;
+    let check = super::licenses::check_file(&state, text)
+        .await?
+        .map_err(refuse)?;
+    Ok(Json(LicenseFileCheck {
+        status: if check.key_matches() == Some(false) {
+            "tampered".into()
+        } else {
+            check.status.slug().into()
+        },
+        issuer_key_matches: check.key_matches(),
+        key_fingerprint: check.key_fingerprint,
+        number: check.doc.number,
+        online_status: check.online.map(|o| o.status.slug().to_string()),
+    }))
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -16,6 +16,7 @@ use zhiban_domain::cases::{
 use zhiban_domain::catalog::ServiceItem;
 use zhiban_domain::forms::{Answers, FormError};
 use zhiban_domain::identity::citizen::Citizen;
+use zhiban_domain::licenses::{self, Status};
 use zhiban_domain::notify::{self, Message};
 use zhiban_domain::{DomainError, FieldError};
 
@@ -25,7 +26,7 @@ use super::render;
 use super::staff_auth::qr_data_url;
 use crate::ctx::{PageCtx, urlencode};
 use crate::error::AppError;
-use crate::form_view::{self, AnswerRow, Builder, FieldView};
+use crate::form_view::{self, AnswerRow, Builder, FieldView, LicenseChoice, LicenseOffer};
 use crate::state::AppState;
 
 /// A posted multipart form: answers, uploads and the control fields.
@@ -139,9 +140,14 @@ pub struct ApplyPage {
     pub materials: Vec<(String, String, Vec<CaseFile>)>,
     pub saved: bool,
     pub form_title: String,
+    /// E-licenses authorised for file fields (field key, license).
+    pub licensed: Vec<(String, LicenseChoice)>,
 }
 
 impl ApplyPage {
+    fn license_for(&self, key: &str) -> Option<&LicenseChoice> {
+        self.licensed.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
     fn is_review(&self) -> bool {
         self.page >= self.pages.len()
     }
@@ -198,7 +204,7 @@ async fn wizard(
     let profile = cases::profile_of(citizen);
     let page = page.min(draft.schema.pages.len());
     let review_page = page >= draft.schema.pages.len();
-    let fields = Builder {
+    let mut fields = Builder {
         ctx: &ctx,
         schema: &draft.schema,
         answers: &draft.answers,
@@ -207,7 +213,40 @@ async fn wizard(
         profile: &profile,
     }
     .page(page);
+    // 免证办: each file field offers the licenses that can stand in for it.
+    let licensed: Vec<(String, LicenseChoice)> = licenses::for_draft(&state.db, draft.id)
+        .await?
+        .iter()
+        .map(|a| {
+            (
+                a.field_key.clone(),
+                super::licenses::choice(&ctx, &a.license, a.status),
+            )
+        })
+        .collect();
+    for f in fields.iter_mut().filter(|f| f.kind == "file") {
+        let Some(material) = draft.schema.material_for(&f.name) else {
+            continue;
+        };
+        let authorised = licensed
+            .iter()
+            .find(|(k, _)| *k == f.name)
+            .map(|(_, c)| c.clone());
+        let usable = if authorised.is_some() {
+            Vec::new()
+        } else {
+            licenses::usable_for(&state.db, citizen, &material)
+                .await?
+                .iter()
+                .map(|l| super::licenses::choice(&ctx, l, Status::Valid))
+                .collect()
+        };
+        if authorised.is_some() || !usable.is_empty() {
+            f.license = Some(LicenseOffer { authorised, usable });
+        }
+    }
     let page_view = ApplyPage {
+        licensed,
         errors: error_list(&ctx, errors),
         review: if review_page {
             form_view::summary(&draft.schema, &draft.answers, false)
@@ -350,6 +389,31 @@ pub async fn apply_post(
         )
         .await;
     }
+    // 免证办: authorise one of the applicant's licenses for a file field,
+    // or take the authorisation back.
+    if let Some(rest) = go.strip_prefix("license:")
+        && let Some((key, number)) = rest.rsplit_once(':')
+    {
+        let material = draft.schema.material_for(key).ok_or(AppError::NotFound)?;
+        match licenses::authorize(&state.db, &citizen, draft.id, key, &material, number).await {
+            Ok(()) => {}
+            Err(DomainError::Invalid(_) | DomainError::NotFound) => {
+                let e = [FormError {
+                    key: key.to_string(),
+                    code: "license_not_usable",
+                    detail: String::new(),
+                }];
+                return wizard(&state, user.ctx, item, &citizen, &draft, page, &e, false).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        return Ok(Redirect::to(&format!("/apply/{code}?page={page}#w-f-{key}")).into_response());
+    }
+    if let Some(key) = go.strip_prefix("unlicense:") {
+        draft.schema.material_for(key).ok_or(AppError::NotFound)?;
+        licenses::withdraw(&state.db, draft.id, key).await?;
+        return Ok(Redirect::to(&format!("/apply/{code}?page={page}#w-f-{key}")).into_response());
+    }
     match go.as_str() {
         "next" => {
             let files = cases::draft_files(&state.db, draft.id).await?;
@@ -458,9 +522,14 @@ pub struct MyCasePage {
     pub errors: Vec<(String, String)>,
     pub fresh: bool,
     pub notice: String,
+    /// E-licenses the case was filed with (免证办), by field key.
+    pub licensed: Vec<(String, LicenseChoice)>,
 }
 
 impl MyCasePage {
+    fn license_for(&self, key: &str) -> Option<&LicenseChoice> {
+        self.licensed.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
     }
@@ -513,7 +582,18 @@ async fn case_page(
     } else {
         Vec::new()
     };
+    let licensed = licenses::for_case(&state.db, &case.number)
+        .await?
+        .iter()
+        .map(|a| {
+            (
+                a.field_key.clone(),
+                super::licenses::choice(&user.ctx, &a.license, a.status),
+            )
+        })
+        .collect();
     let page = MyCasePage {
+        licensed,
         events: cases::events(&state.db, case.id).await?,
         answers: form_view::summary(&case.schema, &case.answers, false),
         materials: form_view::materials(&case.schema, &current),
@@ -676,9 +756,13 @@ pub struct ReceiptPage {
     pub qr: String,
     pub link: String,
     pub materials: Vec<(String, String, Vec<CaseFile>)>,
+    pub licensed: Vec<(String, LicenseChoice)>,
 }
 
 impl ReceiptPage {
+    fn license_for(&self, key: &str) -> Option<&LicenseChoice> {
+        self.licensed.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
     }
@@ -699,7 +783,18 @@ pub async fn receipt(
     );
     let files = cases::case_files(&state.db, case.id).await?;
     let current: Vec<CaseFile> = files.into_iter().filter(|f| f.replaced == 0).collect();
+    let licensed = licenses::for_case(&state.db, &case.number)
+        .await?
+        .iter()
+        .map(|a| {
+            (
+                a.field_key.clone(),
+                super::licenses::choice(&user.ctx, &a.license, a.status),
+            )
+        })
+        .collect();
     render(&ReceiptPage {
+        licensed,
         qr: qr_data_url(&link)?,
         materials: form_view::materials(&case.schema, &current),
         link,

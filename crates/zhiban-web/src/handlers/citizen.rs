@@ -135,7 +135,7 @@ fn user_cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 /// A double-submit token for the sign-in and registration forms.
-fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> CookieJar {
+pub(crate) fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> CookieJar {
     if let Some(existing) = jar.get(FORM_CSRF_COOKIE) {
         ctx.csrf = existing.value().to_string();
         return jar;
@@ -152,7 +152,7 @@ fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> CookieJar 
     )
 }
 
-fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), AppError> {
+pub(crate) fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), AppError> {
     match jar.get(FORM_CSRF_COOKIE) {
         Some(c) if !sent.is_empty() && constant_eq(c.value(), sent) => Ok(()),
         _ => Err(AppError::Forbidden),

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod api;
 pub mod apply;
 pub mod citizen;
+pub mod license_desk;
+pub mod licenses;
 pub mod oidc;
 pub mod people;
 pub mod public;

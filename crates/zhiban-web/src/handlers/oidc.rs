@@ -103,7 +103,7 @@ pub struct Discovery {
     acr_values_supported: [&'static str; 3],
 }
 
-pub async fn discovery(Issuer(iss): Issuer) -> Json<Discovery> {
+pub async fn discovery(State(state): State<AppState>, Issuer(iss): Issuer) -> Json<Discovery> {
     Json(Discovery {
         authorization_endpoint: format!("{iss}/oidc/authorize"),
         token_endpoint: format!("{iss}/oidc/token"),
@@ -113,7 +113,7 @@ pub async fn discovery(Issuer(iss): Issuer) -> Json<Discovery> {
         issuer: iss,
         response_types_supported: ["code"],
         subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256"],
+        id_token_signing_alg_values_supported: [oidc::id_token_alg(&state.db)],
         scopes_supported: oidc::SCOPES,
         token_endpoint_auth_methods_supported: [
             "client_secret_basic",

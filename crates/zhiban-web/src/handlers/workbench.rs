@@ -19,6 +19,7 @@ use zhiban_domain::cases::{
 use zhiban_domain::catalog::ServiceItem;
 use zhiban_domain::forms::{self, FormError, FormSchema, Profile};
 use zhiban_domain::identity::Perm;
+use zhiban_domain::licenses::{self, Authorised};
 use zhiban_domain::notify::{self, Template as NotifyTemplate};
 use zhiban_domain::{DomainError, FieldError};
 
@@ -236,9 +237,22 @@ pub struct CasePage {
     pub errors: Vec<(String, String)>,
     pub notice: String,
     pub full_data: bool,
+    /// E-licenses the applicant authorised instead of uploads (免证办);
+    /// holder data masked unless `full_data`.
+    pub licenses: Vec<Authorised>,
 }
 
 impl CasePage {
+    fn license_for(&self, key: &str) -> Option<&Authorised> {
+        self.licenses.iter().find(|a| a.field_key == key)
+    }
+    fn expires_text(&self, a: &Authorised) -> String {
+        if a.license.doc.expires_on.is_empty() {
+            self.ctx.t("licenses.long_term")
+        } else {
+            a.license.doc.expires_on.clone()
+        }
+    }
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
     }
@@ -306,6 +320,7 @@ async fn case_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = CasePage {
+        licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
         light: case.light(local_date(zhiban_domain::now())),
         events: cases::events(&state.db, case.id).await?,
         answers: form_view::summary(&case.schema, &case.answers, full_data),

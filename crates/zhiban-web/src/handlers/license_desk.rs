@@ -1,0 +1,770 @@
+//! Staff work on electronic licenses (电子证照): the list with search by
+//! number or holder ID, issuing one (type first, then its fields), a
+//! license's record with revocation, CSV import (all lines or none) and
+//! the settings of each license type. Every route needs `licenses.manage`;
+//! holder data shows in full only with `citizens.view`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use zhiban_domain::licenses::{self, IssueInput, License, LicenseType, Status};
+use zhiban_domain::{DomainError, FieldError};
+
+use super::licenses::license_error;
+use super::people::{UnitOption, unit_options};
+use super::render;
+use super::staff_auth::Staff;
+use crate::ctx::{PageCtx, urlencode};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const LIST_LIMIT: i64 = 50;
+
+/// The units this person may issue from (their scope).
+fn issuing_units(state: &AppState, staff: &Staff) -> Vec<UnitOption> {
+    unit_options(state, staff)
+        .into_iter()
+        .filter(|u| u.allowed)
+        .collect()
+}
+
+/// A license in a staff list: holder data always masked (lists are not
+/// audited views).
+pub struct Row {
+    pub lic: License,
+    pub status: Status,
+}
+
+impl Row {
+    pub fn holder(&self) -> String {
+        self.lic.doc.masked_holder()
+    }
+    pub fn holder_id(&self) -> String {
+        self.lic.doc.masked_id()
+    }
+}
+
+// ---------------------------------------------------------------- list
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub imported: Option<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/licenses.html")]
+pub struct ListPage {
+    pub ctx: PageCtx,
+    pub q: String,
+    pub rows: Vec<Row>,
+    pub imported: Option<usize>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let needle: String = q.q.trim().chars().take(40).collect();
+    let mut rows = Vec::new();
+    for lic in licenses::search(&state.db, &staff.session, &needle, LIST_LIMIT).await? {
+        let status = licenses::status(&state.db, &lic).await?;
+        rows.push(Row { lic, status });
+    }
+    render(&ListPage {
+        ctx: staff.ctx,
+        q: needle,
+        rows,
+        imported: q.imported,
+    })
+}
+
+// ---------------------------------------------------------------- issuing
+
+/// One input of the issue form.
+pub struct Input {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/license_new.html")]
+pub struct NewPage {
+    pub ctx: PageCtx,
+    pub types: Vec<LicenseType>,
+    pub chosen: Option<LicenseType>,
+    pub units: Vec<UnitOption>,
+    pub unit_id: Option<i64>,
+    pub unit_error: Option<String>,
+    pub holder_name: Input,
+    pub holder_id_number: Input,
+    pub fields: Vec<Input>,
+    pub issued_on: Input,
+    pub expires_on: Input,
+    pub errors: Vec<(String, String)>,
+}
+
+impl NewPage {
+    fn is_chosen(&self, code: &str) -> bool {
+        self.chosen.as_ref().is_some_and(|t| t.code == code)
+    }
+    fn is_unit(&self, id: &i64) -> bool {
+        self.unit_id == Some(*id)
+    }
+    fn holder_inputs(&self) -> [&Input; 2] {
+        [&self.holder_name, &self.holder_id_number]
+    }
+    fn date_inputs(&self) -> [&Input; 2] {
+        [&self.issued_on, &self.expires_on]
+    }
+    fn validity(&self) -> String {
+        match &self.chosen {
+            Some(t) if t.valid_years > 0 => self.ctx.tn("licenses.valid_years", t.valid_years),
+            _ => self.ctx.t("licenses.long_term"),
+        }
+    }
+}
+
+fn input(
+    ctx: &PageCtx,
+    id: &str,
+    name: &str,
+    label: String,
+    form: &HashMap<String, String>,
+    errors: &[(String, String)],
+) -> Input {
+    let id = format!("l-{id}");
+    Input {
+        error: errors
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, m)| m.clone()),
+        value: form.get(name).cloned().unwrap_or_default(),
+        label: if label.is_empty() {
+            ctx.t(&format!("field.{name}"))
+        } else {
+            label
+        },
+        name: name.to_string(),
+        id,
+    }
+}
+
+async fn new_page(
+    state: &AppState,
+    staff: &Staff,
+    type_code: &str,
+    form: &HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Result<Response, AppError> {
+    let ctx = &staff.ctx;
+    let types = licenses::types(&state.db).await?;
+    let chosen = types.iter().find(|t| t.code == type_code).cloned();
+    let units = issuing_units(state, staff);
+    let unit_id = form
+        .get("unit_id")
+        .and_then(|v| v.parse().ok())
+        .or(staff.session.user.unit_id)
+        .filter(|id| units.iter().any(|u| u.id == *id));
+    let fields = chosen
+        .as_ref()
+        .map(|t| {
+            t.fields
+                .iter()
+                .map(|f| {
+                    input(
+                        ctx,
+                        &format!("f-{}", f.key),
+                        &format!("f.{}", f.key),
+                        f.label.clone(),
+                        form,
+                        &errors,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let holder_id_label = if chosen.as_ref().is_some_and(|t| t.holder_kind == "company") {
+        ctx.t("licenses.holder_uscc")
+    } else {
+        ctx.t("field.holder_id_number")
+    };
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = NewPage {
+        unit_error: errors
+            .iter()
+            .find(|(k, _)| k == "l-unit")
+            .map(|(_, m)| m.clone()),
+        holder_name: input(
+            ctx,
+            "holder_name",
+            "holder_name",
+            String::new(),
+            form,
+            &errors,
+        ),
+        holder_id_number: input(
+            ctx,
+            "holder_id_number",
+            "holder_id_number",
+            holder_id_label,
+            form,
+            &errors,
+        ),
+        issued_on: input(ctx, "issued_on", "issued_on", String::new(), form, &errors),
+        expires_on: input(
+            ctx,
+            "expires_on",
+            "expires_on",
+            String::new(),
+            form,
+            &errors,
+        ),
+        ctx: staff.ctx.clone(),
+        types,
+        chosen,
+        units,
+        unit_id,
+        fields,
+        errors,
+    };
+    Ok((code, render(&page)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    #[serde(default, rename = "type")]
+    pub type_code: String,
+}
+
+/// Step one picks the type (a plain GET form); step two shows its fields.
+pub async fn new_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    new_page(&state, &staff, &q.type_code, &HashMap::new(), Vec::new()).await
+}
+
+/// Where a field problem is shown: the id of its input.
+fn input_id(t: Option<&LicenseType>, e: &FieldError) -> String {
+    match e.field {
+        "license_field" => t
+            .and_then(|t| t.fields.iter().find(|f| f.label == e.detail))
+            .map(|f| format!("l-f-{}", f.key))
+            .unwrap_or_else(|| "l-holder_name".into()),
+        "issuer" => "l-unit".into(),
+        "type_code" => "l-type".into(),
+        other => format!("l-{other}"),
+    }
+}
+
+fn date(
+    form: &HashMap<String, String>,
+    name: &'static str,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let v = form.get(name).map(|v| v.trim()).unwrap_or("");
+    if v.is_empty() {
+        return None;
+    }
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError::new(name, "invalid_date", v));
+            None
+        }
+    }
+}
+
+pub async fn issue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.get("_csrf"))?;
+    let type_code = form.get("type_code").cloned().unwrap_or_default();
+    let chosen = licenses::types(&state.db)
+        .await?
+        .into_iter()
+        .find(|t| t.code == type_code);
+    let mut problems = Vec::new();
+    let unit_id: Option<i64> = form.get("unit_id").and_then(|v| v.parse().ok());
+    if unit_id.is_none() {
+        problems.push(FieldError::new("issuer", "required", ""));
+    }
+    let issued_on = date(&form, "issued_on", &mut problems);
+    let expires_on = date(&form, "expires_on", &mut problems);
+    let input = IssueInput {
+        type_code: type_code.clone(),
+        holder_name: form.get("holder_name").cloned().unwrap_or_default(),
+        holder_id_number: form.get("holder_id_number").cloned().unwrap_or_default(),
+        fields: chosen
+            .iter()
+            .flat_map(|t| &t.fields)
+            .map(|f| {
+                let v = form
+                    .get(&format!("f.{}", f.key))
+                    .cloned()
+                    .unwrap_or_default();
+                (f.key.clone(), v)
+            })
+            .collect(),
+        issued_on,
+        expires_on,
+    };
+    // Problems the form itself shows (no unit, a date that is no date)
+    // come back first; the domain checks the rest.
+    let result = match unit_id {
+        Some(unit) if problems.is_empty() => {
+            licenses::issue(&state.db, &staff.session, unit, &input).await
+        }
+        _ => Err(DomainError::Invalid(Vec::new())),
+    };
+    match result {
+        Ok(lic) => {
+            // The number and holder are on the audit record, not in the log.
+            tracing::info!(user = %staff.session.user.username, "license issued");
+            Ok(Redirect::to(&format!(
+                "/admin/licenses/{}?done=issued",
+                urlencode(&lic.doc.number)
+            ))
+            .into_response())
+        }
+        Err(DomainError::Invalid(more)) => {
+            problems.extend(more);
+            let errors = problems
+                .iter()
+                .map(|e| (input_id(chosen.as_ref(), e), license_error(&staff.ctx, e)))
+                .collect();
+            new_page(&state, &staff, &type_code, &form, errors).await
+        }
+        Err(DomainError::Conflict("not_allowed")) => {
+            let e = FieldError::new("issuer", "outside_scope", "");
+            let errors = vec![("l-unit".to_string(), license_error(&staff.ctx, &e))];
+            new_page(&state, &staff, &type_code, &form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- one license
+
+#[derive(Template)]
+#[template(path = "admin/license.html")]
+pub struct DetailPage {
+    pub ctx: PageCtx,
+    pub lic: License,
+    pub status: Status,
+    /// Holder data in full (the viewer holds `citizens.view`).
+    pub full: bool,
+    pub fields: Vec<(String, String)>,
+    pub errors: Vec<(String, String)>,
+    pub notice: String,
+    pub reason: String,
+}
+
+impl DetailPage {
+    fn expires_text(&self) -> String {
+        if self.lic.doc.expires_on.is_empty() {
+            self.ctx.t("licenses.long_term")
+        } else {
+            self.lic.doc.expires_on.clone()
+        }
+    }
+    fn when(&self, at: &i64) -> String {
+        super::people::local_time(*at)
+    }
+    fn revoked_at(&self) -> String {
+        self.lic
+            .revoked_at
+            .map(super::people::local_time)
+            .unwrap_or_default()
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    errors: Vec<(String, String)>,
+    notice: String,
+    reason: String,
+) -> Result<Response, AppError> {
+    let (lic, full) = licenses::for_staff(&state.db, &staff.session, number).await?;
+    let status = licenses::status(&state.db, &lic).await?;
+    let types = licenses::types(&state.db).await?;
+    let labels: HashMap<&str, &str> = types
+        .iter()
+        .filter(|t| t.code == lic.doc.type_code)
+        .flat_map(|t| &t.fields)
+        .map(|f| (f.key.as_str(), f.label.as_str()))
+        .collect();
+    let fields = lic
+        .doc
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                labels.get(k.as_str()).copied().unwrap_or(k).to_string(),
+                v.clone(),
+            )
+        })
+        .collect();
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = DetailPage {
+        ctx: staff.ctx.clone(),
+        lic,
+        status,
+        full,
+        fields,
+        errors,
+        notice,
+        reason,
+    };
+    Ok((code, render(&page)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let notice = match q.done.as_str() {
+        "issued" | "revoked" => staff.ctx.t(&format!("licenses.done_{}", q.done)),
+        _ => String::new(),
+    };
+    detail_page(&state, &staff, &number, Vec::new(), notice, String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RevokeForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    match licenses::revoke(&state.db, &staff.session, &number, &form.reason).await {
+        Ok(()) => {
+            tracing::info!(user = %staff.session.user.username, "license revoked");
+            Ok(Redirect::to(&format!(
+                "/admin/licenses/{}?done=revoked",
+                urlencode(number.trim())
+            ))
+            .into_response())
+        }
+        Err(DomainError::Invalid(errs)) => {
+            let errors = errs
+                .iter()
+                .map(|e| ("r-reason".to_string(), license_error(&staff.ctx, e)))
+                .collect();
+            detail_page(&state, &staff, &number, errors, String::new(), form.reason).await
+        }
+        Err(DomainError::Conflict("already_revoked")) => {
+            let notice = staff.ctx.t("licenses.already_revoked");
+            detail_page(&state, &staff, &number, Vec::new(), notice, String::new()).await
+        }
+        Err(DomainError::Conflict(_)) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- import
+
+#[derive(Template)]
+#[template(path = "admin/license_import.html")]
+pub struct ImportPage {
+    pub ctx: PageCtx,
+    pub types: Vec<LicenseType>,
+    pub units: Vec<UnitOption>,
+    pub unit_id: Option<i64>,
+    /// A problem with the whole file (or the unit).
+    pub file_error: Option<String>,
+    /// (line, message) for each refused line.
+    pub line_errors: Vec<(usize, String)>,
+    pub bad_lines: usize,
+}
+
+impl ImportPage {
+    fn is_unit(&self, id: &i64) -> bool {
+        self.unit_id == Some(*id)
+    }
+    fn columns(&self, t: &LicenseType) -> String {
+        t.fields
+            .iter()
+            .map(|f| f.label.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+fn import_page(
+    state: &AppState,
+    staff: &Staff,
+    unit_id: Option<i64>,
+) -> Result<ImportPage, AppError> {
+    Ok(ImportPage {
+        ctx: staff.ctx.clone(),
+        types: Vec::new(),
+        units: issuing_units(state, staff),
+        unit_id: unit_id.or(staff.session.user.unit_id),
+        file_error: None,
+        line_errors: Vec::new(),
+        bad_lines: 0,
+    })
+}
+
+pub async fn import_form(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Response, AppError> {
+    let mut page = import_page(&state, &staff, None)?;
+    page.types = licenses::types(&state.db).await?;
+    render(&page)
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    staff: Staff,
+    mut mp: Multipart,
+) -> Result<Response, AppError> {
+    let mut csrf = None;
+    let mut unit_id: Option<i64> = None;
+    let mut file: Option<Vec<u8>> = None;
+    while let Ok(Some(field)) = mp.next_field().await {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.ok(),
+            Some("unit_id") => unit_id = field.text().await.ok().and_then(|v| v.parse().ok()),
+            Some("file") => {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                file = Some(bytes.to_vec());
+            }
+            _ => {}
+        }
+    }
+    staff.check_csrf(csrf.as_ref())?;
+    let mut page = import_page(&state, &staff, unit_id)?;
+    page.types = licenses::types(&state.db).await?;
+    let ctx = staff.ctx.clone();
+    let refuse = |mut page: ImportPage, msg: String| {
+        page.file_error = Some(msg);
+        Ok::<_, AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    };
+    let Some(unit) = unit_id.filter(|u| page.units.iter().any(|x| x.id == *u)) else {
+        let e = FieldError::new("issuer", "outside_scope", "");
+        return refuse(page, license_error(&ctx, &e));
+    };
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return refuse(page, ctx.t("import.no_file"));
+    };
+    match licenses::import_csv(&state.db, &staff.session, unit, &bytes).await {
+        Ok(n) => {
+            tracing::info!(user = %staff.session.user.username, count = n, "licenses imported");
+            Ok(Redirect::to(&format!("/admin/licenses?imported={n}")).into_response())
+        }
+        Err(lines) => {
+            if let [only] = lines.as_slice()
+                && only.line == 0
+            {
+                let msg = only
+                    .errors
+                    .iter()
+                    .map(|e| license_error(&ctx, e))
+                    .collect::<Vec<_>>()
+                    .join("；");
+                return refuse(page, msg);
+            }
+            page.bad_lines = lines.len();
+            page.line_errors = lines
+                .iter()
+                .flat_map(|l| {
+                    l.errors
+                        .iter()
+                        .map(|e| (l.line, license_error(&ctx, e)))
+                        .collect::<Vec<_>>()
+                })
+                .take(500)
+                .collect();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+// ---------------------------------------------------------------- types
+
+#[derive(Template)]
+#[template(path = "admin/license_types.html")]
+pub struct TypesPage {
+    pub ctx: PageCtx,
+    pub types: Vec<LicenseType>,
+    /// Types are city-wide: only staff at the top of the tree change them.
+    pub can_configure: bool,
+    pub saved: String,
+    /// (type code, message)
+    pub errors: Vec<(String, String)>,
+    /// What was typed, for a type whose settings were refused.
+    pub typed: Option<(String, String, String)>,
+}
+
+impl TypesPage {
+    fn columns(&self, t: &LicenseType) -> String {
+        t.fields
+            .iter()
+            .map(|f| f.label.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn validity(&self, t: &LicenseType) -> String {
+        if t.valid_years > 0 {
+            self.ctx.tn("licenses.valid_years", t.valid_years)
+        } else {
+            self.ctx.t("licenses.long_term")
+        }
+    }
+    fn renewal_value(&self, t: &LicenseType) -> String {
+        match &self.typed {
+            Some((code, renewal, _)) if *code == t.code => renewal.clone(),
+            _ => t.renewal_service.clone(),
+        }
+    }
+    fn produced_value(&self, t: &LicenseType) -> String {
+        match &self.typed {
+            Some((code, _, produced)) if *code == t.code => produced.clone(),
+            _ => t.produced_by.clone(),
+        }
+    }
+    fn error_for(&self, t: &LicenseType) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|(c, _)| *c == t.code)
+            .map(|(_, m)| m.clone())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    pub saved: String,
+}
+
+async fn types_page(
+    state: &AppState,
+    staff: &Staff,
+    saved: String,
+    errors: Vec<(String, String)>,
+    typed: Option<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = TypesPage {
+        ctx: staff.ctx.clone(),
+        types: licenses::types(&state.db).await?,
+        can_configure: staff.require_whole_tree(state).is_ok(),
+        saved,
+        errors,
+        typed,
+    };
+    Ok((code, render(&page)?).into_response())
+}
+
+pub async fn types(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, AppError> {
+    types_page(&state, &staff, q.saved, Vec::new(), None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TypeForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub renewal_service: String,
+    #[serde(default)]
+    pub produced_by: String,
+}
+
+pub async fn configure_type(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<TypeForm>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_ref())?;
+    staff.require_whole_tree(&state)?;
+    // The codes must name catalog items (drafts count: an item may be
+    // linked before it is published).
+    let known: std::collections::HashSet<String> =
+        zhiban_domain::catalog::list_services(&state.db, None)
+            .await?
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+    let unknown: Vec<&str> = std::iter::once(form.renewal_service.trim())
+        .chain(form.produced_by.split([',', '，', ' ']).map(str::trim))
+        .filter(|c| !c.is_empty() && !known.contains(*c))
+        .collect();
+    if !unknown.is_empty() {
+        let e = FieldError::new("service_code", "unknown_service", unknown.join("、"));
+        let errors = vec![(form.code.clone(), license_error(&staff.ctx, &e))];
+        let typed = Some((form.code, form.renewal_service, form.produced_by));
+        return types_page(&state, &staff, String::new(), errors, typed).await;
+    }
+    licenses::configure_type(
+        &state.db,
+        &staff.session,
+        &form.code,
+        &form.renewal_service,
+        &form.produced_by,
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/admin/licenses/types?saved={}#t-{}",
+        urlencode(&form.code),
+        urlencode(&form.code)
+    ))
+    .into_response())
+}
