@@ -52,7 +52,6 @@ impl KeySlot {
 pub struct KeyInfo {
     pub suite: SuiteKind,
     pub active: String,
-    pub retired: Vec<String>,
     pub master_fingerprint: String,
 }
 
@@ -141,7 +140,6 @@ async fn load(db: &Db, master: Arc<MasterKey>, kind: SuiteKind) -> Result<KeyInf
     let mut active = None;
     let mut index = None;
     let mut others = Vec::new();
-    let mut retired = Vec::new();
     for (id, purpose, wrapped, state) in &rows {
         let key = unwrap_key(s.as_ref(), &master, id, wrapped).map_err(|_| {
             StoreError::Crypto(format!(
@@ -156,12 +154,10 @@ async fn load(db: &Db, master: Arc<MasterKey>, kind: SuiteKind) -> Result<KeyInf
                 // Two actives can only mean an interrupted activation; the
                 // newer one wins and the older still decrypts.
                 if let Some(old) = active.replace(key) {
-                    retired.push(old.id.clone());
                     others.push(old);
                 }
             }
             _ => {
-                retired.push(id.clone());
                 others.push(key);
             }
         }
@@ -174,7 +170,6 @@ async fn load(db: &Db, master: Arc<MasterKey>, kind: SuiteKind) -> Result<KeyInf
     let info = KeyInfo {
         suite: kind,
         active: active.id.clone(),
-        retired,
         master_fingerprint: master.fingerprint(),
     };
     let keyring = Keyring::new(s, active, others, index.bytes().to_vec());
@@ -235,7 +230,6 @@ pub fn info(db: &Db) -> Option<KeyInfo> {
     db.keys.get().map(|i| KeyInfo {
         suite: i.kind,
         active: i.keyring.active_id().to_string(),
-        retired: Vec::new(),
         master_fingerprint: i.master.fingerprint(),
     })
 }

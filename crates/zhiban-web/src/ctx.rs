@@ -144,6 +144,15 @@ impl PageCtx {
         self.t(&format!("licenses.status_{}", s.slug()))
     }
 
+    /// A license's expiry date, or 长期有效 when it has none.
+    pub fn license_expires(&self, expires_on: &str) -> String {
+        if expires_on.is_empty() {
+            self.t("licenses.long_term")
+        } else {
+            expires_on.to_string()
+        }
+    }
+
     /// What a license check result means, in a sentence.
     pub fn license_verdict(&self, s: &zhiban_domain::licenses::Status) -> String {
         self.t(&format!("licenses.verdict_{}", s.slug()))

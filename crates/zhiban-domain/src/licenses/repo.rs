@@ -629,6 +629,89 @@ async fn public_view(db: &Db, lic: &License) -> Result<PublicView, DomainError> 
     })
 }
 
+/// What an uploaded license file says, offline and (when this portal
+/// knows the number) online. Holder data is masked.
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    /// The file's own check (signature under the key it carries, expiry).
+    pub status: Status,
+    pub key_fingerprint: String,
+    pub doc: LicenseDoc,
+    /// This portal's check of the same number.
+    pub online: Option<PublicView>,
+}
+
+impl FileCheck {
+    /// Whether the file was signed with the key this portal holds for the
+    /// number (None when the portal does not know it).
+    pub fn key_matches(&self) -> Option<bool> {
+        self.online
+            .as_ref()
+            .map(|o| !o.key_fingerprint.is_empty() && o.key_fingerprint == self.key_fingerprint)
+    }
+
+    pub fn key_mismatch(&self) -> bool {
+        self.key_matches() == Some(false)
+    }
+
+    pub fn unknown_here(&self) -> bool {
+        self.online.is_none()
+    }
+
+    /// The file's answer: one that verifies only under a key of its own,
+    /// not the issuer's on record, is a forgery.
+    pub fn file_status(&self) -> Status {
+        if self.key_mismatch() {
+            Status::Tampered
+        } else {
+            self.status
+        }
+    }
+
+    /// The overall answer: the file's, then a revocation known here.
+    pub fn verdict(&self) -> Status {
+        let own = self.file_status();
+        if own != Status::Tampered
+            && self
+                .online
+                .as_ref()
+                .is_some_and(|o| o.status == Status::Revoked)
+        {
+            Status::Revoked
+        } else {
+            own
+        }
+    }
+}
+
+/// Checks an exported file: its own signature, then this portal's record
+/// of the number (revocation and the issuer's key are only known online).
+/// `Err(reason)` when the text is not a license file.
+pub async fn check_file(
+    db: &Db,
+    text: &str,
+    today: NaiveDate,
+) -> Result<Result<FileCheck, String>, DomainError> {
+    let check = match super::verify_export(text, today) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let online = if super::number_ok(&check.doc.number) {
+        verify_public(db, &check.doc.number).await?
+    } else {
+        None
+    };
+    let mut doc = check.doc;
+    doc.holder_id_number = doc.masked_id();
+    doc.holder_name = doc.masked_holder();
+    Ok(Ok(FileCheck {
+        status: check.status,
+        key_fingerprint: check.key_fingerprint,
+        doc,
+        online,
+    }))
+}
+
 /// The exported file for the holder's download.
 pub async fn export(db: &Db, lic: &License, public_url: &str) -> Result<ExportFile, DomainError> {
     let key = signing::public_key(db, &lic.signing_key)

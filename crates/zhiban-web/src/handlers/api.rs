@@ -451,15 +451,12 @@ pub async fn verify_license_file(
         return Err(refuse("file too large".into()));
     }
     let text = std::str::from_utf8(&body).map_err(|_| refuse("not UTF-8 text".into()))?;
-    let check = super::licenses::check_file(&state, text)
+    let today = zhiban_domain::cases::local_date(zhiban_domain::now());
+    let check = zhiban_domain::licenses::check_file(&state.db, text, today)
         .await?
         .map_err(refuse)?;
     Ok(Json(LicenseFileCheck {
-        status: if check.key_matches() == Some(false) {
-            "tampered".into()
-        } else {
-            check.status.slug().into()
-        },
+        status: check.file_status().slug().into(),
         issuer_key_matches: check.key_matches(),
         key_fingerprint: check.key_fingerprint,
         number: check.doc.number,

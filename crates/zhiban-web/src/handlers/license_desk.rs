@@ -381,13 +381,6 @@ pub struct DetailPage {
 }
 
 impl DetailPage {
-    fn expires_text(&self) -> String {
-        if self.lic.doc.expires_on.is_empty() {
-            self.ctx.t("licenses.long_term")
-        } else {
-            self.lic.doc.expires_on.clone()
-        }
-    }
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
     }

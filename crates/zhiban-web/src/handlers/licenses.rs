@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use zhiban_domain::cases::local_date;
-use zhiban_domain::licenses::{self, License, LicenseDoc, PublicView, Status};
+use zhiban_domain::licenses::{self, FileCheck, License, LicenseDoc, PublicView, Status};
 use zhiban_domain::{DomainError, FieldError};
 
 use super::citizen::{CitizenUser, check_form_token, form_token};
@@ -210,13 +210,6 @@ impl LicensePage {
     fn share_hint(&self) -> String {
         let period = self.ctx.t(&format!("licenses.share_{}h", self.new_hours));
         self.ctx.tn("licenses.share_link_hint", period)
-    }
-    fn expires_text(&self) -> String {
-        if self.lic.doc.expires_on.is_empty() {
-            self.ctx.t("licenses.long_term")
-        } else {
-            self.lic.doc.expires_on.clone()
-        }
     }
     fn revoked_at(&self) -> String {
         self.lic
@@ -413,80 +406,6 @@ pub fn license_error(ctx: &PageCtx, e: &FieldError) -> String {
 
 // ---------------------------------------------------------------- public checks
 
-/// What an uploaded license file says, offline and (when this portal
-/// knows the number) online.
-pub struct FileCheck {
-    pub status: Status,
-    pub key_fingerprint: String,
-    pub doc: LicenseDoc,
-    /// This portal's check of the same number.
-    pub online: Option<PublicView>,
-}
-
-impl FileCheck {
-    /// Whether the file was signed with the key this portal holds for the
-    /// number (None when the portal does not know it).
-    pub fn key_matches(&self) -> Option<bool> {
-        self.online
-            .as_ref()
-            .map(|o| !o.key_fingerprint.is_empty() && o.key_fingerprint == self.key_fingerprint)
-    }
-    /// The overall answer: a file signed with another key than the
-    /// issuer's is a forgery; a revocation known here outranks the file.
-    pub fn verdict(&self) -> Status {
-        if self.status == Status::Tampered || self.key_mismatch() {
-            Status::Tampered
-        } else if self
-            .online
-            .as_ref()
-            .is_some_and(|o| o.status == Status::Revoked)
-        {
-            Status::Revoked
-        } else {
-            self.status
-        }
-    }
-    fn key_mismatch(&self) -> bool {
-        self.key_matches() == Some(false)
-    }
-    fn unknown_here(&self) -> bool {
-        self.online.is_none()
-    }
-    fn expires_text(&self, ctx: &PageCtx) -> String {
-        if self.doc.expires_on.is_empty() {
-            ctx.t("licenses.long_term")
-        } else {
-            self.doc.expires_on.clone()
-        }
-    }
-}
-
-/// Checks an exported file: its own signature, then this portal's record
-/// of the number (revocation is only known online).
-pub async fn check_file(
-    state: &AppState,
-    text: &str,
-) -> Result<Result<FileCheck, String>, AppError> {
-    let check = match licenses::verify_export(text, today()) {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
-    let online = if licenses::number_ok(&check.doc.number) {
-        licenses::verify_public(&state.db, &check.doc.number).await?
-    } else {
-        None
-    };
-    let mut doc = check.doc;
-    doc.holder_id_number = doc.masked_id();
-    doc.holder_name = doc.masked_holder();
-    Ok(Ok(FileCheck {
-        status: check.status,
-        key_fingerprint: check.key_fingerprint,
-        doc,
-        online,
-    }))
-}
-
 #[derive(Template)]
 #[template(path = "license_verify.html")]
 pub struct VerifyPage {
@@ -597,7 +516,7 @@ pub async fn verify_upload(
         return verify_form(&state, ctx.clone(), jar, String::new(), errors, None);
     }
     let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
-    match check_file(&state, &text).await? {
+    match licenses::check_file(&state.db, &text, today()).await? {
         Ok(check) => verify_form(&state, ctx, jar, String::new(), Vec::new(), Some(check)),
         Err(_) => {
             let errors = error("not_a_license_file");
@@ -612,16 +531,6 @@ pub struct CheckPage {
     pub ctx: PageCtx,
     pub number: String,
     pub view: Option<PublicView>,
-}
-
-impl CheckPage {
-    fn expires_text(&self, v: &PublicView) -> String {
-        if v.expires_on.is_empty() {
-            self.ctx.t("licenses.long_term")
-        } else {
-            v.expires_on.clone()
-        }
-    }
 }
 
 /// The QR code's target: the license's status and masked data, or a clear
@@ -652,16 +561,6 @@ pub struct SharedPage {
     pub ctx: PageCtx,
     pub found: Option<(PublicView, LicenseDoc)>,
     pub fields: Vec<(String, String)>,
-}
-
-impl SharedPage {
-    fn expires_text(&self, v: &PublicView) -> String {
-        if v.expires_on.is_empty() {
-            self.ctx.t("licenses.long_term")
-        } else {
-            v.expires_on.clone()
-        }
-    }
 }
 
 /// A holder's shared link: the check and the license (ID number masked);

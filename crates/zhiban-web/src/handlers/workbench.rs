@@ -246,13 +246,6 @@ impl CasePage {
     fn license_for(&self, key: &str) -> Option<&Authorised> {
         self.licenses.iter().find(|a| a.field_key == key)
     }
-    fn expires_text(&self, a: &Authorised) -> String {
-        if a.license.doc.expires_on.is_empty() {
-            self.ctx.t("licenses.long_term")
-        } else {
-            a.license.doc.expires_on.clone()
-        }
-    }
     fn when(&self, at: &i64) -> String {
         super::people::local_time(*at)
     }
