@@ -4,10 +4,9 @@
 //! [`verify`] notices any record edited, deleted or inserted afterwards.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
 use zhiban_crypto::{Hasher, SoftSm3};
 
-use crate::{Db, DomainError};
+use crate::{Db, DomainError, Tx};
 
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,14 +113,14 @@ fn chain_hash(prev: &str, r: &Record) -> String {
 /// Appends inside the caller's transaction, so the record commits (or not)
 /// with the change it describes. Taking the head row first with an UPDATE
 /// serialises writers on both engines: no two records share a predecessor.
-pub async fn append(conn: &mut AnyConnection, entry: &Entry) -> Result<i64, DomainError> {
+pub async fn append(conn: &mut Tx, entry: &Entry) -> Result<i64, DomainError> {
     let (seq, prev): (i64, String) =
         sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut **conn)
             .await?;
     let mut r = Record {
         seq,
-        at: crate::now().timestamp(),
+        at: conn.now().timestamp(),
         actor_kind: entry.actor_kind.code().into(),
         actor: entry.actor.clone(),
         action: entry.action.into(),
@@ -148,11 +147,11 @@ pub async fn append(conn: &mut AnyConnection, entry: &Entry) -> Result<i64, Doma
     .bind(&r.outcome)
     .bind(&r.prev_hash)
     .bind(&r.hash)
-    .execute(&mut *conn)
+    .execute(&mut **conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&r.hash)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     Ok(seq)
 }
@@ -160,7 +159,7 @@ pub async fn append(conn: &mut AnyConnection, entry: &Entry) -> Result<i64, Doma
 /// Appends in a transaction of its own (for events that change nothing
 /// else, such as a sign-in or a refusal).
 pub async fn record(db: &Db, entry: Entry) -> Result<i64, DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let seq = append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(seq)
@@ -196,7 +195,7 @@ pub async fn checkpoint(db: &Db) -> Result<Option<i64>, DomainError> {
     .bind(&hash)
     .bind(&key.id)
     .bind(&sig)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .execute(db.pool())
     .await?;
     Ok(Some(seq))

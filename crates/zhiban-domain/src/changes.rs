@@ -3,9 +3,9 @@
 //! Each node follows the log to update its in-memory catalog and its own
 //! search index, so a cluster converges without restarts.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
-use crate::{Db, DomainError};
+use crate::{Db, DomainError, Tx};
 
 /// A catalog item changed; the key is its code.
 pub const CATALOG_SERVICE: &str = "catalog.service";
@@ -22,15 +22,11 @@ pub struct Change {
 }
 
 /// Appends a change inside the writer's transaction.
-pub async fn record(
-    tx: &mut Transaction<'static, Any>,
-    topic: &str,
-    key: &str,
-) -> Result<(), DomainError> {
+pub async fn record(tx: &mut Tx, topic: &str, key: &str) -> Result<(), DomainError> {
     sqlx::query("INSERT INTO change_log (topic, key, changed_at) VALUES ($1, $2, $3)")
         .bind(topic)
         .bind(key)
-        .bind(crate::now().timestamp())
+        .bind(tx.now().timestamp())
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -51,18 +51,17 @@ pub async fn purge(db: &Db, now: DateTime<Utc>) -> Result<Vec<(&'static str, u64
 
 /// Queues the next daily run (03:00 Beijing time), once however many nodes ask.
 pub async fn schedule(db: &Db, now: DateTime<Utc>) -> Result<(), DomainError> {
-    let day = crate::cases::local_date(now) + Duration::days(1);
-    let at = day
-        .and_hms_opt(19, 0, 0)
-        .map(|t| t.and_utc().timestamp() - 86_400)
-        .unwrap_or(now.timestamp());
-    let mut conn = db.pool().acquire().await?;
+    let day = crate::time::local_date(now) + Duration::days(1);
+    let at = crate::time::at_local(day, 3, 0);
+    let mut tx = db.begin().await?;
     jobs::enqueue(
-        &mut conn,
+        &mut tx,
         "housekeeping",
         &serde_json::json!({}),
         at,
         Some(&format!("housekeeping:{day}")),
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -4,10 +4,9 @@
 //! mid-job loses its lease, so another node retries it. Failed jobs retry
 //! with growing delays.
 
-use sqlx::AnyConnection;
 use zhiban_store::Backend;
 
-use crate::{Db, DomainError};
+use crate::{Db, DomainError, Tx};
 
 /// A claimed job.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,7 +26,7 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// the change that caused it does. With `dedupe`, a second job with the
 /// same key is not queued.
 pub async fn enqueue(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     kind: &str,
     payload: &serde_json::Value,
     run_at: i64,
@@ -41,8 +40,8 @@ pub async fn enqueue(
     .bind(payload.to_string())
     .bind(run_at)
     .bind(dedupe)
-    .bind(crate::now().timestamp())
-    .execute(conn)
+    .bind(conn.now().timestamp())
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -50,7 +49,7 @@ pub async fn enqueue(
 /// Queues a job whose payload is personal data (an SMS to a phone, an
 /// email to an address): it is stored encrypted like any other field.
 pub async fn enqueue_sealed(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     db: &Db,
     kind: &str,
     payload: &serde_json::Value,
@@ -61,8 +60,8 @@ pub async fn enqueue_sealed(
         .bind(kind)
         .bind(sealed)
         .bind(run_at)
-        .bind(crate::now().timestamp())
-        .execute(conn)
+        .bind(conn.now().timestamp())
+        .execute(&mut **conn)
         .await?;
     Ok(())
 }

@@ -18,10 +18,6 @@ pub struct Rotation {
     pub pass: pii::PassReport,
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 /// Starts a rotation, or resumes the unfinished one. See the module docs.
 pub async fn rotate(
     db: &Db,
@@ -43,7 +39,7 @@ pub async fn rotate(
                 "INSERT INTO key_rotations (to_key, started_at) VALUES ($1, $2) RETURNING id",
             )
             .bind(&key)
-            .bind(now())
+            .bind(db.now().timestamp())
             .fetch_one(db.pool())
             .await?;
             (id, key, false)
@@ -58,7 +54,7 @@ pub async fn rotate(
     if pass.complete {
         sqlx::query("UPDATE key_rotations SET finished_at = $2 WHERE id = $1")
             .bind(id)
-            .bind(now())
+            .bind(db.now().timestamp())
             .execute(db.pool())
             .await?;
     }

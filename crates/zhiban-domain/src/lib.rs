@@ -14,15 +14,16 @@ pub mod keys;
 pub mod licenses;
 pub mod notify;
 pub mod pii;
+pub mod privacy;
 pub mod search_docs;
 pub mod search_terms;
 pub mod signing;
+pub mod time;
+pub mod worker;
 pub use identity::staff;
 pub mod audit;
 
-use chrono::{DateTime, Utc};
-
-pub use zhiban_store::{Db, StoreError};
+pub use zhiban_store::{Db, StoreError, Tx};
 
 /// Who did something, as written into histories.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,13 @@ pub enum DomainError {
     NotFound,
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
+    /// Refused because of the state things are in (the web answers 409).
+    #[error("conflict: {}", .0.code())]
+    Conflict(Conflict),
+    /// Something that should not fail did (a serialisation, a key); the
+    /// web answers 500 and logs this.
+    #[error("internal: {0}")]
+    Internal(&'static str),
     /// Answers of a form that do not validate, keyed by input name.
     #[error("invalid form answers: {0:?}")]
     Form(Vec<forms::FormError>),
@@ -55,6 +61,57 @@ pub enum DomainError {
 impl From<sqlx::Error> for DomainError {
     fn from(e: sqlx::Error) -> Self {
         DomainError::Store(StoreError::Sqlx(e))
+    }
+}
+
+/// Why a write was refused because of the state things are in. Each has a
+/// stable code; the web layer shows the translation of `conflict.<code>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Someone else saved a newer version since this one was read.
+    Stale,
+    /// The code is already taken by another record.
+    CodeTaken,
+    /// The step is not possible in the record's current state (or not for
+    /// this person).
+    NotAllowed,
+    /// The license was revoked before.
+    AlreadyRevoked,
+    /// Built-in roles cannot be changed.
+    BuiltinRole,
+    /// The person's real-name level is below what the service needs.
+    RealnameLevel,
+    /// There is no draft to publish.
+    NoDraft,
+}
+
+impl Conflict {
+    pub const ALL: [Conflict; 7] = [
+        Conflict::Stale,
+        Conflict::CodeTaken,
+        Conflict::NotAllowed,
+        Conflict::AlreadyRevoked,
+        Conflict::BuiltinRole,
+        Conflict::RealnameLevel,
+        Conflict::NoDraft,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::Stale => "stale",
+            Conflict::CodeTaken => "code_taken",
+            Conflict::NotAllowed => "not_allowed",
+            Conflict::AlreadyRevoked => "already_revoked",
+            Conflict::BuiltinRole => "builtin_role",
+            Conflict::RealnameLevel => "realname_level",
+            Conflict::NoDraft => "no_draft",
+        }
+    }
+}
+
+impl From<Conflict> for DomainError {
+    fn from(c: Conflict) -> Self {
+        DomainError::Conflict(c)
     }
 }
 
@@ -107,9 +164,4 @@ impl FieldError {
             format!("{field}{what}：{}", self.detail)
         }
     }
-}
-
-/// The clock is passed in so tests can move it.
-pub fn now() -> DateTime<Utc> {
-    Utc::now()
 }

@@ -5,17 +5,14 @@
 //! table, so a gateway outage delays them instead of losing them. Email
 //! goes through a real SMTP client (lettre) to the configured server.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 
 use crate::audit::{self, Entry};
 use crate::identity::ids::Phone;
 use crate::identity::sms::{SendFuture, SmsGateway};
 use crate::identity::staff::StaffSession;
-use crate::jobs::{self, Job};
-use crate::{Db, DomainError, FieldError};
+use crate::jobs;
+use crate::{Db, DomainError, FieldError, Tx};
 
 /// Placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 4] = ["{办件编号}", "{事项名称}", "{说明}", "{查询地址}"];
@@ -126,7 +123,7 @@ pub async fn save_template(
     if !DEFAULTS.iter().any(|(e, _, _)| *e == event) {
         return Err(DomainError::NotFound);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM notify_templates WHERE event = $1")
         .bind(event)
         .execute(&mut *tx)
@@ -153,7 +150,7 @@ pub async fn save_template(
         .bind(title.trim())
         .bind(body.trim())
         .bind(&actor.user.username)
-        .bind(crate::now().timestamp())
+        .bind(db.now().timestamp())
         .execute(&mut *tx)
         .await?;
     }
@@ -201,14 +198,14 @@ fn fill(text: &str, a: &About<'_>) -> String {
 /// caller's transaction. Events without wording send nothing.
 pub async fn case_event(
     db: &Db,
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     event: &str,
     about: &About<'_>,
 ) -> Result<(), DomainError> {
     let saved: Option<(String, String)> =
         sqlx::query_as("SELECT title, body FROM notify_templates WHERE event = $1")
             .bind(event)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **conn)
             .await?;
     let (title, body) = match saved {
         Some(t) => t,
@@ -219,7 +216,7 @@ pub async fn case_event(
     };
     let title = fill(&title, about);
     let body = fill(&body, about);
-    let now = crate::now().timestamp();
+    let now = conn.now().timestamp();
     if let Some(citizen) = about.citizen_id {
         sqlx::query(
             "INSERT INTO messages (citizen_id, case_number, title, body, created_at) \
@@ -230,7 +227,7 @@ pub async fn case_event(
         .bind(&title)
         .bind(&body)
         .bind(now)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .await?;
     }
     if Phone::parse(about.phone).is_ok() {
@@ -241,7 +238,7 @@ pub async fn case_event(
     if let Some(citizen) = about.citizen_id {
         let email: Option<String> = sqlx::query_scalar("SELECT email FROM citizens WHERE id = $1")
             .bind(citizen)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **conn)
             .await?;
         let email = crate::pii::open_opt(db, crate::pii::ctx::CITIZEN_EMAIL, email.as_deref())?;
         if let Some(to) = email.filter(|e| !e.is_empty()) {
@@ -333,7 +330,7 @@ impl Mailer for SmtpMailer {
             use lettre::AsyncTransport;
             let to = to
                 .parse()
-                .map_err(|_| DomainError::Conflict("invalid_email"))?;
+                .map_err(|_| DomainError::Delivery("invalid email address".into()))?;
             let message = lettre::Message::builder()
                 .from(self.from.clone())
                 .to(to)
@@ -341,7 +338,7 @@ impl Mailer for SmtpMailer {
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .header(lettre::message::header::ContentTransferEncoding::Base64)
                 .body(body.to_string())
-                .map_err(|_| DomainError::Conflict("invalid_email"))?;
+                .map_err(|_| DomainError::Delivery("invalid email address".into()))?;
             self.transport
                 .send(message)
                 .await
@@ -383,7 +380,7 @@ pub async fn unread(db: &Db, citizen_id: i64) -> Result<i64, DomainError> {
 pub async fn mark_all_read(db: &Db, citizen_id: i64) -> Result<(), DomainError> {
     sqlx::query("UPDATE messages SET read_at = $2 WHERE citizen_id = $1 AND read_at IS NULL")
         .bind(citizen_id)
-        .bind(crate::now().timestamp())
+        .bind(db.now().timestamp())
         .execute(db.pool())
         .await?;
     Ok(())
@@ -402,76 +399,28 @@ struct SmsJob {
     body: String,
 }
 
-/// Runs the jobs this area owns.
-#[derive(Clone)]
-pub struct Dispatcher {
-    pub sms: Arc<dyn SmsGateway>,
-    /// `None` when no SMTP server is configured: email jobs are dropped.
-    pub mail: Option<Arc<dyn Mailer>>,
+/// Sends the text of an `sms` job through the gateway.
+pub async fn deliver_sms(db: &Db, sms: &dyn SmsGateway, payload: &str) -> Result<(), String> {
+    let j: SmsJob = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let phone = Phone::parse(&j.phone).map_err(|_| "bad phone".to_string())?;
+    sms.send(db, &phone, &j.body)
+        .await
+        .map_err(|e| e.to_string())
 }
 
-impl Dispatcher {
-    async fn handle(&self, db: &Db, job: &Job) -> Result<(), String> {
-        match job.kind.as_str() {
-            "sms" => {
-                let j: SmsJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-                let phone = Phone::parse(&j.phone).map_err(|_| "bad phone".to_string())?;
-                self.sms
-                    .send(db, &phone, &j.body)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            "email" => {
-                let j: EmailJob = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-                match &self.mail {
-                    Some(m) => m
-                        .send(&j.to, &j.subject, &j.body)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    None => {
-                        tracing::debug!("email not sent: no SMTP server configured");
-                        Ok(())
-                    }
-                }
-            }
-            "housekeeping" => {
-                let now = crate::now();
-                let removed = crate::housekeeping::purge(db, now)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tracing::info!(?removed, "housekeeping: expired rows removed");
-                // 服务找人: holders of licenses about to expire are told,
-                // with a link to the renewal service.
-                let reminded =
-                    crate::licenses::remind_expiring(db, crate::cases::local_date(now), "")
-                        .await
-                        .map_err(|e| e.to_string())?;
-                tracing::info!(reminded, "housekeeping: license expiry reminders");
-                crate::housekeeping::schedule(db, now)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
-                .await
-                .map_err(|e| e.to_string()),
-            other => Err(format!("unknown job kind {other}")),
+/// Sends the message of an `email` job; dropped when no SMTP server is
+/// configured (`mail` is `None`).
+pub async fn deliver_email(mail: Option<&dyn Mailer>, payload: &str) -> Result<(), String> {
+    let j: EmailJob = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    match mail {
+        Some(m) => m
+            .send(&j.to, &j.subject, &j.body)
+            .await
+            .map_err(|e| e.to_string()),
+        None => {
+            tracing::debug!("email not sent: no SMTP server configured");
+            Ok(())
         }
-    }
-
-    /// Claims and runs the due jobs once; returns how many ran.
-    pub async fn run_due(&self, db: &Db) -> Result<usize, DomainError> {
-        let now = crate::now().timestamp();
-        let claimed = jobs::claim(db, now, 20).await?;
-        for job in &claimed {
-            match self.handle(db, job).await {
-                Ok(()) => jobs::finish(db, job.id, crate::now().timestamp()).await?,
-                Err(e) => {
-                    tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
-                    jobs::fail(db, job, &e, crate::now().timestamp()).await?;
-                }
-            }
-        }
-        Ok(claimed.len())
     }
 }
 

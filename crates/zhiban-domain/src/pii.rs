@@ -13,8 +13,6 @@
 //! row is updated only if it still holds what was read, so a pass can be
 //! interrupted at any point and run again without losing a row.
 
-use sqlx::Acquire;
-
 use crate::{Db, DomainError, StoreError};
 
 /// Encryption contexts (the AEAD's associated data), one per column.
@@ -323,8 +321,7 @@ pub async fn reencrypt(
                 break;
             }
             after = rows.last().map(|r| r.0.clone());
-            let mut conn = db.pool().acquire().await?;
-            let mut tx = conn.begin().await?;
+            let mut tx = db.begin().await?;
             for (key, old) in &rows {
                 let plain = keys.decrypt(c.context, old).map_err(crypto)?;
                 let new = keys.encrypt(c.context, &plain).map_err(crypto)?;

@@ -55,8 +55,8 @@ pub async fn save_synonym(
     if !errs.is_empty() {
         return Err(DomainError::Invalid(errs));
     }
-    let now = crate::now().to_rfc3339();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().to_rfc3339();
+    let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE search_synonyms SET replacement = $2, updated_by = $3, updated_at = $4 WHERE phrase = $1",
     )
@@ -83,7 +83,7 @@ pub async fn save_synonym(
 }
 
 pub async fn delete_synonym(db: &Db, id: i64) -> Result<(), DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let phrase: Option<String> =
         sqlx::query_scalar("SELECT phrase FROM search_synonyms WHERE id = $1")
             .bind(id)
@@ -123,7 +123,7 @@ pub async fn log_search(
 /// personal details people typed into the box.
 pub async fn purge_older_than(db: &Db, days: i64, now: DateTime<Utc>) -> Result<u64, DomainError> {
     let cutoff = now.timestamp() - days.max(1) * 86_400;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "DELETE FROM search_clicks WHERE search_id IN (SELECT id FROM search_log WHERE searched_at < $1)",
     )

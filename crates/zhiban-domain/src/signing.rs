@@ -85,7 +85,7 @@ pub async fn key_for(db: &Db, owner: &str) -> Result<SigningKey, DomainError> {
     .bind(s.kind().as_str())
     .bind(hex::encode(&public))
     .bind(pii::seal(db, ctx::SIGNING_SECRET, &hex::encode(&secret))?)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .execute(db.pool())
     .await?;
     // Two nodes may have made one each at once: the newest signs, both verify.
@@ -97,7 +97,7 @@ pub async fn key_for(db: &Db, owner: &str) -> Result<SigningKey, DomainError> {
 pub async fn retire(db: &Db, owner: &str) -> Result<(), DomainError> {
     sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE owner = $1 AND retired_at IS NULL")
         .bind(owner)
-        .bind(crate::now().timestamp())
+        .bind(db.now().timestamp())
         .execute(db.pool())
         .await?;
     Ok(())

@@ -8,7 +8,6 @@
 
 use std::sync::{Arc, RwLock};
 
-use sqlx::Acquire;
 use zhiban_crypto::{DataKey, Keyring, MasterKey, SuiteKind, suite, unwrap_key, wrap_key};
 
 use crate::{Db, StoreError};
@@ -67,13 +66,6 @@ fn crypto(e: zhiban_crypto::CryptoError) -> StoreError {
     StoreError::Crypto(e.to_string())
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn new_key_id() -> String {
     let short = uuid::Uuid::new_v4().simple().to_string();
     format!("k{}", &short[..10])
@@ -91,8 +83,7 @@ pub async fn open(db: &Db, master: MasterKey, kind: SuiteKind) -> Result<KeyInfo
 
 async fn ensure_keys(db: &Db, master: &MasterKey, kind: SuiteKind) -> Result<(), StoreError> {
     let s = suite(kind);
-    let mut conn = db.pool().acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = db.begin().await?;
     let stored: Option<String> =
         sqlx::query_scalar("SELECT suite FROM crypto_keys ORDER BY created_at LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -120,7 +111,7 @@ async fn ensure_keys(db: &Db, master: &MasterKey, kind: SuiteKind) -> Result<(),
                 .bind(purpose)
                 .bind(kind.to_string())
                 .bind(wrapped)
-                .bind(now())
+                .bind(db.now().timestamp())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -205,8 +196,7 @@ pub async fn activate_new(db: &Db) -> Result<String, StoreError> {
     let s = suite(cur.kind);
     let key = DataKey::generate(s.as_ref(), new_key_id());
     let wrapped = wrap_key(s.as_ref(), &cur.master, &key).map_err(crypto)?;
-    let mut conn = db.pool().acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE crypto_keys SET state = 'retired' WHERE purpose = 'data'")
         .execute(&mut *tx)
         .await?;
@@ -217,7 +207,7 @@ pub async fn activate_new(db: &Db) -> Result<String, StoreError> {
     .bind(&key.id)
     .bind(cur.kind.to_string())
     .bind(wrapped)
-    .bind(now())
+    .bind(db.now().timestamp())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -2,8 +2,6 @@
 //! engines; the only engine-specific word is the auto-increment key, written
 //! `{{id}}` in the files.
 
-use sqlx::Acquire;
-
 use crate::{Backend, Db, StoreError};
 
 struct Migration {
@@ -80,6 +78,17 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// A fingerprint of the embedded migrations: a database built from a
+/// template is only reused while this is unchanged.
+pub fn fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for m in MIGRATIONS {
+        (m.version, m.name, m.sql).hash(&mut h);
+    }
+    h.finish()
+}
+
 fn render(sql: &str, backend: Backend) -> String {
     let id = match backend {
         Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -97,8 +106,7 @@ pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
     .await?;
     let mut applied = 0;
     for m in MIGRATIONS {
-        let mut conn = db.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = db.begin().await?;
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(m.version)

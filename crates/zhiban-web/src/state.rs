@@ -67,9 +67,6 @@ impl Default for WebConfig {
     }
 }
 
-/// How often a node signs the audit chain's head.
-pub const AUDIT_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -215,50 +212,24 @@ impl AppState {
         }
     }
 
-    /// Runs the background jobs that are due, once (the runner loop calls
-    /// this; tests call it directly).
-    pub async fn run_jobs(&self) -> Result<usize, DomainError> {
-        // A key rotation started on another node (or by `zhiban keys
-        // rotate`) becomes visible here within one tick.
-        zhiban_store::keys::refresh(&self.db).await?;
-        zhiban_domain::notify::Dispatcher {
+    /// The background worker with this node's gateways.
+    pub fn worker(&self) -> zhiban_domain::worker::Worker {
+        zhiban_domain::worker::Worker {
             sms: Arc::clone(&self.sms),
             mail: self.mail.clone(),
         }
-        .run_due(&self.db)
-        .await
+    }
+
+    /// Runs the background jobs that are due, once (the worker's loop does
+    /// this every tick; tests call it directly).
+    pub async fn run_jobs(&self) -> Result<usize, DomainError> {
+        self.worker().run_due(&self.db).await
     }
 
     /// Runs due jobs in the background: SMS, email, reminders, escalations,
-    /// daily housekeeping.
+    /// daily housekeeping, and the audit checkpoint once a minute.
     pub fn spawn_job_runner(&self) {
-        let state = self.clone();
-        tokio::spawn(async move {
-            // The daily housekeeping job schedules its successor; make sure one exists.
-            if let Err(e) =
-                zhiban_domain::housekeeping::schedule(&state.db, zhiban_domain::now()).await
-            {
-                tracing::warn!(error = %e, "scheduling housekeeping failed");
-            }
-            let mut tick = tokio::time::interval(state.config.job_poll);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut signed_at = std::time::Instant::now();
-            loop {
-                tick.tick().await;
-                if let Err(e) = state.run_jobs().await {
-                    tracing::warn!(error = %e, "running background jobs failed");
-                }
-                // Sign the audit chain's newest head once a minute (a no-op
-                // when nothing changed). Not every tick: on SQLite each write
-                // here can make a concurrent read-then-write request fail.
-                if signed_at.elapsed() >= AUDIT_CHECKPOINT_EVERY {
-                    signed_at = std::time::Instant::now();
-                    if let Err(e) = zhiban_domain::audit::checkpoint(&state.db).await {
-                        tracing::warn!(error = %e, "signing the audit checkpoint failed");
-                    }
-                }
-            }
-        });
+        self.worker().spawn(self.db.clone(), self.config.job_poll);
     }
 
     /// The current public read model (cheap: one `Arc` clone).

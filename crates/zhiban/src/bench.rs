@@ -120,7 +120,7 @@ pub async fn fts5_baseline(docs: &[SearchDoc]) -> Result<(zhiban_domain::Db, tem
     .execute(db.pool())
     .await
     .context("FTS5 with the trigram tokenizer")?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for d in docs {
         sqlx::query("INSERT INTO docs (title, body, url) VALUES ($1, $2, $3)")
             .bind(&d.title)

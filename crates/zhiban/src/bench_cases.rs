@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use zhiban_domain::cases::calendar::WorkCalendar;
-use zhiban_domain::cases::{self, CaseSettings, Desk, Light, ListQuery, Tab, Upload, local_date};
+use zhiban_domain::cases::{self, CaseSettings, Desk, Light, ListQuery, Tab, Upload};
 use zhiban_domain::forms::Answers;
 use zhiban_domain::identity::citizen;
 use zhiban_domain::identity::staff::{self, Client, StaffSession};
 use zhiban_domain::identity::{SecurityPolicy, roles};
+use zhiban_domain::time::local_date;
 use zhiban_domain::{Db, demo};
 use zhiban_store::files::FileStore;
-use zhiban_store::testing::TestDb;
+use zhiban_store::scratch::ScratchDb;
 
 use crate::bench::Latencies;
 
@@ -170,7 +171,7 @@ async fn fill(db: &Db, n: usize) -> Result<()> {
              {yellow}, 1767225600 + n, CASE WHEN n % 10 IN (0, 2, 3, 8, 9) THEN 1 ELSE 0 END, \
              CASE WHEN n % 10 IN (0, 2, 8, 9) THEN 1 ELSE 0 END FROM {series}"
         );
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(*unit)
             .bind(i64::try_from(per).unwrap_or(i64::MAX))
@@ -198,9 +199,15 @@ pub async fn run(
     rounds: usize,
 ) -> Result<()> {
     let t = match &postgres {
-        Some(url) => TestDb::postgres(url.clone()).await?,
-        None => TestDb::sqlite().await?,
+        Some(url) => ScratchDb::postgres(url).await?,
+        None => ScratchDb::sqlite().await?,
     };
+    zhiban_store::keys::open(
+        &t.db,
+        zhiban_crypto::MasterKey::generate(),
+        zhiban_crypto::SuiteKind::default(),
+    )
+    .await?;
     let engine = if postgres.is_some() {
         "PostgreSQL"
     } else {
@@ -277,7 +284,7 @@ pub async fn run(
     let city = staff_session(db, "bench.city", None).await?;
     let district = staff_session(db, "bench.district", Some("500103")).await?;
     let police = staff_session(db, "bench.police", Some("500000-GA")).await?;
-    let today = local_date(Utc::now());
+    let today = local_date(db.now());
     let some_number: String =
         sqlx::query_scalar("SELECT number FROM cases ORDER BY id DESC LIMIT 1")
             .fetch_one(db.pool())

@@ -354,7 +354,7 @@ fn verify_license_file(file: &Path, fingerprint: Option<&str>) -> Result<()> {
     use zhiban_domain::licenses::{Status, verify_export};
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let today = zhiban_domain::cases::local_date(zhiban_domain::now());
+    let today = zhiban_domain::time::local_date(chrono::Utc::now());
     let check = verify_export(&text, today).map_err(|e| anyhow::anyhow!(e))?;
     let d = &check.doc;
     println!("证照编号  {}", d.number);

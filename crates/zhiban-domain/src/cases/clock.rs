@@ -2,7 +2,7 @@
 //! days, clocks that stop while the applicant corrects (补正) or a special
 //! procedure runs (特别程序), and the green / yellow / red light of a case.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::WorkCalendar;
@@ -40,14 +40,6 @@ impl Default for CaseSettings {
 impl CaseSettings {
     pub fn max_file_bytes(&self) -> usize {
         usize::try_from(self.max_file_mb.max(1) * 1024 * 1024).unwrap_or(usize::MAX)
-    }
-}
-
-/// Government offices keep Beijing time; dates of deadlines are local dates.
-pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(offset) => at.with_timezone(&offset).date_naive(),
-        None => at.date_naive(),
     }
 }
 
@@ -223,13 +215,5 @@ mod tests {
             Light::of(true, false, day("2026-03-03"), d.due_on, d.yellow_on),
             Light::Red
         );
-    }
-
-    #[test]
-    fn dates_follow_beijing_time() {
-        let late = DateTime::parse_from_rfc3339("2026-03-01T17:30:00Z")
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default();
-        assert_eq!(local_date(late), day("2026-03-02"));
     }
 }

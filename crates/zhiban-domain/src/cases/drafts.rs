@@ -1,49 +1,21 @@
-//! Applying: drafts filled page by page, uploads (checked, stored through
-//! the file store, replaced during 补正 and kept on record), result
-//! documents, and submission as a numbered case.
-
-use std::collections::BTreeMap;
+//! Applying: drafts filled page by page with their uploads, and
+//! submission as a numbered case.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
-use zhiban_store::files::sniff;
 
-use super::clock::{Deadlines, local_date};
+use super::clock::Deadlines;
+use super::desk::Desk;
+use super::files::{Owner, Upload, draft_files, draft_supplied, store_file};
+use super::profile_of;
 use super::repo::*;
 use super::workflow::{CaseAction, CaseState};
 use crate::catalog::{ServiceItem, Status};
-use crate::forms::{Answers, FormError, FormSchema, Profile};
+use crate::forms::{Answers, FormSchema};
 use crate::identity::citizen::Citizen;
-use crate::identity::staff::StaffSession;
 use crate::notify;
+use crate::time::local_date;
 use crate::{Db, DomainError, pii};
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct CaseFile {
-    pub id: i64,
-    pub field_key: String,
-    pub material: String,
-    /// `material` or `result`.
-    pub kind: String,
-    pub file_name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    #[serde(skip)]
-    pub storage_key: String,
-    pub uploaded_by: String,
-    pub uploaded_at: i64,
-    pub replaced: i64,
-}
-
-impl CaseFile {
-    pub fn is_image(&self) -> bool {
-        self.content_type.starts_with("image/")
-    }
-}
-
-// ------------------------------------------------------------------ drafts
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Draft {
@@ -56,16 +28,6 @@ pub struct Draft {
     pub updated_at: i64,
 }
 
-/// The profile forms are filled from.
-pub fn profile_of(c: &Citizen) -> Profile {
-    Profile {
-        name: c.name.clone(),
-        id_number: c.id_number.clone(),
-        phone: c.phone.clone(),
-        verified: c.level >= 2,
-    }
-}
-
 /// The applicant's draft for an item, started from the current form
 /// (and filled from the profile) if there is none.
 pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Draft, DomainError> {
@@ -74,7 +36,7 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
     }
     let (version, schema) = crate::forms::repo::current(db, item).await?;
     let mut answers = Answers::new();
-    schema.normalize(&mut answers, &profile_of(citizen));
+    schema.normalize(&mut answers, &profile_of(citizen, local_date(db.now())));
     sqlx::query(
         "INSERT INTO case_drafts (citizen_id, service_code, form_version, form_schema, answers, \
          page, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6) \
@@ -85,7 +47,7 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
     .bind(version)
     .bind(serde_json::to_string(&schema).unwrap_or_default())
     .bind(seal_answers(db, &answers)?)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .execute(db.pool())
     .await?;
     find_draft(db, citizen.id, &item.code)
@@ -155,15 +117,16 @@ pub async fn save_draft(
     page: usize,
 ) -> Result<(), DomainError> {
     merge_page(&draft.schema, &mut draft.answers, posted, Some(draft.page));
-    draft
-        .schema
-        .normalize(&mut draft.answers, &profile_of(citizen));
+    draft.schema.normalize(
+        &mut draft.answers,
+        &profile_of(citizen, local_date(db.now())),
+    );
     draft.page = page.min(draft.schema.pages.len());
     sqlx::query("UPDATE case_drafts SET answers = $2, page = $3, updated_at = $4 WHERE id = $1")
         .bind(draft.id)
         .bind(seal_answers(db, &draft.answers)?)
         .bind(i64::try_from(draft.page).unwrap_or(0))
-        .bind(crate::now().timestamp())
+        .bind(db.now().timestamp())
         .execute(db.pool())
         .await?;
     Ok(())
@@ -186,184 +149,6 @@ fn merge_page(schema: &FormSchema, answers: &mut Answers, posted: &Answers, page
             if k == key || k.starts_with(&prefix) {
                 answers.insert(k.clone(), v.chars().take(5000).collect());
             }
-        }
-    }
-}
-
-/// Files per field key, as the form's validation counts them.
-pub fn file_counts(files: &[CaseFile]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for f in files
-        .iter()
-        .filter(|f| f.replaced == 0 && f.kind == "material")
-    {
-        *counts.entry(f.field_key.clone()).or_insert(0) += 1;
-    }
-    counts
-}
-
-/// What a draft supplies per file field: its uploads plus the e-licenses
-/// the applicant authorised instead (免证办).
-pub async fn draft_supplied(
-    db: &Db,
-    draft_id: i64,
-    files: &[CaseFile],
-) -> Result<BTreeMap<String, usize>, DomainError> {
-    let mut counts = file_counts(files);
-    for a in crate::licenses::for_draft(db, draft_id).await? {
-        *counts.entry(a.field_key).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
-/// The same for a filed case (used when a correction is checked).
-pub async fn case_supplied(
-    db: &Db,
-    case_number: &str,
-    files: &[CaseFile],
-) -> Result<BTreeMap<String, usize>, DomainError> {
-    let mut counts = file_counts(files);
-    for a in crate::licenses::for_case(db, case_number).await? {
-        *counts.entry(a.field_key).or_insert(0) += 1;
-    }
-    Ok(counts)
-}
-
-const SELECT_FILE: &str = "SELECT id, field_key, material, kind, file_name, content_type, size, \
-    sha256, storage_key, uploaded_by, uploaded_at, replaced FROM case_files";
-
-pub async fn draft_files(db: &Db, draft_id: i64) -> Result<Vec<CaseFile>, DomainError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_FILE} WHERE draft_id = $1 ORDER BY id"
-    )))
-    .bind(draft_id)
-    .fetch_all(db.pool())
-    .await?)
-}
-
-pub async fn case_files(db: &Db, case_id: i64) -> Result<Vec<CaseFile>, DomainError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_FILE} WHERE case_id = $1 ORDER BY id"
-    )))
-    .bind(case_id)
-    .fetch_all(db.pool())
-    .await?)
-}
-
-/// One file of a case.
-pub async fn case_file(db: &Db, case_id: i64, file_id: i64) -> Result<CaseFile, DomainError> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT_FILE} WHERE case_id = $1 AND id = $2"
-    )))
-    .bind(case_id)
-    .bind(file_id)
-    .fetch_optional(db.pool())
-    .await?
-    .ok_or(DomainError::NotFound)
-}
-
-/// Where an upload goes.
-pub enum Owner {
-    Draft(i64),
-    Case(i64),
-}
-
-/// A checked upload.
-pub struct Upload<'a> {
-    pub field_key: &'a str,
-    pub file_name: &'a str,
-    pub body: Vec<u8>,
-}
-
-const MAX_FILES_PER_FIELD: usize = 10;
-
-/// Checks and stores one uploaded file. A file of the wrong type or size
-/// is refused with a clear reason and nothing is stored.
-async fn store_file(
-    desk: &Desk<'_>,
-    owner: Owner,
-    material: &str,
-    kind: &str,
-    upload: Upload<'_>,
-    by: &str,
-) -> Result<i64, DomainError> {
-    let refuse = |code: &'static str, detail: String| {
-        DomainError::Form(vec![FormError {
-            key: upload.field_key.to_string(),
-            code,
-            detail,
-        }])
-    };
-    if upload.body.is_empty() {
-        return Err(refuse("file_empty", String::new()));
-    }
-    if upload.body.len() > desk.settings.max_file_bytes() {
-        return Err(refuse(
-            "file_too_large",
-            desk.settings.max_file_mb.to_string(),
-        ));
-    }
-    let Some(content_type) = sniff(&upload.body) else {
-        return Err(refuse("file_type", String::new()));
-    };
-    let (col, owner_id) = match owner {
-        Owner::Draft(id) => ("draft_id", id),
-        Owner::Case(id) => ("case_id", id),
-    };
-    let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM case_files WHERE {col} = $1 AND field_key = $2 AND replaced = 0"
-    )))
-    .bind(owner_id)
-    .bind(upload.field_key)
-    .fetch_one(desk.db.pool())
-    .await?;
-    if usize::try_from(existing).unwrap_or(0) >= MAX_FILES_PER_FIELD {
-        return Err(refuse("file_count", MAX_FILES_PER_FIELD.to_string()));
-    }
-    let name: String = upload
-        .file_name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    let key = format!("cases/{}", uuid::Uuid::new_v4().simple());
-    let size = i64::try_from(upload.body.len()).unwrap_or(i64::MAX);
-    let sha = hex::encode(Sha256::digest(&upload.body));
-    desk.files
-        .put(&key, upload.body)
-        .await
-        .map_err(|e| DomainError::Files(e.to_string()))?;
-    let inserted = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO case_files ({col}, field_key, material, kind, file_name, content_type, size, \
-         sha256, storage_key, uploaded_by, uploaded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
-    )))
-    .bind(owner_id)
-    .bind(upload.field_key)
-    .bind(material)
-    .bind(kind)
-    .bind(if name.is_empty() {
-        "file".to_string()
-    } else {
-        name
-    })
-    .bind(content_type)
-    .bind(size)
-    .bind(sha)
-    .bind(&key)
-    .bind(by)
-    .bind(crate::now().timestamp())
-    .fetch_one(desk.db.pool())
-    .await;
-    match inserted {
-        Ok(id) => Ok(id),
-        Err(e) => {
-            // The row was not written: do not keep an orphaned body.
-            let _ = desk.files.delete(&key).await;
-            Err(e.into())
         }
     }
 }
@@ -419,13 +204,9 @@ pub fn can_apply(citizen: &Citizen, item: &ServiceItem) -> Result<(), DomainErro
         return Err(DomainError::NotFound);
     }
     if citizen.level < item.realname_level {
-        return Err(DomainError::Conflict("realname_level"));
+        return Err(DomainError::Conflict(crate::Conflict::RealnameLevel));
     }
     Ok(())
-}
-
-pub(super) fn progress_link(desk: &Desk<'_>) -> String {
-    format!("{}/progress", desk.public_url.trim_end_matches('/'))
 }
 
 /// Files the draft as a case: everything is validated again, the case gets
@@ -439,9 +220,10 @@ pub async fn submit(
     let Some(mut draft) = find_draft(desk.db, citizen.id, &item.code).await? else {
         return Err(DomainError::NotFound);
     };
-    draft
-        .schema
-        .normalize(&mut draft.answers, &profile_of(citizen));
+    draft.schema.normalize(
+        &mut draft.answers,
+        &profile_of(citizen, local_date(desk.db.now())),
+    );
     let files = draft_files(desk.db, draft.id).await?;
     let errors = draft.schema.validate(
         None,
@@ -451,7 +233,7 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(DomainError::Form(errors));
     }
-    let now = crate::now();
+    let now = desk.db.now();
     let today = local_date(now);
     let dept_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
         .bind(&item.department_code)
@@ -477,7 +259,7 @@ pub async fn submit(
         .filter(|v| !v.trim().is_empty())
         .cloned()
         .unwrap_or_else(|| citizen.phone.clone());
-    let mut tx = desk.db.pool().begin().await?;
+    let mut tx = desk.db.begin().await?;
     let number = next_number(&mut tx, &desk.settings.number_prefix, today).await?;
     let case_id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
@@ -536,7 +318,7 @@ pub async fn submit(
         "",
     )
     .await?;
-    let link = progress_link(desk);
+    let link = desk.progress_link();
     notify::case_event(
         desk.db,
         &mut tx,
@@ -555,74 +337,6 @@ pub async fn submit(
     tx.commit().await?;
     let mut conn = desk.db.pool().acquire().await?;
     load(desk.db, &mut conn, &number).await
-}
-
-/// Adds a result document (批文, 证照, 决定书) to a decided case.
-pub async fn add_result_file(
-    desk: &Desk<'_>,
-    staff: &StaffSession,
-    number: &str,
-    upload: Upload<'_>,
-) -> Result<i64, DomainError> {
-    let case = for_staff(desk.db, staff, number).await?;
-    if !matches!(case.state, CaseState::Decided | CaseState::Concluded) {
-        return Err(DomainError::Conflict("not_allowed"));
-    }
-    store_file(
-        desk,
-        Owner::Case(case.id),
-        "办理结果",
-        "result",
-        upload,
-        &staff.user.username,
-    )
-    .await
-}
-
-/// The applicant replaces a material while correcting; the old file stays
-/// on record, marked replaced.
-pub async fn replace_material(
-    desk: &Desk<'_>,
-    citizen: &Citizen,
-    number: &str,
-    upload: Upload<'_>,
-) -> Result<i64, DomainError> {
-    let case = for_citizen(desk.db, citizen.id, number).await?;
-    if case.state != CaseState::Correction || !case.correctable(upload.field_key) {
-        return Err(DomainError::Conflict("not_allowed"));
-    }
-    let Some(material) = case.schema.material_for(upload.field_key) else {
-        return Err(DomainError::NotFound);
-    };
-    let field_key = upload.field_key.to_string();
-    // Store the new file first: if it is refused, the old one stays current.
-    let id = store_file(
-        desk,
-        Owner::Case(case.id),
-        &material,
-        "material",
-        upload,
-        &citizen.label(),
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE case_files SET replaced = 1 WHERE case_id = $1 AND field_key = $2 AND id <> $3 \
-         AND kind = 'material'",
-    )
-    .bind(case.id)
-    .bind(&field_key)
-    .bind(id)
-    .execute(desk.db.pool())
-    .await?;
-    Ok(id)
-}
-
-/// Reads one stored file body.
-pub async fn file_body(desk: &Desk<'_>, file: &CaseFile) -> Result<Vec<u8>, DomainError> {
-    desk.files
-        .get(&file.storage_key)
-        .await
-        .map_err(|e| DomainError::Files(e.to_string()))
 }
 
 #[cfg(test)]

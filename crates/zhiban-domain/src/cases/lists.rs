@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::clock::Light;
 use super::repo::*;
-use super::workflow::{CaseAction, CaseState};
+use super::workflow::{CaseAction, CaseState, Outcome};
 use crate::identity::Scope;
 use crate::identity::ids::mask_name;
 use crate::identity::staff::StaffSession;
@@ -214,7 +214,7 @@ pub(super) fn rows_to_list(
             department_name: r.try_get("department_name")?,
             applicant_masked: mask_name(&r.try_get::<String, _>("applicant_name")?),
             state,
-            outcome: r.try_get("outcome")?,
+            outcome: Outcome::from_slug(&r.try_get::<String, _>("outcome")?),
             submitted_at: r.try_get("submitted_at")?,
             due_on,
             light: Light::of(
@@ -258,7 +258,7 @@ pub async fn alerts(db: &Db, staff: &StaffSession, days: i64) -> Result<Vec<Aler
          AND c.running = 1{scope} ORDER BY e.at DESC, e.id DESC LIMIT 50"
     );
     let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(crate::now().timestamp() - days * 86_400)
+        .bind(db.now().timestamp() - days * 86_400)
         .fetch_all(db.pool())
         .await?;
     Ok(rows

@@ -6,12 +6,12 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
-use zhiban_store::files::FileStore;
 
-use super::calendar::WorkCalendar;
-use super::clock::{CaseSettings, Deadlines, Light, local_date};
-use super::drafts::{case_files, case_supplied, profile_of, progress_link};
-use super::workflow::{CaseAction, CaseState, Delivery, Role};
+use super::clock::{Deadlines, Light};
+use super::desk::Desk;
+use super::files::{Owner, Upload, case_files, case_supplied, store_file};
+use super::profile_of;
+use super::workflow::{CaseAction, CaseState, Delivery, Outcome, Role};
 use crate::audit::{self, Entry};
 use crate::forms::{Answers, FormSchema};
 use crate::identity::Perm;
@@ -19,17 +19,8 @@ use crate::identity::citizen::Citizen;
 use crate::identity::ids::{mask_name, mask_phone};
 use crate::identity::staff::StaffSession;
 use crate::notify;
-use crate::{Db, DomainError, FieldError, jobs, pii};
-
-/// What case handling needs besides the database.
-pub struct Desk<'a> {
-    pub db: &'a Db,
-    pub files: &'a FileStore,
-    pub calendar: &'a WorkCalendar,
-    pub settings: &'a CaseSettings,
-    /// The portal's public address, for links in messages.
-    pub public_url: &'a str,
-}
+use crate::time::local_date;
+use crate::{Db, DomainError, FieldError, Tx, jobs, pii};
 
 /// Why the staff asked for corrections, and which answers to change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,8 +46,8 @@ pub struct Case {
     pub answers: Answers,
     pub state: CaseState,
     pub resume_state: Option<CaseState>,
-    /// `approved` or `denied` once decided.
-    pub outcome: String,
+    /// Set once decided.
+    pub outcome: Option<Outcome>,
     pub correction: Option<Correction>,
     pub delivery: Option<Delivery>,
     pub tracking_no: String,
@@ -128,7 +119,7 @@ pub struct CaseRow {
     pub department_name: String,
     pub applicant_masked: String,
     pub state: CaseState,
-    pub outcome: String,
+    pub outcome: Option<Outcome>,
     pub submitted_at: i64,
     pub due_on: NaiveDate,
     pub light: Light,
@@ -172,7 +163,7 @@ fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
             .map_err(|_| bad("answers"))?,
         state: CaseState::from_slug(&text("state")?).ok_or_else(|| bad("state"))?,
         resume_state: CaseState::from_slug(&text("resume_state")?),
-        outcome: text("outcome")?,
+        outcome: Outcome::from_slug(&text("outcome")?),
         correction: serde_json::from_str(&text("correction")?).ok(),
         delivery: Delivery::from_slug(&text("delivery")?),
         tracking_no: text("tracking_no")?,
@@ -234,7 +225,7 @@ pub fn normalize_number(s: &str) -> String {
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn record_event(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     case_id: i64,
     actor: &str,
     actor_label: &str,
@@ -248,29 +239,27 @@ pub(super) async fn record_event(
          note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(case_id)
-    .bind(crate::now().timestamp())
+    .bind(conn.now().timestamp())
     .bind(actor)
     .bind(actor_label)
     .bind(action.slug())
     .bind(from.slug())
     .bind(to.slug())
     .bind(note)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
 
 /// 09:00 Beijing time on a day, as a timestamp.
 fn nine_am(day: NaiveDate) -> i64 {
-    day.and_hms_opt(1, 0, 0)
-        .map(|t| t.and_utc().timestamp())
-        .unwrap_or(0)
+    crate::time::at_local(day, 9, 0)
 }
 
 /// Queues the reminder (when the light turns yellow) and the escalation
 /// (the morning after the deadline) for the current deadlines.
 pub(super) async fn schedule_supervision(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     case_id: i64,
     d: &Deadlines,
 ) -> Result<(), DomainError> {
@@ -357,29 +346,29 @@ pub async fn act(
             crate::licenses::prepare_key(db, d).await?;
         }
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let case = load(db, &mut tx, number).await?;
     match (&actor, action.role()) {
         (Actor::Staff(s), Role::Staff) if staff_sees(s, case.department_id) => {}
         (Actor::Applicant(c), Role::Applicant) if case.citizen_id == Some(c.id) => {}
         (Actor::Staff(s), _) if staff_sees(s, case.department_id) => {
-            return Err(DomainError::Conflict("not_allowed"));
+            return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
         }
         _ => return Err(DomainError::NotFound),
     }
     if step.revision.is_some_and(|r| r != case.revision) {
-        return Err(DomainError::Conflict("stale"));
+        return Err(DomainError::Conflict(crate::Conflict::Stale));
     }
     let resume_to = case.resume_state.unwrap_or(CaseState::Submitted);
     let Some(to) = case.state.after(action, resume_to) else {
-        return Err(DomainError::Conflict("not_allowed"));
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     };
     let reason = step.reason.trim().chars().take(2000).collect::<String>();
     let mut errs = Vec::new();
     if action.needs_reason() && reason.is_empty() {
         errs.push(FieldError::new("reason", "required", ""));
     }
-    let today = local_date(crate::now());
+    let today = local_date(db.now());
     let cal = desk.calendar;
     let pct = desk.settings.yellow_percent;
     let mut deadlines = case.deadlines();
@@ -387,7 +376,7 @@ pub async fn act(
     let mut paused_on = case.paused_on;
     let mut resume_state = case.resume_state;
     let mut correction = case.correction.clone();
-    let mut outcome = case.outcome.clone();
+    let mut outcome = case.outcome;
     let mut delivery = case.delivery;
     let mut tracking = case.tracking_no.clone();
     let mut department_id = case.department_id;
@@ -427,7 +416,7 @@ pub async fn act(
         }
         CaseAction::Resubmit => {
             let Actor::Applicant(citizen) = &actor else {
-                return Err(DomainError::Conflict("not_allowed"));
+                return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
             };
             // Only the answers staff asked about may change.
             let mut posted = step.answers.clone();
@@ -437,7 +426,8 @@ pub async fn act(
                 answers.retain(|k, _| *k != f.key && !k.starts_with(&prefix));
             }
             answers.extend(posted);
-            case.schema.normalize(&mut answers, &profile_of(citizen));
+            case.schema
+                .normalize(&mut answers, &profile_of(citizen, today));
             let files = case_files(desk.db, case.id).await?;
             let supplied = case_supplied(db, &case.number, &files).await?;
             let form_errors = case.schema.validate(None, &answers, &supplied);
@@ -459,9 +449,9 @@ pub async fn act(
             deadlines = resumed(deadlines, paused_on);
             paused_on = None;
         }
-        CaseAction::Approve => outcome = "approved".into(),
-        CaseAction::Deny => outcome = "denied".into(),
-        CaseAction::Conclude => concluded_at = Some(crate::now().timestamp()),
+        CaseAction::Approve => outcome = Some(Outcome::Approved),
+        CaseAction::Deny => outcome = Some(Outcome::Denied),
+        CaseAction::Conclude => concluded_at = Some(db.now().timestamp()),
         CaseAction::Deliver => match step.delivery {
             None => errs.push(FieldError::new("delivery", "required", "")),
             Some(d) => {
@@ -470,7 +460,7 @@ pub async fn act(
                     errs.push(FieldError::new("tracking_no", "required", ""));
                 }
                 // An approval delivered online needs the document to download.
-                if d == Delivery::Online && case.outcome == "approved" {
+                if d == Delivery::Online && case.outcome == Some(Outcome::Approved) {
                     let results = case_files(desk.db, case.id)
                         .await?
                         .iter()
@@ -525,7 +515,7 @@ pub async fn act(
     .bind(case.id)
     .bind(to.slug())
     .bind(resume_state.map(|s| s.slug()).unwrap_or(""))
-    .bind(&outcome)
+    .bind(outcome.map(|o| o.slug()).unwrap_or(""))
     .bind(
         correction
             .as_ref()
@@ -546,19 +536,19 @@ pub async fn act(
         pii::ctx::CASE_ANSWERS,
         &serde_json::to_string(&answers).unwrap_or_default(),
     )?)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .bind(case.revision)
     .bind(i64::from(to.staff_todo()))
     .bind(i64::from(to.clock_running()))
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(DomainError::Conflict("stale"));
+        return Err(DomainError::Conflict(crate::Conflict::Stale));
     }
     // An approved case whose item produces an e-license issues it now, to
     // the applicant's verified identity, in the same transaction.
     if action == CaseAction::Conclude
-        && outcome == "approved"
+        && outcome == Some(Outcome::Approved)
         && let Some(cid) = case.citizen_id
     {
         let applicant = crate::identity::citizen::get(db, cid).await?;
@@ -587,7 +577,7 @@ pub async fn act(
     if deadlines != case.deadlines() && to.clock_running() {
         schedule_supervision(&mut tx, case.id, &deadlines).await?;
     }
-    let link = progress_link(desk);
+    let link = desk.progress_link();
     notify::case_event(
         db,
         &mut tx,
@@ -720,7 +710,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
         .get("case_id")
         .and_then(serde_json::Value::as_i64)
         .ok_or(DomainError::NotFound)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let number: Option<String> = sqlx::query_scalar("SELECT number FROM cases WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -729,7 +719,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
         return Ok(());
     };
     let case = load(db, &mut tx, &number).await?;
-    let light = case.light(local_date(crate::now()));
+    let light = case.light(local_date(db.now()));
     let action = match (kind, light) {
         ("case_remind", Light::Yellow) => CaseAction::Remind,
         ("case_escalate", Light::Red) => CaseAction::Escalate,
@@ -787,7 +777,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     };
     for phone in phones {
         let payload = serde_json::json!({ "phone": phone, "body": text });
-        jobs::enqueue_sealed(&mut tx, db, "sms", &payload, crate::now().timestamp()).await?;
+        jobs::enqueue_sealed(&mut tx, db, "sms", &payload, db.now().timestamp()).await?;
     }
     if action == CaseAction::Escalate {
         audit::append(
@@ -798,6 +788,66 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Adds a result document (批文, 证照, 决定书) to a decided case.
+pub async fn add_result_file(
+    desk: &Desk<'_>,
+    staff: &StaffSession,
+    number: &str,
+    upload: Upload<'_>,
+) -> Result<i64, DomainError> {
+    let case = for_staff(desk.db, staff, number).await?;
+    if !matches!(case.state, CaseState::Decided | CaseState::Concluded) {
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
+    }
+    store_file(
+        desk,
+        Owner::Case(case.id),
+        "办理结果",
+        "result",
+        upload,
+        &staff.user.username,
+    )
+    .await
+}
+
+/// The applicant replaces a material while correcting; the old file stays
+/// on record, marked replaced.
+pub async fn replace_material(
+    desk: &Desk<'_>,
+    citizen: &Citizen,
+    number: &str,
+    upload: Upload<'_>,
+) -> Result<i64, DomainError> {
+    let case = for_citizen(desk.db, citizen.id, number).await?;
+    if case.state != CaseState::Correction || !case.correctable(upload.field_key) {
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
+    }
+    let Some(material) = case.schema.material_for(upload.field_key) else {
+        return Err(DomainError::NotFound);
+    };
+    let field_key = upload.field_key.to_string();
+    // Store the new file first: if it is refused, the old one stays current.
+    let id = store_file(
+        desk,
+        Owner::Case(case.id),
+        &material,
+        "material",
+        upload,
+        &citizen.label(),
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE case_files SET replaced = 1 WHERE case_id = $1 AND field_key = $2 AND id <> $3 \
+         AND kind = 'material'",
+    )
+    .bind(case.id)
+    .bind(&field_key)
+    .bind(id)
+    .execute(desk.db.pool())
+    .await?;
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -43,6 +43,14 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What was decided (准予 / 不予); a case has none until decided.
+    Outcome {
+        Approved => "approved", "准予";
+        Denied => "denied", "不予";
+    }
+);
+
+vocabulary!(
     /// How the result reaches the applicant (送达方式).
     Delivery {
         Online => "online", "网上下载";

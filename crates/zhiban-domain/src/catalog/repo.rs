@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::*;
-use crate::{ActorName, Db, DomainError};
+use crate::{ActorName, Db, DomainError, Tx};
 
 /// A department row as imported (parent referenced by code).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -122,7 +122,7 @@ pub async fn department_names(db: &Db) -> Result<HashMap<String, String>, Domain
 /// Inserts or updates departments in file order (a parent must come before
 /// its children), all in one transaction.
 pub async fn upsert_departments(db: &Db, rows: &[DepartmentInput]) -> Result<usize, DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for (i, d) in rows.iter().enumerate() {
         let parent_id: Option<i64> = if d.parent_code.trim().is_empty() {
             None
@@ -233,14 +233,14 @@ pub async fn save_service(
     actor: &ActorName,
     note: &str,
 ) -> Result<i64, DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (version, _) = save_in_tx(&mut tx, item, mode, actor, note).await?;
     tx.commit().await?;
     Ok(version)
 }
 
 async fn save_in_tx(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     item: &ServiceItem,
     mode: SaveMode,
     actor: &ActorName,
@@ -262,15 +262,17 @@ async fn save_in_tx(
         .fetch_optional(&mut **tx)
         .await?;
     match (mode, current) {
-        (SaveMode::Create, Some(_)) => return Err(DomainError::Conflict("code_taken")),
+        (SaveMode::Create, Some(_)) => {
+            return Err(DomainError::Conflict(crate::Conflict::CodeTaken));
+        }
         (SaveMode::Update { .. }, None) => return Err(DomainError::NotFound),
         (SaveMode::Update { expected_version }, Some(v)) if v != expected_version => {
-            return Err(DomainError::Conflict("edited_meanwhile"));
+            return Err(DomainError::Conflict(crate::Conflict::Stale));
         }
         _ => {}
     }
     let version = current.unwrap_or(0) + 1;
-    let now = crate::now().to_rfc3339();
+    let now = tx.now().to_rfc3339();
     let life_events = item
         .life_events
         .iter()
@@ -344,7 +346,7 @@ fn to_json<T: Serialize>(v: &T) -> String {
 }
 
 async fn record_revision(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     item: &ServiceItem,
     version: i64,
     action: &str,
@@ -386,9 +388,9 @@ pub async fn set_status(
         Status::Published => "publish",
         Status::Draft => "unpublish",
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let version = item.version + 1;
-    let now = crate::now().to_rfc3339();
+    let now = db.now().to_rfc3339();
     let changed = sqlx::query(
         "UPDATE services SET status = $2, version = $3, updated_at = $4, updated_by = $5 \
          WHERE code = $1 AND version = $6",
@@ -402,7 +404,7 @@ pub async fn set_status(
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() == 0 {
-        return Err(DomainError::Conflict("edited_meanwhile"));
+        return Err(DomainError::Conflict(crate::Conflict::Stale));
     }
     record_revision(&mut tx, &item, version, action, actor, "", &now).await?;
     crate::changes::record(&mut tx, crate::changes::CATALOG_SERVICE, code).await?;
@@ -441,7 +443,7 @@ pub async fn import_services(
     items: &[ServiceItem],
     actor: &ActorName,
 ) -> Result<ImportSummary, DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let mut summary = ImportSummary::default();
     for item in items {
         let (_, created) = save_in_tx(&mut tx, item, SaveMode::Upsert, actor, "import").await?;

@@ -193,7 +193,7 @@ pub fn export_csv(items: &[ServiceItem]) -> Result<Vec<u8>, DomainError> {
         let mut w = csv::Writer::from_writer(&mut out);
         let write = |w: &mut csv::Writer<&mut Vec<u8>>, rec: &[String]| {
             w.write_record(rec)
-                .map_err(|_| DomainError::Conflict("export_failed"))
+                .map_err(|_| DomainError::Internal("export_failed"))
         };
         let header: Vec<String> = COLUMNS.iter().map(|(_, zh)| zh.to_string()).collect();
         write(&mut w, &header)?;
@@ -201,13 +201,13 @@ pub fn export_csv(items: &[ServiceItem]) -> Result<Vec<u8>, DomainError> {
             write(&mut w, &rec)?;
         }
         w.flush()
-            .map_err(|_| DomainError::Conflict("export_failed"))?;
+            .map_err(|_| DomainError::Internal("export_failed"))?;
     }
     Ok(out)
 }
 
 pub fn export_xlsx(items: &[ServiceItem]) -> Result<Vec<u8>, DomainError> {
-    let fail = |_| DomainError::Conflict("export_failed");
+    let fail = |_| DomainError::Internal("export_failed");
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("事项目录").map_err(fail)?;

@@ -156,6 +156,8 @@ pub struct Profile {
     pub phone: String,
     /// Name and ID number were checked (实名认证): they are filled in and locked.
     pub verified: bool,
+    /// The (Beijing) date the form is filled on: ages are computed on it.
+    pub today: chrono::NaiveDate,
 }
 
 impl Profile {
@@ -276,7 +278,7 @@ impl FormSchema {
         }
         for f in self.fields() {
             if let Some(c) = &f.compute {
-                let v = compute(c, answers);
+                let v = compute(c, answers, profile.today);
                 answers.insert(f.key.clone(), v);
             }
         }
@@ -523,12 +525,12 @@ pub fn parse_money(s: &str) -> Option<i64> {
     yuan.checked_mul(100)?.checked_add(fen)
 }
 
-fn compute(c: &Compute, answers: &Answers) -> String {
+fn compute(c: &Compute, answers: &Answers, today: chrono::NaiveDate) -> String {
     match c {
         Compute::AgeFromId(key) => answers
             .get(key)
             .and_then(|v| IdNumber::parse(v).ok())
-            .and_then(|id| age_on(id.as_str(), crate::now().date_naive()))
+            .and_then(|id| age_on(id.as_str(), today))
             .map(|a| a.to_string())
             .unwrap_or_default(),
         Compute::Sum(keys) => {

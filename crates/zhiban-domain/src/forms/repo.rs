@@ -78,14 +78,14 @@ pub async fn save_draft(
     text: &str,
 ) -> Result<i64, DomainError> {
     let schema = FormSchema::from_json(text).map_err(DomainError::Form)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let draft: Option<i64> = sqlx::query_scalar(
         "SELECT version FROM forms WHERE service_code = $1 AND status = 'draft'",
     )
     .bind(service_code)
     .fetch_optional(&mut *tx)
     .await?;
-    let now = crate::now().timestamp();
+    let now = db.now().timestamp();
     let version = match draft {
         Some(v) => {
             sqlx::query(
@@ -139,7 +139,7 @@ pub async fn publish(
     actor: &StaffSession,
     service_code: &str,
 ) -> Result<i64, DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let draft: Option<i64> = sqlx::query_scalar(
         "SELECT version FROM forms WHERE service_code = $1 AND status = 'draft'",
     )
@@ -147,7 +147,7 @@ pub async fn publish(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(version) = draft else {
-        return Err(DomainError::Conflict("no_draft"));
+        return Err(DomainError::Conflict(crate::Conflict::NoDraft));
     };
     sqlx::query(
         "UPDATE forms SET status = 'retired' WHERE service_code = $1 AND status = 'published'",

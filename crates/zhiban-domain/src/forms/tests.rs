@@ -61,6 +61,7 @@ fn a_complete_application_validates() {
         id_number: "11010519491231002X".into(),
         phone: "13800138000".into(),
         verified: true,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
     };
     s.normalize(&mut a, &profile);
     let files: BTreeMap<String, usize> = [("photo".to_string(), 1)].into();
@@ -146,6 +147,7 @@ fn verified_identity_is_filled_in_and_cannot_be_changed() {
         id_number: "11010519491231002X".into(),
         phone: "13800138000".into(),
         verified: true,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
     };
     let mut a = answers(&[("name", "冒名"), ("phone", "13900139000")]);
     s.normalize(&mut a, &verified);

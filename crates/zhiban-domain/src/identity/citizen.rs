@@ -114,7 +114,7 @@ pub(crate) async fn start_session(
     } else {
         "full"
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO citizen_sessions (id, citizen_id, csrf_token, created_at, expires_at, ip, \
          user_agent, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -175,7 +175,7 @@ pub async fn register(
         return Err(invalid("code", "wrong_sms_code"));
     }
     let hash = hash_password(&reg.password)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Only now, with the phone proven, may we say it is already registered.
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
         .bind(phone_key(db, &phone)?)
@@ -438,7 +438,7 @@ pub async fn change_password(
     }
     check_password_policy(new).map_err(|e| DomainError::Invalid(vec![e]))?;
     let new_hash = hash_password(new)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE citizens SET password_hash = $2 WHERE id = $1")
         .bind(citizen.id)
         .bind(&new_hash)
@@ -531,7 +531,7 @@ pub async fn verify_real_name(
     if !verifier.verify(name, &id).await? {
         return Err(invalid("id_number", "realname_mismatch"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let other: Option<i64> =
         sqlx::query_scalar("SELECT id FROM citizens WHERE id_number_bidx = $1 AND id <> $2")
             .bind(pii::index(db, ctx::CITIZEN_ID_NUMBER, id.as_str())?)
@@ -564,44 +564,6 @@ pub async fn verify_real_name(
     Ok(())
 }
 
-/// The person's e-licenses and every recorded use of each.
-async fn licenses_export(db: &Db, c: &Citizen) -> Result<serde_json::Value, DomainError> {
-    let mut out = Vec::new();
-    for l in crate::licenses::wallet(db, c).await? {
-        out.push(serde_json::json!({
-            "license": l.doc,
-            "revoked": l.revoked,
-            "uses": crate::licenses::uses(db, l.id).await?,
-        }));
-    }
-    Ok(serde_json::Value::Array(out))
-}
-
-/// Everything the portal holds about a person, for "download my data".
-pub async fn export_data(db: &Db, citizen: &Citizen) -> Result<serde_json::Value, DomainError> {
-    let fresh = get(db, citizen.id).await?;
-    let data = serde_json::json!({
-        "exported_at": crate::now().to_rfc3339(),
-        "account": fresh,
-        "consents": consents(db, citizen.id).await?,
-        "sessions": sessions(db, citizen.id).await?
-            .into_iter()
-            .map(|s| serde_json::json!({"created_at": s.created_at, "ip": s.ip, "user_agent": s.user_agent}))
-            .collect::<Vec<_>>(),
-        "logins": login_history(db, citizen.id, 10_000).await?,
-        "email": email(db, citizen.id).await?,
-        "cases": crate::cases::of_citizen(db, citizen.id, crate::cases::local_date(crate::now())).await?,
-        "messages": crate::notify::messages(db, citizen.id).await?,
-        "licenses": licenses_export(db, &fresh).await?,
-    });
-    audit::record(
-        db,
-        Entry::citizen(&citizen.label(), "citizen.export", citizen.label()),
-    )
-    .await?;
-    Ok(data)
-}
-
 /// Deletes the account and everything tied to it once the password is
 /// confirmed. The audit trail keeps only the masked phone.
 pub async fn delete_account(db: &Db, citizen: &Citizen, password: &str) -> Result<(), DomainError> {
@@ -612,7 +574,7 @@ pub async fn delete_account(db: &Db, citizen: &Citizen, password: &str) -> Resul
     if !verify_password(password, &hash) {
         return Err(invalid("password", "wrong_password"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for table in ["citizen_sessions", "citizen_logins", "consents"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE citizen_id = $1"
@@ -674,7 +636,7 @@ pub async fn counter_verify(
     if c.level < 2 || c.id_number != id.as_str() {
         return Err(invalid("id_number", "counter_mismatch"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE citizens SET level = 3, verified_by = $2 WHERE id = $1")
         .bind(c.id)
         .bind(staff)
@@ -711,7 +673,7 @@ pub async fn reset_password(
         return Err(invalid("code", "wrong_sms_code"));
     };
     let hash = hash_password(new_password)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE citizens SET password_hash = $2 WHERE id = $1")
         .bind(id)
         .bind(&hash)
@@ -779,7 +741,7 @@ pub async fn confirm_totp(
     let Some(step) = super::totp::check(&secret, code, now.timestamp(), 0) else {
         return Err(invalid("totp_code", "wrong_totp"));
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE citizens SET totp_secret = $2, totp_last_step = $3 WHERE id = $1")
         .bind(who.id)
         .bind(pii::seal(db, ctx::CITIZEN_TOTP, &secret)?)
@@ -835,7 +797,7 @@ pub async fn disable_totp(
     if !use_code(db, who.id, &lock_key(&bidx), code, now).await? {
         return Err(invalid("totp_code", "wrong_totp"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE citizens SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
         .bind(who.id)
         .execute(&mut *tx)

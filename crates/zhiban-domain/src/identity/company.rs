@@ -76,7 +76,7 @@ pub async fn register(
     if !verifier.verify(&uscc, name, &rep.name).await? {
         return Err(invalid("uscc", "company_mismatch"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE uscc = $1")
         .bind(uscc.as_str())
         .fetch_optional(&mut *tx)
@@ -91,7 +91,7 @@ pub async fn register(
     .bind(uscc.as_str())
     .bind(name)
     .bind(rep.id)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .fetch_one(&mut *tx)
     .await?;
     audit::append(
@@ -202,8 +202,8 @@ pub async fn add_agent(
     if agent_id == rep.id {
         return Err(invalid("agent_phone", "agent_is_rep"));
     }
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM company_agents WHERE company_id = $1 AND citizen_id = $2")
         .bind(company.id)
         .bind(agent_id)
@@ -233,13 +233,13 @@ pub async fn revoke_agent(
     agent_id: i64,
 ) -> Result<(), DomainError> {
     let company = own_company(db, rep, company_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let n = sqlx::query(
         "UPDATE company_agents SET revoked_at = $3 WHERE company_id = $1 AND citizen_id = $2 AND revoked_at IS NULL",
     )
     .bind(company.id)
     .bind(agent_id)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -175,7 +175,7 @@ pub async fn register_client(
         None => None,
     };
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, post_logout_uris, \
          min_level, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -186,7 +186,7 @@ pub async fn register_client(
     .bind(json(&redirects))
     .bind(json(&logouts))
     .bind(input.min_level)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .bind(actor)
     .execute(&mut *tx)
     .await?;
@@ -206,7 +206,7 @@ pub async fn set_client_disabled(
     client_id: &str,
     disabled: bool,
 ) -> Result<(), DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let n = sqlx::query("UPDATE oidc_clients SET disabled = $2 WHERE client_id = $1")
         .bind(client_id)
         .bind(i64::from(disabled))
@@ -285,13 +285,13 @@ pub fn id_token_alg(db: &Db) -> &'static str {
 /// Owner of the EdDSA ID-token keys in `signing_keys`.
 const OIDC_KEY_OWNER: &str = "oidc";
 
-fn generate_key() -> Result<SigningKey, DomainError> {
+fn generate_key(now: i64) -> Result<SigningKey, DomainError> {
     let mut rng = rsa::rand_core::OsRng;
     let key = rsa::RsaPrivateKey::new(&mut rng, 2048)
-        .map_err(|_| DomainError::Conflict("key_generation"))?;
+        .map_err(|_| DomainError::Internal("key_generation"))?;
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|_| DomainError::Conflict("key_encoding"))?
+        .map_err(|_| DomainError::Internal("key_encoding"))?
         .to_string();
     let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
     let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
@@ -301,7 +301,7 @@ fn generate_key() -> Result<SigningKey, DomainError> {
         private_pem: pem,
         n,
         e,
-        created_at: crate::now().timestamp(),
+        created_at: now,
         retired_at: None,
     })
 }
@@ -336,7 +336,7 @@ pub async fn signing_key(db: &Db) -> Result<SigningKey, DomainError> {
         k.private_pem = crate::pii::open(db, crate::pii::ctx::OIDC_KEY, &k.private_pem)?;
         return Ok(k);
     }
-    let k = generate_key()?;
+    let k = generate_key(db.now().timestamp())?;
     insert_key(db, &k).await?;
     // Another node may have raced us: whichever key is newest signs.
     Box::pin(signing_key(db)).await
@@ -345,9 +345,9 @@ pub async fn signing_key(db: &Db) -> Result<SigningKey, DomainError> {
 /// Starts signing with a new key; the old one stays published for the
 /// overlap window.
 pub async fn rotate_keys(db: &Db, actor: &str) -> Result<String, DomainError> {
-    let k = generate_key()?;
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let k = generate_key(db.now().timestamp())?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE oidc_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(now)
         .execute(&mut *tx)
@@ -381,7 +381,7 @@ pub async fn jwks(db: &Db) -> Result<Vec<Jwk>, DomainError> {
     let keys: Vec<SigningKey> = sqlx::query_as(
         "SELECT * FROM oidc_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC",
     )
-    .bind(crate::now().timestamp() - KEY_OVERLAP_SECS)
+    .bind(db.now().timestamp() - KEY_OVERLAP_SECS)
     .fetch_all(db.pool())
     .await?;
     let mut out: Vec<Jwk> = keys
@@ -399,7 +399,7 @@ pub async fn jwks(db: &Db) -> Result<Vec<Jwk>, DomainError> {
         .collect();
     if id_token_alg(db) == "EdDSA" {
         crate::signing::key_for(db, OIDC_KEY_OWNER).await?;
-        let since = crate::now().timestamp() - KEY_OVERLAP_SECS;
+        let since = db.now().timestamp() - KEY_OVERLAP_SECS;
         for k in crate::signing::published(db, OIDC_KEY_OWNER, since).await? {
             out.insert(
                 0,
@@ -495,8 +495,8 @@ pub async fn has_grant(db: &Db, citizen_id: i64, req: &AuthRequest) -> Result<bo
 /// Records consent (consent records are shown in the account centre too).
 pub async fn grant(db: &Db, citizen: &Citizen, req: &AuthRequest) -> Result<(), DomainError> {
     let scope = req.scopes().into_iter().collect::<Vec<_>>().join(" ");
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM oidc_grants WHERE citizen_id = $1 AND client_id = $2")
         .bind(citizen.id)
         .bind(&req.client_id)
@@ -547,7 +547,7 @@ pub async fn issue_code(
     .bind(&req.nonce)
     .bind(&req.code_challenge)
     .bind(auth_time)
-    .bind(crate::now().timestamp() + CODE_TTL_SECS)
+    .bind(db.now().timestamp() + CODE_TTL_SECS)
     .execute(db.pool())
     .await?;
     Ok(code)
@@ -711,12 +711,12 @@ pub async fn exchange_code(
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(key.kid.clone());
         let enc = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_pem.as_bytes())
-            .map_err(|_| DomainError::Conflict("signing_key"))?;
+            .map_err(|_| DomainError::Internal("signing_key"))?;
         jsonwebtoken::encode(&header, &claims, &enc)
-            .map_err(|_| DomainError::Conflict("signing"))?
+            .map_err(|_| DomainError::Internal("signing"))?
     };
     let access = random_token();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO oidc_tokens (token_hash, code_hash, client_id, citizen_id, scope, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",

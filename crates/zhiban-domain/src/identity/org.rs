@@ -65,7 +65,7 @@ pub async fn add_unit(
         return Err(DomainError::Invalid(errors));
     }
     let code = input.code.trim();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
         .bind(code)
         .fetch_optional(&mut *tx)
@@ -118,7 +118,7 @@ pub async fn update_unit(
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let code: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -58,7 +58,7 @@ async fn save_ceremony<T: Serialize>(
     now: DateTime<Utc>,
 ) -> Result<String, DomainError> {
     let id = random_token();
-    let json = serde_json::to_string(state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
+    let json = serde_json::to_string(state).map_err(|_| DomainError::Internal("ceremony_state"))?;
     sqlx::query(
         "INSERT INTO webauthn_ceremonies (id, kind, owner_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -182,7 +182,7 @@ async fn user_handle(db: &Db, owner: Owner) -> Result<Uuid, DomainError> {
                 .await?
         }
     };
-    Uuid::parse_str(&text).map_err(|_| DomainError::Conflict("user_handle"))
+    Uuid::parse_str(&text).map_err(|_| DomainError::Internal("user_handle"))
 }
 
 /// Who is registering, as the authenticator will show it.
@@ -237,7 +237,7 @@ pub async fn finish_registration(
         return Err(invalid("passkey", "passkey_expired"));
     }
     let state: PasskeyRegistration =
-        serde_json::from_str(&state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
+        serde_json::from_str(&state).map_err(|_| DomainError::Internal("ceremony_state"))?;
     let key = wa
         .finish_passkey_registration(credential, &state)
         .map_err(webauthn_failed)?;
@@ -245,8 +245,8 @@ pub async fn finish_registration(
         "" => "通行密钥".into(),
         n => n.chars().take(40).collect(),
     };
-    let json = serde_json::to_string(&key).map_err(|_| DomainError::Conflict("passkey_state"))?;
-    let mut tx = db.pool().begin().await?;
+    let json = serde_json::to_string(&key).map_err(|_| DomainError::Internal("passkey_state"))?;
+    let mut tx = db.begin().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO {} ({}, cred_id, passkey, name, created_at) VALUES ($1, $2, $3, $4, $5)",
         who.owner.table(),
@@ -269,7 +269,7 @@ pub async fn finish_registration(
 }
 
 pub async fn remove(db: &Db, owner: Owner, label: &str, id: i64) -> Result<(), DomainError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let n = sqlx::query(sqlx::AssertSqlSafe(format!(
         "DELETE FROM {} WHERE id = $1 AND {} = $2",
         owner.table(),
@@ -367,7 +367,7 @@ async fn check_assertion(
     };
     let owner = owner_of(owner_id);
     let state: PasskeyAuthentication =
-        serde_json::from_str(&state).map_err(|_| DomainError::Conflict("ceremony_state"))?;
+        serde_json::from_str(&state).map_err(|_| DomainError::Internal("ceremony_state"))?;
     let result = wa
         .finish_passkey_authentication(credential, &state)
         .map_err(webauthn_failed)?;
@@ -384,14 +384,14 @@ async fn check_assertion(
         return Err(invalid("passkey", "passkey_failed"));
     };
     let mut key: Passkey =
-        serde_json::from_str(&json).map_err(|_| DomainError::Conflict("passkey_state"))?;
+        serde_json::from_str(&json).map_err(|_| DomainError::Internal("passkey_state"))?;
     key.update_credential(&result);
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {} SET passkey = $2, last_used_at = $3 WHERE id = $1",
         owner.table()
     )))
     .bind(key_id)
-    .bind(serde_json::to_string(&key).map_err(|_| DomainError::Conflict("passkey_state"))?)
+    .bind(serde_json::to_string(&key).map_err(|_| DomainError::Internal("passkey_state"))?)
     .bind(now.timestamp())
     .execute(db.pool())
     .await?;

@@ -104,7 +104,7 @@ pub async fn save_role(
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE code = $1")
         .bind(code)
         .fetch_optional(&mut *tx)
@@ -123,7 +123,9 @@ pub async fn save_role(
                     .await?;
             match builtin {
                 None => return Err(DomainError::NotFound),
-                Some(b) if b != 0 => return Err(DomainError::Conflict("builtin_role")),
+                Some(b) if b != 0 => {
+                    return Err(DomainError::Conflict(crate::Conflict::BuiltinRole));
+                }
                 Some(_) => {}
             }
             sqlx::query("UPDATE roles SET code = $2, name = $3, description = $4 WHERE id = $1")
@@ -334,8 +336,8 @@ pub async fn save_staff(
     } else {
         Some(hash_password(&input.password)?)
     };
-    let now = crate::now();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now();
+    let mut tx = db.begin().await?;
     let staff_id = match id {
         Some(id) => {
             sqlx::query(
@@ -451,7 +453,7 @@ pub async fn reset_second_factor(
     id: i64,
 ) -> Result<(), DomainError> {
     let target = get_staff(db, actor, id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE staff_users SET totp_secret = NULL, totp_last_step = 0 WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -42,7 +42,7 @@ impl SmsGateway for DevOutboxGateway {
             .bind(phone.as_str())
             .bind(body)
             .bind(self.name())
-            .bind(crate::now().timestamp())
+            .bind(db.now().timestamp())
             .execute(db.pool())
             .await?;
             Ok(())

@@ -92,7 +92,7 @@ pub(crate) fn hash_password(password: &str) -> Result<String, DomainError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|_| DomainError::Conflict("hash_failed"))
+        .map_err(|_| DomainError::Internal("hash_failed"))
 }
 
 /// A real hash of a random password, so checking an unknown user name costs
@@ -145,8 +145,8 @@ pub async fn create_or_reset(
     } else {
         display_name.trim()
     };
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     let existing: Option<i64> =
         sqlx::query_scalar("SELECT id FROM staff_users WHERE username = $1")
             .bind(username)
@@ -186,7 +186,7 @@ pub async fn create_or_reset(
             .bind(username)
             .bind(display)
             .bind(&hash)
-            .bind(crate::now().to_rfc3339())
+            .bind(db.now().to_rfc3339())
             .bind(root)
             .bind(now)
             .fetch_one(&mut *tx)
@@ -322,7 +322,7 @@ async fn promote(
     user_id: i64,
 ) -> Result<(), DomainError> {
     let id = token_hash(token);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE staff_sessions SET stage = 'full', enrol_secret = NULL WHERE id = $1")
         .bind(&id)
         .execute(&mut *tx)
@@ -376,7 +376,7 @@ pub async fn confirm_enrolment(
         note_failure(db, &session.user.username, now).await?;
         return Err(DomainError::Login(LoginError::BadCode));
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE staff_users SET totp_secret = $2, totp_last_step = $3 WHERE id = $1")
         .bind(session.user.id)
         .bind(crate::pii::seal(db, crate::pii::ctx::STAFF_TOTP, secret)?)
@@ -574,7 +574,7 @@ pub async fn change_password(
     }
     check_password_policy(new).map_err(|e| DomainError::Invalid(vec![e]))?;
     let new_hash = hash_password(new)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE staff_users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
     )

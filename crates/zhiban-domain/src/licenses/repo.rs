@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{ExportFile, FORMAT, LicenseDoc, LicenseType, SignatureBlock, Status, TypeField};
 use crate::audit::{self, Entry};
-use crate::cases::local_date;
 use crate::identity::Perm;
 use crate::identity::citizen::Citizen;
 use crate::identity::ids::{IdNumber, Uscc};
 use crate::identity::staff::StaffSession;
 use crate::pii::{self, ctx};
 use crate::signing;
-use crate::{Db, DomainError, FieldError};
+use crate::time::local_date;
+use crate::{Db, DomainError, FieldError, Tx};
 
 fn invalid(field: &'static str, code: &'static str, detail: impl Into<String>) -> DomainError {
     DomainError::Invalid(vec![FieldError::new(field, code, detail)])
@@ -187,7 +187,7 @@ pub async fn prepare_key(db: &Db, department_id: i64) -> Result<(), DomainError>
 /// key, inside the caller's transaction. `source` says who or what issued
 /// it (`staff:…`, `import:…`, `case:…`).
 async fn issue_in(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     db: &Db,
     t: &LicenseType,
     department_id: i64,
@@ -198,10 +198,10 @@ async fn issue_in(
     let (issuer_code, issuer_name): (String, String) =
         sqlx::query_as("SELECT code, name FROM departments WHERE id = $1")
             .bind(department_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **conn)
             .await?
             .ok_or_else(|| invalid("issuer", "required", ""))?;
-    let issued = input.issued_on.unwrap_or_else(|| local_date(crate::now()));
+    let issued = input.issued_on.unwrap_or_else(|| local_date(conn.now()));
     let expires = input
         .expires_on
         .or_else(|| (t.valid_years > 0).then(|| add_years(issued, t.valid_years)));
@@ -235,12 +235,12 @@ async fn issue_in(
     let citizen_id: Option<i64> = if t.holder_kind == "person" {
         sqlx::query_scalar("SELECT id FROM citizens WHERE id_number_bidx = $1")
             .bind(pii::index(db, ctx::CITIZEN_ID_NUMBER, &holder_id)?)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **conn)
             .await?
     } else {
         None
     };
-    let now = crate::now().timestamp();
+    let now = conn.now().timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO licenses (number, type_code, holder_name, holder_id_number, holder_bidx, \
          citizen_id, fields, issuer_id, issued_on, expires_on, signing_key, signature, source, \
@@ -265,7 +265,7 @@ async fn issue_in(
     .bind(&signature)
     .bind(source)
     .bind(now)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **conn)
     .await?;
     if let Some(c) = citizen_id {
         message(
@@ -311,13 +311,13 @@ pub async fn issue(
     input: &IssueInput,
 ) -> Result<License, DomainError> {
     if !staff.can(Perm::LicensesManage) || !staff.scope.covers(department_id) {
-        return Err(DomainError::Conflict("not_allowed"));
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     }
     let t = get_type(db, &input.type_code)
         .await
         .map_err(|_| invalid("type_code", "required", ""))?;
     prepare_key(db, department_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let lic = issue_in(
         &mut tx,
         db,
@@ -336,7 +336,7 @@ pub async fn issue(
 /// a license to the applicant, with fields taken from the answers of the
 /// same key (or a reference to the case).
 pub async fn issue_for_case(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     db: &Db,
     case: &crate::cases::Case,
     applicant: &Citizen,
@@ -504,7 +504,7 @@ pub async fn import_csv(
     let source = format!("import:{}", staff.user.username);
     let run = async {
         prepare_key(db, department_id).await?;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         for (t, input) in &inputs {
             issue_in(&mut tx, db, t, department_id, input, &source).await?;
         }
@@ -574,7 +574,7 @@ pub async fn status(db: &Db, lic: &License) -> Result<Status, DomainError> {
         ok,
         lic.revoked,
         lic.doc.expires(),
-        local_date(crate::now()),
+        local_date(db.now()),
     ))
 }
 
@@ -788,13 +788,13 @@ pub async fn revoke(
     }
     let lic = by_number(db, number).await?.ok_or(DomainError::NotFound)?;
     if !staff.can(Perm::LicensesManage) || !staff.scope.covers(lic.issuer_id) {
-        return Err(DomainError::Conflict("not_allowed"));
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     }
     if lic.revoked {
-        return Err(DomainError::Conflict("already_revoked"));
+        return Err(DomainError::Conflict(crate::Conflict::AlreadyRevoked));
     }
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE licenses SET state = 'revoked', revoked_at = $2, revoke_reason = $3 \
          WHERE id = $1 AND state = 'valid'",
@@ -936,11 +936,7 @@ struct UseRecord<'a> {
     actor: &'a str,
 }
 
-async fn record_use(
-    conn: &mut AnyConnection,
-    license_id: i64,
-    u: UseRecord<'_>,
-) -> Result<(), DomainError> {
+async fn record_use(conn: &mut Tx, license_id: i64, u: UseRecord<'_>) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO license_uses (license_id, kind, draft_id, case_number, field_key, material, \
          actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -952,8 +948,8 @@ async fn record_use(
     .bind(u.field_key)
     .bind(u.material)
     .bind(u.actor)
-    .bind(crate::now().timestamp())
-    .execute(conn)
+    .bind(conn.now().timestamp())
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -974,8 +970,8 @@ pub async fn share(
     }
     let lic = own(db, citizen, number).await?;
     let token = crate::identity::staff::random_token();
-    let now = crate::now().timestamp();
-    let mut tx = db.pool().begin().await?;
+    let now = db.now().timestamp();
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO license_shares (token_hash, license_id, created_at, expires_at) \
          VALUES ($1, $2, $3, $4)",
@@ -1012,7 +1008,7 @@ pub async fn shares(db: &Db, license_id: i64) -> Result<Vec<Share>, DomainError>
          WHERE license_id = $1 AND revoked = 0 AND expires_at > $2 ORDER BY created_at DESC",
     )
     .bind(license_id)
-    .bind(crate::now().timestamp())
+    .bind(db.now().timestamp())
     .fetch_all(db.pool())
     .await?)
 }
@@ -1040,7 +1036,7 @@ pub async fn shared(
     token: &str,
     viewer_ip: &str,
 ) -> Result<Option<(PublicView, LicenseDoc)>, DomainError> {
-    let now = crate::now().timestamp();
+    let now = db.now().timestamp();
     let id: Option<i64> = sqlx::query_scalar(
         "SELECT license_id FROM license_shares WHERE token_hash = $1 AND revoked = 0 \
          AND expires_at > $2",
@@ -1056,7 +1052,7 @@ pub async fn shared(
         .await?;
     let lic = from_row(db, &row)?;
     let view = public_view(db, &lic).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE license_shares SET views = views + 1 WHERE token_hash = $1")
         .bind(crate::identity::staff::token_hash(token))
         .execute(&mut *tx)
@@ -1121,7 +1117,7 @@ pub async fn authorize(
             lic.doc.type_name.clone(),
         ));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "DELETE FROM license_uses WHERE draft_id = $1 AND field_key = $2 AND kind = 'authorize'",
     )
@@ -1215,7 +1211,7 @@ async fn authorised(db: &Db, cond: &str, p: Param) -> Result<Vec<Authorised>, Do
 
 /// At submission: the draft's authorisations move to the case.
 pub async fn attach_to_case(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     draft_id: i64,
     case_number: &str,
 ) -> Result<(), DomainError> {
@@ -1225,7 +1221,7 @@ pub async fn attach_to_case(
     )
     .bind(draft_id)
     .bind(case_number)
-    .execute(conn)
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -1242,7 +1238,7 @@ pub async fn staff_view_for_case(
         return Ok(list);
     }
     let full = staff.can(Perm::CitizensView);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for a in &mut list {
         let actor = format!("staff:{}", staff.user.username);
         let u = UseRecord {
@@ -1270,7 +1266,7 @@ pub async fn staff_view_for_case(
 // ------------------------------------------------------------------ expiry (服务找人)
 
 async fn message(
-    conn: &mut AnyConnection,
+    conn: &mut Tx,
     citizen_id: i64,
     title: &str,
     body: &str,
@@ -1282,8 +1278,8 @@ async fn message(
     .bind(citizen_id)
     .bind(title)
     .bind(body)
-    .bind(crate::now().timestamp())
-    .execute(conn)
+    .bind(conn.now().timestamp())
+    .execute(&mut **conn)
     .await?;
     Ok(())
 }
@@ -1313,7 +1309,7 @@ pub async fn remind_expiring(
     .await?;
     let mut n = 0;
     for (id, number, type_name, citizen, expires_on, renewal) in rows {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let claimed =
             sqlx::query("UPDATE licenses SET reminded = 1 WHERE id = $1 AND reminded = 0")
                 .bind(id)

@@ -396,7 +396,11 @@ async fn save(
             )
         }
         Err(DomainError::Conflict(code)) => {
-            let err = FieldError::new(if code == "code_taken" { "code" } else { "row" }, code, "");
+            let err = if code == zhiban_domain::Conflict::CodeTaken {
+                FieldError::new("code", "code_taken", "")
+            } else {
+                FieldError::new("row", "edited_meanwhile", "")
+            };
             let page = edit_page(
                 state,
                 staff_user.ctx,
@@ -695,7 +699,7 @@ async fn insights_page(
     q: &InsightsQuery,
 ) -> Result<SearchInsightsPage, AppError> {
     let days = q.days.unwrap_or(30).clamp(1, 366);
-    let since = zhiban_domain::now() - chrono::Duration::days(days);
+    let since = state.db.now() - chrono::Duration::days(days);
     let stats = search_terms::query_stats(&state.db, since, 200).await?;
     let top = stats.iter().take(30).cloned().collect();
     let zero = stats

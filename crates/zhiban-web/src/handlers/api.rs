@@ -451,7 +451,7 @@ pub async fn verify_license_file(
         return Err(refuse("file too large".into()));
     }
     let text = std::str::from_utf8(&body).map_err(|_| refuse("not UTF-8 text".into()))?;
-    let today = zhiban_domain::cases::local_date(zhiban_domain::now());
+    let today = zhiban_domain::time::local_date(state.db.now());
     let check = zhiban_domain::licenses::check_file(&state.db, text, today)
         .await?
         .map_err(refuse)?;

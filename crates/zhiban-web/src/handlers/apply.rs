@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::cases::{
     self, Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Draft, Step, Upload,
-    local_date,
 };
 use zhiban_domain::catalog::ServiceItem;
 use zhiban_domain::forms::{Answers, FormError};
 use zhiban_domain::identity::citizen::Citizen;
 use zhiban_domain::licenses::{self, Status};
 use zhiban_domain::notify::{self, Message};
+use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, FieldError};
 
 use super::citizen::CitizenUser;
@@ -201,7 +201,7 @@ async fn wizard(
     saved: bool,
 ) -> Result<Response, AppError> {
     let files = cases::draft_files(&state.db, draft.id).await?;
-    let profile = cases::profile_of(citizen);
+    let profile = cases::profile_of(citizen, local_date(state.db.now()));
     let page = page.min(draft.schema.pages.len());
     let review_page = page >= draft.schema.pages.len();
     let mut fields = Builder {
@@ -274,12 +274,14 @@ async fn wizard(
 fn step_up(user: &CitizenUser, item: &ServiceItem) -> Result<Option<Response>, AppError> {
     match cases::can_apply(user.citizen(), item) {
         Ok(()) => Ok(None),
-        Err(DomainError::Conflict("realname_level")) => Ok(Some(render(&StepUpPage {
-            ctx: user.ctx.clone(),
-            level: item.realname_level,
-            back: format!("/apply/{}", item.code),
-            item: item.clone(),
-        })?)),
+        Err(DomainError::Conflict(zhiban_domain::Conflict::RealnameLevel)) => {
+            Ok(Some(render(&StepUpPage {
+                ctx: user.ctx.clone(),
+                level: item.realname_level,
+                back: format!("/apply/{}", item.code),
+                item: item.clone(),
+            })?))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -501,7 +503,7 @@ pub async fn my_cases(
         })
         .collect();
     render(&MyCasesPage {
-        cases: cases::of_citizen(&state.db, id, local_date(zhiban_domain::now())).await?,
+        cases: cases::of_citizen(&state.db, id, local_date(state.db.now())).await?,
         unread: notify::unread(&state.db, id).await?,
         drafts,
         ctx: user.ctx,
@@ -565,7 +567,7 @@ async fn case_page(
     let files = cases::case_files(&state.db, case.id).await?;
     let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
     let fields = if case.state == CaseState::Correction {
-        let profile = cases::profile_of(citizen);
+        let profile = cases::profile_of(citizen, local_date(state.db.now()));
         let b = Builder {
             ctx: &user.ctx,
             schema: &case.schema,
@@ -667,7 +669,7 @@ pub async fn resubmit(
             case_page(&state, &user, &number, &errors, false, "").await
         }
         Err(DomainError::Conflict(code)) => {
-            let notice = user.ctx.t(&format!("cases.conflict_{code}"));
+            let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
             case_page(&state, &user, &number, &[], false, &notice).await
         }
         Err(e) => Err(e.into()),
@@ -700,7 +702,7 @@ pub async fn withdraw(
     {
         Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done=withdraw", c.number)).into_response()),
         Err(DomainError::Conflict(code)) => {
-            let notice = user.ctx.t(&format!("cases.conflict_{code}"));
+            let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
             case_page(&state, &user, &number, &[], false, &notice).await
         }
         Err(e) => Err(e.into()),

@@ -79,14 +79,7 @@ impl FromRequestParts<AppState> for CitizenUser {
         let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
             return Err(to_login());
         };
-        match citizen::session(
-            &state.db,
-            &state.config.security,
-            &token,
-            zhiban_domain::now(),
-        )
-        .await
-        {
+        match citizen::session(&state.db, &state.config.security, &token, state.db.now()).await {
             Ok(Some(session)) if session.pending => Err(Redirect::to(&format!(
                 "/login/verify?next={}",
                 urlencode(&ctx.here)
@@ -278,7 +271,7 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &form.csrf)?;
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let result = citizen::login_password(
         &state.db,
         &state.config.security,
@@ -299,7 +292,7 @@ pub async fn login_sms(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &form.csrf)?;
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let result = citizen::login_sms(
         &state.db,
         &state.config.security,
@@ -329,7 +322,7 @@ async fn send_code(
         state.sms.as_ref(),
         &phone,
         purpose,
-        zhiban_domain::now(),
+        state.db.now(),
     )
     .await
     {
@@ -510,7 +503,7 @@ pub async fn register(
             &state.config.security,
             &reg,
             &client,
-            zhiban_domain::now(),
+            state.db.now(),
         )
         .await
     };
@@ -615,7 +608,7 @@ pub async fn reset(
             &form.phone,
             &form.code,
             &form.password,
-            zhiban_domain::now(),
+            state.db.now(),
         )
         .await
     };
@@ -837,7 +830,7 @@ pub async fn download(
     State(state): State<AppState>,
     user: CitizenUser,
 ) -> Result<Response, AppError> {
-    let data = citizen::export_data(&state.db, user.citizen()).await?;
+    let data = zhiban_domain::privacy::export(&state.db, user.citizen()).await?;
     let body = serde_json::to_vec_pretty(&data).map_err(|e| AppError::Internal(e.to_string()))?;
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
@@ -906,7 +899,7 @@ pub async fn qr_start(
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
     let jar = form_token(&state, &mut ctx, jar);
-    let started = qr_login::start(&state.db, &client, zhiban_domain::now()).await?;
+    let started = qr_login::start(&state.db, &client, state.db.now()).await?;
     let scan_url = format!("{issuer}/login/qr/scan?c={}", started.code);
     let page = QrPage {
         ctx,
@@ -935,7 +928,7 @@ pub async fn qr_status(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     let status = match jar.get(QR_COOKIE) {
-        Some(c) => qr_login::status(&state.db, c.value(), zhiban_domain::now()).await?,
+        Some(c) => qr_login::status(&state.db, c.value(), state.db.now()).await?,
         None => qr_login::Status::Expired,
     };
     let mut res = Json(serde_json::json!({ "status": status.code() })).into_response();
@@ -961,7 +954,7 @@ pub async fn qr_finish(
     Form(form): Form<QrFinishForm>,
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &form.csrf)?;
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let Some(secret) = jar.get(QR_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(Redirect::to("/login/qr").into_response());
     };
@@ -1019,7 +1012,7 @@ pub async fn qr_scan(
         return Err(AppError::NotFound);
     };
     render(&QrScanPage {
-        status: req.status_at(zhiban_domain::now()).code().into(),
+        status: req.status_at(state.db.now()).code().into(),
         asked_at: super::people::local_time(req.created_at),
         device: device_summary(&req.user_agent),
         ip: req.ip,
@@ -1077,7 +1070,7 @@ pub async fn qr_answer(
         user.citizen(),
         &f.c,
         f.decision == "approve",
-        zhiban_domain::now(),
+        state.db.now(),
     )
     .await?;
     Ok(Redirect::to(&format!("/login/qr/scan?c={}", urlencode(&f.c))).into_response())
@@ -1376,7 +1369,7 @@ pub async fn passkey_register_begin(
     user.check_csrf(Some(&b.csrf))?;
     let who = citizen_holder(user.citizen());
     let wa = rp.get()?;
-    match passkey::begin_registration(&state.db, &wa, &who, zhiban_domain::now()).await {
+    match passkey::begin_registration(&state.db, &wa, &who, state.db.now()).await {
         Ok((ceremony, options)) => Ok(Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
@@ -1411,7 +1404,7 @@ pub async fn passkey_register_finish(
         &f.ceremony,
         &f.name,
         &f.credential,
-        zhiban_domain::now(),
+        state.db.now(),
     )
     .await
     {
@@ -1451,7 +1444,7 @@ pub async fn passkey_login_begin(
 ) -> Result<Response, AppError> {
     check_form_token(&jar, &b.csrf)?;
     let wa = rp.get()?;
-    match passkey::begin_login(&state.db, &wa, &b.phone, zhiban_domain::now()).await {
+    match passkey::begin_login(&state.db, &wa, &b.phone, state.db.now()).await {
         Ok((ceremony, options)) => Ok(Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
@@ -1487,7 +1480,7 @@ pub async fn passkey_login_finish(
         &f.ceremony,
         &f.credential,
         &client,
-        zhiban_domain::now(),
+        state.db.now(),
     )
     .await;
     match r {
@@ -1520,14 +1513,11 @@ async fn pending_session(
     let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    Ok(citizen::session(
-        &state.db,
-        &state.config.security,
-        &token,
-        zhiban_domain::now(),
+    Ok(
+        citizen::session(&state.db, &state.config.security, &token, state.db.now())
+            .await?
+            .map(|s| (s, token)),
     )
-    .await?
-    .map(|s| (s, token)))
 }
 
 pub async fn code_step_form(
@@ -1578,7 +1568,7 @@ pub async fn code_step(
         &state.config.security,
         &token,
         &f.code,
-        zhiban_domain::now(),
+        state.db.now(),
     )
     .await
     {
@@ -1654,7 +1644,7 @@ pub async fn totp_save(
     Form(f): Form<TotpForm>,
 ) -> Result<Response, AppError> {
     user.check_csrf(f.csrf.as_ref())?;
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let r = if f.action == "off" {
         citizen::disable_totp(&state.db, user.citizen(), &f.totp_code, now).await
     } else {

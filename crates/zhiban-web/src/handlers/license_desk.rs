@@ -355,7 +355,7 @@ pub async fn issue(
                 .collect();
             new_page(&state, &staff, &type_code, &form, errors).await
         }
-        Err(DomainError::Conflict("not_allowed")) => {
+        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed)) => {
             let e = FieldError::new("issuer", "outside_scope", "");
             let errors = vec![("l-unit".to_string(), license_error(&staff.ctx, &e))];
             new_page(&state, &staff, &type_code, &form, errors).await
@@ -488,7 +488,7 @@ pub async fn revoke(
                 .collect();
             detail_page(&state, &staff, &number, errors, String::new(), form.reason).await
         }
-        Err(DomainError::Conflict("already_revoked")) => {
+        Err(DomainError::Conflict(zhiban_domain::Conflict::AlreadyRevoked)) => {
             let notice = staff.ctx.t("licenses.already_revoked");
             detail_page(&state, &staff, &number, Vec::new(), notice, String::new()).await
         }

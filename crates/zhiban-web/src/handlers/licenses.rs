@@ -15,8 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use zhiban_domain::cases::local_date;
 use zhiban_domain::licenses::{self, FileCheck, License, LicenseDoc, PublicView, Status};
+use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, FieldError};
 
 use super::citizen::{CitizenUser, check_form_token, form_token};
@@ -120,10 +120,6 @@ async fn labelled_fields(
     }
     out.extend(rest.into_iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(out)
-}
-
-fn today() -> chrono::NaiveDate {
-    local_date(zhiban_domain::now())
 }
 
 fn verify_link(base: &str, number: &str) -> String {
@@ -516,7 +512,7 @@ pub async fn verify_upload(
         return verify_form(&state, ctx.clone(), jar, String::new(), errors, None);
     }
     let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
-    match licenses::check_file(&state.db, &text, today()).await? {
+    match licenses::check_file(&state.db, &text, local_date(state.db.now())).await? {
         Ok(check) => verify_form(&state, ctx, jar, String::new(), Vec::new(), Some(check)),
         Err(_) => {
             let errors = error("not_a_license_file");

@@ -271,7 +271,7 @@ async fn approve(
     req: &AuthRequest,
 ) -> Result<Response, AppError> {
     let c = &user.session.citizen;
-    let code = oidc::issue_code(&state.db, c, req, zhiban_domain::now().timestamp()).await?;
+    let code = oidc::issue_code(&state.db, c, req, state.db.now().timestamp()).await?;
     Ok(back_to_client(
         &req.redirect_uri,
         &format!("code={}&state={}", urlencode(&code), urlencode(&req.state)),
@@ -428,7 +428,7 @@ pub async fn token(
         redirect_uri: f.redirect_uri,
         code_verifier: f.code_verifier,
     };
-    match oidc::exchange_code(&state.db, &iss, &req, zhiban_domain::now()).await? {
+    match oidc::exchange_code(&state.db, &iss, &req, state.db.now()).await? {
         Ok(tokens) => {
             let mut res = Json(tokens).into_response();
             res.headers_mut()
@@ -448,7 +448,7 @@ pub async fn userinfo(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match oidc::userinfo(&state.db, token.trim(), zhiban_domain::now()).await? {
+    match oidc::userinfo(&state.db, token.trim(), state.db.now()).await? {
         Some(claims) => Ok(Json(claims).into_response()),
         None => {
             let mut res = (

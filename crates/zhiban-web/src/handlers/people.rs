@@ -382,7 +382,9 @@ async fn save_role(
             let page = role_page(staff, id, false, input, &errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
-        Err(DomainError::Conflict("builtin_role")) => Err(AppError::Forbidden),
+        Err(DomainError::Conflict(zhiban_domain::Conflict::BuiltinRole)) => {
+            Err(AppError::Forbidden)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -418,7 +418,7 @@ async fn hot_searches(state: &AppState) -> Vec<String> {
     {
         return hot.clone();
     }
-    let since = zhiban_domain::now() - chrono::Duration::days(7);
+    let since = state.db.now() - chrono::Duration::days(7);
     let mut hot = zhiban_domain::search_terms::hot_queries(&state.db, since, 6)
         .await
         .unwrap_or_default();
@@ -553,7 +553,7 @@ pub async fn search(
             &state.db,
             &query,
             results.total,
-            zhiban_domain::now(),
+            state.db.now(),
         )
         .await
         {
@@ -564,7 +564,7 @@ pub async fn search(
                     && let Err(e) = zhiban_domain::search_terms::purge_older_than(
                         &state.db,
                         state.config.search_log_days,
-                        zhiban_domain::now(),
+                        state.db.now(),
                     )
                     .await
                 {
@@ -621,7 +621,7 @@ pub async fn search_go(State(state): State<AppState>, Query(q): Query<GoQuery>) 
     if let Some(sid) = q.sid
         && to != "/"
         && let Err(e) =
-            zhiban_domain::search_terms::log_click(&state.db, sid, &to, zhiban_domain::now()).await
+            zhiban_domain::search_terms::log_click(&state.db, sid, &to, state.db.now()).await
     {
         tracing::debug!(error = %e, "click not logged");
     }

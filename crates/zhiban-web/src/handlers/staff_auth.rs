@@ -148,14 +148,11 @@ async fn current(
     let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    Ok(staff::session(
-        &state.db,
-        &state.config.security,
-        &token,
-        zhiban_domain::now(),
+    Ok(
+        staff::session(&state.db, &state.config.security, &token, state.db.now())
+            .await?
+            .map(|s| (s, token)),
     )
-    .await?
-    .map(|s| (s, token)))
 }
 
 fn to_login(here: &str) -> Response {
@@ -392,7 +389,7 @@ pub async fn login(
     if !expected.is_some_and(|e| !form.csrf.is_empty() && constant_eq(&e, &form.csrf)) {
         return Err(AppError::Forbidden);
     }
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let policy = &state.config.security;
     match staff::login(&state.db, policy, &form.username, &form.password, now).await {
         Ok(user) => {
@@ -528,7 +525,7 @@ pub async fn verify(
     if p.session.stage == Stage::Full {
         return Ok(Redirect::to(&next).into_response());
     }
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let policy = &state.config.security;
     let result = if p.session.totp_enrolled || p.session.passkey_enrolled {
         staff::verify_second_factor(&state.db, policy, &p.session, &p.token, &form.code, now).await
@@ -605,7 +602,7 @@ pub async fn change_password(
             &p.session.user,
             &form.current_password,
             &form.password,
-            zhiban_domain::now(),
+            state.db.now(),
         )
         .await
         {
@@ -683,9 +680,7 @@ pub async fn passkey_add_begin(
         return Err(AppError::Forbidden);
     }
     let wa = rp.get()?;
-    match passkey::begin_registration(&state.db, &wa, &holder(&p.session), zhiban_domain::now())
-        .await
-    {
+    match passkey::begin_registration(&state.db, &wa, &holder(&p.session), state.db.now()).await {
         Ok((ceremony, options)) => Ok(axum::Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
@@ -716,7 +711,7 @@ pub async fn passkey_add_finish(
     if !may_add_passkey(&p.session) {
         return Err(AppError::Forbidden);
     }
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let wa = rp.get()?;
     if let Err(e) = passkey::finish_registration(
         &state.db,
@@ -749,8 +744,7 @@ pub async fn passkey_verify_begin(
 ) -> Result<Response, AppError> {
     check_csrf(&p.session, Some(&b.csrf))?;
     let wa = rp.get()?;
-    match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, zhiban_domain::now()).await
-    {
+    match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, state.db.now()).await {
         Ok((ceremony, options)) => Ok(axum::Json(
             serde_json::json!({ "ceremony": ceremony, "options": options }),
         )
@@ -776,7 +770,7 @@ pub async fn passkey_verify_finish(
     axum::Json(f): axum::Json<PasskeyVerifyFinish>,
 ) -> Result<Response, AppError> {
     check_csrf(&p.session, Some(&f.csrf))?;
-    let now = zhiban_domain::now();
+    let now = state.db.now();
     let wa = rp.get()?;
     if let Err(e) = passkey::finish_staff_verify(
         &state.db,

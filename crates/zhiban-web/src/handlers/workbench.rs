@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::cases::{
     self, Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light,
-    ListQuery, Step, Tab, Upload, local_date,
+    ListQuery, Step, Tab, Upload,
 };
 use zhiban_domain::catalog::ServiceItem;
 use zhiban_domain::forms::{self, FormError, FormSchema, Profile};
 use zhiban_domain::identity::Perm;
 use zhiban_domain::licenses::{self, Authorised};
 use zhiban_domain::notify::{self, Template as NotifyTemplate};
+use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, FieldError};
 
 use super::admin::error_message;
@@ -130,7 +131,7 @@ pub async fn cases_list(
     staff: Staff,
     Query(p): Query<ListParams>,
 ) -> Result<Response, AppError> {
-    let today = local_date(zhiban_domain::now());
+    let today = local_date(state.db.now());
     let page = p.page.unwrap_or(1).max(1);
     let q = ListQuery {
         tab: p.tab(),
@@ -314,7 +315,7 @@ async fn case_page(
     };
     let page = CasePage {
         licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
-        light: case.light(local_date(zhiban_domain::now())),
+        light: case.light(local_date(state.db.now())),
         events: cases::events(&state.db, case.id).await?,
         answers: form_view::summary(&case.schema, &case.answers, full_data),
         materials: form_view::materials(&case.schema, &current),
@@ -424,7 +425,7 @@ pub async fn case_act(
             case_page(&state, &staff, &number, errors, String::new()).await
         }
         Err(DomainError::Conflict(code)) => {
-            let notice = staff.ctx.t(&format!("cases.conflict_{code}"));
+            let notice = staff.ctx.t(&format!("cases.conflict_{}", code.code()));
             case_page(&state, &staff, &number, Vec::new(), notice).await
         }
         Err(e) => Err(e.into()),
@@ -472,7 +473,7 @@ pub async fn case_result(
             case_page(&state, &staff, &number, errors, String::new()).await
         }
         Err(DomainError::Conflict(code)) => {
-            let notice = staff.ctx.t(&format!("cases.conflict_{code}"));
+            let notice = staff.ctx.t(&format!("cases.conflict_{}", code.code()));
             case_page(&state, &staff, &number, Vec::new(), notice).await
         }
         Err(e) => Err(e.into()),

@@ -1,16 +1,11 @@
 //! Staff pages: access control, sign-in, editing with validation and
 //! history, publishing, and import/export, over real HTTP.
 
-#![allow(clippy::expect_used)]
-
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{editor_fields, hidden, spawn_app};
 use reqwest::Method;
 use zhiban_domain::identity::Perm;
-use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
+use zhiban_testing::{TestApp, hidden, html::editor_fields};
 
 /// Every staff route from the route table, with sample path parameters.
 fn staff_requests(code: &str) -> Vec<(Method, String, Option<Perm>)> {
@@ -30,7 +25,7 @@ fn staff_requests(code: &str) -> Vec<(Method, String, Option<Perm>)> {
 
 async fn send(
     client: &reqwest::Client,
-    app: &common::TestApp,
+    app: &zhiban_testing::TestApp,
     m: &Method,
     path: &str,
 ) -> reqwest::Response {
@@ -44,7 +39,7 @@ async fn send(
 
 #[tokio::test]
 async fn every_staff_route_sends_anonymous_visitors_to_sign_in() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("身份证").await;
     let routes = staff_requests(&code);
     assert!(routes.len() > 20, "the table lists the staff routes");
@@ -58,7 +53,7 @@ async fn every_staff_route_sends_anonymous_visitors_to_sign_in() {
 
 #[tokio::test]
 async fn staff_past_only_the_password_are_sent_to_the_second_factor_everywhere() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("身份证").await;
     let (_, page) = app.text("/admin/login").await;
     let csrf = hidden(&page, "_csrf");
@@ -66,8 +61,8 @@ async fn staff_past_only_the_password_are_sent_to_the_second_factor_everywhere()
         .post_form(
             "/admin/login",
             &[
-                ("username", common::ADMIN),
-                ("password", common::ADMIN_PASSWORD),
+                ("username", zhiban_testing::ADMIN),
+                ("password", zhiban_testing::ADMIN_PASSWORD),
                 ("_csrf", csrf.as_str()),
             ],
         )
@@ -83,37 +78,14 @@ async fn staff_past_only_the_password_are_sent_to_the_second_factor_everywhere()
 
 #[tokio::test]
 async fn every_staff_route_refuses_staff_without_its_permission() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("身份证").await;
-    let db = &app.db.db;
-    let admin = common::admin_session(&app).await;
     let requests = staff_requests(&code);
     let needed: BTreeSet<Perm> = requests.iter().filter_map(|r| r.2).collect();
     for (n, perm) in needed.iter().enumerate() {
         // Someone holding every permission except this one.
-        let role = RoleInput {
-            code: format!("all_but_{n}"),
-            name: format!("缺少{}", perm.label()),
-            description: String::new(),
-            perms: Perm::ALL.iter().copied().filter(|p| p != perm).collect(),
-        };
-        let role_id = roles::save_role(db, &admin, None, &role)
-            .await
-            .expect("role");
-        let username = format!("lacks{n}");
-        let input = StaffInput {
-            username: username.clone(),
-            display_name: "测试人员".into(),
-            unit_id: admin.user.unit_id,
-            role_ids: [role_id].into(),
-            password: "Lack1ng!pw".into(),
-            ..StaffInput::default()
-        };
-        roles::save_staff(db, &admin, None, &input)
-            .await
-            .expect("staff");
-        common::settle_password(db, &username).await;
-        let client = app.session_client(&username, "Lack1ng!pw").await;
+        let all_but: Vec<Perm> = Perm::ALL.iter().copied().filter(|p| p != perm).collect();
+        let client = app.staff_with(&format!("lacks{n}"), "", &all_but).await;
         for (m, path, p) in &requests {
             let r = send(&client, &app, m, path).await;
             if *p == Some(*perm) {
@@ -142,7 +114,7 @@ async fn every_staff_route_refuses_staff_without_its_permission() {
     }
     // Each refusal is on the audit record.
     let (rows, total) = zhiban_domain::audit::search(
-        db,
+        &app.db.db,
         &zhiban_domain::audit::Filter {
             action: "access.denied".into(),
             ..Default::default()
@@ -158,8 +130,8 @@ async fn every_staff_route_refuses_staff_without_its_permission() {
 
 #[tokio::test]
 async fn a_forged_session_cookie_is_not_a_session() {
-    let app = spawn_app().await;
-    let r = common::client()
+    let app = TestApp::spawn().await;
+    let r = zhiban_testing::client()
         .get(app.url("/admin/services"))
         .header("cookie", "zb_staff=0000")
         .send()
@@ -170,13 +142,13 @@ async fn a_forged_session_cookie_is_not_a_session() {
 
 #[tokio::test]
 async fn sign_in_needs_the_form_token() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app
         .post_form(
             "/admin/login",
             &[
-                ("username", common::ADMIN),
-                ("password", common::ADMIN_PASSWORD),
+                ("username", zhiban_testing::ADMIN),
+                ("password", zhiban_testing::ADMIN_PASSWORD),
             ],
         )
         .await;
@@ -185,8 +157,8 @@ async fn sign_in_needs_the_form_token() {
 
 #[tokio::test]
 async fn a_wrong_password_gets_a_message_that_does_not_say_which_part_was_wrong() {
-    let app = spawn_app().await;
-    for user in [common::ADMIN, "nobody"] {
+    let app = TestApp::spawn().await;
+    for user in [zhiban_testing::ADMIN, "nobody"] {
         let (_, page) = app.text("/admin/login").await;
         let csrf = hidden(&page, "_csrf");
         let r = app
@@ -211,7 +183,7 @@ async fn a_wrong_password_gets_a_message_that_does_not_say_which_part_was_wrong(
 
 #[tokio::test]
 async fn one_address_gets_ten_sign_in_attempts_a_minute_then_a_clear_refusal() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, page) = app.text("/admin/login").await;
     let csrf = hidden(&page, "_csrf");
     let form = [
@@ -232,7 +204,7 @@ async fn one_address_gets_ten_sign_in_attempts_a_minute_then_a_clear_refusal() {
 
 #[tokio::test]
 async fn the_audit_log_page_verifies_the_chain_and_a_cli_check_agrees() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, html) = app.text("/admin/audit?action=staff.login").await;
     assert_eq!(status, 200);
@@ -261,7 +233,7 @@ async fn the_audit_log_page_verifies_the_chain_and_a_cli_check_agrees() {
 
 #[tokio::test]
 async fn signing_in_and_out() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, html) = app.text("/admin/services").await;
     assert_eq!(status, 200);
@@ -276,7 +248,7 @@ async fn signing_in_and_out() {
 
 #[tokio::test]
 async fn staff_forms_without_the_session_token_are_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
     let r = app
@@ -289,7 +261,7 @@ async fn staff_forms_without_the_session_token_are_refused() {
     assert!(app.state.catalog().get(&code).is_some(), "still published");
 }
 
-async fn editor(app: &common::TestApp, code: &str) -> (String, Vec<(String, String)>) {
+async fn editor(app: &zhiban_testing::TestApp, code: &str) -> (String, Vec<(String, String)>) {
     let (status, html) = app.text(&format!("/admin/services/{code}/edit")).await;
     assert_eq!(status, 200);
     let mut fields = editor_fields(&html);
@@ -305,7 +277,7 @@ fn set(fields: &mut [(String, String)], key: &str, value: &str) {
 
 #[tokio::test]
 async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
     // Seen once before the edit, so a stale cached page would show.
@@ -334,7 +306,7 @@ async fn an_edit_published_from_the_editor_shows_on_the_public_page_at_once() {
 
 #[tokio::test]
 async fn invalid_edits_are_explained_keep_what_was_typed_and_change_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
     let before = app.state.catalog().get(&code).cloned().expect("item");
@@ -364,7 +336,7 @@ async fn invalid_edits_are_explained_keep_what_was_typed_and_change_nothing() {
 
 #[tokio::test]
 async fn saving_over_someone_elses_newer_edit_is_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let code = app.code_of("居民身份证补领").await;
     let (_, mut fields) = editor(&app, &code).await;
@@ -383,7 +355,7 @@ async fn saving_over_someone_elses_newer_edit_is_refused() {
 
 #[tokio::test]
 async fn saving_as_draft_withdraws_and_publishing_restores_the_public_page() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let code = app.code_of("出生登记").await;
     let (_, mut fields) = editor(&app, &code).await;
@@ -405,7 +377,7 @@ async fn saving_as_draft_withdraws_and_publishing_restores_the_public_page() {
 
 #[tokio::test]
 async fn a_new_item_can_be_created_and_published() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (_, html) = app.text("/admin/services/new").await;
     let csrf = hidden(&html, "_csrf");
@@ -459,7 +431,7 @@ async fn a_new_item_can_be_created_and_published() {
     );
 }
 
-async fn upload(app: &common::TestApp, name: &str, bytes: Vec<u8>) -> (u16, String) {
+async fn upload(app: &zhiban_testing::TestApp, name: &str, bytes: Vec<u8>) -> (u16, String) {
     let (_, page) = app.text("/admin/import").await;
     let csrf = hidden(&page, "_csrf");
     let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
@@ -476,7 +448,7 @@ async fn upload(app: &common::TestApp, name: &str, bytes: Vec<u8>) -> (u16, Stri
     (r.status().as_u16(), r.text().await.expect("body"))
 }
 
-async fn export(app: &common::TestApp, format: &str) -> Vec<u8> {
+async fn export(app: &zhiban_testing::TestApp, format: &str) -> Vec<u8> {
     let r = app.get(&format!("/admin/export?format={format}")).await;
     assert_eq!(r.status().as_u16(), 200);
     assert!(
@@ -490,7 +462,7 @@ async fn export(app: &common::TestApp, format: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_uploaded_file_with_a_bad_row_names_the_row_and_imports_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let csv = export(&app, "csv").await;
     let mut reader = csv::Reader::from_reader(&csv[3..]);
@@ -532,7 +504,7 @@ async fn an_uploaded_file_with_a_bad_row_names_the_row_and_imports_nothing() {
 
 #[tokio::test]
 async fn an_exported_workbook_imports_back_and_applies_changes() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let xlsx = export(&app, "xlsx").await;
     let (status, html) = upload(&app, "catalog.xlsx", xlsx).await;
@@ -547,7 +519,7 @@ async fn an_exported_workbook_imports_back_and_applies_changes() {
 
 #[tokio::test]
 async fn uploads_of_other_file_types_are_refused_clearly() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, html) = upload(&app, "catalog.pdf", b"%PDF-1.4".to_vec()).await;
     assert_eq!(status, 422);
@@ -559,7 +531,7 @@ async fn uploads_of_other_file_types_are_refused_clearly() {
 
 #[tokio::test]
 async fn the_staff_list_filters_by_status_and_text() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (_, html) = app.text("/admin/services?status=draft").await;
     let drafts = zhiban_domain::catalog::list_services(
@@ -576,7 +548,7 @@ async fn the_staff_list_filters_by_status_and_text() {
 
 #[tokio::test]
 async fn a_synonym_staff_add_changes_search_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (_, before) = app
         .json("/api/v1/search?q=%E5%B0%8F%E7%8B%97%E4%B8%8A%E6%88%B7&limit=3")
@@ -632,7 +604,7 @@ async fn a_synonym_staff_add_changes_search_at_once() {
 
 #[tokio::test]
 async fn an_empty_synonym_is_refused_with_a_message() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (_, page) = app.text("/admin/search").await;
     let csrf = hidden(&page, "_csrf");
@@ -654,10 +626,10 @@ async fn an_empty_synonym_is_refused_with_a_message() {
 
 #[tokio::test]
 async fn search_analytics_count_searches_empty_results_and_clicks() {
-    let app = spawn_app().await;
-    let anon = common::client();
+    let app = TestApp::spawn().await;
+    let anon = zhiban_testing::client();
     for q in ["犬只登记", "护照", "护照", "量子纠缠望远镜"] {
-        anon.get(app.url(&format!("/search?q={}", common::urlencode(q))))
+        anon.get(app.url(&format!("/search?q={}", zhiban_testing::urlencode(q))))
             .send()
             .await
             .expect("search");
@@ -673,7 +645,7 @@ async fn search_analytics_count_searches_empty_results_and_clicks() {
         .expect("body");
     let start = html.find("/search/go?sid=").expect("tracked link");
     let end = html[start..].find('"').expect("quote") + start;
-    let link = common::unescape(&html[start..end]);
+    let link = zhiban_testing::unescape(&html[start..end]);
     let r = anon.get(app.url(&link)).send().await.expect("click");
     assert_eq!(r.status().as_u16(), 303);
     assert!(
@@ -696,14 +668,14 @@ async fn search_analytics_count_searches_empty_results_and_clicks() {
 
 #[tokio::test]
 async fn search_clicks_never_redirect_off_site() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/search/go?sid=1&to=https://evil.example/").await;
     assert_eq!(r.headers()["location"], "/");
 }
 
 #[tokio::test]
 async fn another_node_catches_up_from_the_change_log() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     // A second node on the same database.
     let other = zhiban_web::AppState::new(app.db.db.clone(), zhiban_web::WebConfig::default())
         .await
@@ -784,15 +756,15 @@ async fn another_node_catches_up_from_the_change_log() {
 
 #[tokio::test]
 async fn staff_with_a_passkey_are_offered_it_as_the_second_factor() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     // First sign-in: the enrolment page offers a passkey instead of an app.
     let (_, page) = app.text("/admin/login").await;
     let csrf = hidden(&page, "_csrf");
     app.post_form(
         "/admin/login",
         &[
-            ("username", common::ADMIN),
-            ("password", common::ADMIN_PASSWORD),
+            ("username", zhiban_testing::ADMIN),
+            ("password", zhiban_testing::ADMIN_PASSWORD),
             ("_csrf", csrf.as_str()),
         ],
     )
@@ -811,7 +783,7 @@ async fn staff_with_a_passkey_are_offered_it_as_the_second_factor() {
     // page asks for it; a one-time code is no longer offered.
     let admin_id: i64 =
         zhiban_store::sqlx::query_scalar("SELECT id FROM staff_users WHERE username = $1")
-            .bind(common::ADMIN)
+            .bind(zhiban_testing::ADMIN)
             .fetch_one(app.db.db.pool())
             .await
             .expect("admin");
@@ -842,7 +814,7 @@ async fn staff_with_a_passkey_are_offered_it_as_the_second_factor() {
 
 #[tokio::test]
 async fn units_added_or_renamed_in_the_org_tree_show_on_the_public_pages_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, page) = app.text("/admin/org").await;
     assert_eq!(status, 200);

@@ -2,195 +2,76 @@
 //! workflow with 补正, clocks that pause, lights, data scope, uploads that
 //! are refused without a trace, jobs claimed once, notifications.
 
-#![allow(clippy::expect_used)]
-
 use chrono::{Duration, Utc};
-use zhiban_domain::cases::calendar::WorkCalendar;
 use zhiban_domain::cases::{
-    self, Actor, CaseAction, CaseSettings, CaseState, Delivery, Desk, Light, ListQuery, Step, Tab,
-    Upload, local_date,
+    self, Actor, CaseAction, CaseState, Delivery, Light, ListQuery, Step, Tab, Upload,
 };
-use zhiban_domain::catalog::{self, ServiceItem};
 use zhiban_domain::forms::Answers;
 use zhiban_domain::identity::citizen::{self, Citizen};
-use zhiban_domain::identity::roles::{self, StaffInput};
+use zhiban_domain::identity::ids::Phone;
 use zhiban_domain::identity::sms::DevOutboxGateway;
-use zhiban_domain::identity::staff::{self, Client, StaffSession};
-use zhiban_domain::identity::{SecurityPolicy, ids::Phone};
-use zhiban_domain::notify::{self, Dispatcher};
-use zhiban_domain::{Db, DomainError, demo, jobs, pii};
-use zhiban_store::files::FileStore;
+use zhiban_domain::notify;
+use zhiban_domain::time::local_date;
+use zhiban_domain::worker::Worker;
+use zhiban_domain::{DomainError, jobs, pii};
 use zhiban_store::sqlx;
-use zhiban_store::testing::TestDb;
+use zhiban_testing::{TestDb, World};
 
 const REISSUE: &str = "500000-GA-HZ-0001-03";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n";
 
-struct World {
-    t: TestDb,
-    dir: tempfile::TempDir,
-    files: FileStore,
-    calendar: WorkCalendar,
-    settings: CaseSettings,
-}
-
-impl World {
-    async fn new() -> Self {
-        let t = TestDb::new().await.expect("db");
-        demo::load(&t.db).await.expect("demo");
-        let dir = tempfile::tempdir().expect("dir");
-        let files = FileStore::open(&dir.path().display().to_string()).expect("store");
-        World {
-            t,
-            dir,
-            files,
-            calendar: WorkCalendar::national(),
-            settings: CaseSettings::default(),
-        }
-    }
-
-    fn db(&self) -> &Db {
-        &self.t.db
-    }
-
-    fn desk(&self) -> Desk<'_> {
-        Desk {
-            db: &self.t.db,
-            files: &self.files,
-            calendar: &self.calendar,
-            settings: &self.settings,
-            public_url: "https://zw.example.gov.cn",
-        }
-    }
-
-    fn stored_bodies(&self) -> usize {
-        let cases = self.dir.path().join("cases");
-        std::fs::read_dir(cases).map(|d| d.count()).unwrap_or(0)
-    }
-
-    async fn item(&self, code: &str) -> ServiceItem {
-        catalog::get_service(self.db(), code).await.expect("item")
-    }
-
-    async fn citizen(&self, phone: &str, level: i64) -> Citizen {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO citizens (phone, password_hash, name, id_number, level, created_at) \
-             VALUES ($1, 'x', '李四', $2, $3, 0) RETURNING id",
+/// Fills and submits a complete 居民身份证补领 application.
+pub(crate) async fn apply(w: &World, who: &Citizen) -> cases::Case {
+    let item = w.item(REISSUE).await;
+    let mut draft = cases::draft(w.db(), who, &item).await.expect("draft");
+    let posted: Answers = [
+        ("address.province", "重庆市"),
+        ("address.city", "渝州市"),
+        ("address.district", "渝中区"),
+        ("address.detail", "解放碑街道民族路 1 号"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    cases::save_draft(w.db(), who, &mut draft, &posted, 1)
+        .await
+        .expect("page 1");
+    let page2: Answers = [
+        ("reason", "身份证不慎遗失"),
+        ("delivery", "邮寄送达"),
+        ("mail_address", "渝中区民族路 1 号"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    cases::save_draft(w.db(), who, &mut draft, &page2, 2)
+        .await
+        .expect("page 2");
+    for (key, body) in [("m1", PNG), ("m2", PDF)] {
+        cases::add_draft_file(
+            &w.desk(),
+            who,
+            &draft,
+            Upload {
+                field_key: key,
+                file_name: "scan.png",
+                body: body.to_vec(),
+            },
         )
-        .bind(phone)
-        .bind(if level >= 2 {
-            id_number(phone)
-        } else {
-            String::new()
-        })
-        .bind(level)
-        .fetch_one(self.db().pool())
         .await
-        .expect("citizen");
-        citizen::get(self.db(), id).await.expect("get")
+        .expect("upload");
     }
-
-    async fn staff(&self, username: &str, unit: &str) -> StaffSession {
-        staff::create_or_reset(self.db(), "root", "", "R00t!pass")
-            .await
-            .expect("root");
-        let root = session(self.db(), "root", "R00t!pass").await;
-        let unit_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-            .bind(unit)
-            .fetch_one(self.db().pool())
-            .await
-            .expect("unit");
-        let role = roles::list_roles(self.db())
-            .await
-            .expect("roles")
-            .into_iter()
-            .find(|r| r.code == "case_handler")
-            .expect("role");
-        let input = StaffInput {
-            username: username.into(),
-            display_name: format!("{username} 民警"),
-            unit_id: Some(unit_id),
-            role_ids: [role.id].into(),
-            password: "Hand1er!pw".into(),
-            ..StaffInput::default()
-        };
-        roles::save_staff(self.db(), &root, None, &input)
-            .await
-            .expect("staff");
-        session(self.db(), username, "Hand1er!pw").await
-    }
-
-    /// Fills and submits a complete 居民身份证补领 application.
-    async fn apply(&self, who: &Citizen) -> cases::Case {
-        let item = self.item(REISSUE).await;
-        let mut draft = cases::draft(self.db(), who, &item).await.expect("draft");
-        let posted: Answers = [
-            ("address.province", "重庆市"),
-            ("address.city", "渝州市"),
-            ("address.district", "渝中区"),
-            ("address.detail", "解放碑街道民族路 1 号"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        cases::save_draft(self.db(), who, &mut draft, &posted, 1)
-            .await
-            .expect("page 1");
-        let page2: Answers = [
-            ("reason", "身份证不慎遗失"),
-            ("delivery", "邮寄送达"),
-            ("mail_address", "渝中区民族路 1 号"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        cases::save_draft(self.db(), who, &mut draft, &page2, 2)
-            .await
-            .expect("page 2");
-        for (key, body) in [("m1", PNG), ("m2", PDF)] {
-            cases::add_draft_file(
-                &self.desk(),
-                who,
-                &draft,
-                Upload {
-                    field_key: key,
-                    file_name: "scan.png",
-                    body: body.to_vec(),
-                },
-            )
-            .await
-            .expect("upload");
-        }
-        cases::submit(&self.desk(), who, &item)
-            .await
-            .expect("submitted")
-    }
+    cases::submit(&w.desk(), who, &item)
+        .await
+        .expect("submitted")
 }
 
-/// A valid 身份证号 (GB 11643 check character) unique to a phone number.
-fn id_number(phone: &str) -> String {
-    let body = format!("11010519491231{}", &phone[phone.len() - 3..]);
-    let check = zhiban_domain::identity::ids::id_check_char(&body).unwrap_or('0');
-    format!("{body}{check}")
-}
-
-async fn session(db: &Db, username: &str, password: &str) -> StaffSession {
-    let policy = SecurityPolicy {
-        staff_second_factor: false,
-        ..SecurityPolicy::default()
-    };
-    let now = Utc::now();
-    let user = staff::login(db, &policy, username, password, now)
-        .await
-        .expect("login");
-    let token = staff::start_session(db, &policy, &user, &Client::default(), now)
-        .await
-        .expect("session");
-    staff::session(db, &policy, &token, now)
-        .await
-        .expect("q")
-        .expect("live")
+/// 09:00 Beijing time on Monday 2 March 2026, a working day.
+fn monday_morning() -> chrono::DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+        .expect("time")
+        .with_timezone(&Utc)
 }
 
 fn step(reason: &str) -> Step {
@@ -203,9 +84,9 @@ fn step(reason: &str) -> Step {
 #[tokio::test]
 async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sms() {
     let w = World::new().await;
-    let who = w.citizen("13800138000", 2).await;
-    let case = w.apply(&who).await;
-    let today = local_date(Utc::now());
+    let who = w.citizen("13800138000", "李四", 2).await;
+    let case = apply(&w, &who).await;
+    let today = local_date(w.db().now());
     assert_eq!(case.state, CaseState::Submitted);
     assert!(
         case.number
@@ -224,7 +105,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
     assert_eq!(files.len(), 2);
     assert_eq!(files[0].content_type, "image/png");
     assert_eq!(w.stored_bodies(), 2);
-    let again = w.apply(&who).await;
+    let again = apply(&w, &who).await;
     assert_ne!(again.number, case.number, "numbers are unique");
 
     let messages = notify::messages(w.db(), who.id).await.expect("messages");
@@ -233,11 +114,11 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
             .iter()
             .any(|m| m.case_number == case.number && m.body.contains("居民身份证补领"))
     );
-    let dispatcher = Dispatcher {
+    let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
     };
-    assert!(dispatcher.run_due(w.db()).await.expect("jobs") >= 2);
+    assert!(worker.run_due(w.db()).await.expect("jobs") >= 2);
     let outbox: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
         .bind("13800138000")
         .fetch_all(w.db().pool())
@@ -258,7 +139,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
 #[tokio::test]
 async fn an_incomplete_application_is_refused_with_every_problem_and_kept_as_a_draft() {
     let w = World::new().await;
-    let who = w.citizen("13800138001", 2).await;
+    let who = w.citizen("13800138001", "李四", 2).await;
     let item = w.item(REISSUE).await;
     let mut draft = cases::draft(w.db(), &who, &item).await.expect("draft");
     let posted: Answers = [("address.province".to_string(), "重庆市".to_string())].into();
@@ -287,14 +168,16 @@ async fn an_incomplete_application_is_refused_with_every_problem_and_kept_as_a_d
 #[tokio::test]
 async fn an_application_needs_the_items_real_name_level() {
     let w = World::new().await;
-    let registered = w.citizen("13800138002", 1).await;
+    let registered = w.citizen("13800138002", "李四", 1).await;
     let item = w.item(REISSUE).await;
     assert_eq!(item.realname_level, 2);
     assert!(matches!(
         cases::can_apply(&registered, &item),
-        Err(DomainError::Conflict("realname_level"))
+        Err(DomainError::Conflict(
+            zhiban_domain::Conflict::RealnameLevel
+        ))
     ));
-    let verified = w.citizen("13800138003", 2).await;
+    let verified = w.citizen("13800138003", "李四", 2).await;
     assert!(cases::can_apply(&verified, &item).is_ok());
 }
 
@@ -302,7 +185,7 @@ async fn an_application_needs_the_items_real_name_level() {
 async fn uploads_of_the_wrong_type_or_size_are_refused_and_nothing_is_stored() {
     let mut w = World::new().await;
     w.settings.max_file_mb = 1;
-    let who = w.citizen("13800138004", 2).await;
+    let who = w.citizen("13800138004", "李四", 2).await;
     let item = w.item(REISSUE).await;
     let draft = cases::draft(w.db(), &who, &item).await.expect("draft");
     let cases_of = |body: Vec<u8>, name: &'static str| Upload {
@@ -350,9 +233,9 @@ async fn uploads_of_the_wrong_type_or_size_are_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded() {
     let w = World::new().await;
-    let who = w.citizen("13800138005", 2).await;
-    let case = w.apply(&who).await;
-    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let who = w.citizen("13800138005", "李四", 2).await;
+    let case = apply(&w, &who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     let desk = w.desk();
     let by = Actor::Staff(&clerk);
 
@@ -446,7 +329,7 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
     )
     .await
     .expect("accepted");
-    let today = local_date(Utc::now());
+    let today = local_date(w.db().now());
     assert_eq!(c.accepted_on, Some(today));
     assert_eq!(c.due_on, w.calendar.add_working_days(today, 20));
     assert_eq!(c.legal_due_on, w.calendar.add_working_days(today, 60));
@@ -469,7 +352,10 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
         Step::default(),
     )
     .await;
-    assert!(matches!(skip, Err(DomainError::Conflict("not_allowed"))));
+    assert!(matches!(
+        skip,
+        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed))
+    ));
     let stale = Step {
         revision: Some(c.revision - 1),
         ..Step::default()
@@ -482,7 +368,10 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
         stale,
     )
     .await;
-    assert!(matches!(old, Err(DomainError::Conflict("stale"))));
+    assert!(matches!(
+        old,
+        Err(DomainError::Conflict(zhiban_domain::Conflict::Stale))
+    ));
 
     let c = cases::act(
         &desk,
@@ -493,7 +382,7 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
     )
     .await
     .expect("approved");
-    assert_eq!(c.outcome, "approved");
+    assert_eq!(c.outcome, Some(zhiban_domain::cases::Outcome::Approved));
     let c = cases::act(
         &desk,
         Actor::Staff(&clerk),
@@ -573,9 +462,10 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
 #[tokio::test]
 async fn the_clock_stops_during_a_special_procedure_and_the_deadline_moves_by_the_days_it_lasted() {
     let w = World::new().await;
-    let who = w.citizen("13800138006", 2).await;
-    let case = w.apply(&who).await;
-    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    w.db().clock().set(monday_morning());
+    let who = w.citizen("13800138006", "李四", 2).await;
+    let case = apply(&w, &who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     let desk = w.desk();
     let c = cases::act(
         &desk,
@@ -595,16 +485,12 @@ async fn the_clock_stops_during_a_special_procedure_and_the_deadline_moves_by_th
     )
     .await
     .expect("suspended");
-    let today = local_date(Utc::now());
-    assert_eq!(c.light(today), Light::Paused);
-    // The special procedure began ten days ago.
-    let began = today - Duration::days(10);
-    sqlx::query("UPDATE cases SET paused_on = $1 WHERE id = $2")
-        .bind(began.format("%Y-%m-%d").to_string())
-        .bind(c.id)
-        .execute(w.db().pool())
-        .await
-        .expect("moved");
+    let began = local_date(w.db().now());
+    assert_eq!(c.light(began), Light::Paused);
+    // The special procedure lasts ten days.
+    w.db().clock().advance(Duration::days(10));
+    let today = local_date(w.db().now());
+    assert_eq!(c.light(today), Light::Paused, "a paused case stays paused");
     let resumed = cases::act(
         &desk,
         Actor::Staff(&clerk),
@@ -630,11 +516,12 @@ async fn the_clock_stops_during_a_special_procedure_and_the_deadline_moves_by_th
 #[tokio::test]
 async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_red() {
     let w = World::new().await;
-    let who = w.citizen("13800138007", 2).await;
-    let case = w.apply(&who).await;
-    let city = w.staff("hz.clerk", "500000-GA-HZ").await;
-    let district = w.staff("yz.clerk", "500103").await;
-    let today = local_date(Utc::now());
+    w.db().clock().set(monday_morning());
+    let who = w.citizen("13800138007", "李四", 2).await;
+    let case = apply(&w, &who).await;
+    let city = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
+    let district = w.staff("yz.clerk", "500103", &["case_handler"]).await;
+    let today = local_date(w.db().now());
 
     assert!(matches!(
         cases::for_staff(w.db(), &district, &case.number).await,
@@ -663,12 +550,11 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     assert_eq!(rows[0].applicant_masked, "李*");
     assert_eq!(rows[0].light, Light::Green);
 
-    // Past its deadline: red, on the overdue list, and escalated by the job.
-    sqlx::query("UPDATE cases SET due_on = '2026-01-05', yellow_on = '2026-01-01' WHERE id = $1")
-        .bind(case.id)
-        .execute(w.db().pool())
-        .await
-        .expect("moved");
+    // Sixty days later, past its deadline: red, on the overdue list, and
+    // escalated by the job.
+    w.db().clock().advance(Duration::days(60));
+    let today = local_date(w.db().now());
+    assert!(today > case.due_on);
     let overdue = ListQuery {
         tab: Tab::Overdue,
         ..ListQuery::default()
@@ -797,8 +683,8 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
 #[tokio::test]
 async fn progress_is_found_by_number_and_phone_together_only() {
     let w = World::new().await;
-    let who = w.citizen("13800138008", 2).await;
-    let case = w.apply(&who).await;
+    let who = w.citizen("13800138008", "李四", 2).await;
+    let case = apply(&w, &who).await;
     let spaced = format!("{}-{} ", &case.number[..10], &case.number[10..]).to_lowercase();
     let found = cases::lookup(w.db(), &spaced, "13800138008")
         .await
@@ -822,13 +708,13 @@ async fn progress_is_found_by_number_and_phone_together_only() {
             .expect("lookup")
             .is_none()
     );
-    let other = w.citizen("13800138010", 2).await;
+    let other = w.citizen("13800138010", "李四", 2).await;
     assert!(
         cases::for_citizen(w.db(), other.id, &case.number)
             .await
             .is_err()
     );
-    let mine = cases::of_citizen(w.db(), who.id, local_date(Utc::now()))
+    let mine = cases::of_citizen(w.db(), who.id, local_date(w.db().now()))
         .await
         .expect("mine");
     assert_eq!(mine.len(), 1);
@@ -837,12 +723,12 @@ async fn progress_is_found_by_number_and_phone_together_only() {
 #[tokio::test]
 async fn concurrent_workers_claim_each_job_once() {
     let t = TestDb::new().await.expect("db");
-    let now = Utc::now().timestamp();
+    let now = t.db.now().timestamp();
     {
-        let mut conn = t.db.pool().acquire().await.expect("conn");
+        let mut tx = t.db.begin().await.expect("tx");
         for i in 0..40 {
             jobs::enqueue(
-                &mut conn,
+                &mut tx,
                 "noop",
                 &serde_json::json!({ "i": i }),
                 now - 1,
@@ -852,7 +738,7 @@ async fn concurrent_workers_claim_each_job_once() {
             .expect("queued");
         }
         jobs::enqueue(
-            &mut conn,
+            &mut tx,
             "noop",
             &serde_json::json!({}),
             now - 1,
@@ -861,7 +747,7 @@ async fn concurrent_workers_claim_each_job_once() {
         .await
         .expect("queued");
         jobs::enqueue(
-            &mut conn,
+            &mut tx,
             "noop",
             &serde_json::json!({}),
             now - 1,
@@ -869,6 +755,7 @@ async fn concurrent_workers_claim_each_job_once() {
         )
         .await
         .expect("a duplicate is ignored");
+        tx.commit().await.expect("commit");
     }
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -905,19 +792,20 @@ async fn concurrent_workers_claim_each_job_once() {
 #[tokio::test]
 async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
     let t = TestDb::new().await.expect("db");
-    let now = Utc::now().timestamp();
+    let now = t.db.now().timestamp();
     {
-        let mut conn = t.db.pool().acquire().await.expect("conn");
+        let mut tx = t.db.begin().await.expect("tx");
         let bad = serde_json::json!({ "phone": "not a phone", "body": "x" });
-        jobs::enqueue(&mut conn, "sms", &bad, now - 1, None)
+        jobs::enqueue(&mut tx, "sms", &bad, now - 1, None)
             .await
             .expect("queued");
+        tx.commit().await.expect("commit");
     }
-    let dispatcher = Dispatcher {
+    let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
     };
-    assert_eq!(dispatcher.run_due(&t.db).await.expect("ran"), 1);
+    assert_eq!(worker.run_due(&t.db).await.expect("ran"), 1);
     assert_eq!(jobs::pending(&t.db).await.expect("pending"), 1);
     let (run_at, error): (i64, String) = sqlx::query_as("SELECT run_at, last_error FROM jobs")
         .fetch_one(t.db.pool())
@@ -982,7 +870,7 @@ async fn smtp_server() -> (u16, tokio::sync::oneshot::Receiver<(String, String)>
 async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
     use base64::Engine;
     let w = World::new().await;
-    let who = w.citizen("13800138011", 2).await;
+    let who = w.citizen("13800138011", "李四", 2).await;
     citizen::set_email(w.db(), &who, "li.si@example.cn")
         .await
         .expect("email saved");
@@ -990,7 +878,7 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
         citizen::set_email(w.db(), &who, "not an address").await,
         Err(DomainError::Invalid(_))
     ));
-    let case = w.apply(&who).await;
+    let case = apply(&w, &who).await;
     let (port, received) = smtp_server().await;
     let mailer = notify::SmtpMailer::new(&notify::SmtpSettings {
         host: "127.0.0.1".into(),
@@ -1000,11 +888,11 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
         ..notify::SmtpSettings::default()
     })
     .expect("mailer");
-    let dispatcher = Dispatcher {
+    let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: Some(std::sync::Arc::new(mailer)),
     };
-    dispatcher.run_due(w.db()).await.expect("jobs");
+    worker.run_due(w.db()).await.expect("jobs");
     assert_eq!(
         jobs::pending(w.db()).await.expect("pending"),
         2,
@@ -1026,10 +914,10 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
 #[tokio::test]
 async fn a_case_transferred_to_another_unit_leaves_the_old_desk_and_reaches_the_new_one() {
     let w = World::new().await;
-    let who = w.citizen("13800138012", 2).await;
-    let case = w.apply(&who).await;
-    let city = w.staff("hz.clerk", "500000-GA-HZ").await;
-    let district = w.staff("yz.clerk", "500103").await;
+    let who = w.citizen("13800138012", "李四", 2).await;
+    let case = apply(&w, &who).await;
+    let city = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
+    let district = w.staff("yz.clerk", "500103", &["case_handler"]).await;
     let yuzhong: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = '500103'")
         .fetch_one(w.db().pool())
         .await
@@ -1094,10 +982,10 @@ async fn a_case_transferred_to_another_unit_leaves_the_old_desk_and_reaches_the_
 #[tokio::test]
 async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
     let w = World::new().await;
-    let who = w.citizen("13800138013", 2).await;
-    let first = w.apply(&who).await;
-    let second = w.apply(&who).await;
-    let clerk = w.staff("hz.clerk", "500000-GA-HZ").await;
+    let who = w.citizen("13800138013", "李四", 2).await;
+    let first = apply(&w, &who).await;
+    let second = apply(&w, &who).await;
+    let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     let refused = cases::act(
         &w.desk(),
         Actor::Staff(&clerk),
@@ -1108,7 +996,7 @@ async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
     .await
     .expect("refused");
     assert_eq!(refused.state, CaseState::NotAccepted);
-    assert_eq!(refused.light(local_date(Utc::now())), Light::Off);
+    assert_eq!(refused.light(local_date(w.db().now())), Light::Off);
     let again = cases::act(
         &w.desk(),
         Actor::Staff(&clerk),
@@ -1117,9 +1005,12 @@ async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
         Step::default(),
     )
     .await;
-    assert!(matches!(again, Err(DomainError::Conflict("not_allowed"))));
+    assert!(matches!(
+        again,
+        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed))
+    ));
     // Only the applicant withdraws, and only their own case.
-    let other = w.citizen("13800138014", 2).await;
+    let other = w.citizen("13800138014", "李四", 2).await;
     let not_theirs = cases::act(
         &w.desk(),
         Actor::Applicant(&other),
@@ -1139,7 +1030,7 @@ async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
     .await;
     assert!(matches!(
         by_staff,
-        Err(DomainError::Conflict("not_allowed"))
+        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed))
     ));
     let withdrawn = cases::act(
         &w.desk(),
@@ -1155,7 +1046,7 @@ async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
         w.db(),
         &clerk,
         &ListQuery::default(),
-        local_date(Utc::now()),
+        local_date(w.db().now()),
     )
     .await
     .expect("list");

@@ -1,16 +1,14 @@
 //! Staff identity against a real database: lock-out, sessions, the second
 //! factor, roles, data scope, delegation limits and the audit chain.
 
-#![allow(clippy::expect_used)]
-
 use chrono::{Duration, Utc};
 use zhiban_domain::audit::{self, Entry};
 use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
 use zhiban_domain::identity::staff::{self, Client, LoginError, StaffSession, Stage};
 use zhiban_domain::identity::{Perm, Scope, SecurityPolicy, totp};
-use zhiban_domain::{Db, DomainError, demo};
+use zhiban_domain::{Db, DomainError};
 use zhiban_store::sqlx;
-use zhiban_store::testing::TestDb;
+use zhiban_testing::TestDb;
 
 fn policy() -> SecurityPolicy {
     SecurityPolicy::default()
@@ -25,7 +23,7 @@ fn one_factor() -> SecurityPolicy {
 }
 
 async fn full_session(db: &Db, username: &str, password: &str) -> (StaffSession, String) {
-    let now = Utc::now();
+    let now = db.now();
     let user = staff::login(db, &one_factor(), username, password, now)
         .await
         .expect("login");
@@ -227,19 +225,14 @@ async fn a_session_needs_a_one_time_code_before_it_is_full_and_a_code_works_once
 
 #[tokio::test]
 async fn passwords_expire_after_the_configured_age_and_admin_set_ones_at_once() {
-    let t = TestDb::new().await.expect("db");
-    demo::load(&t.db).await.expect("demo");
+    let t = TestDb::demo().await.expect("db");
     staff::create_or_reset(&t.db, "admin", "", "Adm1n!pass")
         .await
         .expect("admin");
     let (admin, _) = full_session(&t.db, "admin", "Adm1n!pass").await;
     assert!(!admin.password_expired);
-    // Changed 91 days ago (policy: 90): the next session must change it.
-    sqlx::query("UPDATE staff_users SET password_changed_at = $1 WHERE username = 'admin'")
-        .bind((Utc::now() - Duration::days(91)).timestamp())
-        .execute(t.db.pool())
-        .await
-        .expect("age");
+    // 91 days later (policy: 90) the next session must change it.
+    t.db.clock().advance(Duration::days(91));
     let (aged, _) = full_session(&t.db, "admin", "Adm1n!pass").await;
     assert!(aged.password_expired);
 
@@ -256,19 +249,18 @@ async fn passwords_expire_after_the_configured_age_and_admin_set_ones_at_once() 
         .expect("created");
     let (li, _) = full_session(&t.db, "li.na", "Init1al!pw").await;
     assert!(li.password_expired, "an admin-set password must be changed");
-    staff::change_password(&t.db, &li.user, "Init1al!pw", "Mine!2026x", Utc::now())
+    staff::change_password(&t.db, &li.user, "Init1al!pw", "Mine!2026x", t.db.now())
         .await
         .expect("changed");
     let (li, _) = full_session(&t.db, "li.na", "Mine!2026x").await;
     assert!(!li.password_expired);
-    let wrong = staff::change_password(&t.db, &li.user, "nope", "An0ther!pw", Utc::now()).await;
+    let wrong = staff::change_password(&t.db, &li.user, "nope", "An0ther!pw", t.db.now()).await;
     assert!(matches!(wrong, Err(DomainError::Invalid(_))));
 }
 
 #[tokio::test]
 async fn a_district_administrator_manages_only_their_district_and_grants_only_what_they_hold() {
-    let t = TestDb::new().await.expect("db");
-    demo::load(&t.db).await.expect("demo");
+    let t = TestDb::demo().await.expect("db");
     staff::create_or_reset(&t.db, "admin", "", "Adm1n!pass")
         .await
         .expect("admin");
@@ -352,8 +344,7 @@ async fn a_district_administrator_manages_only_their_district_and_grants_only_wh
 
 #[tokio::test]
 async fn custom_roles_hold_only_known_permissions_the_creator_has() {
-    let t = TestDb::new().await.expect("db");
-    demo::load(&t.db).await.expect("demo");
+    let t = TestDb::demo().await.expect("db");
     staff::create_or_reset(&t.db, "admin", "", "Adm1n!pass")
         .await
         .expect("admin");
@@ -389,7 +380,10 @@ async fn custom_roles_hold_only_known_permissions_the_creator_has() {
         },
     )
     .await;
-    assert!(matches!(r, Err(DomainError::Conflict("builtin_role"))));
+    assert!(matches!(
+        r,
+        Err(DomainError::Conflict(zhiban_domain::Conflict::BuiltinRole))
+    ));
 
     // Every seeded permission code is one the code knows.
     let codes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT permission FROM role_permissions")
@@ -573,8 +567,7 @@ async fn an_sms_code_dies_after_five_wrong_tries_and_after_five_minutes() {
 #[tokio::test]
 async fn a_district_administrator_adds_units_only_inside_their_district() {
     use zhiban_domain::identity::org::{self, UnitInput};
-    let t = TestDb::new().await.expect("db");
-    demo::load(&t.db).await.expect("demo");
+    let t = TestDb::demo().await.expect("db");
     staff::create_or_reset(&t.db, "admin", "", "Adm1n!pass")
         .await
         .expect("admin");

@@ -2,11 +2,7 @@
 //! sign-in by password and by code, the account centre with masked data,
 //! real-name verification, sign out everywhere, download and deletion.
 
-#![allow(clippy::expect_used)]
-
-mod common;
-
-use common::{TestApp, hidden, spawn_app};
+use zhiban_testing::{TestApp, hidden};
 
 const PHONE: &str = "13800138000";
 const PASSWORD: &str = "Citiz3n!pw";
@@ -69,7 +65,7 @@ async fn register(app: &TestApp, phone: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn a_person_registers_with_an_sms_code_and_sees_only_masked_data() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = register(&app, PHONE).await;
     assert_eq!(r.status().as_u16(), 303);
     assert!(
@@ -88,7 +84,7 @@ async fn a_person_registers_with_an_sms_code_and_sees_only_masked_data() {
 
 #[tokio::test]
 async fn registration_refuses_a_wrong_code_a_missing_consent_and_a_taken_phone() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, page) = app.text("/register").await;
     let csrf = hidden(&page, "_csrf");
     app.post_form(
@@ -166,9 +162,9 @@ async fn registration_refuses_a_wrong_code_a_missing_consent_and_a_taken_phone()
 
 #[tokio::test]
 async fn sign_in_by_password_or_code_never_says_whether_a_phone_is_registered() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
-    let fresh = TestApp::fresh_client();
+    let fresh = zhiban_testing::client();
     let (_, page) = app.text_with(&fresh, "/login").await;
     let csrf = hidden(&page, "_csrf");
     for phone in [PHONE, "13900139000"] {
@@ -206,7 +202,7 @@ async fn sign_in_by_password_or_code_never_says_whether_a_phone_is_registered() 
 
     // By SMS code; the code works once.
     a_minute_passes(&app).await;
-    let other = TestApp::fresh_client();
+    let other = zhiban_testing::client();
     let (_, page) = app.text_with(&other, "/login?method=sms").await;
     let csrf = hidden(&page, "_csrf");
     let r = other
@@ -237,7 +233,7 @@ async fn sign_in_by_password_or_code_never_says_whether_a_phone_is_registered() 
 
 #[tokio::test]
 async fn real_name_verification_checks_the_id_number_and_raises_the_level() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     let (_, html) = app.text("/account").await;
     let csrf = hidden(&html, "_csrf");
@@ -276,9 +272,9 @@ async fn real_name_verification_checks_the_id_number_and_raises_the_level() {
 
 #[tokio::test]
 async fn signing_out_everywhere_ends_every_session() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
-    let phone_b = TestApp::fresh_client();
+    let phone_b = zhiban_testing::client();
     let (_, page) = app.text_with(&phone_b, "/login").await;
     let csrf = hidden(&page, "_csrf");
     phone_b
@@ -309,7 +305,7 @@ async fn signing_out_everywhere_ends_every_session() {
 
 #[tokio::test]
 async fn a_person_downloads_their_data_and_deletes_their_account() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     let r = app.get("/account/data").await;
     assert_eq!(r.status().as_u16(), 200);
@@ -372,7 +368,7 @@ async fn a_person_downloads_their_data_and_deletes_their_account() {
 
 #[tokio::test]
 async fn a_signed_in_citizen_is_not_staff_anywhere() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     let code = app.code_of("身份证").await;
     for r in zhiban_web::staff_routes() {
@@ -393,7 +389,7 @@ async fn a_signed_in_citizen_is_not_staff_anywhere() {
 
 #[tokio::test]
 async fn staff_read_the_development_outbox_with_phones_masked() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, page) = app.text("/register").await;
     let csrf = hidden(&page, "_csrf");
     app.post_form(
@@ -417,7 +413,7 @@ async fn qr_page(app: &TestApp, desktop: &reqwest::Client) -> (String, String) {
     let marker = "id=\"qr-url\">";
     let start = page.find(marker).expect("scan address") + marker.len();
     let end = page[start..].find('<').expect("end") + start;
-    let url = common::unescape(&page[start..end]);
+    let url = zhiban_testing::unescape(&page[start..end]);
     let path = url
         .split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
@@ -449,9 +445,9 @@ async fn qr_status(app: &TestApp, desktop: &reqwest::Client) -> String {
 
 #[tokio::test]
 async fn scanning_a_desktop_code_with_a_signed_in_phone_signs_the_desktop_in_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await; // app.client is the phone
-    let desktop = TestApp::fresh_client();
+    let desktop = zhiban_testing::client();
     let (scan, csrf) = qr_page(&app, &desktop).await;
     assert_eq!(qr_status(&app, &desktop).await, "pending");
 
@@ -480,7 +476,7 @@ async fn scanning_a_desktop_code_with_a_signed_in_phone_signs_the_desktop_in_onc
     assert_eq!(qr_status(&app, &desktop).await, "approved");
 
     // Someone else holding only the code cannot use it.
-    let stranger = TestApp::fresh_client();
+    let stranger = zhiban_testing::client();
     let (_, page) = app.text_with(&stranger, "/login").await;
     let sc = hidden(&page, "_csrf");
     let r = stranger
@@ -510,9 +506,9 @@ async fn scanning_a_desktop_code_with_a_signed_in_phone_signs_the_desktop_in_onc
 
 #[tokio::test]
 async fn a_refused_or_expired_code_signs_nobody_in() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
-    let desktop = TestApp::fresh_client();
+    let desktop = zhiban_testing::client();
     let (scan, csrf) = qr_page(&app, &desktop).await;
     let (_, page) = app.text(&scan).await;
     let code = hidden(&page, "c");
@@ -573,7 +569,7 @@ async fn verify_realname(app: &TestApp, client: &reqwest::Client, name: &str, id
 
 #[tokio::test]
 async fn a_legal_representative_registers_the_company_and_authorises_and_revokes_an_agent() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     let (_, page) = app.text("/account/companies").await;
     assert!(
@@ -611,9 +607,9 @@ async fn a_legal_representative_registers_the_company_and_authorises_and_revokes
     assert_eq!(r.status().as_u16(), 303);
 
     // The agent-to-be registers and verifies too.
-    let agent = TestApp::fresh_client();
+    let agent = zhiban_testing::client();
     a_minute_passes(&app).await;
-    common::register_citizen(&app, &agent, "13900139000", PASSWORD).await;
+    app.register(&agent, "13900139000").await;
     let (_, page) = app.text("/account/companies").await;
     let company_id = hidden(&page, "company_id");
     let r = app
@@ -681,9 +677,9 @@ async fn a_legal_representative_registers_the_company_and_authorises_and_revokes
 
 #[tokio::test]
 async fn a_counter_clerk_raises_a_verified_person_to_level_three_and_every_lookup_is_audited() {
-    let app = spawn_app().await;
-    let person = TestApp::fresh_client();
-    common::register_citizen(&app, &person, PHONE, PASSWORD).await;
+    let app = TestApp::spawn().await;
+    let person = zhiban_testing::client();
+    app.register(&person, PHONE).await;
     verify_realname(&app, &person, "张三", ID_NUMBER).await;
     app.login().await;
     let (status, page) = app.text(&format!("/admin/citizens?phone={PHONE}")).await;
@@ -731,7 +727,7 @@ async fn a_counter_clerk_raises_a_verified_person_to_level_three_and_every_looku
         &app.db.db,
         &zhiban_domain::audit::Filter {
             action: "citizen.".into(),
-            actor: common::ADMIN.into(),
+            actor: zhiban_testing::ADMIN.into(),
             ..Default::default()
         },
         10,
@@ -746,10 +742,10 @@ async fn a_counter_clerk_raises_a_verified_person_to_level_three_and_every_looku
 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_with_an_sms_code_without_revealing_who_is_registered() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     a_minute_passes(&app).await;
-    let visitor = TestApp::fresh_client();
+    let visitor = zhiban_testing::client();
     let (_, page) = app.text_with(&visitor, "/reset").await;
     let csrf = hidden(&page, "_csrf");
     // Registered or not, the code is "sent" the same way …
@@ -832,9 +828,9 @@ async fn passkey_begin(
 
 #[tokio::test]
 async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
-    let visitor = TestApp::fresh_client();
+    let visitor = zhiban_testing::client();
     let (_, page) = app.text_with(&visitor, "/login?method=passkey").await;
     assert!(page.contains("pk-phone"));
     let csrf = page
@@ -869,11 +865,11 @@ async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
 
 #[tokio::test]
 async fn a_person_who_turns_on_one_time_codes_needs_one_after_the_password() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     register(&app, PHONE).await;
     let (status, page) = app.text("/account/totp").await;
     assert_eq!(status, 200);
-    let secret = common::totp_secret_on(&page);
+    let secret = zhiban_testing::totp_secret_on(&page);
     let csrf = hidden(&page, "_csrf");
     let now = chrono::Utc::now().timestamp();
     let code = zhiban_domain::identity::totp::code_at(&secret, now).expect("code");
@@ -901,7 +897,7 @@ async fn a_person_who_turns_on_one_time_codes_needs_one_after_the_password() {
     assert_eq!(r.status().as_u16(), 303);
 
     // Another device: the password alone is not enough.
-    let other = TestApp::fresh_client();
+    let other = zhiban_testing::client();
     let (_, page) = app.text_with(&other, "/login").await;
     let form_csrf = hidden(&page, "_csrf");
     let r = other

@@ -4,65 +4,25 @@
 //! uploaded file; tampering, revocation, masking for staff without
 //! `citizens.view`, CSV import, and 免证办 in an application.
 
-#![allow(clippy::expect_used)]
-
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
 use reqwest::multipart::{Form, Part};
 use zhiban_domain::identity::Perm;
-use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
 use zhiban_domain::licenses::{self, IssueInput};
 use zhiban_store::sqlx;
+use zhiban_testing::html::*;
+use zhiban_testing::*;
 
 const PHONE: &str = "13900002222";
-const PASSWORD: &str = "Citiz3n!pw";
 const NAME: &str = "张三";
 const ID_NUMBER: &str = "11010519491231002X";
 const MASKED_ID: &str = "110***********002X";
 const UNIT: &str = "500000-GA-HZ";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
-async fn unit_id(app: &TestApp, code: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-        .bind(code)
-        .fetch_one(app.db.db.pool())
-        .await
-        .expect("unit")
-}
-
-/// A citizen verified as 张三 with [`ID_NUMBER`], signed in on a client of their own.
-async fn verified_citizen(app: &TestApp) -> reqwest::Client {
-    let c = TestApp::fresh_client();
-    register_citizen(app, &c, PHONE, PASSWORD).await;
-    let (_, html) = app.text_with(&c, "/account").await;
-    let r = c
-        .post(app.url("/account/realname"))
-        .form(&[
-            ("name", NAME),
-            ("id_number", ID_NUMBER),
-            ("_csrf", hidden(&html, "_csrf").as_str()),
-        ])
-        .send()
-        .await
-        .expect("realname");
-    assert_eq!(r.status().as_u16(), 303);
-    c
-}
-
 /// Issues a license through the domain, as the administrator, from [`UNIT`].
 async fn issue(app: &TestApp, type_code: &str, fields: &[(&str, &str)]) -> String {
-    let admin = admin_session(app).await;
+    let admin = app.admin_session().await;
     let input = IssueInput {
         type_code: type_code.into(),
         holder_name: NAME.into(),
@@ -74,7 +34,7 @@ async fn issue(app: &TestApp, type_code: &str, fields: &[(&str, &str)]) -> Strin
         issued_on: None,
         expires_on: None,
     };
-    licenses::issue(&app.db.db, &admin, unit_id(app, UNIT).await, &input)
+    licenses::issue(&app.db.db, &admin, app.unit_id(UNIT).await, &input)
         .await
         .expect("issued")
         .doc
@@ -95,37 +55,10 @@ async fn id_card(app: &TestApp) -> String {
     .await
 }
 
-/// A staff member at [`UNIT`] holding exactly `perms`, signed in.
-async fn staff_with(app: &TestApp, username: &str, perms: &[Perm]) -> reqwest::Client {
-    let admin = admin_session(app).await;
-    let role = RoleInput {
-        code: format!("role_{}", username.replace('.', "_")),
-        name: format!("测试角色{username}"),
-        description: String::new(),
-        perms: perms.iter().copied().collect(),
-    };
-    let role_id = roles::save_role(&app.db.db, &admin, None, &role)
-        .await
-        .expect("role");
-    let input = StaffInput {
-        username: username.into(),
-        display_name: "测试人员".into(),
-        unit_id: Some(unit_id(app, UNIT).await),
-        role_ids: [role_id].into(),
-        password: "Staff1!pass".into(),
-        ..StaffInput::default()
-    };
-    roles::save_staff(&app.db.db, &admin, None, &input)
-        .await
-        .expect("staff");
-    settle_password(&app.db.db, username).await;
-    app.session_client(username, "Staff1!pass").await
-}
-
 #[tokio::test]
 async fn staff_issue_a_license_after_fixing_their_input_and_the_holder_and_the_public_see_it() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, NAME, ID_NUMBER).await;
     app.login().await;
     let (status, page) = app.text("/admin/licenses/new").await;
     assert_eq!(status, 200);
@@ -137,7 +70,7 @@ async fn staff_issue_a_license_after_fixing_their_input_and_the_holder_and_the_p
     let (_, page) = app.text("/admin/licenses/new?type=id_card").await;
     assert!(page.contains("民族") && page.contains("住址") && page.contains("name=\"unit_id\""));
     let csrf = hidden(&page, "_csrf");
-    let unit = unit_id(&app, UNIT).await.to_string();
+    let unit = app.unit_id(UNIT).await.to_string();
 
     let r = app
         .post_form(
@@ -258,7 +191,7 @@ async fn staff_issue_a_license_after_fixing_their_input_and_the_holder_and_the_p
     assert!(inbox.contains("您的电子居民身份证已签发"));
 
     // Anyone: the QR page, the number form, the API.
-    let stranger = TestApp::fresh_client();
+    let stranger = zhiban_testing::client();
     let (status, public) = app
         .text_with(&stranger, &format!("/licenses/verify/{number}"))
         .await;
@@ -320,7 +253,7 @@ async fn staff_issue_a_license_after_fixing_their_input_and_the_holder_and_the_p
 
 #[tokio::test]
 async fn a_license_row_changed_in_the_database_reads_as_tampered_everywhere() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let number = id_card(&app).await;
     sqlx::query("UPDATE licenses SET holder_name = $1 WHERE number = $2")
         .bind("李四")
@@ -360,7 +293,7 @@ async fn upload(app: &TestApp, c: &reqwest::Client, text: &str) -> (u16, String)
 
 #[tokio::test]
 async fn an_uploaded_license_file_is_checked_and_a_changed_one_reads_as_tampered() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let number = id_card(&app).await;
     let lic = licenses::by_number(&app.db.db, &number)
         .await
@@ -370,7 +303,7 @@ async fn an_uploaded_license_file_is_checked_and_a_changed_one_reads_as_tampered
         .await
         .expect("export");
     let text = serde_json::to_string_pretty(&file).expect("json");
-    let visitor = TestApp::fresh_client();
+    let visitor = zhiban_testing::client();
 
     let (status, page) = upload(&app, &visitor, &text).await;
     assert_eq!(status, 200);
@@ -407,7 +340,7 @@ async fn an_uploaded_license_file_is_checked_and_a_changed_one_reads_as_tampered
     assert_eq!(r.status().as_u16(), 400);
 
     // Without the page's form token the upload is refused.
-    let stranger = TestApp::fresh_client();
+    let stranger = zhiban_testing::client();
     let form = Form::new().text("_csrf", "x").part(
         "file",
         Part::bytes(text.as_bytes().to_vec()).file_name("license.json"),
@@ -423,8 +356,8 @@ async fn an_uploaded_license_file_is_checked_and_a_changed_one_reads_as_tampered
 
 #[tokio::test]
 async fn a_revoked_license_reads_as_revoked_and_its_holder_is_told() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, NAME, ID_NUMBER).await;
     let number = id_card(&app).await;
     app.login().await;
     let path = format!("/admin/licenses/{number}");
@@ -455,7 +388,7 @@ async fn a_revoked_license_reads_as_revoked_and_its_holder_is_told() {
 
     let (_, public) = app
         .text_with(
-            &TestApp::fresh_client(),
+            &zhiban_testing::client(),
             &format!("/licenses/verify/{number}"),
         )
         .await;
@@ -487,8 +420,8 @@ fn shared_link(html: &str) -> String {
 
 #[tokio::test]
 async fn a_shared_link_shows_the_license_until_it_is_stopped_or_expires() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, NAME, ID_NUMBER).await;
     let number = id_card(&app).await;
     let page_path = format!("/my/licenses/{number}");
     let (_, page) = app.text_with(&citizen, &page_path).await;
@@ -517,7 +450,7 @@ async fn a_shared_link_shows_the_license_until_it_is_stopped_or_expires() {
         .to_string();
     assert!(path.starts_with("/licenses/shared/"), "{path}");
 
-    let viewer = TestApp::fresh_client();
+    let viewer = zhiban_testing::client();
     let (status, shown) = app.text_with(&viewer, &path).await;
     assert_eq!(status, 200);
     assert!(shown.contains("有效") && shown.contains(NAME) && shown.contains("渝中区"));
@@ -566,8 +499,8 @@ async fn a_shared_link_shows_the_license_until_it_is_stopped_or_expires() {
 
 #[tokio::test]
 async fn shared_link_views_are_limited_per_address() {
-    let app = spawn_app().await;
-    let visitor = TestApp::fresh_client();
+    let app = TestApp::spawn().await;
+    let visitor = zhiban_testing::client();
     let mut statuses = Vec::new();
     for i in 0..=zhiban_web::LOOKUPS_PER_MINUTE {
         statuses.push(
@@ -582,11 +515,13 @@ async fn shared_link_views_are_limited_per_address() {
 
 #[tokio::test]
 async fn staff_without_citizens_view_see_masked_data_and_others_no_licenses_at_all() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let number = id_card(&app).await;
     let path = format!("/admin/licenses/{number}");
 
-    let masked = staff_with(&app, "lic.masked", &[Perm::LicensesManage]).await;
+    let masked = app
+        .staff_with("lic.masked", UNIT, &[Perm::LicensesManage])
+        .await;
     let (status, page) = app.text_with(&masked, &path).await;
     assert_eq!(status, 200);
     assert!(page.contains("已脱敏显示，查看完整信息需要“查看群众个人信息”权限"));
@@ -600,12 +535,13 @@ async fn staff_without_citizens_view_see_masked_data_and_others_no_licenses_at_a
         "fields may name people: masked too"
     );
 
-    let full = staff_with(
-        &app,
-        "lic.full",
-        &[Perm::LicensesManage, Perm::CitizensView],
-    )
-    .await;
+    let full = app
+        .staff_with(
+            "lic.full",
+            UNIT,
+            &[Perm::LicensesManage, Perm::CitizensView],
+        )
+        .await;
     let (_, page) = app.text_with(&full, &path).await;
     assert!(page.contains(ID_NUMBER) && page.contains(NAME) && !page.contains("已脱敏显示"));
     let viewed: i64 = sqlx::query_scalar(
@@ -616,7 +552,7 @@ async fn staff_without_citizens_view_see_masked_data_and_others_no_licenses_at_a
     .expect("audit");
     assert_eq!(viewed, 1, "a full view is on the audit record");
 
-    let clerk = staff_with(&app, "lic.none", &[Perm::CasesHandle]).await;
+    let clerk = app.staff_with("lic.none", UNIT, &[Perm::CasesHandle]).await;
     for p in ["/admin/licenses", path.as_str(), "/admin/licenses/new"] {
         let (status, page) = app.text_with(&clerk, p).await;
         assert_eq!(status, 403, "{p}");
@@ -633,13 +569,13 @@ async fn staff_without_citizens_view_see_masked_data_and_others_no_licenses_at_a
 
 #[tokio::test]
 async fn a_csv_import_with_one_bad_line_issues_nothing_and_a_good_one_issues_all() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, page) = app.text("/admin/licenses/import").await;
     assert_eq!(status, 200);
     assert!(page.contains("证照类型,持证人,证件号码,签发日期,有效期至"));
     let csrf = hidden(&page, "_csrf");
-    let unit = unit_id(&app, UNIT).await.to_string();
+    let unit = app.unit_id(UNIT).await.to_string();
     let post = |csv: String| {
         let form = Form::new()
             .text("_csrf", csrf.clone())
@@ -690,7 +626,7 @@ async fn a_csv_import_with_one_bad_line_issues_nothing_and_a_good_one_issues_all
 
 #[tokio::test]
 async fn license_types_link_to_catalog_items_that_exist() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, page) = app.text("/admin/licenses/types").await;
     assert_eq!(status, 200);
@@ -730,36 +666,10 @@ async fn license_types_link_to_catalog_items_that_exist() {
     assert!(t.produced_by(&code));
 }
 
-/// Posts one page of the wizard as a browser would (multipart).
-async fn post_page(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, &[u8])],
-) -> reqwest::Response {
-    let (_, html) = app.text_with(c, path).await;
-    let mut form = Form::new().text("_csrf", hidden(&html, "_csrf"));
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    for (k, name, body) in files {
-        form = form.part(
-            format!("file:{k}"),
-            Part::bytes(body.to_vec()).file_name(name.to_string()),
-        );
-    }
-    c.post(app.url(path))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post")
-}
-
 #[tokio::test]
 async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, NAME, ID_NUMBER).await;
     let card = id_card(&app).await;
     let household = issue(
         &app,
@@ -776,7 +686,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     // ID card: its 居民身份证挂失申报回执 is another paper.)
     let code = app.code_of("购房落户").await;
     let path = format!("/apply/{code}");
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &path,
@@ -795,7 +705,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     )
     .await;
     assert_eq!(location(&r), format!("/apply/{code}?page=1"));
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &path,
@@ -821,7 +731,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     );
 
     // A license offered for another material is refused, kept on the page.
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &materials,
@@ -838,7 +748,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     );
 
     for (key, number) in [("m1", &card), ("m2", &household)] {
-        let r = post_page(
+        let r = super::cases::post_page(
             &app,
             &citizen,
             &materials,
@@ -855,7 +765,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     assert!(page.contains("name=\"file:m3\""));
 
     // Withdrawn, the upload comes back; authorised again for the case.
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &materials,
@@ -866,7 +776,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     assert_eq!(r.status().as_u16(), 303);
     let (_, page) = app.text_with(&citizen, &materials).await;
     assert!(page.contains("name=\"file:m1\""));
-    post_page(
+    super::cases::post_page(
         &app,
         &citizen,
         &materials,
@@ -875,7 +785,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     )
     .await;
 
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &materials,
@@ -892,7 +802,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     let (_, page) = app.text_with(&citizen, &review).await;
     assert!(page.contains("已授权使用电子证照 居民身份证") && page.contains(&card));
     assert!(page.contains("已授权使用电子证照 居民户口簿") && page.contains(&household));
-    let r = post_page(
+    let r = super::cases::post_page(
         &app,
         &citizen,
         &review,
@@ -908,7 +818,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
     let (_, mine) = app.text_with(&citizen, &format!("/my/cases/{case}")).await;
     assert!(mine.contains("已授权使用电子证照 居民户口簿") && mine.contains(&household));
 
-    let clerk = staff_with(&app, "hz.desk", &[Perm::CasesHandle]).await;
+    let clerk = app.staff_with("hz.desk", UNIT, &[Perm::CasesHandle]).await;
     let (status, detail) = app.text_with(&clerk, &format!("/admin/cases/{case}")).await;
     assert_eq!(status, 200);
     assert!(detail.contains("电子证照（免证办）"));
@@ -926,7 +836,7 @@ async fn an_applicant_authorises_licenses_instead_of_uploads_and_staff_see_them(
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_license_checks() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, spec) = app.json("/api/openapi.json").await;
     assert!(spec["paths"]["/api/v1/licenses/{number}/verify"]["get"].is_object());
     assert!(spec["paths"]["/api/v1/licenses/verify"]["post"].is_object());

@@ -3,16 +3,12 @@
 //! against the JWKS, userinfo, and the refusals that keep it safe (exact
 //! redirect URIs, single-use codes, PKCE verifiers, step-up by level).
 
-#![allow(clippy::expect_used)]
-
-mod common;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{TestApp, hidden, spawn_app};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zhiban_domain::identity::oidc::{self, ClientInput};
+use zhiban_testing::{TestApp, hidden};
 
 const PHONE: &str = "13800138000";
 const PASSWORD: &str = "Citiz3n!pw";
@@ -44,7 +40,7 @@ async fn client(app: &TestApp, min_level: i64) -> (String, String) {
 fn authorize_url(client_id: &str, redirect: &str, verifier: &str) -> String {
     format!(
         "/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20profile%20phone%20realname&state=st-1&nonce=n-1&code_challenge={}&code_challenge_method=S256",
-        common::urlencode(redirect),
+        zhiban_testing::urlencode(redirect),
         challenge(verifier)
     )
 }
@@ -118,7 +114,7 @@ async fn signed_in_code(
             "_csrf",
         ]
         .iter()
-        .map(|n| (n.to_string(), common::unescape(&hidden(&page, n))))
+        .map(|n| (n.to_string(), zhiban_testing::unescape(&hidden(&page, n))))
         .chain([("decision".to_string(), "allow".to_string())])
         .collect();
         browser
@@ -144,7 +140,7 @@ async fn exchange(
     code: &str,
     verifier: &str,
 ) -> (u16, Value) {
-    let r = common::client()
+    let r = zhiban_testing::client()
         .post(app.url("/oidc/token"))
         .basic_auth(id, Some(secret))
         .form(&[
@@ -183,9 +179,9 @@ async fn verify_id_token(app: &TestApp, token: &str, aud: &str) -> Value {
 
 #[tokio::test]
 async fn a_relying_party_signs_a_citizen_in_with_code_and_pkce() {
-    let app = spawn_app().await;
-    let browser = TestApp::fresh_client();
-    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let app = TestApp::spawn().await;
+    let browser = zhiban_testing::client();
+    app.register(&browser, PHONE).await;
     let (id, secret) = client(&app, 1).await;
 
     let (_, disco) = app.json("/.well-known/openid-configuration").await;
@@ -203,7 +199,7 @@ async fn a_relying_party_signs_a_citizen_in_with_code_and_pkce() {
     assert!(!sub.contains(PHONE));
 
     let access = tokens["access_token"].as_str().expect("access");
-    let info: Value = common::client()
+    let info: Value = zhiban_testing::client()
         .get(app.url("/oidc/userinfo"))
         .bearer_auth(access)
         .send()
@@ -220,7 +216,7 @@ async fn a_relying_party_signs_a_citizen_in_with_code_and_pkce() {
     let (status, err) = exchange(&app, &id, &secret, &code, VERIFIER).await;
     assert_eq!(status, 400);
     assert_eq!(err["error"], "invalid_grant");
-    let r = common::client()
+    let r = zhiban_testing::client()
         .get(app.url("/oidc/userinfo"))
         .bearer_auth(access)
         .send()
@@ -246,7 +242,7 @@ async fn a_relying_party_signs_a_citizen_in_with_code_and_pkce() {
 
 #[tokio::test]
 async fn unregistered_redirect_uris_get_an_error_page_never_a_redirect() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (id, _) = client(&app, 1).await;
     for redirect in [
         "http://127.0.0.1:9/callback/",
@@ -280,9 +276,9 @@ async fn unregistered_redirect_uris_get_an_error_page_never_a_redirect() {
 
 #[tokio::test]
 async fn an_application_that_needs_level_two_asks_the_person_to_step_up() {
-    let app = spawn_app().await;
-    let browser = TestApp::fresh_client();
-    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let app = TestApp::spawn().await;
+    let browser = zhiban_testing::client();
+    app.register(&browser, PHONE).await;
     let (id, secret) = client(&app, 2).await;
     let url = authorize_url(&id, REDIRECT, VERIFIER);
     let (status, page) = app.text_with(&browser, &url).await;
@@ -311,9 +307,9 @@ async fn an_application_that_needs_level_two_asks_the_person_to_step_up() {
 #[tokio::test]
 async fn logout_from_the_application_ends_the_portal_session_and_returns_only_to_a_registered_address()
  {
-    let app = spawn_app().await;
-    let browser = TestApp::fresh_client();
-    common::register_citizen(&app, &browser, PHONE, PASSWORD).await;
+    let app = TestApp::spawn().await;
+    let browser = zhiban_testing::client();
+    app.register(&browser, PHONE).await;
     let (id, secret) = client(&app, 1).await;
     let code = signed_in_code(&app, &browser, &id, VERIFIER).await;
     let (_, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
@@ -328,7 +324,7 @@ async fn logout_from_the_application_ends_the_portal_session_and_returns_only_to
     let r = browser
         .get(app.url(&format!(
             "/oidc/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye-1",
-            common::urlencode("https://evil.example/")
+            zhiban_testing::urlencode("https://evil.example/")
         )))
         .send()
         .await
@@ -356,7 +352,7 @@ async fn logout_from_the_application_ends_the_portal_session_and_returns_only_to
     let r = browser
         .get(app.url(&format!(
             "/oidc/logout?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye-2",
-            common::urlencode(AFTER_LOGOUT)
+            zhiban_testing::urlencode(AFTER_LOGOUT)
         )))
         .send()
         .await

@@ -3,76 +3,37 @@
 //! decision, result delivery, progress lookup, step-up to the item's
 //! real-name level, scope, the form editor and notification wording.
 
-#![allow(clippy::expect_used)]
-
-mod common;
-
-use common::*;
 use reqwest::multipart::{Form, Part};
-use zhiban_domain::identity::roles::{self, StaffInput};
 use zhiban_domain::pii;
 use zhiban_store::sqlx;
+use zhiban_testing::html::*;
+use zhiban_testing::*;
 
 const PHONE: &str = "13900001111";
-const PASSWORD: &str = "Citiz3n!pw";
 const ID_NUMBER: &str = "11010519491231002X";
 const REISSUE: &str = "居民身份证补领";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 const PDF: &[u8] = b"%PDF-1.4\n%test\n";
 
-async fn verified_citizen(app: &TestApp) -> reqwest::Client {
-    let c = TestApp::fresh_client();
-    register_citizen(app, &c, PHONE, PASSWORD).await;
-    let (_, html) = app.text_with(&c, "/account").await;
-    let csrf = hidden(&html, "_csrf");
-    let r = c
-        .post(app.url("/account/realname"))
-        .form(&[
-            ("name", "张三"),
-            ("id_number", ID_NUMBER),
-            ("_csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("realname");
-    assert_eq!(r.status().as_u16(), 303);
-    c
-}
-
-/// Posts one page of the wizard as a browser would (multipart).
-async fn post_page(
+/// Posts one page of the wizard as a browser would (multipart): the form
+/// token comes from the page that holds the form (a resubmission is posted
+/// from the case page); file inputs are named `file:<field>`.
+pub(crate) async fn post_page(
     app: &TestApp,
     c: &reqwest::Client,
     path: &str,
     fields: &[(&str, &str)],
     files: &[(&str, &str, &[u8])],
 ) -> reqwest::Response {
-    // The page that holds the form (a resubmission is posted from the case page).
     let page = path.split('?').next().unwrap_or(path);
-    let (_, html) = app.text_with(c, page.trim_end_matches("/resubmit")).await;
-    let mut form = Form::new().text("_csrf", hidden(&html, "_csrf"));
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    for (k, name, body) in files {
-        form = form.part(
-            format!("file:{k}"),
-            Part::bytes(body.to_vec()).file_name(name.to_string()),
-        );
-    }
-    c.post(app.url(path))
-        .multipart(form)
-        .send()
+    let inputs: Vec<String> = files.iter().map(|(k, _, _)| format!("file:{k}")).collect();
+    let files: Vec<(&str, &str, &[u8])> = files
+        .iter()
+        .zip(&inputs)
+        .map(|((_, name, body), input)| (input.as_str(), *name, *body))
+        .collect();
+    app.submit_multipart(c, page.trim_end_matches("/resubmit"), path, fields, &files)
         .await
-        .expect("post")
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Applies for 居民身份证补领 page by page; returns the case number.
@@ -162,34 +123,6 @@ async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
         .to_string()
 }
 
-async fn clerk(app: &TestApp, username: &str, unit: &str) -> reqwest::Client {
-    let admin = admin_session(app).await;
-    let unit_id: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-        .bind(unit)
-        .fetch_one(app.db.db.pool())
-        .await
-        .expect("unit");
-    let role = roles::list_roles(&app.db.db)
-        .await
-        .expect("roles")
-        .into_iter()
-        .find(|r| r.code == "case_handler")
-        .expect("role");
-    let input = StaffInput {
-        username: username.into(),
-        display_name: "户政民警".into(),
-        unit_id: Some(unit_id),
-        role_ids: [role.id].into(),
-        password: "Hand1er!pw".into(),
-        ..StaffInput::default()
-    };
-    roles::save_staff(&app.db.db, &admin, None, &input)
-        .await
-        .expect("staff");
-    settle_password(&app.db.db, username).await;
-    app.session_client(username, "Hand1er!pw").await
-}
-
 async fn act(
     app: &TestApp,
     staff: &reqwest::Client,
@@ -211,8 +144,8 @@ async fn act(
 
 #[tokio::test]
 async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_downloaded() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let number = apply(&app, &citizen).await;
 
     let (_, page) = app
@@ -232,7 +165,9 @@ async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_download
         "the receipt masks the phone"
     );
 
-    let desk = clerk(&app, "hz.clerk", "500000-GA-HZ").await;
+    let desk = app
+        .staff_in_role("hz.clerk", "500000-GA-HZ", "case_handler")
+        .await;
     let (_, list) = app.text_with(&desk, "/admin/cases").await;
     assert!(list.contains(&number) && list.contains("张*"));
     let (_, detail) = app
@@ -375,10 +310,10 @@ async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_download
 
 #[tokio::test]
 async fn anyone_with_the_number_and_phone_sees_the_progress_and_nobody_else() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let number = apply(&app, &citizen).await;
-    let stranger = TestApp::fresh_client();
+    let stranger = zhiban_testing::client();
     let (status, _) = app.text_with(&stranger, "/progress").await;
     assert_eq!(status, 200);
     let r = stranger
@@ -405,9 +340,9 @@ async fn anyone_with_the_number_and_phone_sees_the_progress_and_nobody_else() {
 
 #[tokio::test]
 async fn a_registered_but_unverified_citizen_is_asked_to_step_up_first() {
-    let app = spawn_app().await;
-    let c = TestApp::fresh_client();
-    register_citizen(&app, &c, PHONE, PASSWORD).await;
+    let app = TestApp::spawn().await;
+    let c = zhiban_testing::client();
+    app.register(&c, PHONE).await;
     let code = app.code_of(REISSUE).await;
     let (status, page) = app.text_with(&c, &format!("/apply/{code}")).await;
     assert_eq!(status, 200);
@@ -440,8 +375,8 @@ async fn a_registered_but_unverified_citizen_is_asked_to_step_up_first() {
 
 #[tokio::test]
 async fn a_wrong_upload_is_refused_with_a_clear_message_and_the_typed_answers_are_kept() {
-    let app = spawn_app().await;
-    let c = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let c = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let code = app.code_of(REISSUE).await;
     let path = format!("/apply/{code}");
     let r = post_page(
@@ -485,11 +420,13 @@ async fn a_wrong_upload_is_refused_with_a_clear_message_and_the_typed_answers_ar
 
 #[tokio::test]
 async fn district_staff_cannot_open_a_city_case_and_the_city_desk_accepts_in_a_batch() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let first = apply(&app, &citizen).await;
     let second = apply(&app, &citizen).await;
-    let district = clerk(&app, "yz.clerk", "500103").await;
+    let district = app
+        .staff_in_role("yz.clerk", "500103", "case_handler")
+        .await;
     let (status, _) = app
         .text_with(&district, &format!("/admin/cases/{first}"))
         .await;
@@ -497,7 +434,9 @@ async fn district_staff_cannot_open_a_city_case_and_the_city_desk_accepts_in_a_b
     let (_, list) = app.text_with(&district, "/admin/cases").await;
     assert!(!list.contains(&first));
 
-    let desk = clerk(&app, "hz.clerk", "500000-GA-HZ").await;
+    let desk = app
+        .staff_in_role("hz.clerk", "500000-GA-HZ", "case_handler")
+        .await;
     let (_, list) = app.text_with(&desk, "/admin/cases").await;
     let csrf = hidden(&list, "_csrf");
     let r = desk
@@ -522,8 +461,8 @@ async fn district_staff_cannot_open_a_city_case_and_the_city_desk_accepts_in_a_b
 
 #[tokio::test]
 async fn a_published_form_is_used_for_new_applications_and_old_cases_keep_theirs() {
-    let app = spawn_app().await;
-    let citizen = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let old = apply(&app, &citizen).await;
     app.login().await;
     let code = app.code_of(REISSUE).await;
@@ -599,7 +538,7 @@ async fn a_published_form_is_used_for_new_applications_and_old_cases_keep_theirs
 
 #[tokio::test]
 async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (status, page) = app.text("/admin/notify").await;
     assert_eq!(status, 200);
@@ -632,7 +571,7 @@ async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() 
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let citizen = verified_citizen(&app).await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let number = apply(&app, &citizen).await;
     let (_, inbox) = app.text_with(&citizen, "/my/messages").await;
     assert!(inbox.contains("申请收到啦") && inbox.contains(&format!("编号{number}")));
@@ -640,8 +579,8 @@ async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() 
 
 #[tokio::test]
 async fn a_citizen_sets_an_email_address_for_notifications_and_a_bad_one_is_refused() {
-    let app = spawn_app().await;
-    let c = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let c = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let (_, page) = app.text_with(&c, "/account").await;
     let csrf = hidden(&page, "_csrf");
     let r = c
@@ -688,8 +627,8 @@ async fn a_citizen_sets_an_email_address_for_notifications_and_a_bad_one_is_refu
 
 #[tokio::test]
 async fn a_page_with_several_large_scans_is_accepted_in_one_post() {
-    let app = spawn_app().await;
-    let c = verified_citizen(&app).await;
+    let app = TestApp::spawn().await;
+    let c = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let code = app.code_of(REISSUE).await;
     // Three scans just under the 10 MB limit each: more than the 20 MB the
     // rest of the portal accepts in one request.
@@ -721,7 +660,7 @@ async fn a_page_with_several_large_scans_is_accepted_in_one_post() {
 
 #[tokio::test]
 async fn an_administrator_records_a_handlers_mobile_number_for_reminders() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.login().await;
     let (_, page) = app.text("/admin/staff/new").await;
     assert!(page.contains("name=\"phone\""));

@@ -2,19 +2,16 @@
 //! `zhiban eval search` does: these sets must keep finding the right item
 //! in the top 3 for at least 95% of the queries.
 
-#![allow(clippy::expect_used)]
-
 use std::path::PathBuf;
 
 use zhiban_domain::catalog::CatalogSnapshot;
-use zhiban_domain::{demo, search_docs};
+use zhiban_domain::search_docs;
 use zhiban_search::SearchIndex;
 use zhiban_search::eval::evaluate;
-use zhiban_store::testing::TestDb;
+use zhiban_testing::TestDb;
 
 async fn demo_index() -> SearchIndex {
-    let t = TestDb::new().await.expect("db");
-    demo::load(&t.db).await.expect("demo");
+    let t = TestDb::demo().await.expect("db");
     let snapshot = CatalogSnapshot::load(&t.db).await.expect("snapshot");
     let index = SearchIndex::open(None).expect("index");
     index
@@ -44,7 +41,7 @@ async fn our_citizen_query_set_finds_the_right_item_in_the_top_three() {
     let index = demo_index().await;
     assert_good(
         "citizen_queries.tsv",
-        include_str!("../../../tests/search/citizen_queries.tsv"),
+        include_str!("../../../../tests/search/citizen_queries.tsv"),
         &index,
     );
 }

@@ -2,223 +2,100 @@
 //! tampering, revocation, masking for staff, sharing, 免证办 in an
 //! application, issuing on an approved case, imports and expiry reminders.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 
-use chrono::{Duration, Utc};
-use zhiban_domain::cases::calendar::WorkCalendar;
-use zhiban_domain::cases::{self, Actor, CaseAction, CaseSettings, Desk, Step, Upload, local_date};
+use chrono::Duration;
+use zhiban_domain::DomainError;
+use zhiban_domain::cases::{self, Actor, CaseAction, Step, Upload};
 use zhiban_domain::catalog;
 use zhiban_domain::forms::Answers;
-use zhiban_domain::identity::citizen::{self, Citizen};
-use zhiban_domain::identity::roles::{self, StaffInput};
-use zhiban_domain::identity::staff::{self, Client, StaffSession};
-use zhiban_domain::identity::{Perm, SecurityPolicy};
+use zhiban_domain::identity::Perm;
+use zhiban_domain::identity::citizen::Citizen;
+use zhiban_domain::identity::staff::StaffSession;
 use zhiban_domain::licenses::{self, IssueInput, Status};
-use zhiban_domain::{Db, DomainError, demo};
-use zhiban_store::files::FileStore;
+use zhiban_domain::time::local_date;
 use zhiban_store::sqlx;
-use zhiban_store::testing::TestDb;
+use zhiban_testing::{World, id_number};
 
 const REISSUE: &str = "500000-GA-HZ-0001-03";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
-struct World {
-    t: TestDb,
-    _dir: tempfile::TempDir,
-    files: FileStore,
-    calendar: WorkCalendar,
-    settings: CaseSettings,
-}
-
-async fn session(db: &Db, username: &str, password: &str) -> StaffSession {
-    let policy = SecurityPolicy {
-        staff_second_factor: false,
-        ..SecurityPolicy::default()
+async fn issue(w: &World, by: &StaffSession, ty: &str, holder: &Citizen) -> licenses::License {
+    let t = licenses::get_type(w.db(), ty).await.expect("type");
+    let fields: BTreeMap<String, String> = t
+        .fields
+        .iter()
+        .map(|f| (f.key.clone(), format!("{}值", f.label)))
+        .collect();
+    let input = IssueInput {
+        type_code: ty.into(),
+        holder_name: holder.name.clone(),
+        holder_id_number: holder.id_number.clone(),
+        fields,
+        ..IssueInput::default()
     };
-    let now = Utc::now();
-    let user = staff::login(db, &policy, username, password, now)
+    let unit = w.unit("500000-GA-HZ").await;
+    licenses::issue(w.db(), by, unit, &input)
         .await
-        .expect("login");
-    let token = staff::start_session(db, &policy, &user, &Client::default(), now)
-        .await
-        .expect("session");
-    staff::session(db, &policy, &token, now)
-        .await
-        .expect("q")
-        .expect("live")
+        .expect("issued")
 }
 
-fn id_number(tail: u32) -> String {
-    let body = format!("50010319800101{tail:03}");
-    let check = zhiban_domain::identity::ids::id_check_char(&body).expect("check");
-    format!("{body}{check}")
-}
-
-impl World {
-    async fn new() -> Self {
-        let t = TestDb::new().await.expect("db");
-        demo::load(&t.db).await.expect("demo");
-        let dir = tempfile::tempdir().expect("dir");
-        let files = FileStore::open(&dir.path().display().to_string()).expect("store");
-        World {
-            t,
-            _dir: dir,
-            files,
-            calendar: WorkCalendar::national(),
-            settings: CaseSettings::default(),
-        }
-    }
-
-    fn db(&self) -> &Db {
-        &self.t.db
-    }
-
-    fn desk(&self) -> Desk<'_> {
-        Desk {
-            db: &self.t.db,
-            files: &self.files,
-            calendar: &self.calendar,
-            settings: &self.settings,
-            public_url: "https://zw.example.gov.cn",
-        }
-    }
-
-    async fn unit(&self, code: &str) -> i64 {
-        sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-            .bind(code)
-            .fetch_one(self.db().pool())
-            .await
-            .expect("unit")
-    }
-
-    /// The system administrator (every permission, citizens.view included).
-    async fn root(&self) -> StaffSession {
-        staff::create_or_reset(self.db(), "root", "", "R00t!pass")
-            .await
-            .expect("root");
-        session(self.db(), "root", "R00t!pass").await
-    }
-
-    /// A staff member of `unit` with the given built-in roles.
-    async fn staff(&self, username: &str, unit: &str, role_codes: &[&str]) -> StaffSession {
-        let root = self.root().await;
-        let all = roles::list_roles(self.db()).await.expect("roles");
-        let input = StaffInput {
-            username: username.into(),
-            display_name: username.into(),
-            unit_id: Some(self.unit(unit).await),
-            role_ids: all
-                .iter()
-                .filter(|r| role_codes.contains(&r.code.as_str()))
-                .map(|r| r.id)
-                .collect(),
-            password: "Hand1er!pw".into(),
-            ..StaffInput::default()
-        };
-        roles::save_staff(self.db(), &root, None, &input)
-            .await
-            .expect("staff");
-        session(self.db(), username, "Hand1er!pw").await
-    }
-
-    /// A verified (L2) person.
-    async fn citizen(&self, phone: &str, tail: u32) -> Citizen {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO citizens (phone, password_hash, name, id_number, level, created_at) \
-             VALUES ($1, 'x', '王小明', $2, 2, 0) RETURNING id",
-        )
-        .bind(phone)
-        .bind(id_number(tail))
-        .fetch_one(self.db().pool())
-        .await
-        .expect("citizen");
-        zhiban_domain::keys::encrypt_pending(self.db())
-            .await
-            .expect("encrypted");
-        citizen::get(self.db(), id).await.expect("get")
-    }
-
-    async fn issue(&self, by: &StaffSession, ty: &str, holder: &Citizen) -> licenses::License {
-        let t = licenses::get_type(self.db(), ty).await.expect("type");
-        let fields: BTreeMap<String, String> = t
-            .fields
+/// Fills both pages of the 居民身份证补领 draft, uploads only the photo
+/// receipt (m2) and submits: m1 居民户口簿 must come from a license.
+async fn submit_with_photo_only(
+    w: &World,
+    holder: &Citizen,
+    mut draft: cases::Draft,
+) -> cases::Case {
+    let pages: [(usize, &[(&str, &str)]); 2] = [
+        (
+            1,
+            &[
+                ("address.province", "重庆市"),
+                ("address.city", "渝州市"),
+                ("address.district", "渝中区"),
+                ("address.detail", "解放碑街道民族路 1 号"),
+            ],
+        ),
+        (2, &[("reason", "身份证不慎遗失"), ("delivery", "窗口领取")]),
+    ];
+    for (page, pairs) in pages {
+        let a: Answers = pairs
             .iter()
-            .map(|f| (f.key.clone(), format!("{}值", f.label)))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let input = IssueInput {
-            type_code: ty.into(),
-            holder_name: holder.name.clone(),
-            holder_id_number: holder.id_number.clone(),
-            fields,
-            ..IssueInput::default()
-        };
-        let unit = self.unit("500000-GA-HZ").await;
-        licenses::issue(self.db(), by, unit, &input)
+        cases::save_draft(w.db(), holder, &mut draft, &a, page)
             .await
-            .expect("issued")
+            .expect("saved");
     }
+    let upload = Upload {
+        field_key: "m2",
+        file_name: "photo.png",
+        body: PNG.to_vec(),
+    };
+    cases::add_draft_file(&w.desk(), holder, &draft, upload)
+        .await
+        .expect("upload");
+    let item = catalog::get_service(w.db(), REISSUE).await.expect("item");
+    cases::submit(&w.desk(), holder, &item)
+        .await
+        .expect("submitted without uploading the 户口簿")
+}
 
-    /// Fills both pages of the 居民身份证补领 draft, uploads only the photo
-    /// receipt (m2) and submits: m1 居民户口簿 must come from a license.
-    async fn submit_with_photo_only(
-        &self,
-        holder: &Citizen,
-        mut draft: cases::Draft,
-    ) -> cases::Case {
-        let pages: [(usize, &[(&str, &str)]); 2] = [
-            (
-                1,
-                &[
-                    ("address.province", "重庆市"),
-                    ("address.city", "渝州市"),
-                    ("address.district", "渝中区"),
-                    ("address.detail", "解放碑街道民族路 1 号"),
-                ],
-            ),
-            (2, &[("reason", "身份证不慎遗失"), ("delivery", "窗口领取")]),
-        ];
-        for (page, pairs) in pages {
-            let a: Answers = pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            cases::save_draft(self.db(), holder, &mut draft, &a, page)
-                .await
-                .expect("saved");
-        }
-        let upload = Upload {
-            field_key: "m2",
-            file_name: "photo.png",
-            body: PNG.to_vec(),
-        };
-        cases::add_draft_file(&self.desk(), holder, &draft, upload)
-            .await
-            .expect("upload");
-        let item = catalog::get_service(self.db(), REISSUE)
-            .await
-            .expect("item");
-        cases::submit(&self.desk(), holder, &item)
-            .await
-            .expect("submitted without uploading the 户口簿")
-    }
-
-    async fn messages(&self, who: &Citizen) -> Vec<String> {
-        zhiban_domain::notify::messages(self.db(), who.id)
-            .await
-            .expect("messages")
-            .into_iter()
-            .map(|m| format!("{} {}", m.title, m.body))
-            .collect()
-    }
+async fn messages(w: &World, who: &Citizen) -> Vec<String> {
+    zhiban_domain::notify::messages(w.db(), who.id)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| format!("{} {}", m.title, m.body))
+        .collect()
 }
 
 #[tokio::test]
 async fn an_issued_license_is_signed_in_the_wallet_and_a_changed_row_reads_as_tampered() {
     let w = World::new().await;
     let root = w.root().await;
-    let holder = w.citizen("13800000001", 1).await;
+    let holder = w.citizen("13800000001", "王小明", 2).await;
     // Bad input: every problem at once, nothing stored.
     let bad = IssueInput {
         type_code: "id_card".into(),
@@ -237,13 +114,13 @@ async fn an_issued_license_is_signed_in_the_wallet_and_a_changed_row_reads_as_ta
     assert!(codes.contains(&"holder_name") && codes.contains(&"holder_id_number"));
     assert!(errs.iter().filter(|e| e.field == "license_field").count() >= 4);
 
-    let lic = w.issue(&root, "id_card", &holder).await;
+    let lic = issue(&w, &root, "id_card", &holder).await;
     assert!(licenses::number_ok(lic.number()));
     assert_eq!(lic.citizen_id, Some(holder.id));
     // Expiry by type: 居民身份证 here for 20 years.
     assert!(
         lic.doc.expires_on.starts_with(
-            &(local_date(Utc::now())
+            &(local_date(w.db().now())
                 .format("%Y")
                 .to_string()
                 .parse::<i32>()
@@ -259,10 +136,12 @@ async fn an_issued_license_is_signed_in_the_wallet_and_a_changed_row_reads_as_ta
     let wallet = licenses::wallet(w.db(), &holder).await.expect("wallet");
     assert_eq!(wallet.len(), 1);
     // "Download my data" includes the licenses.
-    let mine = citizen::export_data(w.db(), &holder).await.expect("export");
+    let mine = zhiban_domain::privacy::export(w.db(), &holder)
+        .await
+        .expect("export");
     assert_eq!(mine["licenses"][0]["license"]["number"], lic.number());
     assert!(
-        w.messages(&holder)
+        messages(&w, &holder)
             .await
             .iter()
             .any(|m| m.contains("已签发"))
@@ -280,7 +159,7 @@ async fn an_issued_license_is_signed_in_the_wallet_and_a_changed_row_reads_as_ta
         .await
         .expect("export");
     let text = serde_json::to_string(&file).expect("json");
-    let today = local_date(Utc::now());
+    let today = local_date(w.db().now());
     assert_eq!(
         licenses::verify_export(&text, today).expect("ok").status,
         Status::Valid
@@ -316,8 +195,8 @@ async fn an_issued_license_is_signed_in_the_wallet_and_a_changed_row_reads_as_ta
 async fn revocation_needs_a_reason_tells_the_holder_and_shows_everywhere() {
     let w = World::new().await;
     let root = w.root().await;
-    let holder = w.citizen("13800000002", 2).await;
-    let lic = w.issue(&root, "driving_licence", &holder).await;
+    let holder = w.citizen("13800000002", "王小明", 2).await;
+    let lic = issue(&w, &root, "driving_licence", &holder).await;
     let err = licenses::revoke(w.db(), &root, lic.number(), "  ")
         .await
         .expect_err("reason");
@@ -327,7 +206,7 @@ async fn revocation_needs_a_reason_tells_the_holder_and_shows_everywhere() {
     assert!(other.can(Perm::LicensesManage));
     assert!(matches!(
         licenses::revoke(w.db(), &other, lic.number(), "错误签发").await,
-        Err(DomainError::Conflict("not_allowed"))
+        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed))
     ));
     licenses::revoke(w.db(), &root, lic.number(), "驾驶证被依法吊销")
         .await
@@ -339,14 +218,16 @@ async fn revocation_needs_a_reason_tells_the_holder_and_shows_everywhere() {
     assert_eq!(view.status, Status::Revoked);
     assert_eq!(view.revoke_reason, "驾驶证被依法吊销");
     assert!(
-        w.messages(&holder)
+        messages(&w, &holder)
             .await
             .iter()
             .any(|m| m.contains("已被吊销"))
     );
     assert!(matches!(
         licenses::revoke(w.db(), &root, lic.number(), "again").await,
-        Err(DomainError::Conflict("already_revoked"))
+        Err(DomainError::Conflict(
+            zhiban_domain::Conflict::AlreadyRevoked
+        ))
     ));
     // A revoked license can no longer stand in for a material.
     assert!(
@@ -361,8 +242,8 @@ async fn revocation_needs_a_reason_tells_the_holder_and_shows_everywhere() {
 async fn staff_without_citizens_view_get_masked_data_and_full_views_are_audited() {
     let w = World::new().await;
     let root = w.root().await;
-    let holder = w.citizen("13800000003", 3).await;
-    let lic = w.issue(&root, "id_card", &holder).await;
+    let holder = w.citizen("13800000003", "王小明", 2).await;
+    let lic = issue(&w, &root, "id_card", &holder).await;
     let admin = w.staff("hz.admin", "500000-GA-HZ", &["dept_admin"]).await;
     assert!(admin.can(Perm::LicensesManage) && !admin.can(Perm::CitizensView));
     let (seen, full) = licenses::for_staff(w.db(), &admin, lic.number())
@@ -405,8 +286,8 @@ async fn staff_without_citizens_view_get_masked_data_and_full_views_are_audited(
 async fn a_shared_link_shows_a_masked_license_until_it_ends() {
     let w = World::new().await;
     let root = w.root().await;
-    let holder = w.citizen("13800000004", 4).await;
-    let lic = w.issue(&root, "no_crime", &holder).await;
+    let holder = w.citizen("13800000004", "王小明", 2).await;
+    let lic = issue(&w, &root, "no_crime", &holder).await;
     assert!(
         licenses::share(w.db(), &holder, lic.number(), 5)
             .await
@@ -425,7 +306,7 @@ async fn a_shared_link_shows_a_masked_license_until_it_ends() {
     let uses = licenses::uses(w.db(), lic.id).await.expect("uses");
     assert!(uses.iter().any(|u| u.kind == "share_view"));
     // Someone else cannot share it.
-    let stranger = w.citizen("13800000005", 5).await;
+    let stranger = w.citizen("13800000005", "王小明", 2).await;
     assert!(
         licenses::share(w.db(), &stranger, lic.number(), 1)
             .await
@@ -447,11 +328,9 @@ async fn a_shared_link_shows_a_masked_license_until_it_ends() {
     let token = licenses::share(w.db(), &holder, lic.number(), 1)
         .await
         .expect("shared");
-    sqlx::query("UPDATE license_shares SET expires_at = $1")
-        .bind(Utc::now().timestamp() - 1)
-        .execute(w.db().pool())
-        .await
-        .expect("expire");
+    w.db()
+        .clock()
+        .advance(Duration::hours(1) + Duration::seconds(1));
     assert!(
         licenses::shared(w.db(), &token, "x")
             .await
@@ -464,8 +343,8 @@ async fn a_shared_link_shows_a_masked_license_until_it_ends() {
 async fn an_applicant_uses_a_license_instead_of_an_upload_and_staff_see_it_verified() {
     let w = World::new().await;
     let root = w.root().await;
-    let holder = w.citizen("13800000006", 6).await;
-    let household = w.issue(&root, "household", &holder).await;
+    let holder = w.citizen("13800000006", "王小明", 2).await;
+    let household = issue(&w, &root, "household", &holder).await;
     let item = catalog::get_service(w.db(), REISSUE).await.expect("item");
     let draft = cases::draft(w.db(), &holder, &item).await.expect("draft");
     let m1 = draft.schema.material_for("m1").expect("m1");
@@ -485,7 +364,7 @@ async fn an_applicant_uses_a_license_instead_of_an_upload_and_staff_see_it_verif
         .await
         .expect("authorised");
     // Only the photo receipt is uploaded; the 户口簿 comes from the license.
-    let case = w.submit_with_photo_only(&holder, draft).await;
+    let case = submit_with_photo_only(&w, &holder, draft).await;
     let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     let seen = licenses::staff_view_for_case(w.db(), &clerk, &case.number)
         .await
@@ -511,15 +390,15 @@ async fn an_approved_case_of_a_producing_item_issues_the_license() {
     licenses::configure_type(w.db(), &root, "id_card", REISSUE, REISSUE)
         .await
         .expect("configured");
-    let holder = w.citizen("13800000007", 7).await;
-    let household = w.issue(&root, "household", &holder).await;
+    let holder = w.citizen("13800000007", "王小明", 2).await;
+    let household = issue(&w, &root, "household", &holder).await;
     let item = catalog::get_service(w.db(), REISSUE).await.expect("item");
     let draft = cases::draft(w.db(), &holder, &item).await.expect("draft");
     let m1 = draft.schema.material_for("m1").expect("m1");
     licenses::authorize(w.db(), &holder, draft.id, "m1", &m1, household.number())
         .await
         .expect("authorised");
-    let case = w.submit_with_photo_only(&holder, draft).await;
+    let case = submit_with_photo_only(&w, &holder, draft).await;
     let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     for action in [
         CaseAction::Accept,
@@ -596,9 +475,9 @@ async fn holders_are_reminded_once_before_expiry_with_the_renewal_service() {
     licenses::configure_type(w.db(), &root, "driving_licence", REISSUE, "")
         .await
         .expect("configured");
-    let holder = w.citizen("13800000008", 8).await;
-    let lic = w.issue(&root, "driving_licence", &holder).await;
-    let today = local_date(Utc::now());
+    let holder = w.citizen("13800000008", "王小明", 2).await;
+    let lic = issue(&w, &root, "driving_licence", &holder).await;
+    let today = local_date(w.db().now());
     // Not yet: six years away.
     assert_eq!(
         licenses::remind_expiring(w.db(), today, "")
@@ -627,7 +506,7 @@ async fn holders_are_reminded_once_before_expiry_with_the_renewal_service() {
         0,
         "once"
     );
-    let msgs = w.messages(&holder).await;
+    let msgs = messages(&w, &holder).await;
     assert!(
         msgs.iter()
             .any(|m| m.contains("将于") && m.contains(&format!("/services/{REISSUE}"))),

@@ -1,12 +1,10 @@
 //! The public portal and the JSON API, over real HTTP.
 
-mod common;
-
-use common::spawn_app;
+use zhiban_testing::TestApp;
 
 #[tokio::test]
 async fn home_page_is_a_city_portal_labelled_as_demo_data() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, html) = app.text("/").await;
     assert_eq!(status, 200);
     assert!(html.contains("演示数据"), "demo label on every page");
@@ -21,7 +19,7 @@ async fn home_page_is_a_city_portal_labelled_as_demo_data() {
 
 #[tokio::test]
 async fn a_guide_page_shows_every_element_a_citizen_needs() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("居民身份证补领").await;
     let item = app.state.catalog().get(&code).cloned().expect("item");
     let (status, html) = app.text(&format!("/services/{code}")).await;
@@ -53,7 +51,7 @@ async fn a_guide_page_shows_every_element_a_citizen_needs() {
 
 #[tokio::test]
 async fn draft_items_are_not_public() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let drafts = zhiban_domain::catalog::list_services(
         &app.db.db,
         Some(zhiban_domain::catalog::Status::Draft),
@@ -70,7 +68,7 @@ async fn draft_items_are_not_public() {
 
 #[tokio::test]
 async fn browsing_by_life_event_lists_only_that_theme_with_its_count() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, api) = app
         .json("/api/v1/services?life_event=birth&limit=100")
         .await;
@@ -92,7 +90,7 @@ async fn browsing_by_life_event_lists_only_that_theme_with_its_count() {
 
 #[tokio::test]
 async fn a_department_lists_its_sub_units_items_with_breadcrumbs() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let cat = app.state.catalog();
     let police = cat
         .departments
@@ -122,7 +120,7 @@ async fn a_department_lists_its_sub_units_items_with_breadcrumbs() {
 
 #[tokio::test]
 async fn pages_past_the_end_show_the_last_page() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, html) = app.text("/services?page=9999").await;
     assert_eq!(status, 200);
     assert!(html.contains("rel=\"prev\""));
@@ -131,7 +129,7 @@ async fn pages_past_the_end_show_the_last_page() {
 
 #[tokio::test]
 async fn unknown_pages_get_a_translated_404_with_a_request_id() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/no/such/page").await;
     assert_eq!(r.status().as_u16(), 404);
     let id = r
@@ -156,7 +154,7 @@ async fn unknown_pages_get_a_translated_404_with_a_request_id() {
 
 #[tokio::test]
 async fn the_language_switch_translates_the_interface() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/prefs?lang=en&next=/services").await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], "/services");
@@ -171,8 +169,8 @@ async fn the_language_switch_translates_the_interface() {
 
 #[tokio::test]
 async fn the_browser_language_is_used_until_a_choice_is_made() {
-    let app = spawn_app().await;
-    let r = common::client()
+    let app = TestApp::spawn().await;
+    let r = zhiban_testing::client()
         .get(app.url("/"))
         .header("accept-language", "zh-TW,zh;q=0.8")
         .send()
@@ -183,7 +181,7 @@ async fn the_browser_language_is_used_until_a_choice_is_made() {
 
 #[tokio::test]
 async fn elder_and_contrast_modes_persist_by_cookie_without_javascript() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/prefs?elder=1&next=/themes").await;
     assert_eq!(r.status().as_u16(), 303);
     let cookie = r.headers()["set-cookie"]
@@ -206,7 +204,7 @@ async fn elder_and_contrast_modes_persist_by_cookie_without_javascript() {
 
 #[tokio::test]
 async fn preference_links_never_redirect_off_site() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/prefs?elder=1&next=https://evil.example/").await;
     assert_eq!(r.headers()["location"], "/");
     let r = app.get("/prefs?elder=1&next=//evil.example/").await;
@@ -215,7 +213,7 @@ async fn preference_links_never_redirect_off_site() {
 
 #[tokio::test]
 async fn search_results_link_to_the_guide_and_offer_help_when_empty() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("居民身份证补领").await;
     let (_, html) = app.text("/search?q=身份证补领").await;
     assert!(html.contains(&format!("to=%2Fservices%2F{code}")));
@@ -226,7 +224,7 @@ async fn search_results_link_to_the_guide_and_offer_help_when_empty() {
 
 #[tokio::test]
 async fn user_text_is_escaped_in_pages() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, html) = app
         .text("/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
         .await;
@@ -236,7 +234,7 @@ async fn user_text_is_escaped_in_pages() {
 
 #[tokio::test]
 async fn the_api_lists_filters_and_pages_the_catalog() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, all) = app.json("/api/v1/services?limit=5&offset=0").await;
     assert_eq!(status, 200);
     let total = all["total"].as_u64().expect("total");
@@ -262,7 +260,7 @@ async fn the_api_lists_filters_and_pages_the_catalog() {
 
 #[tokio::test]
 async fn the_api_refuses_bad_parameters_with_a_stable_code() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     for q in [
         "limit=0",
         "limit=1000",
@@ -278,7 +276,7 @@ async fn the_api_refuses_bad_parameters_with_a_stable_code() {
 
 #[tokio::test]
 async fn the_api_returns_a_whole_guide_by_code() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("居民身份证补领").await;
     let (status, body) = app.json(&format!("/api/v1/services/{code}")).await;
     assert_eq!(status, 200);
@@ -292,7 +290,7 @@ async fn the_api_returns_a_whole_guide_by_code() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_catalog_api() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, spec) = app.json("/api/openapi.json").await;
     assert_eq!(status, 200);
     assert!(
@@ -307,14 +305,14 @@ async fn the_openapi_document_describes_the_catalog_api() {
 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     assert_eq!(app.text("/healthz").await, (200, "ok".to_string()));
     assert_eq!(app.text("/readyz").await.0, 200);
 }
 
 #[tokio::test]
 async fn responses_carry_security_headers() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/").await;
     let h = r.headers();
     assert!(
@@ -329,7 +327,7 @@ async fn responses_carry_security_headers() {
 
 #[tokio::test]
 async fn assets_are_served_with_types_and_caching() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.get("/assets/site.css").await;
     assert_eq!(r.status().as_u16(), 200);
     assert!(
@@ -344,14 +342,14 @@ async fn assets_are_served_with_types_and_caching() {
 
 #[tokio::test]
 async fn when_the_database_is_gone_readiness_fails_and_pages_explain_with_a_request_id() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     app.db.db.close().await;
     assert_eq!(app.text("/readyz").await.0, 503);
     // Public pages keep working from the in-memory catalog …
     assert_eq!(app.text("/services").await.0, 200);
     // … while a page that needs the database shows the 500 page.
     let (_, page) = app.text("/admin/login").await;
-    let csrf = common::hidden(&page, "_csrf");
+    let csrf = zhiban_testing::hidden(&page, "_csrf");
     let r = app
         .post_form(
             "/admin/login",
@@ -375,13 +373,13 @@ async fn when_the_database_is_gone_readiness_fails_and_pages_explain_with_a_requ
 
 #[tokio::test]
 async fn smart_search_understands_how_citizens_type() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let code = app.code_of("居民身份证补领").await;
     for q in ["身份证丢了", "sfz补办", "身份證補領"] {
         let (_, body) = app
             .json(&format!(
                 "/api/v1/search?q={}&limit=3",
-                common::urlencode(q)
+                zhiban_testing::urlencode(q)
             ))
             .await;
         assert_eq!(
@@ -401,7 +399,7 @@ async fn smart_search_understands_how_citizens_type() {
 
 #[tokio::test]
 async fn a_corrected_typo_is_offered_as_did_you_mean() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, body) = app
         .json("/api/v1/search?q=%E9%A9%BE%E4%BD%BF%E8%AF%81%E6%8D%A2%E8%AF%81")
         .await;
@@ -417,7 +415,7 @@ async fn a_corrected_typo_is_offered_as_did_you_mean() {
 
 #[tokio::test]
 async fn search_facets_narrow_the_results_and_can_be_cleared() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, all) = app.text("/search?q=证明").await;
     let (_, api) = app
         .json("/api/v1/search?q=%E8%AF%81%E6%98%8E&limit=100")
@@ -434,7 +432,7 @@ async fn search_facets_narrow_the_results_and_can_be_cleared() {
 
 #[tokio::test]
 async fn an_empty_search_offers_a_way_forward() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, html) = app.text("/search?q=量子纠缠望远镜").await;
     assert_eq!(status, 200);
     assert!(html.contains("没有找到"));
@@ -444,7 +442,7 @@ async fn an_empty_search_offers_a_way_forward() {
 
 #[tokio::test]
 async fn suggestions_follow_what_is_typed() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (_, body) = app.json("/api/v1/suggest?q=%E6%8A%A4%E7%85%A7").await;
     let list = body["suggestions"].as_array().expect("list");
     assert!(!list.is_empty());
@@ -464,7 +462,7 @@ async fn suggestions_follow_what_is_typed() {
 
 #[tokio::test]
 async fn the_search_api_refuses_bad_limits() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let (status, body) = app.json("/api/v1/search?q=a&limit=0").await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_parameter");
@@ -472,7 +470,7 @@ async fn the_search_api_refuses_bad_limits() {
 
 #[tokio::test]
 async fn the_audience_a_person_filtered_by_is_remembered_for_later_searches() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let codes = |html: &str| -> Vec<String> {
         html.split("to=%2Fservices%2F")
             .skip(1)
@@ -506,7 +504,7 @@ async fn the_audience_a_person_filtered_by_is_remembered_for_later_searches() {
 
 #[tokio::test]
 async fn one_address_adds_at_most_thirty_searches_a_minute_to_the_analytics() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     for i in 0..35 {
         let (status, _) = app
             .text(&format!("/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81{i}"))

@@ -1,20 +1,12 @@
 //! Catalog and staff rules against a real database (SQLite, or PostgreSQL
 //! when ZHIBAN_TEST_DATABASE_URL is set). Each test owns its database.
 
-#![allow(clippy::expect_used)]
-
 use std::collections::HashSet;
 
 use zhiban_domain::catalog::transfer::{self, Format, ImportError};
 use zhiban_domain::catalog::{self, CatalogSnapshot, SaveMode, ServiceInput, Status};
 use zhiban_domain::{ActorName, DomainError, demo};
-use zhiban_store::testing::TestDb;
-
-async fn demo_db() -> TestDb {
-    let t = TestDb::new().await.expect("test database");
-    demo::load(&t.db).await.expect("demo data loads");
-    t
-}
+use zhiban_testing::TestDb;
 
 fn actor() -> ActorName {
     ActorName("tester".into())
@@ -22,7 +14,7 @@ fn actor() -> ActorName {
 
 #[tokio::test]
 async fn demo_data_is_a_realistic_city_catalog() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     let all = catalog::list_services(&t.db, None).await.expect("list");
     assert!(all.len() >= 300, "only {} items", all.len());
     let departments: HashSet<_> = all.iter().map(|s| s.department_code.clone()).collect();
@@ -62,13 +54,13 @@ async fn demo_data_is_a_realistic_city_catalog() {
 
 #[tokio::test]
 async fn loading_demo_data_twice_changes_nothing_the_second_time() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     assert!(demo::load_if_empty(&t.db).await.expect("load").is_none());
 }
 
 #[tokio::test]
 async fn every_save_leaves_a_revision_and_bumps_the_version() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     let item = catalog::list_services(&t.db, Some(Status::Published))
         .await
         .expect("list")
@@ -101,7 +93,7 @@ async fn every_save_leaves_a_revision_and_bumps_the_version() {
     .await;
     assert!(matches!(
         stale,
-        Err(DomainError::Conflict("edited_meanwhile"))
+        Err(DomainError::Conflict(zhiban_domain::Conflict::Stale))
     ));
     catalog::set_status(&t.db, &item.code, Status::Draft, &actor())
         .await
@@ -122,18 +114,21 @@ async fn every_save_leaves_a_revision_and_bumps_the_version() {
 
 #[tokio::test]
 async fn creating_an_item_with_a_taken_code_is_refused() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     let item = catalog::list_services(&t.db, None)
         .await
         .expect("list")
         .remove(0);
     let r = catalog::save_service(&t.db, &item, SaveMode::Create, &actor(), "").await;
-    assert!(matches!(r, Err(DomainError::Conflict("code_taken"))));
+    assert!(matches!(
+        r,
+        Err(DomainError::Conflict(zhiban_domain::Conflict::CodeTaken))
+    ));
 }
 
 #[tokio::test]
 async fn an_import_with_one_bad_row_writes_nothing() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     let before = catalog::list_services(&t.db, None).await.expect("list");
     let csv = transfer::export_csv(&before).expect("export");
     // Rename every item, then break the 3rd data row (spreadsheet row 4).
@@ -168,7 +163,7 @@ async fn an_import_with_one_bad_row_writes_nothing() {
 
 #[tokio::test]
 async fn a_valid_import_creates_and_updates_in_one_go() {
-    let t = demo_db().await;
+    let t = TestDb::demo().await.expect("test database");
     let mut items = catalog::list_services(&t.db, None).await.expect("list");
     items.truncate(2);
     items[0].fees = "工本费10元".into();

@@ -9,43 +9,14 @@ use chrono::Utc;
 use zhiban_crypto::{Hasher, MasterKey, SoftSm3, SuiteKind};
 use zhiban_domain::audit::{self, Entry};
 use zhiban_domain::identity::SecurityPolicy;
-use zhiban_domain::identity::citizen::{self, DevIdVerifier, Registration};
-use zhiban_domain::identity::ids::Phone;
-use zhiban_domain::identity::sms::{self, DevOutboxGateway, Purpose};
+use zhiban_domain::identity::citizen::{self, DevIdVerifier};
 use zhiban_domain::identity::staff::Client;
 use zhiban_domain::{Db, DomainError, keys, pii};
 use zhiban_store::sqlx;
-use zhiban_store::testing::TestDb;
+use zhiban_testing::{TestDb, register_citizen};
 
 fn policy() -> SecurityPolicy {
     SecurityPolicy::default()
-}
-
-async fn register(db: &Db, phone: &str) -> citizen::Citizen {
-    let p = Phone::parse(phone).expect("phone");
-    let now = Utc::now();
-    sms::send_code(db, &DevOutboxGateway, &p, Purpose::Register, now)
-        .await
-        .expect("sent");
-    let body: String = sqlx::query_scalar("SELECT body FROM sms_outbox ORDER BY id DESC LIMIT 1")
-        .fetch_one(db.pool())
-        .await
-        .expect("outbox");
-    let code = body
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("code")
-        .to_string();
-    let reg = Registration {
-        phone: phone.into(),
-        code,
-        password: "Citizen#2026".into(),
-        accept_privacy: true,
-    };
-    citizen::register(db, &policy(), &reg, &Client::default(), now)
-        .await
-        .expect("registered")
-        .0
 }
 
 /// A valid 身份证号 ending in the given three digits.
@@ -66,7 +37,7 @@ async fn raw(db: &Db, sql: &str, id: i64) -> String {
 #[tokio::test]
 async fn phone_and_id_number_are_stored_encrypted_and_still_found_exactly() {
     let t = TestDb::new().await.expect("db");
-    let c = register(&t.db, "13800138001").await;
+    let c = register_citizen(&t.db, "13800138001").await;
     let stored = raw(&t.db, "SELECT phone FROM citizens WHERE id = $1", c.id).await;
     assert!(stored.starts_with("zb1:"), "{stored}");
     assert!(!stored.contains("13800138001"));
@@ -77,7 +48,7 @@ async fn phone_and_id_number_are_stored_encrypted_and_still_found_exactly() {
         &t.db,
         &policy(),
         "138 0013 8001",
-        "Citizen#2026",
+        zhiban_testing::PASSWORD,
         &Client::default(),
         Utc::now(),
     )
@@ -94,7 +65,7 @@ async fn phone_and_id_number_are_stored_encrypted_and_still_found_exactly() {
     let stored = raw(&t.db, "SELECT id_number FROM citizens WHERE id = $1", c.id).await;
     assert!(stored.starts_with("zb1:") && !stored.contains(&id[..10]));
     assert_eq!(citizen::get(&t.db, c.id).await.expect("get").id_number, id);
-    let other = register(&t.db, "13800138002").await;
+    let other = register_citizen(&t.db, "13800138002").await;
     let err = citizen::verify_real_name(&t.db, &DevIdVerifier, &other, "王小明", &id)
         .await
         .expect_err("bound");
@@ -107,7 +78,7 @@ async fn phone_and_id_number_are_stored_encrypted_and_still_found_exactly() {
 #[tokio::test]
 async fn a_changed_byte_or_a_value_moved_to_another_column_fails_loudly() {
     let t = TestDb::new().await.expect("db");
-    let c = register(&t.db, "13800138003").await;
+    let c = register_citizen(&t.db, "13800138003").await;
     let stored = raw(&t.db, "SELECT phone FROM citizens WHERE id = $1", c.id).await;
     // Flip one character of the ciphertext.
     let mut chars: Vec<char> = stored.chars().collect();
@@ -385,7 +356,7 @@ async fn under_the_international_suite_id_tokens_are_ed25519_and_verify_with_the
     use zhiban_domain::identity::oidc::{self, AuthRequest, ClientInput, TokenRequest};
     for kind in [SuiteKind::Intl, SuiteKind::Gm] {
         let t = TestDb::with_suite(kind).await.expect("db");
-        let c = register(&t.db, "13800138009").await;
+        let c = register_citizen(&t.db, "13800138009").await;
         let input = ClientInput {
             name: "不动产登记系统".into(),
             redirect_uris: "https://bdc.example.gov.cn/cb".into(),

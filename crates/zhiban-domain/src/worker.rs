@@ -1,0 +1,97 @@
+//! The background worker: claims due jobs from the queue ([`crate::jobs`])
+//! and hands each to the area that owns its kind. It depends on the areas;
+//! they only queue jobs and never know who runs them.
+//!
+//! Kinds: `sms` and `email` (notify), `case_remind` and `case_escalate`
+//! (cases), and the daily `housekeeping` (expired rows, license expiry
+//! reminders, then the next day's run).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::identity::sms::SmsGateway;
+use crate::jobs::{self, Job};
+use crate::notify::Mailer;
+use crate::{Db, DomainError};
+
+/// How often a node signs the audit chain's head (not on every tick: each
+/// signature is a write).
+pub const AUDIT_CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+
+/// What the jobs need from outside: the gateways messages leave through.
+#[derive(Clone)]
+pub struct Worker {
+    pub sms: Arc<dyn SmsGateway>,
+    /// `None` when no SMTP server is configured: email jobs are dropped.
+    pub mail: Option<Arc<dyn Mailer>>,
+}
+
+impl Worker {
+    async fn handle(&self, db: &Db, job: &Job) -> Result<(), String> {
+        match job.kind.as_str() {
+            "sms" => crate::notify::deliver_sms(db, self.sms.as_ref(), &job.payload).await,
+            "email" => crate::notify::deliver_email(self.mail.as_deref(), &job.payload).await,
+            "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
+                .await
+                .map_err(|e| e.to_string()),
+            "housekeeping" => housekeeping(db).await.map_err(|e| e.to_string()),
+            other => Err(format!("unknown job kind {other}")),
+        }
+    }
+
+    /// Claims and runs the due jobs once; returns how many ran. A key
+    /// rotation started on another node (or by `zhiban keys rotate`) is
+    /// picked up first.
+    pub async fn run_due(&self, db: &Db) -> Result<usize, DomainError> {
+        zhiban_store::keys::refresh(db).await?;
+        let claimed = jobs::claim(db, db.now().timestamp(), 20).await?;
+        for job in &claimed {
+            match self.handle(db, job).await {
+                Ok(()) => jobs::finish(db, job.id, db.now().timestamp()).await?,
+                Err(e) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                    jobs::fail(db, job, &e, db.now().timestamp()).await?;
+                }
+            }
+        }
+        Ok(claimed.len())
+    }
+
+    /// Runs due jobs every `poll` until the process ends, and signs the
+    /// audit chain's head once a minute.
+    pub fn spawn(self, db: Db, poll: Duration) {
+        tokio::spawn(async move {
+            // The daily housekeeping job schedules its successor; make sure one exists.
+            if let Err(e) = crate::housekeeping::schedule(&db, db.now()).await {
+                tracing::warn!(error = %e, "scheduling housekeeping failed");
+            }
+            let mut tick = tokio::time::interval(poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut signed_at = std::time::Instant::now();
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.run_due(&db).await {
+                    tracing::warn!(error = %e, "running background jobs failed");
+                }
+                if signed_at.elapsed() >= AUDIT_CHECKPOINT_EVERY {
+                    signed_at = std::time::Instant::now();
+                    if let Err(e) = crate::audit::checkpoint(&db).await {
+                        tracing::warn!(error = %e, "signing the audit checkpoint failed");
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// The daily run: expired rows go, holders of licenses about to expire are
+/// told (服务找人, with a link to the renewal service), and the next run is
+/// queued.
+async fn housekeeping(db: &Db) -> Result<(), DomainError> {
+    let now = db.now();
+    let removed = crate::housekeeping::purge(db, now).await?;
+    tracing::info!(?removed, "housekeeping: expired rows removed");
+    let reminded = crate::licenses::remind_expiring(db, crate::time::local_date(now), "").await?;
+    tracing::info!(reminded, "housekeeping: license expiry reminders");
+    crate::housekeeping::schedule(db, now).await
+}

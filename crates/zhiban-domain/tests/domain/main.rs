@@ -1,0 +1,14 @@
+//! The domain against real databases (SQLite, or PostgreSQL when
+//! `ZHIBAN_TEST_DATABASE_URL` is set): one test binary, one module per area.
+//! Every test owns its database, copied from a migrated template.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod cases;
+mod catalog;
+mod concurrency;
+mod crypto;
+mod housekeeping;
+mod identity;
+mod licenses;
+mod search_quality;

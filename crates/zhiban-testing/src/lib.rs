@@ -1,0 +1,23 @@
+//! Test support for every crate's tests (a dev-dependency only; nothing
+//! here ships in the binary).
+//!
+//! - [`TestDb`]: a database of the test's own, copied from a migrated
+//!   template (a SQLite file copy, or PostgreSQL `CREATE DATABASE …
+//!   TEMPLATE`) so no test migrates or imports the demo catalog again.
+//! - [`World`]: the domain's collaborators (files, calendar, settings) and
+//!   the people a domain test needs.
+//! - [`TestApp`]: the real server on port 0 over such a database, an HTTP
+//!   client that keeps cookies, and the steps a person takes in a browser
+//!   (`submit` a form with its token, sign in, register, verify).
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod app;
+mod db;
+pub mod html;
+mod world;
+
+pub use app::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestApp, client, location};
+pub use db::{Template, TestDb};
+pub use html::{hidden, totp_secret_on, unescape, urlencode};
+pub use world::{World, id_number, register_citizen, staff_session};

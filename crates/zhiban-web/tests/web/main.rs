@@ -1,0 +1,13 @@
+//! The portal over real HTTP: the server on port 0 over a database of the
+//! test's own (copied from a template with the demo data), driven by a
+//! cookie-keeping client as a browser would. One test binary, one module
+//! per area of the site.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod admin;
+mod cases;
+mod citizen;
+mod licenses;
+mod oidc;
+mod portal;
