@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use zhiban_domain::DomainError;
 
-use crate::ctx::PageCtx;
+use crate::view::PageCtx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -6,18 +6,19 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 
 mod assets;
 mod cache;
-mod ctx;
 mod error;
-mod form_view;
+mod extract;
 mod handlers;
+mod middleware;
 mod openapi;
 mod routes;
 mod state;
+mod view;
 
-pub use ctx::Lang;
-pub use handlers::licenses::LOOKUPS_PER_MINUTE;
+pub use middleware::limit::LOOKUPS_PER_MINUTE;
 pub use routes::{StaffRoute, router, staff_routes};
 pub use state::{AppState, WebConfig};
+pub use view::Lang;
 
 use tokio::net::TcpListener;
 

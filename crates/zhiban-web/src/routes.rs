@@ -10,9 +10,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
-use crate::handlers::{
-    admin, api, apply, citizen, license_desk, licenses, oidc, people, public, staff_auth, workbench,
+use crate::handlers::citizen::{
+    account, apply, auth, cases as my_cases, companies, licenses as wallet,
 };
+use crate::handlers::public::{
+    catalog as browse, home, licenses as checks, police, prefs, progress, search,
+};
+use crate::handlers::staff::{
+    account as staff_account, audit, cases, catalog, citizens, forms, home as staff_home, licenses,
+    notify, oidc_clients, org, people, roles, search as insights, sign_in, sms, transfer,
+};
+use crate::handlers::{api, oidc};
+use crate::middleware::{limit, log, staff_guard};
 use crate::state::AppState;
 use crate::{assets, error, openapi};
 
@@ -53,54 +62,54 @@ impl StaffRoute {
 }
 
 /// Every staff route and the permission it needs. The router puts each
-/// behind [`staff_auth::guard`]; the route-walk test reads the same list.
+/// behind [`staff_guard::guard`]; the route-walk test reads the same list.
 pub fn staff_routes() -> Vec<StaffRoute> {
     use Perm::*;
     vec![
-        StaffRoute::new("/admin", None).get(admin::index),
-        StaffRoute::new("/admin/services", CatalogView).get(admin::list),
+        StaffRoute::new("/admin", None).get(staff_home::index),
+        StaffRoute::new("/admin/services", CatalogView).get(catalog::list),
         StaffRoute::new("/admin/services/new", CatalogEdit)
-            .get(admin::new_form)
-            .post(admin::create),
+            .get(catalog::new_form)
+            .post(catalog::create),
         StaffRoute::new("/admin/services/{code}/edit", CatalogEdit)
-            .get(admin::edit_form)
-            .post(admin::update),
-        StaffRoute::new("/admin/services/{code}/publish", CatalogPublish).post(admin::publish),
-        StaffRoute::new("/admin/services/{code}/unpublish", CatalogPublish).post(admin::unpublish),
-        StaffRoute::new("/admin/services/{code}/history", CatalogView).get(admin::history),
+            .get(catalog::edit_form)
+            .post(catalog::update),
+        StaffRoute::new("/admin/services/{code}/publish", CatalogPublish).post(catalog::publish),
+        StaffRoute::new("/admin/services/{code}/unpublish", CatalogPublish)
+            .post(catalog::unpublish),
+        StaffRoute::new("/admin/services/{code}/history", CatalogView).get(catalog::history),
         StaffRoute::new("/admin/services/{code}/form", CatalogEdit)
-            .get(workbench::form_edit)
-            .post(workbench::form_save),
-        StaffRoute::new("/admin/cases", CasesHandle).get(workbench::cases_list),
-        StaffRoute::new("/admin/cases/accept", CasesHandle).post(workbench::batch_accept),
-        StaffRoute::new("/admin/cases/{number}", CasesHandle).get(workbench::case_detail),
-        StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(workbench::case_act),
-        StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(workbench::case_result),
-        StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(workbench::case_file),
-        StaffRoute::new("/admin/licenses", LicensesManage).get(license_desk::list),
+            .get(forms::form_edit)
+            .post(forms::form_save),
+        StaffRoute::new("/admin/cases", CasesHandle).get(cases::cases_list),
+        StaffRoute::new("/admin/cases/accept", CasesHandle).post(cases::batch_accept),
+        StaffRoute::new("/admin/cases/{number}", CasesHandle).get(cases::case_detail),
+        StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
+        StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
+        StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(cases::case_file),
+        StaffRoute::new("/admin/licenses", LicensesManage).get(licenses::list),
         StaffRoute::new("/admin/licenses/new", LicensesManage)
-            .get(license_desk::new_form)
-            .post(license_desk::issue),
+            .get(licenses::new_form)
+            .post(licenses::issue),
         StaffRoute::new("/admin/licenses/import", LicensesManage)
-            .get(license_desk::import_form)
-            .post(license_desk::import),
+            .get(licenses::import_form)
+            .post(licenses::import),
         StaffRoute::new("/admin/licenses/types", LicensesManage)
-            .get(license_desk::types)
-            .post(license_desk::configure_type),
-        StaffRoute::new("/admin/licenses/{number}", LicensesManage).get(license_desk::detail),
-        StaffRoute::new("/admin/licenses/{number}/revoke", LicensesManage)
-            .post(license_desk::revoke),
+            .get(licenses::types)
+            .post(licenses::configure_type),
+        StaffRoute::new("/admin/licenses/{number}", LicensesManage).get(licenses::detail),
+        StaffRoute::new("/admin/licenses/{number}/revoke", LicensesManage).post(licenses::revoke),
         StaffRoute::new("/admin/notify", CasesConfigure)
-            .get(workbench::notify_list)
-            .post(workbench::notify_save),
+            .get(notify::notify_list)
+            .post(notify::notify_save),
         StaffRoute::new("/admin/import", CatalogTransfer)
-            .get(admin::import_form)
-            .post(admin::import),
-        StaffRoute::new("/admin/export", CatalogTransfer).get(admin::export),
-        StaffRoute::new("/admin/search", SearchManage).get(admin::search_insights),
-        StaffRoute::new("/admin/search/synonyms", SearchManage).post(admin::save_synonym),
+            .get(transfer::import_form)
+            .post(transfer::import),
+        StaffRoute::new("/admin/export", CatalogTransfer).get(transfer::export),
+        StaffRoute::new("/admin/search", SearchManage).get(insights::search_insights),
+        StaffRoute::new("/admin/search/synonyms", SearchManage).post(insights::save_synonym),
         StaffRoute::new("/admin/search/synonyms/{id}/delete", SearchManage)
-            .post(admin::delete_synonym),
+            .post(insights::delete_synonym),
         StaffRoute::new("/admin/staff", StaffManage).get(people::staff_list),
         StaffRoute::new("/admin/staff/new", StaffManage)
             .get(people::staff_new)
@@ -110,27 +119,27 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(people::staff_update),
         StaffRoute::new("/admin/staff/{id}/reset-2fa", StaffManage).post(people::staff_reset_2fa),
         StaffRoute::new("/admin/org", StaffManage)
-            .get(people::org_tree)
-            .post(people::org_save),
-        StaffRoute::new("/admin/roles", RolesManage).get(people::role_list),
+            .get(org::org_tree)
+            .post(org::org_save),
+        StaffRoute::new("/admin/roles", RolesManage).get(roles::role_list),
         StaffRoute::new("/admin/roles/new", RolesManage)
-            .get(people::role_new)
-            .post(people::role_create),
+            .get(roles::role_new)
+            .post(roles::role_create),
         StaffRoute::new("/admin/roles/{id}", RolesManage)
-            .get(people::role_edit)
-            .post(people::role_update),
-        StaffRoute::new("/admin/audit", AuditView).get(people::audit_search),
-        StaffRoute::new("/admin/audit/verify", AuditView).post(people::audit_verify),
-        StaffRoute::new("/admin/account", None).get(people::account),
-        StaffRoute::new("/admin/passkeys/remove", None).post(people::passkey_remove),
-        StaffRoute::new("/admin/sms", SmsOutbox).get(citizen::sms_outbox),
-        StaffRoute::new("/admin/citizens", CitizensView).get(citizen::counter),
-        StaffRoute::new("/admin/citizens/verify", CitizensView).post(citizen::counter_verify),
+            .get(roles::role_edit)
+            .post(roles::role_update),
+        StaffRoute::new("/admin/audit", AuditView).get(audit::audit_search),
+        StaffRoute::new("/admin/audit/verify", AuditView).post(audit::audit_verify),
+        StaffRoute::new("/admin/account", None).get(staff_account::account),
+        StaffRoute::new("/admin/passkeys/remove", None).post(staff_account::passkey_remove),
+        StaffRoute::new("/admin/sms", SmsOutbox).get(sms::sms_outbox),
+        StaffRoute::new("/admin/citizens", CitizensView).get(citizens::counter),
+        StaffRoute::new("/admin/citizens/verify", CitizensView).post(citizens::counter_verify),
         StaffRoute::new("/admin/oidc", OidcClients)
-            .get(oidc::clients)
-            .post(oidc::register_client),
-        StaffRoute::new("/admin/oidc/toggle", OidcClients).post(oidc::toggle_client),
-        StaffRoute::new("/admin/oidc/rotate", OidcClients).post(oidc::rotate_keys),
+            .get(oidc_clients::clients)
+            .post(oidc_clients::register_client),
+        StaffRoute::new("/admin/oidc/toggle", OidcClients).post(oidc_clients::toggle_client),
+        StaffRoute::new("/admin/oidc/rotate", OidcClients).post(oidc_clients::rotate_keys),
     ]
 }
 
@@ -138,14 +147,14 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut staff = Router::new();
     for r in staff_routes() {
-        let guard = staff_auth::Guard {
+        let guard = staff_guard::Guard {
             state: state.clone(),
             perm: r.perm,
         };
         staff = staff.route(
             r.path,
             r.router
-                .route_layer(middleware::from_fn_with_state(guard, staff_auth::guard)),
+                .route_layer(middleware::from_fn_with_state(guard, staff_guard::guard)),
         );
     }
     // Served over HTTPS (secure cookies): browsers must never fall back to HTTP.
@@ -156,14 +165,12 @@ pub fn router(state: AppState) -> Router {
         )
     });
     // Sign-in, code sending and registration: a per-address attempt limit.
-    let limited = middleware::from_fn_with_state(state.clone(), staff_auth::limit_sign_in);
+    let limited = middleware::from_fn_with_state(state.clone(), limit::limit_sign_in);
     // A page of the application form may carry several materials at the
     // largest allowed size: room for ten of them plus the answers.
     // Public license checks and shared links: a per-address lookup limit.
-    let lookups = middleware::from_fn_with_state(
-        licenses::Lookups::new(state.clone()),
-        licenses::limit_lookups,
-    );
+    let lookups =
+        middleware::from_fn_with_state(limit::Lookups::new(state.clone()), limit::limit_lookups);
     let uploads = axum::extract::DefaultBodyLimit::max(
         usize::try_from(state.config.cases.max_file_mb.max(1) * 10 + 2)
             .unwrap_or(usize::MAX / (1024 * 1024))
@@ -172,74 +179,74 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(staff)
         // Citizens
-        .route("/", get(public::home))
-        .route("/services", get(public::services))
-        .route("/services/{code}", get(public::guide))
-        .route("/departments", get(public::departments))
-        .route("/themes", get(public::themes))
-        .route("/police", get(public::police))
-        .route("/search", get(public::search))
-        .route("/search/go", get(public::search_go))
-        .route("/prefs", get(public::prefs))
-        .route("/accessibility", get(public::accessibility))
+        .route("/", get(home::home))
+        .route("/services", get(browse::services))
+        .route("/services/{code}", get(browse::guide))
+        .route("/departments", get(browse::departments))
+        .route("/themes", get(browse::themes))
+        .route("/police", get(police::police))
+        .route("/search", get(search::search))
+        .route("/search/go", get(search::search_go))
+        .route("/prefs", get(prefs::prefs))
+        .route("/accessibility", get(prefs::accessibility))
         // Applying online and following one's cases (一网通办)
         .route(
             "/apply/{code}",
             get(apply::apply_form).post(apply::apply_post).layer(uploads),
         )
-        .route("/my/cases", get(apply::my_cases))
-        .route("/my/cases/{number}", get(apply::my_case))
-        .route("/my/cases/{number}/receipt", get(apply::receipt))
-        .route("/my/cases/{number}/resubmit", post(apply::resubmit).layer(uploads))
-        .route("/my/cases/{number}/withdraw", post(apply::withdraw))
-        .route("/my/cases/{number}/files/{id}", get(apply::my_file))
-        .route("/my/messages", get(apply::messages))
-        .route("/progress", get(apply::progress_form).post(apply::progress).route_layer(limited.clone()))
+        .route("/my/cases", get(my_cases::my_cases))
+        .route("/my/cases/{number}", get(my_cases::my_case))
+        .route("/my/cases/{number}/receipt", get(my_cases::receipt))
+        .route("/my/cases/{number}/resubmit", post(my_cases::resubmit).layer(uploads))
+        .route("/my/cases/{number}/withdraw", post(my_cases::withdraw))
+        .route("/my/cases/{number}/files/{id}", get(my_cases::my_file))
+        .route("/my/messages", get(my_cases::messages))
+        .route("/progress", get(progress::progress_form).post(progress::progress).route_layer(limited.clone()))
         // Electronic licenses: the holder's wallet, public checks, shared links
-        .route("/my/licenses", get(licenses::wallet))
-        .route("/my/licenses/{number}", get(licenses::license))
-        .route("/my/licenses/{number}/download", get(licenses::download))
-        .route("/my/licenses/{number}/share", post(licenses::share))
-        .route("/my/licenses/{number}/unshare", post(licenses::unshare))
+        .route("/my/licenses", get(wallet::wallet))
+        .route("/my/licenses/{number}", get(wallet::license))
+        .route("/my/licenses/{number}/download", get(wallet::download))
+        .route("/my/licenses/{number}/share", post(wallet::share))
+        .route("/my/licenses/{number}/unshare", post(wallet::unshare))
         .route(
             "/licenses/verify",
-            get(licenses::verify_page)
+            get(checks::verify_page)
                 .route_layer(lookups.clone())
-                .merge(post(licenses::verify_upload).route_layer(limited.clone())),
+                .merge(post(checks::verify_upload).route_layer(limited.clone())),
         )
-        .route("/licenses/verify/{number}", get(licenses::verify_number).route_layer(lookups.clone()))
-        .route("/licenses/shared/{token}", get(licenses::shared).route_layer(lookups.clone()))
+        .route("/licenses/verify/{number}", get(checks::verify_number).route_layer(lookups.clone()))
+        .route("/licenses/shared/{token}", get(checks::shared).route_layer(lookups.clone()))
         // Citizens' accounts (统一身份认证)
-        .route("/login", get(citizen::login_form).post(citizen::login).route_layer(limited.clone()))
-        .route("/login/sms", post(citizen::login_sms).route_layer(limited.clone()))
-        .route("/login/code", post(citizen::login_code).route_layer(limited.clone()))
-        .route("/register", get(citizen::register_form).post(citizen::register).route_layer(limited.clone()))
-        .route("/register/code", post(citizen::register_code).route_layer(limited.clone()))
-        .route("/login/qr", get(citizen::qr_start))
-        .route("/login/qr/status", get(citizen::qr_status))
-        .route("/login/qr/finish", post(citizen::qr_finish).route_layer(limited.clone()))
-        .route("/login/qr/scan", get(citizen::qr_scan))
-        .route("/login/qr/answer", post(citizen::qr_answer))
-        .route("/reset", get(citizen::reset_form).post(citizen::reset).route_layer(limited.clone()))
-        .route("/reset/code", post(citizen::reset_code).route_layer(limited.clone()))
-        .route("/login/passkey/begin", post(citizen::passkey_login_begin).route_layer(limited.clone()))
-        .route("/login/passkey/finish", post(citizen::passkey_login_finish).route_layer(limited.clone()))
-        .route("/login/verify", get(citizen::code_step_form).post(citizen::code_step).route_layer(limited.clone()))
-        .route("/account/totp", get(citizen::totp_form).post(citizen::totp_save))
-        .route("/logout", post(citizen::logout))
-        .route("/account", get(citizen::account))
-        .route("/account/realname", post(citizen::realname))
-        .route("/account/password", post(citizen::password))
-        .route("/account/email", post(citizen::email))
-        .route("/account/logout-all", post(citizen::logout_all))
-        .route("/account/data", get(citizen::download))
-        .route("/account/delete", post(citizen::delete))
-        .route("/account/passkeys/begin", post(citizen::passkey_register_begin))
-        .route("/account/passkeys/finish", post(citizen::passkey_register_finish))
-        .route("/account/passkeys/remove", post(citizen::passkey_remove))
-        .route("/account/companies", get(citizen::companies).post(citizen::company_register))
-        .route("/account/companies/agents", post(citizen::company_agent_add))
-        .route("/account/companies/agents/revoke", post(citizen::company_agent_revoke))
+        .route("/login", get(auth::login_form).post(auth::login).route_layer(limited.clone()))
+        .route("/login/sms", post(auth::login_sms).route_layer(limited.clone()))
+        .route("/login/code", post(auth::login_code).route_layer(limited.clone()))
+        .route("/register", get(auth::register_form).post(auth::register).route_layer(limited.clone()))
+        .route("/register/code", post(auth::register_code).route_layer(limited.clone()))
+        .route("/login/qr", get(auth::qr_start))
+        .route("/login/qr/status", get(auth::qr_status))
+        .route("/login/qr/finish", post(auth::qr_finish).route_layer(limited.clone()))
+        .route("/login/qr/scan", get(auth::qr_scan))
+        .route("/login/qr/answer", post(auth::qr_answer))
+        .route("/reset", get(auth::reset_form).post(auth::reset).route_layer(limited.clone()))
+        .route("/reset/code", post(auth::reset_code).route_layer(limited.clone()))
+        .route("/login/passkey/begin", post(auth::passkey_login_begin).route_layer(limited.clone()))
+        .route("/login/passkey/finish", post(auth::passkey_login_finish).route_layer(limited.clone()))
+        .route("/login/verify", get(auth::code_step_form).post(auth::code_step).route_layer(limited.clone()))
+        .route("/account/totp", get(account::totp_form).post(account::totp_save))
+        .route("/logout", post(auth::logout))
+        .route("/account", get(account::account))
+        .route("/account/realname", post(account::realname))
+        .route("/account/password", post(account::password))
+        .route("/account/email", post(account::email))
+        .route("/account/logout-all", post(account::logout_all))
+        .route("/account/data", get(account::download))
+        .route("/account/delete", post(account::delete))
+        .route("/account/passkeys/begin", post(account::passkey_register_begin))
+        .route("/account/passkeys/finish", post(account::passkey_register_finish))
+        .route("/account/passkeys/remove", post(account::passkey_remove))
+        .route("/account/companies", get(companies::companies).post(companies::company_register))
+        .route("/account/companies/agents", post(companies::company_agent_add))
+        .route("/account/companies/agents/revoke", post(companies::company_agent_revoke))
         // Single sign-on for other systems (OpenID Connect provider)
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oidc/jwks", get(oidc::jwks))
@@ -250,25 +257,25 @@ pub fn router(state: AppState) -> Router {
         // Staff: signing in (the rest is in `staff_routes`)
         .route(
             "/admin/login",
-            get(staff_auth::login_form)
-                .post(staff_auth::login)
+            get(sign_in::login_form)
+                .post(sign_in::login)
                 .route_layer(limited.clone()),
         )
         .route(
             "/admin/login/verify",
-            get(staff_auth::verify_form)
-                .post(staff_auth::verify)
+            get(sign_in::verify_form)
+                .post(sign_in::verify)
                 .route_layer(limited.clone()),
         )
         .route(
             "/admin/account/password",
-            get(staff_auth::password_form).post(staff_auth::change_password),
+            get(sign_in::password_form).post(sign_in::change_password),
         )
-        .route("/admin/login/verify/passkey/begin", post(staff_auth::passkey_verify_begin).route_layer(limited.clone()))
-        .route("/admin/login/verify/passkey/finish", post(staff_auth::passkey_verify_finish).route_layer(limited.clone()))
-        .route("/admin/passkeys/begin", post(staff_auth::passkey_add_begin))
-        .route("/admin/passkeys/finish", post(staff_auth::passkey_add_finish))
-        .route("/admin/logout", post(staff_auth::logout))
+        .route("/admin/login/verify/passkey/begin", post(sign_in::passkey_verify_begin).route_layer(limited.clone()))
+        .route("/admin/login/verify/passkey/finish", post(sign_in::passkey_verify_finish).route_layer(limited.clone()))
+        .route("/admin/passkeys/begin", post(sign_in::passkey_add_begin))
+        .route("/admin/passkeys/finish", post(sign_in::passkey_add_finish))
+        .route("/admin/logout", post(sign_in::logout))
         // Other systems
         .route("/api/v1/services", get(api::list_services))
         .route("/api/v1/services/{code}", get(api::get_service))
@@ -309,7 +316,7 @@ pub fn router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), path = %licenses::log_path(req.uri().path()), request_id = %id)
+                tracing::info_span!("request", method = %req.method(), path = %log::log_path(req.uri().path()), request_id = %id)
             },
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

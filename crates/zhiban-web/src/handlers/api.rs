@@ -1,6 +1,8 @@
 //! The JSON API for apps, mini-programs and other government systems, plus
 //! health probes.
 
+use crate::error::AppError;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -9,9 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 use zhiban_domain::catalog::{
     Audience, Filter, LifeEvent, Material, PoliceDomain, ServiceItem, Step,
 };
-
-use crate::error::AppError;
-use crate::state::AppState;
 
 const MAX_LIMIT: usize = 100;
 

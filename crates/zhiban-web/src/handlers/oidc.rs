@@ -1,10 +1,14 @@
-//! The OpenID Connect provider's endpoints: discovery, JWKS, authorize
-//! (sign-in, real-name step-up, consent), token, userinfo and RP-initiated
-//! logout; plus the administrators' client registry and key rotation.
+//! The OpenID Connect provider (`/.well-known/openid-configuration`,
+//! `/oidc/…`): discovery, JWKS, authorize (sign-in, real-name step-up,
+//! consent), token, userinfo and RP-initiated logout.
 
+use crate::error::AppError;
+use crate::extract::{CitizenUser, Issuer, USER_COOKIE, constant_eq};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::render;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -12,77 +16,8 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use zhiban_domain::DomainError;
-use zhiban_domain::identity::citizen;
-use zhiban_domain::identity::oidc::{
-    self, AuthRequest, Client, ClientInput, TokenError, TokenRequest,
-};
-
-use super::admin::{CsrfForm, error_message};
-use super::citizen::{CitizenUser, USER_COOKIE};
-use super::render;
-use super::staff_auth::Staff;
-use crate::ctx::{PageCtx, urlencode};
-use crate::error::AppError;
-use crate::state::AppState;
-
-/// The issuer: the configured public address, or this request's host.
-pub struct Issuer(pub String);
-
-impl axum::extract::FromRequestParts<AppState> for Issuer {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Issuer(match &state.config.public_url {
-            Some(u) => u.clone(),
-            None => {
-                let host = parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("127.0.0.1");
-                let scheme = if state.config.secure_cookies {
-                    "https"
-                } else {
-                    "http"
-                };
-                format!("{scheme}://{host}")
-            }
-        }))
-    }
-}
-
-/// The WebAuthn relying party for this portal's address. Passkeys need a
-/// domain name; reached by IP address, [`RelyingParty::get`] answers with a
-/// JSON error. The refusal waits until the handler asks, so the handler's
-/// own checks (form token, stage) come first.
-pub struct RelyingParty(Option<webauthn_rs::prelude::Webauthn>, PageCtx);
-
-impl RelyingParty {
-    pub fn get(self) -> Result<webauthn_rs::prelude::Webauthn, AppError> {
-        self.0.ok_or_else(|| {
-            AppError::Reply(Box::new(super::json_error(
-                StatusCode::BAD_REQUEST,
-                &self.1.t("errors.passkey_needs_domain"),
-            )))
-        })
-    }
-}
-
-impl axum::extract::FromRequestParts<AppState> for RelyingParty {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Ok(Issuer(issuer)) = Issuer::from_request_parts(parts, state).await;
-        let ctx = PageCtx::from_parts(parts);
-        let wa = zhiban_domain::identity::passkey::relying_party(&issuer, &ctx.t("site.name"));
-        Ok(RelyingParty(wa, ctx))
-    }
-}
+use zhiban_domain::identity::oidc::{AuthRequest, Client, TokenError, TokenRequest};
+use zhiban_domain::identity::{citizen, oidc};
 
 #[derive(Serialize)]
 pub struct Discovery {
@@ -141,8 +76,6 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, AppError> {
     let keys = oidc::jwks(&state.db).await?;
     Ok(Json(serde_json::json!({ "keys": keys })).into_response())
 }
-
-// ---------------------------------------------------------------- authorize
 
 #[derive(Debug, Default, Deserialize, Serialize, Clone)]
 pub struct AuthorizeParams {
@@ -341,7 +274,7 @@ pub async fn authorize_decision(
     user: CitizenUser,
     Form(p): Form<AuthorizeParams>,
 ) -> Result<Response, AppError> {
-    if !super::staff_auth::constant_eq(&p.csrf, &user.session.csrf_token) {
+    if !constant_eq(&p.csrf, &user.session.csrf_token) {
         return Err(AppError::Forbidden);
     }
     let (client, req) = match validate(&state, &ctx, &p).await? {
@@ -357,8 +290,6 @@ pub async fn authorize_decision(
     oidc::grant(&state.db, &user.session.citizen, &req).await?;
     approve(&state, &user, &req).await
 }
-
-// ---------------------------------------------------------------- token
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenForm {
@@ -465,8 +396,6 @@ pub async fn userinfo(
     }
 }
 
-// ---------------------------------------------------------------- logout
-
 #[derive(Debug, Default, Deserialize)]
 pub struct LogoutParams {
     #[serde(default)]
@@ -524,148 +453,4 @@ pub async fn logout(
         return Ok((jar, Redirect::to(&to)).into_response());
     }
     Ok((jar, render(&LoggedOutPage { ctx })?).into_response())
-}
-
-// ---------------------------------------------------------------- admin
-
-#[derive(Template)]
-#[template(path = "admin/oidc.html")]
-pub struct ClientsPage {
-    pub ctx: PageCtx,
-    pub clients: Vec<Client>,
-    pub issuer: String,
-    pub form: ClientForm,
-    pub errors: Vec<(String, String)>,
-    /// Shown once, right after registering a confidential client.
-    pub created: Option<(String, Option<String>)>,
-    pub rotated: bool,
-}
-
-#[derive(Debug, Default, Deserialize, Clone)]
-pub struct ClientForm {
-    #[serde(default)]
-    pub client_name: String,
-    #[serde(default)]
-    pub redirect_uris: String,
-    #[serde(default)]
-    pub post_logout_uris: String,
-    #[serde(default)]
-    pub confidential: String,
-    #[serde(default)]
-    pub min_level: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ClientsQuery {
-    #[serde(default)]
-    pub rotated: String,
-}
-
-pub async fn clients(
-    State(state): State<AppState>,
-    Issuer(issuer): Issuer,
-    staff: Staff,
-    Query(q): Query<ClientsQuery>,
-) -> Result<Response, AppError> {
-    render(&ClientsPage {
-        clients: oidc::clients(&state.db).await?,
-        issuer,
-        form: ClientForm {
-            confidential: "1".into(),
-            min_level: "1".into(),
-            ..ClientForm::default()
-        },
-        errors: Vec::new(),
-        created: None,
-        rotated: q.rotated == "1",
-        ctx: staff.ctx,
-    })
-}
-
-pub async fn register_client(
-    State(state): State<AppState>,
-    Issuer(issuer): Issuer,
-    staff: Staff,
-    Form(f): Form<ClientForm>,
-) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
-    let input = ClientInput {
-        name: f.client_name.clone(),
-        redirect_uris: f.redirect_uris.clone(),
-        post_logout_uris: f.post_logout_uris.clone(),
-        confidential: f.confidential == "1",
-        min_level: f.min_level.parse().unwrap_or(0),
-    };
-    let (created, errors, status) =
-        match oidc::register_client(&state.db, &staff.session.user.username, &input).await {
-            Ok(c) => (Some(c), Vec::new(), StatusCode::OK),
-            Err(DomainError::Invalid(errs)) => (
-                None,
-                errs.iter()
-                    .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
-                    .collect(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
-            Err(e) => return Err(e.into()),
-        };
-    let form = if created.is_some() {
-        ClientForm {
-            confidential: "1".into(),
-            min_level: "1".into(),
-            ..ClientForm::default()
-        }
-    } else {
-        f
-    };
-    let page = ClientsPage {
-        clients: oidc::clients(&state.db).await?,
-        issuer,
-        form,
-        errors,
-        created,
-        rotated: false,
-        ctx: staff.ctx,
-    };
-    let mut res = (status, render(&page)?).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ToggleForm {
-    #[serde(default)]
-    pub client_id: String,
-    #[serde(default)]
-    pub disable: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
-}
-
-pub async fn toggle_client(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(f): Form<ToggleForm>,
-) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
-    oidc::set_client_disabled(
-        &state.db,
-        &staff.session.user.username,
-        &f.client_id,
-        f.disable == "1",
-    )
-    .await?;
-    Ok(Redirect::to("/admin/oidc").into_response())
-}
-
-pub async fn rotate_keys(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
-    oidc::rotate_keys(&state.db, &staff.session.user.username).await?;
-    Ok(Redirect::to("/admin/oidc?rotated=1").into_response())
 }

@@ -4,15 +4,13 @@
 //! without JavaScript; `data-show-*` attributes let site.js hide and show
 //! conditional fields as the applicant answers.
 
+use crate::view::PageCtx;
 use std::collections::BTreeMap;
-
 use zhiban_domain::cases::CaseFile;
 use zhiban_domain::forms::{
     ADDRESS_PARTS, Answers, Field, FieldKind, FormError, FormSchema, Profile,
 };
 use zhiban_domain::identity::ids::{mask_id_number, mask_phone};
-
-use crate::ctx::PageCtx;
 
 #[derive(Debug, Clone)]
 pub struct PartView {

@@ -1,55 +1,26 @@
-//! Staff pages: sign-in, the catalog list, the item editor (draft →
-//! published), change history, and CSV/XLSX import and export.
+//! The catalog (`/admin/services…`): the item list, the editor (draft →
+//! published), publishing and withdrawing, and each item's change history.
 
-use std::collections::HashMap;
-
+use crate::error::AppError;
+use crate::extract::{CsrfForm, Staff};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::{Pager, error_message, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use zhiban_domain::audit;
-use zhiban_domain::catalog::transfer::{self, Format, ImportError, RowError};
+use std::collections::HashMap;
 use zhiban_domain::catalog::{
-    self, Audience, HandlingKind, ImportSummary, ItemType, PoliceDomain, Revision, SaveMode,
-    ServiceInput, ServiceItem, Status,
+    Audience, HandlingKind, ItemType, PoliceDomain, Revision, SaveMode, ServiceInput, ServiceItem,
+    Status,
 };
 use zhiban_domain::identity::Perm;
-use zhiban_domain::{DomainError, FieldError, search_terms};
-
-use super::staff_auth::Staff;
-use super::{Pager, render};
-use crate::ctx::{PageCtx, urlencode};
-use crate::error::AppError;
-use crate::state::AppState;
+use zhiban_domain::{DomainError, FieldError, catalog};
 
 const PER_PAGE: usize = 50;
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
-}
-
-/// The staff home: the first area this person's roles open.
-pub async fn index(staff_user: Staff) -> Redirect {
-    let s = &staff_user.session;
-    let to = if s.can(Perm::CatalogView) {
-        "/admin/services"
-    } else if s.can(Perm::StaffManage) {
-        "/admin/staff"
-    } else if s.can(Perm::AuditView) {
-        "/admin/audit"
-    } else if s.can(Perm::LicensesManage) {
-        "/admin/licenses"
-    } else {
-        "/admin/account"
-    };
-    Redirect::to(to)
-}
-
-// ---------------------------------------------------------------- list
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -119,8 +90,6 @@ pub async fn list(
     })
 }
 
-// ---------------------------------------------------------------- editor
-
 /// One input of the item editor.
 pub struct FormField {
     pub key: &'static str,
@@ -152,17 +121,6 @@ fn choices<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> Vec<(String
     all.iter()
         .map(|v| (label(*v).to_string(), label(*v).to_string()))
         .collect()
-}
-
-/// Translated message of a field error, e.g. "承诺时限：不能大于法定时限（70 > 60）".
-pub fn error_message(ctx: &PageCtx, e: &FieldError) -> String {
-    let field = ctx.t(&format!("field.{}", e.field));
-    let msg = ctx.t(&format!("errors.{}", e.code));
-    if e.detail.is_empty() {
-        format!("{field}：{msg}")
-    } else {
-        format!("{field}：{msg}（{}）", e.detail)
-    }
 }
 
 fn build_fields(
@@ -468,8 +426,6 @@ pub async fn unpublish(
     change_status(&state, staff_user, &code, &form, Status::Draft).await
 }
 
-// ---------------------------------------------------------------- history
-
 /// One revision with the fields it changed against the one before it.
 pub struct RevisionView {
     pub rev: Revision,
@@ -523,284 +479,4 @@ pub async fn history(
         item,
         revisions,
     })
-}
-
-// ---------------------------------------------------------------- import / export
-
-#[derive(Template)]
-#[template(path = "admin/import.html")]
-pub struct ImportPage {
-    pub ctx: PageCtx,
-    pub summary: Option<ImportSummary>,
-    pub file_error: Option<String>,
-    /// (row, message)
-    pub row_errors: Vec<(usize, String)>,
-    pub bad_rows: usize,
-}
-
-pub async fn import_form(staff_user: Staff) -> Result<Response, AppError> {
-    render(&ImportPage {
-        ctx: staff_user.ctx,
-        summary: None,
-        file_error: None,
-        row_errors: Vec::new(),
-        bad_rows: 0,
-    })
-}
-
-pub async fn import(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    mut multipart: Multipart,
-) -> Result<Response, AppError> {
-    let mut csrf = None;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.ok(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    staff_user.check_csrf(csrf.as_ref())?;
-    // An import may touch any department: only the city level may run it.
-    staff_user.require_whole_tree(&state)?;
-    let ctx = staff_user.ctx.clone();
-    let mut page = ImportPage {
-        ctx: staff_user.ctx.clone(),
-        summary: None,
-        file_error: None,
-        row_errors: Vec::new(),
-        bad_rows: 0,
-    };
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        page.file_error = Some(ctx.t("import.no_file"));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
-    };
-    let Some(format) = Format::from_filename(&name) else {
-        page.file_error = Some(ctx.t("import.bad_type"));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
-    };
-    match transfer::import(&state.db, &bytes, format, &staff_user.actor()).await {
-        Ok(summary) => {
-            state.refresh_catalog().await?;
-            tracing::info!(file = %name, created = summary.created, updated = summary.updated, "catalog imported");
-            page.summary = Some(summary);
-            render(&page)
-        }
-        Err(ImportError::Rows(rows)) => {
-            page.bad_rows = rows.len();
-            page.row_errors = flatten_row_errors(&ctx, &rows, 500);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(ImportError::Domain(e)) => Err(e.into()),
-    }
-}
-
-fn flatten_row_errors(ctx: &PageCtx, rows: &[RowError], max: usize) -> Vec<(usize, String)> {
-    rows.iter()
-        .flat_map(|r| r.errors.iter().map(move |e| (r.row, error_message(ctx, e))))
-        .take(max)
-        .collect()
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ExportQuery {
-    #[serde(default)]
-    pub format: String,
-}
-
-pub async fn export(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    Query(q): Query<ExportQuery>,
-) -> Result<Response, AppError> {
-    let items: Vec<ServiceItem> = catalog::list_services(&state.db, None)
-        .await?
-        .into_iter()
-        .filter(|s| staff_user.covers_department(&state, &s.department_code))
-        .collect();
-    let (bytes, mime, ext) = if q.format == "xlsx" {
-        (
-            transfer::export_xlsx(&items)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
-    } else {
-        (
-            transfer::export_csv(&items)?,
-            "text/csv; charset=utf-8",
-            "csv",
-        )
-    };
-    audit::record(
-        &state.db,
-        audit::Entry::staff(
-            &staff_user.session.user.username,
-            "catalog.export",
-            "services",
-        )
-        .detail(format!("{} rows, {ext}", items.len())),
-    )
-    .await?;
-    let disposition = format!(
-        "attachment; filename=\"catalog.{ext}\"; filename*=UTF-8''{}.{ext}",
-        urlencode("事项目录")
-    );
-    let mut res = bytes.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-// ---------------------------------------------------------------- search
-
-#[derive(Debug, Default, Deserialize)]
-pub struct InsightsQuery {
-    #[serde(default)]
-    pub days: Option<i64>,
-    #[serde(rename = "try", default)]
-    pub try_query: String,
-    #[serde(default)]
-    pub saved: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/search.html")]
-pub struct SearchInsightsPage {
-    pub ctx: PageCtx,
-    pub days: i64,
-    pub top: Vec<search_terms::QueryStat>,
-    pub zero: Vec<search_terms::QueryStat>,
-    pub synonyms: Vec<search_terms::Synonym>,
-    pub builtin: usize,
-    pub try_query: String,
-    pub understood: Option<zhiban_search::Understood>,
-    pub try_hits: Vec<String>,
-    pub errors: Vec<String>,
-    pub phrase: String,
-    pub replacement: String,
-    pub saved: bool,
-}
-
-async fn insights_page(
-    state: &AppState,
-    ctx: PageCtx,
-    q: &InsightsQuery,
-) -> Result<SearchInsightsPage, AppError> {
-    let days = q.days.unwrap_or(30).clamp(1, 366);
-    let since = state.db.now() - chrono::Duration::days(days);
-    let stats = search_terms::query_stats(&state.db, since, 200).await?;
-    let top = stats.iter().take(30).cloned().collect();
-    let zero = stats
-        .iter()
-        .filter(|s| s.zero > 0)
-        .take(30)
-        .cloned()
-        .collect();
-    let try_query: String = q.try_query.trim().chars().take(100).collect();
-    let (understood, try_hits) = if try_query.is_empty() {
-        (None, Vec::new())
-    } else {
-        let hits = state
-            .search
-            .search(&zhiban_search::SearchQuery {
-                text: try_query.clone(),
-                limit: 5,
-                ..Default::default()
-            })
-            .map(|r| r.hits.iter().map(|h| h.doc.title.clone()).collect())
-            .unwrap_or_default();
-        (Some(state.search.understand(&try_query)), hits)
-    };
-    Ok(SearchInsightsPage {
-        days,
-        top,
-        zero,
-        synonyms: search_terms::synonyms(&state.db).await?,
-        builtin: zhiban_search::understand::DEFAULT_SYNONYMS.len(),
-        try_query,
-        understood,
-        try_hits,
-        errors: Vec::new(),
-        phrase: String::new(),
-        replacement: String::new(),
-        saved: !q.saved.is_empty(),
-        ctx,
-    })
-}
-
-pub async fn search_insights(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    Query(q): Query<InsightsQuery>,
-) -> Result<Response, AppError> {
-    render(&insights_page(&state, staff_user.ctx, &q).await?)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SynonymForm {
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
-    #[serde(default)]
-    pub phrase: String,
-    #[serde(default)]
-    pub replacement: String,
-}
-
-pub async fn save_synonym(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    Form(form): Form<SynonymForm>,
-) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
-    match search_terms::save_synonym(
-        &state.db,
-        &form.phrase,
-        &form.replacement,
-        &staff_user.actor(),
-    )
-    .await
-    {
-        Ok(()) => {
-            state.refresh_catalog().await?;
-            tracing::info!(user = %staff_user.session.user.username, phrase = %form.phrase, "search synonym saved");
-            Ok(Redirect::to(&format!(
-                "/admin/search?saved=1&try={}",
-                urlencode(form.phrase.trim())
-            ))
-            .into_response())
-        }
-        Err(DomainError::Invalid(errs)) => {
-            let ctx = staff_user.ctx.clone();
-            let mut page = insights_page(&state, staff_user.ctx, &InsightsQuery::default()).await?;
-            page.errors = errs.iter().map(|e| error_message(&ctx, e)).collect();
-            page.phrase = form.phrase;
-            page.replacement = form.replacement;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn delete_synonym(
-    State(state): State<AppState>,
-    staff_user: Staff,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
-    search_terms::delete_synonym(&state.db, id).await?;
-    state.refresh_catalog().await?;
-    Ok(Redirect::to("/admin/search?saved=1").into_response())
 }

@@ -1,273 +1,29 @@
-//! Staff sign-in in two steps (password, then TOTP — enrolled on first
-//! sign-in), forced password changes, sign-out, the `Staff` extractor and
-//! the permission guard every staff route in the route table passes.
+//! Staff signing in (`/admin/login…`): the password, then the second factor
+//! (TOTP enrolled on first sign-in, or a passkey), the forced password
+//! change (`/admin/account/password`) and signing out.
 
-use std::net::SocketAddr;
-
+use crate::error::AppError;
+use crate::extract::{
+    ClientInfo, PendingStaff, RelyingParty, SESSION_COOKIE, check_csrf, constant_eq, detour,
+    to_login,
+};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::{error_message, json_invalid, qr_data_url, render, safe_admin_next};
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use zhiban_domain::audit::{self, Entry};
-use zhiban_domain::identity::staff::{self, Client, LoginError, StaffSession, Stage};
-use zhiban_domain::identity::{Perm, passkey, totp};
-use zhiban_domain::{ActorName, DomainError};
+use zhiban_domain::audit::Entry;
+use zhiban_domain::identity::staff::{LoginError, StaffSession, Stage};
+use zhiban_domain::identity::{passkey, staff, totp};
+use zhiban_domain::{DomainError, audit};
 
-use super::oidc::RelyingParty;
-use super::{json_invalid, render};
-use crate::ctx::{PageCtx, urlencode};
-use crate::error::AppError;
-use crate::state::AppState;
-
-pub const SESSION_COOKIE: &str = "zb_staff";
 const LOGIN_CSRF_COOKIE: &str = "zb_login_csrf";
-
-/// A signed-in staff member past both factors. Routes in the staff table
-/// are guarded before the handler runs; the extractor reads what the guard
-/// found.
-pub struct Staff {
-    pub session: StaffSession,
-    pub ctx: PageCtx,
-}
-
-impl Staff {
-    pub fn actor(&self) -> ActorName {
-        ActorName(self.session.user.username.clone())
-    }
-
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
-        check_csrf(&self.session, token)
-    }
-
-    /// Whether a department (by code) lies inside this person's data scope.
-    pub fn covers_department(&self, state: &AppState, code: &str) -> bool {
-        state
-            .catalog()
-            .departments
-            .iter()
-            .find(|d| d.code == code)
-            .is_some_and(|d| self.session.scope.covers(d.id))
-    }
-
-    /// Refuses work on a department outside this person's data scope.
-    pub fn require_department(&self, state: &AppState, code: &str) -> Result<(), AppError> {
-        if self.covers_department(state, code) {
-            Ok(())
-        } else {
-            Err(AppError::NoPermission)
-        }
-    }
-
-    /// Refuses unless this person's unit is the top of the org tree (or
-    /// they have no unit), i.e. their scope is everything.
-    pub fn require_whole_tree(&self, state: &AppState) -> Result<(), AppError> {
-        let top = match self.session.user.unit_id {
-            None => true,
-            Some(u) => state
-                .catalog()
-                .departments
-                .iter()
-                .any(|d| d.id == u && d.parent_id.is_none()),
-        };
-        if top {
-            Ok(())
-        } else {
-            Err(AppError::NoPermission)
-        }
-    }
-
-    /// A finer check inside a handler (the guard has checked the route's).
-    pub fn require(&self, p: Perm) -> Result<(), AppError> {
-        if self.session.can(p) {
-            Ok(())
-        } else {
-            Err(AppError::NoPermission)
-        }
-    }
-}
-
-fn check_csrf(session: &StaffSession, token: Option<&String>) -> Result<(), AppError> {
-    match token {
-        Some(t) if constant_eq(t, &session.csrf_token) => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
-pub fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// The client's address: the socket peer, or the first X-Forwarded-For hop
-/// when the portal is configured to sit behind a proxy.
-pub fn client_ip(parts: &Parts, state: &AppState) -> String {
-    if state.config.trust_proxy
-        && let Some(first) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_string();
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default()
-}
-
-fn client(parts: &Parts, state: &AppState) -> Client {
-    Client {
-        ip: client_ip(parts, state),
-        user_agent: parts
-            .headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
-    }
-}
-
-/// The request's staff session at whatever stage, if any.
-async fn current(
-    parts: &Parts,
-    state: &AppState,
-) -> Result<Option<(StaffSession, String)>, AppError> {
-    let jar = CookieJar::from_headers(&parts.headers);
-    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    Ok(
-        staff::session(&state.db, &state.config.security, &token, state.db.now())
-            .await?
-            .map(|s| (s, token)),
-    )
-}
-
-fn to_login(here: &str) -> Response {
-    Redirect::to(&format!("/admin/login?next={}", urlencode(here))).into_response()
-}
-
-/// Where a session that is not ready for `here` must go first.
-fn detour(s: &StaffSession, here: &str) -> Option<Response> {
-    if s.stage == Stage::Password {
-        return Some(
-            Redirect::to(&format!("/admin/login/verify?next={}", urlencode(here))).into_response(),
-        );
-    }
-    if s.password_expired {
-        return Some(
-            Redirect::to(&format!("/admin/account/password?next={}", urlencode(here)))
-                .into_response(),
-        );
-    }
-    None
-}
-
-/// The permission a staff route needs; `None` means any signed-in staff.
-#[derive(Clone)]
-pub struct Guard {
-    pub state: AppState,
-    pub perm: Option<Perm>,
-}
-
-/// Runs before every staff route: anonymous → sign-in; half signed-in →
-/// second factor; expired password → change it; missing permission → 403
-/// (and an audit record). Otherwise the session rides on the request.
-pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let here = PageCtx::from_parts(&parts).here;
-    let (session, _) = match current(&parts, &g.state).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_login(&here),
-        Err(e) => return e.into_response(),
-    };
-    if let Some(r) = detour(&session, &here) {
-        return r;
-    }
-    if let Some(p) = g.perm
-        && !session.can(p)
-    {
-        let entry = Entry::staff(&session.user.username, "access.denied", parts.uri.path())
-            .detail(p.slug())
-            .ip(client_ip(&parts, &g.state))
-            .refused();
-        if let Err(e) = audit::record(&g.state.db, entry).await {
-            return AppError::from(e).into_response();
-        }
-        return AppError::NoPermission.into_response();
-    }
-    parts.extensions.insert(session);
-    next.run(Request::from_parts(parts, body)).await
-}
-
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let mut ctx = PageCtx::from_parts(parts);
-        let session = match parts.extensions.get::<StaffSession>() {
-            Some(s) => s.clone(),
-            // Outside the guarded table (sign-out): look it up here.
-            None => match current(parts, state).await {
-                Ok(Some((s, _))) if s.stage == Stage::Full => s,
-                Ok(_) => return Err(to_login(&ctx.here)),
-                Err(e) => return Err(e.into_response()),
-            },
-        };
-        ctx.staff = Some(session.user.display_name.clone());
-        ctx.csrf = session.csrf_token.clone();
-        ctx.perms = session.perms.iter().map(|p| p.slug()).collect();
-        Ok(Staff { session, ctx })
-    }
-}
-
-/// A staff session that may still lack its second factor (the pages that
-/// finish signing in).
-pub struct PendingStaff {
-    pub session: StaffSession,
-    pub token: String,
-    pub ctx: PageCtx,
-    pub client: Client,
-}
-
-impl FromRequestParts<AppState> for PendingStaff {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let mut ctx = PageCtx::from_parts(parts);
-        match current(parts, state).await {
-            Ok(Some((session, token))) => {
-                ctx.csrf = session.csrf_token.clone();
-                Ok(PendingStaff {
-                    client: client(parts, state),
-                    session,
-                    token,
-                    ctx,
-                })
-            }
-            Ok(None) => Err(to_login("/admin")),
-            Err(e) => Err(e.into_response()),
-        }
-    }
-}
 
 fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, value))
@@ -277,23 +33,6 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .secure(state.config.secure_cookies)
         .build()
 }
-
-/// Limits sign-in attempts (POSTs) per client address: the answer to a
-/// flood is a clear "too many attempts" page, before any password is hashed.
-pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == axum::http::Method::POST {
-        let (parts, body) = req.into_parts();
-        let ip = client_ip(&parts, &state);
-        if state.sign_in_limiter.check_key(&ip).is_err() {
-            tracing::warn!(%ip, path = %parts.uri.path(), "sign-in rate limit");
-            return AppError::TooMany.into_response();
-        }
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    next.run(req).await
-}
-
-// ---------------------------------------------------------------- password step
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]
@@ -308,14 +47,6 @@ pub struct LoginPage {
 pub struct NextQuery {
     #[serde(default)]
     pub next: String,
-}
-
-pub fn safe_admin_next(next: &str) -> String {
-    if next.starts_with("/admin") && !next.contains("//") && !next.starts_with("/admin/login") {
-        next.to_string()
-    } else {
-        "/admin".into()
-    }
 }
 
 pub async fn login_form(
@@ -354,19 +85,6 @@ pub struct LoginForm {
     pub next: String,
     #[serde(default, rename = "_csrf")]
     pub csrf: String,
-}
-
-/// The client as an extractor, for handlers that do not hold a session yet.
-pub struct ClientInfo(pub Client);
-
-impl FromRequestParts<AppState> for ClientInfo {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientInfo(client(parts, state)))
-    }
 }
 
 fn login_error(ctx: &PageCtx, reason: &LoginError) -> String {
@@ -432,8 +150,6 @@ pub async fn login(
     }
 }
 
-// ---------------------------------------------------------------- second factor
-
 #[derive(Template)]
 #[template(path = "admin/verify.html")]
 pub struct VerifyPage {
@@ -452,17 +168,6 @@ pub struct Enrolment {
     pub secret_grouped: String,
     /// `data:` URL of the QR code image (SVG).
     pub qr: String,
-}
-
-pub fn qr_data_url(text: &str) -> Result<String, AppError> {
-    let code =
-        qrcode::QrCode::new(text.as_bytes()).map_err(|e| AppError::Internal(format!("qr: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    Ok(format!("data:image/svg+xml;utf8,{}", urlencode(&svg)))
 }
 
 async fn verify_page(
@@ -543,8 +248,6 @@ pub async fn verify(
     }
 }
 
-// ---------------------------------------------------------------- password change
-
 #[derive(Template)]
 #[template(path = "admin/password.html")]
 pub struct PasswordPage {
@@ -608,7 +311,7 @@ pub async fn change_password(
         {
             Ok(()) => return Ok(Redirect::to(&next).into_response()),
             Err(DomainError::Invalid(errs)) => {
-                errors.extend(errs.iter().map(|e| super::admin::error_message(&p.ctx, e)));
+                errors.extend(errs.iter().map(|e| error_message(&p.ctx, e)));
             }
             Err(e) => return Err(e.into()),
         }
@@ -621,8 +324,6 @@ pub async fn change_password(
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
-
-// ---------------------------------------------------------------- sign-out
 
 pub async fn logout(
     State(state): State<AppState>,
@@ -645,8 +346,6 @@ pub async fn logout(
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/admin/login")).into_response())
 }
-
-// ---------------------------------------------------------------- passkeys
 
 fn holder(s: &StaffSession) -> passkey::Holder<'_> {
     passkey::Holder {

@@ -2,11 +2,10 @@
 //! cookies, so they work without JavaScript and persist), the current path
 //! for the toggles, and translation helpers the templates call.
 
-use std::borrow::Cow;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
+use std::borrow::Cow;
 
 pub const LANG_COOKIE: &str = "zb_lang";
 pub const ELDER_COOKIE: &str = "zb_elder";
@@ -129,6 +128,16 @@ impl PageCtx {
     }
 
     /// Everything a public page's HTML depends on besides the catalog.
+    /// A permission's name in this language.
+    pub fn perm_label(&self, p: zhiban_domain::identity::Perm) -> String {
+        self.t(&format!("perm.{}", p.slug().replace('.', "_")))
+    }
+
+    /// An instant (Unix seconds) as Beijing date and time, `2026-03-02 09:30:00`.
+    pub fn when(&self, at: &i64) -> String {
+        zhiban_domain::time::local_time(*at)
+    }
+
     /// A case state in this language.
     pub fn case_state(&self, s: &zhiban_domain::cases::CaseState) -> String {
         self.t(&format!("cases.state_{}", s.slug()))
@@ -283,11 +292,11 @@ mod tests {
 
     #[test]
     fn every_message_file_has_the_same_keys() {
-        let zh_cn = locale_keys(include_str!("../locales/zh-CN.yml"));
+        let zh_cn = locale_keys(include_str!("../../locales/zh-CN.yml"));
         assert!(zh_cn.len() > 900, "the parser reads the file");
         for (name, text) in [
-            ("zh-HK", include_str!("../locales/zh-HK.yml")),
-            ("en", include_str!("../locales/en.yml")),
+            ("zh-HK", include_str!("../../locales/zh-HK.yml")),
+            ("en", include_str!("../../locales/en.yml")),
         ] {
             let other = locale_keys(text);
             let missing: Vec<_> = zh_cn.difference(&other).collect();

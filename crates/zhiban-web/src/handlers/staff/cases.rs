@@ -1,41 +1,27 @@
-//! The staff workbench (政务协同): 待办 / 已办 / 超期 lists inside the data
-//! scope with filters and batch acceptance, the case file with materials,
-//! previews, history and every next step, result documents; and the
-//! settings behind it: each item's smart form (editor with preview and
-//! versions) and the wording of notifications.
+//! The case workbench (`/admin/cases…`): 待办/已办/超期 lists with filters,
+//! batch acceptance, the case file with every next step, result documents
+//! and previews of materials.
 
-use std::collections::BTreeMap;
-
+use crate::error::AppError;
+use crate::extract::{DoneQuery, Issuer, Staff, UnitOption, read_multipart, unit_options};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::form::AnswerRow;
+use crate::view::{Pager, error_message, render, send_file};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use zhiban_domain::cases::{
-    self, Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light,
-    ListQuery, Step, Tab, Upload,
+    Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light, ListQuery,
+    Step, Tab, Upload,
 };
-use zhiban_domain::catalog::ServiceItem;
-use zhiban_domain::forms::{self, FormError, FormSchema, Profile};
 use zhiban_domain::identity::Perm;
-use zhiban_domain::licenses::{self, Authorised};
-use zhiban_domain::notify::{self, Template as NotifyTemplate};
+use zhiban_domain::licenses::Authorised;
 use zhiban_domain::time::local_date;
-use zhiban_domain::{DomainError, FieldError};
-
-use super::admin::error_message;
-use super::apply::{read_multipart, send_file};
-use super::oidc::Issuer;
-use super::people::{UnitOption, unit_options};
-use super::staff_auth::Staff;
-use super::{Pager, render};
-use crate::ctx::{PageCtx, urlencode};
-use crate::error::AppError;
-use crate::form_view::{self, AnswerRow, Builder, FieldView};
-use crate::state::AppState;
-
-// ---------------------------------------------------------------- lists
+use zhiban_domain::{DomainError, FieldError, cases, licenses};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
@@ -95,9 +81,6 @@ pub struct CasesPage {
 }
 
 impl CasesPage {
-    fn when(&self, at: &i64) -> String {
-        super::people::local_time(*at)
-    }
     fn tab_is(&self, t: &str) -> bool {
         match self.tab {
             Tab::Todo => t == "todo",
@@ -218,8 +201,6 @@ pub async fn batch_accept(
     .into_response())
 }
 
-// ---------------------------------------------------------------- one case
-
 #[derive(Template)]
 #[template(path = "admin/case.html")]
 pub struct CasePage {
@@ -247,14 +228,11 @@ impl CasePage {
     fn license_for(&self, key: &str) -> Option<&Authorised> {
         self.licenses.iter().find(|a| a.field_key == key)
     }
-    fn when(&self, at: &i64) -> String {
-        super::people::local_time(*at)
-    }
     fn light_label(&self) -> String {
         self.ctx.t(&format!("cases.light_{}", self.light.slug()))
     }
     fn size(&self, f: &CaseFile) -> String {
-        form_view::size_text(f.size)
+        crate::view::form::size_text(f.size)
     }
     fn needs_reason(&self, a: &CaseAction) -> bool {
         a.needs_reason()
@@ -317,8 +295,8 @@ async fn case_page(
         licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
         light: case.light(local_date(state.db.now())),
         events: cases::events(&state.db, case.id).await?,
-        answers: form_view::summary(&case.schema, &case.answers, full_data),
-        materials: form_view::materials(&case.schema, &current),
+        answers: crate::view::form::summary(&case.schema, &case.answers, full_data),
+        materials: crate::view::form::materials(&case.schema, &current),
         replaced: files.iter().filter(|f| f.replaced != 0).cloned().collect(),
         results: files
             .iter()
@@ -335,12 +313,6 @@ async fn case_page(
         case,
     };
     Ok((status, render(&page)?).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    pub done: String,
 }
 
 pub async fn case_detail(
@@ -466,7 +438,7 @@ pub async fn case_result(
                 .map(|e| {
                     (
                         "a-result_file".to_string(),
-                        form_view::error_text(&staff.ctx, e),
+                        crate::view::form::error_text(&staff.ctx, e),
                     )
                 })
                 .collect();
@@ -490,264 +462,4 @@ pub async fn case_file(
     let case = cases::for_staff(&state.db, &staff.session, &number).await?;
     let file = cases::case_file(&state.db, case.id, id).await?;
     send_file(&state, &base, &file, true).await
-}
-
-// ---------------------------------------------------------------- forms
-
-#[derive(Template)]
-#[template(path = "admin/form_edit.html")]
-pub struct FormEditPage {
-    pub ctx: PageCtx,
-    pub item: ServiceItem,
-    pub text: String,
-    pub errors: Vec<String>,
-    pub preview: Vec<(String, Vec<FieldView>)>,
-    pub versions: Vec<forms::repo::FormVersion>,
-    pub in_use: i64,
-    pub notice: String,
-}
-
-impl FormEditPage {
-    fn when(&self, at: &i64) -> String {
-        super::people::local_time(*at)
-    }
-}
-
-fn preview_of(ctx: &PageCtx, schema: &FormSchema) -> Vec<(String, Vec<FieldView>)> {
-    let answers = forms::Answers::new();
-    let profile = Profile::default();
-    let b = Builder {
-        ctx,
-        schema,
-        answers: &answers,
-        errors: &[],
-        files: &[],
-        profile: &profile,
-    };
-    schema
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.title.clone(), b.page(i)))
-        .collect()
-}
-
-fn schema_errors(ctx: &PageCtx, errs: &[FormError]) -> Vec<String> {
-    errs.iter()
-        .map(|e| {
-            let msg = ctx.t(&format!("forms.err_{}", e.code));
-            if e.detail.is_empty() {
-                format!("{}：{msg}", e.key)
-            } else {
-                format!("{}：{msg}（{}）", e.key, e.detail)
-            }
-        })
-        .collect()
-}
-
-fn editable_item(state: &AppState, staff: &Staff, code: &str) -> Result<ServiceItem, AppError> {
-    let item = state
-        .catalog()
-        .get(code)
-        .map(|s| ServiceItem::clone(s))
-        .ok_or(AppError::NotFound)?;
-    if !staff.covers_department(state, &item.department_code) {
-        return Err(AppError::NotFound);
-    }
-    Ok(item)
-}
-
-async fn form_page(
-    state: &AppState,
-    staff: &Staff,
-    item: ServiceItem,
-    text: Option<String>,
-    errors: Vec<String>,
-    notice: String,
-) -> Result<Response, AppError> {
-    let versions = forms::repo::versions(&state.db, &item.code).await?;
-    let (in_use, current) = forms::repo::current(&state.db, &item).await?;
-    let shown = match (&text, versions.iter().find(|v| v.status == "draft")) {
-        (Some(t), _) => t.clone(),
-        (None, Some(draft)) => draft.schema.to_json(),
-        (None, None) => current.to_json(),
-    };
-    let preview = match FormSchema::from_json(&shown) {
-        Ok(s) => preview_of(&staff.ctx, &s),
-        Err(_) => Vec::new(),
-    };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = FormEditPage {
-        ctx: staff.ctx.clone(),
-        item,
-        text: shown,
-        errors,
-        preview,
-        versions,
-        in_use,
-        notice,
-    };
-    Ok((status, render(&page)?).into_response())
-}
-
-pub async fn form_edit(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(code): Path<String>,
-    Query(q): Query<DoneQuery>,
-) -> Result<Response, AppError> {
-    let item = editable_item(&state, &staff, &code)?;
-    let notice = if q.done.is_empty() {
-        String::new()
-    } else {
-        staff.ctx.t(&format!("forms.done_{}", q.done))
-    };
-    form_page(&state, &staff, item, None, Vec::new(), notice).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct FormEditForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
-    #[serde(default)]
-    pub schema: String,
-    #[serde(default)]
-    pub go: String,
-}
-
-pub async fn form_save(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(code): Path<String>,
-    Form(form): Form<FormEditForm>,
-) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
-    let item = editable_item(&state, &staff, &code)?;
-    if form.go == "preview" {
-        let errors = match FormSchema::from_json(&form.schema) {
-            Ok(_) => Vec::new(),
-            Err(e) => schema_errors(&staff.ctx, &e),
-        };
-        return form_page(
-            &state,
-            &staff,
-            item,
-            Some(form.schema),
-            errors,
-            String::new(),
-        )
-        .await;
-    }
-    match forms::repo::save_draft(&state.db, &staff.session, &code, &form.schema).await {
-        Ok(_) => {}
-        Err(DomainError::Form(e)) => {
-            let errors = schema_errors(&staff.ctx, &e);
-            return form_page(
-                &state,
-                &staff,
-                item,
-                Some(form.schema),
-                errors,
-                String::new(),
-            )
-            .await;
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let done = if form.go == "publish" {
-        forms::repo::publish(&state.db, &staff.session, &code).await?;
-        "publish"
-    } else {
-        "save"
-    };
-    Ok(Redirect::to(&format!("/admin/services/{code}/form?done={done}")).into_response())
-}
-
-// ---------------------------------------------------------------- notifications
-
-#[derive(Template)]
-#[template(path = "admin/notify.html")]
-pub struct NotifyPage {
-    pub ctx: PageCtx,
-    pub templates: Vec<NotifyTemplate>,
-    pub placeholders: Vec<&'static str>,
-    pub errors: Vec<(String, String)>,
-    pub saved: String,
-}
-
-impl NotifyPage {
-    fn event_label(&self, e: &str) -> String {
-        self.ctx.t(&format!("cases.action_{e}"))
-    }
-}
-
-pub async fn notify_list(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<DoneQuery>,
-) -> Result<Response, AppError> {
-    render(&NotifyPage {
-        templates: notify::templates(&state.db).await?,
-        placeholders: notify::PLACEHOLDERS.to_vec(),
-        ctx: staff.ctx,
-        errors: Vec::new(),
-        saved: q.done,
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct NotifyForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
-    #[serde(default)]
-    pub event: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub body: String,
-}
-
-pub async fn notify_save(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(form): Form<NotifyForm>,
-) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
-    match notify::save_template(
-        &state.db,
-        &staff.session,
-        &form.event,
-        &form.title,
-        &form.body,
-    )
-    .await
-    {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/admin/notify?done={}", urlencode(&form.event))).into_response(),
-        ),
-        Err(DomainError::Invalid(errs)) => {
-            let errors = errs
-                .iter()
-                .map(|e| {
-                    (
-                        format!("n-{}-{}", form.event, e.field),
-                        error_message(&staff.ctx, e),
-                    )
-                })
-                .collect();
-            let page = NotifyPage {
-                templates: notify::templates(&state.db).await?,
-                placeholders: notify::PLACEHOLDERS.to_vec(),
-                ctx: staff.ctx,
-                errors,
-                saved: String::new(),
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -1,11 +1,12 @@
-//! Staff work on electronic licenses (电子证照): the list with search by
-//! number or holder ID, issuing one (type first, then its fields), a
-//! license's record with revocation, CSV import (all lines or none) and
-//! the settings of each license type. Every route needs `licenses.manage`;
-//! holder data shows in full only with `citizens.view`.
+//! The license desk (`/admin/licenses…`): search, issue (with every error
+//! listed and values kept), CSV import, revoke with a reason, and the
+//! settings of each license type.
 
-use std::collections::HashMap;
-
+use crate::error::AppError;
+use crate::extract::{DoneQuery, SavedQuery, Staff, UnitOption, unit_options};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::{license_error, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
@@ -13,16 +14,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use zhiban_domain::licenses::{self, IssueInput, License, LicenseType, Status};
-use zhiban_domain::{DomainError, FieldError};
-
-use super::licenses::license_error;
-use super::people::{UnitOption, unit_options};
-use super::render;
-use super::staff_auth::Staff;
-use crate::ctx::{PageCtx, urlencode};
-use crate::error::AppError;
-use crate::state::AppState;
+use std::collections::HashMap;
+use zhiban_domain::licenses::{IssueInput, License, LicenseType, Status};
+use zhiban_domain::{DomainError, FieldError, licenses};
 
 const LIST_LIMIT: i64 = 50;
 
@@ -49,8 +43,6 @@ impl Row {
         self.lic.doc.masked_id()
     }
 }
-
-// ---------------------------------------------------------------- list
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -87,8 +79,6 @@ pub async fn list(
         imported: q.imported,
     })
 }
-
-// ---------------------------------------------------------------- issuing
 
 /// One input of the issue form.
 pub struct Input {
@@ -364,8 +354,6 @@ pub async fn issue(
     }
 }
 
-// ---------------------------------------------------------------- one license
-
 #[derive(Template)]
 #[template(path = "admin/license.html")]
 pub struct DetailPage {
@@ -381,13 +369,10 @@ pub struct DetailPage {
 }
 
 impl DetailPage {
-    fn when(&self, at: &i64) -> String {
-        super::people::local_time(*at)
-    }
     fn revoked_at(&self) -> String {
         self.lic
             .revoked_at
-            .map(super::people::local_time)
+            .map(zhiban_domain::time::local_time)
             .unwrap_or_default()
     }
 }
@@ -436,12 +421,6 @@ async fn detail_page(
         reason,
     };
     Ok((code, render(&page)?).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    #[serde(default)]
-    pub done: String,
 }
 
 pub async fn detail(
@@ -496,8 +475,6 @@ pub async fn revoke(
         Err(e) => Err(e.into()),
     }
 }
-
-// ---------------------------------------------------------------- import
 
 #[derive(Template)]
 #[template(path = "admin/license_import.html")]
@@ -621,8 +598,6 @@ pub async fn import(
     }
 }
 
-// ---------------------------------------------------------------- types
-
 #[derive(Template)]
 #[template(path = "admin/license_types.html")]
 pub struct TypesPage {
@@ -670,12 +645,6 @@ impl TypesPage {
             .find(|(c, _)| *c == t.code)
             .map(|(_, m)| m.clone())
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct SavedQuery {
-    #[serde(default)]
-    pub saved: String,
 }
 
 async fn types_page(

@@ -1,0 +1,113 @@
+//! The signed-in citizen (`CitizenUser`): pages that take it send everyone
+//! else to sign in, and a session still waiting for its one-time code to
+//! `/login/verify`.
+
+use crate::error::AppError;
+use crate::extract::constant_eq;
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use zhiban_domain::identity::citizen;
+use zhiban_domain::identity::citizen::{Citizen, CitizenSession};
+
+pub const USER_COOKIE: &str = "zb_user";
+
+/// A signed-in citizen. Pages that take it send everyone else to sign in.
+pub struct CitizenUser {
+    pub session: CitizenSession,
+    pub token: String,
+    pub ctx: PageCtx,
+}
+
+impl CitizenUser {
+    pub(crate) fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
+        match token {
+            Some(t) if constant_eq(t, &self.session.csrf_token) => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    pub(crate) fn citizen(&self) -> &Citizen {
+        &self.session.citizen
+    }
+}
+
+impl FromRequestParts<AppState> for CitizenUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut ctx = PageCtx::from_parts(parts);
+        let to_login =
+            || Redirect::to(&format!("/login?next={}", urlencode(&ctx.here))).into_response();
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(to_login());
+        };
+        match citizen::session(&state.db, &state.config.security, &token, state.db.now()).await {
+            Ok(Some(session)) if session.pending => Err(Redirect::to(&format!(
+                "/login/verify?next={}",
+                urlencode(&ctx.here)
+            ))
+            .into_response()),
+            Ok(Some(session)) => {
+                ctx.csrf = session.csrf_token.clone();
+                Ok(CitizenUser {
+                    session,
+                    token,
+                    ctx,
+                })
+            }
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(AppError::from(e).into_response()),
+        }
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for CitizenUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        if jar.get(USER_COOKIE).is_none() {
+            return Ok(None);
+        }
+        match <CitizenUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(u) => Ok(Some(u)),
+            Err(r) if r.status().is_redirection() => Ok(None),
+            Err(r) => Err(r),
+        }
+    }
+}
+
+pub fn user_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((USER_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .build()
+}
+
+pub async fn pending_session(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(CitizenSession, String)>, AppError> {
+    let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    Ok(
+        citizen::session(&state.db, &state.config.security, &token, state.db.now())
+            .await?
+            .map(|s| (s, token)),
+    )
+}

@@ -1,0 +1,202 @@
+//! Staff sessions as extractors: `Staff` (past both sign-in factors; the
+//! route table's guard has already checked the route's permission) and
+//! `PendingStaff` (the pages that finish signing in).
+
+use crate::error::AppError;
+use crate::extract::{client_of, constant_eq};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use zhiban_domain::ActorName;
+use zhiban_domain::identity::staff::{Client, StaffSession, Stage};
+use zhiban_domain::identity::{Perm, staff};
+
+pub const SESSION_COOKIE: &str = "zb_staff";
+
+/// A signed-in staff member past both factors. Routes in the staff table
+/// are guarded before the handler runs; the extractor reads what the guard
+/// found.
+pub struct Staff {
+    pub session: StaffSession,
+    pub ctx: PageCtx,
+}
+
+impl Staff {
+    pub fn actor(&self) -> ActorName {
+        ActorName(self.session.user.username.clone())
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
+        check_csrf(&self.session, token)
+    }
+
+    /// Whether a department (by code) lies inside this person's data scope.
+    pub fn covers_department(&self, state: &AppState, code: &str) -> bool {
+        state
+            .catalog()
+            .departments
+            .iter()
+            .find(|d| d.code == code)
+            .is_some_and(|d| self.session.scope.covers(d.id))
+    }
+
+    /// Refuses work on a department outside this person's data scope.
+    pub fn require_department(&self, state: &AppState, code: &str) -> Result<(), AppError> {
+        if self.covers_department(state, code) {
+            Ok(())
+        } else {
+            Err(AppError::NoPermission)
+        }
+    }
+
+    /// Refuses unless this person's unit is the top of the org tree (or
+    /// they have no unit), i.e. their scope is everything.
+    pub fn require_whole_tree(&self, state: &AppState) -> Result<(), AppError> {
+        let top = match self.session.user.unit_id {
+            None => true,
+            Some(u) => state
+                .catalog()
+                .departments
+                .iter()
+                .any(|d| d.id == u && d.parent_id.is_none()),
+        };
+        if top {
+            Ok(())
+        } else {
+            Err(AppError::NoPermission)
+        }
+    }
+
+    /// A finer check inside a handler (the guard has checked the route's).
+    pub fn require(&self, p: Perm) -> Result<(), AppError> {
+        if self.session.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::NoPermission)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut ctx = PageCtx::from_parts(parts);
+        let session = match parts.extensions.get::<StaffSession>() {
+            Some(s) => s.clone(),
+            // Outside the guarded table (sign-out): look it up here.
+            None => match current_staff(parts, state).await {
+                Ok(Some((s, _))) if s.stage == Stage::Full => s,
+                Ok(_) => return Err(to_login(&ctx.here)),
+                Err(e) => return Err(e.into_response()),
+            },
+        };
+        ctx.staff = Some(session.user.display_name.clone());
+        ctx.csrf = session.csrf_token.clone();
+        ctx.perms = session.perms.iter().map(|p| p.slug()).collect();
+        Ok(Staff { session, ctx })
+    }
+}
+
+pub fn check_csrf(session: &StaffSession, token: Option<&String>) -> Result<(), AppError> {
+    match token {
+        Some(t) if constant_eq(t, &session.csrf_token) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// The request's staff session at whatever stage, if any.
+pub async fn current_staff(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<(StaffSession, String)>, AppError> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    Ok(
+        staff::session(&state.db, &state.config.security, &token, state.db.now())
+            .await?
+            .map(|s| (s, token)),
+    )
+}
+
+pub fn to_login(here: &str) -> Response {
+    Redirect::to(&format!("/admin/login?next={}", urlencode(here))).into_response()
+}
+
+/// Where a session that is not ready for `here` must go first.
+pub fn detour(s: &StaffSession, here: &str) -> Option<Response> {
+    if s.stage == Stage::Password {
+        return Some(
+            Redirect::to(&format!("/admin/login/verify?next={}", urlencode(here))).into_response(),
+        );
+    }
+    if s.password_expired {
+        return Some(
+            Redirect::to(&format!("/admin/account/password?next={}", urlencode(here)))
+                .into_response(),
+        );
+    }
+    None
+}
+
+/// A staff session that may still lack its second factor (the pages that
+/// finish signing in).
+pub struct PendingStaff {
+    pub session: StaffSession,
+    pub token: String,
+    pub ctx: PageCtx,
+    pub client: Client,
+}
+
+impl FromRequestParts<AppState> for PendingStaff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let mut ctx = PageCtx::from_parts(parts);
+        match current_staff(parts, state).await {
+            Ok(Some((session, token))) => {
+                ctx.csrf = session.csrf_token.clone();
+                Ok(PendingStaff {
+                    client: client_of(parts, state),
+                    session,
+                    token,
+                    ctx,
+                })
+            }
+            Ok(None) => Err(to_login("/admin")),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// A unit choice: id, indented name, selectable (inside the actor's scope).
+pub struct UnitOption {
+    pub id: i64,
+    pub label: String,
+    pub allowed: bool,
+}
+
+pub fn unit_options(state: &AppState, staff: &Staff) -> Vec<UnitOption> {
+    state
+        .catalog()
+        .department_tree()
+        .into_iter()
+        .map(|n| UnitOption {
+            id: n.dept.id,
+            label: format!("{}{}", "　".repeat(n.depth), n.dept.name),
+            allowed: staff.session.scope.covers(n.dept.id),
+        })
+        .collect()
+}

@@ -1,0 +1,333 @@
+//! 我的办件 (`/my/cases…`): one's cases with their timeline, corrections
+//! (补正), withdrawal, result downloads and the receipt; in-site messages
+//! (`/my/messages`).
+
+use crate::error::AppError;
+use crate::extract::{CitizenUser, CsrfForm, Issuer, UploadTo, read_multipart, store_uploads};
+use crate::state::AppState;
+use crate::view::ctx::PageCtx;
+use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice};
+use crate::view::{error_list, license_choice, qr_data_url, render, send_file};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhiban_domain::cases::{
+    Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Step,
+};
+use zhiban_domain::forms::FormError;
+use zhiban_domain::notify::Message;
+use zhiban_domain::time::local_date;
+use zhiban_domain::{DomainError, cases, licenses, notify};
+
+#[derive(Template)]
+#[template(path = "my_cases.html")]
+pub struct MyCasesPage {
+    pub ctx: PageCtx,
+    pub cases: Vec<CaseRow>,
+    /// (service code, service name, saved at)
+    pub drafts: Vec<(String, String, String)>,
+    pub unread: i64,
+}
+
+
+pub async fn my_cases(
+    State(state): State<AppState>,
+    user: CitizenUser,
+) -> Result<Response, AppError> {
+    let id = user.citizen().id;
+    let catalog = state.catalog();
+    let drafts = cases::drafts_of(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|(code, at)| {
+            let name = catalog
+                .get(&code)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| code.clone());
+            (code, name, zhiban_domain::time::local_time(at))
+        })
+        .collect();
+    render(&MyCasesPage {
+        cases: cases::of_citizen(&state.db, id, local_date(state.db.now())).await?,
+        unread: notify::unread(&state.db, id).await?,
+        drafts,
+        ctx: user.ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my_case.html")]
+pub struct MyCasePage {
+    pub ctx: PageCtx,
+    pub case: Case,
+    pub events: Vec<CaseEvent>,
+    pub answers: Vec<AnswerRow>,
+    pub materials: Vec<(String, String, Vec<CaseFile>)>,
+    pub results: Vec<CaseFile>,
+    /// The correction form: the fields the applicant may change.
+    pub fields: Vec<FieldView>,
+    pub errors: Vec<(String, String)>,
+    pub fresh: bool,
+    pub notice: String,
+    /// E-licenses the case was filed with (免证办), by field key.
+    pub licensed: Vec<(String, LicenseChoice)>,
+}
+
+impl MyCasePage {
+    fn license_for(&self, key: &str) -> Option<&LicenseChoice> {
+        self.licensed.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
+    fn can_withdraw(&self) -> bool {
+        matches!(
+            self.case.state,
+            CaseState::Submitted | CaseState::Correction
+        )
+    }
+    fn size(&self, f: &CaseFile) -> String {
+        crate::view::form::size_text(f.size)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    #[serde(default)]
+    pub new: String,
+    #[serde(default)]
+    pub done: String,
+}
+
+async fn case_page(
+    state: &AppState,
+    user: &CitizenUser,
+    number: &str,
+    errors: &[FormError],
+    fresh: bool,
+    notice: &str,
+) -> Result<Response, AppError> {
+    let citizen = user.citizen();
+    let case = cases::for_citizen(&state.db, citizen.id, number).await?;
+    let files = cases::case_files(&state.db, case.id).await?;
+    let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
+    let fields = if case.state == CaseState::Correction {
+        let profile = cases::profile_of(citizen, local_date(state.db.now()));
+        let b = Builder {
+            ctx: &user.ctx,
+            schema: &case.schema,
+            answers: &case.answers,
+            errors,
+            files: &current,
+            profile: &profile,
+        };
+        case.schema
+            .fields()
+            .filter(|f| case.correctable(&f.key) && f.is_input())
+            .map(|f| b.field(f, &f.key))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let licensed = licenses::for_case(&state.db, &case.number)
+        .await?
+        .iter()
+        .map(|a| {
+            (
+                a.field_key.clone(),
+                license_choice(&user.ctx, &a.license, a.status),
+            )
+        })
+        .collect();
+    let page = MyCasePage {
+        licensed,
+        events: cases::events(&state.db, case.id).await?,
+        answers: crate::view::form::summary(&case.schema, &case.answers, false),
+        materials: crate::view::form::materials(&case.schema, &current),
+        results: files
+            .iter()
+            .filter(|f| f.kind == "result")
+            .cloned()
+            .collect(),
+        errors: error_list(&user.ctx, errors),
+        fields,
+        fresh,
+        notice: notice.to_string(),
+        ctx: user.ctx.clone(),
+        case,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn my_case(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Path(number): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, AppError> {
+    let notice = if q.done.is_empty() {
+        String::new()
+    } else {
+        user.ctx.t(&format!("cases.done_{}", q.done))
+    };
+    case_page(&state, &user, &number, &[], q.new == "1", &notice).await
+}
+
+/// 补正: replaced materials and corrected answers, then resubmitted.
+pub async fn resubmit(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    mp: Multipart,
+) -> Result<Response, AppError> {
+    let mut posted = read_multipart(mp).await?;
+    user.check_csrf(posted.csrf.as_ref())?;
+    let citizen = user.citizen().clone();
+    let desk = state.desk(&base);
+    let uploads = std::mem::take(&mut posted.uploads);
+    let errors = store_uploads(&desk, &citizen, UploadTo::Case(&number), uploads).await?;
+    if !errors.is_empty() {
+        return case_page(&state, &user, &number, &errors, false, "").await;
+    }
+    let step = Step {
+        answers: posted.answers,
+        revision: posted.revision,
+        ..Step::default()
+    };
+    match cases::act(
+        &desk,
+        Actor::Applicant(&citizen),
+        &number,
+        CaseAction::Resubmit,
+        step,
+    )
+    .await
+    {
+        Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done=resubmit", c.number)).into_response()),
+        Err(DomainError::Form(errors)) => {
+            case_page(&state, &user, &number, &errors, false, "").await
+        }
+        Err(DomainError::Conflict(code)) => {
+            let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
+            case_page(&state, &user, &number, &[], false, &notice).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    user.check_csrf(form.csrf.as_ref())?;
+    let citizen = user.citizen().clone();
+    match cases::act(
+        &state.desk(&base),
+        Actor::Applicant(&citizen),
+        &number,
+        CaseAction::Withdraw,
+        Step::default(),
+    )
+    .await
+    {
+        Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done=withdraw", c.number)).into_response()),
+        Err(DomainError::Conflict(code)) => {
+            let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
+            case_page(&state, &user, &number, &[], false, &notice).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn my_file(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let case = cases::for_citizen(&state.db, user.citizen().id, &number).await?;
+    let file = cases::case_file(&state.db, case.id, id).await?;
+    send_file(&state, &base, &file, false).await
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub ctx: PageCtx,
+    pub case: Case,
+    pub qr: String,
+    pub link: String,
+    pub materials: Vec<(String, String, Vec<CaseFile>)>,
+    pub licensed: Vec<(String, LicenseChoice)>,
+}
+
+impl ReceiptPage {
+    fn license_for(&self, key: &str) -> Option<&LicenseChoice> {
+        self.licensed.iter().find(|(k, _)| k == key).map(|(_, c)| c)
+    }
+}
+
+/// 受理回执 that prints on one page, with a QR code to the progress lookup.
+pub async fn receipt(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+) -> Result<Response, AppError> {
+    let case = cases::for_citizen(&state.db, user.citizen().id, &number).await?;
+    let link = format!(
+        "{}/progress?number={}",
+        base.trim_end_matches('/'),
+        case.number
+    );
+    let files = cases::case_files(&state.db, case.id).await?;
+    let current: Vec<CaseFile> = files.into_iter().filter(|f| f.replaced == 0).collect();
+    let licensed = licenses::for_case(&state.db, &case.number)
+        .await?
+        .iter()
+        .map(|a| {
+            (
+                a.field_key.clone(),
+                license_choice(&user.ctx, &a.license, a.status),
+            )
+        })
+        .collect();
+    render(&ReceiptPage {
+        licensed,
+        qr: qr_data_url(&link)?,
+        materials: crate::view::form::materials(&case.schema, &current),
+        link,
+        ctx: user.ctx,
+        case,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+pub struct MessagesPage {
+    pub ctx: PageCtx,
+    pub messages: Vec<Message>,
+}
+
+
+pub async fn messages(
+    State(state): State<AppState>,
+    user: CitizenUser,
+) -> Result<Response, AppError> {
+    let id = user.citizen().id;
+    let list = notify::messages(&state.db, id).await?;
+    notify::mark_all_read(&state.db, id).await?;
+    render(&MessagesPage {
+        ctx: user.ctx,
+        messages: list,
+    })
+}

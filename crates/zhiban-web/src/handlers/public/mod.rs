@@ -1,0 +1,9 @@
+//! Pages for everyone, signed in or not.
+
+pub mod catalog;
+pub mod home;
+pub mod licenses;
+pub mod police;
+pub mod prefs;
+pub mod progress;
+pub mod search;

@@ -1,0 +1,20 @@
+//! The staff portal (`/admin/…`). Every route but signing in is declared in
+//! `routes::staff_routes` with the permission it needs.
+
+pub mod account;
+pub mod audit;
+pub mod cases;
+pub mod catalog;
+pub mod citizens;
+pub mod forms;
+pub mod home;
+pub mod licenses;
+pub mod notify;
+pub mod oidc_clients;
+pub mod org;
+pub mod people;
+pub mod roles;
+pub mod search;
+pub mod sign_in;
+pub mod sms;
+pub mod transfer;

@@ -1,0 +1,154 @@
+//! Search insights and synonyms (`/admin/search…`).
+
+use crate::error::AppError;
+use crate::extract::{CsrfForm, Staff};
+use crate::state::AppState;
+use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::{error_message, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhiban_domain::{DomainError, search_terms};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InsightsQuery {
+    #[serde(default)]
+    pub days: Option<i64>,
+    #[serde(rename = "try", default)]
+    pub try_query: String,
+    #[serde(default)]
+    pub saved: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/search.html")]
+pub struct SearchInsightsPage {
+    pub ctx: PageCtx,
+    pub days: i64,
+    pub top: Vec<search_terms::QueryStat>,
+    pub zero: Vec<search_terms::QueryStat>,
+    pub synonyms: Vec<search_terms::Synonym>,
+    pub builtin: usize,
+    pub try_query: String,
+    pub understood: Option<zhiban_search::Understood>,
+    pub try_hits: Vec<String>,
+    pub errors: Vec<String>,
+    pub phrase: String,
+    pub replacement: String,
+    pub saved: bool,
+}
+
+async fn insights_page(
+    state: &AppState,
+    ctx: PageCtx,
+    q: &InsightsQuery,
+) -> Result<SearchInsightsPage, AppError> {
+    let days = q.days.unwrap_or(30).clamp(1, 366);
+    let since = state.db.now() - chrono::Duration::days(days);
+    let stats = search_terms::query_stats(&state.db, since, 200).await?;
+    let top = stats.iter().take(30).cloned().collect();
+    let zero = stats
+        .iter()
+        .filter(|s| s.zero > 0)
+        .take(30)
+        .cloned()
+        .collect();
+    let try_query: String = q.try_query.trim().chars().take(100).collect();
+    let (understood, try_hits) = if try_query.is_empty() {
+        (None, Vec::new())
+    } else {
+        let hits = state
+            .search
+            .search(&zhiban_search::SearchQuery {
+                text: try_query.clone(),
+                limit: 5,
+                ..Default::default()
+            })
+            .map(|r| r.hits.iter().map(|h| h.doc.title.clone()).collect())
+            .unwrap_or_default();
+        (Some(state.search.understand(&try_query)), hits)
+    };
+    Ok(SearchInsightsPage {
+        days,
+        top,
+        zero,
+        synonyms: search_terms::synonyms(&state.db).await?,
+        builtin: zhiban_search::understand::DEFAULT_SYNONYMS.len(),
+        try_query,
+        understood,
+        try_hits,
+        errors: Vec::new(),
+        phrase: String::new(),
+        replacement: String::new(),
+        saved: !q.saved.is_empty(),
+        ctx,
+    })
+}
+
+pub async fn search_insights(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Query(q): Query<InsightsQuery>,
+) -> Result<Response, AppError> {
+    render(&insights_page(&state, staff_user.ctx, &q).await?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SynonymForm {
+    #[serde(rename = "_csrf")]
+    pub csrf: Option<String>,
+    #[serde(default)]
+    pub phrase: String,
+    #[serde(default)]
+    pub replacement: String,
+}
+
+pub async fn save_synonym(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Form(form): Form<SynonymForm>,
+) -> Result<Response, AppError> {
+    staff_user.check_csrf(form.csrf.as_ref())?;
+    match search_terms::save_synonym(
+        &state.db,
+        &form.phrase,
+        &form.replacement,
+        &staff_user.actor(),
+    )
+    .await
+    {
+        Ok(()) => {
+            state.refresh_catalog().await?;
+            tracing::info!(user = %staff_user.session.user.username, phrase = %form.phrase, "search synonym saved");
+            Ok(Redirect::to(&format!(
+                "/admin/search?saved=1&try={}",
+                urlencode(form.phrase.trim())
+            ))
+            .into_response())
+        }
+        Err(DomainError::Invalid(errs)) => {
+            let ctx = staff_user.ctx.clone();
+            let mut page = insights_page(&state, staff_user.ctx, &InsightsQuery::default()).await?;
+            page.errors = errs.iter().map(|e| error_message(&ctx, e)).collect();
+            page.phrase = form.phrase;
+            page.replacement = form.replacement;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete_synonym(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    staff_user.check_csrf(form.csrf.as_ref())?;
+    search_terms::delete_synonym(&state.db, id).await?;
+    state.refresh_catalog().await?;
+    Ok(Redirect::to("/admin/search?saved=1").into_response())
+}

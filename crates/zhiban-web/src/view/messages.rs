@@ -1,0 +1,76 @@
+//! Messages for people: domain errors in the visitor's language, for
+//! forms (next to the field) and for the script-driven endpoints (JSON).
+
+use crate::error::AppError;
+use crate::view::ctx::PageCtx;
+use axum::response::{IntoResponse, Response};
+use zhiban_domain::FieldError;
+use zhiban_domain::forms::FormError;
+
+/// A JSON error for the script-driven endpoints (passkeys): `{"error": "…"}`.
+pub fn json_error(status: axum::http::StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Field problems from the domain as one translated JSON error; anything
+/// else is a real failure.
+pub fn json_invalid(ctx: &PageCtx, e: zhiban_domain::DomainError) -> Result<Response, AppError> {
+    match e {
+        zhiban_domain::DomainError::Invalid(errs) => Ok(json_error(
+            axum::http::StatusCode::BAD_REQUEST,
+            &errs
+                .iter()
+                .map(|e| ctx.t(&format!("errors.{}", e.code)))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )),
+        e => Err(e.into()),
+    }
+}
+
+/// Translated message of a field error, e.g. "承诺时限：不能大于法定时限（70 > 60）".
+pub fn error_message(ctx: &PageCtx, e: &FieldError) -> String {
+    let field = ctx.t(&format!("field.{}", e.field));
+    let msg = ctx.t(&format!("errors.{}", e.code));
+    if e.detail.is_empty() {
+        format!("{field}：{msg}")
+    } else {
+        format!("{field}：{msg}（{}）", e.detail)
+    }
+}
+
+pub fn field_messages(ctx: &PageCtx, errors: &[FieldError]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|e| (e.field.to_string(), error_message(ctx, e)))
+        .collect()
+}
+
+pub fn error_list(ctx: &PageCtx, errors: &[FormError]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|e| {
+            (
+                format!("f-{}", e.key.replace('.', "-")),
+                crate::view::form::error_text(ctx, e),
+            )
+        })
+        .collect()
+}
+
+/// A translated message for a license field problem: a license field's
+/// problem names that field (its label is the detail).
+pub fn license_error(ctx: &PageCtx, e: &FieldError) -> String {
+    let msg = ctx.t(&format!("errors.{}", e.code));
+    match e.field {
+        "license_field" => format!("{}：{msg}", e.detail),
+        _ => {
+            let field = ctx.t(&format!("field.{}", e.field));
+            if e.detail.is_empty() {
+                format!("{field}：{msg}")
+            } else {
+                format!("{field}：{msg}（{}）", e.detail)
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! View helpers every handler may use: the page context (language,
+//! display modes, translations, times), rendering, the public page cache,
+//! paging, messages, QR codes, safe redirects, file responses, and how
+//! forms, licenses and catalog tiles are shown.
+
+pub mod ctx;
+pub mod files;
+pub mod form;
+pub mod license;
+pub mod messages;
+pub mod qr;
+pub mod redirect;
+pub mod tiles;
+
+pub use ctx::{Lang, PageCtx};
+pub use files::*;
+pub use license::*;
+pub use messages::*;
+pub use qr::*;
+pub use redirect::*;
+pub use tiles::*;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::response::{Html, IntoResponse, Response};
+use zhiban_domain::catalog::CatalogSnapshot;
+
+/// How long preference cookies are kept.
+pub fn a_year() -> time::Duration {
+    time::Duration::days(365)
+}
+
+/// Renders a template into an HTML response.
+pub fn render(t: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Serves a public page from the page cache, building and rendering it from
+/// the current catalog on a miss. Only pages that depend on nothing but the
+/// catalog, the URL and the display preferences may use this.
+pub fn cached_page<T: Template>(
+    state: &AppState,
+    ctx: PageCtx,
+    build: impl FnOnce(&CatalogSnapshot, PageCtx) -> Result<T, AppError>,
+) -> Result<Response, AppError> {
+    let key = ctx.cache_key();
+    if let Some(page) = state.pages.get(&key) {
+        return Ok(Html(page).into_response());
+    }
+    // Read the generation before the snapshot, so a reload in between
+    // keeps this render out of the cache.
+    let generation = state.pages.generation();
+    let catalog = state.catalog();
+    let page = Bytes::from(build(&catalog, ctx)?.render()?);
+    state.pages.put(key, page.clone(), generation);
+    Ok(Html(page).into_response())
+}
+
+/// Page links for a list: `base` is the list URL with its other filters.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// (page number, url, is current); 0 marks a gap (…).
+    pub links: Vec<(usize, String, bool)>,
+}
+
+impl Pager {
+    pub fn new(base: &str, page: usize, per_page: usize, total: usize) -> Self {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = |p: usize| format!("{base}{sep}page={p}");
+        let mut links = Vec::new();
+        for p in 1..=pages {
+            if p == 1 || p == pages || p.abs_diff(page) <= 2 {
+                links.push((p, url(p), p == page));
+            } else if links.last().is_some_and(|(n, _, _)| *n != 0) {
+                links.push((0, String::new(), false));
+            }
+        }
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| url(page - 1)),
+            next: (page < pages).then(|| url(page + 1)),
+            links,
+        }
+    }
+
+    pub fn offset(&self, per_page: usize) -> usize {
+        (self.page - 1) * per_page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pager;
+
+    #[test]
+    fn pager_clamps_the_page_and_elides_far_pages() {
+        let p = Pager::new("/services?audience=person", 99, 20, 305);
+        assert_eq!(p.pages, 16);
+        assert_eq!(p.page, 16);
+        assert!(p.next.is_none());
+        assert_eq!(p.prev.as_deref(), Some("/services?audience=person&page=15"));
+        let numbers: Vec<usize> = p.links.iter().map(|l| l.0).collect();
+        assert_eq!(numbers, vec![1, 0, 14, 15, 16]);
+    }
+}
