@@ -1,6 +1,11 @@
-//! One error type at the edge. Handlers return `AppError`; it becomes a
-//! status plus a marker, and the `error_pages` middleware renders the page
-//! in the visitor's language with the request id (the cause is logged once).
+//! One error type at the edge. Handlers return `AppError`; domain errors
+//! convert into it once, here: field problems are a 422 and a conflict a
+//! 409, each with its message in the visitor's language; a missing record a
+//! 404; everything else a 500 whose cause is logged once. The error becomes
+//! a status plus a marker, and the `error_pages` middleware renders the page
+//! with the request id. Handlers match a domain error themselves only where
+//! they show something better (the form again, with the message beside the
+//! field).
 
 use askama::Template;
 use axum::Json;
@@ -8,7 +13,8 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use zhiban_domain::DomainError;
+use zhiban_domain::forms::FormError;
+use zhiban_domain::{Conflict, DomainError, FieldError};
 
 use crate::view::PageCtx;
 
@@ -20,6 +26,12 @@ pub enum AppError {
     Reply(Box<Response>),
     #[error("not found")]
     NotFound,
+    /// A request the browser should not have sent (a broken form body).
+    #[error("bad request")]
+    BadRequest,
+    /// A body over the route's size limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
     #[error("forbidden")]
     Forbidden,
     /// Signed in, but no role grants what this page needs.
@@ -28,6 +40,15 @@ pub enum AppError {
     /// Too many attempts from this client in a short time.
     #[error("too many requests")]
     TooMany,
+    /// Input the domain refused, field by field (422).
+    #[error("invalid: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// Answers of a smart form that do not validate (422).
+    #[error("invalid form: {0:?}")]
+    Form(Vec<FormError>),
+    /// Refused because of the state things are in (409).
+    #[error("conflict: {}", .0.code())]
+    Conflict(Conflict),
     #[error("internal: {0}")]
     Internal(String),
     /// A JSON API error with a stable code.
@@ -43,6 +64,9 @@ impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::NotFound => AppError::NotFound,
+            DomainError::Invalid(errors) => AppError::Invalid(errors),
+            DomainError::Form(errors) => AppError::Form(errors),
+            DomainError::Conflict(c) => AppError::Conflict(c),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -54,40 +78,57 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// What the error page says besides its status.
+#[derive(Debug, Clone, Default)]
+pub enum Detail {
+    #[default]
+    None,
+    /// A translation key for the hint under the title.
+    Hint(&'static str),
+    Fields(Vec<FieldError>),
+    Form(Vec<FormError>),
+    Conflict(Conflict),
+}
+
 /// Marker left on a response whose body the error middleware should render.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorPage(pub StatusCode, pub Option<&'static str>);
+#[derive(Debug, Clone)]
+pub struct ErrorPage(pub StatusCode, pub Detail);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        match self {
-            AppError::Reply(r) => *r,
+        let (status, detail) = match self {
+            AppError::Reply(r) => return *r,
             AppError::Api {
                 status,
                 code,
                 message,
-            } => (
-                status,
-                Json(serde_json::json!({"error": {"code": code, "message": message}})),
-            )
-                .into_response(),
-            other => {
-                let status = match other {
-                    AppError::NotFound => StatusCode::NOT_FOUND,
-                    AppError::Forbidden | AppError::NoPermission => StatusCode::FORBIDDEN,
-                    AppError::TooMany => StatusCode::TOO_MANY_REQUESTS,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                let hint =
-                    matches!(other, AppError::NoPermission).then_some("error.no_permission_hint");
-                if let AppError::Internal(cause) = &other {
-                    tracing::error!(%cause, "request failed");
-                }
-                let mut res = status.into_response();
-                res.extensions_mut().insert(ErrorPage(status, hint));
-                res
+            } => {
+                return (
+                    status,
+                    Json(serde_json::json!({"error": {"code": code, "message": message}})),
+                )
+                    .into_response();
             }
-        }
+            AppError::NotFound => (StatusCode::NOT_FOUND, Detail::None),
+            AppError::BadRequest => (StatusCode::BAD_REQUEST, Detail::None),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, Detail::None),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, Detail::None),
+            AppError::NoPermission => (
+                StatusCode::FORBIDDEN,
+                Detail::Hint("error.no_permission_hint"),
+            ),
+            AppError::TooMany => (StatusCode::TOO_MANY_REQUESTS, Detail::None),
+            AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Detail::Fields(errors)),
+            AppError::Form(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Detail::Form(errors)),
+            AppError::Conflict(c) => (StatusCode::CONFLICT, Detail::Conflict(c)),
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, Detail::None)
+            }
+        };
+        let mut res = status.into_response();
+        res.extensions_mut().insert(ErrorPage(status, detail));
+        res
     }
 }
 
@@ -97,32 +138,54 @@ struct ErrorTemplate {
     ctx: PageCtx,
     status: u16,
     request_id: String,
-    hint_key: Option<&'static str>,
+    detail: Detail,
 }
 
 impl ErrorTemplate {
     fn title(&self) -> String {
         match self.status {
+            400 => self.ctx.t("error.bad_request"),
             404 => self.ctx.t("error.not_found"),
             403 => self.ctx.t("error.forbidden"),
+            409 => self.ctx.t("error.conflict"),
+            413 => self.ctx.t("error.too_large"),
+            422 => self.ctx.t("error.invalid"),
             429 => self.ctx.t("error.too_many"),
             _ => self.ctx.t("error.internal"),
         }
     }
+
     fn hint(&self) -> String {
-        if let Some(key) = self.hint_key {
-            return self.ctx.t(key);
-        }
-        match self.status {
-            404 => self.ctx.t("error.not_found_hint"),
-            403 => self.ctx.t("error.forbidden_hint"),
-            429 => self.ctx.t("error.too_many_hint"),
+        match (&self.detail, self.status) {
+            (Detail::Hint(key), _) => self.ctx.t(key),
+            (Detail::Conflict(c), _) => self.ctx.conflict(*c),
+            (_, 400) => self.ctx.t("error.bad_request_hint"),
+            (_, 404) => self.ctx.t("error.not_found_hint"),
+            (_, 403) => self.ctx.t("error.forbidden_hint"),
+            (_, 413) => self.ctx.t("error.too_large_hint"),
+            (_, 422) => self.ctx.t("error.invalid_hint"),
+            (_, 429) => self.ctx.t("error.too_many_hint"),
             _ => self.ctx.t("error.internal_hint"),
+        }
+    }
+
+    /// Each refused field with its message.
+    fn messages(&self) -> Vec<String> {
+        match &self.detail {
+            Detail::Fields(errors) => errors
+                .iter()
+                .map(|e| crate::view::error_message(&self.ctx, e))
+                .collect(),
+            Detail::Form(errors) => errors
+                .iter()
+                .map(|e| crate::view::form::error_text(&self.ctx, e))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
 
-/// Renders error pages (404, 403, 500) for HTML responses.
+/// Renders error pages (404, 403, 409, 422, 500 …) for HTML responses.
 pub async fn error_pages(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let ctx = PageCtx::from_parts(&parts);
@@ -133,14 +196,14 @@ pub async fn error_pages(req: Request, next: Next) -> Response {
         .unwrap_or("")
         .to_string();
     let res = next.run(Request::from_parts(parts, body)).await;
-    let Some(ErrorPage(status, hint_key)) = res.extensions().get::<ErrorPage>().copied() else {
+    let Some(ErrorPage(status, detail)) = res.extensions().get::<ErrorPage>().cloned() else {
         return res;
     };
     let page = ErrorTemplate {
         ctx,
         status: status.as_u16(),
         request_id,
-        hint_key,
+        detail,
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

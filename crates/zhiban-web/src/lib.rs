@@ -16,7 +16,7 @@ mod state;
 mod view;
 
 pub use middleware::limit::LOOKUPS_PER_MINUTE;
-pub use routes::{StaffRoute, router, staff_routes};
+pub use routes::{SiteRoute, StaffRoute, router, site_routes, staff_menu, staff_routes};
 pub use state::{AppState, WebConfig};
 pub use view::Lang;
 

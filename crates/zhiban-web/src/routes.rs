@@ -7,7 +7,6 @@ use axum::middleware;
 use axum::routing::{MethodRouter, get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 use zhiban_domain::identity::Perm;
 
 use crate::handlers::citizen::{
@@ -23,18 +22,22 @@ use crate::handlers::staff::{
 use crate::handlers::{api, oidc};
 use crate::middleware::{limit, log, staff_guard};
 use crate::state::AppState;
+use crate::view::ctx::MenuEntry;
 use crate::{assets, error, openapi};
 
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
     frame-ancestors 'none'";
 
-/// One staff page or action: the permission it needs and its handlers.
+/// One staff page or action: the permission it needs, its handlers and,
+/// for the areas' entry pages, its place in the staff menu.
 pub struct StaffRoute {
     pub path: &'static str,
     /// `None`: any staff member past both sign-in factors.
     pub perm: Option<Perm>,
     pub methods: Vec<Method>,
+    /// (position, label key) in the staff menu.
+    pub menu: Option<(u8, &'static str)>,
     router: MethodRouter<AppState>,
 }
 
@@ -44,8 +47,16 @@ impl StaffRoute {
             path,
             perm: perm.into(),
             methods: Vec::new(),
+            menu: None,
             router: MethodRouter::new(),
         }
+    }
+
+    /// Lists the page in the staff menu at `position`, labelled `label`
+    /// (a translation key); people see it when they hold the route's permission.
+    fn menu(mut self, position: u8, label: &'static str) -> Self {
+        self.menu = Some((position, label));
+        self
     }
 
     fn get<H: Handler<T, AppState>, T: 'static>(mut self, h: H) -> Self {
@@ -67,10 +78,13 @@ pub fn staff_routes() -> Vec<StaffRoute> {
     use Perm::*;
     vec![
         StaffRoute::new("/admin", None).get(staff_home::index),
-        StaffRoute::new("/admin/services", CatalogView).get(catalog::list),
+        StaffRoute::new("/admin/services", CatalogView)
+            .get(catalog::list)
+            .menu(2, "admin.catalog"),
         StaffRoute::new("/admin/services/new", CatalogEdit)
             .get(catalog::new_form)
-            .post(catalog::create),
+            .post(catalog::create)
+            .menu(3, "admin.new"),
         StaffRoute::new("/admin/services/{code}/edit", CatalogEdit)
             .get(catalog::edit_form)
             .post(catalog::update),
@@ -81,13 +95,17 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/services/{code}/form", CatalogEdit)
             .get(forms::form_edit)
             .post(forms::form_save),
-        StaffRoute::new("/admin/cases", CasesHandle).get(cases::cases_list),
+        StaffRoute::new("/admin/cases", CasesHandle)
+            .get(cases::cases_list)
+            .menu(1, "wb.title"),
         StaffRoute::new("/admin/cases/accept", CasesHandle).post(cases::batch_accept),
         StaffRoute::new("/admin/cases/{number}", CasesHandle).get(cases::case_detail),
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
         StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(cases::case_file),
-        StaffRoute::new("/admin/licenses", LicensesManage).get(licenses::list),
+        StaffRoute::new("/admin/licenses", LicensesManage)
+            .get(licenses::list)
+            .menu(11, "licenses.admin_title"),
         StaffRoute::new("/admin/licenses/new", LicensesManage)
             .get(licenses::new_form)
             .post(licenses::issue),
@@ -101,16 +119,22 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/licenses/{number}/revoke", LicensesManage).post(licenses::revoke),
         StaffRoute::new("/admin/notify", CasesConfigure)
             .get(notify::notify_list)
-            .post(notify::notify_save),
+            .post(notify::notify_save)
+            .menu(13, "wb.notify_title"),
         StaffRoute::new("/admin/import", CatalogTransfer)
             .get(transfer::import_form)
-            .post(transfer::import),
+            .post(transfer::import)
+            .menu(4, "admin.import"),
         StaffRoute::new("/admin/export", CatalogTransfer).get(transfer::export),
-        StaffRoute::new("/admin/search", SearchManage).get(insights::search_insights),
+        StaffRoute::new("/admin/search", SearchManage)
+            .get(insights::search_insights)
+            .menu(5, "admin.search"),
         StaffRoute::new("/admin/search/synonyms", SearchManage).post(insights::save_synonym),
         StaffRoute::new("/admin/search/synonyms/{id}/delete", SearchManage)
             .post(insights::delete_synonym),
-        StaffRoute::new("/admin/staff", StaffManage).get(people::staff_list),
+        StaffRoute::new("/admin/staff", StaffManage)
+            .get(people::staff_list)
+            .menu(6, "people.staff"),
         StaffRoute::new("/admin/staff/new", StaffManage)
             .get(people::staff_new)
             .post(people::staff_create),
@@ -120,42 +144,312 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/staff/{id}/reset-2fa", StaffManage).post(people::staff_reset_2fa),
         StaffRoute::new("/admin/org", StaffManage)
             .get(org::org_tree)
-            .post(org::org_save),
-        StaffRoute::new("/admin/roles", RolesManage).get(roles::role_list),
+            .post(org::org_save)
+            .menu(7, "org.title"),
+        StaffRoute::new("/admin/roles", RolesManage)
+            .get(roles::role_list)
+            .menu(8, "people.roles"),
         StaffRoute::new("/admin/roles/new", RolesManage)
             .get(roles::role_new)
             .post(roles::role_create),
         StaffRoute::new("/admin/roles/{id}", RolesManage)
             .get(roles::role_edit)
             .post(roles::role_update),
-        StaffRoute::new("/admin/audit", AuditView).get(audit::audit_search),
+        StaffRoute::new("/admin/audit", AuditView)
+            .get(audit::audit_search)
+            .menu(9, "audit.title"),
         StaffRoute::new("/admin/audit/verify", AuditView).post(audit::audit_verify),
-        StaffRoute::new("/admin/account", None).get(staff_account::account),
+        StaffRoute::new("/admin/account", None)
+            .get(staff_account::account)
+            .menu(15, "people.my_account"),
         StaffRoute::new("/admin/passkeys/remove", None).post(staff_account::passkey_remove),
-        StaffRoute::new("/admin/sms", SmsOutbox).get(sms::sms_outbox),
-        StaffRoute::new("/admin/citizens", CitizensView).get(citizens::counter),
+        StaffRoute::new("/admin/sms", SmsOutbox)
+            .get(sms::sms_outbox)
+            .menu(14, "user.outbox"),
+        StaffRoute::new("/admin/citizens", CitizensView)
+            .get(citizens::counter)
+            .menu(12, "counter.title"),
         StaffRoute::new("/admin/citizens/verify", CitizensView).post(citizens::counter_verify),
         StaffRoute::new("/admin/oidc", OidcClients)
             .get(oidc_clients::clients)
-            .post(oidc_clients::register_client),
+            .post(oidc_clients::register_client)
+            .menu(10, "oidc.admin_title"),
         StaffRoute::new("/admin/oidc/toggle", OidcClients).post(oidc_clients::toggle_client),
         StaffRoute::new("/admin/oidc/rotate", OidcClients).post(oidc_clients::rotate_keys),
     ]
 }
 
-pub fn router(state: AppState) -> Router {
+/// One route outside the staff table: its path, methods and handlers, and
+/// why a POST to it needs no form token, when it does not.
+pub struct SiteRoute {
+    pub path: &'static str,
+    pub methods: Vec<Method>,
+    /// `Some(reason)`: POSTs here are not browser forms acting for a
+    /// signed-in person (another system's client authentication, a bearer
+    /// token, a lookup that changes nothing). Every other POST handler
+    /// reads its body through `Csrf`, and the route-walk test checks it.
+    pub csrf_exempt: Option<&'static str>,
+    router: MethodRouter<AppState>,
+}
+
+impl SiteRoute {
+    fn new(path: &'static str) -> Self {
+        SiteRoute {
+            path,
+            methods: Vec::new(),
+            csrf_exempt: None,
+            router: MethodRouter::new(),
+        }
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(mut self, h: H) -> Self {
+        self.methods.push(Method::GET);
+        self.router = self.router.get(h);
+        self
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(mut self, h: H) -> Self {
+        self.methods.push(Method::POST);
+        self.router = self.router.post(h);
+        self
+    }
+
+    /// Wraps every method of the route (rate limits, body limits).
+    fn with(mut self, f: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>) -> Self {
+        self.router = f(self.router);
+        self
+    }
+
+    fn csrf_exempt(mut self, why: &'static str) -> Self {
+        self.csrf_exempt = Some(why);
+        self
+    }
+}
+
+/// Every route outside the staff table, grouped by area. The layers they
+/// need (rate limits, the upload body limit) come from `state`'s settings.
+pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
+    // Sign-in, code sending and registration: a per-address attempt limit.
+    let sign_in = middleware::from_fn_with_state(limit::RateLimit::sign_in(state), limit::limit);
+    // Public license checks and shared links: a per-address lookup limit.
+    let lookups = middleware::from_fn_with_state(limit::RateLimit::lookups(state), limit::limit);
+    // A page of the application form may carry several materials at the
+    // largest allowed size: room for ten of them plus the answers.
+    let uploads = axum::extract::DefaultBodyLimit::max(
+        usize::try_from(state.config.cases.max_file_mb.max(1) * 10 + 2)
+            .unwrap_or(usize::MAX / (1024 * 1024))
+            .saturating_mul(1024 * 1024),
+    );
+    let limited = |r: MethodRouter<AppState>| r.route_layer(sign_in.clone());
+    let looked_up = |r: MethodRouter<AppState>| r.route_layer(lookups.clone());
+    let upload = |r: MethodRouter<AppState>| r.layer(uploads);
+    vec![
+        // Anyone: the catalog, search, preferences, progress lookup
+        SiteRoute::new("/").get(home::home),
+        SiteRoute::new("/services").get(browse::services),
+        SiteRoute::new("/services/{code}").get(browse::guide),
+        SiteRoute::new("/departments").get(browse::departments),
+        SiteRoute::new("/themes").get(browse::themes),
+        SiteRoute::new("/police").get(police::police),
+        SiteRoute::new("/search").get(search::search),
+        SiteRoute::new("/search/go").get(search::search_go),
+        SiteRoute::new("/prefs").get(prefs::prefs),
+        SiteRoute::new("/accessibility").get(prefs::accessibility),
+        SiteRoute::new("/progress")
+            .get(progress::progress_form)
+            .post(progress::progress)
+            .with(limited)
+            .csrf_exempt("a lookup that changes nothing; POST keeps the phone number out of URLs"),
+        // Anyone: license checks and shared links
+        SiteRoute {
+            path: "/licenses/verify",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(checks::verify_page)
+                .route_layer(lookups.clone())
+                .merge(post(checks::verify_upload).route_layer(sign_in.clone())),
+        },
+        SiteRoute::new("/licenses/verify/{number}")
+            .get(checks::verify_number)
+            .with(looked_up),
+        SiteRoute::new("/licenses/shared/{token}")
+            .get(checks::shared)
+            .with(looked_up),
+        // Citizens signing in (统一身份认证)
+        SiteRoute::new("/login")
+            .get(auth::login_form)
+            .post(auth::login)
+            .with(limited),
+        SiteRoute::new("/login/sms")
+            .post(auth::login_sms)
+            .with(limited),
+        SiteRoute::new("/login/code")
+            .post(auth::login_code)
+            .with(limited),
+        SiteRoute::new("/login/verify")
+            .get(auth::code_step_form)
+            .post(auth::code_step)
+            .with(limited),
+        SiteRoute::new("/login/passkey/begin")
+            .post(auth::passkey_login_begin)
+            .with(limited),
+        SiteRoute::new("/login/passkey/finish")
+            .post(auth::passkey_login_finish)
+            .with(limited),
+        SiteRoute::new("/login/qr").get(auth::qr_start),
+        SiteRoute::new("/login/qr/status").get(auth::qr_status),
+        SiteRoute::new("/login/qr/finish")
+            .post(auth::qr_finish)
+            .with(limited),
+        SiteRoute::new("/login/qr/scan").get(auth::qr_scan),
+        SiteRoute::new("/login/qr/answer").post(auth::qr_answer),
+        SiteRoute::new("/register")
+            .get(auth::register_form)
+            .post(auth::register)
+            .with(limited),
+        SiteRoute::new("/register/code")
+            .post(auth::register_code)
+            .with(limited),
+        SiteRoute::new("/reset")
+            .get(auth::reset_form)
+            .post(auth::reset)
+            .with(limited),
+        SiteRoute::new("/reset/code")
+            .post(auth::reset_code)
+            .with(limited),
+        SiteRoute::new("/logout").post(auth::logout),
+        // A citizen's account centre and companies
+        SiteRoute::new("/account").get(account::account),
+        SiteRoute::new("/account/realname").post(account::realname),
+        SiteRoute::new("/account/password").post(account::password),
+        SiteRoute::new("/account/email").post(account::email),
+        SiteRoute::new("/account/totp")
+            .get(account::totp_form)
+            .post(account::totp_save),
+        SiteRoute::new("/account/logout-all").post(account::logout_all),
+        SiteRoute::new("/account/data").get(account::download),
+        SiteRoute::new("/account/delete").post(account::delete),
+        SiteRoute::new("/account/passkeys/begin").post(account::passkey_register_begin),
+        SiteRoute::new("/account/passkeys/finish").post(account::passkey_register_finish),
+        SiteRoute::new("/account/passkeys/remove").post(account::passkey_remove),
+        SiteRoute::new("/account/companies")
+            .get(companies::companies)
+            .post(companies::company_register),
+        SiteRoute::new("/account/companies/agents").post(companies::company_agent_add),
+        SiteRoute::new("/account/companies/agents/revoke").post(companies::company_agent_revoke),
+        // Applying online and following one's cases (一网通办)
+        SiteRoute::new("/apply/{code}")
+            .get(apply::apply_form)
+            .post(apply::apply_post)
+            .with(upload),
+        SiteRoute::new("/my/cases").get(my_cases::my_cases),
+        SiteRoute::new("/my/cases/{number}").get(my_cases::my_case),
+        SiteRoute::new("/my/cases/{number}/receipt").get(my_cases::receipt),
+        SiteRoute::new("/my/cases/{number}/resubmit")
+            .post(my_cases::resubmit)
+            .with(upload),
+        SiteRoute::new("/my/cases/{number}/withdraw").post(my_cases::withdraw),
+        SiteRoute::new("/my/cases/{number}/files/{id}").get(my_cases::my_file),
+        SiteRoute::new("/my/messages").get(my_cases::messages),
+        // A citizen's license wallet
+        SiteRoute::new("/my/licenses").get(wallet::wallet),
+        SiteRoute::new("/my/licenses/{number}").get(wallet::license),
+        SiteRoute::new("/my/licenses/{number}/download").get(wallet::download),
+        SiteRoute::new("/my/licenses/{number}/share").post(wallet::share),
+        SiteRoute::new("/my/licenses/{number}/unshare").post(wallet::unshare),
+        // Single sign-on for other systems (OpenID Connect provider)
+        SiteRoute::new("/.well-known/openid-configuration").get(oidc::discovery),
+        SiteRoute::new("/oidc/jwks").get(oidc::jwks),
+        SiteRoute::new("/oidc/authorize")
+            .get(oidc::authorize)
+            .post(oidc::authorize_decision),
+        SiteRoute::new("/oidc/token")
+            .post(oidc::token)
+            .csrf_exempt("called by the relying party's server, which authenticates as a client"),
+        SiteRoute::new("/oidc/userinfo")
+            .get(oidc::userinfo)
+            .post(oidc::userinfo)
+            .csrf_exempt("authorised by a bearer access token, not by cookies"),
+        SiteRoute::new("/oidc/logout").get(oidc::logout),
+        // Staff signing in (the rest of /admin is in `staff_routes`)
+        SiteRoute::new("/admin/login")
+            .get(sign_in::login_form)
+            .post(sign_in::login)
+            .with(limited),
+        SiteRoute::new("/admin/login/verify")
+            .get(sign_in::verify_form)
+            .post(sign_in::verify)
+            .with(limited),
+        SiteRoute::new("/admin/login/verify/passkey/begin")
+            .post(sign_in::passkey_verify_begin)
+            .with(limited),
+        SiteRoute::new("/admin/login/verify/passkey/finish")
+            .post(sign_in::passkey_verify_finish)
+            .with(limited),
+        SiteRoute::new("/admin/account/password")
+            .get(sign_in::password_form)
+            .post(sign_in::change_password),
+        SiteRoute::new("/admin/passkeys/begin").post(sign_in::passkey_add_begin),
+        SiteRoute::new("/admin/passkeys/finish").post(sign_in::passkey_add_finish),
+        SiteRoute::new("/admin/logout").post(sign_in::logout),
+        // Other systems
+        SiteRoute::new("/api/v1/services").get(api::list_services),
+        SiteRoute::new("/api/v1/services/{code}").get(api::get_service),
+        SiteRoute::new("/api/v1/search").get(api::search),
+        SiteRoute::new("/api/v1/suggest").get(api::suggest),
+        SiteRoute::new("/api/v1/licenses/verify")
+            .post(api::verify_license_file)
+            .with(looked_up)
+            .csrf_exempt("an API for other systems: no cookies, no session, changes nothing"),
+        SiteRoute::new("/api/v1/licenses/{number}/verify")
+            .get(api::verify_license)
+            .with(looked_up),
+        SiteRoute::new("/api/openapi.json").get(openapi::spec),
+        SiteRoute::new("/healthz").get(api::healthz),
+        SiteRoute::new("/readyz").get(api::readyz),
+        SiteRoute::new("/assets/{*path}").get(assets::asset),
+    ]
+}
+
+/// The staff menu, from the route table: each area's entry page and the
+/// permission it needs, in menu order.
+pub fn staff_menu() -> Vec<MenuEntry> {
+    let mut menu: Vec<(u8, MenuEntry)> = staff_routes()
+        .into_iter()
+        .filter_map(|r| {
+            r.menu.map(|(n, label)| {
+                (
+                    n,
+                    MenuEntry {
+                        path: r.path,
+                        label,
+                        perm: r.perm,
+                    },
+                )
+            })
+        })
+        .collect();
+    menu.sort_by_key(|(n, _)| *n);
+    menu.into_iter().map(|(_, e)| e).collect()
+}
+
+pub fn router(mut state: AppState) -> Router {
+    state.staff_menu = staff_menu().into();
     let request_id = HeaderName::from_static("x-request-id");
-    let mut staff = Router::new();
+    let mut app = Router::new();
     for r in staff_routes() {
         let guard = staff_guard::Guard {
             state: state.clone(),
             perm: r.perm,
         };
-        staff = staff.route(
+        app = app.route(
             r.path,
             r.router
                 .route_layer(middleware::from_fn_with_state(guard, staff_guard::guard)),
         );
+    }
+    for r in site_routes(&state) {
+        app = app.route(r.path, r.router);
     }
     // Served over HTTPS (secure cookies): browsers must never fall back to HTTP.
     let hsts = state.config.secure_cookies.then(|| {
@@ -164,131 +458,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         )
     });
-    // Sign-in, code sending and registration: a per-address attempt limit.
-    let limited = middleware::from_fn_with_state(state.clone(), limit::limit_sign_in);
-    // A page of the application form may carry several materials at the
-    // largest allowed size: room for ten of them plus the answers.
-    // Public license checks and shared links: a per-address lookup limit.
-    let lookups =
-        middleware::from_fn_with_state(limit::Lookups::new(state.clone()), limit::limit_lookups);
-    let uploads = axum::extract::DefaultBodyLimit::max(
-        usize::try_from(state.config.cases.max_file_mb.max(1) * 10 + 2)
-            .unwrap_or(usize::MAX / (1024 * 1024))
-            .saturating_mul(1024 * 1024),
-    );
-    Router::new()
-        .merge(staff)
-        // Citizens
-        .route("/", get(home::home))
-        .route("/services", get(browse::services))
-        .route("/services/{code}", get(browse::guide))
-        .route("/departments", get(browse::departments))
-        .route("/themes", get(browse::themes))
-        .route("/police", get(police::police))
-        .route("/search", get(search::search))
-        .route("/search/go", get(search::search_go))
-        .route("/prefs", get(prefs::prefs))
-        .route("/accessibility", get(prefs::accessibility))
-        // Applying online and following one's cases (一网通办)
-        .route(
-            "/apply/{code}",
-            get(apply::apply_form).post(apply::apply_post).layer(uploads),
-        )
-        .route("/my/cases", get(my_cases::my_cases))
-        .route("/my/cases/{number}", get(my_cases::my_case))
-        .route("/my/cases/{number}/receipt", get(my_cases::receipt))
-        .route("/my/cases/{number}/resubmit", post(my_cases::resubmit).layer(uploads))
-        .route("/my/cases/{number}/withdraw", post(my_cases::withdraw))
-        .route("/my/cases/{number}/files/{id}", get(my_cases::my_file))
-        .route("/my/messages", get(my_cases::messages))
-        .route("/progress", get(progress::progress_form).post(progress::progress).route_layer(limited.clone()))
-        // Electronic licenses: the holder's wallet, public checks, shared links
-        .route("/my/licenses", get(wallet::wallet))
-        .route("/my/licenses/{number}", get(wallet::license))
-        .route("/my/licenses/{number}/download", get(wallet::download))
-        .route("/my/licenses/{number}/share", post(wallet::share))
-        .route("/my/licenses/{number}/unshare", post(wallet::unshare))
-        .route(
-            "/licenses/verify",
-            get(checks::verify_page)
-                .route_layer(lookups.clone())
-                .merge(post(checks::verify_upload).route_layer(limited.clone())),
-        )
-        .route("/licenses/verify/{number}", get(checks::verify_number).route_layer(lookups.clone()))
-        .route("/licenses/shared/{token}", get(checks::shared).route_layer(lookups.clone()))
-        // Citizens' accounts (统一身份认证)
-        .route("/login", get(auth::login_form).post(auth::login).route_layer(limited.clone()))
-        .route("/login/sms", post(auth::login_sms).route_layer(limited.clone()))
-        .route("/login/code", post(auth::login_code).route_layer(limited.clone()))
-        .route("/register", get(auth::register_form).post(auth::register).route_layer(limited.clone()))
-        .route("/register/code", post(auth::register_code).route_layer(limited.clone()))
-        .route("/login/qr", get(auth::qr_start))
-        .route("/login/qr/status", get(auth::qr_status))
-        .route("/login/qr/finish", post(auth::qr_finish).route_layer(limited.clone()))
-        .route("/login/qr/scan", get(auth::qr_scan))
-        .route("/login/qr/answer", post(auth::qr_answer))
-        .route("/reset", get(auth::reset_form).post(auth::reset).route_layer(limited.clone()))
-        .route("/reset/code", post(auth::reset_code).route_layer(limited.clone()))
-        .route("/login/passkey/begin", post(auth::passkey_login_begin).route_layer(limited.clone()))
-        .route("/login/passkey/finish", post(auth::passkey_login_finish).route_layer(limited.clone()))
-        .route("/login/verify", get(auth::code_step_form).post(auth::code_step).route_layer(limited.clone()))
-        .route("/account/totp", get(account::totp_form).post(account::totp_save))
-        .route("/logout", post(auth::logout))
-        .route("/account", get(account::account))
-        .route("/account/realname", post(account::realname))
-        .route("/account/password", post(account::password))
-        .route("/account/email", post(account::email))
-        .route("/account/logout-all", post(account::logout_all))
-        .route("/account/data", get(account::download))
-        .route("/account/delete", post(account::delete))
-        .route("/account/passkeys/begin", post(account::passkey_register_begin))
-        .route("/account/passkeys/finish", post(account::passkey_register_finish))
-        .route("/account/passkeys/remove", post(account::passkey_remove))
-        .route("/account/companies", get(companies::companies).post(companies::company_register))
-        .route("/account/companies/agents", post(companies::company_agent_add))
-        .route("/account/companies/agents/revoke", post(companies::company_agent_revoke))
-        // Single sign-on for other systems (OpenID Connect provider)
-        .route("/.well-known/openid-configuration", get(oidc::discovery))
-        .route("/oidc/jwks", get(oidc::jwks))
-        .route("/oidc/authorize", get(oidc::authorize).post(oidc::authorize_decision))
-        .route("/oidc/token", post(oidc::token))
-        .route("/oidc/userinfo", get(oidc::userinfo).post(oidc::userinfo))
-        .route("/oidc/logout", get(oidc::logout))
-        // Staff: signing in (the rest is in `staff_routes`)
-        .route(
-            "/admin/login",
-            get(sign_in::login_form)
-                .post(sign_in::login)
-                .route_layer(limited.clone()),
-        )
-        .route(
-            "/admin/login/verify",
-            get(sign_in::verify_form)
-                .post(sign_in::verify)
-                .route_layer(limited.clone()),
-        )
-        .route(
-            "/admin/account/password",
-            get(sign_in::password_form).post(sign_in::change_password),
-        )
-        .route("/admin/login/verify/passkey/begin", post(sign_in::passkey_verify_begin).route_layer(limited.clone()))
-        .route("/admin/login/verify/passkey/finish", post(sign_in::passkey_verify_finish).route_layer(limited.clone()))
-        .route("/admin/passkeys/begin", post(sign_in::passkey_add_begin))
-        .route("/admin/passkeys/finish", post(sign_in::passkey_add_finish))
-        .route("/admin/logout", post(sign_in::logout))
-        // Other systems
-        .route("/api/v1/services", get(api::list_services))
-        .route("/api/v1/services/{code}", get(api::get_service))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/suggest", get(api::suggest))
-        .route("/api/v1/licenses/verify", post(api::verify_license_file).route_layer(lookups.clone()))
-        .route("/api/v1/licenses/{number}/verify", get(api::verify_license).route_layer(lookups))
-        .route("/api/openapi.json", get(openapi::spec))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/assets/{*path}", get(assets::asset))
-        .fallback(error::not_found)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+    app.fallback(error::not_found)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
         .layer(middleware::from_fn(error::error_pages))
         .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -309,16 +482,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower::util::option_layer(hsts))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)).make_span_with(
-            |req: &axum::http::Request<axum::body::Body>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                tracing::info_span!("request", method = %req.method(), path = %log::log_path(req.uri().path()), request_id = %id)
-            },
-        ))
+        .layer(log::trace_layer())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
 }

@@ -15,6 +15,7 @@ use zhiban_domain::cases::calendar::WorkCalendar;
 use zhiban_store::files::FileStore;
 
 use crate::cache::PageCache;
+use crate::middleware::limit::{Limiter, limiter};
 
 /// Web settings the binary passes in.
 #[derive(Debug, Clone)]
@@ -83,9 +84,9 @@ pub struct AppState {
     follow: Arc<Mutex<Follow>>,
     /// Sign-in attempts per client address (in memory, per node; the
     /// per-account lock-out in the database covers every node).
-    pub sign_in_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    pub sign_in_limiter: Arc<Limiter>,
     /// Search analytics writes per client address.
-    pub search_log_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    pub search_log_limiter: Arc<Limiter>,
     /// Delivers SMS codes (the development outbox unless a provider is wired in).
     pub sms: Arc<dyn zhiban_domain::identity::sms::SmsGateway>,
     /// Checks name + ID number for real-name level 2.
@@ -98,6 +99,8 @@ pub struct AppState {
     pub calendar: Arc<WorkCalendar>,
     /// Sends email notifications, when an SMTP server is configured.
     pub mail: Option<Arc<dyn zhiban_domain::notify::Mailer>>,
+    /// The staff menu, from the route table (set when the router is built).
+    pub staff_menu: Arc<[crate::view::ctx::MenuEntry]>,
 }
 
 /// Position in the change log. Ids of recent rows are remembered, because
@@ -181,16 +184,8 @@ impl AppState {
             search: Arc::new(search),
             hot_searches: Arc::new(RwLock::new(None)),
             follow: Arc::new(Mutex::new(Follow { last, seen })),
-            sign_in_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
-                std::num::NonZeroU32::new(config.security.sign_in_per_minute.max(1))
-                    .unwrap_or(std::num::NonZeroU32::MIN),
-            ))),
-            search_log_limiter: Arc::new(governor::RateLimiter::keyed(
-                governor::Quota::per_minute(
-                    std::num::NonZeroU32::new(config.search_log_per_minute.max(1))
-                        .unwrap_or(std::num::NonZeroU32::MIN),
-                ),
-            )),
+            sign_in_limiter: limiter(config.security.sign_in_per_minute),
+            search_log_limiter: limiter(config.search_log_per_minute),
             config: Arc::new(config),
             sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
             id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),
@@ -198,6 +193,7 @@ impl AppState {
             files,
             calendar: Arc::new(calendar),
             mail,
+            staff_menu: Arc::new([]),
         })
     }
 

@@ -3,7 +3,7 @@
 //! `/login/verify`.
 
 use crate::error::AppError;
-use crate::extract::constant_eq;
+use crate::extract::ExpectedToken;
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use axum::extract::FromRequestParts;
@@ -24,13 +24,6 @@ pub struct CitizenUser {
 }
 
 impl CitizenUser {
-    pub(crate) fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
-        match token {
-            Some(t) if constant_eq(t, &self.session.csrf_token) => Ok(()),
-            _ => Err(AppError::Forbidden),
-        }
-    }
-
     pub(crate) fn citizen(&self) -> &Citizen {
         &self.session.citizen
     }
@@ -58,6 +51,7 @@ impl FromRequestParts<AppState> for CitizenUser {
             .into_response()),
             Ok(Some(session)) => {
                 ctx.csrf = session.csrf_token.clone();
+                ExpectedToken::set(parts, &session.csrf_token);
                 Ok(CitizenUser {
                     session,
                     token,
@@ -98,16 +92,27 @@ pub fn user_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .build()
 }
 
-pub async fn pending_session(
-    state: &AppState,
-    jar: &CookieJar,
-) -> Result<Option<(CitizenSession, String)>, AppError> {
-    let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    Ok(
-        citizen::session(&state.db, &state.config.security, &token, state.db.now())
-            .await?
-            .map(|s| (s, token)),
-    )
+/// The citizen session on this request at any stage, if any: the page of
+/// the optional one-time code, which a session still `pending` may open.
+pub struct PendingCitizen(pub Option<(CitizenSession, String)>);
+
+impl FromRequestParts<AppState> for PendingCitizen {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(USER_COOKIE).map(|c| c.value().to_string()) else {
+            return Ok(PendingCitizen(None));
+        };
+        let found = citizen::session(&state.db, &state.config.security, &token, state.db.now())
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        if let Some(s) = &found {
+            ExpectedToken::set(parts, &s.csrf_token);
+        }
+        Ok(PendingCitizen(found.map(|s| (s, token))))
+    }
 }

@@ -1,15 +1,175 @@
-//! Form tokens (CSRF).
+//! Form tokens (CSRF). Every state-changing form carries `_csrf`, and a
+//! handler reads its body only through [`Csrf`]: `Csrf<Form<T>>`,
+//! `Csrf<Json<T>>` or `Csrf<MultipartForm>`. The token is checked before
+//! the body is parsed; a missing or wrong one is a 403.
+//!
+//! The expected token is the signed-in session's when a session extractor
+//! (`Staff`, `PendingStaff`, `CitizenUser`, `PendingCitizen`) ran before
+//! the body — they leave it on the request as [`ExpectedToken`] — and
+//! otherwise the double-submit cookie of the anonymous forms (sign-in,
+//! registration, password reset), set by [`form_token`] when the page was
+//! shown.
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::view::ctx::PageCtx;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::extract::MultipartForm;
+use crate::state::AppState;
+use crate::view::PageCtx;
 
 pub const FORM_CSRF_COOKIE: &str = "zb_form_csrf";
 
-/// A double-submit token for the sign-in and registration forms.
+/// The largest urlencoded or JSON form read (uploads have their own limit).
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+/// The token the page's forms were given, left on the request by the
+/// session extractor that ran before the body.
+#[derive(Debug, Clone)]
+pub struct ExpectedToken(pub String);
+
+impl ExpectedToken {
+    /// Records `token` as the one this request's form must carry.
+    pub fn set(parts: &mut Parts, token: &str) {
+        parts.extensions.insert(ExpectedToken(token.to_string()));
+    }
+}
+
+/// A form body whose `_csrf` token matched. See the module docs.
+pub struct Csrf<B>(pub B);
+
+/// Bodies [`Csrf`] can read: each finds the token first, and parses the
+/// rest only when `accept` says the token is right.
+pub trait CsrfBody: Sized {
+    fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+#[derive(Deserialize, Default)]
+struct TokenOnly {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+fn forbidden() -> Response {
+    AppError::Forbidden.into_response()
+}
+
+/// The body's bytes, and the request put back together to be read again.
+async fn buffered(req: Request) -> Result<(Bytes, Parts), Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge.into_response())?;
+    Ok((bytes, parts))
+}
+
+impl<T: DeserializeOwned + Send> CsrfBody for Form<T> {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        let (bytes, parts) = buffered(req).await?;
+        let token: TokenOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if !accept(&token.csrf) {
+            return Err(forbidden());
+        }
+        Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// Forms with repeated fields (`number=a&number=b` into a `Vec`).
+impl<T: DeserializeOwned + Send> CsrfBody for axum_extra::extract::Form<T> {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        let (bytes, parts) = buffered(req).await?;
+        let token: TokenOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        if !accept(&token.csrf) {
+            return Err(forbidden());
+        }
+        axum_extra::extract::Form::<T>::from_request(
+            Request::from_parts(parts, Body::from(bytes)),
+            state,
+        )
+        .await
+        .map_err(IntoResponse::into_response)
+    }
+}
+
+impl<T: DeserializeOwned + Send> CsrfBody for Json<T> {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        let (bytes, parts) = buffered(req).await?;
+        let token: TokenOnly = serde_json::from_slice(&bytes).unwrap_or_default();
+        if !accept(&token.csrf) {
+            return Err(forbidden());
+        }
+        Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl CsrfBody for MultipartForm {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        // A body that is not multipart carries no token.
+        let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
+            return Err(forbidden());
+        };
+        let form = MultipartForm::read(mp)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !accept(form.field("_csrf").unwrap_or("")) {
+            return Err(forbidden());
+        }
+        Ok(form)
+    }
+}
+
+impl<B: CsrfBody> FromRequest<AppState> for Csrf<B> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = match req.extensions().get::<ExpectedToken>() {
+            Some(t) => Some(t.0.clone()),
+            None => CookieJar::from_headers(req.headers())
+                .get(FORM_CSRF_COOKIE)
+                .map(|c| c.value().to_string()),
+        };
+        let accept = move |sent: &str| {
+            expected
+                .as_deref()
+                .is_some_and(|e| !sent.is_empty() && constant_eq(e, sent))
+        };
+        B::read_checked(req, state, accept).await.map(Csrf)
+    }
+}
+
+/// Gives an anonymous form page its double-submit token: the cookie's, or
+/// a new one set with the response.
 pub fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> CookieJar {
     if let Some(existing) = jar.get(FORM_CSRF_COOKIE) {
         ctx.csrf = existing.value().to_string();
@@ -27,13 +187,7 @@ pub fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> Cookie
     )
 }
 
-pub fn check_form_token(jar: &CookieJar, sent: &str) -> Result<(), AppError> {
-    match jar.get(FORM_CSRF_COOKIE) {
-        Some(c) if !sent.is_empty() && constant_eq(c.value(), sent) => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
+/// Compares secrets in time that does not depend on where they differ.
 pub fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
@@ -42,8 +196,6 @@ pub fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
-}
+/// A form with nothing but its token (a button that does one thing).
+#[derive(Debug, Default, Deserialize)]
+pub struct NoFields {}

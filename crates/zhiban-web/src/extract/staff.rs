@@ -3,7 +3,7 @@
 //! `PendingStaff` (the pages that finish signing in).
 
 use crate::error::AppError;
-use crate::extract::{client_of, constant_eq};
+use crate::extract::{ExpectedToken, client_of};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use axum::extract::FromRequestParts;
@@ -27,11 +27,6 @@ pub struct Staff {
 impl Staff {
     pub fn actor(&self) -> ActorName {
         ActorName(self.session.user.username.clone())
-    }
-
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
-        check_csrf(&self.session, token)
     }
 
     /// Whether a department (by code) lies inside this person's data scope.
@@ -100,15 +95,15 @@ impl FromRequestParts<AppState> for Staff {
         };
         ctx.staff = Some(session.user.display_name.clone());
         ctx.csrf = session.csrf_token.clone();
+        ExpectedToken::set(parts, &session.csrf_token);
         ctx.perms = session.perms.iter().map(|p| p.slug()).collect();
+        ctx.menu = state
+            .staff_menu
+            .iter()
+            .filter(|e| e.perm.is_none_or(|p| session.can(p)))
+            .map(|e| (e.path, e.label))
+            .collect();
         Ok(Staff { session, ctx })
-    }
-}
-
-pub fn check_csrf(session: &StaffSession, token: Option<&String>) -> Result<(), AppError> {
-    match token {
-        Some(t) if constant_eq(t, &session.csrf_token) => Ok(()),
-        _ => Err(AppError::Forbidden),
     }
 }
 
@@ -168,6 +163,7 @@ impl FromRequestParts<AppState> for PendingStaff {
         match current_staff(parts, state).await {
             Ok(Some((session, token))) => {
                 ctx.csrf = session.csrf_token.clone();
+                ExpectedToken::set(parts, &session.csrf_token);
                 Ok(PendingStaff {
                     client: client_of(parts, state),
                     session,

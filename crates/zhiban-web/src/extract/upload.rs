@@ -3,63 +3,104 @@
 
 use crate::error::AppError;
 use axum::extract::Multipart;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use zhiban_domain::cases::{Draft, Upload};
 use zhiban_domain::forms::{Answers, FormError};
 use zhiban_domain::identity::citizen::Citizen;
 use zhiban_domain::{DomainError, cases};
 
-/// A posted multipart form: answers, uploads and the control fields.
+/// A multipart form read whole (within the route's body limit): its text
+/// fields and its files. Read through `Csrf<MultipartForm>`.
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<PostedFile>,
+}
+
+/// One file input's part.
+#[derive(Debug)]
+pub struct PostedFile {
+    /// The input's name.
+    pub input: String,
+    /// The name the browser gave (untrusted: shown, never used as a path).
+    pub file_name: String,
+    pub body: Vec<u8>,
+}
+
+impl MultipartForm {
+    /// Reads every part. A part with a file name, or named `file:…`, is a file.
+    pub async fn read(mut mp: Multipart) -> Result<Self, AppError> {
+        let mut out = MultipartForm::default();
+        while let Some(field) = mp.next_field().await.map_err(|_| AppError::BadRequest)? {
+            let name = field.name().unwrap_or("").to_string();
+            if field.file_name().is_some() || name.starts_with("file:") {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                let body = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+                out.files.push(PostedFile {
+                    input: name,
+                    file_name,
+                    body: body.to_vec(),
+                });
+            } else {
+                let text = field.text().await.map_err(|_| AppError::BadRequest)?;
+                out.fields.push((name, text));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first value of a text field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The file posted in input `name`, unless it was left empty.
+    pub fn file(&self, name: &str) -> Option<&PostedFile> {
+        self.files
+            .iter()
+            .find(|f| f.input == name && !(f.file_name.is_empty() && f.body.is_empty()))
+    }
+}
+
+/// A smart-form page as posted (the wizard, corrections): answers, uploads
+/// (inputs named `file:KEY`) and the control fields, which start with `_`.
 #[derive(Default)]
 pub struct Posted {
     pub answers: Answers,
     /// (field key, file name, body) of every non-empty upload.
     pub uploads: Vec<(String, String, Vec<u8>)>,
-    pub csrf: Option<String>,
     pub go: String,
     pub page: usize,
     pub revision: Option<i64>,
     pub declared: bool,
 }
 
-/// Reads a multipart form. Control fields start with `_`; uploads are named
-/// `file:KEY`.
-pub async fn read_multipart(mut mp: Multipart) -> Result<Posted, AppError> {
-    let mut out = Posted::default();
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        AppError::Reply(Box::new(
-            (StatusCode::BAD_REQUEST, e.body_text()).into_response(),
-        ))
-    })? {
-        let name = field.name().unwrap_or("").to_string();
-        if let Some(key) = name.strip_prefix("file:") {
-            let file_name = field.file_name().unwrap_or("").to_string();
-            let body = field.bytes().await.map_err(|e| {
-                AppError::Reply(Box::new(
-                    (StatusCode::PAYLOAD_TOO_LARGE, e.body_text()).into_response(),
-                ))
-            })?;
-            if !file_name.is_empty() || !body.is_empty() {
-                out.uploads
-                    .push((key.to_string(), file_name, body.to_vec()));
-            }
-            continue;
-        }
-        let text = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "_csrf" => out.csrf = Some(text),
-            "_go" => out.go = text,
-            "_page" => out.page = text.parse().unwrap_or(0),
-            "_revision" => out.revision = text.parse().ok(),
-            "_declare" => out.declared = text == "1",
-            n if n.starts_with('_') => {}
-            _ => {
-                out.answers.insert(name, text);
+impl From<MultipartForm> for Posted {
+    fn from(form: MultipartForm) -> Self {
+        let mut out = Posted::default();
+        for f in form.files {
+            if let Some(key) = f.input.strip_prefix("file:")
+                && (!f.file_name.is_empty() || !f.body.is_empty())
+            {
+                out.uploads.push((key.to_string(), f.file_name, f.body));
             }
         }
+        for (name, text) in form.fields {
+            match name.as_str() {
+                "_go" => out.go = text,
+                "_page" => out.page = text.parse().unwrap_or(0),
+                "_revision" => out.revision = text.parse().ok(),
+                "_declare" => out.declared = text == "1",
+                n if n.starts_with('_') => {}
+                _ => {
+                    out.answers.insert(name, text);
+                }
+            }
+        }
+        out
     }
-    Ok(out)
 }
 
 /// Where posted files go: a draft's materials, or a case being corrected.

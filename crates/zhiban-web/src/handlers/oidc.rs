@@ -3,7 +3,7 @@
 //! consent), token, userinfo and RP-initiated logout.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Issuer, USER_COOKIE, constant_eq};
+use crate::extract::{CitizenUser, Csrf, Issuer, USER_COOKIE};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::render;
@@ -272,11 +272,8 @@ pub async fn authorize_decision(
     State(state): State<AppState>,
     ctx: PageCtx,
     user: CitizenUser,
-    Form(p): Form<AuthorizeParams>,
+    Csrf(Form(p)): Csrf<Form<AuthorizeParams>>,
 ) -> Result<Response, AppError> {
-    if !constant_eq(&p.csrf, &user.session.csrf_token) {
-        return Err(AppError::Forbidden);
-    }
     let (client, req) = match validate(&state, &ctx, &p).await? {
         Ok(v) => v,
         Err(r) => return Ok(r),

@@ -1,67 +1,84 @@
-//! Per-address rate limits: sign-in, code sending and registration, and
-//! public license lookups.
+//! Per-address rate limits, one type for every use: sign-in, code sending
+//! and registration (POSTs only; the pages themselves stay open), and
+//! public license lookups (every method: shared links are GETs). Counted in
+//! memory per node; the per-account lock-out in the database covers every
+//! node. A refusal is a clear "too many attempts" page (or a JSON error
+//! for the API) before any password is hashed or row is read.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
 use crate::extract::client_ip;
 use crate::middleware::log::log_path;
 use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-
-/// Limits sign-in attempts (POSTs) per client address: the answer to a
-/// flood is a clear "too many attempts" page, before any password is hashed.
-pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == axum::http::Method::POST {
-        let (parts, body) = req.into_parts();
-        let ip = client_ip(&parts, &state);
-        if state.sign_in_limiter.check_key(&ip).is_err() {
-            tracing::warn!(%ip, path = %parts.uri.path(), "sign-in rate limit");
-            return AppError::TooMany.into_response();
-        }
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    next.run(req).await
-}
 
 /// Public lookups (verification, shared links) one client address may make
 /// per minute: generous for people checking licenses at a counter, too few
 /// to walk the number space.
 pub const LOOKUPS_PER_MINUTE: u32 = 60;
 
-/// The per-address limit on public lookups, with what it needs to know
-/// the client's address.
-#[derive(Clone)]
-pub struct Lookups {
-    pub state: AppState,
-    pub limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+pub type Limiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// A keyed limiter of `per_minute` requests per client address.
+pub fn limiter(per_minute: u32) -> Arc<Limiter> {
+    let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(n)))
 }
 
-impl Lookups {
-    pub fn new(state: AppState) -> Self {
-        let quota = governor::Quota::per_minute(
-            std::num::NonZeroU32::new(LOOKUPS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
-        );
-        Lookups {
-            state,
-            limiter: Arc::new(governor::RateLimiter::keyed(quota)),
+/// One rate limit: what it counts, against which limiter.
+#[derive(Clone)]
+pub struct RateLimit {
+    state: AppState,
+    limiter: Arc<Limiter>,
+    /// Named in the log when it refuses.
+    what: &'static str,
+    /// Count only POSTs (the pages with the forms stay open).
+    posts_only: bool,
+}
+
+impl RateLimit {
+    /// Sign-in, code sending and registration POSTs; the limiter is the
+    /// state's, shared by all of them.
+    pub fn sign_in(state: &AppState) -> Self {
+        RateLimit {
+            limiter: Arc::clone(&state.sign_in_limiter),
+            state: state.clone(),
+            what: "sign-in",
+            posts_only: true,
+        }
+    }
+
+    /// Public license checks and shared links, every method.
+    pub fn lookups(state: &AppState) -> Self {
+        RateLimit {
+            limiter: limiter(LOOKUPS_PER_MINUTE),
+            state: state.clone(),
+            what: "license lookup",
+            posts_only: false,
         }
     }
 }
 
-/// Refuses a client that looks up licenses faster than
-/// [`LOOKUPS_PER_MINUTE`] (every method: shared links are GETs).
-pub async fn limit_lookups(State(l): State<Lookups>, req: Request, next: Next) -> Response {
+/// The middleware: refuses a client over the limit.
+pub async fn limit(State(l): State<RateLimit>, req: Request, next: Next) -> Response {
+    if l.posts_only && req.method() != Method::POST {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
-    if l.limiter.check_key(&client_ip(&parts, &l.state)).is_err() {
-        tracing::warn!(path = %log_path(parts.uri.path()), "license lookup rate limit");
+    let ip = client_ip(&parts, &l.state);
+    if l.limiter.check_key(&ip).is_err() {
+        tracing::warn!(%ip, path = %log_path(parts.uri.path()), what = l.what, "rate limit");
         if parts.uri.path().starts_with("/api/") {
             return AppError::Api {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: "too_many_requests",
-                message: "too many lookups from this address, try again in a minute".into(),
+                message: "too many requests from this address, try again in a minute".into(),
             }
             .into_response();
         }

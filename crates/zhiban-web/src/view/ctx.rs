@@ -55,6 +55,16 @@ pub fn tr(lang: Lang, key: &str) -> String {
     s.into_owned()
 }
 
+/// An entry of the staff menu, from the route table.
+#[derive(Debug, Clone, Copy)]
+pub struct MenuEntry {
+    pub path: &'static str,
+    /// Translation key of the label.
+    pub label: &'static str,
+    /// `None`: every staff member.
+    pub perm: Option<zhiban_domain::identity::Perm>,
+}
+
 #[derive(Debug, Clone)]
 pub struct PageCtx {
     pub lang: Lang,
@@ -66,8 +76,10 @@ pub struct PageCtx {
     pub staff: Option<String>,
     /// CSRF token for forms on this page.
     pub csrf: String,
-    /// The signed-in staff member's permission codes (for the admin menu).
+    /// The signed-in staff member's permission codes.
     pub perms: Vec<&'static str>,
+    /// The staff menu this person sees: (path, label key).
+    pub menu: Vec<(&'static str, &'static str)>,
 }
 
 impl PageCtx {
@@ -101,6 +113,7 @@ impl PageCtx {
             staff: None,
             csrf: String::new(),
             perms: Vec::new(),
+            menu: Vec::new(),
         }
     }
 
@@ -128,6 +141,11 @@ impl PageCtx {
     }
 
     /// Everything a public page's HTML depends on besides the catalog.
+    /// Why a write was refused (a domain conflict), in this language.
+    pub fn conflict(&self, c: zhiban_domain::Conflict) -> String {
+        self.t(&format!("conflict.{}", c.code()))
+    }
+
     /// A permission's name in this language.
     pub fn perm_label(&self, p: zhiban_domain::identity::Perm) -> String {
         self.t(&format!("perm.{}", p.slug().replace('.', "_")))

@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 pub fn local_path(next: &str) -> Option<&str> {
     let plain = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
     if !plain {
         return None;
     }
@@ -72,7 +74,12 @@ mod tests {
 
     #[test]
     fn only_paths_on_this_site_are_redirect_targets() {
-        for ok in ["/", "/services?page=2", "/my/cases/ZB1#top", "/search?q=%E8%BA%AB"] {
+        for ok in [
+            "/",
+            "/services?page=2",
+            "/my/cases/ZB1#top",
+            "/search?q=%E8%BA%AB",
+        ] {
             assert_eq!(local_path(ok), Some(ok), "{ok}");
         }
         for bad in [
@@ -98,7 +105,10 @@ mod tests {
         assert_eq!(safe_next("/my/cases"), "/my/cases");
         assert_eq!(safe_admin_next("/administrator"), "/admin");
         assert_eq!(safe_admin_next("/admin/login?next=/x"), "/admin");
-        assert_eq!(safe_admin_next("/admin/cases?tab=done"), "/admin/cases?tab=done");
+        assert_eq!(
+            safe_admin_next("/admin/cases?tab=done"),
+            "/admin/cases?tab=done"
+        );
         assert_eq!(safe_admin_next("/admin/\t/evil"), "/admin");
     }
 }

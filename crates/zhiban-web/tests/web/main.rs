@@ -11,3 +11,4 @@ mod citizen;
 mod licenses;
 mod oidc;
 mod portal;
+mod routes;

@@ -4,7 +4,8 @@
 //! my data and deleting the account.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, RelyingParty, USER_COOKIE};
+use crate::extract::Csrf;
+use crate::extract::{CitizenUser, NoFields, RelyingParty, USER_COOKIE};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, json_invalid, qr_data_url, render, safe_next};
@@ -40,7 +41,6 @@ pub struct AccountPage {
 }
 
 impl AccountPage {
-
     fn consent_label(&self, c: &Consent) -> String {
         match c.purpose.strip_prefix("oidc:") {
             Some(client) => format!("{} {client}", self.ctx.t("user.consent_oidc")),
@@ -127,8 +127,6 @@ pub struct AccountForm {
     pub next: String,
     #[serde(default)]
     pub email: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 async fn after(
@@ -150,9 +148,8 @@ async fn after(
 pub async fn realname(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(form): Form<AccountForm>,
+    Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     let r = citizen::verify_real_name(
         &state.db,
         state.id_verifier.as_ref(),
@@ -171,9 +168,8 @@ pub async fn realname(
 pub async fn email(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(form): Form<AccountForm>,
+    Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     let r = citizen::set_email(&state.db, user.citizen(), &form.email).await;
     after(&state, user, r, "email").await
 }
@@ -181,9 +177,8 @@ pub async fn email(
 pub async fn password(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(form): Form<AccountForm>,
+    Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     let r = if form.password != form.password_again {
         Err(DomainError::Invalid(vec![FieldError::new(
             "password_again",
@@ -206,9 +201,8 @@ pub async fn logout_all(
     State(state): State<AppState>,
     user: CitizenUser,
     jar: CookieJar,
-    Form(form): Form<AccountForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     citizen::end_all_sessions(&state.db, user.citizen()).await?;
     let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/login?signed_out=all")).into_response())
@@ -238,9 +232,8 @@ pub async fn delete(
     State(state): State<AppState>,
     user: CitizenUser,
     jar: CookieJar,
-    Form(form): Form<AccountForm>,
+    Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     if form.confirm != "1" {
         return after(
             &state,
@@ -309,16 +302,13 @@ pub struct TotpForm {
     pub totp_code: String,
     #[serde(default)]
     pub action: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn totp_save(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<TotpForm>,
+    Csrf(Form(f)): Csrf<Form<TotpForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     let now = state.db.now();
     let r = if f.action == "off" {
         citizen::disable_totp(&state.db, user.citizen(), &f.totp_code, now).await
@@ -344,20 +334,12 @@ fn citizen_holder(c: &Citizen) -> passkey::Holder<'_> {
     }
 }
 
-/// The JSON body that starts adding a passkey: only the form token.
-#[derive(Debug, Default, Deserialize)]
-pub struct PasskeyBegin {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
-}
-
 pub async fn passkey_register_begin(
     State(state): State<AppState>,
     rp: RelyingParty,
     user: CitizenUser,
-    Json(b): Json<PasskeyBegin>,
+    Csrf(_): Csrf<Json<NoFields>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(Some(&b.csrf))?;
     let who = citizen_holder(user.citizen());
     let wa = rp.get()?;
     match passkey::begin_registration(&state.db, &wa, &who, state.db.now()).await {
@@ -375,17 +357,14 @@ pub struct PasskeyRegisterFinish {
     #[serde(default)]
     pub name: String,
     pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
 }
 
 pub async fn passkey_register_finish(
     State(state): State<AppState>,
     rp: RelyingParty,
     user: CitizenUser,
-    Json(f): Json<PasskeyRegisterFinish>,
+    Csrf(Json(f)): Csrf<Json<PasskeyRegisterFinish>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(Some(&f.csrf))?;
     let who = citizen_holder(user.citizen());
     let wa = rp.get()?;
     match passkey::finish_registration(
@@ -411,16 +390,13 @@ pub async fn passkey_register_finish(
 pub struct PasskeyRemove {
     #[serde(default)]
     pub id: i64,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn passkey_remove(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<PasskeyRemove>,
+    Csrf(Form(f)): Csrf<Form<PasskeyRemove>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     let c = user.citizen();
     passkey::remove(&state.db, passkey::Owner::Citizen(c.id), &c.label(), f.id).await?;
     Ok(Redirect::to("/account?saved=passkey#passkeys-title").into_response())

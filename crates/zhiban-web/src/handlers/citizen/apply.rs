@@ -3,13 +3,13 @@
 //! below the item's real-name level is sent to verify first.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Issuer, UploadTo, read_multipart, store_uploads};
+use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, Posted, UploadTo, store_uploads};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice, LicenseOffer};
 use crate::view::{error_list, license_choice, render};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -240,10 +240,9 @@ pub async fn apply_post(
     user: CitizenUser,
     Issuer(base): Issuer,
     Path(code): Path<String>,
-    mp: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let mut posted = read_multipart(mp).await?;
-    user.check_csrf(posted.csrf.as_ref())?;
+    let mut posted = Posted::from(form);
     let item = published_item(&state, &code)?;
     if let Some(r) = step_up(&user, &item)? {
         return Ok(r);

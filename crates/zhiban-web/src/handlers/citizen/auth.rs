@@ -4,8 +4,8 @@
 
 use crate::error::AppError;
 use crate::extract::{
-    CitizenUser, ClientInfo, CsrfForm, Issuer, RelyingParty, USER_COOKIE, check_form_token,
-    constant_eq, form_token, pending_session, user_cookie,
+    CitizenUser, ClientInfo, Csrf, Issuer, NoFields, PendingCitizen, RelyingParty, USER_COOKIE,
+    form_token, user_cookie,
 };
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
@@ -134,9 +134,8 @@ pub async fn login(
     ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Form(form): Form<LoginForm>,
+    Csrf(Form(form)): Csrf<Form<LoginForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     let now = state.db.now();
     let result = citizen::login_password(
         &state.db,
@@ -155,9 +154,8 @@ pub async fn login_sms(
     ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Form(form): Form<LoginForm>,
+    Csrf(Form(form)): Csrf<Form<LoginForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     let now = state.db.now();
     let result = citizen::login_sms(
         &state.db,
@@ -207,10 +205,8 @@ async fn send_code(
 pub async fn login_code(
     State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(form): Form<LoginForm>,
+    Csrf(Form(form)): Csrf<Form<LoginForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     ctx.csrf = form.csrf.clone();
     let sent = send_code(&state, &ctx, &form.phone, Purpose::Login).await?;
     let (status, notice, error) = match sent {
@@ -233,9 +229,8 @@ pub async fn logout(
     State(state): State<AppState>,
     user: CitizenUser,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     citizen::end_session(&state.db, &user.token).await?;
     let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/")).into_response())
@@ -293,10 +288,8 @@ pub struct RegisterForm {
 pub async fn register_code(
     State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(form): Form<RegisterForm>,
+    Csrf(Form(form)): Csrf<Form<RegisterForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     ctx.csrf = form.csrf.clone();
     let sent = send_code(&state, &ctx, &form.phone, Purpose::Register).await?;
     let (status, notice, errors) = match sent {
@@ -324,9 +317,8 @@ pub async fn register(
     mut ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Form(form): Form<RegisterForm>,
+    Csrf(Form(form)): Csrf<Form<RegisterForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     ctx.csrf = form.csrf.clone();
     let reg = Registration {
         phone: form.phone.clone(),
@@ -405,10 +397,8 @@ pub async fn reset_form(
 pub async fn reset_code(
     State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(form): Form<RegisterForm>,
+    Csrf(Form(form)): Csrf<Form<RegisterForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     ctx.csrf = form.csrf.clone();
     // The code goes out whether or not the number is registered.
     let sent = send_code(&state, &ctx, &form.phone, Purpose::ResetPassword).await?;
@@ -432,10 +422,8 @@ pub async fn reset_code(
 pub async fn reset(
     State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(form): Form<RegisterForm>,
+    Csrf(Form(form)): Csrf<Form<RegisterForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     ctx.csrf = form.csrf.clone();
     let r = if form.password != form.password_again {
         Err(DomainError::Invalid(vec![FieldError::new(
@@ -477,12 +465,11 @@ pub struct CodeStepPage {
 }
 
 pub async fn code_step_form(
-    State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
+    PendingCitizen(session): PendingCitizen,
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    match pending_session(&state, &jar).await? {
+    match session {
         Some((s, _)) if s.pending => {
             ctx.csrf = s.csrf_token;
             render(&CodeStepPage {
@@ -502,22 +489,17 @@ pub struct CodeStepForm {
     pub code: String,
     #[serde(default)]
     pub next: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
 }
 
 pub async fn code_step(
     State(state): State<AppState>,
     mut ctx: PageCtx,
-    jar: CookieJar,
-    Form(f): Form<CodeStepForm>,
+    PendingCitizen(session): PendingCitizen,
+    Csrf(Form(f)): Csrf<Form<CodeStepForm>>,
 ) -> Result<Response, AppError> {
-    let Some((s, token)) = pending_session(&state, &jar).await? else {
+    let Some((s, token)) = session else {
         return Ok(Redirect::to("/login").into_response());
     };
-    if !constant_eq(&f.csrf, &s.csrf_token) {
-        return Err(AppError::Forbidden);
-    }
     let next = safe_next(&f.next);
     match citizen::verify_pending(
         &state.db,
@@ -546,18 +528,14 @@ pub async fn code_step(
 pub struct PasskeyBegin {
     #[serde(default)]
     pub phone: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
 }
 
 pub async fn passkey_login_begin(
     State(state): State<AppState>,
     rp: RelyingParty,
     ctx: PageCtx,
-    jar: CookieJar,
-    Json(b): Json<PasskeyBegin>,
+    Csrf(Json(b)): Csrf<Json<PasskeyBegin>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &b.csrf)?;
     let wa = rp.get()?;
     match passkey::begin_login(&state.db, &wa, &b.phone, state.db.now()).await {
         Ok((ceremony, options)) => Ok(Json(
@@ -574,8 +552,6 @@ pub struct PasskeyLoginFinish {
     pub credential: webauthn_rs::prelude::PublicKeyCredential,
     #[serde(default)]
     pub next: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
 }
 
 pub async fn passkey_login_finish(
@@ -584,9 +560,8 @@ pub async fn passkey_login_finish(
     ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Json(f): Json<PasskeyLoginFinish>,
+    Csrf(Json(f)): Csrf<Json<PasskeyLoginFinish>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &f.csrf)?;
     let wa = rp.get()?;
     let r = passkey::finish_login(
         &state.db,
@@ -687,9 +662,8 @@ pub async fn qr_finish(
     mut ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Form(form): Form<QrFinishForm>,
+    Csrf(Form(form)): Csrf<Form<QrFinishForm>>,
 ) -> Result<Response, AppError> {
-    check_form_token(&jar, &form.csrf)?;
     let now = state.db.now();
     let Some(secret) = jar.get(QR_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(Redirect::to("/login/qr").into_response());
@@ -791,16 +765,13 @@ pub struct ScanAnswer {
     pub c: String,
     #[serde(default)]
     pub decision: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn qr_answer(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<ScanAnswer>,
+    Csrf(Form(f)): Csrf<Form<ScanAnswer>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     qr_login::answer(
         &state.db,
         user.citizen(),

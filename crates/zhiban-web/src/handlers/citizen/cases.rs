@@ -3,14 +3,15 @@
 //! (`/my/messages`).
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, CsrfForm, Issuer, UploadTo, read_multipart, store_uploads};
+use crate::extract::{CitizenUser, Issuer, MultipartForm, Posted, UploadTo, store_uploads};
+use crate::extract::{Csrf, NoFields};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice};
 use crate::view::{error_list, license_choice, qr_data_url, render, send_file};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -31,7 +32,6 @@ pub struct MyCasesPage {
     pub drafts: Vec<(String, String, String)>,
     pub unread: i64,
 }
-
 
 pub async fn my_cases(
     State(state): State<AppState>,
@@ -184,10 +184,9 @@ pub async fn resubmit(
     user: CitizenUser,
     Issuer(base): Issuer,
     Path(number): Path<String>,
-    mp: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let mut posted = read_multipart(mp).await?;
-    user.check_csrf(posted.csrf.as_ref())?;
+    let mut posted = Posted::from(form);
     let citizen = user.citizen().clone();
     let desk = state.desk(&base);
     let uploads = std::mem::take(&mut posted.uploads);
@@ -226,9 +225,8 @@ pub async fn withdraw(
     user: CitizenUser,
     Issuer(base): Issuer,
     Path(number): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     let citizen = user.citizen().clone();
     match cases::act(
         &state.desk(&base),
@@ -317,7 +315,6 @@ pub struct MessagesPage {
     pub ctx: PageCtx,
     pub messages: Vec<Message>,
 }
-
 
 pub async fn messages(
     State(state): State<AppState>,

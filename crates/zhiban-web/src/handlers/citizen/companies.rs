@@ -2,6 +2,7 @@
 //! company and authorises or revokes agents.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{CitizenUser, SavedQuery};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
@@ -28,7 +29,6 @@ pub struct CompaniesPage {
     pub form_uscc: String,
     pub form_name: String,
 }
-
 
 async fn companies_page(
     state: &AppState,
@@ -78,8 +78,6 @@ pub struct CompanyForm {
     pub agent_phone: String,
     #[serde(default)]
     pub agent_id: i64,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 async fn company_result(
@@ -101,9 +99,8 @@ async fn company_result(
 pub async fn company_register(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<CompanyForm>,
+    Csrf(Form(f)): Csrf<Form<CompanyForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     let me = citizen::get(&state.db, user.citizen().id).await?;
     let r = company::register(
         &state.db,
@@ -120,9 +117,8 @@ pub async fn company_register(
 pub async fn company_agent_add(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<CompanyForm>,
+    Csrf(Form(f)): Csrf<Form<CompanyForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     let r = company::add_agent(&state.db, user.citizen(), f.company_id, &f.agent_phone).await;
     company_result(&state, user, r, (String::new(), String::new())).await
 }
@@ -130,9 +126,8 @@ pub async fn company_agent_add(
 pub async fn company_agent_revoke(
     State(state): State<AppState>,
     user: CitizenUser,
-    Form(f): Form<CompanyForm>,
+    Csrf(Form(f)): Csrf<Form<CompanyForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(f.csrf.as_ref())?;
     let r = company::revoke_agent(&state.db, user.citizen(), f.company_id, f.agent_id).await;
     company_result(&state, user, r, (String::new(), String::new())).await
 }

@@ -2,6 +2,7 @@
 //! data, QR code and download, time-limited shared links, and every use.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{CitizenUser, DoneQuery, Issuer};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
@@ -204,8 +205,6 @@ pub async fn download(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ShareForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub hours: String,
     #[serde(default)]
@@ -219,9 +218,8 @@ pub async fn share(
     user: CitizenUser,
     Issuer(base): Issuer,
     Path(number): Path<String>,
-    Form(form): Form<ShareForm>,
+    Csrf(Form(form)): Csrf<Form<ShareForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     let hours: i64 = form.hours.trim().parse().unwrap_or(0);
     match licenses::share(&state.db, user.citizen(), &number, hours).await {
         Ok(token) => {
@@ -257,9 +255,8 @@ pub async fn unshare(
     State(state): State<AppState>,
     user: CitizenUser,
     Path(number): Path<String>,
-    Form(form): Form<ShareForm>,
+    Csrf(Form(form)): Csrf<Form<ShareForm>>,
 ) -> Result<Response, AppError> {
-    user.check_csrf(form.csrf.as_ref())?;
     licenses::unshare(&state.db, user.citizen(), &number, &form.token_hash).await?;
     Ok(Redirect::to(&format!(
         "/my/licenses/{}?done=unshared#shares-title",

@@ -3,12 +3,12 @@
 //! shared link (`/licenses/shared/{token}`).
 
 use crate::error::AppError;
-use crate::extract::{ClientInfo, check_form_token, form_token};
+use crate::extract::{ClientInfo, Csrf, MultipartForm, form_token};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{labelled_fields, license_error, no_store, render};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -93,43 +93,24 @@ pub async fn verify_upload(
     State(state): State<AppState>,
     ctx: PageCtx,
     jar: CookieJar,
-    mut mp: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let mut csrf = String::new();
-    let mut body: Option<Vec<u8>> = None;
-    let mut too_big = false;
-    while let Ok(Some(mut field)) = mp.next_field().await {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let mut bytes = Vec::new();
-                while let Ok(Some(chunk)) = field.chunk().await {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > MAX_FILE_BYTES {
-                        too_big = true;
-                        break;
-                    }
-                }
-                body = Some(bytes);
-            }
-            _ => {}
-        }
-    }
-    check_form_token(&jar, &csrf)?;
+    let body = form.file("file").map(|f| f.body.as_slice());
+    let too_big = body.is_some_and(|b| b.len() > MAX_FILE_BYTES);
     let error = |code: &'static str| {
         let msg = license_error(&ctx, &FieldError::new("license_file", code, ""));
         vec![("v-file".to_string(), msg)]
     };
-    let errors = match &body {
+    let errors = match body {
         _ if too_big => error("file_too_large"),
         None => error("required"),
-        Some(b) if b.is_empty() => error("required"),
+        Some([]) => error("required"),
         Some(_) => Vec::new(),
     };
     if !errors.is_empty() {
         return verify_form(&state, ctx.clone(), jar, String::new(), errors, None);
     }
-    let text = String::from_utf8_lossy(body.as_deref().unwrap_or_default()).into_owned();
+    let text = String::from_utf8_lossy(body.unwrap_or_default()).into_owned();
     match licenses::check_file(&state.db, &text, local_date(state.db.now())).await? {
         Ok(check) => verify_form(&state, ctx, jar, String::new(), Vec::new(), Some(check)),
         Err(_) => {

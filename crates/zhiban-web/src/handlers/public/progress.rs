@@ -23,7 +23,6 @@ pub struct ProgressPage {
     pub errors: Vec<(String, String)>,
 }
 
-
 #[derive(Debug, Default, Deserialize)]
 pub struct ProgressForm {
     #[serde(default)]

@@ -1,6 +1,7 @@
 //! My account for staff (`/admin/account`): roles, unit, passkeys.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{SavedQuery, Staff};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
@@ -25,21 +26,17 @@ pub struct AccountPage {
     pub saved: bool,
 }
 
-
 #[derive(Debug, Default, Deserialize)]
 pub struct PasskeyRemoveForm {
     #[serde(default)]
     pub id: i64,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn passkey_remove(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<PasskeyRemoveForm>,
+    Csrf(Form(f)): Csrf<Form<PasskeyRemoveForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     let u = &staff.session.user;
     passkey::remove(&state.db, passkey::Owner::Staff(u.id), &u.username, f.id).await?;
     Ok(Redirect::to("/admin/account?saved=passkey").into_response())

@@ -1,7 +1,8 @@
 //! The audit log (`/admin/audit`): search, and a check of the hash chain.
 
 use crate::error::AppError;
-use crate::extract::{CsrfForm, Staff};
+use crate::extract::Staff;
+use crate::extract::{Csrf, NoFields};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{Pager, render};
@@ -132,9 +133,8 @@ pub async fn audit_search(
 pub async fn audit_verify(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     let v = audit::verify(&state.db).await?;
     audit::record(
         &state.db,

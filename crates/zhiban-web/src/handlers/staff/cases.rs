@@ -3,15 +3,18 @@
 //! and previews of materials.
 
 use crate::error::AppError;
-use crate::extract::{DoneQuery, Issuer, Staff, UnitOption, read_multipart, unit_options};
+use crate::extract::{
+    Csrf, DoneQuery, Issuer, MultipartForm, Posted, Staff, UnitOption, unit_options,
+};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::form::AnswerRow;
 use crate::view::{Pager, error_message, render, send_file};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form as ExtraForm;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use zhiban_domain::cases::{
@@ -178,8 +181,6 @@ pub async fn cases_list(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BatchForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub number: Vec<String>,
 }
@@ -189,9 +190,8 @@ pub async fn batch_accept(
     State(state): State<AppState>,
     staff: Staff,
     Issuer(base): Issuer,
-    axum_extra::extract::Form(form): axum_extra::extract::Form<BatchForm>,
+    Csrf(ExtraForm(form)): Csrf<ExtraForm<BatchForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     let (accepted, skipped) =
         cases::batch_accept(&state.desk(&base), &staff.session, &form.number).await?;
     Ok(Redirect::to(&format!(
@@ -331,8 +331,6 @@ pub async fn case_detail(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ActForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub action: String,
     #[serde(default)]
@@ -360,9 +358,8 @@ pub async fn case_act(
     staff: Staff,
     Issuer(base): Issuer,
     Path(number): Path<String>,
-    axum_extra::extract::Form(form): axum_extra::extract::Form<ActForm>,
+    Csrf(ExtraForm(form)): Csrf<ExtraForm<ActForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     let Some(action) = CaseAction::from_slug(&form.action) else {
         return Err(AppError::NotFound);
     };
@@ -410,10 +407,9 @@ pub async fn case_result(
     staff: Staff,
     Issuer(base): Issuer,
     Path(number): Path<String>,
-    mp: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let posted = read_multipart(mp).await?;
-    staff.check_csrf(posted.csrf.as_ref())?;
+    let posted = Posted::from(form);
     let Some((_, name, body)) = posted.uploads.into_iter().next() else {
         let e = FieldError::new("result_file", "required", "");
         return case_page(

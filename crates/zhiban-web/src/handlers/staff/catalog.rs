@@ -2,7 +2,8 @@
 //! published), publishing and withdrawing, and each item's change history.
 
 use crate::error::AppError;
-use crate::extract::{CsrfForm, Staff};
+use crate::extract::Staff;
+use crate::extract::{Csrf, NoFields};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{Pager, error_message, render};
@@ -290,7 +291,6 @@ async fn save(
     form: HashMap<String, String>,
     existing: Option<ServiceItem>,
 ) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.get("_csrf"))?;
     let mut input = input_from_form(&form);
     let publish = form.get("action").is_some_and(|a| a == "publish");
     if publish {
@@ -378,7 +378,7 @@ async fn save(
 pub async fn create(
     State(state): State<AppState>,
     staff_user: Staff,
-    Form(form): Form<HashMap<String, String>>,
+    Csrf(Form(form)): Csrf<Form<HashMap<String, String>>>,
 ) -> Result<Response, AppError> {
     save(&state, staff_user, form, None).await
 }
@@ -387,7 +387,7 @@ pub async fn update(
     State(state): State<AppState>,
     staff_user: Staff,
     Path(code): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Csrf(Form(form)): Csrf<Form<HashMap<String, String>>>,
 ) -> Result<Response, AppError> {
     let existing = catalog::get_service(&state.db, &code).await?;
     save(&state, staff_user, form, Some(existing)).await
@@ -397,10 +397,8 @@ async fn change_status(
     state: &AppState,
     staff_user: Staff,
     code: &str,
-    form: &CsrfForm,
     status: Status,
 ) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
     let item = catalog::get_service(&state.db, code).await?;
     staff_user.require_department(state, &item.department_code)?;
     catalog::set_status(&state.db, code, status, &staff_user.actor()).await?;
@@ -412,18 +410,18 @@ pub async fn publish(
     State(state): State<AppState>,
     staff_user: Staff,
     Path(code): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    change_status(&state, staff_user, &code, &form, Status::Published).await
+    change_status(&state, staff_user, &code, Status::Published).await
 }
 
 pub async fn unpublish(
     State(state): State<AppState>,
     staff_user: Staff,
     Path(code): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    change_status(&state, staff_user, &code, &form, Status::Draft).await
+    change_status(&state, staff_user, &code, Status::Draft).await
 }
 
 /// One revision with the fields it changed against the one before it.

@@ -2,6 +2,7 @@
 //! (audited) and raise a verified person to real-name level 3.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::Staff;
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
@@ -84,16 +85,13 @@ pub struct CounterForm {
     pub id_number: String,
     #[serde(default)]
     pub seen: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn counter_verify(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<CounterForm>,
+    Csrf(Form(f)): Csrf<Form<CounterForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     let r = if f.seen == "1" {
         citizen::counter_verify(
             &state.db,

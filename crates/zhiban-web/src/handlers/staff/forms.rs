@@ -2,6 +2,7 @@
 //! with a live preview, checked, saved as a draft or published as a version.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{DoneQuery, Staff};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
@@ -29,7 +30,6 @@ pub struct FormEditPage {
     pub in_use: i64,
     pub notice: String,
 }
-
 
 fn preview_of(ctx: &PageCtx, schema: &FormSchema) -> Vec<(String, Vec<FieldView>)> {
     let answers = forms::Answers::new();
@@ -129,8 +129,6 @@ pub async fn form_edit(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FormEditForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub schema: String,
     #[serde(default)]
@@ -141,9 +139,8 @@ pub async fn form_save(
     State(state): State<AppState>,
     staff: Staff,
     Path(code): Path<String>,
-    Form(form): Form<FormEditForm>,
+    Csrf(Form(form)): Csrf<Form<FormEditForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     let item = editable_item(&state, &staff, &code)?;
     if form.go == "preview" {
         let errors = match FormSchema::from_json(&form.schema) {

@@ -3,13 +3,13 @@
 //! settings of each license type.
 
 use crate::error::AppError;
-use crate::extract::{DoneQuery, SavedQuery, Staff, UnitOption, unit_options};
+use crate::extract::{Csrf, DoneQuery, MultipartForm, SavedQuery, Staff, UnitOption, unit_options};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{license_error, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -286,9 +286,8 @@ fn date(
 pub async fn issue(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<HashMap<String, String>>,
+    Csrf(Form(form)): Csrf<Form<HashMap<String, String>>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.get("_csrf"))?;
     let type_code = form.get("type_code").cloned().unwrap_or_default();
     let chosen = licenses::types(&state.db)
         .await?
@@ -438,8 +437,6 @@ pub async fn detail(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RevokeForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub reason: String,
 }
@@ -448,9 +445,8 @@ pub async fn revoke(
     State(state): State<AppState>,
     staff: Staff,
     Path(number): Path<String>,
-    Form(form): Form<RevokeForm>,
+    Csrf(Form(form)): Csrf<Form<RevokeForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     match licenses::revoke(&state.db, &staff.session, &number, &form.reason).await {
         Ok(()) => {
             tracing::info!(user = %staff.session.user.username, "license revoked");
@@ -531,26 +527,10 @@ pub async fn import_form(
 pub async fn import(
     State(state): State<AppState>,
     staff: Staff,
-    mut mp: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let mut csrf = None;
-    let mut unit_id: Option<i64> = None;
-    let mut file: Option<Vec<u8>> = None;
-    while let Ok(Some(field)) = mp.next_field().await {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.ok(),
-            Some("unit_id") => unit_id = field.text().await.ok().and_then(|v| v.parse().ok()),
-            Some("file") => {
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                file = Some(bytes.to_vec());
-            }
-            _ => {}
-        }
-    }
-    staff.check_csrf(csrf.as_ref())?;
+    let unit_id: Option<i64> = form.field("unit_id").and_then(|v| v.parse().ok());
+    let file = form.file("file").map(|f| f.body.clone());
     let mut page = import_page(&state, &staff, unit_id)?;
     page.types = licenses::types(&state.db).await?;
     let ctx = staff.ctx.clone();
@@ -680,8 +660,6 @@ pub async fn types(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TypeForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub code: String,
     #[serde(default)]
@@ -693,9 +671,8 @@ pub struct TypeForm {
 pub async fn configure_type(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<TypeForm>,
+    Csrf(Form(form)): Csrf<Form<TypeForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     staff.require_whole_tree(&state)?;
     // The codes must name catalog items (drafts count: an item may be
     // linked before it is published).

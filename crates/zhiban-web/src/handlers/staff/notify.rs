@@ -1,6 +1,7 @@
 //! Notification wording (`/admin/notify`).
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{DoneQuery, Staff};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
@@ -46,8 +47,6 @@ pub async fn notify_list(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NotifyForm {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub event: String,
     #[serde(default)]
@@ -59,9 +58,8 @@ pub struct NotifyForm {
 pub async fn notify_save(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<NotifyForm>,
+    Csrf(Form(form)): Csrf<Form<NotifyForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     match notify::save_template(
         &state.db,
         &staff.session,

@@ -2,7 +2,8 @@
 //! register, enable or disable, and rotate the signing keys.
 
 use crate::error::AppError;
-use crate::extract::{CsrfForm, Issuer, Staff};
+use crate::extract::{Csrf, NoFields};
+use crate::extract::{Issuer, Staff};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{error_message, render};
@@ -41,8 +42,6 @@ pub struct ClientForm {
     pub confidential: String,
     #[serde(default)]
     pub min_level: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,9 +75,8 @@ pub async fn register_client(
     State(state): State<AppState>,
     Issuer(issuer): Issuer,
     staff: Staff,
-    Form(f): Form<ClientForm>,
+    Csrf(Form(f)): Csrf<Form<ClientForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     let input = ClientInput {
         name: f.client_name.clone(),
         redirect_uris: f.redirect_uris.clone(),
@@ -128,16 +126,13 @@ pub struct ToggleForm {
     pub client_id: String,
     #[serde(default)]
     pub disable: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn toggle_client(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<ToggleForm>,
+    Csrf(Form(f)): Csrf<Form<ToggleForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     oidc::set_client_disabled(
         &state.db,
         &staff.session.user.username,
@@ -151,9 +146,8 @@ pub async fn toggle_client(
 pub async fn rotate_keys(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     oidc::rotate_keys(&state.db, &staff.session.user.username).await?;
     Ok(Redirect::to("/admin/oidc?rotated=1").into_response())
 }

@@ -1,6 +1,7 @@
 //! The org tree (`/admin/org`): units inside one's scope, added and corrected.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::Staff;
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
@@ -142,16 +143,13 @@ pub struct UnitForm {
     pub address: String,
     #[serde(default)]
     pub hours: String,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn org_save(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<UnitForm>,
+    Csrf(Form(f)): Csrf<Form<UnitForm>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(f.csrf.as_ref())?;
     let input = org::UnitInput {
         parent_id: f.parent_id,
         code: f.unit_code,

@@ -2,7 +2,8 @@
 //! factor; always inside the administrator's unit.
 
 use crate::error::AppError;
-use crate::extract::{CsrfForm, SavedQuery, Staff, UnitOption, unit_options};
+use crate::extract::{Csrf, NoFields};
+use crate::extract::{SavedQuery, Staff, UnitOption, unit_options};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{error_message, render};
@@ -131,9 +132,8 @@ pub async fn staff_edit(
 }
 
 /// The staff form arrives as repeated `role` fields, so it is read as pairs.
-fn staff_input(fields: &[(String, String)]) -> (StaffInput, Option<String>) {
+fn staff_input(fields: &[(String, String)]) -> StaffInput {
     let mut input = StaffInput::default();
-    let mut csrf = None;
     for (k, v) in fields {
         match k.as_str() {
             "username" => input.username = v.trim().to_string(),
@@ -148,11 +148,10 @@ fn staff_input(fields: &[(String, String)]) -> (StaffInput, Option<String>) {
             "allow_concurrent" => input.allow_concurrent = v == "1",
             "password" => input.password = v.clone(),
             "phone" => input.phone = v.trim().to_string(),
-            "_csrf" => csrf = Some(v.clone()),
             _ => {}
         }
     }
-    (input, csrf)
+    input
 }
 
 async fn save_staff(
@@ -161,8 +160,7 @@ async fn save_staff(
     id: Option<i64>,
     fields: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
-    let (mut input, csrf) = staff_input(&fields);
-    staff.check_csrf(csrf.as_ref())?;
+    let mut input = staff_input(&fields);
     let enrolled = match id {
         Some(id) => {
             let existing = roles::get_staff(&state.db, &staff.session, id).await?;
@@ -189,7 +187,7 @@ async fn save_staff(
 pub async fn staff_create(
     State(state): State<AppState>,
     staff: Staff,
-    Form(fields): Form<Vec<(String, String)>>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
 ) -> Result<Response, AppError> {
     save_staff(&state, staff, None, fields).await
 }
@@ -198,7 +196,7 @@ pub async fn staff_update(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
 ) -> Result<Response, AppError> {
     save_staff(&state, staff, Some(id), fields).await
 }
@@ -207,9 +205,8 @@ pub async fn staff_reset_2fa(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    staff.check_csrf(form.csrf.as_ref())?;
     roles::reset_second_factor(&state.db, &staff.session, id).await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
 }

@@ -1,7 +1,7 @@
 //! Roles (`/admin/roles…`): permissions grouped into roles.
 
 use crate::error::AppError;
-use crate::extract::Staff;
+use crate::extract::{Csrf, Staff};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{error_message, render};
@@ -107,9 +107,8 @@ pub async fn role_edit(
     render(&role_page(staff, Some(id), role.builtin, input, &[]))
 }
 
-fn role_input(fields: &[(String, String)]) -> (RoleInput, Option<String>) {
+fn role_input(fields: &[(String, String)]) -> RoleInput {
     let mut input = RoleInput::default();
-    let mut csrf = None;
     for (k, v) in fields {
         match k.as_str() {
             "code" => input.code = v.trim().to_string(),
@@ -120,11 +119,10 @@ fn role_input(fields: &[(String, String)]) -> (RoleInput, Option<String>) {
                     input.perms.insert(p);
                 }
             }
-            "_csrf" => csrf = Some(v.clone()),
             _ => {}
         }
     }
-    (input, csrf)
+    input
 }
 
 async fn save_role(
@@ -133,8 +131,7 @@ async fn save_role(
     id: Option<i64>,
     fields: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
-    let (input, csrf) = role_input(&fields);
-    staff.check_csrf(csrf.as_ref())?;
+    let input = role_input(&fields);
     match roles::save_role(&state.db, &staff.session, id, &input).await {
         Ok(_) => Ok(Redirect::to("/admin/roles").into_response()),
         Err(DomainError::Invalid(errors)) => {
@@ -151,7 +148,7 @@ async fn save_role(
 pub async fn role_create(
     State(state): State<AppState>,
     staff: Staff,
-    Form(fields): Form<Vec<(String, String)>>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
 ) -> Result<Response, AppError> {
     save_role(&state, staff, None, fields).await
 }
@@ -160,7 +157,7 @@ pub async fn role_update(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
 ) -> Result<Response, AppError> {
     save_role(&state, staff, Some(id), fields).await
 }

@@ -1,7 +1,8 @@
 //! Search insights and synonyms (`/admin/search…`).
 
 use crate::error::AppError;
-use crate::extract::{CsrfForm, Staff};
+use crate::extract::Staff;
+use crate::extract::{Csrf, NoFields};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{error_message, render};
@@ -98,8 +99,6 @@ pub async fn search_insights(
 
 #[derive(Debug, Deserialize)]
 pub struct SynonymForm {
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
     #[serde(default)]
     pub phrase: String,
     #[serde(default)]
@@ -109,9 +108,8 @@ pub struct SynonymForm {
 pub async fn save_synonym(
     State(state): State<AppState>,
     staff_user: Staff,
-    Form(form): Form<SynonymForm>,
+    Csrf(Form(form)): Csrf<Form<SynonymForm>>,
 ) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
     match search_terms::save_synonym(
         &state.db,
         &form.phrase,
@@ -143,11 +141,10 @@ pub async fn save_synonym(
 
 pub async fn delete_synonym(
     State(state): State<AppState>,
-    staff_user: Staff,
+    _staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    staff_user.check_csrf(form.csrf.as_ref())?;
     search_terms::delete_synonym(&state.db, id).await?;
     state.refresh_catalog().await?;
     Ok(Redirect::to("/admin/search?saved=1").into_response())

@@ -3,15 +3,16 @@
 //! change (`/admin/account/password`) and signing out.
 
 use crate::error::AppError;
+use crate::extract::Csrf;
 use crate::extract::{
-    ClientInfo, PendingStaff, RelyingParty, SESSION_COOKIE, check_csrf, constant_eq, detour,
-    to_login,
+    ClientInfo, NoFields, PendingStaff, RelyingParty, SESSION_COOKIE, detour, form_token, to_login,
 };
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{error_message, json_invalid, qr_data_url, render, safe_admin_next};
 use askama::Template;
 use axum::Form;
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,8 +23,6 @@ use zhiban_domain::audit::Entry;
 use zhiban_domain::identity::staff::{LoginError, StaffSession, Stage};
 use zhiban_domain::identity::{passkey, staff, totp};
 use zhiban_domain::{DomainError, audit};
-
-const LOGIN_CSRF_COOKIE: &str = "zb_login_csrf";
 
 fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, value))
@@ -56,16 +55,7 @@ pub async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
     // Double-submit token: the form's hidden field must match this cookie.
-    let token = staff::random_token();
-    ctx.csrf = token.clone();
-    let jar = jar.add(
-        Cookie::build((LOGIN_CSRF_COOKIE, token))
-            .path("/admin/login")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(state.config.secure_cookies)
-            .build(),
-    );
+    let jar = form_token(&state, &mut ctx, jar);
     let page = LoginPage {
         ctx,
         next: safe_admin_next(&q.next),
@@ -101,23 +91,15 @@ pub async fn login(
     mut ctx: PageCtx,
     jar: CookieJar,
     ClientInfo(client): ClientInfo,
-    Form(form): Form<LoginForm>,
+    Csrf(Form(form)): Csrf<Form<LoginForm>>,
 ) -> Result<Response, AppError> {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
-    if !expected.is_some_and(|e| !form.csrf.is_empty() && constant_eq(&e, &form.csrf)) {
-        return Err(AppError::Forbidden);
-    }
     let now = state.db.now();
     let policy = &state.config.security;
     match staff::login(&state.db, policy, &form.username, &form.password, now).await {
         Ok(user) => {
             let token = staff::start_session(&state.db, policy, &user, &client, now).await?;
             tracing::info!(user = %user.username, "staff password accepted");
-            let jar = jar.add(session_cookie(&state, token)).remove(
-                Cookie::build(LOGIN_CSRF_COOKIE)
-                    .path("/admin/login")
-                    .build(),
-            );
+            let jar = jar.add(session_cookie(&state, token));
             let next = safe_admin_next(&form.next);
             let to = if policy.staff_second_factor {
                 format!("/admin/login/verify?next={}", urlencode(&next))
@@ -216,16 +198,13 @@ pub struct CodeForm {
     pub code: String,
     #[serde(default)]
     pub next: String,
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn verify(
     State(state): State<AppState>,
     p: PendingStaff,
-    Form(form): Form<CodeForm>,
+    Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, form.csrf.as_ref())?;
     let next = safe_admin_next(&form.next);
     if p.session.stage == Stage::Full {
         return Ok(Redirect::to(&next).into_response());
@@ -282,16 +261,13 @@ pub struct PasswordForm {
     pub password_again: String,
     #[serde(default)]
     pub next: String,
-    #[serde(rename = "_csrf")]
-    pub csrf: Option<String>,
 }
 
 pub async fn change_password(
     State(state): State<AppState>,
     p: PendingStaff,
-    Form(form): Form<PasswordForm>,
+    Csrf(Form(form)): Csrf<Form<PasswordForm>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, form.csrf.as_ref())?;
     if p.session.stage == Stage::Password {
         return Ok(detour(&p.session, "/admin").unwrap_or_else(|| to_login("/admin")));
     }
@@ -329,9 +305,8 @@ pub async fn logout(
     State(state): State<AppState>,
     p: PendingStaff,
     jar: CookieJar,
-    Form(form): Form<CodeForm>,
+    Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, form.csrf.as_ref())?;
     staff::end_session(&state.db, &p.token).await?;
     audit::record(
         &state.db,
@@ -356,12 +331,6 @@ fn holder(s: &StaffSession) -> passkey::Holder<'_> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct JsonCsrf {
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
-}
-
 /// Adding a passkey: from one's account page, or at the first sign-in as
 /// the second factor when none is set up yet.
 fn may_add_passkey(s: &StaffSession) -> bool {
@@ -372,9 +341,8 @@ pub async fn passkey_add_begin(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
-    axum::Json(b): axum::Json<JsonCsrf>,
+    Csrf(_): Csrf<Json<NoFields>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, Some(&b.csrf))?;
     if !may_add_passkey(&p.session) {
         return Err(AppError::Forbidden);
     }
@@ -394,8 +362,6 @@ pub struct PasskeyAddFinish {
     #[serde(default)]
     pub name: String,
     pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
     #[serde(default)]
     pub next: String,
 }
@@ -404,9 +370,8 @@ pub async fn passkey_add_finish(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
-    axum::Json(f): axum::Json<PasskeyAddFinish>,
+    Csrf(Json(f)): Csrf<Json<PasskeyAddFinish>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, Some(&f.csrf))?;
     if !may_add_passkey(&p.session) {
         return Err(AppError::Forbidden);
     }
@@ -439,9 +404,8 @@ pub async fn passkey_verify_begin(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
-    axum::Json(b): axum::Json<JsonCsrf>,
+    Csrf(_): Csrf<Json<NoFields>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, Some(&b.csrf))?;
     let wa = rp.get()?;
     match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, state.db.now()).await {
         Ok((ceremony, options)) => Ok(axum::Json(
@@ -456,8 +420,6 @@ pub async fn passkey_verify_begin(
 pub struct PasskeyVerifyFinish {
     pub ceremony: String,
     pub credential: webauthn_rs::prelude::PublicKeyCredential,
-    #[serde(default, rename = "_csrf")]
-    pub csrf: String,
     #[serde(default)]
     pub next: String,
 }
@@ -466,9 +428,8 @@ pub async fn passkey_verify_finish(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
-    axum::Json(f): axum::Json<PasskeyVerifyFinish>,
+    Csrf(Json(f)): Csrf<Json<PasskeyVerifyFinish>>,
 ) -> Result<Response, AppError> {
-    check_csrf(&p.session, Some(&f.csrf))?;
     let now = state.db.now();
     let wa = rp.get()?;
     if let Err(e) = passkey::finish_staff_verify(

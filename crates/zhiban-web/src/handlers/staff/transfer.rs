@@ -2,12 +2,12 @@
 //! XLSX, all rows or none.
 
 use crate::error::AppError;
-use crate::extract::Staff;
+use crate::extract::{Csrf, MultipartForm, Staff};
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{error_message, render};
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -39,25 +39,11 @@ pub async fn import_form(staff_user: Staff) -> Result<Response, AppError> {
 pub async fn import(
     State(state): State<AppState>,
     staff_user: Staff,
-    mut multipart: Multipart,
+    Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let mut csrf = None;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.ok(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    staff_user.check_csrf(csrf.as_ref())?;
+    let file = form
+        .file("file")
+        .map(|f| (f.file_name.clone(), f.body.clone()));
     // An import may touch any department: only the city level may run it.
     staff_user.require_whole_tree(&state)?;
     let ctx = staff_user.ctx.clone();
