@@ -225,3 +225,61 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
 pub async fn not_found() -> AppError {
     AppError::NotFound
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn page(e: fn() -> DomainError) -> (u16, String) {
+        let app = Router::new()
+            .route(
+                "/",
+                get(move || async move { Err::<(), AppError>(e().into()) }),
+            )
+            .layer(axum::middleware::from_fn(error_pages));
+        let res = app
+            .oneshot(
+                Request::builder()
+                    .uri("/")
+                    .header("accept-language", "zh-CN")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let status = res.status().as_u16();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_conflict_nobody_handled_is_a_409_that_says_why() {
+        let (status, html) = page(|| DomainError::Conflict(Conflict::Stale)).await;
+        assert_eq!(status, 409);
+        assert!(html.contains("其他人已经修改了这条记录"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn refused_fields_nobody_handled_are_a_422_listing_each_problem() {
+        let (status, html) =
+            page(|| DomainError::Invalid(vec![FieldError::new("phone", "invalid_phone", "")]))
+                .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("请按下列提示修改后重新提交"), "{html}");
+        assert!(html.contains("<li>"), "each problem is listed: {html}");
+    }
+
+    #[tokio::test]
+    async fn a_failure_of_ours_is_a_500_without_its_cause() {
+        let (status, html) = page(|| DomainError::Internal("key_generation")).await;
+        assert_eq!(status, 500);
+        assert!(!html.contains("key_generation"));
+    }
+}

@@ -119,7 +119,7 @@ impl AuthorizeParams {
 
 /// Errors shown on our own page: the redirect URI cannot be trusted.
 #[derive(Template)]
-#[template(path = "oidc_error.html")]
+#[template(path = "oidc/error.html")]
 pub struct OidcErrorPage {
     pub ctx: PageCtx,
     pub message: String,
@@ -180,7 +180,7 @@ async fn validate(
 }
 
 #[derive(Template)]
-#[template(path = "oidc_consent.html")]
+#[template(path = "oidc/consent.html")]
 pub struct ConsentPage {
     pub ctx: PageCtx,
     pub client: Client,
@@ -190,7 +190,7 @@ pub struct ConsentPage {
 }
 
 #[derive(Template)]
-#[template(path = "oidc_stepup.html")]
+#[template(path = "oidc/step_up.html")]
 pub struct StepUpPage {
     pub ctx: PageCtx,
     pub client: Client,
@@ -404,7 +404,7 @@ pub struct LogoutParams {
 }
 
 #[derive(Template)]
-#[template(path = "oidc_logged_out.html")]
+#[template(path = "oidc/logged_out.html")]
 pub struct LoggedOutPage {
     pub ctx: PageCtx,
 }

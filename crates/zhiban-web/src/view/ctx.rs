@@ -327,6 +327,16 @@ mod tests {
     }
 
     #[test]
+    fn every_conflict_has_a_message_in_every_language() {
+        for c in zhiban_domain::Conflict::ALL {
+            for lang in Lang::ALL {
+                let key = format!("conflict.{}", c.code());
+                assert_ne!(tr(lang, &key), key, "{key} in {}", lang.code());
+            }
+        }
+    }
+
+    #[test]
     fn every_language_has_every_key_of_the_default() {
         for key in [
             "site.name",

@@ -36,7 +36,7 @@ pub fn safe_next(next: &str) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "user_continue.html")]
+#[template(path = "citizen/auth/continue.html")]
 pub struct ContinuePage {
     pub ctx: PageCtx,
     pub next: String,

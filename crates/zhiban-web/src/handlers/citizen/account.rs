@@ -22,7 +22,7 @@ use zhiban_domain::identity::{citizen, passkey};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "user_account.html")]
+#[template(path = "citizen/account/account.html")]
 pub struct AccountPage {
     pub ctx: PageCtx,
     pub me: Citizen,
@@ -255,7 +255,7 @@ pub async fn delete(
 }
 
 #[derive(Template)]
-#[template(path = "user_totp.html")]
+#[template(path = "citizen/account/totp.html")]
 pub struct TotpPage {
     pub ctx: PageCtx,
     pub enabled: bool,

@@ -31,7 +31,7 @@ fn published_item(state: &AppState, code: &str) -> Result<ServiceItem, AppError>
 }
 
 #[derive(Template)]
-#[template(path = "apply.html")]
+#[template(path = "citizen/apply/apply.html")]
 pub struct ApplyPage {
     pub ctx: PageCtx,
     pub item: ServiceItem,
@@ -73,7 +73,7 @@ impl ApplyPage {
 }
 
 #[derive(Template)]
-#[template(path = "apply_stepup.html")]
+#[template(path = "citizen/apply/step_up.html")]
 pub struct StepUpPage {
     pub ctx: PageCtx,
     pub item: ServiceItem,

@@ -28,7 +28,7 @@ use zhiban_domain::identity::{citizen, passkey, qr_login, sms};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "user_login.html")]
+#[template(path = "citizen/auth/login.html")]
 pub struct LoginPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -237,7 +237,7 @@ pub async fn logout(
 }
 
 #[derive(Template)]
-#[template(path = "user_register.html")]
+#[template(path = "citizen/auth/register.html")]
 pub struct RegisterPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -371,7 +371,7 @@ pub async fn register(
 }
 
 #[derive(Template)]
-#[template(path = "user_reset.html")]
+#[template(path = "citizen/auth/reset.html")]
 pub struct ResetPage {
     pub ctx: PageCtx,
     pub phone: String,
@@ -457,7 +457,7 @@ pub async fn reset(
 }
 
 #[derive(Template)]
-#[template(path = "user_verify.html")]
+#[template(path = "citizen/auth/code_step.html")]
 pub struct CodeStepPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -589,7 +589,7 @@ pub async fn passkey_login_finish(
 const QR_COOKIE: &str = "zb_qr";
 
 #[derive(Template)]
-#[template(path = "user_qr.html")]
+#[template(path = "citizen/auth/qr.html")]
 pub struct QrPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -694,7 +694,7 @@ pub async fn qr_finish(
 }
 
 #[derive(Template)]
-#[template(path = "user_qr_scan.html")]
+#[template(path = "citizen/auth/qr_scan.html")]
 pub struct QrScanPage {
     pub ctx: PageCtx,
     pub code: String,

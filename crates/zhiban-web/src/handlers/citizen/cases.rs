@@ -24,7 +24,7 @@ use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, cases, licenses, notify};
 
 #[derive(Template)]
-#[template(path = "my_cases.html")]
+#[template(path = "citizen/cases/list.html")]
 pub struct MyCasesPage {
     pub ctx: PageCtx,
     pub cases: Vec<CaseRow>,
@@ -59,7 +59,7 @@ pub async fn my_cases(
 }
 
 #[derive(Template)]
-#[template(path = "my_case.html")]
+#[template(path = "citizen/cases/case.html")]
 pub struct MyCasePage {
     pub ctx: PageCtx,
     pub case: Case,
@@ -258,7 +258,7 @@ pub async fn my_file(
 }
 
 #[derive(Template)]
-#[template(path = "receipt.html")]
+#[template(path = "citizen/cases/receipt.html")]
 pub struct ReceiptPage {
     pub ctx: PageCtx,
     pub case: Case,
@@ -310,7 +310,7 @@ pub async fn receipt(
 }
 
 #[derive(Template)]
-#[template(path = "messages.html")]
+#[template(path = "citizen/cases/messages.html")]
 pub struct MessagesPage {
     pub ctx: PageCtx,
     pub messages: Vec<Message>,

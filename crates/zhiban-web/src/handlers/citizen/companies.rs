@@ -18,7 +18,7 @@ use zhiban_domain::identity::{citizen, company};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "user_companies.html")]
+#[template(path = "citizen/companies/companies.html")]
 pub struct CompaniesPage {
     pub ctx: PageCtx,
     pub me: Citizen,

@@ -31,7 +31,7 @@ pub struct WalletRow {
 }
 
 #[derive(Template)]
-#[template(path = "my_licenses.html")]
+#[template(path = "citizen/licenses/wallet.html")]
 pub struct WalletPage {
     pub ctx: PageCtx,
     pub rows: Vec<WalletRow>,
@@ -71,7 +71,7 @@ pub struct UseView {
 }
 
 #[derive(Template)]
-#[template(path = "my_license.html")]
+#[template(path = "citizen/licenses/license.html")]
 pub struct LicensePage {
     pub ctx: PageCtx,
     pub lic: License,

@@ -65,7 +65,7 @@ impl BrowseQuery {
 }
 
 #[derive(Template)]
-#[template(path = "services.html")]
+#[template(path = "public/catalog/services.html")]
 pub struct ServicesPage {
     pub ctx: PageCtx,
     pub q: BrowseQuery,
@@ -142,7 +142,7 @@ fn services_page(cat: &CatalogSnapshot, ctx: PageCtx, q: BrowseQuery) -> Service
 }
 
 #[derive(Template)]
-#[template(path = "guide.html")]
+#[template(path = "public/catalog/guide.html")]
 pub struct GuidePage {
     pub ctx: PageCtx,
     pub item: Item,
@@ -170,7 +170,7 @@ pub async fn guide(
 }
 
 #[derive(Template)]
-#[template(path = "departments.html")]
+#[template(path = "public/catalog/departments.html")]
 pub struct DepartmentsPage {
     pub ctx: PageCtx,
     pub tree: Vec<DeptNode>,
@@ -187,7 +187,7 @@ pub async fn departments(
 }
 
 #[derive(Template)]
-#[template(path = "themes.html")]
+#[template(path = "public/catalog/themes.html")]
 pub struct ThemesPage {
     pub ctx: PageCtx,
     pub personal: Vec<EventTile>,

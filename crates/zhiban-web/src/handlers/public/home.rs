@@ -11,7 +11,7 @@ use axum::response::Response;
 use zhiban_domain::catalog::{CatalogSnapshot, DeptNode};
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "public/home/home.html")]
 pub struct HomePage {
     pub ctx: PageCtx,
     pub popular: Vec<Item>,

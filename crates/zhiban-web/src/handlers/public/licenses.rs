@@ -21,7 +21,7 @@ use zhiban_domain::{FieldError, licenses};
 const MAX_FILE_BYTES: usize = 256 * 1024;
 
 #[derive(Template)]
-#[template(path = "license_verify.html")]
+#[template(path = "public/licenses/verify.html")]
 pub struct VerifyPage {
     pub ctx: PageCtx,
     pub number: String,
@@ -121,7 +121,7 @@ pub async fn verify_upload(
 }
 
 #[derive(Template)]
-#[template(path = "license_check.html")]
+#[template(path = "public/licenses/check.html")]
 pub struct CheckPage {
     pub ctx: PageCtx,
     pub number: String,
@@ -151,7 +151,7 @@ pub async fn verify_number(
 }
 
 #[derive(Template)]
-#[template(path = "license_shared.html")]
+#[template(path = "public/licenses/shared.html")]
 pub struct SharedPage {
     pub ctx: PageCtx,
     pub found: Option<(PublicView, LicenseDoc)>,

@@ -10,7 +10,7 @@ use axum::response::Response;
 use zhiban_domain::catalog::CatalogSnapshot;
 
 #[derive(Template)]
-#[template(path = "police.html")]
+#[template(path = "public/police/police.html")]
 pub struct PolicePage {
     pub ctx: PageCtx,
     pub tiles: Vec<PoliceTile>,

@@ -57,7 +57,7 @@ pub async fn prefs(
 }
 
 #[derive(Template)]
-#[template(path = "accessibility.html")]
+#[template(path = "public/prefs/accessibility.html")]
 pub struct AccessibilityPage {
     pub ctx: PageCtx,
 }

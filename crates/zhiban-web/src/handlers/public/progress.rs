@@ -13,7 +13,7 @@ use zhiban_domain::cases::{Case, CaseEvent};
 use zhiban_domain::{FieldError, cases};
 
 #[derive(Template)]
-#[template(path = "progress.html")]
+#[template(path = "public/progress/progress.html")]
 pub struct ProgressPage {
     pub ctx: PageCtx,
     pub number: String,

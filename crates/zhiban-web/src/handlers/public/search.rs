@@ -58,7 +58,7 @@ pub struct FacetLink {
 }
 
 #[derive(Template)]
-#[template(path = "search.html")]
+#[template(path = "public/search/search.html")]
 pub struct SearchPage {
     pub ctx: PageCtx,
     pub q: String,

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use zhiban_domain::identity::{Perm, passkey};
 
 #[derive(Template)]
-#[template(path = "admin/account.html")]
+#[template(path = "staff/account/account.html")]
 pub struct AccountPage {
     pub ctx: PageCtx,
     pub username: String,

@@ -35,7 +35,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Template)]
-#[template(path = "admin/audit.html")]
+#[template(path = "staff/audit/audit.html")]
 pub struct AuditPage {
     pub ctx: PageCtx,
     pub q: AuditQuery,

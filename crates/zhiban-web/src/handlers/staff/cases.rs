@@ -66,7 +66,7 @@ impl ListParams {
 }
 
 #[derive(Template)]
-#[template(path = "admin/cases.html")]
+#[template(path = "staff/cases/list.html")]
 pub struct CasesPage {
     pub ctx: PageCtx,
     pub rows: Vec<CaseRow>,
@@ -202,7 +202,7 @@ pub async fn batch_accept(
 }
 
 #[derive(Template)]
-#[template(path = "admin/case.html")]
+#[template(path = "staff/cases/case.html")]
 pub struct CasePage {
     pub ctx: PageCtx,
     pub case: Case,

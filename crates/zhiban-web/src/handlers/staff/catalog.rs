@@ -36,7 +36,7 @@ pub struct ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "admin/list.html")]
+#[template(path = "staff/catalog/list.html")]
 pub struct ListPage {
     pub ctx: PageCtx,
     pub q: ListQuery,
@@ -106,7 +106,7 @@ pub struct FormField {
 }
 
 #[derive(Template)]
-#[template(path = "admin/edit.html")]
+#[template(path = "staff/catalog/edit.html")]
 pub struct EditPage {
     pub ctx: PageCtx,
     pub creating: bool,
@@ -433,7 +433,7 @@ pub struct RevisionView {
 }
 
 #[derive(Template)]
-#[template(path = "admin/history.html")]
+#[template(path = "staff/catalog/history.html")]
 pub struct HistoryPage {
     pub ctx: PageCtx,
     pub item: ServiceItem,

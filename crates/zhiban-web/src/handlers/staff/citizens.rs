@@ -18,7 +18,7 @@ use zhiban_domain::identity::citizen::Citizen;
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "admin/citizens.html")]
+#[template(path = "staff/citizens/citizens.html")]
 pub struct CounterPage {
     pub ctx: PageCtx,
     pub phone: String,

@@ -19,7 +19,7 @@ use zhiban_domain::forms::{FormError, FormSchema, Profile};
 use zhiban_domain::{DomainError, forms};
 
 #[derive(Template)]
-#[template(path = "admin/form_edit.html")]
+#[template(path = "staff/forms/form_edit.html")]
 pub struct FormEditPage {
     pub ctx: PageCtx,
     pub item: ServiceItem,

@@ -53,7 +53,7 @@ pub struct ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "admin/licenses.html")]
+#[template(path = "staff/licenses/list.html")]
 pub struct ListPage {
     pub ctx: PageCtx,
     pub q: String,
@@ -90,7 +90,7 @@ pub struct Input {
 }
 
 #[derive(Template)]
-#[template(path = "admin/license_new.html")]
+#[template(path = "staff/licenses/new.html")]
 pub struct NewPage {
     pub ctx: PageCtx,
     pub types: Vec<LicenseType>,
@@ -354,7 +354,7 @@ pub async fn issue(
 }
 
 #[derive(Template)]
-#[template(path = "admin/license.html")]
+#[template(path = "staff/licenses/license.html")]
 pub struct DetailPage {
     pub ctx: PageCtx,
     pub lic: License,
@@ -473,7 +473,7 @@ pub async fn revoke(
 }
 
 #[derive(Template)]
-#[template(path = "admin/license_import.html")]
+#[template(path = "staff/licenses/import.html")]
 pub struct ImportPage {
     pub ctx: PageCtx,
     pub types: Vec<LicenseType>,
@@ -579,7 +579,7 @@ pub async fn import(
 }
 
 #[derive(Template)]
-#[template(path = "admin/license_types.html")]
+#[template(path = "staff/licenses/types.html")]
 pub struct TypesPage {
     pub ctx: PageCtx,
     pub types: Vec<LicenseType>,

@@ -16,7 +16,7 @@ use zhiban_domain::notify::Template as NotifyTemplate;
 use zhiban_domain::{DomainError, notify};
 
 #[derive(Template)]
-#[template(path = "admin/notify.html")]
+#[template(path = "staff/notify/notify.html")]
 pub struct NotifyPage {
     pub ctx: PageCtx,
     pub templates: Vec<NotifyTemplate>,

@@ -18,7 +18,7 @@ use zhiban_domain::identity::oidc;
 use zhiban_domain::identity::oidc::{Client, ClientInput};
 
 #[derive(Template)]
-#[template(path = "admin/oidc.html")]
+#[template(path = "staff/oidc_clients/clients.html")]
 pub struct ClientsPage {
     pub ctx: PageCtx,
     pub clients: Vec<Client>,

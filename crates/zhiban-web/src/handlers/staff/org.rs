@@ -17,7 +17,7 @@ use zhiban_domain::identity::{org, roles};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "admin/org.html")]
+#[template(path = "staff/org/org.html")]
 pub struct OrgPage {
     pub ctx: PageCtx,
     /// Unit, indentation depth, staff count, inside the actor's scope.

@@ -18,7 +18,7 @@ use zhiban_domain::identity::roles::{Role, StaffEntry, StaffInput};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "admin/staff_list.html")]
+#[template(path = "staff/people/list.html")]
 pub struct StaffListPage {
     pub ctx: PageCtx,
     pub staff: Vec<StaffEntry>,
@@ -56,7 +56,7 @@ pub async fn staff_list(
 }
 
 #[derive(Template)]
-#[template(path = "admin/staff_edit.html")]
+#[template(path = "staff/people/edit.html")]
 pub struct StaffEditPage {
     pub ctx: PageCtx,
     pub id: Option<i64>,

@@ -15,7 +15,7 @@ use zhiban_domain::identity::{Perm, roles};
 use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
-#[template(path = "admin/roles.html")]
+#[template(path = "staff/roles/list.html")]
 pub struct RoleListPage {
     pub ctx: PageCtx,
     /// Role and its permissions in words.
@@ -43,7 +43,7 @@ pub async fn role_list(State(state): State<AppState>, staff: Staff) -> Result<Re
 }
 
 #[derive(Template)]
-#[template(path = "admin/role_edit.html")]
+#[template(path = "staff/roles/edit.html")]
 pub struct RoleEditPage {
     pub ctx: PageCtx,
     pub id: Option<i64>,

@@ -25,7 +25,7 @@ pub struct InsightsQuery {
 }
 
 #[derive(Template)]
-#[template(path = "admin/search.html")]
+#[template(path = "staff/search/search.html")]
 pub struct SearchInsightsPage {
     pub ctx: PageCtx,
     pub days: i64,

@@ -34,7 +34,7 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 #[derive(Template)]
-#[template(path = "admin/login.html")]
+#[template(path = "staff/sign_in/login.html")]
 pub struct LoginPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -133,7 +133,7 @@ pub async fn login(
 }
 
 #[derive(Template)]
-#[template(path = "admin/verify.html")]
+#[template(path = "staff/sign_in/verify.html")]
 pub struct VerifyPage {
     pub ctx: PageCtx,
     pub next: String,
@@ -228,7 +228,7 @@ pub async fn verify(
 }
 
 #[derive(Template)]
-#[template(path = "admin/password.html")]
+#[template(path = "staff/sign_in/password.html")]
 pub struct PasswordPage {
     pub ctx: PageCtx,
     pub next: String,

@@ -12,7 +12,7 @@ use zhiban_domain::identity::ids::mask_phone;
 use zhiban_domain::identity::sms;
 
 #[derive(Template)]
-#[template(path = "admin/sms.html")]
+#[template(path = "staff/sms/sms.html")]
 pub struct OutboxPage {
     pub ctx: PageCtx,
     /// (time, masked phone, body, gateway)

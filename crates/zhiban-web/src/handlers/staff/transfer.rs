@@ -16,7 +16,7 @@ use zhiban_domain::catalog::{ImportSummary, ServiceItem, transfer};
 use zhiban_domain::{audit, catalog};
 
 #[derive(Template)]
-#[template(path = "admin/import.html")]
+#[template(path = "staff/transfer/import.html")]
 pub struct ImportPage {
     pub ctx: PageCtx,
     pub summary: Option<ImportSummary>,
