@@ -6,7 +6,7 @@
   crates/zhiban-domain/demo/catalog.csv
 
 全部内容为手工编写、确定性生成（不使用随机数），重复运行得到完全相同的文件。
-用法：python3 tools/demo/make_demo.py
+用法：python3 tools/demo/make_demo.py（写入）或 --check（只核对已提交的文件）
 
 待核实（演示数据，未逐条对照现行文件）：收费依据中的
 发改价格〔2019〕914号、发改价格〔2004〕2831号（交管收费），机动车号牌工本费
@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import re
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT_DIR = os.path.join(ROOT, "crates", "zhiban-domain", "demo")
@@ -3716,23 +3717,44 @@ def validate():
         assert r["高频服务"] in {"是", "否"} and r["状态"] in {"已发布", "草稿"}, code
 
 
-def write_csv(path, columns, rows):
+def csv_text(columns, rows):
     buf = io.StringIO()
     w = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     w.writerow(columns)
     for row in rows:
         w.writerow(row)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
+    return buf.getvalue()
+
+
+def check():
+    """--check: the committed files are exactly what this script writes."""
+    stale = []
+    for name, text in outputs():
+        with open(os.path.join(OUT_DIR, name), encoding="utf-8", newline="") as fh:
+            if fh.read() != text:
+                stale.append(name)
+    if stale:
+        sys.exit("演示数据与脚本不一致，请运行 python3 tools/demo/make_demo.py 后提交：" + "、".join(stale))
+    print("演示数据与脚本一致")
+
+
+def outputs():
+    finalize()
+    validate()
+    return [
+        ("departments.csv", csv_text(DEPT_COLUMNS, DEPARTMENTS)),
+        ("catalog.csv", csv_text(CATALOG_COLUMNS, [[r[c] for c in CATALOG_COLUMNS] for r in CATALOG])),
+    ]
 
 
 def main():
-    finalize()
-    validate()
-    write_csv(os.path.join(OUT_DIR, "departments.csv"), DEPT_COLUMNS, DEPARTMENTS)
-    write_csv(os.path.join(OUT_DIR, "catalog.csv"), CATALOG_COLUMNS,
-              [[r[c] for c in CATALOG_COLUMNS] for r in CATALOG])
+    if "--check" in sys.argv[1:]:
+        check()
+        return
+    for name, text in outputs():
+        os.makedirs(OUT_DIR, exist_ok=True)
+        with open(os.path.join(OUT_DIR, name), "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
     print(f"departments.csv: {len(DEPARTMENTS)} 行；catalog.csv: {len(CATALOG)} 个办理项，"
           f"{len({r['主项编码'] for r in CATALOG})} 个主项，"
           f"{len({r['主管部门编码'] for r in CATALOG})} 个主管部门")

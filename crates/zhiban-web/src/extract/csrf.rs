@@ -74,20 +74,45 @@ async fn buffered(req: Request) -> Result<(Bytes, Parts), Response> {
     Ok((bytes, parts))
 }
 
+/// Reads the token with `token`, then (if accepted) the body as `F`.
+async fn token_first<F>(
+    req: Request,
+    state: &AppState,
+    accept: impl Fn(&str) -> bool + Send,
+    token: fn(&[u8]) -> String,
+) -> Result<F, Response>
+where
+    F: FromRequest<AppState>,
+    F::Rejection: IntoResponse,
+{
+    let (bytes, parts) = buffered(req).await?;
+    if !accept(&token(&bytes)) {
+        return Err(forbidden());
+    }
+    F::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+fn form_token_of(body: &[u8]) -> String {
+    serde_urlencoded::from_bytes::<TokenOnly>(body)
+        .unwrap_or_default()
+        .csrf
+}
+
+fn json_token_of(body: &[u8]) -> String {
+    serde_json::from_slice::<TokenOnly>(body)
+        .unwrap_or_default()
+        .csrf
+}
+
 impl<T: DeserializeOwned + Send> CsrfBody for Form<T> {
     async fn read_checked(
         req: Request,
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        let (bytes, parts) = buffered(req).await?;
-        let token: TokenOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        if !accept(&token.csrf) {
-            return Err(forbidden());
-        }
-        Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
-            .await
-            .map_err(IntoResponse::into_response)
+        token_first(req, state, accept, form_token_of).await
     }
 }
 
@@ -98,17 +123,7 @@ impl<T: DeserializeOwned + Send> CsrfBody for axum_extra::extract::Form<T> {
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        let (bytes, parts) = buffered(req).await?;
-        let token: TokenOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        if !accept(&token.csrf) {
-            return Err(forbidden());
-        }
-        axum_extra::extract::Form::<T>::from_request(
-            Request::from_parts(parts, Body::from(bytes)),
-            state,
-        )
-        .await
-        .map_err(IntoResponse::into_response)
+        token_first(req, state, accept, form_token_of).await
     }
 }
 
@@ -118,14 +133,7 @@ impl<T: DeserializeOwned + Send> CsrfBody for Json<T> {
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        let (bytes, parts) = buffered(req).await?;
-        let token: TokenOnly = serde_json::from_slice(&bytes).unwrap_or_default();
-        if !accept(&token.csrf) {
-            return Err(forbidden());
-        }
-        Json::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
-            .await
-            .map_err(IntoResponse::into_response)
+        token_first(req, state, accept, json_token_of).await
     }
 }
 

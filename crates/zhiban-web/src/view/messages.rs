@@ -74,3 +74,32 @@ pub fn license_error(ctx: &PageCtx, e: &FieldError) -> String {
         }
     }
 }
+
+/// The answer to a passkey ceremony's first step: its id and the options
+/// for the browser's WebAuthn call, or the domain's refusal as JSON.
+pub fn ceremony_json<T: serde::Serialize>(
+    ctx: &PageCtx,
+    started: Result<(String, T), zhiban_domain::DomainError>,
+) -> Result<Response, AppError> {
+    match started {
+        Ok((ceremony, options)) => Ok(axum::Json(
+            serde_json::json!({ "ceremony": ceremony, "options": options }),
+        )
+        .into_response()),
+        Err(e) => json_invalid(ctx, e),
+    }
+}
+
+/// A new password typed twice must be the same both times (checked before
+/// the domain sees it); the problem is shown beside the second field.
+pub fn typed_twice(password: &str, again: &str) -> Result<(), zhiban_domain::DomainError> {
+    if password == again {
+        Ok(())
+    } else {
+        Err(zhiban_domain::DomainError::Invalid(vec![FieldError::new(
+            "password_again",
+            "password_mismatch",
+            "",
+        )]))
+    }
+}

@@ -544,10 +544,11 @@ async fn staff_edit_the_wording_of_notifications_with_known_placeholders_only() 
     assert_eq!(status, 200);
     let csrf = hidden(&page, "_csrf");
     let r = app
-        .post_form(
+        .submit(
+            &app.client,
+            "/admin/notify",
             "/admin/notify",
             &[
-                ("_csrf", csrf.as_str()),
                 ("event", "submit"),
                 ("title", "收到"),
                 ("body", "{身份证号} 已收到"),

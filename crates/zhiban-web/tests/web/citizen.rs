@@ -13,21 +13,6 @@ async fn a_minute_passes(app: &TestApp) {
     app.db.db.clock().advance(chrono::Duration::seconds(61));
 }
 
-/// The newest code the development gateway wrote for `phone`.
-async fn last_code(app: &TestApp, phone: &str) -> String {
-    let body: String = zhiban_store::sqlx::query_scalar(
-        "SELECT body FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(phone)
-    .fetch_one(app.db.db.pool())
-    .await
-    .expect("an SMS was written to the outbox");
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("a 6-digit code")
-        .to_string()
-}
-
 async fn register(app: &TestApp, phone: &str) -> reqwest::Response {
     let (_, page) = app.text("/register").await;
     let csrf = hidden(&page, "_csrf");
@@ -45,7 +30,7 @@ async fn register(app: &TestApp, phone: &str) -> reqwest::Response {
             .expect("body")
             .contains(&format!("验证码已发送到 {masked}"))
     );
-    let code = last_code(app, phone).await;
+    let code = app.last_sms_code(phone).await;
     app.post_form(
         "/register",
         &[
@@ -209,7 +194,7 @@ async fn sign_in_by_password_or_code_never_says_whether_a_phone_is_registered() 
         .await
         .expect("post");
     assert_eq!(r.status().as_u16(), 200);
-    let code = last_code(&app, PHONE).await;
+    let code = app.last_sms_code(PHONE).await;
     let login = |client: &reqwest::Client| {
         client
             .post(app.url("/login/sms"))
@@ -775,7 +760,7 @@ async fn a_forgotten_password_is_reset_with_an_sms_code_without_revealing_who_is
                 .expect("reset")
         }
     };
-    let unknown = attempt("13900139000", last_code(&app, "13900139000").await).await;
+    let unknown = attempt("13900139000", app.last_sms_code("13900139000").await).await;
     assert_eq!(unknown.status().as_u16(), 422);
     assert!(
         unknown
@@ -784,7 +769,7 @@ async fn a_forgotten_password_is_reset_with_an_sms_code_without_revealing_who_is
             .expect("body")
             .contains("短信验证码不正确或已过期")
     );
-    let r = attempt(PHONE, last_code(&app, PHONE).await).await;
+    let r = attempt(PHONE, app.last_sms_code(PHONE).await).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], "/login?reset=1");
     // Every session ended; the new password works.

@@ -633,10 +633,11 @@ async fn license_types_link_to_catalog_items_that_exist() {
     assert!(page.contains("换证事项编码") && page.contains("办结后自动签发的事项编码"));
     let csrf = hidden(&page, "_csrf");
     let r = app
-        .post_form(
+        .submit(
+            &app.client,
+            "/admin/licenses/types",
             "/admin/licenses/types",
             &[
-                ("_csrf", csrf.as_str()),
                 ("code", "id_card"),
                 ("renewal_service", "NOPE-1"),
                 ("produced_by", ""),

@@ -8,7 +8,9 @@ use crate::extract::Csrf;
 use crate::extract::{CitizenUser, NoFields, RelyingParty, USER_COOKIE};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
-use crate::view::{field_messages, json_invalid, qr_data_url, render, safe_next};
+use crate::view::{
+    ceremony_json, field_messages, json_invalid, qr_data_url, render, safe_next, typed_twice,
+};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -179,20 +181,17 @@ pub async fn password(
     user: CitizenUser,
     Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
-    let r = if form.password != form.password_again {
-        Err(DomainError::Invalid(vec![FieldError::new(
-            "password_again",
-            "password_mismatch",
-            "",
-        )]))
-    } else {
-        citizen::change_password(
-            &state.db,
-            user.citizen(),
-            &form.current_password,
-            &form.password,
-        )
-        .await
+    let r = match typed_twice(&form.password, &form.password_again) {
+        Ok(()) => {
+            citizen::change_password(
+                &state.db,
+                user.citizen(),
+                &form.current_password,
+                &form.password,
+            )
+            .await
+        }
+        Err(e) => Err(e),
     };
     after(&state, user, r, "password").await
 }
@@ -342,13 +341,10 @@ pub async fn passkey_register_begin(
 ) -> Result<Response, AppError> {
     let who = citizen_holder(user.citizen());
     let wa = rp.get()?;
-    match passkey::begin_registration(&state.db, &wa, &who, state.db.now()).await {
-        Ok((ceremony, options)) => Ok(Json(
-            serde_json::json!({ "ceremony": ceremony, "options": options }),
-        )
-        .into_response()),
-        Err(e) => json_invalid(&user.ctx, e),
-    }
+    ceremony_json(
+        &user.ctx,
+        passkey::begin_registration(&state.db, &wa, &who, state.db.now()).await,
+    )
 }
 
 #[derive(Debug, Deserialize)]

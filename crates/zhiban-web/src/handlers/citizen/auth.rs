@@ -10,7 +10,8 @@ use crate::extract::{
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{
-    continue_to, error_message, field_messages, json_invalid, qr_data_url, render, safe_next,
+    ceremony_json, continue_to, error_message, field_messages, json_invalid, qr_data_url, render,
+    safe_next, typed_twice,
 };
 use askama::Template;
 use axum::extract::{Query, State};
@@ -20,12 +21,12 @@ use axum::{Form, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
+use zhiban_domain::DomainError;
 use zhiban_domain::identity::citizen::{Citizen, Registration};
 use zhiban_domain::identity::ids::Phone;
 use zhiban_domain::identity::sms::Purpose;
 use zhiban_domain::identity::staff::LoginError;
 use zhiban_domain::identity::{citizen, passkey, qr_login, sms};
-use zhiban_domain::{DomainError, FieldError};
 
 #[derive(Template)]
 #[template(path = "citizen/auth/login.html")]
@@ -326,21 +327,18 @@ pub async fn register(
         password: form.password.clone(),
         accept_privacy: form.accept_privacy == "1",
     };
-    let result = if form.password != form.password_again {
-        Err(DomainError::Invalid(vec![FieldError::new(
-            "password_again",
-            "password_mismatch",
-            "",
-        )]))
-    } else {
-        citizen::register(
-            &state.db,
-            &state.config.security,
-            &reg,
-            &client,
-            state.db.now(),
-        )
-        .await
+    let result = match typed_twice(&form.password, &form.password_again) {
+        Ok(()) => {
+            citizen::register(
+                &state.db,
+                &state.config.security,
+                &reg,
+                &client,
+                state.db.now(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     };
     match result {
         Ok((_, token)) => {
@@ -425,21 +423,18 @@ pub async fn reset(
     Csrf(Form(form)): Csrf<Form<RegisterForm>>,
 ) -> Result<Response, AppError> {
     ctx.csrf = form.csrf.clone();
-    let r = if form.password != form.password_again {
-        Err(DomainError::Invalid(vec![FieldError::new(
-            "password_again",
-            "password_mismatch",
-            "",
-        )]))
-    } else {
-        citizen::reset_password(
-            &state.db,
-            &form.phone,
-            &form.code,
-            &form.password,
-            state.db.now(),
-        )
-        .await
+    let r = match typed_twice(&form.password, &form.password_again) {
+        Ok(()) => {
+            citizen::reset_password(
+                &state.db,
+                &form.phone,
+                &form.code,
+                &form.password,
+                state.db.now(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
     };
     match r {
         Ok(()) => Ok(Redirect::to("/login?reset=1").into_response()),
@@ -537,13 +532,10 @@ pub async fn passkey_login_begin(
     Csrf(Json(b)): Csrf<Json<PasskeyBegin>>,
 ) -> Result<Response, AppError> {
     let wa = rp.get()?;
-    match passkey::begin_login(&state.db, &wa, &b.phone, state.db.now()).await {
-        Ok((ceremony, options)) => Ok(Json(
-            serde_json::json!({ "ceremony": ceremony, "options": options }),
-        )
-        .into_response()),
-        Err(e) => json_invalid(&ctx, e),
-    }
+    ceremony_json(
+        &ctx,
+        passkey::begin_login(&state.db, &wa, &b.phone, state.db.now()).await,
+    )
 }
 
 #[derive(Debug, Deserialize)]

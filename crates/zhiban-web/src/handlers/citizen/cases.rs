@@ -199,22 +199,33 @@ pub async fn resubmit(
         revision: posted.revision,
         ..Step::default()
     };
-    match cases::act(
+    let r = cases::act(
         &desk,
         Actor::Applicant(&citizen),
         &number,
         CaseAction::Resubmit,
         step,
     )
-    .await
-    {
-        Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done=resubmit", c.number)).into_response()),
-        Err(DomainError::Form(errors)) => {
-            case_page(&state, &user, &number, &errors, false, "").await
-        }
+    .await;
+    after_step(&state, &user, &number, "resubmit", r).await
+}
+
+/// After the applicant's step: the case page with a confirmation, or with
+/// the refusal beside it (a correction that does not validate, a step the
+/// case no longer allows).
+async fn after_step(
+    state: &AppState,
+    user: &CitizenUser,
+    number: &str,
+    done: &str,
+    r: Result<Case, DomainError>,
+) -> Result<Response, AppError> {
+    match r {
+        Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done={done}", c.number)).into_response()),
+        Err(DomainError::Form(errors)) => case_page(state, user, number, &errors, false, "").await,
         Err(DomainError::Conflict(code)) => {
             let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
-            case_page(&state, &user, &number, &[], false, &notice).await
+            case_page(state, user, number, &[], false, &notice).await
         }
         Err(e) => Err(e.into()),
     }
@@ -228,22 +239,15 @@ pub async fn withdraw(
     Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
     let citizen = user.citizen().clone();
-    match cases::act(
+    let r = cases::act(
         &state.desk(&base),
         Actor::Applicant(&citizen),
         &number,
         CaseAction::Withdraw,
         Step::default(),
     )
-    .await
-    {
-        Ok(c) => Ok(Redirect::to(&format!("/my/cases/{}?done=withdraw", c.number)).into_response()),
-        Err(DomainError::Conflict(code)) => {
-            let notice = user.ctx.t(&format!("cases.conflict_{}", code.code()));
-            case_page(&state, &user, &number, &[], false, &notice).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    .await;
+    after_step(&state, &user, &number, "withdraw", r).await
 }
 
 pub async fn my_file(

@@ -9,7 +9,9 @@ use crate::extract::{
 };
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
-use crate::view::{error_message, json_invalid, qr_data_url, render, safe_admin_next};
+use crate::view::{
+    ceremony_json, error_message, json_invalid, qr_data_url, render, safe_admin_next,
+};
 use askama::Template;
 use axum::Form;
 use axum::Json;
@@ -347,13 +349,10 @@ pub async fn passkey_add_begin(
         return Err(AppError::Forbidden);
     }
     let wa = rp.get()?;
-    match passkey::begin_registration(&state.db, &wa, &holder(&p.session), state.db.now()).await {
-        Ok((ceremony, options)) => Ok(axum::Json(
-            serde_json::json!({ "ceremony": ceremony, "options": options }),
-        )
-        .into_response()),
-        Err(e) => json_invalid(&p.ctx, e),
-    }
+    ceremony_json(
+        &p.ctx,
+        passkey::begin_registration(&state.db, &wa, &holder(&p.session), state.db.now()).await,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,13 +406,10 @@ pub async fn passkey_verify_begin(
     Csrf(_): Csrf<Json<NoFields>>,
 ) -> Result<Response, AppError> {
     let wa = rp.get()?;
-    match passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, state.db.now()).await {
-        Ok((ceremony, options)) => Ok(axum::Json(
-            serde_json::json!({ "ceremony": ceremony, "options": options }),
-        )
-        .into_response()),
-        Err(e) => json_invalid(&p.ctx, e),
-    }
+    ceremony_json(
+        &p.ctx,
+        passkey::begin_staff_verify(&state.db, &wa, p.session.user.id, state.db.now()).await,
+    )
 }
 
 #[derive(Debug, Deserialize)]
