@@ -14,9 +14,11 @@ import {
 const REISSUE = '500000-GA-HZ-0001-03';
 const PHONE = '13800138123';
 const PASSWORD = 'Citiz3n!pw';
-// Minimal but real files: the portal judges type by the first bytes.
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4a50000000049454e44ae426082', 'hex');
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+// Real files, the same the Rust tests upload: the portal checks that a PDF
+// parses and an image decodes, not only the first bytes.
+const FIXTURES = new URL('../../crates/zhiban-testing/fixtures/', import.meta.url);
+const PNG = await readFile(new URL('photo.png', FIXTURES));
+const PDF = await readFile(new URL('scan.pdf', FIXTURES));
 
 let portal;
 let browser;
@@ -66,7 +68,7 @@ describe('a case from application to result', () => {
     await open(citizen, `${portal.base}/register`);
     await citizen.locator('#r-phone').fill(PHONE);
     await follow(citizen, citizen.getByRole('button', { name: '获取短信验证码' }));
-    await citizen.locator('#r-code').fill(await codeFromOutbox());
+    await citizen.locator('#r-sms_code').fill(await codeFromOutbox());
     await citizen.locator('#r-password').fill(PASSWORD);
     await citizen.locator('#r-password_again').fill(PASSWORD);
     await citizen.getByLabel(/我已阅读并同意/).check();

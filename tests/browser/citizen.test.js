@@ -64,7 +64,7 @@ describe('a citizen account', () => {
     await page.locator('#r-phone').fill(PHONE);
     await follow(page, page.getByRole('button', { name: '获取短信验证码' }));
     await page.getByRole('status').filter({ hasText: '验证码已发送到 138****8000' }).waitFor();
-    await page.locator('#r-code').fill(await codeFromOutbox());
+    await page.locator('#r-sms_code').fill(await codeFromOutbox());
     await page.locator('#r-password').fill(PASSWORD);
     await page.locator('#r-password_again').fill(PASSWORD);
     // Without consent: refused, and nothing typed is lost.
@@ -77,7 +77,7 @@ describe('a citizen account', () => {
 
   it('finishes with the same code once the privacy notice is accepted', async () => {
     // The refusal above was about consent, so the code is still unused.
-    await page.locator('#r-code').fill(await codeFromOutbox());
+    await page.locator('#r-sms_code').fill(await codeFromOutbox());
     await page.locator('#r-password').fill(PASSWORD);
     await page.locator('#r-password_again').fill(PASSWORD);
     await page.getByLabel(/我已阅读并同意/).check();

@@ -101,8 +101,14 @@ async function serve(dataDir) {
     const child = spawn(ZHIBAN_BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Every test here signs in from 127.0.0.1; the per-address limit
-      // (default 10 a minute) has its own test in the Rust suite.
-      env: { ...process.env, ZHIBAN__SECURITY__SIGN_IN_PER_MINUTE: '600' },
+      // (default 10 a minute) has its own test in the Rust suite. The
+      // portal is reached as 127.0.0.1 and as localhost (passkeys need a
+      // domain name), so the issuer follows the Host, as in development.
+      env: {
+        ...process.env,
+        ZHIBAN__SECURITY__SIGN_IN_PER_MINUTE: '600',
+        ZHIBAN__OIDC_ISSUER_FROM_HOST: 'true',
+      },
     });
     output = '';
     const keep = (chunk) => {

@@ -67,7 +67,7 @@ describe('electronic licenses', () => {
     await open(citizen, `${portal.base}/register`);
     await citizen.locator('#r-phone').fill(PHONE);
     await follow(citizen, citizen.getByRole('button', { name: '获取短信验证码' }));
-    await citizen.locator('#r-code').fill(await codeFromOutbox());
+    await citizen.locator('#r-sms_code').fill(await codeFromOutbox());
     await citizen.locator('#r-password').fill(PASSWORD);
     await citizen.locator('#r-password_again').fill(PASSWORD);
     await citizen.getByLabel(/我已阅读并同意/).check();

@@ -169,36 +169,256 @@ fn checkpoint_message(seq: i64, hash: &str) -> Vec<u8> {
     format!("zhiban-audit-checkpoint\n{seq}\n{hash}").into_bytes()
 }
 
+/// What a numbered checkpoint signs: its number, the chain's head, the
+/// checkpoint before it and when it was made.
+fn checkpoint_message_v2(c: &Checkpoint) -> Vec<u8> {
+    format!(
+        "zhiban-audit-checkpoint-v2\n{}\n{}\n{}\n{}\n{}",
+        c.n, c.seq, c.hash, c.prev_seq, c.at
+    )
+    .into_bytes()
+}
+
+/// A signed checkpoint of the chain's head.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Checkpoint {
+    /// 1, 2, 3 … (0: made before checkpoints were numbered).
+    pub n: i64,
+    pub seq: i64,
+    pub hash: String,
+    /// The head the checkpoint before this one signed.
+    pub prev_seq: i64,
+    pub at: i64,
+    pub signing_key: String,
+    pub signature: String,
+}
+
+impl Checkpoint {
+    fn message(&self) -> Vec<u8> {
+        if self.n == 0 {
+            checkpoint_message(self.seq, &self.hash)
+        } else {
+            checkpoint_message_v2(self)
+        }
+    }
+
+    /// One line of the anchor file.
+    fn line(&self) -> String {
+        format!(
+            "{} {} {} {} {} {} {}",
+            self.n, self.seq, self.hash, self.prev_seq, self.at, self.signing_key, self.signature
+        )
+    }
+
+    fn parse(line: &str) -> Option<Checkpoint> {
+        let mut f = line.split_whitespace();
+        let c = Checkpoint {
+            n: f.next()?.parse().ok()?,
+            seq: f.next()?.parse().ok()?,
+            hash: f.next()?.to_string(),
+            prev_seq: f.next()?.parse().ok()?,
+            at: f.next()?.parse().ok()?,
+            signing_key: f.next()?.to_string(),
+            signature: f.next()?.to_string(),
+        };
+        f.next().is_none().then_some(c)
+    }
+}
+
+/// Where checkpoints are also written outside the database: an
+/// append-only file (in the data directory by default; put it on other
+/// storage, or ship it to syslog, for more). Whoever can edit the database
+/// cannot take back what was written there, so deleting the newest records
+/// (and their checkpoints) shows.
+#[derive(Debug, Clone, Default)]
+pub struct Anchors {
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl Anchors {
+    pub fn file(path: impl Into<std::path::PathBuf>) -> Self {
+        Anchors {
+            file: Some(path.into()),
+        }
+    }
+
+    fn append(&self, c: &Checkpoint) -> Result<(), DomainError> {
+        use std::io::Write;
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| DomainError::Files(format!("{}: {e}", path.display())))?;
+        writeln!(f, "{}", c.line())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| DomainError::Files(format!("{}: {e}", path.display())))
+    }
+
+    /// Every checkpoint in the file (lines that do not parse are reported
+    /// as forged by [`verify_anchored`]).
+    fn read(&self) -> Result<Vec<Option<Checkpoint>>, DomainError> {
+        let Some(path) = &self.file else {
+            return Ok(Vec::new());
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(Checkpoint::parse)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(DomainError::Files(format!("{}: {e}", path.display()))),
+        }
+    }
+}
+
+const CHECKPOINT_COLUMNS: &str = "n, seq, hash, prev_seq, at, signing_key, signature";
+
 /// Signs the newest head of the chain with the audit key (SM2 under the
-/// 国密 suite), unless it is signed already. The job runner calls this once a
-/// minute, so someone who rewrites the whole chain (recomputing every
-/// hash) is still caught: they cannot re-sign the checkpoints. Returns the
-/// sequence number signed, if any.
-pub async fn checkpoint(db: &Db) -> Result<Option<i64>, DomainError> {
+/// 国密 suite), unless it is signed already, and appends the checkpoint to
+/// the anchor file. The worker calls this once a minute, so someone who
+/// rewrites the whole chain (recomputing every hash) is still caught: they
+/// cannot re-sign the checkpoints. Returns the sequence number signed, if any.
+pub async fn checkpoint(db: &Db, anchors: &Anchors) -> Result<Option<i64>, DomainError> {
     let (seq, hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(db.pool())
             .await?;
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints")
-        .fetch_one(db.pool())
-        .await?;
-    if seq == 0 || last == Some(seq) {
+    let last: Option<(i64, i64)> =
+        sqlx::query_as("SELECT n, seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
+    if seq == 0 || last.is_some_and(|(_, s)| s == seq) {
         return Ok(None);
     }
+    let (last_n, prev_seq) = last.unwrap_or((0, 0));
     let key = crate::signing::key_for(db, "audit").await?;
-    let sig = key.sign(&checkpoint_message(seq, &hash))?;
-    sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, hash, signing_key, signature, at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
-    )
-    .bind(seq)
-    .bind(&hash)
-    .bind(&key.id)
-    .bind(&sig)
-    .bind(db.now().timestamp())
+    let mut c = Checkpoint {
+        n: last_n + 1,
+        seq,
+        hash,
+        prev_seq,
+        at: db.now().timestamp(),
+        signing_key: key.id.clone(),
+        signature: String::new(),
+    };
+    c.signature = key.sign(&checkpoint_message_v2(&c))?;
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO audit_checkpoints ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (seq) DO NOTHING"
+    )))
+    .bind(c.n)
+    .bind(c.seq)
+    .bind(&c.hash)
+    .bind(c.prev_seq)
+    .bind(c.at)
+    .bind(&c.signing_key)
+    .bind(&c.signature)
     .execute(db.pool())
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        anchors.append(&c)?;
+    }
     Ok(Some(seq))
+}
+
+/// Whether a checkpoint carries a valid signature of the key it names.
+async fn signed_by_us(db: &Db, c: &Checkpoint) -> Result<bool, DomainError> {
+    Ok(
+        match crate::signing::public_key(db, &c.signing_key).await? {
+            Some(k) => crate::signing::verify(&k, &c.message(), &c.signature),
+            None => false,
+        },
+    )
+}
+
+/// [`verify`], and what the database alone cannot prove: the newest
+/// checkpoint in the anchor file must still match the chain (else the
+/// newest records were taken away: `truncated`), numbered checkpoints must
+/// follow one another (`checkpoint_missing`), and no record older than
+/// `max_unanchored_secs` may lie beyond the newest checkpoint
+/// (`unanchored`: its checkpoint is missing, or the worker that signs them
+/// has not run; 0 turns the rule off).
+pub async fn verify_anchored(
+    db: &Db,
+    anchors: &Anchors,
+    max_unanchored_secs: i64,
+) -> Result<Verification, DomainError> {
+    let mut v = verify(db).await?;
+    if v.broken.is_some() {
+        return Ok(v);
+    }
+    let broken = |seq: i64, what: &'static str| Verification {
+        records: v.records,
+        broken: Some((seq, what)),
+    };
+    // Numbered checkpoints in the database: no gaps.
+    let numbered: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT n, seq, prev_seq FROM audit_checkpoints WHERE n > 0 ORDER BY n")
+            .fetch_all(db.pool())
+            .await?;
+    for pair in numbered.windows(2) {
+        let ((n1, s1, _), (n2, s2, p2)) = (pair[0], pair[1]);
+        if n2 != n1 + 1 || p2 != s1 || s2 <= s1 {
+            return Ok(broken(s1 + 1, "checkpoint_missing"));
+        }
+    }
+    // The anchor file: every line signed by us, the newest still in the chain.
+    let mut newest: Option<Checkpoint> = None;
+    for line in anchors.read()? {
+        let Some(c) = line else {
+            return Ok(broken(0, "anchor_forged"));
+        };
+        if !signed_by_us(db, &c).await? {
+            return Ok(broken(c.seq, "anchor_forged"));
+        }
+        if newest.as_ref().is_none_or(|n| c.n > n.n) {
+            newest = Some(c);
+        }
+    }
+    if let Some(c) = newest {
+        let at_seq: Option<String> =
+            sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                .bind(c.seq)
+                .fetch_optional(db.pool())
+                .await?;
+        match at_seq {
+            None => return Ok(broken(c.seq, "truncated")),
+            Some(h) if h != c.hash => return Ok(broken(c.seq, "rewritten")),
+            Some(_) => {}
+        }
+        let in_db: Option<i64> =
+            sqlx::query_scalar("SELECT n FROM audit_checkpoints WHERE seq = $1")
+                .bind(c.seq)
+                .fetch_optional(db.pool())
+                .await?;
+        if in_db.is_none() || numbered.last().is_some_and(|(n, _, _)| *n < c.n) {
+            return Ok(broken(c.seq, "checkpoint_missing"));
+        }
+    }
+    // Records old enough to have been signed must be covered.
+    if max_unanchored_secs > 0 {
+        let covered: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints")
+                .fetch_one(db.pool())
+                .await?;
+        let due = db.now().timestamp() - max_unanchored_secs;
+        let stale: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(seq) FROM audit_log WHERE seq > $1 AND at < $2")
+                .bind(covered)
+                .bind(due)
+                .fetch_one(db.pool())
+                .await?;
+        if let Some(seq) = stale {
+            return Ok(broken(seq, "unanchored"));
+        }
+    }
+    v.broken = None;
+    Ok(v)
 }
 
 /// What [`verify`] found.
@@ -214,24 +434,20 @@ pub async fn verify(db: &Db) -> Result<Verification, DomainError> {
     const BATCH: i64 = 5000;
     // Signed checkpoints: each must carry a valid signature and match the
     // chain at its position.
-    let checkpoints: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT seq, hash, signing_key, signature FROM audit_checkpoints ORDER BY seq",
-    )
+    let checkpoints: Vec<Checkpoint> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"
+    )))
     .fetch_all(db.pool())
     .await?;
     let mut signed = std::collections::BTreeMap::new();
-    for (seq, hash, key, sig) in checkpoints {
-        let key_ok = match crate::signing::public_key(db, &key).await? {
-            Some(k) => crate::signing::verify(&k, &checkpoint_message(seq, &hash), &sig),
-            None => false,
-        };
-        if !key_ok {
+    for c in checkpoints {
+        if !signed_by_us(db, &c).await? {
             return Ok(Verification {
                 records: 0,
-                broken: Some((seq, "checkpoint_forged")),
+                broken: Some((c.seq, "checkpoint_forged")),
             });
         }
-        signed.insert(seq, hash);
+        signed.insert(c.seq, c.hash);
     }
     let last_signed = signed.keys().next_back().copied().unwrap_or(0);
     let mut prev = "genesis".to_string();

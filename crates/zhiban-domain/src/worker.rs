@@ -24,6 +24,8 @@ pub struct Worker {
     pub sms: Arc<dyn SmsGateway>,
     /// `None` when no SMTP server is configured: email jobs are dropped.
     pub mail: Option<Arc<dyn Mailer>>,
+    /// Where audit checkpoints are also written.
+    pub anchors: crate::audit::Anchors,
 }
 
 impl Worker {
@@ -75,7 +77,7 @@ impl Worker {
                 }
                 if signed_at.elapsed() >= AUDIT_CHECKPOINT_EVERY {
                     signed_at = std::time::Instant::now();
-                    if let Err(e) = crate::audit::checkpoint(&db).await {
+                    if let Err(e) = crate::audit::checkpoint(&db, &self.anchors).await {
                         tracing::warn!(error = %e, "signing the audit checkpoint failed");
                     }
                 }

@@ -81,18 +81,139 @@ impl FileStore {
     }
 }
 
-/// The type of an upload judged by its first bytes, never by its name or
-/// the browser's claim. Only PDF, JPEG and PNG are accepted as materials.
-pub fn sniff(body: &[u8]) -> Option<&'static str> {
+/// The kinds of file people may upload: scans and photos of materials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl FileKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "pdf",
+            FileKind::Jpeg => "jpg",
+            FileKind::Png => "png",
+        }
+    }
+
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        [FileKind::Pdf, FileKind::Jpeg, FileKind::Png]
+            .into_iter()
+            .find(|k| k.content_type() == content_type)
+    }
+}
+
+/// The file's type as its first bytes say, whatever its name claims.
+pub fn sniff(body: &[u8]) -> Option<FileKind> {
     if body.starts_with(b"%PDF-") {
-        Some("application/pdf")
+        Some(FileKind::Pdf)
     } else if body.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
+        Some(FileKind::Jpeg)
     } else if body.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
+        Some(FileKind::Png)
     } else {
         None
     }
+}
+
+/// The file's type, checked beyond its first bytes: a PDF must parse as a
+/// PDF and an image must decode, so HTML or a program that merely starts
+/// with `%PDF-` is refused.
+pub fn inspect(body: &[u8]) -> Option<FileKind> {
+    let kind = sniff(body)?;
+    let whole = match kind {
+        FileKind::Pdf => lopdf::Document::load_mem(body).is_ok(),
+        FileKind::Jpeg => {
+            image::load_from_memory_with_format(body, image::ImageFormat::Jpeg).is_ok()
+        }
+        FileKind::Png => image::load_from_memory_with_format(body, image::ImageFormat::Png).is_ok(),
+    };
+    whole.then_some(kind)
+}
+
+/// A name to store and offer a file under: the browser's name without its
+/// path, control characters or Unicode format characters (U+202E would make
+/// `身份证\u{202e}gnp.exe` read as `身份证exe.png`), at most 80 characters,
+/// ending in the extension of what the file really is.
+pub fn safe_file_name(original: &str, kind: FileKind) -> String {
+    let base = original.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !is_format_char(*c))
+        .collect();
+    let stem = match clean.rsplit_once('.') {
+        Some((stem, _)) => stem,
+        None => clean.as_str(),
+    };
+    let stem: String = stem.trim().trim_matches('.').chars().take(80).collect();
+    let stem = if stem.is_empty() {
+        "file".to_string()
+    } else {
+        stem
+    };
+    format!("{stem}.{}", kind.extension())
+}
+
+/// Unicode "format" characters (category Cf) that change how text reads
+/// without being visible: bidirectional controls, zero-width characters,
+/// the soft hyphen and the byte-order mark.
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// A valid one-page PDF of about `size` bytes (a stream of filler): what
+/// `zhiban bench` and the tests upload when they need a large scan that
+/// passes [`inspect`].
+pub fn padded_pdf(size: usize) -> Vec<u8> {
+    let filler = vec![b'0'; size.saturating_sub(400)];
+    let mut stream = format!("<< /Length {} >>\nstream\n", filler.len()).into_bytes();
+    stream.extend_from_slice(&filler);
+    stream.extend_from_slice(b"\nendstream");
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R >>".to_vec(),
+        stream,
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    let n = objects.len() + 1;
+    out.extend_from_slice(format!("xref\n0 {n}\n0000000000 65535 f \n").as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -101,12 +222,56 @@ mod tests {
 
     #[test]
     fn types_are_told_by_content_not_by_name() {
-        assert_eq!(sniff(b"%PDF-1.7\n..."), Some("application/pdf"));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some("image/jpeg"));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(FileKind::Pdf));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(FileKind::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(FileKind::Png));
         assert_eq!(sniff(b"MZ\x90\x00 an executable"), None);
         assert_eq!(sniff(b"<html>"), None);
         assert_eq!(sniff(b""), None);
+    }
+
+    const PDF: &[u8] = include_bytes!("../../zhiban-testing/fixtures/scan.pdf");
+    const PNG: &[u8] = include_bytes!("../../zhiban-testing/fixtures/photo.png");
+    const JPEG: &[u8] = include_bytes!("../../zhiban-testing/fixtures/photo.jpg");
+
+    #[test]
+    fn real_files_pass_and_lookalikes_are_refused() {
+        assert_eq!(inspect(PDF), Some(FileKind::Pdf));
+        assert_eq!(inspect(PNG), Some(FileKind::Png));
+        assert_eq!(inspect(JPEG), Some(FileKind::Jpeg));
+        // Starts like a PDF, is a web page.
+        assert_eq!(
+            inspect(b"%PDF-1.4\n<html><script>alert(1)</script></html>"),
+            None
+        );
+        // A PNG signature on something that does not decode.
+        assert_eq!(inspect(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01"), None);
+        assert_eq!(inspect(&JPEG[..JPEG.len() / 2]), None, "a cut-off photo");
+        let big = padded_pdf(2 * 1024 * 1024);
+        assert!(big.len() > 2 * 1024 * 1024 - 400);
+        assert_eq!(inspect(&big), Some(FileKind::Pdf));
+    }
+
+    #[test]
+    fn stored_names_say_what_the_file_is_and_hide_nothing() {
+        assert_eq!(
+            safe_file_name("证明材料.hta", FileKind::Pdf),
+            "证明材料.pdf"
+        );
+        assert_eq!(
+            safe_file_name("身份证\u{202e}gnp.exe", FileKind::Png),
+            "身份证gnp.png"
+        );
+        assert_eq!(
+            safe_file_name("C:\\Users\\a\\户口簿.JPG", FileKind::Jpeg),
+            "户口簿.jpg"
+        );
+        assert_eq!(
+            safe_file_name("../../etc/passwd", FileKind::Pdf),
+            "passwd.pdf"
+        );
+        assert_eq!(safe_file_name("\u{200b}.pdf", FileKind::Pdf), "file.pdf");
+        assert_eq!(safe_file_name("scan", FileKind::Png), "scan.png");
     }
 
     #[tokio::test]

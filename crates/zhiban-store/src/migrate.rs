@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "licenses",
         sql: include_str!("../migrations/0013_licenses.sql"),
     },
+    Migration {
+        version: 14,
+        name: "security",
+        sql: include_str!("../migrations/0014_security.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

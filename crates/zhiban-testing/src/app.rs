@@ -73,18 +73,50 @@ impl TestApp {
         Self::spawn_with(WebConfig::default()).await
     }
 
+    /// The portal as published under a host name (`http://localhost:…`)
+    /// rather than an IP address: passkeys need a domain.
+    pub async fn spawn_named(host: &str) -> TestApp {
+        Self::spawn_inner(WebConfig::default(), Some(host)).await
+    }
+
+    /// The portal with the per-address sign-in limit out of the way, for
+    /// tests that sign in, send codes or post forms many times from one
+    /// address (the limit itself has tests of its own).
+    pub async fn spawn_unlimited() -> TestApp {
+        Self::spawn_with(WebConfig {
+            security: zhiban_domain::identity::SecurityPolicy {
+                sign_in_per_minute: 1000,
+                ..Default::default()
+            },
+            ..WebConfig::default()
+        })
+        .await
+    }
+
     /// The portal with `config` (uploads go to a directory of the test's own).
-    pub async fn spawn_with(mut config: WebConfig) -> TestApp {
+    pub async fn spawn_with(config: WebConfig) -> TestApp {
+        Self::spawn_inner(config, None).await
+    }
+
+    async fn spawn_inner(mut config: WebConfig, host: Option<&str>) -> TestApp {
         let db = TestDb::from(Template::Web).await.expect("test database");
         let files = tempfile::tempdir().expect("files dir");
         if config.storage_url.is_none() {
             config.storage_url = Some(files.path().display().to_string());
         }
-        let state = AppState::new(db.db.clone(), config).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        // Served at a known address, as in production (the OpenID Connect
+        // provider needs it).
+        if config.public_url.is_none() {
+            config.public_url = Some(match host {
+                Some(h) => base.replace("127.0.0.1", h),
+                None => base.clone(),
+            });
+        }
+        let state = AppState::new(db.db.clone(), config).await.expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_state = state.clone();
         tokio::spawn(async move {
@@ -368,17 +400,7 @@ impl TestApp {
 
     /// The newest code the development SMS gateway wrote for `phone`.
     pub async fn last_sms_code(&self, phone: &str) -> String {
-        let body: String = zhiban_store::sqlx::query_scalar(
-            "SELECT body FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(phone)
-        .fetch_one(self.db.db.pool())
-        .await
-        .expect("an SMS was written to the outbox");
-        body.split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .expect("a 6-digit code")
-            .to_string()
+        crate::world::sms_code(&self.db.db, phone).await
     }
 
     /// Registers `phone` through the pages with `c` (the code from the

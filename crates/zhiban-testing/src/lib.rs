@@ -17,7 +17,15 @@ mod db;
 pub mod html;
 mod world;
 
+/// Real files of each kind people upload (they parse and decode), small
+/// enough for tests.
+pub mod samples {
+    pub const PDF: &[u8] = include_bytes!("../fixtures/scan.pdf");
+    pub const PNG: &[u8] = include_bytes!("../fixtures/photo.png");
+    pub const JPEG: &[u8] = include_bytes!("../fixtures/photo.jpg");
+}
+
 pub use app::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestApp, client, location};
 pub use db::{Template, TestDb};
 pub use html::{hidden, totp_secret_on, unescape, urlencode};
-pub use world::{World, id_number, register_citizen, staff_session};
+pub use world::{World, id_number, register_citizen, sms_code, staff_session};

@@ -54,6 +54,20 @@ pub async fn staff_session(db: &Db, username: &str, password: &str) -> StaffSess
         .expect("live")
 }
 
+/// The code in the newest message to `phone` in the development SMS outbox.
+pub async fn sms_code(db: &Db, phone: &str) -> String {
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1")
+            .bind(phone)
+            .fetch_one(db.pool())
+            .await
+            .expect("an SMS was written to the outbox");
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
+}
+
 /// Registers `phone` as a citizen through the domain (the code from the
 /// development SMS outbox), signed up at the database clock's time.
 pub async fn register_citizen(db: &Db, phone: &str) -> Citizen {
@@ -62,17 +76,7 @@ pub async fn register_citizen(db: &Db, phone: &str) -> Citizen {
     sms::send_code(db, &DevOutboxGateway, &p, Purpose::Register, now)
         .await
         .expect("sent");
-    let body: String =
-        sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1")
-            .bind(phone)
-            .fetch_one(db.pool())
-            .await
-            .expect("outbox");
-    let code = body
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("code")
-        .to_string();
+    let code = sms_code(db, phone).await;
     let reg = Registration {
         phone: phone.into(),
         code,

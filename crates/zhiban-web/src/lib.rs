@@ -12,11 +12,12 @@ mod handlers;
 mod middleware;
 mod openapi;
 mod routes;
+mod server;
 mod state;
 mod view;
 
-pub use middleware::limit::LOOKUPS_PER_MINUTE;
 pub use routes::{SiteRoute, StaffRoute, router, site_routes, staff_menu, staff_routes};
+pub use server::ConnectionLimits;
 pub use state::{AppState, WebConfig};
 pub use view::Lang;
 
@@ -31,10 +32,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     state.spawn_catalog_watcher();
     state.spawn_job_runner();
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = state.config.connections.clone();
+    // Behind a proxy every connection comes from its address.
+    let per_client = !state.config.trust_proxy;
+    server::run(listener, router(state), limits, per_client, shutdown).await
 }

@@ -19,8 +19,8 @@ use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, forms, home as staff_home, licenses,
     notify, oidc_clients, org, people, roles, search as insights, sign_in, sms, transfer,
 };
-use crate::handlers::{api, oidc};
-use crate::middleware::{limit, log, staff_guard};
+use crate::handlers::{api, oidc as provider_h};
+use crate::middleware::{limit, log, oidc, private, staff_guard};
 use crate::state::AppState;
 use crate::view::ctx::MenuEntry;
 use crate::{assets, error, openapi};
@@ -243,6 +243,9 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
     let limited = |r: MethodRouter<AppState>| r.route_layer(sign_in.clone());
     let looked_up = |r: MethodRouter<AppState>| r.route_layer(lookups.clone());
     let upload = |r: MethodRouter<AppState>| r.layer(uploads);
+    // The OpenID Connect provider runs only with a known public address.
+    let issuer = middleware::from_fn_with_state(state.clone(), oidc::require_issuer);
+    let provider = |r: MethodRouter<AppState>| r.route_layer(issuer.clone());
     vec![
         // Anyone: the catalog, search, preferences, progress lookup
         SiteRoute::new("/").get(home::home),
@@ -358,19 +361,28 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/my/licenses/{number}/share").post(wallet::share),
         SiteRoute::new("/my/licenses/{number}/unshare").post(wallet::unshare),
         // Single sign-on for other systems (OpenID Connect provider)
-        SiteRoute::new("/.well-known/openid-configuration").get(oidc::discovery),
-        SiteRoute::new("/oidc/jwks").get(oidc::jwks),
+        SiteRoute::new("/.well-known/openid-configuration")
+            .get(provider_h::discovery)
+            .with(provider),
+        SiteRoute::new("/oidc/jwks")
+            .get(provider_h::jwks)
+            .with(provider),
         SiteRoute::new("/oidc/authorize")
-            .get(oidc::authorize)
-            .post(oidc::authorize_decision),
+            .get(provider_h::authorize)
+            .post(provider_h::authorize_decision)
+            .with(provider),
         SiteRoute::new("/oidc/token")
-            .post(oidc::token)
+            .post(provider_h::token)
+            .with(provider)
             .csrf_exempt("called by the relying party's server, which authenticates as a client"),
         SiteRoute::new("/oidc/userinfo")
-            .get(oidc::userinfo)
-            .post(oidc::userinfo)
+            .get(provider_h::userinfo)
+            .post(provider_h::userinfo)
+            .with(provider)
             .csrf_exempt("authorised by a bearer access token, not by cookies"),
-        SiteRoute::new("/oidc/logout").get(oidc::logout),
+        SiteRoute::new("/oidc/logout")
+            .get(provider_h::logout)
+            .with(provider),
         // Staff signing in (the rest of /admin is in `staff_routes`)
         SiteRoute::new("/admin/login")
             .get(sign_in::login_form)
@@ -463,6 +475,7 @@ pub fn router(mut state: AppState) -> Router {
             error::panic_response,
         ))
         .layer(middleware::from_fn(error::error_pages))
+        .layer(middleware::from_fn(private::no_store_when_signed_in))
         .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -28,16 +28,25 @@ pub struct WebConfig {
     pub index_dir: Option<PathBuf>,
     /// The 等保 level-3 rules for accounts and sessions.
     pub security: SecurityPolicy,
-    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+    /// Behind reverse proxies of our own: take the client address from
+    /// X-Forwarded-For (see `trusted_proxies`).
     pub trust_proxy: bool,
+    /// How many proxies of our own stand in front of the portal (the
+    /// client's address is that many entries from the right of
+    /// X-Forwarded-For).
+    pub trusted_proxies: u32,
     /// Searches one client address may add to the analytics per minute
     /// (searching itself is never limited; only the logging stops).
     pub search_log_per_minute: u32,
     /// Days search analytics are kept.
     pub search_log_days: i64,
     /// The portal's public address (`https://zwfw.example.gov.cn`), used as
-    /// the OpenID Connect issuer. Unset: taken from the request's Host.
+    /// the OpenID Connect issuer and in links sent to people. Unset: links
+    /// use the request's Host, and the OpenID Connect provider is off.
     pub public_url: Option<String>,
+    /// Development only: serve OpenID Connect without `public_url`, naming
+    /// whatever Host a request carries as the issuer.
+    pub oidc_issuer_from_host: bool,
     /// Case handling: intake days, yellow share, upload size, calendar.
     pub cases: zhiban_domain::cases::CaseSettings,
     /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
@@ -47,6 +56,12 @@ pub struct WebConfig {
     pub job_poll: Duration,
     /// The SMTP server for email notifications (none when `host` is empty).
     pub smtp: zhiban_domain::notify::SmtpSettings,
+    /// Caps on connections and the header-read (and idle) deadline.
+    pub connections: crate::server::ConnectionLimits,
+    /// The append-only file audit checkpoints are also written to.
+    pub audit_anchors: Option<PathBuf>,
+    /// Audit records older than this must be covered by a checkpoint (0: no rule).
+    pub audit_max_unanchored_secs: i64,
 }
 
 impl Default for WebConfig {
@@ -57,13 +72,18 @@ impl Default for WebConfig {
             index_dir: None,
             security: SecurityPolicy::default(),
             trust_proxy: false,
+            trusted_proxies: 1,
             public_url: None,
+            oidc_issuer_from_host: false,
             search_log_per_minute: 30,
             search_log_days: 180,
             cases: zhiban_domain::cases::CaseSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
+            connections: crate::server::ConnectionLimits::default(),
+            audit_anchors: None,
+            audit_max_unanchored_secs: 600,
         }
     }
 }
@@ -213,6 +233,14 @@ impl AppState {
         zhiban_domain::worker::Worker {
             sms: Arc::clone(&self.sms),
             mail: self.mail.clone(),
+            anchors: self.anchors(),
+        }
+    }
+
+    /// Where audit checkpoints are also written.
+    pub fn anchors(&self) -> zhiban_domain::audit::Anchors {
+        zhiban_domain::audit::Anchors {
+            file: self.config.audit_anchors.clone(),
         }
     }
 

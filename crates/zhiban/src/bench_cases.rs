@@ -22,12 +22,6 @@ use crate::bench::Latencies;
 
 const ITEM: &str = "500000-GA-HZ-0001-03";
 
-fn one_megabyte_png() -> Vec<u8> {
-    let mut body = b"\x89PNG\r\n\x1a\n".to_vec();
-    body.resize(1024 * 1024, 0x5a);
-    body
-}
-
 fn answers(pairs: &[(&str, &str)]) -> Answers {
     pairs
         .iter()
@@ -232,7 +226,7 @@ pub async fn run(
 
     // Applications per second.
     let people = citizens(db, submissions).await?;
-    let png = one_megabyte_png();
+    let png = zhiban_store::files::padded_pdf(1024 * 1024);
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(submissions);
     for chunk in people.chunks(concurrency.max(1)) {

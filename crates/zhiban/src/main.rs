@@ -217,15 +217,35 @@ async fn main() -> Result<()> {
         settings.data_dir = d;
     }
     let _log_guard = settings::init_logging(&settings.log)?;
-    match cli.command {
+    // Commands that may add audit records sign a checkpoint before they
+    // end (the running portal does so each minute), so `audit verify`
+    // does not find them unanchored later.
+    let audited = matches!(
+        cli.command,
+        Command::CreateAdmin { .. }
+            | Command::Import { .. }
+            | Command::Oidc { .. }
+            | Command::Keys { .. }
+    );
+    let result = run(cli.command, &mut settings).await;
+    if audited && result.is_ok() {
+        let db = open_migrated(&settings).await?;
+        let anchors = zhiban_domain::audit::Anchors::file(settings.audit_anchor_file());
+        zhiban_domain::audit::checkpoint(&db, &anchors).await?;
+    }
+    result
+}
+
+async fn run(command: Command, settings: &mut Settings) -> Result<()> {
+    match command {
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 settings.listen = l;
             }
-            serve(settings).await
+            serve(settings.clone()).await
         }
         Command::Migrate => {
-            let db = open(&settings).await?;
+            let db = open(settings).await?;
             let n = db.migrate().await?;
             println!("{n} migration(s) applied");
             Ok(())
@@ -236,7 +256,7 @@ async fn main() -> Result<()> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let db = open_migrated(&settings).await?;
+            let db = open_migrated(settings).await?;
             match staff::create_or_reset(&db, &username, &display_name, &password).await {
                 Ok(_) => {
                     println!("staff account {username} is ready");
@@ -251,12 +271,12 @@ async fn main() -> Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Import { file, departments } => import(&settings, &file, departments).await,
-        Command::Export { file } => export(&settings, &file).await,
+        Command::Import { file, departments } => import(settings, &file, departments).await,
+        Command::Export { file } => export(settings, &file).await,
         Command::Eval {
             what: EvalWhat::Search { file },
-        } => eval_search(&settings, &file).await,
-        Command::Reindex => reindex(&settings).await,
+        } => eval_search(settings, &file).await,
+        Command::Reindex => reindex(settings).await,
         Command::Bench {
             what:
                 BenchWhat::Search {
@@ -286,7 +306,7 @@ async fn main() -> Result<()> {
                     min_level,
                 },
         } => {
-            let db = open_migrated(&settings).await?;
+            let db = open_migrated(settings).await?;
             let input = zhiban_domain::identity::oidc::ClientInput {
                 name,
                 redirect_uris: redirect_uris.join("\n"),
@@ -320,8 +340,13 @@ async fn main() -> Result<()> {
         Command::Audit {
             what: AuditWhat::Verify,
         } => {
-            let db = open_migrated(&settings).await?;
-            let v = zhiban_domain::audit::verify(&db).await?;
+            let db = open_migrated(settings).await?;
+            let v = zhiban_domain::audit::verify_anchored(
+                &db,
+                &zhiban_domain::audit::Anchors::file(settings.audit_anchor_file()),
+                settings.audit_max_unanchored_secs,
+            )
+            .await?;
             match v.broken {
                 None => {
                     println!("audit log intact: {} records", v.records);
@@ -339,8 +364,8 @@ async fn main() -> Result<()> {
             println!("{}", settings.redacted_toml()?);
             Ok(())
         }
-        Command::CheckStorage => check_storage(&settings).await,
-        Command::Keys { what } => keys(&settings, what).await,
+        Command::CheckStorage => check_storage(settings).await,
+        Command::Keys { what } => keys(settings, what).await,
         Command::Bench {
             what: BenchWhat::Crypto { seconds, rounds },
         } => bench_crypto::run(seconds, rounds),
@@ -542,13 +567,34 @@ async fn serve(settings: Settings) -> Result<()> {
             Err(e) => bail!("loading demo data failed: {}", describe_import_error(&e)),
         }
     }
-    let state = zhiban_web::AppState::new(db.clone(), settings.web_config())
+    let mut config = settings.web_config();
+    // Every connection costs a file descriptor: raise the soft limit to the
+    // hard one, and keep the connection cap below what is left.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            let room = usize::try_from(limit.saturating_mul(3) / 4).unwrap_or(usize::MAX);
+            let cap = config.connections.max_total.min(room.max(16));
+            if cap < config.connections.max_total {
+                tracing::warn!(limit, cap, "open-file limit lowers the connection cap");
+            }
+            config.connections.max_total = cap;
+            tracing::info!(limit, max_connections = cap, "open-file limit");
+        }
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+    let state = zhiban_web::AppState::new(db.clone(), config)
         .await
         .context("loading the catalog")?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     tracing::info!(listen = %settings.listen, "zhiban is serving");
+    if settings.public_url.is_empty() && !settings.oidc_issuer_from_host {
+        tracing::warn!(
+            "public_url is not set: the OpenID Connect provider is off (set public_url, \
+             or oidc_issuer_from_host for development)"
+        );
+    }
     println!(
         "智办 Zhiban is running at http://{}",
         listener.local_addr()?

@@ -25,10 +25,30 @@ pub struct Settings {
     /// Behind a reverse proxy: take client addresses from X-Forwarded-For
     /// (only turn on when the proxy sets it; otherwise clients could forge it).
     pub trust_proxy: bool,
+    /// How many proxies of our own stand in front (each appends the
+    /// address it was reached from to X-Forwarded-For).
+    pub trusted_proxies: u32,
+    /// Open connections in all (kept below the open-file limit).
+    pub max_connections: usize,
+    /// Open connections from one client address (not applied behind a
+    /// trusted proxy).
+    pub max_connections_per_client: usize,
+    /// Seconds a client has to send a request's headers; an idle
+    /// keep-alive connection is closed after the same time.
+    pub header_read_timeout_secs: u64,
+    /// The append-only file audit checkpoints are also written to; empty:
+    /// `audit-anchors.log` in the data directory.
+    pub audit_anchor_file: String,
+    /// `audit verify` fails when a record older than this many seconds is
+    /// not yet covered by a signed checkpoint (0: no such rule).
+    pub audit_max_unanchored_secs: i64,
     /// Public address of the portal, e.g. `https://zwfw.example.gov.cn`: the
-    /// OpenID Connect issuer. Empty: taken from each request's Host header
-    /// (fine for development; set it in production).
+    /// OpenID Connect issuer and the base of links in messages. Empty: the
+    /// OpenID Connect provider is off (links use each request's Host).
     pub public_url: String,
+    /// Development only: run the OpenID Connect provider without
+    /// `public_url`, naming each request's Host as the issuer.
+    pub oidc_issuer_from_host: bool,
     /// Searches one address may add to the analytics per minute.
     pub search_log_per_minute: u32,
     /// Days search analytics are kept.
@@ -93,7 +113,14 @@ impl Default for Settings {
             secure_cookies: false,
             catalog_poll_secs: 5,
             trust_proxy: false,
+            trusted_proxies: 1,
+            max_connections: 4096,
+            max_connections_per_client: 128,
+            header_read_timeout_secs: 15,
+            audit_anchor_file: String::new(),
+            audit_max_unanchored_secs: 600,
             public_url: String::new(),
+            oidc_issuer_from_host: false,
             search_log_per_minute: 30,
             search_log_days: 180,
             security: zhiban_domain::identity::SecurityPolicy::default(),
@@ -118,7 +145,17 @@ impl std::fmt::Debug for Settings {
             .field("demo_data", &self.demo_data)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_proxy", &self.trust_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_client",
+                &self.max_connections_per_client,
+            )
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("audit_anchor_file", &self.audit_anchor_file)
+            .field("audit_max_unanchored_secs", &self.audit_max_unanchored_secs)
             .field("public_url", &self.public_url)
+            .field("oidc_issuer_from_host", &self.oidc_issuer_from_host)
             .field("log", &self.log)
             .field("security", &self.security)
             .field("storage_url", &self.storage_url)
@@ -157,6 +194,15 @@ impl Settings {
         ))
     }
 
+    /// Where audit checkpoints are also written.
+    pub fn audit_anchor_file(&self) -> PathBuf {
+        if self.audit_anchor_file.is_empty() {
+            self.data_dir.join("audit-anchors.log")
+        } else {
+            PathBuf::from(&self.audit_anchor_file)
+        }
+    }
+
     pub fn web_config(&self) -> zhiban_web::WebConfig {
         zhiban_web::WebConfig {
             secure_cookies: self.secure_cookies,
@@ -164,8 +210,10 @@ impl Settings {
             index_dir: Some(self.data_dir.join("index")),
             security: self.security.clone(),
             trust_proxy: self.trust_proxy,
+            trusted_proxies: self.trusted_proxies,
             public_url: (!self.public_url.is_empty())
                 .then(|| self.public_url.trim_end_matches('/').to_string()),
+            oidc_issuer_from_host: self.oidc_issuer_from_host,
             search_log_per_minute: self.search_log_per_minute,
             search_log_days: self.search_log_days,
             cases: self.cases.clone(),
@@ -176,6 +224,13 @@ impl Settings {
             }),
             job_poll: Duration::from_secs(2),
             smtp: self.smtp.clone(),
+            audit_anchors: Some(self.audit_anchor_file()),
+            audit_max_unanchored_secs: self.audit_max_unanchored_secs,
+            connections: zhiban_web::ConnectionLimits {
+                max_total: self.max_connections.max(1),
+                max_per_client: self.max_connections_per_client.max(1),
+                header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            },
         }
     }
 

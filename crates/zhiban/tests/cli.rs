@@ -90,17 +90,13 @@ fn create_admin_refuses_a_weak_password_and_accepts_a_strong_one() {
 #[test]
 fn audit_verify_passes_an_intact_log_and_names_a_tampered_record() {
     let dir = tempfile::tempdir().expect("dir");
-    let create = Command::new(env!("CARGO_BIN_EXE_zhiban"))
-        .args(["--data-dir", dir.path().to_str().expect("path")])
-        .args(["create-admin", "--username", "ops"])
-        .env_remove("DATABASE_URL")
-        .env("ZHIBAN_ADMIN_PASSWORD", "Str0ng!pass")
-        .output()
-        .expect("runs");
-    assert!(create.status.success());
+    create_admin(dir.path(), "ops");
     let (ok, out, _) = zhiban(dir.path(), &["audit", "verify"]);
     assert!(ok, "{out}");
     assert!(out.contains("intact: 1 records"), "{out}");
+    // The command signed a checkpoint outside the database before it ended.
+    let anchors = std::fs::read_to_string(dir.path().join("audit-anchors.log")).expect("anchors");
+    assert_eq!(anchors.lines().count(), 1, "{anchors}");
 
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -119,6 +115,53 @@ fn audit_verify_passes_an_intact_log_and_names_a_tampered_record() {
     let (ok, _, err) = zhiban(dir.path(), &["audit", "verify"]);
     assert!(!ok, "a tampered log fails");
     assert!(err.contains("broken at record 1: altered"), "{err}");
+}
+
+fn create_admin(dir: &std::path::Path, username: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["create-admin", "--username", username])
+        .env_remove("DATABASE_URL")
+        .env("ZHIBAN__LOG__LEVEL", "warn")
+        .env("ZHIBAN_ADMIN_PASSWORD", "Str0ng!pass")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+}
+
+#[test]
+fn audit_verify_notices_the_newest_records_cut_off() {
+    let dir = tempfile::tempdir().expect("dir");
+    create_admin(dir.path(), "ops");
+    create_admin(dir.path(), "auditor");
+    let (ok, out, _) = zhiban(dir.path(), &["audit", "verify"]);
+    assert!(ok && out.contains("intact: 2 records"), "{out}");
+    // Remove the newest record and its checkpoint, and point the head back:
+    // the database alone is consistent again; the anchor file is not.
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("zhiban.db").display()
+    );
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let db = zhiban_store::Db::connect(&url).await.expect("db");
+            for sql in [
+                "DELETE FROM audit_log WHERE seq = 2",
+                "DELETE FROM audit_checkpoints WHERE seq = 2",
+                "UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_log WHERE seq = 1)",
+            ] {
+                zhiban_store::sqlx::query(sql)
+                    .execute(db.pool())
+                    .await
+                    .expect(sql);
+            }
+            db.close().await;
+        });
+    let (ok, _, err) = zhiban(dir.path(), &["audit", "verify"]);
+    assert!(!ok, "a cut-off log fails");
+    assert!(err.contains("broken at record 2: truncated"), "{err}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use zhiban_store::files::sniff;
+use zhiban_store::files::{inspect, safe_file_name};
 
 use super::desk::Desk;
 use crate::forms::FormError;
@@ -34,6 +34,15 @@ pub struct CaseFile {
 impl CaseFile {
     pub fn is_image(&self) -> bool {
         self.content_type.starts_with("image/")
+    }
+
+    /// The name to offer it under: cleaned and ending in the extension of
+    /// its stored type (files stored before names were cleaned included).
+    pub fn download_name(&self) -> String {
+        match zhiban_store::files::FileKind::from_content_type(&self.content_type) {
+            Some(kind) => safe_file_name(&self.file_name, kind),
+            None => "file".to_string(),
+        }
     }
 }
 
@@ -150,7 +159,9 @@ pub(super) async fn store_file(
             desk.settings.max_file_mb.to_string(),
         ));
     }
-    let Some(content_type) = sniff(&upload.body) else {
+    // What the file really is, checked past its first bytes; its name
+    // follows from that, not from what the browser called it.
+    let Some(file_kind) = inspect(&upload.body) else {
         return Err(refuse("file_type", String::new()));
     };
     let (col, owner_id) = match owner {
@@ -167,15 +178,7 @@ pub(super) async fn store_file(
     if usize::try_from(existing).unwrap_or(0) >= MAX_FILES_PER_FIELD {
         return Err(refuse("file_count", MAX_FILES_PER_FIELD.to_string()));
     }
-    let name: String = upload
-        .file_name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
+    let name = safe_file_name(upload.file_name, file_kind);
     let key = format!("cases/{}", uuid::Uuid::new_v4().simple());
     let size = i64::try_from(upload.body.len()).unwrap_or(i64::MAX);
     let sha = hex::encode(Sha256::digest(&upload.body));
@@ -192,12 +195,8 @@ pub(super) async fn store_file(
     .bind(upload.field_key)
     .bind(material)
     .bind(kind)
-    .bind(if name.is_empty() {
-        "file".to_string()
-    } else {
-        name
-    })
-    .bind(content_type)
+    .bind(name)
+    .bind(file_kind.content_type())
     .bind(size)
     .bind(sha)
     .bind(&key)

@@ -57,6 +57,9 @@ pub struct CitizenSession {
     pub csrf_token: String,
     /// Waiting for the one-time code (only the second-step page is open).
     pub pending: bool,
+    /// When the person signed in (every factor), Unix seconds: OpenID
+    /// Connect's `auth_time`.
+    pub auth_at: i64,
 }
 
 fn invalid(field: &'static str, code: &'static str) -> DomainError {
@@ -117,7 +120,7 @@ pub(crate) async fn start_session(
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO citizen_sessions (id, citizen_id, csrf_token, created_at, expires_at, ip, \
-         user_agent, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         user_agent, stage, auth_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4)",
     )
     .bind(token_hash(&token))
     .bind(citizen.id)
@@ -171,11 +174,13 @@ pub async fn register(
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
-    if !sms::check_code(db, &phone, Purpose::Register, &reg.code, now).await? {
-        return Err(invalid("code", "wrong_sms_code"));
-    }
     let hash = hash_password(&reg.password)?;
-    let mut tx = db.begin().await?;
+    // The code is used up with the registration, or not at all.
+    let tx = db.begin().await?;
+    let Some(mut tx) = sms::use_code_in(tx, db, &phone, Purpose::Register, &reg.code, now).await?
+    else {
+        return Err(invalid("sms_code", "wrong_sms_code"));
+    };
     // Only now, with the phone proven, may we say it is already registered.
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
         .bind(phone_key(db, &phone)?)
@@ -221,9 +226,37 @@ fn lock_key(phone_bidx: &str) -> String {
     format!("citizen:{phone_bidx}")
 }
 
-async fn fail(db: &Db, key: &str, now: DateTime<Utc>) -> Result<DomainError, DomainError> {
-    note_failure(db, key, now).await?;
-    Ok(DomainError::Login(LoginError::Invalid))
+/// A refused sign-in: a wrong password or code counts towards the
+/// lock-out; either way it is audited under the masked phone (the audit
+/// log holds no phone number).
+async fn refuse(
+    db: &Db,
+    key: &str,
+    phone: &Phone,
+    method: &str,
+    reason: LoginError,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<DomainError, DomainError> {
+    if reason == LoginError::Invalid {
+        note_failure(db, key, now).await?;
+    }
+    let why = match reason {
+        LoginError::Locked => "locked",
+        LoginError::BadCode => "bad_code",
+        LoginError::Disabled => "disabled",
+        LoginError::Invalid => "invalid",
+    };
+    audit::record(
+        db,
+        Entry::citizen(&phone.masked(), "citizen.login", phone.masked())
+            .detail(format!("{method}: {why}"))
+            .ip(&client.ip)
+            .kind(audit::ActorKind::Anonymous)
+            .refused(),
+    )
+    .await?;
+    Ok(DomainError::Login(reason))
 }
 
 async fn succeed(db: &Db, key: &str) -> Result<(), DomainError> {
@@ -246,7 +279,8 @@ pub async fn login_password(
     let bidx = phone_key(db, &phone)?;
     let key = lock_key(&bidx);
     if locked(db, policy, &key, now).await? {
-        return Err(DomainError::Login(LoginError::Locked));
+        let why = LoginError::Locked;
+        return Err(refuse(db, &key, &phone, "password", why, client, now).await?);
     }
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT id, password_hash FROM citizens WHERE phone_bidx = $1")
@@ -264,7 +298,10 @@ pub async fn login_password(
             let token = start_session(db, policy, &citizen, "password", client, now).await?;
             Ok((citizen, token))
         }
-        _ => Err(fail(db, &key, now).await?),
+        _ => {
+            let wrong = LoginError::Invalid;
+            Err(refuse(db, &key, &phone, "password", wrong, client, now).await?)
+        }
     }
 }
 
@@ -284,7 +321,8 @@ pub async fn login_sms(
     let bidx = phone_key(db, &phone)?;
     let key = lock_key(&bidx);
     if locked(db, policy, &key, now).await? {
-        return Err(DomainError::Login(LoginError::Locked));
+        let why = LoginError::Locked;
+        return Err(refuse(db, &key, &phone, "sms", why, client, now).await?);
     }
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM citizens WHERE phone_bidx = $1")
         .bind(&bidx)
@@ -298,7 +336,10 @@ pub async fn login_sms(
             let token = start_session(db, policy, &citizen, "sms", client, now).await?;
             Ok((citizen, token))
         }
-        _ => Err(fail(db, &key, now).await?),
+        _ => {
+            let wrong = LoginError::Invalid;
+            Err(refuse(db, &key, &phone, "sms", wrong, client, now).await?)
+        }
     }
 }
 
@@ -310,16 +351,17 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> Result<Option<CitizenSession>, DomainError> {
     let id = token_hash(token);
-    let row: Option<(i64, String, i64, String)> = sqlx::query_as(
-        "SELECT citizen_id, csrf_token, expires_at, stage FROM citizen_sessions WHERE id = $1",
+    let row: Option<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT citizen_id, csrf_token, expires_at, stage, created_at, auth_at \
+         FROM citizen_sessions WHERE id = $1",
     )
     .bind(&id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((citizen_id, csrf_token, expires, stage)) = row else {
+    let Some((citizen_id, csrf_token, expires, stage, created_at, auth_at)) = row else {
         return Ok(None);
     };
-    if expires <= now.timestamp() {
+    if expires <= now.timestamp() || policy.outlived(created_at, now.timestamp()) {
         end_session(db, token).await?;
         return Ok(None);
     }
@@ -332,6 +374,7 @@ pub async fn session(
         citizen: get(db, citizen_id).await?,
         csrf_token,
         pending: stage == "pending",
+        auth_at,
     }))
 }
 
@@ -341,6 +384,22 @@ pub async fn end_session(db: &Db, token: &str) -> Result<(), DomainError> {
         .execute(db.pool())
         .await?;
     Ok(())
+}
+
+/// Signing out: the session ends, and the audit log says who and from where.
+pub async fn sign_out(
+    db: &Db,
+    citizen: &Citizen,
+    token: &str,
+    client: &Client,
+) -> Result<(), DomainError> {
+    end_session(db, token).await?;
+    audit::record(
+        db,
+        Entry::citizen(&citizen.label(), "citizen.logout", citizen.label()).ip(&client.ip),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// "Sign out everywhere": ends every session of this person.
@@ -668,12 +727,13 @@ pub async fn reset_password(
         .bind(&bidx)
         .fetch_optional(db.pool())
         .await?;
-    let code_ok = sms::check_code(db, &phone, Purpose::ResetPassword, code, now).await?;
-    let (Some(id), true) = (id, code_ok) else {
-        return Err(invalid("code", "wrong_sms_code"));
-    };
     let hash = hash_password(new_password)?;
-    let mut tx = db.begin().await?;
+    // The code is used up with the new password, or not at all.
+    let tx = db.begin().await?;
+    let used = sms::use_code_in(tx, db, &phone, Purpose::ResetPassword, code, now).await?;
+    let (Some(id), Some(mut tx)) = (id, used) else {
+        return Err(invalid("sms_code", "wrong_sms_code"));
+    };
     sqlx::query("UPDATE citizens SET password_hash = $2 WHERE id = $1")
         .bind(id)
         .bind(&hash)
@@ -811,14 +871,16 @@ pub async fn disable_totp(
     Ok(())
 }
 
-/// The second step of a sign-in: a pending session becomes full.
+/// The second step of a sign-in: a pending session becomes full, under a
+/// new token (the one that only passed the first step opens nothing).
+/// Returns the new cookie value.
 pub async fn verify_pending(
     db: &Db,
     policy: &SecurityPolicy,
     token: &str,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<(), DomainError> {
+) -> Result<String, DomainError> {
     let id = token_hash(token);
     let row: Option<(i64, String)> = sqlx::query_as(
         "SELECT s.citizen_id, c.phone_bidx FROM citizen_sessions s JOIN citizens c ON c.id = s.citizen_id \
@@ -838,9 +900,13 @@ pub async fn verify_pending(
     if !use_code(db, citizen_id, &key, code, now).await? {
         return Err(DomainError::Login(LoginError::BadCode));
     }
-    sqlx::query("UPDATE citizen_sessions SET stage = 'full' WHERE id = $1")
+    let fresh = super::staff::random_token();
+    sqlx::query("UPDATE citizen_sessions SET id = $2, stage = 'full', auth_at = $3 WHERE id = $1")
         .bind(&id)
+        .bind(token_hash(&fresh))
+        .bind(now.timestamp())
         .execute(db.pool())
         .await?;
-    succeed(db, &key).await
+    succeed(db, &key).await?;
+    Ok(fresh)
 }

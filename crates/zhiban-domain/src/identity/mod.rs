@@ -53,6 +53,8 @@ pub struct SecurityPolicy {
     pub max_failures: i64,
     pub lock_minutes: i64,
     pub idle_timeout_minutes: i64,
+    /// Hours a session lasts at most, however busy (then sign in again).
+    pub session_max_hours: i64,
     /// Days a staff password stays valid; 0 turns the rule off.
     pub password_max_age_days: i64,
     /// Staff need a second factor (TOTP) after the password.
@@ -63,6 +65,10 @@ pub struct SecurityPolicy {
     /// Sign-in attempts (password or code) one client address may make per
     /// minute, on top of the per-account lock-out.
     pub sign_in_per_minute: u32,
+    /// Public license checks and shared-link opens one client address may
+    /// make per minute: generous for a counter checking licenses, too few
+    /// to walk the number space.
+    pub lookups_per_minute: u32,
 }
 
 impl Default for SecurityPolicy {
@@ -71,10 +77,12 @@ impl Default for SecurityPolicy {
             max_failures: 5,
             lock_minutes: 30,
             idle_timeout_minutes: 30,
+            session_max_hours: 12,
             password_max_age_days: 90,
             staff_second_factor: true,
             staff_concurrent_sessions: false,
             sign_in_per_minute: 10,
+            lookups_per_minute: 60,
         }
     }
 }
@@ -82,6 +90,10 @@ impl Default for SecurityPolicy {
 impl SecurityPolicy {
     pub fn idle_secs(&self) -> i64 {
         self.idle_timeout_minutes.max(1) * 60
+    }
+    /// A session created at `created_at` has ended by `now`, however busy.
+    pub fn outlived(&self, created_at: i64, now: i64) -> bool {
+        now >= created_at + self.session_max_hours.max(1) * 3600
     }
     pub fn lock_secs(&self) -> i64 {
         self.lock_minutes.max(1) * 60

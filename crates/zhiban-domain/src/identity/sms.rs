@@ -12,7 +12,7 @@ use rand::Rng;
 
 use super::ids::Phone;
 use super::staff::token_hash;
-use crate::{Db, DomainError, FieldError};
+use crate::{Db, DomainError, FieldError, Tx};
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DomainError>> + Send + 'a>>;
 
@@ -138,6 +138,55 @@ pub async fn send_code(
     gateway.send(db, phone, &body).await
 }
 
+/// What a typed code is, against the newest live code for a phone.
+enum Found {
+    /// It matches the code with this id.
+    Matches(i64),
+    /// It does not match the code with this id.
+    Wrong(i64),
+    /// There is no live code (none sent, expired, used, or tried too often).
+    Missing,
+}
+
+async fn find(
+    conn: &mut sqlx::AnyConnection,
+    db: &Db,
+    phone: &Phone,
+    purpose: Purpose,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Found, DomainError> {
+    let row: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, code_hash, attempts FROM sms_codes WHERE phone = $1 AND purpose = $2 \
+         AND used = 0 AND expires_at > $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(code_key(db, phone)?)
+    .bind(purpose.code())
+    .bind(now.timestamp())
+    .fetch_optional(conn)
+    .await?;
+    let Some((id, hash, attempts)) = row else {
+        return Ok(Found::Missing);
+    };
+    if attempts >= MAX_ATTEMPTS {
+        return Ok(Found::Missing);
+    }
+    let code: String = code.chars().filter(char::is_ascii_digit).collect();
+    if token_hash(&format!("{}:{code}", phone.as_str())) == hash {
+        Ok(Found::Matches(id))
+    } else {
+        Ok(Found::Wrong(id))
+    }
+}
+
+async fn count_wrong_try(db: &Db, id: i64) -> Result<(), DomainError> {
+    sqlx::query("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Uses up the newest live code for `phone` and `purpose` if `code` matches.
 /// Each wrong try counts; after five the code is dead.
 pub async fn check_code(
@@ -147,36 +196,55 @@ pub async fn check_code(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DomainError> {
-    let row: Option<(i64, String, i64)> = sqlx::query_as(
-        "SELECT id, code_hash, attempts FROM sms_codes WHERE phone = $1 AND purpose = $2 \
-         AND used = 0 AND expires_at > $3 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(code_key(db, phone)?)
-    .bind(purpose.code())
-    .bind(now.timestamp())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some((id, hash, attempts)) = row else {
-        return Ok(false);
-    };
-    if attempts >= MAX_ATTEMPTS {
-        return Ok(false);
-    }
-    let code: String = code.chars().filter(char::is_ascii_digit).collect();
-    if token_hash(&format!("{}:{code}", phone.as_str())) == hash {
+    let mut conn = db.pool().acquire().await?;
+    match find(&mut conn, db, phone, purpose, code, now).await? {
         // The conditional update makes the code single-use across nodes.
-        let n = sqlx::query("UPDATE sms_codes SET used = 1 WHERE id = $1 AND used = 0")
-            .bind(id)
-            .execute(db.pool())
-            .await?
-            .rows_affected();
-        return Ok(n == 1);
-    }
-    sqlx::query("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1")
+        Found::Matches(id) => Ok(sqlx::query(
+            "UPDATE sms_codes SET used = 1 WHERE id = $1 AND used = 0",
+        )
         .bind(id)
-        .execute(db.pool())
-        .await?;
-    Ok(false)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1),
+        Found::Wrong(id) => {
+            drop(conn);
+            count_wrong_try(db, id).await?;
+            Ok(false)
+        }
+        Found::Missing => Ok(false),
+    }
+}
+
+/// Like [`check_code`], inside the transaction of the change the code
+/// allows (a registration, a password reset): the code is used up only if
+/// that transaction commits, so a change that fails leaves it usable. A
+/// wrong code rolls the transaction back (it takes the write lock) before
+/// the try is counted. `Ok(None)` means refused; `Ok(Some(tx))` carries on.
+pub async fn use_code_in(
+    mut tx: Tx,
+    db: &Db,
+    phone: &Phone,
+    purpose: Purpose,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Tx>, DomainError> {
+    match find(&mut tx, db, phone, purpose, code, now).await? {
+        Found::Matches(id) => {
+            let n = sqlx::query("UPDATE sms_codes SET used = 1 WHERE id = $1 AND used = 0")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            Ok((n == 1).then_some(tx))
+        }
+        Found::Wrong(id) => {
+            tx.rollback().await?;
+            count_wrong_try(db, id).await?;
+            Ok(None)
+        }
+        Found::Missing => Ok(None),
+    }
 }
 
 /// One outbox row for the staff page.

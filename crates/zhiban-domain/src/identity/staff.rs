@@ -300,9 +300,11 @@ pub async fn start_session(
     .bind(&ua)
     .execute(db.pool())
     .await?;
-    if !policy.staff_second_factor {
-        promote(db, policy, &token, user.id).await?;
-    }
+    let token = if policy.staff_second_factor {
+        token
+    } else {
+        promote(db, policy, &token, user.id).await?
+    };
     audit::record(
         db,
         Entry::staff(&user.username, "staff.login", &user.username)
@@ -313,20 +315,30 @@ pub async fn start_session(
     Ok(token)
 }
 
-/// The second factor is done: the session becomes full, and unless
-/// concurrent sessions are allowed, every other session of the account ends.
+/// The second factor is done: the session becomes full under a new token
+/// (the one that only passed the password no longer opens anything), and
+/// unless concurrent sessions are allowed, every other session of the
+/// account ends. Returns the new cookie value.
 async fn promote(
     db: &Db,
     policy: &SecurityPolicy,
     token: &str,
     user_id: i64,
-) -> Result<(), DomainError> {
-    let id = token_hash(token);
+) -> Result<String, DomainError> {
+    let fresh = random_token();
+    let id = token_hash(&fresh);
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE staff_sessions SET stage = 'full', enrol_secret = NULL WHERE id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE staff_sessions SET id = $2, stage = 'full', enrol_secret = NULL WHERE id = $1",
+    )
+    .bind(token_hash(token))
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(DomainError::Login(LoginError::Invalid));
+    }
     let allow: i64 = sqlx::query_scalar("SELECT allow_concurrent FROM staff_users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&mut *tx)
@@ -339,7 +351,7 @@ async fn promote(
             .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(fresh)
 }
 
 /// Offers a TOTP secret for enrolment (the same one until it is confirmed).
@@ -368,7 +380,7 @@ pub async fn confirm_enrolment(
     token: &str,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<(), DomainError> {
+) -> Result<String, DomainError> {
     let Some(secret) = &session.enrol_secret else {
         return Err(DomainError::Login(LoginError::BadCode));
     };
@@ -404,8 +416,9 @@ pub async fn verify_second_factor(
     session: &StaffSession,
     token: &str,
     code: &str,
+    client: &Client,
     now: DateTime<Utc>,
-) -> Result<(), DomainError> {
+) -> Result<String, DomainError> {
     let username = &session.user.username;
     if locked(db, policy, username, now).await? {
         return Err(DomainError::Login(LoginError::Locked));
@@ -424,6 +437,7 @@ pub async fn verify_second_factor(
             db,
             Entry::staff(username, "staff.login", username)
                 .detail("totp")
+                .ip(&client.ip)
                 .refused(),
         )
         .await?;
@@ -440,7 +454,7 @@ pub async fn passkey_second_factor(
     policy: &SecurityPolicy,
     session: &StaffSession,
     token: &str,
-) -> Result<(), DomainError> {
+) -> Result<String, DomainError> {
     let username = &session.user.username;
     clear(&mut *db.pool().acquire().await?, username).await?;
     audit::record(
@@ -459,6 +473,7 @@ struct SessionRow {
     unit_id: Option<i64>,
     csrf_token: String,
     expires_at: i64,
+    created_at: i64,
     stage: String,
     enrol_secret: Option<String>,
     totp_secret: Option<String>,
@@ -476,8 +491,8 @@ pub async fn session(
 ) -> Result<Option<StaffSession>, DomainError> {
     let id = token_hash(token);
     let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, u.unit_id, s.csrf_token, s.expires_at, s.stage, \
-         s.enrol_secret, u.totp_secret, u.password_changed_at, u.disabled, \
+        "SELECT u.id, u.username, u.display_name, u.unit_id, s.csrf_token, s.expires_at, \
+         s.created_at, s.stage, s.enrol_secret, u.totp_secret, u.password_changed_at, u.disabled, \
          (SELECT COUNT(*) FROM staff_passkeys p WHERE p.staff_id = u.id) AS passkeys \
          FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.id = $1",
     )
@@ -485,7 +500,10 @@ pub async fn session(
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    if r.expires_at <= now.timestamp() || r.disabled != 0 {
+    if r.expires_at <= now.timestamp()
+        || policy.outlived(r.created_at, now.timestamp())
+        || r.disabled != 0
+    {
         end_session(db, token).await?;
         return Ok(None);
     }

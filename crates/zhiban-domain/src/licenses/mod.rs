@@ -26,7 +26,7 @@ use crate::identity::ids::{mask_id_number, mask_name};
 use crate::signing::{self, PublicKey};
 
 /// What the data of a license is: the signed part.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LicenseDoc {
     pub number: String,
     pub type_code: String,
@@ -118,22 +118,26 @@ impl Status {
 }
 
 /// The signature block of an exported license.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignatureBlock {
     /// `gm` or `intl`.
+    #[schema(pattern = "^(gm|intl)$")]
     pub suite: String,
     /// e.g. `SM2-with-SM3` or `Ed25519`.
     pub algorithm: String,
     pub key_id: String,
     /// Hex of the public key (SEC1 uncompressed for SM2).
+    #[schema(pattern = "^([0-9a-fA-F]{2})*$")]
     pub public_key: String,
     /// Base64 of the signature.
     pub value: String,
 }
 
 /// An exported license file (`.json`), what the wallet's download gives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExportFile {
+    /// Always `zhiban-elicense/1`.
+    #[schema(pattern = "^zhiban-elicense/1$")]
     pub format: String,
     pub license: LicenseDoc,
     pub signature: SignatureBlock,

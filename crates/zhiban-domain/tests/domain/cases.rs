@@ -18,8 +18,8 @@ use zhiban_store::sqlx;
 use zhiban_testing::{TestDb, World};
 
 const REISSUE: &str = "500000-GA-HZ-0001-03";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n";
+const PNG: &[u8] = zhiban_testing::samples::PNG;
+const PDF: &[u8] = zhiban_testing::samples::PDF;
 
 /// Fills and submits a complete 居民身份证补领 application.
 pub(crate) async fn apply(w: &World, who: &Citizen) -> cases::Case {
@@ -117,6 +117,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
     let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
+        anchors: Default::default(),
     };
     assert!(worker.run_due(w.db()).await.expect("jobs") >= 2);
     let outbox: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
@@ -804,6 +805,7 @@ async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
     let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
+        anchors: Default::default(),
     };
     assert_eq!(worker.run_due(&t.db).await.expect("ran"), 1);
     assert_eq!(jobs::pending(&t.db).await.expect("pending"), 1);
@@ -891,6 +893,7 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
     let worker = Worker {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: Some(std::sync::Arc::new(mailer)),
+        anchors: Default::default(),
     };
     worker.run_due(w.db()).await.expect("jobs");
     assert_eq!(

@@ -327,8 +327,18 @@ async fn signed_checkpoints_catch_a_rewrite_of_the_whole_audit_chain() {
             .await
             .expect("append");
     }
-    assert_eq!(audit::checkpoint(&t.db).await.expect("sign"), Some(4));
-    assert_eq!(audit::checkpoint(&t.db).await.expect("again"), None);
+    assert_eq!(
+        audit::checkpoint(&t.db, &Default::default())
+            .await
+            .expect("sign"),
+        Some(4)
+    );
+    assert_eq!(
+        audit::checkpoint(&t.db, &Default::default())
+            .await
+            .expect("again"),
+        None
+    );
     assert_eq!(audit::verify(&t.db).await.expect("verify").broken, None);
     rewrite_whole_chain(&t.db).await;
     let v = audit::verify(&t.db).await.expect("verify");

@@ -18,7 +18,7 @@ use zhiban_store::sqlx;
 use zhiban_testing::{World, id_number};
 
 const REISSUE: &str = "500000-GA-HZ-0001-03";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+const PNG: &[u8] = zhiban_testing::samples::PNG;
 
 async fn issue(w: &World, by: &StaffSession, ty: &str, holder: &Citizen) -> licenses::License {
     let t = licenses::get_type(w.db(), ty).await.expect("type");

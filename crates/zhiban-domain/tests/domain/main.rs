@@ -12,3 +12,4 @@ mod housekeeping;
 mod identity;
 mod licenses;
 mod search_quality;
+mod security;

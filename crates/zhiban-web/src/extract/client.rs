@@ -1,5 +1,5 @@
-//! Who is asking: the client's address (the socket peer, or the first
-//! `X-Forwarded-For` hop behind a trusted proxy) and browser.
+//! Who is asking: the client's address (the socket peer, or, behind
+//! trusted proxies, the address the outermost of them saw) and browser.
 
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -7,17 +7,28 @@ use axum::http::request::Parts;
 use std::net::SocketAddr;
 use zhiban_domain::identity::staff::Client;
 
-/// The client's address: the socket peer, or the first X-Forwarded-For hop
-/// when the portal is configured to sit behind a proxy.
+/// The client's address: the socket peer; or, when the portal sits behind
+/// `trusted_proxies` proxies of its own (`trust_proxy`), the address the
+/// outermost of them saw. Each proxy appends the address it was reached
+/// from to `X-Forwarded-For`, so that is the entry `trusted_proxies` from
+/// the right; anything further left was written by the client and proves
+/// nothing.
 pub fn client_ip(parts: &Parts, state: &AppState) -> String {
     if state.config.trust_proxy
-        && let Some(first) = parts
+        && let Some(hop) = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .nth(state.config.trusted_proxies.max(1) as usize - 1)
     {
-        return first.trim().to_string();
+        return hop.to_string();
     }
     parts
         .extensions

@@ -147,7 +147,8 @@ impl CsrfBody for MultipartForm {
         let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
             return Err(forbidden());
         };
-        let form = MultipartForm::read(mp)
+        let max = state.config.cases.max_file_bytes();
+        let form = MultipartForm::read(mp, max)
             .await
             .map_err(IntoResponse::into_response)?;
         if !accept(form.field("_csrf").unwrap_or("")) {

@@ -2,6 +2,7 @@
 //! citizen, the client's address), form tokens, the portal's own address,
 //! and multipart uploads.
 
+mod api;
 mod citizen;
 mod client;
 mod csrf;
@@ -10,6 +11,7 @@ mod site;
 mod staff;
 mod upload;
 
+pub use api::*;
 pub use citizen::*;
 pub use client::*;
 pub use csrf::*;

@@ -23,22 +23,43 @@ pub struct PostedFile {
     pub input: String,
     /// The name the browser gave (untrusted: shown, never used as a path).
     pub file_name: String,
+    /// Empty when the file was over the size limit.
     pub body: Vec<u8>,
+    /// Over the size limit: counted while it streamed in, never kept whole.
+    pub too_large: bool,
 }
 
 impl MultipartForm {
-    /// Reads every part. A part with a file name, or named `file:…`, is a file.
-    pub async fn read(mut mp: Multipart) -> Result<Self, AppError> {
+    /// Reads every part. A part with a file name, or named `file:…`, is a
+    /// file, read chunk by chunk: one that grows past `max_file_bytes` is
+    /// dropped as it streams (marked `too_large`), so an oversized upload
+    /// never sits in memory whole.
+    pub async fn read(mut mp: Multipart, max_file_bytes: usize) -> Result<Self, AppError> {
         let mut out = MultipartForm::default();
-        while let Some(field) = mp.next_field().await.map_err(|_| AppError::BadRequest)? {
+        while let Some(mut field) = mp.next_field().await.map_err(|_| AppError::BadRequest)? {
             let name = field.name().unwrap_or("").to_string();
             if field.file_name().is_some() || name.starts_with("file:") {
                 let file_name = field.file_name().unwrap_or("").to_string();
-                let body = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+                let mut body = Vec::new();
+                let mut too_large = false;
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|_| AppError::PayloadTooLarge)?
+                {
+                    if too_large {
+                        continue;
+                    }
+                    if body.len() + chunk.len() > max_file_bytes {
+                        too_large = true;
+                        body = Vec::new();
+                    } else {
+                        body.extend_from_slice(&chunk);
+                    }
+                }
                 out.files.push(PostedFile {
                     input: name,
                     file_name,
-                    body: body.to_vec(),
+                    body,
+                    too_large,
                 });
             } else {
                 let text = field.text().await.map_err(|_| AppError::BadRequest)?;
@@ -58,9 +79,9 @@ impl MultipartForm {
 
     /// The file posted in input `name`, unless it was left empty.
     pub fn file(&self, name: &str) -> Option<&PostedFile> {
-        self.files
-            .iter()
-            .find(|f| f.input == name && !(f.file_name.is_empty() && f.body.is_empty()))
+        self.files.iter().find(|f| {
+            f.input == name && (f.too_large || !(f.file_name.is_empty() && f.body.is_empty()))
+        })
     }
 }
 
@@ -71,6 +92,8 @@ pub struct Posted {
     pub answers: Answers,
     /// (field key, file name, body) of every non-empty upload.
     pub uploads: Vec<(String, String, Vec<u8>)>,
+    /// Field keys whose file was over the size limit (not kept).
+    pub too_large: Vec<String>,
     pub go: String,
     pub page: usize,
     pub revision: Option<i64>,
@@ -81,9 +104,12 @@ impl From<MultipartForm> for Posted {
     fn from(form: MultipartForm) -> Self {
         let mut out = Posted::default();
         for f in form.files {
-            if let Some(key) = f.input.strip_prefix("file:")
-                && (!f.file_name.is_empty() || !f.body.is_empty())
-            {
+            let Some(key) = f.input.strip_prefix("file:") else {
+                continue;
+            };
+            if f.too_large {
+                out.too_large.push(key.to_string());
+            } else if !f.file_name.is_empty() || !f.body.is_empty() {
                 out.uploads.push((key.to_string(), f.file_name, f.body));
             }
         }
@@ -115,10 +141,18 @@ pub async fn store_uploads(
     desk: &cases::Desk<'_>,
     citizen: &Citizen,
     to: UploadTo<'_>,
-    uploads: Vec<(String, String, Vec<u8>)>,
+    posted: &mut Posted,
 ) -> Result<Vec<FormError>, AppError> {
-    let mut errors = Vec::new();
-    for (key, name, body) in uploads {
+    // Files over the limit were dropped while they streamed in.
+    let mut errors: Vec<FormError> = std::mem::take(&mut posted.too_large)
+        .into_iter()
+        .map(|key| FormError {
+            key,
+            code: "file_too_large",
+            detail: desk.settings.max_file_mb.to_string(),
+        })
+        .collect();
+    for (key, name, body) in std::mem::take(&mut posted.uploads) {
         let upload = Upload {
             field_key: &key,
             file_name: &name,

@@ -2,9 +2,10 @@
 //! health probes.
 
 use crate::error::AppError;
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,22 +14,67 @@ use zhiban_domain::catalog::{
 };
 
 const MAX_LIMIT: usize = 100;
+const MAX_OFFSET: usize = 1_000_000;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
-    /// Items to skip (default 0).
+    /// Items to skip, 0–1000000 (default 0).
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<usize>,
-    /// Department code; includes its sub-units.
+    /// Department code; includes its sub-units. A code this portal does
+    /// not know is a 404.
     pub department: Option<String>,
-    /// `person`, `company` or `both`.
+    /// For whom: `person`, `company` or `both` (or the Chinese label).
+    #[param(schema_with = audience_schema)]
     pub audience: Option<String>,
-    /// Life-event slug such as `birth`, `retire`, `start`.
+    /// Life event such as `birth`, `retire`, `start` (or the Chinese label).
+    #[param(schema_with = life_event_schema)]
     pub life_event: Option<String>,
-    /// Police domain slug such as `household`, `traffic`, `exit-entry`.
+    /// Police domain such as `household`, `traffic`, `exit-entry` (or the
+    /// Chinese label).
+    #[param(schema_with = police_schema)]
     pub police: Option<String>,
+}
+
+/// A string that is one of `values` (or empty: the filter is off).
+fn one_of(values: impl Iterator<Item = &'static str>) -> utoipa::openapi::Object {
+    let mut values: Vec<&str> = values.collect();
+    values.push("");
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+fn audience_schema() -> utoipa::openapi::Object {
+    one_of(Audience::ALL.iter().flat_map(|a| [a.slug(), a.label()]))
+}
+
+fn life_event_schema() -> utoipa::openapi::Object {
+    one_of(LifeEvent::ALL.iter().flat_map(|a| [a.slug(), a.label()]))
+}
+
+fn police_schema() -> utoipa::openapi::Object {
+    one_of(PoliceDomain::ALL.iter().flat_map(|a| [a.slug(), a.label()]))
+}
+
+/// How every error of this API is answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiError {
+    pub error: ApiErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorDetail {
+    /// Stable, for programs: `invalid_parameter`, `not_found`,
+    /// `not_a_license_file`, `too_many_requests` …
+    pub code: String,
+    /// For people reading logs; may change.
+    pub message: String,
 }
 
 /// A catalog entry as listed.
@@ -131,19 +177,23 @@ fn vocab<T>(
     params(ListParams),
     responses(
         (status = 200, description = "One page of published items", body = ServiceList),
-        (status = 400, description = "A parameter is not valid")
+        (status = 400, description = "A parameter is not valid", body = ApiError),
+        (status = 404, description = "No department has this code", body = ApiError)
     ),
     tag = "catalog"
 )]
 pub async fn list_services(
     State(state): State<AppState>,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<ServiceList>, AppError> {
     let limit = p.limit.unwrap_or(20);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(bad_param("limit", &limit.to_string()));
     }
     let offset = p.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(bad_param("offset", &offset.to_string()));
+    }
     let filter = Filter {
         department: p.department.clone().filter(|d| !d.trim().is_empty()),
         audience: vocab(
@@ -170,7 +220,14 @@ pub async fn list_services(
     if let Some(d) = &filter.department
         && cat.department(d).is_none()
     {
-        return Err(bad_param("department", d));
+        return Err(AppError::Api {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!(
+                "no department with code {}",
+                d.chars().take(40).collect::<String>()
+            ),
+        });
     }
     let page = cat.filter(&filter, offset, limit);
     Ok(Json(ServiceList {
@@ -188,7 +245,7 @@ pub async fn list_services(
     params(("code" = String, Path, description = "Handling item code")),
     responses(
         (status = 200, description = "The guide", body = ServiceDetail),
-        (status = 404, description = "No published item has this code")
+        (status = 404, description = "No published item has this code", body = ApiError)
     ),
     tag = "catalog"
 )]
@@ -228,6 +285,7 @@ pub struct SearchParams {
     /// What the person typed: Chinese, 繁體, pinyin, initials, typos welcome.
     pub q: Option<String>,
     /// 1–100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Only this kind of content, e.g. `service`.
     pub kind: Option<String>,
@@ -258,13 +316,13 @@ pub struct SearchResponse {
     params(SearchParams),
     responses(
         (status = 200, description = "Best matches first", body = SearchResponse),
-        (status = 400, description = "A parameter is not valid")
+        (status = 400, description = "A parameter is not valid", body = ApiError)
     ),
     tag = "search"
 )]
 pub async fn search(
     State(state): State<AppState>,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, AppError> {
     let limit = p.limit.unwrap_or(10);
     if limit == 0 || limit > MAX_LIMIT {
@@ -319,7 +377,7 @@ pub struct Suggestions {
 )]
 pub async fn suggest(
     State(state): State<AppState>,
-    Query(p): Query<SuggestParams>,
+    ApiQuery(p): ApiQuery<SuggestParams>,
 ) -> Json<Suggestions> {
     let q: String = p.q.unwrap_or_default().chars().take(50).collect();
     Json(Suggestions {
@@ -381,8 +439,8 @@ impl From<zhiban_domain::licenses::PublicView> for LicenseCheck {
     params(("number" = String, Path, description = "License number (ZZ…)")),
     responses(
         (status = 200, description = "The check", body = LicenseCheck),
-        (status = 404, description = "No license has this number"),
-        (status = 429, description = "Too many lookups from this address")
+        (status = 404, description = "No license has this number", body = ApiError),
+        (status = 429, description = "Too many lookups from this address", body = ApiError)
     ),
     tag = "licenses"
 )]
@@ -429,11 +487,11 @@ pub struct LicenseFileCheck {
 #[utoipa::path(
     post,
     path = "/api/v1/licenses/verify",
-    request_body(content = String, content_type = "application/json", description = "The exported license file, as downloaded"),
+    request_body(content = zhiban_domain::licenses::ExportFile, content_type = "application/json", description = "The exported license file, as downloaded"),
     responses(
         (status = 200, description = "The check", body = LicenseFileCheck),
-        (status = 400, description = "Not a license file"),
-        (status = 429, description = "Too many lookups from this address")
+        (status = 400, description = "Not a license file", body = ApiError),
+        (status = 429, description = "Too many lookups from this address", body = ApiError)
     ),
     tag = "licenses"
 )]

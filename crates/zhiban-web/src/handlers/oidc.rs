@@ -96,6 +96,14 @@ pub struct AuthorizeParams {
     #[serde(default)]
     pub code_challenge_method: String,
     #[serde(default)]
+    pub prompt: String,
+    #[serde(default)]
+    pub max_age: String,
+    /// Ours, not the standard's: after a forced sign-in (`prompt=login`),
+    /// a session from before this time does not count.
+    #[serde(default)]
+    pub auth_after: String,
+    #[serde(default)]
     pub decision: String,
     #[serde(default, rename = "_csrf")]
     pub csrf: String,
@@ -103,7 +111,7 @@ pub struct AuthorizeParams {
 
 impl AuthorizeParams {
     fn url(&self) -> String {
-        format!(
+        let mut url = format!(
             "/oidc/authorize?response_type={}&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method={}",
             urlencode(&self.response_type),
             urlencode(&self.client_id),
@@ -113,7 +121,62 @@ impl AuthorizeParams {
             urlencode(&self.nonce),
             urlencode(&self.code_challenge),
             urlencode(&self.code_challenge_method)
-        )
+        );
+        for (k, v) in [
+            ("prompt", &self.prompt),
+            ("max_age", &self.max_age),
+            ("auth_after", &self.auth_after),
+        ] {
+            if !v.is_empty() {
+                url.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        url
+    }
+
+    /// The same request after a sign-in it asked for: without `login` in
+    /// `prompt` (or it would ask again forever), and only a sign-in from
+    /// `now` on counts.
+    fn after_sign_in(&self, now: i64) -> String {
+        let mut again = self.clone();
+        again.prompt = self
+            .prompt
+            .split_whitespace()
+            .filter(|p| *p != "login")
+            .collect::<Vec<_>>()
+            .join(" ");
+        again.auth_after = now.to_string();
+        again.url()
+    }
+}
+
+/// What `prompt` asks for (OpenID Connect Core 3.1.2.1).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Prompt {
+    /// Show nothing: answer at once, or with an error.
+    none: bool,
+    /// Sign in again, whatever session there is.
+    login: bool,
+    /// Ask for consent again, even if it was given before.
+    consent: bool,
+}
+
+impl Prompt {
+    /// `None`: `none` together with anything else, which the standard forbids.
+    fn parse(s: &str) -> Option<Prompt> {
+        let mut p = Prompt::default();
+        let mut count = 0;
+        for v in s.split_whitespace() {
+            count += 1;
+            match v {
+                "none" => p.none = true,
+                "login" => p.login = true,
+                "consent" => p.consent = true,
+                // select_account: one account per person here.
+                _ => {}
+            }
+        }
+        (!(p.none && count > 1)).then_some(p)
     }
 }
 
@@ -204,7 +267,8 @@ async fn approve(
     req: &AuthRequest,
 ) -> Result<Response, AppError> {
     let c = &user.session.citizen;
-    let code = oidc::issue_code(&state.db, c, req, state.db.now().timestamp()).await?;
+    // auth_time is when the person signed in, not when the code was made.
+    let code = oidc::issue_code(&state.db, c, req, user.session.auth_at).await?;
     Ok(back_to_client(
         &req.redirect_uri,
         &format!("code={}&state={}", urlencode(&code), urlencode(&req.state)),
@@ -227,11 +291,37 @@ pub async fn authorize(
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Some(user) = user else {
-        return Ok(Redirect::to(&format!("/login?next={}", urlencode(&p.url()))).into_response());
+    let Some(prompt) = Prompt::parse(&p.prompt) else {
+        return Ok(client_error(&p, "invalid_request"));
+    };
+    let max_age = match p.max_age.trim() {
+        "" => None,
+        v => match v.parse::<i64>() {
+            Ok(secs) if secs >= 0 => Some(secs),
+            _ => return Ok(client_error(&p, "invalid_request")),
+        },
+    };
+    let auth_after: i64 = p.auth_after.parse().unwrap_or(0);
+    let now = state.db.now().timestamp();
+    // A session counts if it is signed in recently enough for `max_age`,
+    // and after a sign-in this request asked for.
+    let user = user.filter(|u| {
+        let at = u.session.auth_at;
+        at >= auth_after && max_age.is_none_or(|secs| now - at <= secs)
+    });
+    let user = match user {
+        Some(u) if !prompt.login => u,
+        _ if prompt.none => return Ok(client_error(&p, "login_required")),
+        _ => {
+            let next = p.after_sign_in(now);
+            return Ok(Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response());
+        }
     };
     let citizen = &user.session.citizen;
     if citizen.level < client.min_level {
+        if prompt.none {
+            return Ok(client_error(&p, "interaction_required"));
+        }
         let page = StepUpPage {
             ctx: user.ctx.clone(),
             level: client.min_level,
@@ -240,8 +330,11 @@ pub async fn authorize(
         };
         return render(&page);
     }
-    if oidc::has_grant(&state.db, citizen.id, &req).await? {
+    if !prompt.consent && oidc::has_grant(&state.db, citizen.id, &req).await? {
         return approve(&state, &user, &req).await;
+    }
+    if prompt.none {
+        return Ok(client_error(&p, "consent_required"));
     }
     let scopes = req
         .scopes()
@@ -313,6 +406,13 @@ fn token_error(e: TokenError) -> Response {
     let mut res = (status, Json(serde_json::json!({ "error": e.code() }))).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // RFC 6749 §5.2: a 401 names the authentication scheme to use.
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"oidc\""),
+        );
+    }
     res
 }
 

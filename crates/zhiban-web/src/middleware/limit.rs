@@ -18,11 +18,6 @@ use crate::extract::client_ip;
 use crate::middleware::log::log_path;
 use crate::state::AppState;
 
-/// Public lookups (verification, shared links) one client address may make
-/// per minute: generous for people checking licenses at a counter, too few
-/// to walk the number space.
-pub const LOOKUPS_PER_MINUTE: u32 = 60;
-
 pub type Limiter = governor::DefaultKeyedRateLimiter<String>;
 
 /// A keyed limiter of `per_minute` requests per client address.
@@ -57,7 +52,7 @@ impl RateLimit {
     /// Public license checks and shared links, every method.
     pub fn lookups(state: &AppState) -> Self {
         RateLimit {
-            limiter: limiter(LOOKUPS_PER_MINUTE),
+            limiter: limiter(state.config.security.lookups_per_minute),
             state: state.clone(),
             what: "license lookup",
             posts_only: false,

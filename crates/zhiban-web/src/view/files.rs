@@ -8,18 +8,18 @@ use axum::response::{IntoResponse, Response};
 use zhiban_domain::cases;
 use zhiban_domain::cases::CaseFile;
 
-/// Sends a stored file: inline for staff previews, as a download otherwise.
+/// Sends a stored file as a download, named after what it is (an image
+/// still shows in an `<img>` preview: the disposition only stops a browser
+/// from opening it as a page).
 pub async fn send_file(
     state: &AppState,
     base: &str,
     file: &CaseFile,
-    inline: bool,
 ) -> Result<Response, AppError> {
     let body = cases::file_body(&state.desk(base), file).await?;
     let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if inline { "inline" } else { "attachment" },
-        urlencode(&file.file_name)
+        "attachment; filename*=UTF-8''{}",
+        urlencode(&file.download_name())
     );
     Ok((
         [

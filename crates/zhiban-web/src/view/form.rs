@@ -106,6 +106,8 @@ pub fn error_text(ctx: &PageCtx, e: &FormError) -> String {
     let text = ctx.t(&format!("forms.err_{}", e.code));
     if e.detail.is_empty() {
         text
+    } else if text.contains("%{n}") {
+        text.replace("%{n}", &e.detail)
     } else {
         format!("{text}（{}）", e.detail)
     }

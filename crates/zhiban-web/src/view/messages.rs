@@ -34,6 +34,8 @@ pub fn error_message(ctx: &PageCtx, e: &FieldError) -> String {
     let msg = ctx.t(&format!("errors.{}", e.code));
     if e.detail.is_empty() {
         format!("{field}：{msg}")
+    } else if msg.contains("%{n}") {
+        format!("{field}：{}", msg.replace("%{n}", &e.detail))
     } else {
         format!("{field}：{msg}（{}）", e.detail)
     }

@@ -12,8 +12,8 @@ use zhiban_testing::*;
 const PHONE: &str = "13900001111";
 const ID_NUMBER: &str = "11010519491231002X";
 const REISSUE: &str = "居民身份证补领";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
-const PDF: &[u8] = b"%PDF-1.4\n%test\n";
+const PNG: &[u8] = zhiban_testing::samples::PNG;
+const PDF: &[u8] = zhiban_testing::samples::PDF;
 
 /// Posts one page of the wizard as a browser would (multipart): the form
 /// token comes from the page that holds the form (a resubmission is posted
@@ -633,11 +633,7 @@ async fn a_page_with_several_large_scans_is_accepted_in_one_post() {
     let code = app.code_of(REISSUE).await;
     // Three scans just under the 10 MB limit each: more than the 20 MB the
     // rest of the portal accepts in one request.
-    let scan = |n: u8| {
-        let mut body = PDF.to_vec();
-        body.resize(9 * 1024 * 1024, n);
-        body
-    };
+    let scan = |n: usize| zhiban_store::files::padded_pdf(9 * 1024 * 1024 - n);
     let (a, b, d) = (scan(1), scan(2), scan(3));
     let r = post_page(
         &app,

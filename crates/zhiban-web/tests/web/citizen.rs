@@ -808,7 +808,23 @@ async fn passkey_begin(
 
 #[tokio::test]
 async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
-    let app = TestApp::spawn().await;
+    // Published by IP address: passkeys cannot work, and the page says why.
+    let by_ip = TestApp::spawn().await;
+    let visitor = zhiban_testing::client();
+    let (_, page) = by_ip.text_with(&visitor, "/login?method=passkey").await;
+    let csrf = page
+        .split("data-csrf=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the page's form token")
+        .to_string();
+    let port = by_ip.base.rsplit(':').next().expect("port");
+    let (status, body) =
+        passkey_begin(&by_ip, &visitor, &format!("127.0.0.1:{port}"), PHONE, &csrf).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("域名")));
+
+    let app = TestApp::spawn_named("localhost").await;
     register(&app, PHONE).await;
     let visitor = zhiban_testing::client();
     let (_, page) = app.text_with(&visitor, "/login?method=passkey").await;
@@ -820,11 +836,6 @@ async fn asking_for_a_passkey_does_not_reveal_whether_a_number_is_registered() {
         .expect("the page's form token")
         .to_string();
     let port = app.base.rsplit(':').next().expect("port");
-    // By IP address: passkeys cannot work, and the page says why.
-    let (status, body) =
-        passkey_begin(&app, &visitor, &format!("127.0.0.1:{port}"), PHONE, &csrf).await;
-    assert_eq!(status, 400);
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("域名")));
     // By name: a registered number without passkeys and an unknown number
     // both get a challenge naming one credential, the same one every time.
     let host = format!("localhost:{port}");

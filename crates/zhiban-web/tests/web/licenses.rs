@@ -18,7 +18,7 @@ const NAME: &str = "张三";
 const ID_NUMBER: &str = "11010519491231002X";
 const MASKED_ID: &str = "110***********002X";
 const UNIT: &str = "500000-GA-HZ";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+const PNG: &[u8] = zhiban_testing::samples::PNG;
 
 /// Issues a license through the domain, as the administrator, from [`UNIT`].
 async fn issue(app: &TestApp, type_code: &str, fields: &[(&str, &str)]) -> String {
@@ -499,10 +499,19 @@ async fn a_shared_link_shows_the_license_until_it_is_stopped_or_expires() {
 
 #[tokio::test]
 async fn shared_link_views_are_limited_per_address() {
-    let app = TestApp::spawn().await;
+    // The setting, not a constant, decides (the default is 60).
+    let per_minute = 7;
+    let app = TestApp::spawn_with(zhiban_web::WebConfig {
+        security: zhiban_domain::identity::SecurityPolicy {
+            lookups_per_minute: per_minute,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
     let visitor = zhiban_testing::client();
     let mut statuses = Vec::new();
-    for i in 0..=zhiban_web::LOOKUPS_PER_MINUTE {
+    for i in 0..=per_minute {
         statuses.push(
             app.text_with(&visitor, &format!("/licenses/shared/nope{i}"))
                 .await

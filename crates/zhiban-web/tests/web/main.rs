@@ -12,3 +12,4 @@ mod licenses;
 mod oidc;
 mod portal;
 mod routes;
+mod security;

@@ -370,3 +370,183 @@ async fn logout_from_the_application_ends_the_portal_session_and_returns_only_to
         303
     );
 }
+
+/// The authorize URL with extra parameters (`&prompt=…`, `&max_age=…`).
+fn authorize_with(client_id: &str, extra: &str) -> String {
+    format!("{}{extra}", authorize_url(client_id, REDIRECT, VERIFIER))
+}
+
+async fn authorize(app: &TestApp, browser: &reqwest::Client, url: &str) -> reqwest::Response {
+    browser.get(app.url(url)).send().await.expect("authorize")
+}
+
+#[tokio::test]
+async fn prompt_none_never_shows_a_page_it_answers_with_an_error_or_a_code() {
+    let app = TestApp::spawn().await;
+    let (id, _) = client(&app, 1).await;
+    let browser = zhiban_testing::client();
+    // Signed out: back to the application with login_required.
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=none")).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let to = location(&r);
+    assert!(to.starts_with(REDIRECT), "{to}");
+    assert_eq!(query_param(&to, "error").as_deref(), Some("login_required"));
+    assert_eq!(query_param(&to, "state").as_deref(), Some("st-1"));
+    // Signed in but never asked: consent_required, not the consent page.
+    app.register(&browser, PHONE).await;
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=none")).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("consent_required")
+    );
+    // Once consent is on record, a code comes back at once.
+    signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=none")).await;
+    assert!(
+        query_param(&location(&r), "code").is_some(),
+        "{}",
+        location(&r)
+    );
+    // `none` with anything else is a malformed request.
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=none%20login")).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("invalid_request")
+    );
+}
+
+#[tokio::test]
+async fn max_age_and_prompt_login_make_the_person_sign_in_again_and_auth_time_says_when() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = client(&app, 1).await;
+    let browser = zhiban_testing::client();
+    let signed_in_at = app.db.db.now().timestamp();
+    app.register(&browser, PHONE).await;
+    signed_in_code(&app, &browser, &id, VERIFIER).await;
+    // Twenty seconds later the session is older than max_age=5.
+    app.db.db.clock().advance(chrono::Duration::seconds(20));
+    let r = authorize(&app, &browser, &authorize_with(&id, "&max_age=5")).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(location(&r).starts_with("/login?"), "{}", location(&r));
+    // … and prompt=none cannot ask: login_required.
+    let r = authorize(
+        &app,
+        &browser,
+        &authorize_with(&id, "&max_age=5&prompt=none"),
+    )
+    .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+    // max_age=60 is satisfied: a code at once, whose ID token says when
+    // the person signed in, not when the code was made.
+    let r = authorize(&app, &browser, &authorize_with(&id, "&max_age=60")).await;
+    let code = query_param(&location(&r), "code").expect("code");
+    let (status, tokens) = exchange(&app, &id, &secret, &code, VERIFIER).await;
+    assert_eq!(status, 200, "{tokens}");
+    let claims = verify_id_token(&app, tokens["id_token"].as_str().expect("id"), &id).await;
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time");
+    assert!(
+        (signed_in_at..signed_in_at + 5).contains(&auth_time),
+        "auth_time {auth_time} is the sign-in ({signed_in_at}), not now"
+    );
+    // prompt=login: signed in or not, sign in again first; the session from
+    // before does not count even if the login page is skipped.
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=login")).await;
+    let to = location(&r);
+    assert!(to.starts_with("/login?"), "{to}");
+    let next = query_param(&to, "next").expect("next");
+    assert!(!next.contains("prompt=login"), "no loop: {next}");
+    let skipped = authorize(&app, &browser, &next).await;
+    assert!(
+        location(&skipped).starts_with("/login?"),
+        "{}",
+        location(&skipped)
+    );
+    // After signing in again, the same request gives a code.
+    let (_, page) = app.text_with(&browser, &to).await;
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("phone", PHONE),
+            ("password", PASSWORD),
+            ("_csrf", hidden(&page, "_csrf").as_str()),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status().as_u16(), 200);
+    let r = authorize(&app, &browser, &next).await;
+    assert!(
+        query_param(&location(&r), "code").is_some(),
+        "{}",
+        location(&r)
+    );
+}
+
+#[tokio::test]
+async fn prompt_consent_asks_again_even_when_consent_is_on_record() {
+    let app = TestApp::spawn().await;
+    let (id, _) = client(&app, 1).await;
+    let browser = zhiban_testing::client();
+    app.register(&browser, PHONE).await;
+    signed_in_code(&app, &browser, &id, VERIFIER).await;
+    let r = authorize(&app, &browser, &authorize_with(&id, "&prompt=consent")).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("渝州市公积金中心网上业务大厅")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_gets_401_naming_the_scheme() {
+    let app = TestApp::spawn().await;
+    let (id, _) = client(&app, 1).await;
+    let r = zhiban_testing::client()
+        .post(app.url("/oidc/token"))
+        .basic_auth(&id, Some("not-the-secret"))
+        .form(&[("grant_type", "authorization_code"), ("code", "x")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .expect("header")
+            .starts_with("Basic")
+    );
+}
+
+#[tokio::test]
+async fn without_a_public_address_the_provider_is_off_and_says_why() {
+    use tower::ServiceExt;
+    let t = zhiban_testing::TestDb::from(zhiban_testing::Template::Web)
+        .await
+        .expect("db");
+    let state = zhiban_web::AppState::new(t.db.clone(), zhiban_web::WebConfig::default())
+        .await
+        .expect("state");
+    for path in ["/.well-known/openid-configuration", "/oidc/jwks"] {
+        let res = zhiban_web::router(state.clone())
+            .oneshot(
+                axum::http::Request::builder()
+                    .uri(path)
+                    .header("host", "evil.example")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(res.status().as_u16(), 503, "{path}");
+        let body = axum::body::to_bytes(res.into_body(), 10_000)
+            .await
+            .expect("body");
+        assert!(!String::from_utf8_lossy(&body).contains("evil.example"));
+    }
+}

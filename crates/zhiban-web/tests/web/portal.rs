@@ -266,12 +266,18 @@ async fn the_api_refuses_bad_parameters_with_a_stable_code() {
         "limit=1000",
         "audience=alien",
         "life_event=moon",
-        "department=NOPE",
+        "police=%18%7B",
+        "offset=1000001",
+        "offset=19608856664294907904",
     ] {
         let (status, body) = app.json(&format!("/api/v1/services?{q}")).await;
         assert_eq!(status, 400, "{q}");
         assert_eq!(body["error"]["code"], "invalid_parameter", "{q}");
     }
+    // A department is a thing that may not exist, not a bad value.
+    let (status, body) = app.json("/api/v1/services?department=NOPE").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
 }
 
 #[tokio::test]

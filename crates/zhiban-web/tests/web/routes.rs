@@ -6,9 +6,7 @@
 use std::collections::BTreeSet;
 
 use reqwest::Method;
-use zhiban_domain::identity::SecurityPolicy;
 use zhiban_testing::TestApp;
-use zhiban_web::WebConfig;
 
 const PHONE: &str = "13900003333";
 const ID_NUMBER: &str = "11010519491231002X";
@@ -23,15 +21,8 @@ fn sample(path: &str, code: &str) -> String {
 
 #[tokio::test]
 async fn every_form_post_without_its_token_is_refused() {
-    // Sign-in limits high enough for one POST to every route.
-    let app = TestApp::spawn_with(WebConfig {
-        security: SecurityPolicy {
-            sign_in_per_minute: 1000,
-            ..SecurityPolicy::default()
-        },
-        ..WebConfig::default()
-    })
-    .await;
+    // Sign-in limits out of the way: one POST to every route.
+    let app = TestApp::spawn_unlimited().await;
     app.login().await;
     let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
     let code = app.code_of("身份证").await;

@@ -252,8 +252,7 @@ pub async fn apply_post(
     let page = posted.page.min(draft.schema.pages.len());
     draft.page = page;
     let desk = state.desk(&base);
-    let uploads = std::mem::take(&mut posted.uploads);
-    let errors = store_uploads(&desk, &citizen, UploadTo::Draft(&draft), uploads).await?;
+    let errors = store_uploads(&desk, &citizen, UploadTo::Draft(&draft), &mut posted).await?;
     let go = posted.go.clone();
     let mut answers = posted.answers;
     if let Some(key) = go.strip_prefix("add:") {

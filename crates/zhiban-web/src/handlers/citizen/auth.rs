@@ -230,9 +230,10 @@ pub async fn logout(
     State(state): State<AppState>,
     user: CitizenUser,
     jar: CookieJar,
+    ClientInfo(client): ClientInfo,
     Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    citizen::end_session(&state.db, &user.token).await?;
+    citizen::sign_out(&state.db, user.citizen(), &user.token, &client).await?;
     let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
     Ok((jar, Redirect::to("/")).into_response())
 }
@@ -489,6 +490,7 @@ pub struct CodeStepForm {
 pub async fn code_step(
     State(state): State<AppState>,
     mut ctx: PageCtx,
+    jar: CookieJar,
     PendingCitizen(session): PendingCitizen,
     Csrf(Form(f)): Csrf<Form<CodeStepForm>>,
 ) -> Result<Response, AppError> {
@@ -505,7 +507,12 @@ pub async fn code_step(
     )
     .await
     {
-        Ok(()) => continue_to(&ctx, &next),
+        // A new session token for the full session.
+        Ok(fresh) => Ok((
+            jar.add(user_cookie(&state, fresh)),
+            continue_to(&ctx, &next)?,
+        )
+            .into_response()),
         Err(DomainError::Login(e)) => {
             ctx.csrf = s.csrf_token;
             let error = Some(match e {

@@ -189,8 +189,7 @@ pub async fn resubmit(
     let mut posted = Posted::from(form);
     let citizen = user.citizen().clone();
     let desk = state.desk(&base);
-    let uploads = std::mem::take(&mut posted.uploads);
-    let errors = store_uploads(&desk, &citizen, UploadTo::Case(&number), uploads).await?;
+    let errors = store_uploads(&desk, &citizen, UploadTo::Case(&number), &mut posted).await?;
     if !errors.is_empty() {
         return case_page(&state, &user, &number, &errors, false, "").await;
     }
@@ -258,7 +257,7 @@ pub async fn my_file(
 ) -> Result<Response, AppError> {
     let case = cases::for_citizen(&state.db, user.citizen().id, &number).await?;
     let file = cases::case_file(&state.db, case.id, id).await?;
-    send_file(&state, &base, &file, false).await
+    send_file(&state, &base, &file).await
 }
 
 #[derive(Template)]

@@ -95,8 +95,9 @@ pub async fn verify_upload(
     jar: CookieJar,
     Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
-    let body = form.file("file").map(|f| f.body.as_slice());
-    let too_big = body.is_some_and(|b| b.len() > MAX_FILE_BYTES);
+    let file = form.file("file");
+    let too_big = file.is_some_and(|f| f.too_large || f.body.len() > MAX_FILE_BYTES);
+    let body = file.map(|f| f.body.as_slice());
     let error = |code: &'static str| {
         let msg = license_error(&ctx, &FieldError::new("license_file", code, ""));
         vec![("v-file".to_string(), msg)]

@@ -135,7 +135,12 @@ pub async fn audit_verify(
     staff: Staff,
     Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    let v = audit::verify(&state.db).await?;
+    let v = audit::verify_anchored(
+        &state.db,
+        &state.anchors(),
+        state.config.audit_max_unanchored_secs,
+    )
+    .await?;
     audit::record(
         &state.db,
         audit::Entry::staff(&staff.session.user.username, "audit.verify", "audit_log").detail(

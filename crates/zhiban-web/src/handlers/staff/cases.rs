@@ -410,6 +410,18 @@ pub async fn case_result(
     Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
     let posted = Posted::from(form);
+    if !posted.too_large.is_empty() {
+        let mb = state.config.cases.max_file_mb.to_string();
+        let e = FieldError::new("result_file", "upload_too_large", mb);
+        return case_page(
+            &state,
+            &staff,
+            &number,
+            step_errors(&staff.ctx, &[e]),
+            String::new(),
+        )
+        .await;
+    }
     let Some((_, name, body)) = posted.uploads.into_iter().next() else {
         let e = FieldError::new("result_file", "required", "");
         return case_page(
@@ -457,5 +469,5 @@ pub async fn case_file(
 ) -> Result<Response, AppError> {
     let case = cases::for_staff(&state.db, &staff.session, &number).await?;
     let file = cases::case_file(&state.db, case.id, id).await?;
-    send_file(&state, &base, &file, true).await
+    send_file(&state, &base, &file).await
 }

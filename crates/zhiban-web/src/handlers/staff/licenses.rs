@@ -542,6 +542,10 @@ pub async fn import(
         let e = FieldError::new("issuer", "outside_scope", "");
         return refuse(page, license_error(&ctx, &e));
     };
+    if form.file("file").is_some_and(|f| f.too_large) {
+        let mb = state.config.cases.max_file_mb;
+        return refuse(page, ctx.tn("import.too_large", mb));
+    }
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         return refuse(page, ctx.t("import.no_file"));
     };

@@ -205,6 +205,7 @@ pub struct CodeForm {
 pub async fn verify(
     State(state): State<AppState>,
     p: PendingStaff,
+    jar: CookieJar,
     Csrf(Form(form)): Csrf<Form<CodeForm>>,
 ) -> Result<Response, AppError> {
     let next = safe_admin_next(&form.next);
@@ -214,12 +215,18 @@ pub async fn verify(
     let now = state.db.now();
     let policy = &state.config.security;
     let result = if p.session.totp_enrolled || p.session.passkey_enrolled {
-        staff::verify_second_factor(&state.db, policy, &p.session, &p.token, &form.code, now).await
+        staff::verify_second_factor(
+            &state.db, policy, &p.session, &p.token, &form.code, &p.client, now,
+        )
+        .await
     } else {
         staff::confirm_enrolment(&state.db, policy, &p.session, &p.token, &form.code, now).await
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&next).into_response()),
+        // A new session token for the full session.
+        Ok(token) => {
+            Ok((jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response())
+        }
         Err(DomainError::Login(reason)) => {
             let error = Some(login_error(&p.ctx, &reason));
             let page = verify_page(&state, &p, next, error).await?;
@@ -369,6 +376,7 @@ pub async fn passkey_add_finish(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
+    jar: CookieJar,
     Csrf(Json(f)): Csrf<Json<PasskeyAddFinish>>,
 ) -> Result<Response, AppError> {
     if !may_add_passkey(&p.session) {
@@ -389,14 +397,21 @@ pub async fn passkey_add_finish(
     {
         return json_invalid(&p.ctx, e);
     }
-    let to = if p.session.stage == Stage::Password {
-        staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token)
-            .await?;
-        safe_admin_next(&f.next)
-    } else {
-        "/admin/account?saved=passkey".to_string()
-    };
-    Ok(axum::Json(serde_json::json!({ "redirect": to })).into_response())
+    if p.session.stage == Stage::Password {
+        let token =
+            staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token)
+                .await?;
+        let to = safe_admin_next(&f.next);
+        return Ok((
+            jar.add(session_cookie(&state, token)),
+            axum::Json(serde_json::json!({ "redirect": to })),
+        )
+            .into_response());
+    }
+    Ok(
+        axum::Json(serde_json::json!({ "redirect": "/admin/account?saved=passkey" }))
+            .into_response(),
+    )
 }
 
 pub async fn passkey_verify_begin(
@@ -424,6 +439,7 @@ pub async fn passkey_verify_finish(
     State(state): State<AppState>,
     rp: RelyingParty,
     p: PendingStaff,
+    jar: CookieJar,
     Csrf(Json(f)): Csrf<Json<PasskeyVerifyFinish>>,
 ) -> Result<Response, AppError> {
     let now = state.db.now();
@@ -440,6 +456,12 @@ pub async fn passkey_verify_finish(
     {
         return json_invalid(&p.ctx, e);
     }
-    staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token).await?;
-    Ok(axum::Json(serde_json::json!({ "redirect": safe_admin_next(&f.next) })).into_response())
+    let token =
+        staff::passkey_second_factor(&state.db, &state.config.security, &p.session, &p.token)
+            .await?;
+    Ok((
+        jar.add(session_cookie(&state, token)),
+        axum::Json(serde_json::json!({ "redirect": safe_admin_next(&f.next) })),
+    )
+        .into_response())
 }

@@ -54,6 +54,11 @@ pub async fn import(
         row_errors: Vec::new(),
         bad_rows: 0,
     };
+    if form.file("file").is_some_and(|f| f.too_large) {
+        let mb = state.config.cases.max_file_mb;
+        page.file_error = Some(ctx.tn("import.too_large", mb));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         page.file_error = Some(ctx.t("import.no_file"));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
