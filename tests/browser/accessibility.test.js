@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startPortal, launchBrowser, newContext, open, axeViolations, formatViolations,
-  signIn, guideCode, follow, MODES,
+  signIn, guideCode, follow, MODES, AUDITOR_USER,
 } from './helpers.js';
 
 let portal;
@@ -57,7 +57,6 @@ const staffPages = () => [
   ['admin roles', '/admin/roles', 200],
   ['admin org tree', '/admin/org', 200],
   ['admin new role', '/admin/roles/new', 200],
-  ['admin audit log', '/admin/audit', 200],
   ['admin account', '/admin/account', 200],
   ['admin password', '/admin/account/password', 200],
   ['admin SMS outbox', '/admin/sms', 200],
@@ -100,6 +99,19 @@ for (const mode of Object.keys(MODES)) {
       await signIn(page, portal.base);
       for (const [name, path, status] of staffPages()) {
         await t.test(name, () => expectNoViolations(page, portal.base + path, status, mode));
+      }
+    });
+
+    it('the auditor\'s audit log has no violations', async () => {
+      // 三员分立: only the security auditor opens it (the administrator gets 403).
+      await expectNoViolations(page, `${portal.base}/admin/audit`, 403, mode);
+      const auditor = await newContext(browser, portal.base, { mode });
+      try {
+        const p = await auditor.newPage();
+        await signIn(p, portal.base, AUDITOR_USER);
+        await expectNoViolations(p, `${portal.base}/admin/audit`, 200, mode);
+      } finally {
+        await auditor.close();
       }
     });
 

@@ -26,6 +26,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'Passw0rd!x';
+/** The security auditor (三员分立: the administrator does not read the audit log). */
+export const AUDITOR_USER = 'auditor';
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -81,9 +83,11 @@ export async function startPortal({ label = 'zhiban' } = {}) {
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `zhiban-browser-${label}-`));
   try {
-    await execFileP(ZHIBAN_BIN, ['create-admin', '--data-dir', dataDir, '--username', ADMIN_USER], {
-      env: { ...process.env, ZHIBAN_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    });
+    for (const [user, role] of [[ADMIN_USER, 'system_admin'], [AUDITOR_USER, 'auditor']]) {
+      await execFileP(ZHIBAN_BIN, ['create-admin', '--data-dir', dataDir, '--username', user, '--role', role], {
+        env: { ...process.env, ZHIBAN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      });
+    }
     return await serve(dataDir);
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
@@ -272,14 +276,14 @@ export function totpCode(secret, step) {
   return String(bin % 1_000_000).padStart(6, '0');
 }
 
-// Per portal (by port, so 127.0.0.1 and localhost are the same portal): the
+// Per portal and account (by port, so 127.0.0.1 and localhost are the same portal): the
 // authenticator secret and the last time step used (the portal accepts each
 // step once, and one step ahead for clock skew).
 const authenticators = new Map();
-const portalKey = (base) => new URL(base).port;
+const portalKey = (base, user) => `${new URL(base).port}|${user}`;
 
-async function nextStep(base) {
-  const auth = authenticators.get(portalKey(base));
+async function nextStep(base, user) {
+  const auth = authenticators.get(portalKey(base, user));
   for (;;) {
     const now = Math.floor(Date.now() / 1000 / 30);
     const step = Math.max(now, auth.lastStep + 1);
@@ -297,19 +301,19 @@ async function nextStep(base) {
  * one-time code. The first sign-in on a portal enrols the authenticator from
  * the key shown on the page, as a person would type it into their phone.
  */
-export async function signIn(page, base) {
+export async function signIn(page, base, user = ADMIN_USER) {
   await open(page, `${base}/admin/login`);
-  await page.locator('#username').fill(ADMIN_USER);
+  await page.locator('#username').fill(user);
   await page.locator('#password').fill(ADMIN_PASSWORD);
   let url = await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
   if (!url.pathname.startsWith('/admin/login/verify')) throw new Error(`password step went to ${url}`);
   const shown = page.locator('#totp-secret');
   if (await shown.count()) {
-    authenticators.set(portalKey(base), { secret: (await shown.innerText()).replace(/\s/g, ''), lastStep: 0 });
+    authenticators.set(portalKey(base, user), { secret: (await shown.innerText()).replace(/\s/g, ''), lastStep: 0 });
   }
-  if (!authenticators.has(portalKey(base))) throw new Error('no authenticator enrolled for this portal');
-  const step = await nextStep(base);
-  await page.locator('#code').fill(totpCode(authenticators.get(portalKey(base)).secret, step));
+  if (!authenticators.has(portalKey(base, user))) throw new Error('no authenticator enrolled for this portal');
+  const step = await nextStep(base, user);
+  await page.locator('#code').fill(totpCode(authenticators.get(portalKey(base, user)).secret, step));
   url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
   if (url.pathname.startsWith('/admin/login')) throw new Error('sign-in failed at the one-time code');
 }

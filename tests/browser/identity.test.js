@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, totpCode, axeViolations, formatViolations,
+  AUDITOR_USER,
 } from './helpers.js';
 
 let portal;
@@ -107,7 +108,8 @@ describe('staff accounts, roles and the audit log', () => {
     const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
     const page = await context.newPage();
     try {
-      await signIn(page, portal.base);
+      // 三员分立: the security auditor reads the log, not the administrator.
+      await signIn(page, portal.base, AUDITOR_USER);
       await open(page, `${portal.base}/admin/audit?actor=${username}`);
       const text = await page.locator('table.data').innerText();
       assert.match(text, /登录/);
@@ -167,7 +169,12 @@ describe('a passkey as the staff second factor', () => {
       page.waitForURL((u) => !u.pathname.startsWith('/admin/login')),
       page.getByRole('button', { name: '使用通行密钥验证' }).click(),
     ]);
-    await open(page, `${local}/admin/audit?action=staff.login`);
+    // The administrator does not read the audit log; the auditor finds the
+    // passkey sign-in there.
+    const res = await page.goto(`${local}/admin/audit`);
+    assert.equal(res.status(), 403);
+    await signIn(page, local, AUDITOR_USER);
+    await open(page, `${local}/admin/audit?action=staff.login&actor=admin`);
     assert.match(await page.locator('table.data').innerText(), /passkey/);
   });
 });

@@ -67,7 +67,57 @@ const LICENSE_LINKS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Which departments may issue each type (a department covers the units
+/// below it): 公安 the identity and traffic documents, 市场监管 business
+/// licenses, 民政 marriage, 人社 social security cards, city and districts.
+const LICENSE_ISSUERS: &[(&str, &[&str])] = &[
+    ("id_card", &["500000-GA"]),
+    ("driving_licence", &["500000-GA"]),
+    ("vehicle_licence", &["500000-GA"]),
+    ("household", &["500000-GA"]),
+    ("no_crime", &["500000-GA"]),
+    (
+        "business_licence",
+        &[
+            "500000-SJ",
+            "500103-SJ",
+            "500105-SJ",
+            "500106-SJ",
+            "500190-SJ",
+        ],
+    ),
+    (
+        "marriage",
+        &["500000-MZ", "500103-MZ", "500105-MZ", "500106-MZ"],
+    ),
+    (
+        "social_security",
+        &[
+            "500000-RS",
+            "500103-RS",
+            "500105-RS",
+            "500106-RS",
+            "500190-SB",
+        ],
+    ),
+];
+
 async fn link_license_types(db: &Db) -> Result<(), DomainError> {
+    for (code, departments) in LICENSE_ISSUERS {
+        for d in *departments {
+            sqlx::query(
+                "INSERT INTO license_type_issuers (type_code, department_id) \
+                 SELECT $1, id FROM departments WHERE code = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM license_type_issuers i \
+                 JOIN departments d ON d.id = i.department_id \
+                 WHERE i.type_code = $1 AND d.code = $2)",
+            )
+            .bind(code)
+            .bind(d)
+            .execute(db.pool())
+            .await?;
+        }
+    }
     for (code, renewal, produced_by) in LICENSE_LINKS {
         sqlx::query(
             "UPDATE license_types SET renewal_service = $2, produced_by = $3 WHERE code = $1",

@@ -35,6 +35,14 @@ pub struct ActorName(pub String);
 pub enum DomainError {
     #[error("not found")]
     NotFound,
+    /// Outside the actor's data scope (already audited): answered exactly
+    /// like a missing record.
+    #[error("outside scope")]
+    OutOfScope,
+    /// A city-level setting and the actor is a unit's account (already
+    /// audited): the web answers 403 saying so.
+    #[error("city-level setting")]
+    CityLevel,
     #[error("invalid input: {0:?}")]
     Invalid(Vec<FieldError>),
     /// Refused because of the state things are in (the web answers 409).

@@ -123,6 +123,8 @@ pub async fn save_template(
     if !DEFAULTS.iter().any(|(e, _, _)| *e == event) {
         return Err(DomainError::NotFound);
     }
+    // The wording reaches every applicant of the city: a city-level setting.
+    crate::identity::scope::require_city(db, actor, &format!("notify:{event}")).await?;
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM notify_templates WHERE event = $1")
         .bind(event)
@@ -138,6 +140,12 @@ pub async fn save_template(
         }
         if let Some(bad) = unknown_placeholder(body) {
             errs.push(FieldError::new("body", "unknown_placeholder", bad));
+        }
+        if has_link(title) {
+            errs.push(FieldError::new("title", "link_not_allowed", ""));
+        }
+        if has_link(body) {
+            errs.push(FieldError::new("body", "link_not_allowed", ""));
         }
         if !errs.is_empty() {
             return Err(DomainError::Invalid(errs));
@@ -161,6 +169,36 @@ pub async fn save_template(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether wording carries an address of its own. Texts go out under the
+/// government's name, so the only link a template may hold is
+/// `{查询地址}` (this portal's progress page); anything that reads as a web
+/// address is refused, however it is spelled: full-width letters, `。`
+/// for the dot, spaces in between.
+pub fn has_link(text: &str) -> bool {
+    let plain: Vec<char> = text
+        .chars()
+        .filter_map(|c| {
+            let c = match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '。' | '｡' | '·' => '.',
+                other => other,
+            };
+            (!c.is_whitespace()).then(|| c.to_ascii_lowercase())
+        })
+        .collect();
+    let text: String = plain.iter().collect();
+    if text.contains("://") || text.contains("www.") {
+        return true;
+    }
+    // `name.tld`: a letter or digit, a dot, then two letters or more.
+    plain.windows(4).any(|w| {
+        (w[0].is_ascii_alphanumeric() || w[0] == '-')
+            && w[1] == '.'
+            && w[2].is_ascii_alphabetic()
+            && w[3].is_ascii_alphabetic()
+    })
 }
 
 fn unknown_placeholder(body: &str) -> Option<String> {
@@ -437,6 +475,32 @@ mod tests {
         );
         for (_, _, body) in DEFAULTS {
             assert_eq!(unknown_placeholder(body), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn wording_with_an_address_of_its_own_is_caught_however_spelled() {
+        for bad in [
+            "请点击 http://pay.example.com 缴纳加急费",
+            "请访问 www.example.cn",
+            "登录 jiaji-pay.top 办理",
+            "请点击 ｈｔｔｐ：／／ｅｖｉｌ．ｃｎ",
+            "详见 evil。com",
+            "详见 evil . c n",
+            "短链 t.cn/AbC",
+        ] {
+            assert!(has_link(bad), "{bad}");
+        }
+        for good in [
+            "查询进度：{查询地址}",
+            "收费 1.5 元，办件 {办件编号}",
+            "第 3.2 条",
+            "渝中区民族路 1 号",
+        ] {
+            assert!(!has_link(good), "{good}");
+        }
+        for (_, title, body) in DEFAULTS {
+            assert!(!has_link(title) && !has_link(body), "{body}");
         }
     }
 

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{ActorName, Db, DomainError, FieldError};
+use crate::audit::{self, Entry};
+use crate::identity::staff::StaffSession;
+use crate::{Db, DomainError, FieldError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Synonym {
@@ -33,12 +35,15 @@ pub async fn synonym_pairs(db: &Db) -> Result<Vec<(String, String)>, DomainError
 }
 
 /// Adds a synonym, or changes the replacement of an existing phrase.
+/// Synonyms shape every search of the city: whole-city accounts only, and
+/// every change is audited with what it was before.
 pub async fn save_synonym(
     db: &Db,
+    actor: &StaffSession,
     phrase: &str,
     replacement: &str,
-    actor: &ActorName,
 ) -> Result<(), DomainError> {
+    crate::identity::scope::require_city(db, actor, &format!("synonym:{}", phrase.trim())).await?;
     let phrase = phrase.trim();
     let replacement = replacement.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut errs = Vec::new();
@@ -56,42 +61,59 @@ pub async fn save_synonym(
         return Err(DomainError::Invalid(errs));
     }
     let now = db.now().to_rfc3339();
+    let by = &actor.user.username;
     let mut tx = db.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE search_synonyms SET replacement = $2, updated_by = $3, updated_at = $4 WHERE phrase = $1",
-    )
-    .bind(phrase)
-    .bind(&replacement)
-    .bind(&actor.0)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(
-            "INSERT INTO search_synonyms (phrase, replacement, updated_by, updated_at) VALUES ($1, $2, $3, $4)",
-        )
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT replacement FROM search_synonyms WHERE phrase = $1")
+            .bind(phrase)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let sql = if before.is_some() {
+        "UPDATE search_synonyms SET replacement = $2, updated_by = $3, updated_at = $4 WHERE phrase = $1"
+    } else {
+        "INSERT INTO search_synonyms (phrase, replacement, updated_by, updated_at) VALUES ($1, $2, $3, $4)"
+    };
+    sqlx::query(sql)
         .bind(phrase)
         .bind(&replacement)
-        .bind(&actor.0)
+        .bind(by)
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-    }
     crate::changes::record(&mut tx, crate::changes::SEARCH_SYNONYM, phrase).await?;
+    let detail = match before {
+        Some(b) => format!("{b} → {replacement}"),
+        None => format!("→ {replacement}"),
+    };
+    audit::append(
+        &mut tx,
+        &Entry::staff(by, "search.synonym_save", phrase)
+            .detail(detail)
+            .ip(&actor.client_ip),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn delete_synonym(db: &Db, id: i64) -> Result<(), DomainError> {
+pub async fn delete_synonym(db: &Db, actor: &StaffSession, id: i64) -> Result<(), DomainError> {
+    crate::identity::scope::require_city(db, actor, &format!("synonym:{id}")).await?;
     let mut tx = db.begin().await?;
-    let phrase: Option<String> =
-        sqlx::query_scalar("SELECT phrase FROM search_synonyms WHERE id = $1")
+    let found: Option<(String, String)> =
+        sqlx::query_as("SELECT phrase, replacement FROM search_synonyms WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some(phrase) = phrase else {
+    let Some((phrase, replacement)) = found else {
         return Ok(());
     };
+    audit::append(
+        &mut tx,
+        &Entry::staff(&actor.user.username, "search.synonym_delete", &phrase)
+            .detail(format!("{replacement} →"))
+            .ip(&actor.client_ip),
+    )
+    .await?;
     sqlx::query("DELETE FROM search_synonyms WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

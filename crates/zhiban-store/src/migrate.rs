@@ -81,6 +81,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "security",
         sql: include_str!("../migrations/0014_security.sql"),
     },
+    Migration {
+        version: 15,
+        name: "separation of duties and license issuers",
+        sql: include_str!("../migrations/0015_separation_of_duties.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::multipart::{Form, Part};
 use reqwest::redirect::Policy;
-use zhiban_domain::identity::roles::{self, RoleInput, StaffInput};
+use zhiban_domain::identity::roles::{self, StaffInput};
 use zhiban_domain::identity::staff::{self, StaffSession};
 use zhiban_domain::identity::{Perm, SecurityPolicy, totp};
 use zhiban_web::{AppState, WebConfig};
@@ -326,19 +326,30 @@ impl TestApp {
     }
 
     /// A staff member of unit `unit` (`""`: the administrator's, the top
-    /// of the tree) holding
-    /// exactly `perms` (through a role made for them), signed in.
+    /// of the tree) holding exactly `perms` (through a role made for
+    /// them), signed in. The role is a fixture written to the database:
+    /// under 三员分立 no real account may grant every combination (the
+    /// administrator cannot hand out audit viewing, for one).
     pub async fn staff_with(&self, username: &str, unit: &str, perms: &[Perm]) -> reqwest::Client {
-        let admin = self.admin_session().await;
-        let role = RoleInput {
-            code: format!("role_{}", username.replace(['.', '-'], "_")),
-            name: format!("测试角色{username}"),
-            description: String::new(),
-            perms: perms.iter().copied().collect(),
-        };
-        let role_id = roles::save_role(&self.db.db, &admin, None, &role)
+        let db = &self.db.db;
+        let role_id: i64 = zhiban_store::sqlx::query_scalar(
+            "INSERT INTO roles (code, name, description, builtin) VALUES ($1, $2, '', 0) RETURNING id",
+        )
+        .bind(format!("role_{}", username.replace(['.', '-'], "_")))
+        .bind(format!("测试角色{username}"))
+        .fetch_one(db.pool())
+        .await
+        .expect("role");
+        for p in perms {
+            zhiban_store::sqlx::query(
+                "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)",
+            )
+            .bind(role_id)
+            .bind(p.slug())
+            .execute(db.pool())
             .await
-            .expect("role");
+            .expect("permission");
+        }
         self.staff_in_roles(username, unit, vec![role_id]).await
     }
 
@@ -374,13 +385,21 @@ impl TestApp {
             } else {
                 Some(self.unit_id(unit).await)
             },
-            role_ids: role_ids.into_iter().collect(),
             password: STAFF_PASSWORD.into(),
             ..StaffInput::default()
         };
-        roles::save_staff(&self.db.db, &admin, None, &input)
+        let id = roles::save_staff(&self.db.db, &admin, None, &input)
             .await
             .expect("staff");
+        // The grant is a fixture too (see `staff_with`).
+        for r in role_ids {
+            zhiban_store::sqlx::query("INSERT INTO staff_roles (user_id, role_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(r)
+                .execute(self.db.db.pool())
+                .await
+                .expect("grant");
+        }
         self.settle_password(username).await;
         self.session_client(username, STAFF_PASSWORD).await
     }

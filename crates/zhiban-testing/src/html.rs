@@ -74,3 +74,16 @@ pub fn unescape(s: &str) -> String {
         .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
+
+/// Every link target on a page (`href="…"`), unescaped, each once, in
+/// page order.
+pub fn hrefs(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in html.split("href=\"").skip(1) {
+        let target = unescape(part.split('"').next().unwrap_or(""));
+        if !out.contains(&target) {
+            out.push(target);
+        }
+    }
+    out
+}

@@ -27,5 +27,5 @@ pub mod samples {
 
 pub use app::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestApp, client, location};
 pub use db::{Template, TestDb};
-pub use html::{hidden, totp_secret_on, unescape, urlencode};
-pub use world::{World, id_number, register_citizen, sms_code, staff_session};
+pub use html::{hidden, hrefs, totp_secret_on, unescape, urlencode};
+pub use world::{World, id_number, refusals, register_citizen, sms_code, staff_session};

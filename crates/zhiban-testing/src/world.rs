@@ -54,6 +54,19 @@ pub async fn staff_session(db: &Db, username: &str, password: &str) -> StaffSess
         .expect("live")
 }
 
+/// The refused scope checks on record for `actor`: (target, detail, ip),
+/// oldest first.
+pub async fn refusals(db: &Db, actor: &str) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT target, detail, ip FROM audit_log WHERE actor = $1 AND action = 'scope.refused' \
+         AND outcome = 'refused' ORDER BY seq",
+    )
+    .bind(actor)
+    .fetch_all(db.pool())
+    .await
+    .expect("audit")
+}
+
 /// The code in the newest message to `phone` in the development SMS outbox.
 pub async fn sms_code(db: &Db, phone: &str) -> String {
     let body: String =

@@ -37,6 +37,9 @@ pub enum AppError {
     /// Signed in, but no role grants what this page needs.
     #[error("no permission")]
     NoPermission,
+    /// A city-level setting, and this is a unit's account.
+    #[error("city-level setting")]
+    CityLevel,
     /// Too many attempts from this client in a short time.
     #[error("too many requests")]
     TooMany,
@@ -63,7 +66,8 @@ pub enum AppError {
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::NotFound => AppError::NotFound,
+            DomainError::NotFound | DomainError::OutOfScope => AppError::NotFound,
+            DomainError::CityLevel => AppError::CityLevel,
             DomainError::Invalid(errors) => AppError::Invalid(errors),
             DomainError::Form(errors) => AppError::Form(errors),
             DomainError::Conflict(c) => AppError::Conflict(c),
@@ -117,6 +121,7 @@ impl IntoResponse for AppError {
                 StatusCode::FORBIDDEN,
                 Detail::Hint("error.no_permission_hint"),
             ),
+            AppError::CityLevel => (StatusCode::FORBIDDEN, Detail::Hint("error.city_level_hint")),
             AppError::TooMany => (StatusCode::TOO_MANY_REQUESTS, Detail::None),
             AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Detail::Fields(errors)),
             AppError::Form(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Detail::Form(errors)),

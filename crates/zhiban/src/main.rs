@@ -53,6 +53,10 @@ enum Command {
         display_name: String,
         #[arg(long)]
         password_stdin: bool,
+        /// The built-in role of a new account: system_admin, security_admin
+        /// or auditor (三员分立: one account each).
+        #[arg(long, default_value = "system_admin")]
+        role: String,
     },
     /// Import the catalog from a .csv or .xlsx file (all rows or none);
     /// with --departments, import the org tree from a CSV file.
@@ -254,10 +258,11 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
             username,
             display_name,
             password_stdin,
+            role,
         } => {
             let password = read_password(password_stdin)?;
             let db = open_migrated(settings).await?;
-            match staff::create_or_reset(&db, &username, &display_name, &password).await {
+            match staff::create_or_reset_as(&db, &username, &display_name, &password, &role).await {
                 Ok(_) => {
                     println!("staff account {username} is ready");
                     Ok(())

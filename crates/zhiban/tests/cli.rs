@@ -88,6 +88,45 @@ fn create_admin_refuses_a_weak_password_and_accepts_a_strong_one() {
 }
 
 #[test]
+fn create_admin_makes_an_auditor_who_holds_only_audit_viewing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |role: &str| {
+        Command::new(env!("CARGO_BIN_EXE_zhiban"))
+            .args(["--data-dir", dir.path().to_str().expect("path")])
+            .args(["create-admin", "--username", "audit1", "--role", role])
+            .env_remove("DATABASE_URL")
+            .env("ZHIBAN_ADMIN_PASSWORD", "Str0ng!pass")
+            .env("ZHIBAN__LOG__LEVEL", "warn")
+            .output()
+            .expect("runs")
+    };
+    let unknown = run("superuser");
+    assert!(!unknown.status.success(), "an unknown role is refused");
+    assert!(run("auditor").status.success());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("zhiban.db").display()
+    );
+    let perms: Vec<String> = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let db = zhiban_store::Db::connect(&url).await.expect("db");
+            let p = zhiban_store::sqlx::query_scalar(
+                "SELECT rp.permission FROM staff_users u \
+                 JOIN staff_roles sr ON sr.user_id = u.id \
+                 JOIN role_permissions rp ON rp.role_id = sr.role_id \
+                 WHERE u.username = 'audit1'",
+            )
+            .fetch_all(db.pool())
+            .await
+            .expect("perms");
+            db.close().await;
+            p
+        });
+    assert_eq!(perms, vec!["audit.view".to_string()]);
+}
+
+#[test]
 fn audit_verify_passes_an_intact_log_and_names_a_tampered_record() {
     let dir = tempfile::tempdir().expect("dir");
     create_admin(dir.path(), "ops");

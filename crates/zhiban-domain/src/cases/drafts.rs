@@ -36,7 +36,10 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
     }
     let (version, schema) = crate::forms::repo::current(db, item).await?;
     let mut answers = Answers::new();
-    schema.normalize(&mut answers, &profile_of(citizen, local_date(db.now())));
+    schema.normalize(
+        &mut answers,
+        &profile_of(db, citizen, local_date(db.now())).await?,
+    );
     sqlx::query(
         "INSERT INTO case_drafts (citizen_id, service_code, form_version, form_schema, answers, \
          page, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6) \
@@ -119,7 +122,7 @@ pub async fn save_draft(
     merge_page(&draft.schema, &mut draft.answers, posted, Some(draft.page));
     draft.schema.normalize(
         &mut draft.answers,
-        &profile_of(citizen, local_date(db.now())),
+        &profile_of(db, citizen, local_date(db.now())).await?,
     );
     draft.page = page.min(draft.schema.pages.len());
     sqlx::query("UPDATE case_drafts SET answers = $2, page = $3, updated_at = $4 WHERE id = $1")
@@ -222,7 +225,7 @@ pub async fn submit(
     };
     draft.schema.normalize(
         &mut draft.answers,
-        &profile_of(citizen, local_date(desk.db.now())),
+        &profile_of(desk.db, citizen, local_date(desk.db.now())).await?,
     );
     let files = draft_files(desk.db, draft.id).await?;
     let errors = draft.schema.validate(

@@ -13,6 +13,25 @@ use super::desk::Desk;
 use crate::forms::FormError;
 use crate::{Db, DomainError};
 
+/// Materials that are identity documents: 居民身份证, 户口簿, 护照, 通行证,
+/// 居住证 and ID photos. Their files open only for staff who may see
+/// people's personal data (查看群众个人信息); other staff on the case see
+/// that the file is there, not what it shows.
+pub fn is_identity_document(material: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "身份证",
+        "户口簿",
+        "户口本",
+        "护照",
+        "通行证",
+        "居住证",
+        "永久居留",
+        "证件照",
+        "相片回执",
+    ];
+    WORDS.iter().any(|w| material.contains(w))
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseFile {
     pub id: i64,
@@ -34,6 +53,12 @@ pub struct CaseFile {
 impl CaseFile {
     pub fn is_image(&self) -> bool {
         self.content_type.starts_with("image/")
+    }
+
+    /// An applicant's upload of an identity document (see
+    /// [`is_identity_document`]).
+    pub fn is_identity_document(&self) -> bool {
+        self.kind == "material" && is_identity_document(&self.material)
     }
 
     /// The name to offer it under: cleaned and ending in the extension of

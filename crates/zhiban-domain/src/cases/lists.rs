@@ -142,14 +142,15 @@ pub async fn list(
     }
     let text = q.q.trim();
     if !text.is_empty() {
-        if looks_like_number(text) {
-            let p = bind(normalize_number(text), &mut binds);
-            wheres.push(format!("c.number = {p}"));
-        } else if let Some(phone) = crate::pii::normalise_phone(text) {
+        // A mobile number first: eleven digits also look like a number.
+        if let Some(phone) = crate::pii::normalise_phone(text) {
             // The phone is encrypted; its blind index matches exactly.
             let ix = crate::pii::index(db, crate::pii::ctx::CASE_PHONE, &phone)?;
             let p = bind(ix, &mut binds);
             wheres.push(format!("c.applicant_phone_bidx = {p}"));
+        } else if looks_like_number(text) {
+            let p = bind(normalize_number(text), &mut binds);
+            wheres.push(format!("c.number = {p}"));
         } else {
             let p = bind(text.to_string(), &mut binds);
             wheres.push(format!("c.applicant_name = {p}"));

@@ -22,13 +22,24 @@ pub use workflow::{CaseAction, CaseState, Delivery, Outcome, Role};
 use crate::forms::Profile;
 use crate::identity::citizen::Citizen;
 
-/// The profile forms are filled from, on `today` (Beijing date).
-pub fn profile_of(c: &Citizen, today: chrono::NaiveDate) -> Profile {
-    Profile {
+/// The profile forms are filled from, on `today` (Beijing date): the
+/// person's identity and the companies they may act for.
+pub async fn profile_of(
+    db: &crate::Db,
+    c: &Citizen,
+    today: chrono::NaiveDate,
+) -> Result<Profile, crate::DomainError> {
+    let companies = crate::identity::company::memberships(db, c.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.company.uscc, m.company.name))
+        .collect();
+    Ok(Profile {
         today,
         name: c.name.clone(),
         id_number: c.id_number.clone(),
         phone: c.phone.clone(),
         verified: c.level >= 2,
-    }
+        companies,
+    })
 }

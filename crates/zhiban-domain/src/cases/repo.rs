@@ -17,6 +17,7 @@ use crate::forms::{Answers, FormSchema};
 use crate::identity::Perm;
 use crate::identity::citizen::Citizen;
 use crate::identity::ids::{mask_name, mask_phone};
+use crate::identity::scope::out_of_scope;
 use crate::identity::staff::StaffSession;
 use crate::notify;
 use crate::time::local_date;
@@ -354,6 +355,12 @@ pub async fn act(
         (Actor::Staff(s), _) if staff_sees(s, case.department_id) => {
             return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
         }
+        (Actor::Staff(s), _) => {
+            // Out of scope: let go of the write lock, then audit and answer
+            // as if the case did not exist.
+            tx.rollback().await?;
+            return Err(out_of_scope(db, s, &format!("case:{}", case.number)).await);
+        }
         _ => return Err(DomainError::NotFound),
     }
     if step.revision.is_some_and(|r| r != case.revision) {
@@ -426,8 +433,8 @@ pub async fn act(
                 answers.retain(|k, _| *k != f.key && !k.starts_with(&prefix));
             }
             answers.extend(posted);
-            case.schema
-                .normalize(&mut answers, &profile_of(citizen, today));
+            let profile = profile_of(db, citizen, today).await?;
+            case.schema.normalize(&mut answers, &profile);
             let files = case_files(desk.db, case.id).await?;
             let supplied = case_supplied(db, &case.number, &files).await?;
             let form_errors = case.schema.validate(None, &answers, &supplied);
@@ -602,8 +609,12 @@ pub async fn act(
 pub async fn for_staff(db: &Db, staff: &StaffSession, number: &str) -> Result<Case, DomainError> {
     let mut conn = db.pool().acquire().await?;
     let case = load(db, &mut conn, &normalize_number(number)).await?;
-    if !staff_sees(staff, case.department_id) {
+    drop(conn);
+    if !staff.can(Perm::CasesHandle) {
         return Err(DomainError::NotFound);
+    }
+    if !staff_sees(staff, case.department_id) {
+        return Err(out_of_scope(db, staff, &format!("case:{}", case.number)).await);
     }
     Ok(case)
 }

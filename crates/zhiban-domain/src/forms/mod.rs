@@ -53,6 +53,11 @@ pub enum FieldKind {
     File,
     /// Repeating rows of the sub-fields in `fields`.
     Group,
+    /// Applying in a company's name: one of the companies the applicant
+    /// represents or is an authorised agent of (its 统一社会信用代码), or
+    /// empty for applying as a person. The company's name is filled in
+    /// from its record (`<key>.name`), never typed.
+    Company,
 }
 
 /// What a field is filled from when the applicant is signed in.
@@ -158,6 +163,8 @@ pub struct Profile {
     pub verified: bool,
     /// The (Beijing) date the form is filled on: ages are computed on it.
     pub today: chrono::NaiveDate,
+    /// Companies the applicant may act for: (统一社会信用代码, name).
+    pub companies: Vec<(String, String)>,
 }
 
 impl Profile {
@@ -264,9 +271,26 @@ impl FormSchema {
         errs
     }
 
-    /// Fills empty answers from the profile, locks verified ones, works out
-    /// computed values and drops answers of hidden fields.
+    /// Fills empty answers from the profile, locks verified ones, names the
+    /// chosen company from its record, works out computed values and drops
+    /// answers of hidden fields.
     pub fn normalize(&self, answers: &mut Answers, profile: &Profile) {
+        for f in self.fields().filter(|f| f.kind == FieldKind::Company) {
+            let name_key = format!("{}.name", f.key);
+            let chosen = answers.get(&f.key).map(|v| v.trim().to_uppercase());
+            match chosen
+                .as_deref()
+                .and_then(|c| profile.companies.iter().find(|(code, _)| code == c))
+            {
+                Some((code, name)) => {
+                    answers.insert(f.key.clone(), code.clone());
+                    answers.insert(name_key, name.clone());
+                }
+                None => {
+                    answers.remove(&name_key);
+                }
+            }
+        }
         for f in self.fields() {
             if let Some(p) = f.prefill {
                 let known = profile.value(p);
@@ -460,6 +484,12 @@ fn validate_field(
                 errs.push(FormError::new(name, "required"));
             }
         }
+        // `normalize` names only the applicant's own companies.
+        FieldKind::Company => {
+            if !answers.contains_key(&format!("{name}.name")) {
+                errs.push(FormError::new(name, "company_not_yours"));
+            }
+        }
         kind => {
             if let Some(code) = check_value(f, kind, value) {
                 errs.push(FormError::with(name, code, value_detail(f)));
@@ -505,7 +535,7 @@ fn check_value(f: &Field, kind: FieldKind, value: &str) -> Option<&'static str> 
             .then_some("invalid_id_number"),
         FieldKind::Uscc => Uscc::parse(value).is_err().then_some("invalid_uscc"),
         FieldKind::Phone => Phone::parse(value).is_err().then_some("invalid_phone"),
-        FieldKind::Address | FieldKind::File | FieldKind::Group => None,
+        FieldKind::Address | FieldKind::File | FieldKind::Group | FieldKind::Company => None,
     }
 }
 
@@ -602,18 +632,10 @@ pub fn default_schema(item: &ServiceItem) -> FormSchema {
         field("address", "联系地址", FieldKind::Address, true),
     ];
     if item.audience != Audience::Person {
-        applicant.push(field(
-            "company_name",
-            "单位名称（以单位名义申请时填写）",
-            FieldKind::Text,
-            false,
-        ));
-        applicant.push(field(
-            "company_uscc",
-            "统一社会信用代码",
-            FieldKind::Uscc,
-            false,
-        ));
+        applicant.push(Field {
+            help: "只能选择您是法定代表人或经办人的单位（在“个人中心 → 我的单位”中登记或获得授权）；以个人名义申请请留空".into(),
+            ..field("company", "以单位名义申请", FieldKind::Company, false)
+        });
     }
     let request = vec![
         Field {

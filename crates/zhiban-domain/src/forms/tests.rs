@@ -62,6 +62,7 @@ fn a_complete_application_validates() {
         phone: "13800138000".into(),
         verified: true,
         today: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
+        companies: Vec::new(),
     };
     s.normalize(&mut a, &profile);
     let files: BTreeMap<String, usize> = [("photo".to_string(), 1)].into();
@@ -148,6 +149,7 @@ fn verified_identity_is_filled_in_and_cannot_be_changed() {
         phone: "13800138000".into(),
         verified: true,
         today: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
+        companies: Vec::new(),
     };
     let mut a = answers(&[("name", "冒名"), ("phone", "13900139000")]);
     s.normalize(&mut a, &verified);
@@ -277,4 +279,44 @@ fn sample_item() -> ServiceItem {
         updated_at: String::new(),
         updated_by: String::new(),
     }
+}
+
+#[test]
+fn a_company_is_one_the_applicant_acts_for_and_its_name_comes_from_the_record() {
+    let s = schema(
+        r#"{"title": "t", "pages": [{"title": "p", "fields": [
+        {"key": "company", "label": "以单位名义申请", "kind": "company"}]}]}"#,
+    );
+    let profile = Profile {
+        companies: vec![("91500000MA5U000001".into(), "渝州山城科技有限公司".into())],
+        today: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default(),
+        ..Profile::default()
+    };
+    let none = BTreeMap::new();
+    // Its own company: accepted, named from the record whatever was typed.
+    let mut a = answers(&[
+        ("company", "91500000ma5u000001"),
+        ("company.name", "别的名字"),
+    ]);
+    s.normalize(&mut a, &profile);
+    assert_eq!(codes(&s.validate(None, &a, &none)), vec![]);
+    assert_eq!(
+        a.get("company.name").map(String::as_str),
+        Some("渝州山城科技有限公司")
+    );
+    // Someone else's company: refused, and no name is kept.
+    let mut b = answers(&[
+        ("company", "91500000MA5U000099"),
+        ("company.name", "他人公司"),
+    ]);
+    s.normalize(&mut b, &profile);
+    assert_eq!(
+        codes(&s.validate(None, &b, &none)),
+        vec![("company".to_string(), "company_not_yours")]
+    );
+    assert_eq!(b.get("company.name"), None);
+    // Applying as a person: nothing to check.
+    let mut c = answers(&[("company", "")]);
+    s.normalize(&mut c, &profile);
+    assert_eq!(codes(&s.validate(None, &c, &none)), vec![]);
 }

@@ -76,6 +76,20 @@ pub async fn register(
     if !verifier.verify(&uscc, name, &rep.name).await? {
         return Err(invalid("uscc", "company_mismatch"));
     }
+    // A 营业执照 this portal holds for the code must name this person as
+    // the legal representative (whatever the verifier said).
+    for lic in crate::licenses::of_company(db, uscc.as_str()).await? {
+        if !lic.revoked && !crate::licenses::names_representative(&lic, &rep.name) {
+            audit::record(
+                db,
+                Entry::citizen(&rep.label(), "company.register", uscc.as_str())
+                    .detail(format!("legal_rep_mismatch {}", lic.doc.number))
+                    .refused(),
+            )
+            .await?;
+            return Err(invalid("uscc", "legal_rep_mismatch"));
+        }
+    }
     let mut tx = db.begin().await?;
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM companies WHERE uscc = $1")
         .bind(uscc.as_str())

@@ -11,11 +11,12 @@ pub mod org;
 pub mod passkey;
 pub mod qr_login;
 pub mod roles;
+pub mod scope;
 pub mod sms;
 pub mod staff;
 pub mod totp;
 
-use std::collections::BTreeSet;
+pub use scope::{Scope, scope_of};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +45,30 @@ vocabulary!(
         CallsAnswer => "calls.answer", "接听热线";
     }
 );
+
+impl Perm {
+    /// Changes how the portal works for others (accounts, roles,
+    /// applications, settings, publishing): what an auditor must not hold.
+    pub fn administers(self) -> bool {
+        matches!(
+            self,
+            Perm::StaffManage
+                | Perm::RolesManage
+                | Perm::OidcClients
+                | Perm::CasesConfigure
+                | Perm::SearchManage
+                | Perm::CatalogPublish
+                | Perm::CatalogTransfer
+                | Perm::LicensesManage
+        )
+    }
+}
+
+/// 三员分立: one account that reads the audit log and also administers
+/// breaks the separation of duties (the staff list warns about it).
+pub fn breaks_separation(perms: &std::collections::BTreeSet<Perm>) -> bool {
+    perms.contains(&Perm::AuditView) && perms.iter().any(|p| p.administers())
+}
 
 /// The 等保 2.0 level-3 defaults; every one is a setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,68 +125,6 @@ impl SecurityPolicy {
     }
 }
 
-/// Which part of the org tree a staff member's data access covers: the
-/// subtree under their unit, or the whole tree for staff without a unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    /// Department ids: the unit itself and everything below it.
-    Units(BTreeSet<i64>),
-}
-
-impl Scope {
-    pub fn covers(&self, unit_id: i64) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Units(ids) => ids.contains(&unit_id),
-        }
-    }
-
-    pub fn covers_opt(&self, unit_id: Option<i64>) -> bool {
-        match unit_id {
-            Some(id) => self.covers(id),
-            None => matches!(self, Scope::All),
-        }
-    }
-
-    /// `self` covers at least everything `other` covers.
-    pub fn includes(&self, other: &Scope) -> bool {
-        match (self, other) {
-            (Scope::All, _) => true,
-            (Scope::Units(_), Scope::All) => false,
-            (Scope::Units(a), Scope::Units(b)) => b.is_subset(a),
-        }
-    }
-}
-
-/// The data scope of a unit: the unit and every unit below it.
-pub async fn scope_of(db: &crate::Db, unit_id: Option<i64>) -> Result<Scope, crate::DomainError> {
-    let Some(unit) = unit_id else {
-        return Ok(Scope::All);
-    };
-    let edges: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, parent_id FROM departments")
-        .fetch_all(db.pool())
-        .await?;
-    Ok(Scope::Units(subtree(&edges, unit)))
-}
-
-fn subtree(edges: &[(i64, Option<i64>)], root: i64) -> BTreeSet<i64> {
-    let mut out: BTreeSet<i64> = [root].into();
-    // Parents come before children in import order, but not necessarily
-    // after edits: repeat until nothing is added.
-    loop {
-        let before = out.len();
-        for (id, parent) in edges {
-            if parent.is_some_and(|p| out.contains(&p)) {
-                out.insert(*id);
-            }
-        }
-        if out.len() == before {
-            return out;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,18 +135,5 @@ mod tests {
             assert_eq!(Perm::from_slug(p.slug()), Some(*p));
         }
         assert_eq!(Perm::from_slug("catalog.delete_everything"), None);
-    }
-
-    #[test]
-    fn a_unit_scope_covers_only_its_subtree() {
-        let district = Scope::Units([2, 5, 6].into());
-        assert!(district.covers(5));
-        assert!(!district.covers(3));
-        assert!(!district.covers_opt(None));
-        assert!(Scope::All.covers_opt(None));
-        assert!(Scope::All.includes(&district));
-        assert!(!district.includes(&Scope::All));
-        assert!(district.includes(&Scope::Units([5].into())));
-        assert!(!district.includes(&Scope::Units([3].into())));
     }
 }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::citizen::{self, Citizen};
-use super::staff::{hash_password, random_token, token_hash, verify_password};
+use super::scope::require_city;
+use super::staff::{StaffSession, hash_password, random_token, token_hash, verify_password};
 use crate::audit::{self, Entry};
 use crate::{Db, DomainError, FieldError};
 
@@ -137,8 +138,37 @@ fn parse_uris(field: &'static str, text: &str, required: bool) -> Result<Vec<Str
     Ok(uris)
 }
 
-/// Registers a client. Returns its id and, for a confidential client, the
-/// secret — shown once, only its hash is kept.
+/// From the staff pages: applications and signing keys serve the whole
+/// city, so only whole-city accounts change them (refusals audited).
+pub async fn register_client_by(
+    db: &Db,
+    staff: &StaffSession,
+    input: &ClientInput,
+) -> Result<(String, Option<String>), DomainError> {
+    require_city(db, staff, "oidc:clients").await?;
+    register_client(db, &staff.user.username, input).await
+}
+
+/// See [`register_client_by`].
+pub async fn set_client_disabled_by(
+    db: &Db,
+    staff: &StaffSession,
+    client_id: &str,
+    disabled: bool,
+) -> Result<(), DomainError> {
+    require_city(db, staff, &format!("oidc:{client_id}")).await?;
+    set_client_disabled(db, &staff.user.username, client_id, disabled).await
+}
+
+/// See [`register_client_by`].
+pub async fn rotate_keys_by(db: &Db, staff: &StaffSession) -> Result<String, DomainError> {
+    require_city(db, staff, "oidc:keys").await?;
+    rotate_keys(db, &staff.user.username).await
+}
+
+/// Registers a client (the command line, or [`register_client_by`]).
+/// Returns its id and, for a confidential client, the secret — shown once,
+/// only its hash is kept.
 pub async fn register_client(
     db: &Db,
     actor: &str,

@@ -62,6 +62,8 @@ pub async fn add_unit(
         _ => errors.push(FieldError::new("parent_id", "outside_scope", "")),
     }
     if !errors.is_empty() {
+        let object = format!("unit:{}", input.parent_id.unwrap_or_default());
+        super::scope::audit_field_refusals(db, actor, &object, &errors).await?;
         return Err(DomainError::Invalid(errors));
     }
     let code = input.code.trim();
@@ -111,9 +113,7 @@ pub async fn update_unit(
     id: i64,
     input: &UnitInput,
 ) -> Result<(), DomainError> {
-    if !actor.scope.covers(id) {
-        return Err(DomainError::NotFound);
-    }
+    super::scope::require_unit(db, actor, Some(id), &format!("unit:{id}")).await?;
     let errors = check(input, false);
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::staff::{
     StaffSession, check_password_policy, check_username, end_sessions_of, hash_password,
 };
-use super::{Perm, Scope};
+use super::{Perm, Scope, scope};
 use crate::audit::{self, Entry};
 use crate::{Db, DomainError, FieldError};
 
@@ -101,7 +101,30 @@ pub async fn save_role(
     if !input.perms.is_subset(&actor.perms) {
         errors.push(FieldError::new("perms", "not_yours_to_grant", ""));
     }
+    // Roles are shared by every unit: changing one changes what its holders
+    // may do, so all of them must be inside the editor's scope.
+    if let Some(id) = id {
+        let holders: Vec<Option<i64>> = sqlx::query_scalar(
+            "SELECT u.unit_id FROM staff_roles sr JOIN staff_users u ON u.id = sr.user_id \
+             WHERE sr.role_id = $1",
+        )
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+        let outside = holders
+            .iter()
+            .filter(|u| !actor.scope.covers_opt(**u))
+            .count();
+        if outside > 0 {
+            errors.push(FieldError::new(
+                "perms",
+                "holders_outside_scope",
+                outside.to_string(),
+            ));
+        }
+    }
     if !errors.is_empty() {
+        scope::audit_field_refusals(db, actor, &format!("role:{code}"), &errors).await?;
         return Err(DomainError::Invalid(errors));
     }
     let mut tx = db.begin().await?;
@@ -234,14 +257,41 @@ pub async fn list_staff(db: &Db, scope: &Scope) -> Result<Vec<StaffEntry>, Domai
         .collect()
 }
 
-/// One staff member, if inside the actor's scope.
+/// One staff member, if inside the actor's scope (a refusal is audited and
+/// reads as missing).
 pub async fn get_staff(db: &Db, actor: &StaffSession, id: i64) -> Result<StaffEntry, DomainError> {
+    let unit: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT unit_id FROM staff_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(unit) = unit else {
+        return Err(DomainError::NotFound);
+    };
+    scope::require_unit(db, actor, unit, &format!("staff:{id}")).await?;
     list_staff(db, &actor.scope)
         .await?
         .into_iter()
         .find(|s| s.id == id)
         .ok_or(DomainError::NotFound)
 }
+
+/// Whether `actor` may give `role` to the account `target` (None: a new
+/// one). A role whose permissions the actor holds, always; besides, the
+/// built-in 安全审计员 role by a whole-city staff manager to someone other
+/// than themselves (三员分立: administrators appoint the auditor but do
+/// not read the log themselves).
+pub fn may_grant(actor: &StaffSession, role: &Role, target: Option<i64>) -> bool {
+    role.perms.is_subset(&actor.perms)
+        || (role.builtin
+            && role.code == AUDITOR_ROLE
+            && actor.scope.is_whole()
+            && actor.can(Perm::StaffManage)
+            && target != Some(actor.user.id))
+}
+
+/// The built-in role that reads the audit log and nothing else.
+pub const AUDITOR_ROLE: &str = "auditor";
 
 /// What an administrator fills in for a staff member.
 #[derive(Debug, Clone, Default)]
@@ -258,16 +308,24 @@ pub struct StaffInput {
     pub phone: String,
 }
 
-async fn check_grant(
+/// The roles the account ends up with: those chosen that the actor may
+/// grant, plus those it already held that the actor may not grant (an
+/// editor never takes away what they could not have given). Chosen roles
+/// the actor may not grant, and did not hold, are refused.
+async fn granted_roles(
     db: &Db,
     actor: &StaffSession,
     input: &StaffInput,
+    before: Option<&StaffEntry>,
     errors: &mut Vec<FieldError>,
-) -> Result<(), DomainError> {
+) -> Result<BTreeSet<i64>, DomainError> {
     if !actor.scope.covers_opt(input.unit_id) {
         errors.push(FieldError::new("unit_id", "outside_scope", ""));
     }
     let roles = list_roles(db).await?;
+    let held = before.map(|b| b.role_ids.clone()).unwrap_or_default();
+    let target = before.map(|b| b.id);
+    let mut out = BTreeSet::new();
     for id in &input.role_ids {
         match roles.iter().find(|r| r.id == *id) {
             None => errors.push(FieldError::new(
@@ -275,15 +333,23 @@ async fn check_grant(
                 "invalid_choice",
                 id.to_string(),
             )),
-            Some(r) if !r.perms.is_subset(&actor.perms) => errors.push(FieldError::new(
+            Some(r) if may_grant(actor, r, target) => {
+                out.insert(r.id);
+            }
+            Some(r) if held.contains(&r.id) => {}
+            Some(r) => errors.push(FieldError::new(
                 "role_ids",
                 "not_yours_to_grant",
                 r.name.clone(),
             )),
-            Some(_) => {}
         }
     }
-    Ok(())
+    for r in &roles {
+        if held.contains(&r.id) && !may_grant(actor, r, target) {
+            out.insert(r.id);
+        }
+    }
+    Ok(out)
 }
 
 /// Creates (`id` = None) or changes a staff account, within the actor's
@@ -320,15 +386,20 @@ pub async fn save_staff(
     {
         errors.push(e);
     }
-    check_grant(db, actor, input, &mut errors).await?;
     let before = match id {
         Some(id) => Some(get_staff(db, actor, id).await?),
         None => None,
     };
+    let role_ids = granted_roles(db, actor, input, before.as_ref(), &mut errors).await?;
     if before.as_ref().is_some_and(|b| b.id == actor.user.id) && input.disabled {
         errors.push(FieldError::new("disabled", "not_yourself", ""));
     }
     if !errors.is_empty() {
+        let object = before.as_ref().map_or_else(
+            || format!("staff:{username}"),
+            |b| format!("staff:{}", b.id),
+        );
+        scope::audit_field_refusals(db, actor, &object, &errors).await?;
         return Err(DomainError::Invalid(errors));
     }
     let hash = if input.password.is_empty() {
@@ -400,7 +471,7 @@ pub async fn save_staff(
             .await?
         }
     };
-    for r in &input.role_ids {
+    for r in &role_ids {
         sqlx::query("INSERT INTO staff_roles (user_id, role_id) VALUES ($1, $2)")
             .bind(staff_id)
             .bind(r)
@@ -418,7 +489,7 @@ pub async fn save_staff(
             roles.join(",")
         )
     };
-    let after = describe(input.unit_id, &input.role_ids, input.disabled);
+    let after = describe(input.unit_id, &role_ids, input.disabled);
     let detail = match &before {
         Some(b) => format!(
             "{} → {after}{}",

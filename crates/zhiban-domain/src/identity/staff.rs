@@ -48,6 +48,9 @@ pub struct StaffSession {
     pub enrol_secret: Option<String>,
     /// The password is older than the policy allows: change it first.
     pub password_expired: bool,
+    /// Where the current request comes from (set by the web layer): audit
+    /// records of refusals carry it.
+    pub client_ip: String,
 }
 
 impl StaffSession {
@@ -136,6 +139,32 @@ pub async fn create_or_reset(
     display_name: &str,
     password: &str,
 ) -> Result<i64, DomainError> {
+    create_or_reset_as(db, username, display_name, password, "system_admin").await
+}
+
+/// [`create_or_reset`] with the built-in role a new account gets
+/// (`system_admin`, `security_admin` or `auditor`: the three accounts of
+/// 三员分立 can all be made on the command line). Resetting an existing
+/// account leaves its roles alone.
+pub async fn create_or_reset_as(
+    db: &Db,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    role: &str,
+) -> Result<i64, DomainError> {
+    let builtin: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM roles WHERE code = $1 AND builtin = 1")
+            .bind(role)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(role_id) = builtin else {
+        return Err(DomainError::Invalid(vec![FieldError::new(
+            "role_ids",
+            "invalid_choice",
+            role,
+        )]));
+    };
     let username = username.trim();
     check_username(username)?;
     check_password_policy(password).map_err(|e| DomainError::Invalid(vec![e]))?;
@@ -191,13 +220,11 @@ pub async fn create_or_reset(
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO staff_roles (user_id, role_id) \
-                 SELECT $1, id FROM roles WHERE code = 'system_admin'",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO staff_roles (user_id, role_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role_id)
+                .execute(&mut *tx)
+                .await?;
             id
         }
     };
@@ -540,6 +567,7 @@ pub async fn session(
         // 0 means an administrator set the password: the person must choose one.
         password_expired: r.password_changed_at == 0
             || (max_age > 0 && now.timestamp() - r.password_changed_at > max_age),
+        client_ip: String::new(),
     }))
 }
 

@@ -77,6 +77,8 @@ pub enum Status {
     Expired,
     /// The signature does not match the data (or the key is unknown).
     Tampered,
+    /// Signed, but by a department not allowed to issue this type.
+    Unauthorized,
 }
 
 impl Status {
@@ -86,6 +88,7 @@ impl Status {
             Status::Revoked => "revoked",
             Status::Expired => "expired",
             Status::Tampered => "tampered",
+            Status::Unauthorized => "unauthorized",
         }
     }
 
@@ -95,18 +98,23 @@ impl Status {
             Status::Revoked => "已吊销",
             Status::Expired => "已过期",
             Status::Tampered => "数据被篡改，验证失败",
+            Status::Unauthorized => "签发机关无权签发此类证照，无效",
         }
     }
 
-    /// A failed signature outranks everything; then revocation; then expiry.
+    /// A failed signature outranks everything; then an issuer without the
+    /// right to issue the type; then revocation; then expiry.
     pub fn of(
         signature_ok: bool,
+        issuer_allowed: bool,
         revoked: bool,
         expires: Option<NaiveDate>,
         today: NaiveDate,
     ) -> Self {
         if !signature_ok {
             Status::Tampered
+        } else if !issuer_allowed {
+            Status::Unauthorized
         } else if revoked {
             Status::Revoked
         } else if expires.is_some_and(|e| e < today) {
@@ -185,7 +193,8 @@ pub fn verify_export(text: &str, today: NaiveDate) -> Result<OfflineCheck, Strin
     };
     let ok = signing::verify(&key, &f.license.canonical(), &f.signature.value);
     Ok(OfflineCheck {
-        status: Status::of(ok, false, f.license.expires(), today),
+        // Who may issue what is known online only (see `online_status`).
+        status: Status::of(ok, true, false, f.license.expires(), today),
         key_fingerprint: key.fingerprint(),
         doc: f.license,
     })

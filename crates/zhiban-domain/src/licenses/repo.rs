@@ -2,7 +2,7 @@
 //! case), checking, revoking, the holder's wallet and shared links, every
 //! use, 免证办, and expiry reminders.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -13,6 +13,7 @@ use crate::audit::{self, Entry};
 use crate::identity::Perm;
 use crate::identity::citizen::Citizen;
 use crate::identity::ids::{IdNumber, Uscc};
+use crate::identity::scope::{audit_field_refusals, require_city, require_unit};
 use crate::identity::staff::StaffSession;
 use crate::pii::{self, ctx};
 use crate::signing;
@@ -78,31 +79,121 @@ pub async fn get_type(db: &Db, code: &str) -> Result<LicenseType, DomainError> {
         .ok_or(DomainError::NotFound)
 }
 
-/// Sets which catalog item renews a type and which items issue it.
+/// Which departments may issue each type (ids; a department covers the
+/// units below it).
+pub async fn issuers(db: &Db) -> Result<BTreeMap<String, Vec<i64>>, DomainError> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT type_code, department_id FROM license_type_issuers")
+            .fetch_all(db.pool())
+            .await?;
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (t, d) in rows {
+        out.entry(t).or_default().push(d);
+    }
+    Ok(out)
+}
+
+/// Whether `department_id` (or a unit above it) is listed as an issuer of
+/// `type_code`.
+pub async fn may_issue(db: &Db, type_code: &str, department_id: i64) -> Result<bool, DomainError> {
+    Ok(issuing_departments(db, type_code)
+        .await?
+        .contains(&department_id))
+}
+
+/// Every department that may issue `type_code`: those named for it and
+/// the units below them.
+pub async fn issuing_departments(db: &Db, type_code: &str) -> Result<BTreeSet<i64>, DomainError> {
+    let listed: BTreeSet<i64> =
+        sqlx::query_scalar("SELECT department_id FROM license_type_issuers WHERE type_code = $1")
+            .bind(type_code)
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+    if listed.is_empty() {
+        return Ok(listed);
+    }
+    let parents: BTreeMap<i64, Option<i64>> =
+        sqlx::query_as::<_, (i64, Option<i64>)>("SELECT id, parent_id FROM departments")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let covered = |id: i64| {
+        let mut at = Some(id);
+        // The tree is shallow; the bound only guards against a cycle.
+        for _ in 0..64 {
+            let Some(here) = at else { break };
+            if listed.contains(&here) {
+                return true;
+            }
+            at = parents.get(&here).copied().flatten();
+        }
+        false
+    };
+    Ok(parents.keys().copied().filter(|id| covered(*id)).collect())
+}
+
+/// What a city-level account sets on a license type.
+#[derive(Debug, Clone, Default)]
+pub struct TypeSettings {
+    /// The catalog item that renews it (服务找人 links in reminders).
+    pub renewal_service: String,
+    /// Catalog items whose approved cases issue it, comma-separated.
+    pub produced_by: String,
+    /// Departments allowed to issue it (each covers the units below it).
+    pub issuers: BTreeSet<i64>,
+}
+
+/// Sets how a type is renewed, which items issue it and which departments
+/// may: a city-level setting, in one transaction, audited.
 pub async fn configure_type(
     db: &Db,
     staff: &StaffSession,
     code: &str,
-    renewal_service: &str,
-    produced_by: &str,
+    settings: &TypeSettings,
 ) -> Result<(), DomainError> {
-    let n = sqlx::query(
-        "UPDATE license_types SET renewal_service = $2, produced_by = $3 WHERE code = $1",
-    )
-    .bind(code)
-    .bind(renewal_service.trim())
-    .bind(produced_by.trim())
-    .execute(db.pool())
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(DomainError::NotFound);
+    require_city(db, staff, &format!("license_type:{code}")).await?;
+    get_type(db, code).await?;
+    let known: Vec<i64> = sqlx::query_scalar("SELECT id FROM departments")
+        .fetch_all(db.pool())
+        .await?;
+    if let Some(bad) = settings.issuers.iter().find(|d| !known.contains(d)) {
+        return Err(invalid("issuers", "invalid_choice", bad.to_string()));
     }
-    audit::record(
-        db,
-        Entry::staff(&staff.user.username, "license.type_configure", code),
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE license_types SET renewal_service = $2, produced_by = $3 WHERE code = $1")
+        .bind(code)
+        .bind(settings.renewal_service.trim())
+        .bind(settings.produced_by.trim())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM license_type_issuers WHERE type_code = $1")
+        .bind(code)
+        .execute(&mut *tx)
+        .await?;
+    for d in &settings.issuers {
+        sqlx::query("INSERT INTO license_type_issuers (type_code, department_id) VALUES ($1, $2)")
+            .bind(code)
+            .bind(d)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let ids: Vec<String> = settings.issuers.iter().map(i64::to_string).collect();
+    audit::append(
+        &mut tx,
+        &Entry::staff(&staff.user.username, "license.type_configure", code)
+            .detail(format!(
+                "renewal={} produced_by={} issuers={}",
+                settings.renewal_service.trim(),
+                settings.produced_by.trim(),
+                ids.join(",")
+            ))
+            .ip(&staff.client_ip),
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -310,12 +401,28 @@ pub async fn issue(
     department_id: i64,
     input: &IssueInput,
 ) -> Result<License, DomainError> {
-    if !staff.can(Perm::LicensesManage) || !staff.scope.covers(department_id) {
+    if !staff.can(Perm::LicensesManage) {
         return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     }
+    require_unit(
+        db,
+        staff,
+        Some(department_id),
+        &format!("department:{department_id}"),
+    )
+    .await?;
     let t = get_type(db, &input.type_code)
         .await
         .map_err(|_| invalid("type_code", "required", ""))?;
+    if !may_issue(db, &t.code, department_id).await? {
+        let errors = vec![FieldError::new(
+            "type_code",
+            "issuer_not_allowed",
+            t.name.clone(),
+        )];
+        audit_field_refusals(db, staff, &format!("license_type:{}", t.code), &errors).await?;
+        return Err(DomainError::Invalid(errors));
+    }
     prepare_key(db, department_id).await?;
     let mut tx = db.begin().await?;
     let lic = issue_in(
@@ -344,6 +451,11 @@ pub async fn issue_for_case(
     let mut issued = Vec::new();
     for t in types(db).await? {
         if !t.produced_by(&case.service_code) || t.holder_kind != "person" {
+            continue;
+        }
+        if !may_issue(db, &t.code, case.department_id).await? {
+            // Approval stands; the license is not the department's to issue.
+            tracing::warn!(case = %case.number, license_type = %t.code, "case's department may not issue this license type; none issued");
             continue;
         }
         let fields = t
@@ -403,10 +515,29 @@ pub async fn import_csv(
             errors: vec![FieldError::new("file", "unreadable", e)],
         }]
     };
-    if !staff.can(Perm::LicensesManage) || !staff.scope.covers(department_id) {
+    if !staff.can(Perm::LicensesManage) {
         return Err(fail("not allowed".into()));
     }
+    if let Err(e) = require_unit(
+        db,
+        staff,
+        Some(department_id),
+        &format!("department:{department_id}"),
+    )
+    .await
+    {
+        return Err(fail(e.to_string()));
+    }
     let all_types = types(db).await.map_err(|e| fail(e.to_string()))?;
+    let mut allowed_types = BTreeSet::new();
+    for t in &all_types {
+        if may_issue(db, &t.code, department_id)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+        {
+            allowed_types.insert(t.code.clone());
+        }
+    }
     let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes));
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -486,6 +617,13 @@ pub async fn import_csv(
             issued_on,
             expires_on,
         };
+        if !allowed_types.contains(&t.code) {
+            errors.push(FieldError::new(
+                "type_code",
+                "issuer_not_allowed",
+                t.name.clone(),
+            ));
+        }
         if let Err(e) = check_input(t, &input) {
             errors.extend(e);
         }
@@ -496,6 +634,21 @@ pub async fn import_csv(
         }
     }
     if !bad.is_empty() {
+        let refused: Vec<FieldError> = bad
+            .iter()
+            .flat_map(|b| b.errors.iter().cloned())
+            .filter(|e| e.code == "issuer_not_allowed")
+            .collect();
+        if let Err(e) = audit_field_refusals(
+            db,
+            staff,
+            &format!("license_import:department:{department_id}"),
+            &refused,
+        )
+        .await
+        {
+            return Err(fail(e.to_string()));
+        }
         return Err(bad);
     }
     if inputs.is_empty() {
@@ -563,8 +716,8 @@ pub async fn by_number(db: &Db, number: &str) -> Result<Option<License>, DomainE
     row.map(|r| from_row(db, &r)).transpose()
 }
 
-/// Re-checks the stored signature against the stored data: a row edited in
-/// the database reads as tampered.
+/// Re-checks the stored signature against the stored data (a row edited in
+/// the database reads as tampered) and the issuer's right to issue the type.
 pub async fn status(db: &Db, lic: &License) -> Result<Status, DomainError> {
     let ok = match signing::public_key(db, &lic.signing_key).await? {
         Some(k) => signing::verify(&k, &lic.doc.canonical(), &lic.signature),
@@ -572,6 +725,7 @@ pub async fn status(db: &Db, lic: &License) -> Result<Status, DomainError> {
     };
     Ok(Status::of(
         ok,
+        may_issue(db, &lic.doc.type_code, lic.issuer_id).await?,
         lic.revoked,
         lic.doc.expires(),
         local_date(db.now()),
@@ -668,18 +822,15 @@ impl FileCheck {
         }
     }
 
-    /// The overall answer: the file's, then a revocation known here.
+    /// The overall answer: the file's, then what only this portal knows
+    /// (an issuer without the right to issue the type, a revocation).
     pub fn verdict(&self) -> Status {
         let own = self.file_status();
-        if own != Status::Tampered
-            && self
-                .online
-                .as_ref()
-                .is_some_and(|o| o.status == Status::Revoked)
-        {
-            Status::Revoked
-        } else {
-            own
+        match (own, self.online.as_ref().map(|o| o.status)) {
+            (Status::Tampered, _) => Status::Tampered,
+            (_, Some(Status::Unauthorized)) => Status::Unauthorized,
+            (_, Some(Status::Revoked)) => Status::Revoked,
+            _ => own,
         }
     }
 }
@@ -767,6 +918,15 @@ pub async fn search(
         let lic = from_row(db, r)?;
         if staff.scope.covers(lic.issuer_id) {
             out.push(lic);
+        } else if !q.is_empty() {
+            // Looked up by number or holder: a refusal worth a record.
+            crate::identity::scope::record_refusal(
+                db,
+                staff,
+                &format!("license:{}", lic.doc.number),
+                "outside_scope",
+            )
+            .await?;
         }
         if out.len() as i64 >= limit {
             break;
@@ -787,9 +947,11 @@ pub async fn revoke(
         return Err(invalid("reason", "required", ""));
     }
     let lic = by_number(db, number).await?.ok_or(DomainError::NotFound)?;
-    if !staff.can(Perm::LicensesManage) || !staff.scope.covers(lic.issuer_id) {
+    if !staff.can(Perm::LicensesManage) {
         return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     }
+    let object = format!("license:{}", lic.doc.number);
+    require_unit(db, staff, Some(lic.issuer_id), &object).await?;
     if lic.revoked {
         return Err(DomainError::Conflict(crate::Conflict::AlreadyRevoked));
     }
@@ -818,7 +980,9 @@ pub async fn revoke(
     }
     audit::append(
         &mut tx,
-        &Entry::staff(&staff.user.username, "license.revoke", &lic.doc.number).detail(&reason),
+        &Entry::staff(&staff.user.username, "license.revoke", &lic.doc.number)
+            .detail(&reason)
+            .ip(&staff.client_ip),
     )
     .await?;
     tx.commit().await?;
@@ -833,9 +997,11 @@ pub async fn for_staff(
     number: &str,
 ) -> Result<(License, bool), DomainError> {
     let mut lic = by_number(db, number).await?.ok_or(DomainError::NotFound)?;
-    if !staff.can(Perm::LicensesManage) || !staff.scope.covers(lic.issuer_id) {
+    if !staff.can(Perm::LicensesManage) {
         return Err(DomainError::NotFound);
     }
+    let object = format!("license:{}", lic.doc.number);
+    require_unit(db, staff, Some(lic.issuer_id), &object).await?;
     let full = staff.can(Perm::CitizensView);
     if full {
         audit::record(
@@ -866,12 +1032,45 @@ pub fn mask_doc(doc: &mut LicenseDoc) {
 
 // ------------------------------------------------------------------ the holder
 
+/// The field of a business license that names the legal representative.
+pub const LEGAL_REP_FIELD: &str = "legal_rep";
+
+/// Whether a company's license names `person` as its legal representative
+/// (licenses without that field, and personal ones, always do).
+pub fn names_representative(lic: &License, person: &str) -> bool {
+    lic.doc
+        .fields
+        .get(LEGAL_REP_FIELD)
+        .is_none_or(|rep| rep.trim() == person.trim())
+}
+
+/// The licenses issued to a company (by its 统一社会信用代码), newest first.
+pub async fn of_company(db: &Db, uscc: &str) -> Result<Vec<License>, DomainError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE l.holder_bidx = $1 ORDER BY l.id DESC"
+    )))
+    .bind(pii::index(db, ctx::LICENSE_HOLDER_ID, uscc)?)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| from_row(db, r)).collect()
+}
+
 /// The person's wallet: licenses issued to their verified 身份证号, and
-/// the business licenses of companies they represent.
+/// the licenses of companies they represent, as long as the license names
+/// them as the legal representative (a 营业执照 naming someone else stays
+/// out of their wallet).
 pub async fn wallet(db: &Db, citizen: &Citizen) -> Result<Vec<License>, DomainError> {
-    let mut keys = Vec::new();
+    let mut out = Vec::new();
     if !citizen.id_number.is_empty() {
-        keys.push(pii::index(db, ctx::LICENSE_HOLDER_ID, &citizen.id_number)?);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE l.holder_bidx = $1 ORDER BY l.id DESC"
+        )))
+        .bind(pii::index(db, ctx::LICENSE_HOLDER_ID, &citizen.id_number)?)
+        .fetch_all(db.pool())
+        .await?;
+        for r in &rows {
+            out.push(from_row(db, r)?);
+        }
     }
     let usccs: Vec<String> =
         sqlx::query_scalar("SELECT uscc FROM companies WHERE legal_rep_id = $1")
@@ -879,18 +1078,10 @@ pub async fn wallet(db: &Db, citizen: &Citizen) -> Result<Vec<License>, DomainEr
             .fetch_all(db.pool())
             .await?;
     for u in usccs {
-        keys.push(pii::index(db, ctx::LICENSE_HOLDER_ID, &u)?);
-    }
-    let mut out = Vec::new();
-    for k in keys {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE l.holder_bidx = $1 ORDER BY l.id DESC"
-        )))
-        .bind(k)
-        .fetch_all(db.pool())
-        .await?;
-        for r in &rows {
-            out.push(from_row(db, r)?);
+        for lic in of_company(db, &u).await? {
+            if names_representative(&lic, &citizen.name) {
+                out.push(lic);
+            }
         }
     }
     Ok(out)

@@ -95,12 +95,25 @@ fn expiry_and_revocation_follow_the_signature() {
         Status::Expired
     );
     let exp = NaiveDate::from_ymd_opt(2026, 11, 23);
-    assert_eq!(Status::of(true, true, exp, today()), Status::Revoked);
-    assert_eq!(Status::of(false, true, exp, today()), Status::Tampered);
-    assert_eq!(Status::of(true, false, None, today()), Status::Valid);
+    assert_eq!(Status::of(true, true, true, exp, today()), Status::Revoked);
+    assert_eq!(
+        Status::of(false, true, true, exp, today()),
+        Status::Tampered
+    );
+    assert_eq!(Status::of(true, true, false, None, today()), Status::Valid);
+    // A department without the right to issue the type: invalid however
+    // well signed, but a broken signature still says tampered.
+    assert_eq!(
+        Status::of(true, false, false, None, today()),
+        Status::Unauthorized
+    );
+    assert_eq!(
+        Status::of(false, false, false, None, today()),
+        Status::Tampered
+    );
     // The expiry day itself is still valid.
     assert_eq!(
-        Status::of(true, false, Some(today()), today()),
+        Status::of(true, true, false, Some(today()), today()),
         Status::Valid
     );
 }

@@ -524,10 +524,19 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
     let district = w.staff("yz.clerk", "500103", &["case_handler"]).await;
     let today = local_date(w.db().now());
 
+    // Another district's case reads as missing, and the attempt is on record.
     assert!(matches!(
         cases::for_staff(w.db(), &district, &case.number).await,
-        Err(DomainError::NotFound)
+        Err(DomainError::OutOfScope)
     ));
+    assert_eq!(
+        zhiban_testing::refusals(w.db(), "yz.clerk").await,
+        vec![(
+            format!("case:{}", case.number),
+            "outside_scope".to_string(),
+            String::new()
+        )]
+    );
     let denied = cases::act(
         &w.desk(),
         Actor::Staff(&district),
@@ -536,7 +545,12 @@ async fn a_district_handler_sees_only_their_units_cases_and_overdue_ones_turn_re
         Step::default(),
     )
     .await;
-    assert!(matches!(denied, Err(DomainError::NotFound)));
+    assert!(matches!(denied, Err(DomainError::OutOfScope)));
+    assert_eq!(
+        zhiban_testing::refusals(w.db(), "yz.clerk").await.len(),
+        2,
+        "the refused step is on record too"
+    );
     let l = cases::list(w.db(), &district, &ListQuery::default(), today)
         .await
         .expect("list");
@@ -1061,4 +1075,96 @@ async fn a_refused_or_withdrawn_case_is_closed_and_takes_no_further_step() {
         .map(|m| m.title)
         .collect();
     assert!(titles.iter().any(|t| t == "申请不予受理") && titles.iter().any(|t| t == "申请已撤回"));
+}
+
+#[tokio::test]
+async fn applying_in_a_companys_name_takes_only_a_company_the_person_acts_for() {
+    use zhiban_domain::identity::company::{self, DevCompanyVerifier};
+    const HOTEL: &str = "500000-GA-ZA-0003-01";
+    const MINE: &str = "91500103MA5U7XXX0P";
+    const THEIRS: &str = "91500105MA60QW1T2M";
+    let w = World::new().await;
+    let zhang = w.citizen("13800138041", "张三", 3).await;
+    let li = w.citizen("13800138042", "李四", 3).await;
+    let agent = w.citizen("13800138043", "王五", 3).await;
+    let mine = company::register(
+        w.db(),
+        &DevCompanyVerifier,
+        &zhang,
+        MINE,
+        "渝州市山城酒店管理有限公司",
+    )
+    .await
+    .expect("registered");
+    company::register(
+        w.db(),
+        &DevCompanyVerifier,
+        &li,
+        THEIRS,
+        "渝州市江北商贸有限公司",
+    )
+    .await
+    .expect("registered");
+    company::add_agent(w.db(), &zhang, mine.id, "13800138043")
+        .await
+        .expect("agent");
+    let item = w.item(HOTEL).await;
+    let field = |k: &str, v: &str| (k.to_string(), v.to_string());
+
+    // 张三 names 李四's company (code typed, name typed): not theirs.
+    let mut draft = cases::draft(w.db(), &zhang, &item).await.expect("draft");
+    let posted: Answers = [
+        field("company", THEIRS),
+        field("company.name", "渝州市江北商贸有限公司"),
+    ]
+    .into();
+    cases::save_draft(w.db(), &zhang, &mut draft, &posted, 0)
+        .await
+        .expect("kept as a draft");
+    assert_eq!(draft.answers.get("company.name"), None, "no name is taken");
+    let Err(DomainError::Form(errs)) = cases::submit(&w.desk(), &zhang, &item).await else {
+        panic!("another company's code must be refused");
+    };
+    assert!(
+        errs.iter()
+            .any(|e| e.key == "company" && e.code == "company_not_yours"),
+        "{errs:?}"
+    );
+
+    // Their own company (code in lower case, a name typed): named from
+    // the record.
+    let posted: Answers = [
+        field("company", &MINE.to_lowercase()),
+        field("company.name", "随便写的名称"),
+    ]
+    .into();
+    cases::save_draft(w.db(), &zhang, &mut draft, &posted, 0)
+        .await
+        .expect("saved");
+    assert_eq!(draft.answers.get("company").map(String::as_str), Some(MINE));
+    assert_eq!(
+        draft.answers.get("company.name").map(String::as_str),
+        Some("渝州市山城酒店管理有限公司")
+    );
+    let problems = match cases::submit(&w.desk(), &zhang, &item).await {
+        Err(DomainError::Form(errs)) => errs,
+        _ => Vec::new(),
+    };
+    assert!(!problems.iter().any(|e| e.key == "company"), "{problems:?}");
+
+    // An authorised agent may apply for it as well.
+    let mut by_agent = cases::draft(w.db(), &agent, &item).await.expect("draft");
+    cases::save_draft(
+        w.db(),
+        &agent,
+        &mut by_agent,
+        &[field("company", MINE)].into(),
+        0,
+    )
+    .await
+    .expect("saved");
+    assert_eq!(
+        by_agent.answers.get("company.name").map(String::as_str),
+        Some("渝州市山城酒店管理有限公司")
+    );
 }

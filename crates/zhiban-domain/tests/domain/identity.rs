@@ -350,8 +350,15 @@ async fn a_district_administrator_manages_only_their_district_and_grants_only_wh
         .id;
     assert!(matches!(
         roles::get_staff(&t.db, &yz, admin_id).await,
-        Err(DomainError::NotFound)
+        Err(DomainError::OutOfScope)
     ));
+    assert!(
+        zhiban_testing::refusals(&t.db, &yz.user.username)
+            .await
+            .iter()
+            .any(|(target, detail, _)| *target == format!("staff:{admin_id}")
+                && detail == "outside_scope")
+    );
 }
 
 #[tokio::test]
@@ -606,8 +613,20 @@ async fn a_district_administrator_adds_units_only_inside_their_district() {
     }
     assert!(matches!(
         org::update_unit(&t.db, &yz, jiangbei, &unit(jiangbei, "")).await,
-        Err(DomainError::NotFound)
+        Err(DomainError::OutOfScope)
     ));
+    let refused: Vec<String> = zhiban_testing::refusals(&t.db, "yz.admin")
+        .await
+        .into_iter()
+        .map(|(target, detail, _)| format!("{target} {detail}"))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            format!("unit:{jiangbei} outside_scope"),
+            format!("unit:{jiangbei} outside_scope")
+        ]
+    );
     // The new unit is inside the district's scope from now on.
     let (yz, _) = full_session(&t.db, "yz.admin", "Yuzh0ng!pw").await;
     assert!(yz.scope.covers(id));

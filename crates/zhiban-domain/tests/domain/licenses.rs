@@ -12,7 +12,7 @@ use zhiban_domain::forms::Answers;
 use zhiban_domain::identity::Perm;
 use zhiban_domain::identity::citizen::Citizen;
 use zhiban_domain::identity::staff::StaffSession;
-use zhiban_domain::licenses::{self, IssueInput, Status};
+use zhiban_domain::licenses::{self, IssueInput, Status, TypeSettings};
 use zhiban_domain::time::local_date;
 use zhiban_store::sqlx;
 use zhiban_testing::{World, id_number};
@@ -80,6 +80,22 @@ async fn submit_with_photo_only(
     cases::submit(&w.desk(), holder, &item)
         .await
         .expect("submitted without uploading the 户口簿")
+}
+
+/// A type's settings with new renewal and producing items, its issuers
+/// kept as they are.
+async fn settings(w: &World, ty: &str, renewal: &str, produced_by: &str) -> TypeSettings {
+    let issuers = licenses::issuers(w.db()).await.expect("issuers");
+    TypeSettings {
+        renewal_service: renewal.into(),
+        produced_by: produced_by.into(),
+        issuers: issuers
+            .get(ty)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    }
 }
 
 async fn messages(w: &World, who: &Citizen) -> Vec<String> {
@@ -206,8 +222,12 @@ async fn revocation_needs_a_reason_tells_the_holder_and_shows_everywhere() {
     assert!(other.can(Perm::LicensesManage));
     assert!(matches!(
         licenses::revoke(w.db(), &other, lic.number(), "错误签发").await,
-        Err(DomainError::Conflict(zhiban_domain::Conflict::NotAllowed))
+        Err(DomainError::OutOfScope)
     ));
+    assert_eq!(
+        zhiban_testing::refusals(w.db(), "yz.admin").await[0].0,
+        format!("license:{}", lic.number())
+    );
     licenses::revoke(w.db(), &root, lic.number(), "驾驶证被依法吊销")
         .await
         .expect("revoked");
@@ -387,7 +407,8 @@ async fn an_applicant_uses_a_license_instead_of_an_upload_and_staff_see_it_verif
 async fn an_approved_case_of_a_producing_item_issues_the_license() {
     let w = World::new().await;
     let root = w.root().await;
-    licenses::configure_type(w.db(), &root, "id_card", REISSUE, REISSUE)
+    let s = settings(&w, "id_card", REISSUE, REISSUE).await;
+    licenses::configure_type(w.db(), &root, "id_card", &s)
         .await
         .expect("configured");
     let holder = w.citizen("13800000007", "王小明", 2).await;
@@ -472,7 +493,8 @@ async fn an_import_is_all_or_nothing_and_lists_every_bad_line() {
 async fn holders_are_reminded_once_before_expiry_with_the_renewal_service() {
     let w = World::new().await;
     let root = w.root().await;
-    licenses::configure_type(w.db(), &root, "driving_licence", REISSUE, "")
+    let s = settings(&w, "driving_licence", REISSUE, "").await;
+    licenses::configure_type(w.db(), &root, "driving_licence", &s)
         .await
         .expect("configured");
     let holder = w.citizen("13800000008", "王小明", 2).await;
@@ -511,5 +533,143 @@ async fn holders_are_reminded_once_before_expiry_with_the_renewal_service() {
         msgs.iter()
             .any(|m| m.contains("将于") && m.contains(&format!("/services/{REISSUE}"))),
         "{msgs:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_departments_named_for_a_type_issue_it_and_others_licenses_are_invalid() {
+    let w = World::new().await;
+    let root = w.root().await;
+    let holder = w.citizen("13800000011", "王小明", 2).await;
+    let mz_admin = w.staff("yz.mz", "500103-MZ", &["dept_admin"]).await;
+    let yz_mz = w.unit("500103-MZ").await;
+    let t = licenses::get_type(w.db(), "id_card").await.expect("type");
+    let id_card = IssueInput {
+        type_code: "id_card".into(),
+        holder_name: holder.name.clone(),
+        holder_id_number: holder.id_number.clone(),
+        fields: t
+            .fields
+            .iter()
+            .map(|f| (f.key.clone(), format!("{}值", f.label)))
+            .collect(),
+        ..IssueInput::default()
+    };
+    // The probe: 渝中区民政局 issues a 居民身份证.
+    match licenses::issue(w.db(), &mz_admin, yz_mz, &id_card).await {
+        Err(DomainError::Invalid(errs)) => {
+            assert!(
+                errs.iter().any(|e| e.code == "issuer_not_allowed"),
+                "{errs:?}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let refused = zhiban_testing::refusals(w.db(), "yz.mz").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, "license_type:id_card");
+    assert!(refused[0].1.starts_with("issuer_not_allowed"));
+    // A whole-city account picking the wrong department fares no better.
+    assert!(matches!(
+        licenses::issue(w.db(), &root, yz_mz, &id_card).await,
+        Err(DomainError::Invalid(_))
+    ));
+    // Nor does a CSV import of a police document from 民政.
+    let csv = format!(
+        "证照类型,持证人,证件号码,签发日期,有效期至,用途\n\
+         无犯罪记录证明,王小明,{},2026-11-01,2027-05-01,出国留学\n",
+        holder.id_number
+    );
+    let errs = licenses::import_csv(w.db(), &mz_admin, yz_mz, csv.as_bytes())
+        .await
+        .expect_err("refused");
+    assert_eq!(errs[0].line, 2);
+    assert!(
+        errs[0]
+            .errors
+            .iter()
+            .any(|e| e.code == "issuer_not_allowed")
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM licenses")
+        .fetch_one(w.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(n, 0, "nothing was issued");
+    // What 民政 is named for, it issues.
+    let marriage = licenses::get_type(w.db(), "marriage").await.expect("type");
+    licenses::issue(
+        w.db(),
+        &mz_admin,
+        yz_mz,
+        &IssueInput {
+            type_code: "marriage".into(),
+            fields: marriage
+                .fields
+                .iter()
+                .map(|f| (f.key.clone(), format!("{}值", f.label)))
+                .collect(),
+            ..id_card.clone()
+        },
+    )
+    .await
+    .expect("民政 issues 结婚证");
+    // The type list is the city's to change.
+    let s = settings(&w, "id_card", "", "").await;
+    assert!(matches!(
+        licenses::configure_type(w.db(), &mz_admin, "id_card", &s).await,
+        Err(DomainError::CityLevel)
+    ));
+
+    // A 户口簿 from 户政 is valid and stands in for the upload, until the
+    // city no longer names 公安 for the type: then it verifies as invalid
+    // everywhere and 免证办 no longer offers it.
+    let household = issue(&w, &root, "household", &holder).await;
+    assert_eq!(
+        licenses::status(w.db(), &household).await.expect("s"),
+        Status::Valid
+    );
+    assert_eq!(
+        licenses::usable_for(w.db(), &holder, "居民户口簿")
+            .await
+            .expect("usable")
+            .len(),
+        1
+    );
+    let crj = w.unit("500000-GA-CRJ").await;
+    let only_crj = TypeSettings {
+        issuers: [crj].into(),
+        ..settings(&w, "household", "", "").await
+    };
+    licenses::configure_type(w.db(), &root, "household", &only_crj)
+        .await
+        .expect("configured");
+    assert_eq!(
+        licenses::status(w.db(), &household).await.expect("s"),
+        Status::Unauthorized
+    );
+    let public = licenses::verify_public(w.db(), household.number())
+        .await
+        .expect("verify")
+        .expect("found");
+    assert_eq!(public.status, Status::Unauthorized);
+    assert!(
+        licenses::usable_for(w.db(), &holder, "居民户口簿")
+            .await
+            .expect("usable")
+            .is_empty()
+    );
+    let item = catalog::get_service(w.db(), REISSUE).await.expect("item");
+    let draft = cases::draft(w.db(), &holder, &item).await.expect("draft");
+    assert!(
+        licenses::authorize(
+            w.db(),
+            &holder,
+            draft.id,
+            "m1",
+            "居民户口簿",
+            household.number()
+        )
+        .await
+        .is_err()
     );
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod authorization;
 mod cases;
 mod catalog;
 mod concurrency;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use zhiban_domain::ActorName;
 use zhiban_domain::identity::staff::{Client, StaffSession, Stage};
-use zhiban_domain::identity::{Perm, staff};
+use zhiban_domain::identity::{Perm, scope, staff};
 
 pub const SESSION_COOKIE: &str = "zb_staff";
 
@@ -39,31 +39,25 @@ impl Staff {
             .is_some_and(|d| self.session.scope.covers(d.id))
     }
 
-    /// Refuses work on a department outside this person's data scope.
-    pub fn require_department(&self, state: &AppState, code: &str) -> Result<(), AppError> {
+    /// Refuses work on `object` of a department outside this person's data
+    /// scope (403), with a refused audit record.
+    pub async fn require_department(
+        &self,
+        state: &AppState,
+        code: &str,
+        object: &str,
+    ) -> Result<(), AppError> {
         if self.covers_department(state, code) {
-            Ok(())
-        } else {
-            Err(AppError::NoPermission)
+            return Ok(());
         }
+        scope::record_refusal(&state.db, &self.session, object, "outside_scope").await?;
+        Err(AppError::NoPermission)
     }
 
-    /// Refuses unless this person's unit is the top of the org tree (or
-    /// they have no unit), i.e. their scope is everything.
-    pub fn require_whole_tree(&self, state: &AppState) -> Result<(), AppError> {
-        let top = match self.session.user.unit_id {
-            None => true,
-            Some(u) => state
-                .catalog()
-                .departments
-                .iter()
-                .any(|d| d.id == u && d.parent_id.is_none()),
-        };
-        if top {
-            Ok(())
-        } else {
-            Err(AppError::NoPermission)
-        }
+    /// Refuses (audited) unless this is a whole-city account: no unit, or
+    /// the top of the org tree.
+    pub async fn require_city(&self, state: &AppState, object: &str) -> Result<(), AppError> {
+        Ok(scope::require_city(&state.db, &self.session, object).await?)
     }
 
     /// A finer check inside a handler (the guard has checked the route's).
@@ -116,10 +110,14 @@ pub async fn current_staff(
     let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
+    let ip = crate::extract::client_ip(parts, state);
     Ok(
         staff::session(&state.db, &state.config.security, &token, state.db.now())
             .await?
-            .map(|s| (s, token)),
+            .map(|mut s| {
+                s.client_ip = ip;
+                (s, token)
+            }),
     )
 }
 

@@ -390,10 +390,11 @@ pub async fn suggest(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LicenseCheck {
     pub number: String,
-    /// `valid`, `revoked`, `expired` or `tampered` (the signature does not
-    /// match the data).
+    /// `valid`, `revoked`, `expired`, `tampered` (the signature does not
+    /// match the data) or `unauthorized` (signed by a department that may
+    /// not issue this type).
     pub status: String,
-    /// The status in Chinese: 有效, 已吊销, 已过期, 数据被篡改，验证失败.
+    /// The status in Chinese: 有效, 已吊销, 已过期, 数据被篡改，验证失败, 签发机关无权签发此类证照，无效.
     pub status_label: String,
     pub type_name: String,
     /// The holder's name, masked.

@@ -8,9 +8,9 @@ use crate::view::PageCtx;
 use std::collections::BTreeMap;
 use zhiban_domain::cases::CaseFile;
 use zhiban_domain::forms::{
-    ADDRESS_PARTS, Answers, Field, FieldKind, FormError, FormSchema, Profile,
+    ADDRESS_PARTS, Answers, Field, FieldKind, FormError, FormSchema, Prefill, Profile,
 };
-use zhiban_domain::identity::ids::{mask_id_number, mask_phone};
+use zhiban_domain::identity::ids::{mask_id_number, mask_name, mask_phone};
 
 #[derive(Debug, Clone)]
 pub struct PartView {
@@ -77,6 +77,8 @@ pub struct FieldView {
     pub pattern: &'static str,
     /// For file fields: e-licenses that can be used instead of an upload.
     pub license: Option<LicenseOffer>,
+    /// For a company field: the applicant's companies (code, name).
+    pub companies: Vec<(String, String)>,
 }
 
 impl FieldView {
@@ -222,6 +224,7 @@ impl Builder<'_> {
             FieldKind::Money => "money",
             FieldKind::File => "file",
             FieldKind::Group => "group",
+            FieldKind::Company => "company",
         };
         let parts = if f.kind == FieldKind::Address {
             ADDRESS_PARTS
@@ -288,27 +291,72 @@ impl Builder<'_> {
             invalid_msg: self.ctx.t(invalid),
             pattern,
             license: None,
+            companies: if f.kind == FieldKind::Company {
+                self.profile.companies.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
 
+/// Who reads answers, and so how much of the personal data in them shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    /// Staff with 查看群众个人信息: everything as typed.
+    Everything,
+    /// The applicant on their own pages: identity numbers and phones masked
+    /// against shoulder-surfing, the rest as typed.
+    Applicant,
+    /// Staff without 查看群众个人信息: identity numbers, phones, names and
+    /// anything else filled in from the applicant's identity, and the
+    /// street part of addresses, masked.
+    Masked,
+}
+
 /// One answer as text for review pages and the case file: choices and
-/// plain text as typed, addresses joined, rows counted out. Identity
-/// numbers and phones are masked unless `full`.
-pub fn answer_text(f: &Field, name: &str, answers: &Answers, full: bool) -> String {
+/// plain text as typed, addresses joined, rows counted out, personal data
+/// masked as `reveal` says.
+pub fn answer_text(f: &Field, name: &str, answers: &Answers, reveal: Reveal) -> String {
     let v = answers.get(name).map(|s| s.trim()).unwrap_or("");
-    match f.kind {
-        FieldKind::Address => ADDRESS_PARTS
+    let part = |p: &str| {
+        answers
+            .get(&format!("{name}.{p}"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let masked = reveal == Reveal::Masked;
+    match (f.kind, f.prefill, reveal) {
+        (FieldKind::Address, _, _) => ADDRESS_PARTS
             .iter()
-            .filter_map(|p| answers.get(&format!("{name}.{p}")))
-            .map(|s| s.trim())
+            .map(|p| match *p {
+                "detail" if masked && !part(p).is_empty() => "****".to_string(),
+                _ => part(p),
+            })
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
-        FieldKind::IdNumber if !full => mask_id_number(v),
-        FieldKind::Phone if !full => mask_phone(v),
-        FieldKind::Money if !v.is_empty() => format!("{v} 元"),
+        (FieldKind::Company, _, _) => company_text(name, answers),
+        (FieldKind::Money, _, _) if !v.is_empty() => format!("{v} 元"),
+        (_, _, Reveal::Everything) => v.to_string(),
+        (FieldKind::IdNumber, _, _) | (_, Some(Prefill::IdNumber), _) => mask_id_number(v),
+        (FieldKind::Phone, _, _) | (_, Some(Prefill::Phone), _) => mask_phone(v),
+        (_, Some(Prefill::Name), Reveal::Masked) => mask_name(v),
         _ => v.to_string(),
+    }
+}
+
+/// A company answer: its name from the record, and its code.
+fn company_text(name: &str, answers: &Answers) -> String {
+    let code = answers.get(name).map(|s| s.trim()).unwrap_or("");
+    let company = answers
+        .get(&format!("{name}.name"))
+        .map(|s| s.trim())
+        .unwrap_or("");
+    match (company.is_empty(), code.is_empty()) {
+        (_, true) => String::new(),
+        (true, false) => code.to_string(),
+        (false, false) => format!("{company}（{code}）"),
     }
 }
 
@@ -321,7 +369,7 @@ pub struct AnswerRow {
 }
 
 /// Every visible answer in page order, with group rows spelled out.
-pub fn summary(schema: &FormSchema, answers: &Answers, full: bool) -> Vec<AnswerRow> {
+pub fn summary(schema: &FormSchema, answers: &Answers, reveal: Reveal) -> Vec<AnswerRow> {
     let mut out = Vec::new();
     for (pi, page) in schema.pages.iter().enumerate() {
         for f in &page.fields {
@@ -333,7 +381,9 @@ pub fn summary(schema: &FormSchema, answers: &Answers, full: bool) -> Vec<Answer
                     let parts: Vec<String> = f
                         .fields
                         .iter()
-                        .map(|s| answer_text(s, &format!("{}.{i}.{}", f.key, s.key), answers, full))
+                        .map(|s| {
+                            answer_text(s, &format!("{}.{i}.{}", f.key, s.key), answers, reveal)
+                        })
                         .filter(|t| !t.is_empty())
                         .collect();
                     if !parts.is_empty() {
@@ -348,7 +398,7 @@ pub fn summary(schema: &FormSchema, answers: &Answers, full: bool) -> Vec<Answer
             }
             out.push(AnswerRow {
                 label: f.label.clone(),
-                text: answer_text(f, &f.key, answers, full),
+                text: answer_text(f, &f.key, answers, reveal),
                 page: pi,
             });
         }

@@ -206,13 +206,21 @@ async fn one_address_gets_ten_sign_in_attempts_a_minute_then_a_clear_refusal() {
 async fn the_audit_log_page_verifies_the_chain_and_a_cli_check_agrees() {
     let app = TestApp::spawn().await;
     app.login().await;
-    let (status, html) = app.text("/admin/audit?action=staff.login").await;
+    // 三员分立: the system administrator does not read the audit log.
+    assert_eq!(app.get("/admin/audit").await.status().as_u16(), 403);
+    let auditor = app.staff_in_role("city.auditor", "", "auditor").await;
+    let (status, html) = app
+        .text_with(&auditor, "/admin/audit?action=staff.login")
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("登录"), "sign-ins are listed");
     let csrf = hidden(&html, "_csrf");
-    let r = app
-        .post_form("/admin/audit/verify", &[("_csrf", csrf.as_str())])
-        .await;
+    let r = auditor
+        .post(app.url("/admin/audit/verify"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.text().await.expect("body").contains("审计日志完整"));
     // Tamper with a record: the page names it.
@@ -220,9 +228,12 @@ async fn the_audit_log_page_verifies_the_chain_and_a_cli_check_agrees() {
         .execute(app.db.db.pool())
         .await
         .expect("tamper");
-    let r = app
-        .post_form("/admin/audit/verify", &[("_csrf", csrf.as_str())])
-        .await;
+    let r = auditor
+        .post(app.url("/admin/audit/verify"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
     let body = r.text().await.expect("body");
     assert!(
         body.contains("审计日志完整性校验未通过"),
@@ -738,9 +749,9 @@ async fn another_node_catches_up_from_the_change_log() {
     // Synonyms follow the same way.
     zhiban_domain::search_terms::save_synonym(
         &app.db.db,
+        &app.admin_session().await,
         "毛孩子登记",
         "犬只登记",
-        &zhiban_domain::ActorName("node-a".into()),
     )
     .await
     .expect("synonym");
@@ -896,4 +907,107 @@ async fn units_added_or_renamed_in_the_org_tree_show_on_the_public_pages_at_once
     .await
     .expect("audit");
     assert_eq!(rows.len(), 2);
+}
+
+#[tokio::test]
+async fn the_staff_list_warns_about_an_account_that_both_audits_and_administers() {
+    use zhiban_domain::identity::Perm;
+    let app = TestApp::spawn().await;
+    app.login().await;
+    let (_, page) = app.text("/admin/staff").await;
+    assert!(
+        !page.contains("不符合三员分立要求"),
+        "the demo city is separated"
+    );
+    // A fixture no real account could grant: audit viewing with account
+    // management.
+    app.staff_with("both.hats", "", &[Perm::AuditView, Perm::StaffManage])
+        .await;
+    app.staff_in_role("city.auditor", "", "auditor").await;
+    // (Making fixtures signs the administrator in elsewhere, which ends
+    // this session: sign in again.)
+    app.login().await;
+    let (_, page) = app.text("/admin/staff").await;
+    assert!(
+        page.contains("1 个账号同时拥有审计查阅和管理权限"),
+        "{page}"
+    );
+    let row = page
+        .split("<tr")
+        .find(|r| r.contains("both.hats"))
+        .expect("row");
+    assert!(row.contains("不符合三员分立要求"));
+    let row = page
+        .split("<tr")
+        .find(|r| r.contains("city.auditor"))
+        .expect("row");
+    assert!(
+        !row.contains("不符合三员分立要求"),
+        "an auditor alone is fine"
+    );
+}
+
+#[tokio::test]
+async fn district_accounts_see_city_wide_settings_read_only() {
+    use zhiban_domain::identity::Perm;
+    let app = TestApp::spawn().await;
+    let district = app
+        .staff_with(
+            "yz.admin",
+            "500103",
+            &[Perm::CasesConfigure, Perm::SearchManage, Perm::OidcClients],
+        )
+        .await;
+    let forms = [
+        ("/admin/notify", "通知文字为全市统一设置", "/admin/notify"),
+        (
+            "/admin/search",
+            "同义词对全市搜索生效",
+            "/admin/search/synonyms",
+        ),
+        ("/admin/oidc", "接入应用与签名密钥为全市共用", "/admin/oidc"),
+    ];
+    for (path, notice, action) in forms {
+        let (status, page) = app.text_with(&district, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(page.contains(notice), "{path} says why");
+        assert!(
+            !page.contains(&format!("method=\"post\" action=\"{action}")),
+            "{path} offers no form that would be refused"
+        );
+    }
+    app.login().await;
+    for (path, _, action) in forms {
+        let (_, page) = app.text(path).await;
+        assert!(
+            page.contains(&format!("method=\"post\" action=\"{action}")),
+            "{path} is editable for the city"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_form_of_an_unpublished_item_is_prepared_before_it_goes_online() {
+    let app = TestApp::spawn().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let r = app
+        .submit(
+            &app.client,
+            "/admin/services",
+            &format!("/admin/services/{code}/unpublish"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        app.get(&format!("/services/{code}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    let (status, page) = app.text(&format!("/admin/services/{code}/form")).await;
+    assert_eq!(status, 200, "a draft item's form opens in the editor");
+    assert!(page.contains("居民身份证补领"));
 }

@@ -695,3 +695,122 @@ async fn an_administrator_records_a_handlers_mobile_number_for_reminders() {
         "13700000009"
     );
 }
+
+#[tokio::test]
+async fn staff_without_citizens_view_see_masked_answers_and_no_identity_documents() {
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let number = apply(&app, &citizen).await;
+    let path = format!("/admin/cases/{number}");
+
+    // A handler with 查看群众个人信息 sees the applicant and opens the 户口簿.
+    let desk = app
+        .staff_in_role("hz.clerk", "500000-GA-HZ", "case_handler")
+        .await;
+    let (_, full) = app.text_with(&desk, &path).await;
+    assert!(full.contains("张三") && full.contains("解放碑街道民族路 1 号"));
+    let files: Vec<String> = hrefs(&full)
+        .into_iter()
+        .filter(|h| h.starts_with(&format!("{path}/files/")))
+        .collect();
+    assert!(!files.is_empty(), "{full}");
+    let r = desk.get(app.url(&files[0])).send().await.expect("download");
+    assert_eq!(r.status().as_u16(), 200);
+
+    // The probe's custom role: case handling without the permission.
+    let masked = app
+        .staff_with(
+            "hz.temp",
+            "500000-GA-HZ",
+            &[zhiban_domain::identity::Perm::CasesHandle],
+        )
+        .await;
+    let (status, page) = app.text_with(&masked, &path).await;
+    assert_eq!(status, 200);
+    for secret in ["张三", ID_NUMBER, PHONE, "解放碑街道民族路 1 号"] {
+        assert!(!page.contains(secret), "{secret} is masked");
+    }
+    assert!(page.contains("张*"), "the masked name is shown");
+    assert!(
+        page.contains("户口簿.png"),
+        "the file is listed, only not opened"
+    );
+    for href in &files {
+        let r = masked.get(app.url(href)).send().await.expect("download");
+        assert_eq!(r.status().as_u16(), 403, "{href}");
+    }
+    let refused = refusals(&app.db.db, "hz.temp").await;
+    assert_eq!(refused.len(), files.len());
+    assert!(
+        refused.iter().all(
+            |(t, why, ip)| t.starts_with(&format!("case_file:{number}/"))
+                && why == "identity_document"
+                && ip == "127.0.0.1"
+        ),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_workbench_finds_cases_by_the_applicants_phone() {
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let first = apply(&app, &citizen).await;
+    let second = apply(&app, &citizen).await;
+    let desk = app
+        .staff_in_role("hz.clerk", "500000-GA-HZ", "case_handler")
+        .await;
+    let (_, list) = app
+        .text_with(&desk, &format!("/admin/cases?tab=all&q={PHONE}"))
+        .await;
+    assert!(list.contains(&first) && list.contains(&second), "{list}");
+    // A case number still finds its case.
+    let (_, list) = app
+        .text_with(&desk, &format!("/admin/cases?tab=all&q={first}"))
+        .await;
+    assert!(list.contains(&first) && !list.contains(&second));
+}
+
+#[tokio::test]
+async fn a_company_application_offers_only_the_applicants_own_companies() {
+    const MINE: &str = "91500103MA5U7XXX0P";
+    const THEIRS: &str = "91500105MA60QW1T2M";
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let (_, page) = app.text_with(&citizen, "/account/companies").await;
+    let r = citizen
+        .post(app.url("/account/companies"))
+        .form(&[
+            ("uscc", MINE),
+            ("company_name", "渝州市山城酒店管理有限公司"),
+            ("_csrf", hidden(&page, "_csrf").as_str()),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status().as_u16(), 303);
+    let code = app.code_of("旅馆业特种行业许可证核发").await;
+    let path = format!("/apply/{code}");
+    let (status, form) = app.text_with(&citizen, &path).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains(&format!("value=\"{MINE}\"")) && form.contains("渝州市山城酒店管理有限公司"),
+        "their company is offered"
+    );
+    assert!(
+        !form.contains("name=\"company.name\""),
+        "the name is never typed"
+    );
+    // A forged choice: another company's code.
+    let r = post_page(
+        &app,
+        &citizen,
+        &path,
+        &[("_page", "0"), ("_go", "next"), ("company", THEIRS)],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("只能以您是法定代表人或经办人的单位名义申请"));
+}

@@ -852,3 +852,44 @@ async fn the_openapi_document_describes_the_license_checks() {
     assert!(spec["paths"]["/api/v1/licenses/verify"]["post"].is_object());
     assert!(spec["components"]["schemas"]["LicenseCheck"].is_object());
 }
+
+/// The option marked `selected` in the issuing-unit list.
+fn chosen_unit(html: &str) -> String {
+    let list = html
+        .split("id=\"l-unit\"")
+        .nth(1)
+        .and_then(|s| s.split("</select>").next())
+        .unwrap_or("");
+    list.split("<option")
+        .find(|o| o.contains(" selected"))
+        .and_then(|o| o.split('>').nth(1))
+        .map(|t| t.split('<').next().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_issuing_unit_offered_is_one_allowed_to_issue_the_type() {
+    let app = TestApp::spawn().await;
+    let mz = app
+        .staff_with("yz.mz", "500103-MZ", &[Perm::LicensesManage])
+        .await;
+    app.login().await;
+    // The city administrator picks 居民身份证: 公安 is offered, not the
+    // city government, and no 民政局 at all.
+    let (_, page) = app.text("/admin/licenses/new?type=id_card").await;
+    assert!(
+        chosen_unit(&page).contains("渝州市公安局"),
+        "{}",
+        chosen_unit(&page)
+    );
+    assert!(!page.contains("渝中区民政局"));
+    // 渝中区民政局 may issue 结婚证 …
+    let (_, page) = app
+        .text_with(&mz, "/admin/licenses/new?type=marriage")
+        .await;
+    assert!(chosen_unit(&page).contains("渝中区民政局"));
+    // … and is told why it cannot issue a 居民身份证.
+    let (_, page) = app.text_with(&mz, "/admin/licenses/new?type=id_card").await;
+    assert!(page.contains("您的管理范围内没有可签发“居民身份证”的部门"));
+    assert_eq!(chosen_unit(&page), "");
+}

@@ -12,4 +12,5 @@ mod licenses;
 mod oidc;
 mod portal;
 mod routes;
+mod scope;
 mod security;

@@ -120,11 +120,19 @@ async fn the_staff_menu_shows_only_what_a_persons_roles_open() {
     let (_, page) = app.text("/admin/account").await;
     let menu = zhiban_web::staff_menu();
     assert!(menu.len() >= 14);
+    // 三员分立: the system administrator sees everything but the audit
+    // log, which only the security auditor opens.
     for entry in &menu {
-        assert!(
+        let audit = entry.perm == Some(zhiban_domain::identity::Perm::AuditView);
+        assert_eq!(
             page.contains(&format!("href=\"{}\"", entry.path)),
-            "the administrator sees {}",
+            !audit,
+            "the administrator's menu and {}",
             entry.path
         );
     }
+    let auditor = app.staff_in_role("menu.auditor", "", "auditor").await;
+    let (_, page) = app.text_with(&auditor, "/admin/account").await;
+    assert!(page.contains("href=\"/admin/audit\""));
+    assert!(!page.contains("href=\"/admin/staff\""));
 }

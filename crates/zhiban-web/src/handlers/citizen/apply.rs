@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, Posted, UploadTo, store_uploads};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
+use crate::view::form::Reveal;
 use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice, LicenseOffer};
 use crate::view::{error_list, license_choice, render};
 use askama::Template;
@@ -93,7 +94,7 @@ async fn wizard(
     saved: bool,
 ) -> Result<Response, AppError> {
     let files = cases::draft_files(&state.db, draft.id).await?;
-    let profile = cases::profile_of(citizen, local_date(state.db.now()));
+    let profile = cases::profile_of(&state.db, citizen, local_date(state.db.now())).await?;
     let page = page.min(draft.schema.pages.len());
     let review_page = page >= draft.schema.pages.len();
     let mut fields = Builder {
@@ -141,7 +142,7 @@ async fn wizard(
         licensed,
         errors: error_list(&ctx, errors),
         review: if review_page {
-            crate::view::form::summary(&draft.schema, &draft.answers, false)
+            crate::view::form::summary(&draft.schema, &draft.answers, Reveal::Applicant)
         } else {
             Vec::new()
         },

@@ -7,6 +7,7 @@ use crate::extract::{CitizenUser, Issuer, MultipartForm, Posted, UploadTo, store
 use crate::extract::{Csrf, NoFields};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
+use crate::view::form::Reveal;
 use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice};
 use crate::view::{error_list, license_choice, qr_data_url, render, send_file};
 use askama::Template;
@@ -112,7 +113,7 @@ async fn case_page(
     let files = cases::case_files(&state.db, case.id).await?;
     let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
     let fields = if case.state == CaseState::Correction {
-        let profile = cases::profile_of(citizen, local_date(state.db.now()));
+        let profile = cases::profile_of(&state.db, citizen, local_date(state.db.now())).await?;
         let b = Builder {
             ctx: &user.ctx,
             schema: &case.schema,
@@ -142,7 +143,7 @@ async fn case_page(
     let page = MyCasePage {
         licensed,
         events: cases::events(&state.db, case.id).await?,
-        answers: crate::view::form::summary(&case.schema, &case.answers, false),
+        answers: crate::view::form::summary(&case.schema, &case.answers, Reveal::Applicant),
         materials: crate::view::form::materials(&case.schema, &current),
         results: files
             .iter()

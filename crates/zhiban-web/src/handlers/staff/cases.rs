@@ -8,7 +8,7 @@ use crate::extract::{
 };
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
-use crate::view::form::AnswerRow;
+use crate::view::form::{AnswerRow, Reveal};
 use crate::view::{Pager, error_message, render, send_file};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -21,7 +21,7 @@ use zhiban_domain::cases::{
     Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light, ListQuery,
     Step, Tab, Upload,
 };
-use zhiban_domain::identity::Perm;
+use zhiban_domain::identity::{Perm, scope};
 use zhiban_domain::licenses::Authorised;
 use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, FieldError, cases, licenses};
@@ -225,6 +225,10 @@ pub struct CasePage {
 }
 
 impl CasePage {
+    /// An identity document this person may not open (no 查看群众个人信息).
+    fn locked(&self, f: &CaseFile) -> bool {
+        !self.full_data && f.is_identity_document()
+    }
     fn license_for(&self, key: &str) -> Option<&Authorised> {
         self.licenses.iter().find(|a| a.field_key == key)
     }
@@ -295,7 +299,15 @@ async fn case_page(
         licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
         light: case.light(local_date(state.db.now())),
         events: cases::events(&state.db, case.id).await?,
-        answers: crate::view::form::summary(&case.schema, &case.answers, full_data),
+        answers: crate::view::form::summary(
+            &case.schema,
+            &case.answers,
+            if full_data {
+                Reveal::Everything
+            } else {
+                Reveal::Masked
+            },
+        ),
         materials: crate::view::form::materials(&case.schema, &current),
         replaced: files.iter().filter(|f| f.replaced != 0).cloned().collect(),
         results: files
@@ -469,5 +481,10 @@ pub async fn case_file(
 ) -> Result<Response, AppError> {
     let case = cases::for_staff(&state.db, &staff.session, &number).await?;
     let file = cases::case_file(&state.db, case.id, id).await?;
+    if file.is_identity_document() && !staff.session.can(Perm::CitizensView) {
+        let object = format!("case_file:{}/{}", case.number, file.id);
+        scope::record_refusal(&state.db, &staff.session, &object, "identity_document").await?;
+        return Err(AppError::NoPermission);
+    }
     send_file(&state, &base, &file).await
 }

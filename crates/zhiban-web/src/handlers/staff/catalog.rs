@@ -18,7 +18,7 @@ use zhiban_domain::catalog::{
     Audience, HandlingKind, ItemType, PoliceDomain, Revision, SaveMode, ServiceInput, ServiceItem,
     Status,
 };
-use zhiban_domain::identity::Perm;
+use zhiban_domain::identity::{Perm, scope};
 use zhiban_domain::{DomainError, FieldError, catalog};
 
 const PER_PAGE: usize = 50;
@@ -259,7 +259,9 @@ pub async fn edit_form(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let item = catalog::get_service(&state.db, &code).await?;
-    staff_user.require_department(&state, &item.department_code)?;
+    staff_user
+        .require_department(&state, &item.department_code, &format!("service:{code}"))
+        .await?;
     let input = ServiceInput::from_item(&item);
     let page = edit_page(
         &state,
@@ -297,7 +299,13 @@ async fn save(
         staff_user.require(Perm::CatalogPublish)?;
     }
     if let Some(item) = &existing {
-        staff_user.require_department(state, &item.department_code)?;
+        staff_user
+            .require_department(
+                state,
+                &item.department_code,
+                &format!("service:{}", item.code),
+            )
+            .await?;
     }
     input.status = if publish { "已发布" } else { "草稿" }.into();
     if let Some(item) = &existing {
@@ -320,6 +328,8 @@ async fn save(
     let item = match checked {
         Ok(item) => item,
         Err(errors) => {
+            let object = format!("service:{}", input.get("code"));
+            scope::audit_field_refusals(&state.db, &staff_user.session, &object, &errors).await?;
             let page = edit_page(
                 state,
                 staff_user.ctx,
@@ -400,7 +410,9 @@ async fn change_status(
     status: Status,
 ) -> Result<Response, AppError> {
     let item = catalog::get_service(&state.db, code).await?;
-    staff_user.require_department(state, &item.department_code)?;
+    staff_user
+        .require_department(state, &item.department_code, &format!("service:{code}"))
+        .await?;
     catalog::set_status(&state.db, code, status, &staff_user.actor()).await?;
     state.refresh_catalog().await?;
     Ok(Redirect::to(&format!("/admin/services?saved={}", urlencode(code))).into_response())
@@ -446,7 +458,9 @@ pub async fn history(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let item = catalog::get_service(&state.db, &code).await?;
-    staff_user.require_department(&state, &item.department_code)?;
+    staff_user
+        .require_department(&state, &item.department_code, &format!("service:{code}"))
+        .await?;
     let revs = catalog::history(&state.db, &code).await?;
     let ctx = staff_user.ctx;
     let mut revisions = Vec::with_capacity(revs.len());

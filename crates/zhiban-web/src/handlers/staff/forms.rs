@@ -63,13 +63,22 @@ fn schema_errors(ctx: &PageCtx, errs: &[FormError]) -> Vec<String> {
         .collect()
 }
 
-fn editable_item(state: &AppState, staff: &Staff, code: &str) -> Result<ServiceItem, AppError> {
-    let item = state
-        .catalog()
-        .get(code)
-        .map(|s| ServiceItem::clone(s))
-        .ok_or(AppError::NotFound)?;
+async fn editable_item(
+    state: &AppState,
+    staff: &Staff,
+    code: &str,
+) -> Result<ServiceItem, AppError> {
+    // Drafts too: a new item's form is prepared before it is published.
+    let item = zhiban_domain::catalog::get_service(&state.db, code).await?;
     if !staff.covers_department(state, &item.department_code) {
+        let object = format!("service:{code}");
+        zhiban_domain::identity::scope::record_refusal(
+            &state.db,
+            &staff.session,
+            &object,
+            "outside_scope",
+        )
+        .await?;
         return Err(AppError::NotFound);
     }
     Ok(item)
@@ -118,7 +127,7 @@ pub async fn form_edit(
     Path(code): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
-    let item = editable_item(&state, &staff, &code)?;
+    let item = editable_item(&state, &staff, &code).await?;
     let notice = if q.done.is_empty() {
         String::new()
     } else {
@@ -141,7 +150,7 @@ pub async fn form_save(
     Path(code): Path<String>,
     Csrf(Form(form)): Csrf<Form<FormEditForm>>,
 ) -> Result<Response, AppError> {
-    let item = editable_item(&state, &staff, &code)?;
+    let item = editable_item(&state, &staff, &code).await?;
     if form.go == "preview" {
         let errors = match FormSchema::from_json(&form.schema) {
             Ok(_) => Vec::new(),

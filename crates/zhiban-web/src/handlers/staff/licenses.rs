@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use zhiban_domain::licenses::{IssueInput, License, LicenseType, Status};
 use zhiban_domain::{DomainError, FieldError, licenses};
 
@@ -162,12 +162,26 @@ async fn new_page(
     let ctx = &staff.ctx;
     let types = licenses::types(&state.db).await?;
     let chosen = types.iter().find(|t| t.code == type_code).cloned();
-    let units = issuing_units(state, staff);
+    // Only the units of this person's scope that may issue the chosen
+    // type; their own unit first if it may, else the first that may.
+    let mut units = issuing_units(state, staff);
+    if let Some(t) = &chosen {
+        let may = licenses::issuing_departments(&state.db, &t.code).await?;
+        units.retain(|u| may.contains(&u.id));
+    }
+    let offered = |id: &i64| units.iter().any(|u| u.id == *id);
     let unit_id = form
         .get("unit_id")
         .and_then(|v| v.parse().ok())
-        .or(staff.session.user.unit_id)
-        .filter(|id| units.iter().any(|u| u.id == *id));
+        .filter(offered)
+        .or(staff.session.user.unit_id.filter(offered))
+        .or(units.first().map(|u| u.id));
+    let no_unit = match &chosen {
+        Some(t) if units.is_empty() => {
+            Some(ctx.tf("licenses.no_issuing_unit", &[("type", &t.name)]))
+        }
+        _ => None,
+    };
     let fields = chosen
         .as_ref()
         .map(|t| {
@@ -200,7 +214,8 @@ async fn new_page(
         unit_error: errors
             .iter()
             .find(|(k, _)| k == "l-unit")
-            .map(|(_, m)| m.clone()),
+            .map(|(_, m)| m.clone())
+            .or(no_unit),
         holder_name: input(
             ctx,
             "holder_name",
@@ -587,13 +602,17 @@ pub async fn import(
 pub struct TypesPage {
     pub ctx: PageCtx,
     pub types: Vec<LicenseType>,
-    /// Types are city-wide: only staff at the top of the tree change them.
+    /// Types are city-wide: only whole-city accounts change them.
     pub can_configure: bool,
     pub saved: String,
     /// (type code, message)
     pub errors: Vec<(String, String)>,
     /// What was typed, for a type whose settings were refused.
-    pub typed: Option<(String, String, String)>,
+    pub typed: Option<TypeForm>,
+    /// Allowed issuers per type (department ids).
+    pub issuers: BTreeMap<String, Vec<i64>>,
+    /// Department id → (code, name).
+    pub departments: BTreeMap<i64, (String, String)>,
 }
 
 impl TypesPage {
@@ -611,17 +630,45 @@ impl TypesPage {
             self.ctx.t("licenses.long_term")
         }
     }
+    fn typed_for(&self, t: &LicenseType) -> Option<&TypeForm> {
+        self.typed.as_ref().filter(|f| f.code == t.code)
+    }
     fn renewal_value(&self, t: &LicenseType) -> String {
-        match &self.typed {
-            Some((code, renewal, _)) if *code == t.code => renewal.clone(),
-            _ => t.renewal_service.clone(),
-        }
+        self.typed_for(t)
+            .map_or_else(|| t.renewal_service.clone(), |f| f.renewal_service.clone())
     }
     fn produced_value(&self, t: &LicenseType) -> String {
-        match &self.typed {
-            Some((code, _, produced)) if *code == t.code => produced.clone(),
-            _ => t.produced_by.clone(),
+        self.typed_for(t)
+            .map_or_else(|| t.produced_by.clone(), |f| f.produced_by.clone())
+    }
+    fn issuer_list(&self, t: &LicenseType) -> Vec<&(String, String)> {
+        self.issuers
+            .get(&t.code)
+            .map(|ids| ids.iter().filter_map(|i| self.departments.get(i)).collect())
+            .unwrap_or_default()
+    }
+    /// Who may issue, in words: names (codes), or that nobody may yet.
+    fn issuer_names(&self, t: &LicenseType) -> String {
+        let list = self.issuer_list(t);
+        if list.is_empty() {
+            return self.ctx.t("licenses.no_issuers");
         }
+        list.iter()
+            .map(|(code, name)| format!("{name}（{code}）"))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn issuers_value(&self, t: &LicenseType) -> String {
+        self.typed_for(t).map_or_else(
+            || {
+                self.issuer_list(t)
+                    .iter()
+                    .map(|(code, _)| code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            |f| f.issuers.clone(),
+        )
     }
     fn error_for(&self, t: &LicenseType) -> Option<String> {
         self.errors
@@ -636,20 +683,28 @@ async fn types_page(
     staff: &Staff,
     saved: String,
     errors: Vec<(String, String)>,
-    typed: Option<(String, String, String)>,
+    typed: Option<TypeForm>,
 ) -> Result<Response, AppError> {
     let code = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let departments = state
+        .catalog()
+        .departments
+        .iter()
+        .map(|d| (d.id, (d.code.clone(), d.name.clone())))
+        .collect();
     let page = TypesPage {
         ctx: staff.ctx.clone(),
         types: licenses::types(&state.db).await?,
-        can_configure: staff.require_whole_tree(state).is_ok(),
+        can_configure: staff.session.scope.is_whole(),
         saved,
         errors,
         typed,
+        issuers: licenses::issuers(&state.db).await?,
+        departments,
     };
     Ok((code, render(&page)?).into_response())
 }
@@ -670,6 +725,15 @@ pub struct TypeForm {
     pub renewal_service: String,
     #[serde(default)]
     pub produced_by: String,
+    /// Department codes, separated by commas, spaces or 、.
+    #[serde(default)]
+    pub issuers: String,
+}
+
+fn codes(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', '，', '、', ' ', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
 }
 
 pub async fn configure_type(
@@ -677,9 +741,11 @@ pub async fn configure_type(
     staff: Staff,
     Csrf(Form(form)): Csrf<Form<TypeForm>>,
 ) -> Result<Response, AppError> {
-    staff.require_whole_tree(&state)?;
+    staff
+        .require_city(&state, &format!("license_type:{}", form.code))
+        .await?;
     // The codes must name catalog items (drafts count: an item may be
-    // linked before it is published).
+    // linked before it is published) and departments.
     let known: std::collections::HashSet<String> =
         zhiban_domain::catalog::list_services(&state.db, None)
             .await?
@@ -687,23 +753,48 @@ pub async fn configure_type(
             .map(|s| s.code)
             .collect();
     let unknown: Vec<&str> = std::iter::once(form.renewal_service.trim())
-        .chain(form.produced_by.split([',', '，', ' ']).map(str::trim))
+        .chain(codes(&form.produced_by))
         .filter(|c| !c.is_empty() && !known.contains(*c))
         .collect();
-    if !unknown.is_empty() {
-        let e = FieldError::new("service_code", "unknown_service", unknown.join("、"));
-        let errors = vec![(form.code.clone(), license_error(&staff.ctx, &e))];
-        let typed = Some((form.code, form.renewal_service, form.produced_by));
-        return types_page(&state, &staff, String::new(), errors, typed).await;
+    let catalog = state.catalog();
+    let mut issuers = BTreeSet::new();
+    let mut unknown_units = Vec::new();
+    for c in codes(&form.issuers) {
+        match catalog.departments.iter().find(|d| d.code == c) {
+            Some(d) => {
+                issuers.insert(d.id);
+            }
+            None => unknown_units.push(c),
+        }
     }
-    licenses::configure_type(
-        &state.db,
-        &staff.session,
-        &form.code,
-        &form.renewal_service,
-        &form.produced_by,
-    )
-    .await?;
+    let mut problems = Vec::new();
+    if !unknown.is_empty() {
+        problems.push(FieldError::new(
+            "service_code",
+            "unknown_service",
+            unknown.join("、"),
+        ));
+    }
+    if !unknown_units.is_empty() {
+        problems.push(FieldError::new(
+            "issuers",
+            "unknown_department",
+            unknown_units.join("、"),
+        ));
+    }
+    if !problems.is_empty() {
+        let errors = problems
+            .iter()
+            .map(|e| (form.code.clone(), license_error(&staff.ctx, e)))
+            .collect();
+        return types_page(&state, &staff, String::new(), errors, Some(form)).await;
+    }
+    let settings = licenses::TypeSettings {
+        renewal_service: form.renewal_service.clone(),
+        produced_by: form.produced_by.clone(),
+        issuers,
+    };
+    licenses::configure_type(&state.db, &staff.session, &form.code, &settings).await?;
     Ok(Redirect::to(&format!(
         "/admin/licenses/types?saved={}#t-{}",
         urlencode(&form.code),

@@ -23,6 +23,8 @@ pub struct NotifyPage {
     pub placeholders: Vec<&'static str>,
     pub errors: Vec<(String, String)>,
     pub saved: String,
+    /// Whole-city accounts change the wording; others read it.
+    pub editable: bool,
 }
 
 impl NotifyPage {
@@ -39,6 +41,7 @@ pub async fn notify_list(
     render(&NotifyPage {
         templates: notify::templates(&state.db).await?,
         placeholders: notify::PLACEHOLDERS.to_vec(),
+        editable: staff.session.scope.is_whole(),
         ctx: staff.ctx,
         errors: Vec::new(),
         saved: q.done,
@@ -85,6 +88,7 @@ pub async fn notify_save(
             let page = NotifyPage {
                 templates: notify::templates(&state.db).await?,
                 placeholders: notify::PLACEHOLDERS.to_vec(),
+                editable: true,
                 ctx: staff.ctx,
                 errors,
                 saved: String::new(),

@@ -28,6 +28,8 @@ pub struct ClientsPage {
     /// Shown once, right after registering a confidential client.
     pub created: Option<(String, Option<String>)>,
     pub rotated: bool,
+    /// Applications and keys are the city's: whole-city accounts change them.
+    pub editable: bool,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -67,6 +69,7 @@ pub async fn clients(
         errors: Vec::new(),
         created: None,
         rotated: q.rotated == "1",
+        editable: staff.session.scope.is_whole(),
         ctx: staff.ctx,
     })
 }
@@ -85,7 +88,7 @@ pub async fn register_client(
         min_level: f.min_level.parse().unwrap_or(0),
     };
     let (created, errors, status) =
-        match oidc::register_client(&state.db, &staff.session.user.username, &input).await {
+        match oidc::register_client_by(&state.db, &staff.session, &input).await {
             Ok(c) => (Some(c), Vec::new(), StatusCode::OK),
             Err(DomainError::Invalid(errs)) => (
                 None,
@@ -112,6 +115,7 @@ pub async fn register_client(
         errors,
         created,
         rotated: false,
+        editable: true,
         ctx: staff.ctx,
     };
     let mut res = (status, render(&page)?).into_response();
@@ -133,13 +137,7 @@ pub async fn toggle_client(
     staff: Staff,
     Csrf(Form(f)): Csrf<Form<ToggleForm>>,
 ) -> Result<Response, AppError> {
-    oidc::set_client_disabled(
-        &state.db,
-        &staff.session.user.username,
-        &f.client_id,
-        f.disable == "1",
-    )
-    .await?;
+    oidc::set_client_disabled_by(&state.db, &staff.session, &f.client_id, f.disable == "1").await?;
     Ok(Redirect::to("/admin/oidc").into_response())
 }
 
@@ -148,6 +146,6 @@ pub async fn rotate_keys(
     staff: Staff,
     Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    oidc::rotate_keys(&state.db, &staff.session.user.username).await?;
+    oidc::rotate_keys_by(&state.db, &staff.session).await?;
     Ok(Redirect::to("/admin/oidc?rotated=1").into_response())
 }

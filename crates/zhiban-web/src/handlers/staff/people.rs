@@ -12,7 +12,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use zhiban_domain::identity::breaks_separation;
 use zhiban_domain::identity::roles;
 use zhiban_domain::identity::roles::{Role, StaffEntry, StaffInput};
 use zhiban_domain::{DomainError, FieldError};
@@ -24,9 +25,15 @@ pub struct StaffListPage {
     pub staff: Vec<StaffEntry>,
     pub role_names: HashMap<i64, String>,
     pub saved: String,
+    /// Accounts that both read the audit log and administer (三员分立).
+    pub mixed: HashSet<i64>,
 }
 
 impl StaffListPage {
+    fn mixes_duties(&self, s: &StaffEntry) -> bool {
+        self.mixed.contains(&s.id)
+    }
+
     fn roles_of(&self, s: &StaffEntry) -> String {
         s.role_ids
             .iter()
@@ -42,16 +49,26 @@ pub async fn staff_list(
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, AppError> {
     let list = roles::list_staff(&state.db, &staff.session.scope).await?;
-    let role_names = roles::list_roles(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
+    let all_roles = roles::list_roles(&state.db).await?;
+    let mixed = list
+        .iter()
+        .filter(|s| {
+            let perms = all_roles
+                .iter()
+                .filter(|r| s.role_ids.contains(&r.id))
+                .flat_map(|r| r.perms.iter().copied())
+                .collect();
+            breaks_separation(&perms)
+        })
+        .map(|s| s.id)
         .collect();
+    let role_names = all_roles.into_iter().map(|r| (r.id, r.name)).collect();
     render(&StaffListPage {
         ctx: staff.ctx,
         staff: list,
         role_names,
         saved: q.saved,
+        mixed,
     })
 }
 
@@ -80,7 +97,7 @@ async fn staff_page(
         .await?
         .into_iter()
         .map(|r| {
-            let grantable = r.perms.is_subset(&staff.session.perms);
+            let grantable = roles::may_grant(&staff.session, &r, id);
             let words = r
                 .perms
                 .iter()

@@ -40,13 +40,17 @@ pub struct SearchInsightsPage {
     pub phrase: String,
     pub replacement: String,
     pub saved: bool,
+    /// Synonyms are city-wide: whole-city accounts change them.
+    pub editable: bool,
 }
 
 async fn insights_page(
     state: &AppState,
-    ctx: PageCtx,
+    staff: Staff,
     q: &InsightsQuery,
 ) -> Result<SearchInsightsPage, AppError> {
+    let editable = staff.session.scope.is_whole();
+    let ctx = staff.ctx;
     let days = q.days.unwrap_or(30).clamp(1, 366);
     let since = state.db.now() - chrono::Duration::days(days);
     let stats = search_terms::query_stats(&state.db, since, 200).await?;
@@ -85,6 +89,7 @@ async fn insights_page(
         phrase: String::new(),
         replacement: String::new(),
         saved: !q.saved.is_empty(),
+        editable,
         ctx,
     })
 }
@@ -94,7 +99,7 @@ pub async fn search_insights(
     staff_user: Staff,
     Query(q): Query<InsightsQuery>,
 ) -> Result<Response, AppError> {
-    render(&insights_page(&state, staff_user.ctx, &q).await?)
+    render(&insights_page(&state, staff_user, &q).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,9 +117,9 @@ pub async fn save_synonym(
 ) -> Result<Response, AppError> {
     match search_terms::save_synonym(
         &state.db,
+        &staff_user.session,
         &form.phrase,
         &form.replacement,
-        &staff_user.actor(),
     )
     .await
     {
@@ -129,7 +134,7 @@ pub async fn save_synonym(
         }
         Err(DomainError::Invalid(errs)) => {
             let ctx = staff_user.ctx.clone();
-            let mut page = insights_page(&state, staff_user.ctx, &InsightsQuery::default()).await?;
+            let mut page = insights_page(&state, staff_user, &InsightsQuery::default()).await?;
             page.errors = errs.iter().map(|e| error_message(&ctx, e)).collect();
             page.phrase = form.phrase;
             page.replacement = form.replacement;
@@ -141,11 +146,11 @@ pub async fn save_synonym(
 
 pub async fn delete_synonym(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Path(id): Path<i64>,
     Csrf(_): Csrf<Form<NoFields>>,
 ) -> Result<Response, AppError> {
-    search_terms::delete_synonym(&state.db, id).await?;
+    search_terms::delete_synonym(&state.db, &staff.session, id).await?;
     state.refresh_catalog().await?;
     Ok(Redirect::to("/admin/search?saved=1").into_response())
 }

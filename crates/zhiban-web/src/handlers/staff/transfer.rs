@@ -45,7 +45,7 @@ pub async fn import(
         .file("file")
         .map(|f| (f.file_name.clone(), f.body.clone()));
     // An import may touch any department: only the city level may run it.
-    staff_user.require_whole_tree(&state)?;
+    staff_user.require_city(&state, "catalog:import").await?;
     let ctx = staff_user.ctx.clone();
     let mut page = ImportPage {
         ctx: staff_user.ctx.clone(),
