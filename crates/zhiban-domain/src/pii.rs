@@ -27,6 +27,8 @@ pub mod ctx {
     pub const STAFF_ENROL: &str = "staff_sessions.enrol_secret";
     pub const OIDC_KEY: &str = "oidc_keys.private_pem";
     pub const CASE_PHONE: &str = "cases.applicant_phone";
+    /// Who searched (a keyed hash of the address): distinct clients only.
+    pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
     pub const DRAFT_ANSWERS: &str = "case_drafts.answers";
     pub const SIGNING_SECRET: &str = "signing_keys.secret";

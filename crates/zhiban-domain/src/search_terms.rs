@@ -123,18 +123,24 @@ pub async fn delete_synonym(db: &Db, actor: &StaffSession, id: i64) -> Result<()
     Ok(())
 }
 
-/// Records a search; returns its id for click tracking.
+/// Records a search; returns its id for click tracking. `client` is the
+/// searcher's address: only a keyed hash of it is kept, to count distinct
+/// people behind a query (see [`hot_queries`]).
 pub async fn log_search(
     db: &Db,
     query: &str,
     results: usize,
+    client: &str,
     at: DateTime<Utc>,
 ) -> Result<i64, DomainError> {
+    let client_key = crate::pii::index(db, crate::pii::ctx::SEARCH_CLIENT, client.trim())?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO search_log (query, results, searched_at) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO search_log (query, results, client_key, searched_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(query)
     .bind(i64::try_from(results).unwrap_or(i64::MAX))
+    .bind(client_key)
     .bind(at.timestamp())
     .fetch_one(db.pool())
     .await?)
@@ -228,17 +234,188 @@ pub async fn query_stats(
     .await?)
 }
 
-/// The most searched queries that found something, for "hot searches".
+/// A query becomes a hot-search candidate only when at least this many
+/// distinct clients searched it …
+pub const HOT_MIN_CLIENTS: i64 = 5;
+/// … on at least this many different days (Beijing time).
+pub const HOT_MIN_DAYS: i64 = 2;
+
+/// A query that many people searched, with the staff decision on it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct HotCandidate {
+    pub query: String,
+    pub clients: i64,
+    pub days: i64,
+    pub searches: i64,
+    /// `approved`, `blocked`, or empty while nobody has decided.
+    pub decision: String,
+}
+
+/// Whether a query reads as an advert or carries contact details (a phone
+/// or QQ number, a WeChat id, a web address): never a hot search.
+pub fn looks_like_spam(query: &str) -> bool {
+    let q: String = query
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    const WORDS: [&str; 22] = [
+        "微信", "薇信", "威信", "加v", "+v", "vx", "wx", "qq", "扣扣", "代办", "代理", "包过",
+        "办证", "刷单", "贷款", "联系", "电话", "http", "www", ".com", ".cn", "@",
+    ];
+    if q.chars().count() > 20 || WORDS.iter().any(|w| q.contains(w)) {
+        return true;
+    }
+    // Five digits in a row (a phone, QQ or account number), or a run of
+    // letters and digits mixed (abc123: a WeChat id).
+    let mut digits = 0;
+    let mut run = String::new();
+    for c in q.chars().chain(std::iter::once(' ')) {
+        digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+        if digits >= 5 {
+            return true;
+        }
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            let mixed = run.chars().any(|c| c.is_ascii_digit())
+                && run.chars().any(|c| c.is_ascii_alphabetic());
+            if mixed && run.len() >= 4 {
+                return true;
+            }
+            run.clear();
+        }
+    }
+    false
+}
+
+/// Queries since `since` that enough distinct people searched on enough
+/// days, found something and read as neither advert nor contact details,
+/// with any staff decision; most people first.
+pub async fn hot_candidates(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<Vec<HotCandidate>, DomainError> {
+    let rows: Vec<HotCandidate> = sqlx::query_as(
+        "SELECT l.query AS query, COUNT(DISTINCT l.client_key) AS clients, \
+         COUNT(DISTINCT (l.searched_at + 28800) / 86400) AS days, COUNT(*) AS searches, \
+         COALESCE(MAX(r.decision), '') AS decision \
+         FROM search_log l LEFT JOIN hot_search_reviews r ON r.query = l.query \
+         WHERE l.searched_at >= $1 AND l.results > 0 AND l.client_key <> '' \
+         GROUP BY l.query \
+         HAVING COUNT(DISTINCT l.client_key) >= $2 \
+            AND COUNT(DISTINCT (l.searched_at + 28800) / 86400) >= $3 \
+         ORDER BY clients DESC, searches DESC, l.query LIMIT 100",
+    )
+    .bind(since.timestamp())
+    .bind(HOT_MIN_CLIENTS)
+    .bind(HOT_MIN_DAYS)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| !looks_like_spam(&c.query))
+        .collect())
+}
+
+/// 大家都在搜: candidates staff approved, most people first.
 pub async fn hot_queries(
     db: &Db,
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>, DomainError> {
-    Ok(query_stats(db, since, limit * 3)
+    Ok(hot_candidates(db, since)
         .await?
         .into_iter()
-        .filter(|s| s.zero < s.searches)
+        .filter(|c| c.decision == "approved")
         .take(usize::try_from(limit).unwrap_or(0))
-        .map(|s| s.query)
+        .map(|c| c.query)
         .collect())
+}
+
+/// Staff approve (`approved`), block (`blocked`) or reconsider (empty) a
+/// query for the hot-search list: whole-city accounts only, audited.
+pub async fn review_hot(
+    db: &Db,
+    actor: &StaffSession,
+    query: &str,
+    decision: &str,
+) -> Result<(), DomainError> {
+    let query = query.trim();
+    crate::identity::scope::require_city(db, actor, &format!("hot_search:{query}")).await?;
+    if query.is_empty() {
+        return Err(DomainError::Invalid(vec![FieldError::new(
+            "query", "required", "",
+        )]));
+    }
+    if !matches!(decision, "approved" | "blocked" | "") {
+        return Err(DomainError::Invalid(vec![FieldError::new(
+            "decision",
+            "invalid_choice",
+            decision,
+        )]));
+    }
+    let by = &actor.user.username;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM hot_search_reviews WHERE query = $1")
+        .bind(query)
+        .execute(&mut *tx)
+        .await?;
+    if !decision.is_empty() {
+        sqlx::query(
+            "INSERT INTO hot_search_reviews (query, decision, decided_by, decided_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(query)
+        .bind(decision)
+        .bind(by)
+        .bind(db.now().timestamp())
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        &Entry::staff(by, "search.hot_review", query)
+            .detail(if decision.is_empty() {
+                "reconsider"
+            } else {
+                decision
+            })
+            .ip(&actor.client_ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_spam;
+
+    #[test]
+    fn adverts_and_contact_details_are_never_hot() {
+        for spam in [
+            "身份证代办加微信abc123",
+            "办证请联系13912345678",
+            "加V：yz2026",
+            "ｗｗｗ．ｂａｎｚｈｅｎｇ．ｃｏｍ",
+            "QQ 87654321",
+            "快速贷款",
+        ] {
+            assert!(looks_like_spam(spam), "{spam}");
+        }
+        for fine in [
+            "身份证补领",
+            "护照",
+            "新生儿落户",
+            "公积金提取",
+            "5G基站",
+            "个税app",
+        ] {
+            assert!(!looks_like_spam(fine), "{fine}");
+        }
+    }
 }

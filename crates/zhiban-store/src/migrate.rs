@@ -86,6 +86,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "separation of duties and license issuers",
         sql: include_str!("../migrations/0015_separation_of_duties.sql"),
     },
+    Migration {
+        version: 16,
+        name: "hot searches reviewed by staff",
+        sql: include_str!("../migrations/0016_hot_searches.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

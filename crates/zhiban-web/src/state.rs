@@ -152,6 +152,35 @@ pub enum StartError {
 }
 
 impl AppState {
+    /// 大家都在搜, the same on the home and the search page: queries staff
+    /// approved among those many distinct people searched this week,
+    /// topped up with the portal's staples; computed at most once a
+    /// minute.
+    pub async fn hot_searches(&self) -> Vec<String> {
+        if let Ok(guard) = self.hot_searches.read()
+            && let Some((at, hot)) = guard.as_ref()
+            && at.elapsed() < Duration::from_secs(60)
+        {
+            return hot.clone();
+        }
+        let since = self.db.now() - chrono::Duration::days(7);
+        let mut hot = zhiban_domain::search_terms::hot_queries(&self.db, since, 6)
+            .await
+            .unwrap_or_default();
+        for h in crate::view::HOT_SEARCHES {
+            if hot.len() >= 6 {
+                break;
+            }
+            if !hot.iter().any(|x| x == h) {
+                hot.push((*h).to_string());
+            }
+        }
+        if let Ok(mut guard) = self.hot_searches.write() {
+            *guard = Some((std::time::Instant::now(), hot.clone()));
+        }
+        hot
+    }
+
     pub async fn new(db: Db, config: WebConfig) -> Result<Self, StartError> {
         // Read the log position first: whatever is logged after it will be
         // applied again by `catch_up`, which is harmless.

@@ -62,6 +62,17 @@ pub struct CitizenSession {
     pub auth_at: i64,
 }
 
+/// A name as on a 居民身份证: 2 to 30 Chinese characters (with the
+/// middle dot of minority names) or Latin letters and spaces.
+pub fn is_person_name(name: &str) -> bool {
+    let n = name.chars().count();
+    (2..=30).contains(&n) && name.chars().all(|c| {
+        matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{20000}'..='\u{3134F}')
+            || matches!(c, '·' | '•' | '．' | ' ')
+            || c.is_ascii_alphabetic()
+    })
+}
+
 fn invalid(field: &'static str, code: &'static str) -> DomainError {
     DomainError::Invalid(vec![FieldError::new(field, code, "")])
 }
@@ -583,10 +594,23 @@ pub async fn verify_real_name(
     id_number: &str,
 ) -> Result<(), DomainError> {
     let name = name.trim();
-    let id = IdNumber::parse(id_number).map_err(|e| DomainError::Invalid(vec![e]))?;
+    // Every problem at once, each under its own field.
+    let mut errs = Vec::new();
     if name.is_empty() {
-        return Err(invalid("person_name", "required"));
+        errs.push(FieldError::new("person_name", "required", ""));
+    } else if !is_person_name(name) {
+        errs.push(FieldError::new("person_name", "invalid_person_name", ""));
     }
+    let id = match IdNumber::parse(id_number) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            errs.push(e);
+            None
+        }
+    };
+    let Some(id) = id.filter(|_| errs.is_empty()) else {
+        return Err(DomainError::Invalid(errs));
+    };
     if !verifier.verify(name, &id).await? {
         return Err(invalid("id_number", "realname_mismatch"));
     }
@@ -909,4 +933,19 @@ pub async fn verify_pending(
         .await?;
     succeed(db, &key).await?;
     Ok(fresh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_person_name;
+
+    #[test]
+    fn names_are_read_as_on_an_identity_card() {
+        for ok in ["张三", "欧阳娜娜", "买买提·艾力", "Anna Schmidt", "𠮷野家"] {
+            assert!(is_person_name(ok), "{ok}");
+        }
+        for bad in ["张", "张3", "13800138000", "<b>张三</b>", "张三!"] {
+            assert!(!is_person_name(bad), "{bad}");
+        }
+    }
 }

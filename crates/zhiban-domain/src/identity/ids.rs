@@ -8,12 +8,31 @@ use crate::FieldError;
 pub struct Phone(String);
 
 impl Phone {
+    /// Reads a mainland mobile number the way people type it: spaces,
+    /// dashes, dots and brackets anywhere, full-width digits, and a
+    /// `+86`, `0086` or `86` country prefix.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let digits: String = s
             .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+                '＋' => '+',
+                other => other,
+            })
+            .filter(|c| {
+                !c.is_whitespace() && !matches!(c, '-' | '－' | '—' | '.' | '(' | ')' | '（' | '）')
+            })
             .collect();
-        let digits = digits.strip_prefix("+86").unwrap_or(&digits).to_string();
+        let digits = digits
+            .strip_prefix("+86")
+            .or_else(|| digits.strip_prefix("0086"))
+            .or_else(|| {
+                (digits.len() == 13)
+                    .then(|| digits.strip_prefix("86"))
+                    .flatten()
+            })
+            .unwrap_or(&digits)
+            .to_string();
         let ok = digits.len() == 11
             && digits.starts_with('1')
             && digits
@@ -193,8 +212,28 @@ mod tests {
             Phone::parse("+8613800138000").map(|p| p.0).ok(),
             Some("13800138000".into())
         );
+        for typed in [
+            "139 1234 5678",
+            "139-1234-5678",
+            "+86 139 1234 5678",
+            "0086 13912345678",
+            "86 139-1234-5678",
+            "(+86) 139.1234.5678",
+            "１３９１２３４５６７８",
+        ] {
+            assert_eq!(
+                Phone::parse(typed).map(|p| p.0).ok(),
+                Some("13912345678".into()),
+                "{typed}"
+            );
+        }
         assert!(Phone::parse("12800138000").is_err());
         assert!(Phone::parse("023-63854000").is_err());
+        assert!(Phone::parse("1391234567").is_err(), "ten digits");
+        assert!(
+            Phone::parse("86139123456").is_err(),
+            "86 is not stripped from 11 digits"
+        );
     }
 
     #[test]

@@ -264,7 +264,12 @@ async fn synonyms_are_city_wide_and_every_change_is_audited() {
     let deleted = audit_of(&w, "search.synonym_delete").await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].0, "领证");
-    assert_eq!(refusals(w.db(), "yz.admin").await.len(), 2);
+    // Approving a 大家都在搜 entry is city business too.
+    assert!(matches!(
+        search_terms::review_hot(w.db(), &district, "新生儿落户", "approved").await,
+        Err(DomainError::CityLevel)
+    ));
+    assert_eq!(refusals(w.db(), "yz.admin").await.len(), 3);
 }
 
 #[tokio::test]

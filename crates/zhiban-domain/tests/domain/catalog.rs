@@ -185,15 +185,27 @@ async fn search_analytics_older_than_the_retention_period_are_purged_with_their_
     use zhiban_domain::search_terms;
     let t = TestDb::new().await.expect("db");
     let now = chrono::Utc::now();
-    let old = search_terms::log_search(&t.db, "身份证", 3, now - chrono::Duration::days(200))
-        .await
-        .expect("old");
+    let old = search_terms::log_search(
+        &t.db,
+        "身份证",
+        3,
+        "127.0.0.1",
+        now - chrono::Duration::days(200),
+    )
+    .await
+    .expect("old");
     search_terms::log_click(&t.db, old, "/services/x", now - chrono::Duration::days(200))
         .await
         .expect("click");
-    let recent = search_terms::log_search(&t.db, "护照", 2, now - chrono::Duration::days(10))
-        .await
-        .expect("recent");
+    let recent = search_terms::log_search(
+        &t.db,
+        "护照",
+        2,
+        "127.0.0.1",
+        now - chrono::Duration::days(10),
+    )
+    .await
+    .expect("recent");
     assert_eq!(
         search_terms::purge_older_than(&t.db, 180, now)
             .await

@@ -45,7 +45,18 @@ pub fn cached_page<T: Template>(
     ctx: PageCtx,
     build: impl FnOnce(&CatalogSnapshot, PageCtx) -> Result<T, AppError>,
 ) -> Result<Response, AppError> {
-    let key = ctx.cache_key();
+    cached_page_keyed(state, ctx, "", build)
+}
+
+/// [`cached_page`] for a page that also shows something outside the
+/// catalog (`extra` names its current value, e.g. the hot searches).
+pub fn cached_page_keyed<T: Template>(
+    state: &AppState,
+    ctx: PageCtx,
+    extra: &str,
+    build: impl FnOnce(&CatalogSnapshot, PageCtx) -> Result<T, AppError>,
+) -> Result<Response, AppError> {
+    let key = format!("{}|{extra}", ctx.cache_key());
     if let Some(page) = state.pages.get(&key) {
         return Ok(Html(page).into_response());
     }

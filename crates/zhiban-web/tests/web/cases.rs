@@ -324,6 +324,21 @@ async fn anyone_with_the_number_and_phone_sees_the_progress_and_nobody_else() {
         .expect("lookup");
     let page = r.text().await.expect("body");
     assert!(page.contains("待受理") && page.contains("张*") && !page.contains("张三"));
+    // The phone as people type it: spaces, a country prefix.
+    for typed in ["139 0000 1111", "+86 139-0000-1111"] {
+        let r = stranger
+            .post(app.url("/progress"))
+            .form(&[("number", number.as_str()), ("phone", typed)])
+            .send()
+            .await
+            .expect("lookup");
+        assert!(r.text().await.expect("body").contains("待受理"), "{typed}");
+    }
+    let (_, form) = app.text_with(&stranger, "/progress").await;
+    assert!(
+        !form.contains("maxlength=\"11\""),
+        "a spaced number is not cut short"
+    );
     let r = stranger
         .post(app.url("/progress"))
         .form(&[("number", number.as_str()), ("phone", "13900009999")])

@@ -523,3 +523,86 @@ async fn one_address_adds_at_most_thirty_searches_a_minute_to_the_analytics() {
         .expect("count");
     assert_eq!(logged, 30);
 }
+
+/// The 大家都在搜 links of a page.
+fn hot_links(html: &str) -> Vec<String> {
+    let Some(block) = html.split("class=\"hot").nth(1) else {
+        return Vec::new();
+    };
+    let block = block.split("</p>").next().unwrap_or("");
+    block
+        .split(">")
+        .filter_map(|part| part.strip_suffix("</a"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn hot_searches_need_many_people_on_several_days_and_a_staff_approval() {
+    use zhiban_domain::search_terms;
+    let app = TestApp::spawn_unlimited().await;
+    let db = &app.db.db;
+    let now = db.now();
+    // The probe: one address searching an advert 35 times.
+    let ad = "身份证代办加微信abc123";
+    for _ in 0..35 {
+        app.get(&format!("/search?q={}", zhiban_testing::urlencode(ad)))
+            .await;
+    }
+    // The same advert from six addresses over two days, and a real need
+    // from six people over two days.
+    for (i, q) in [ad, "新生儿落户"].iter().enumerate() {
+        for n in 0..6 {
+            let at = now - chrono::Duration::hours(30 * (n % 2) + i as i64);
+            search_terms::log_search(db, q, 3, &format!("10.0.{i}.{n}"), at)
+                .await
+                .expect("logged");
+        }
+    }
+    // Many searches by one person on one day are not enough either.
+    for _ in 0..10 {
+        search_terms::log_search(db, "公积金提取", 3, "10.9.9.9", now)
+            .await
+            .expect("logged");
+    }
+    for path in ["/", "/search?q=%E6%8A%A4%E7%85%A7"] {
+        let (_, html) = app.text(path).await;
+        let hot = hot_links(&html);
+        assert!(!hot.is_empty(), "{path}: the staples are shown");
+        assert!(
+            !hot.iter().any(|h| h.contains("微信") || h == "新生儿落户"),
+            "{path}: nothing unreviewed: {hot:?}"
+        );
+    }
+    // Staff see the one real candidate, not the advert, and approve it.
+    app.login().await;
+    let (_, page) = app.text("/admin/search").await;
+    let section = page.split("id=\"hot-title\"").nth(1).expect("section");
+    let section = section.split("</section>").next().unwrap_or("");
+    assert!(section.contains("新生儿落户") && section.contains("待审核"));
+    assert!(!section.contains(ad) && !section.contains("公积金提取"));
+    let r = app
+        .submit(
+            &app.client,
+            "/admin/search",
+            "/admin/search/hot",
+            &[("query", "新生儿落户"), ("decision", "approved")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    for path in ["/", "/search?q=%E6%8A%A4%E7%85%A7"] {
+        let (_, html) = app.text(path).await;
+        assert_eq!(
+            hot_links(&html).first().map(String::as_str),
+            Some("新生儿落户"),
+            "{path}: the approved query leads the list"
+        );
+    }
+    let audited: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'search.hot_review' AND target = '新生儿落户'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}

@@ -40,9 +40,16 @@ pub struct AccountPage {
     pub passkeys: Vec<passkey::PasskeyInfo>,
     /// Where case notifications also go by email.
     pub email: String,
+    /// What was typed into a form that came back with problems.
+    pub typed: AccountForm,
 }
 
 impl AccountPage {
+    /// The message for `field`, if it has a problem.
+    fn error_for(&self, field: &str) -> Option<&String> {
+        self.errors.iter().find(|(k, _)| k == field).map(|(_, m)| m)
+    }
+
     fn consent_label(&self, c: &Consent) -> String {
         match c.purpose.strip_prefix("oidc:") {
             Some(client) => format!("{} {client}", self.ctx.t("user.consent_oidc")),
@@ -66,6 +73,7 @@ async fn account_page(
     user: CitizenUser,
     q: AccountQuery,
     errors: &[FieldError],
+    typed: AccountForm,
 ) -> Result<AccountPage, AppError> {
     let citizen = citizen::get(&state.db, user.citizen().id).await?;
     let email = citizen::email(&state.db, citizen.id).await?;
@@ -99,6 +107,7 @@ async fn account_page(
         sessions,
         verifier: state.id_verifier.name(),
         email,
+        typed,
     })
 }
 
@@ -107,7 +116,7 @@ pub async fn account(
     user: CitizenUser,
     Query(q): Query<AccountQuery>,
 ) -> Result<Response, AppError> {
-    render(&account_page(&state, user, q, &[]).await?)
+    render(&account_page(&state, user, q, &[], AccountForm::default()).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,11 +145,23 @@ async fn after(
     user: CitizenUser,
     result: Result<(), DomainError>,
     saved: &str,
+    typed: AccountForm,
 ) -> Result<Response, AppError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/account?saved={saved}")).into_response()),
         Err(DomainError::Invalid(errs)) => {
-            let page = account_page(state, user, AccountQuery::default(), &errs).await?;
+            // What was typed comes back (passwords excepted).
+            let typed = AccountForm {
+                current_password: String::new(),
+                password: String::new(),
+                password_again: String::new(),
+                ..typed
+            };
+            let q = AccountQuery {
+                next: typed.next.clone(),
+                ..AccountQuery::default()
+            };
+            let page = account_page(state, user, q, &errs, typed).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -163,7 +184,7 @@ pub async fn realname(
     if r.is_ok() && !form.next.trim().is_empty() {
         return Ok(Redirect::to(&safe_next(form.next.trim())).into_response());
     }
-    after(&state, user, r, "realname").await
+    after(&state, user, r, "realname", form).await
 }
 
 /// The address case notifications also go to by email.
@@ -173,7 +194,7 @@ pub async fn email(
     Csrf(Form(form)): Csrf<Form<AccountForm>>,
 ) -> Result<Response, AppError> {
     let r = citizen::set_email(&state.db, user.citizen(), &form.email).await;
-    after(&state, user, r, "email").await
+    after(&state, user, r, "email", form).await
 }
 
 pub async fn password(
@@ -193,7 +214,7 @@ pub async fn password(
         }
         Err(e) => Err(e),
     };
-    after(&state, user, r, "password").await
+    after(&state, user, r, "password", form).await
 }
 
 pub async fn logout_all(
@@ -241,6 +262,7 @@ pub async fn delete(
                 "confirm", "required", "",
             )])),
             "",
+            AccountForm::default(),
         )
         .await;
     }
@@ -249,7 +271,7 @@ pub async fn delete(
             let jar = jar.remove(Cookie::build(USER_COOKIE).path("/").build());
             Ok((jar, Redirect::to("/login?deleted=1")).into_response())
         }
-        Err(e) => after(&state, user, Err(e), "").await,
+        Err(e) => after(&state, user, Err(e), "", AccountForm::default()).await,
     }
 }
 

@@ -2,9 +2,8 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::view::HOT_SEARCHES;
 use crate::view::ctx::PageCtx;
-use crate::view::{EventTile, Item, PoliceTile, cached_page, event_tiles, police_tiles};
+use crate::view::{EventTile, Item, PoliceTile, cached_page_keyed, event_tiles, police_tiles};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -23,14 +22,17 @@ pub struct HomePage {
     pub department_count: usize,
     pub online_percent: usize,
     pub zero_visit: usize,
-    pub hot: Vec<&'static str>,
+    pub hot: Vec<String>,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    cached_page(&state, ctx, home_page)
+    let hot = state.hot_searches().await;
+    cached_page_keyed(&state, ctx, &hot.join("|"), |cat, ctx| {
+        home_page(cat, ctx, hot)
+    })
 }
 
-fn home_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<HomePage, AppError> {
+fn home_page(cat: &CatalogSnapshot, ctx: PageCtx, hot: Vec<String>) -> Result<HomePage, AppError> {
     let total = cat.services.len();
     let online = cat.services.iter().filter(|s| s.online).count();
     let mut departments: Vec<DeptNode> = cat
@@ -51,7 +53,7 @@ fn home_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<HomePage, AppError> 
         online_percent: (online * 100).checked_div(total).unwrap_or(0),
         zero_visit: cat.services.iter().filter(|s| s.visits == 0).count(),
         total,
-        hot: HOT_SEARCHES.to_vec(),
+        hot,
         ctx,
     })
 }

@@ -4,7 +4,6 @@
 use crate::error::AppError;
 use crate::extract::ClientInfo;
 use crate::state::AppState;
-use crate::view::HOT_SEARCHES;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::{Item, Pager, local_path, render};
 use askama::Template;
@@ -84,33 +83,6 @@ impl SearchPage {
             None => url.to_string(),
         }
     }
-}
-
-/// What people searched for most this week, topped up with staples;
-/// computed at most once a minute.
-async fn hot_searches(state: &AppState) -> Vec<String> {
-    if let Ok(guard) = state.hot_searches.read()
-        && let Some((at, hot)) = guard.as_ref()
-        && at.elapsed() < std::time::Duration::from_secs(60)
-    {
-        return hot.clone();
-    }
-    let since = state.db.now() - chrono::Duration::days(7);
-    let mut hot = zhiban_domain::search_terms::hot_queries(&state.db, since, 6)
-        .await
-        .unwrap_or_default();
-    for h in HOT_SEARCHES {
-        if hot.len() >= 6 {
-            break;
-        }
-        if !hot.iter().any(|x| x == h) {
-            hot.push((*h).to_string());
-        }
-    }
-    if let Ok(mut guard) = state.hot_searches.write() {
-        *guard = Some((std::time::Instant::now(), hot.clone()));
-    }
-    hot
 }
 
 /// Remembers the audience a person last filtered by, so later searches
@@ -230,6 +202,7 @@ pub async fn search(
             &state.db,
             &query,
             results.total,
+            &client_ip.to_string(),
             state.db.now(),
         )
         .await
@@ -260,7 +233,7 @@ pub async fn search(
     let page = render(&SearchPage {
         popular: state.catalog().high_frequency(None, 8),
         clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
-        hot: hot_searches(&state).await,
+        hot: state.hot_searches().await,
         search_id,
         q: query,
         results,

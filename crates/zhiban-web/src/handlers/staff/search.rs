@@ -42,6 +42,8 @@ pub struct SearchInsightsPage {
     pub saved: bool,
     /// Synonyms are city-wide: whole-city accounts change them.
     pub editable: bool,
+    /// 大家都在搜 candidates of the last 7 days and their decisions.
+    pub hot: Vec<search_terms::HotCandidate>,
 }
 
 async fn insights_page(
@@ -90,6 +92,8 @@ async fn insights_page(
         replacement: String::new(),
         saved: !q.saved.is_empty(),
         editable,
+        hot: search_terms::hot_candidates(&state.db, state.db.now() - chrono::Duration::days(7))
+            .await?,
         ctx,
     })
 }
@@ -153,4 +157,26 @@ pub async fn delete_synonym(
     search_terms::delete_synonym(&state.db, &staff.session, id).await?;
     state.refresh_catalog().await?;
     Ok(Redirect::to("/admin/search?saved=1").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HotReviewForm {
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub decision: String,
+}
+
+/// Approves, blocks or reconsiders a query for 大家都在搜.
+pub async fn review_hot(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Csrf(Form(form)): Csrf<Form<HotReviewForm>>,
+) -> Result<Response, AppError> {
+    search_terms::review_hot(&state.db, &staff_user.session, &form.query, &form.decision).await?;
+    // The public pages show the new list at once.
+    if let Ok(mut guard) = state.hot_searches.write() {
+        *guard = None;
+    }
+    Ok(Redirect::to("/admin/search?saved=hot#hot-title").into_response())
 }

@@ -1,0 +1,181 @@
+// What people hit in forms (#15): Enter runs each form's main action, in
+// every form of the site; errors name their field and nothing typed is
+// lost; a phone number is taken the way people type it.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, guideCode, axeViolations, formatViolations,
+} from './helpers.js';
+
+let portal;
+let browser;
+let staffPage;
+let code;
+const PHONE = '13800138011';
+const PASSWORD = 'Citiz3n!pw';
+
+before(async () => {
+  portal = await startPortal({ label: 'forms' });
+  browser = await launchBrowser();
+  code = await guideCode(portal.base);
+  const staff = await newContext(browser, portal.base, { mode: 'zh-CN' });
+  staffPage = await staff.newPage();
+  await signIn(staffPage, portal.base);
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+/** The newest code in the development SMS outbox, as staff see it. */
+async function codeFromOutbox() {
+  await open(staffPage, `${portal.base}/admin/sms`);
+  const body = await staffPage.locator('table.data tbody tr').first().innerText();
+  return body.match(/\b(\d{6})\b/)[1];
+}
+
+/**
+ * Forms on the page where Enter would run something other than the main
+ * action: the browser runs a form's first submit button, so that one must
+ * not be a secondary one (获取验证码, 上一步, 暂存, 使用电子证照 …) when the
+ * form has several.
+ */
+async function enterTraps(page) {
+  return page.evaluate(() => {
+    const traps = [];
+    for (const form of document.forms) {
+      const buttons = [...form.elements].filter(
+        (e) => (e.tagName === 'BUTTON' && e.type === 'submit') || (e.tagName === 'INPUT' && e.type === 'submit'),
+      );
+      const typing = [...form.elements].some((e) => e.tagName === 'INPUT'
+        && !['hidden', 'submit', 'button', 'file'].includes(e.type));
+      if (buttons.length < 2 || !typing) continue;
+      const first = buttons[0];
+      const secondary = first.classList.contains('button-secondary')
+        || first.classList.contains('button-warning')
+        || first.hasAttribute('formaction')
+        || ['back', 'save'].includes(first.value)
+        || first.value.startsWith('license:') || first.value.startsWith('unlicense:');
+      if (secondary) traps.push(`${form.getAttribute('action')}: Enter runs “${first.textContent.trim()}”`);
+    }
+    return traps;
+  });
+}
+
+async function expectNoTraps(page, url) {
+  await open(page, url);
+  assert.deepEqual(await enterTraps(page), [], url);
+}
+
+describe('Enter runs the main action', () => {
+  let context;
+  let page;
+  before(async () => {
+    context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    page = await context.newPage();
+  });
+  after(async () => { await context?.close(); });
+
+  it('in every public form', async () => {
+    for (const path of ['/', '/services', `/search?q=${encodeURIComponent('身份证')}`, '/progress', '/login',
+      '/login?method=sms', '/register', '/reset', `/services/${encodeURIComponent(code)}`]) {
+      await expectNoTraps(page, portal.base + path);
+    }
+  });
+
+  it('on /register: Enter in a password field registers (and keeps the code)', async () => {
+    await open(page, `${portal.base}/register`);
+    await page.locator('#r-phone').fill(PHONE);
+    // Enter in the phone field of the same form still registers: the code
+    // has its own button.
+    await follow(page, page.getByRole('button', { name: '获取短信验证码' }));
+    await page.getByRole('status').filter({ hasText: '验证码已发送' }).waitFor();
+    const sms = await codeFromOutbox();
+    await page.locator('#r-sms_code').fill(sms);
+    await page.locator('#r-password').fill(PASSWORD);
+    await page.locator('#r-password_again').fill(PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.locator('#r-password_again').press('Enter')]);
+    // Registration ran (and wants the privacy notice accepted); no new code
+    // was sent and the code typed is still there.
+    const summary = await page.locator('#error-summary').innerText();
+    assert.match(summary, /隐私政策/);
+    assert.match(summary, /密码需要重新输入/, 'the banner says what was not kept');
+    assert.equal(await page.locator('#r-sms_code').inputValue(), sms);
+    assert.equal(await page.locator('#r-phone').inputValue(), PHONE);
+    await page.locator('#r-password').fill(PASSWORD);
+    await page.locator('#r-password_again').fill(PASSWORD);
+    await page.getByLabel(/我已阅读并同意/).check();
+    await Promise.all([page.waitForURL(/\/account/), page.locator('#r-password_again').press('Enter')]);
+  });
+
+  it('in the account page: 实名认证 names each field and keeps what was typed', async () => {
+    await open(page, `${portal.base}/account`);
+    await page.locator('#a-person_name').fill('张3');
+    await page.locator('#a-id_number').fill('110105194912310021');
+    await Promise.all([page.waitForNavigation(), page.locator('#a-id_number').press('Enter')]);
+    const summary = await page.locator('#error-summary').innerText();
+    assert.match(summary, /姓名：请填写身份证上的姓名/);
+    assert.match(summary, /身份证号码：/);
+    assert.match(await page.locator('#e-a-person_name').innerText(), /身份证上的姓名/);
+    assert.match(await page.locator('#e-a-id_number').innerText(), /身份证号码|校验/);
+    assert.equal(await page.locator('#a-person_name').inputValue(), '张3');
+    assert.equal(await page.locator('#a-id_number').inputValue(), '110105194912310021');
+    const v = await axeViolations(page);
+    assert.equal(v.length, 0, formatViolations(v));
+    await page.locator('#a-person_name').fill('张三');
+    await page.locator('#a-id_number').fill('11010519491231002X');
+    await follow(page, page.getByRole('button', { name: '提交核验' }));
+    assert.match(await page.locator('main').innerText(), /L2/);
+    await expectNoTraps(page, `${portal.base}/account`);
+  });
+
+  it('in the application wizard: Enter goes forward, never back or to 暂存', async () => {
+    const path = `${portal.base}/apply/${encodeURIComponent(code)}`;
+    await expectNoTraps(page, path);
+    await page.locator('[name="address.province"]').fill('重庆市');
+    await page.locator('[name="address.city"]').fill('渝州市');
+    await page.locator('[name="address.district"]').fill('渝中区');
+    await page.locator('[name="address.detail"]').fill('解放碑街道民族路 1 号');
+    await Promise.all([
+      page.waitForURL(/page=1/),
+      page.locator('[name="address.detail"]').press('Enter'),
+    ]);
+    await expectNoTraps(page, `${path}?page=1`);
+    // Enter on a radio button: forward (or this page's problems), not back.
+    const radio = page.locator('input[type="radio"]').first();
+    await radio.check();
+    await Promise.all([page.waitForNavigation(), radio.press('Enter')]);
+    const now = new URL(page.url());
+    assert.notEqual(now.searchParams.get('page'), '0', `Enter went back: ${now}`);
+    assert.ok(now.pathname.startsWith('/apply/'), now.pathname);
+    await expectNoTraps(page, `${path}?page=2`);
+    await expectNoTraps(page, `${path}?page=3`);
+  });
+
+  it('in every staff form', async () => {
+    const pages = ['/admin/services', `/admin/services/${encodeURIComponent(code)}/edit`,
+      `/admin/services/${encodeURIComponent(code)}/form`, '/admin/search', '/admin/staff', '/admin/staff/new',
+      '/admin/roles/new', '/admin/org', '/admin/oidc', '/admin/cases', '/admin/notify', '/admin/licenses',
+      '/admin/licenses/new?type=id_card', '/admin/licenses/types', '/admin/account', '/admin/import', '/admin/sms',
+      '/admin/citizens?phone=13800138000'];
+    for (const path of pages) {
+      await open(staffPage, portal.base + path);
+      assert.deepEqual(await enterTraps(staffPage), [], path);
+    }
+  });
+});
+
+describe('phone numbers as people type them', () => {
+  it('/progress takes “139 1234 5678” whole', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    try {
+      const page = await context.newPage();
+      await open(page, `${portal.base}/progress`);
+      await page.locator('#p-phone').fill('+86 139 1234 5678');
+      assert.equal(await page.locator('#p-phone').inputValue(), '+86 139 1234 5678');
+    } finally {
+      await context.close();
+    }
+  });
+});
