@@ -55,7 +55,7 @@ describe('catalog browse', () => {
   it('the 出生 filter lists exactly the API\'s birth items', async () => {
     await open(page, `${portal.base}/services`);
     await page.locator('#f-event').selectOption({ label: '出生' });
-    const url = await follow(page, page.locator('form.filters button[type="submit"]'));
+    const url = await follow(page, page.locator('.filters form button[type="submit"]'));
     assert.equal(url.pathname, '/services');
     assert.equal(url.searchParams.get('life_event'), 'birth');
     assert.match(await page.locator('h1').innerText(), /出生/);

@@ -84,6 +84,24 @@ describe('Enter runs the main action', () => {
     }
   });
 
+  it('on /register every problem is reported at once, each at its field', async () => {
+    await open(page, `${portal.base}/register`);
+    await page.locator('#r-phone').fill('139 1234');
+    await page.locator('#r-password').fill('short');
+    await page.locator('#r-password_again').fill('shorter');
+    await follow(page, page.getByRole('button', { name: '注册', exact: true }));
+    const items = await page.locator('#error-summary li').allInnerTexts();
+    for (const field of ['手机号码', '短信验证码', '密码', '隐私政策']) {
+      assert.ok(items.some((t) => t.includes(field)), `${field} in ${JSON.stringify(items)}`);
+    }
+    for (const id of ['r-phone', 'r-sms_code', 'r-password', 'r-password_again']) {
+      assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), 'true', id);
+    }
+    assert.equal(await page.locator('#r-phone').inputValue(), '139 1234', 'the phone is kept');
+    const v = await axeViolations(page);
+    assert.equal(v.length, 0, formatViolations(v));
+  });
+
   it('on /register: Enter in a password field registers (and keeps the code)', async () => {
     await open(page, `${portal.base}/register`);
     await page.locator('#r-phone').fill(PHONE);
@@ -174,6 +192,52 @@ describe('phone numbers as people type them', () => {
       await open(page, `${portal.base}/progress`);
       await page.locator('#p-phone').fill('+86 139 1234 5678');
       assert.equal(await page.locator('#p-phone').inputValue(), '+86 139 1234 5678');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('results before filters', () => {
+  it('on a 375 px phone the first result is on the first screen, filters folded above', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN', viewport: { width: 375, height: 812 } });
+    try {
+      const page = await context.newPage();
+      for (const path of [`/search?q=${encodeURIComponent('身份证')}`, '/services']) {
+        await open(page, portal.base + path);
+        const first = await page.locator('#results .service-item').first().boundingBox();
+        assert.ok(first && first.y + 40 < 812, `${path}: first result at ${first?.y}`);
+        assert.equal(await page.locator('details.filters').getAttribute('open'), null, `${path}: folded`);
+        // One tap opens them.
+        await page.locator('details.filters summary').click();
+        assert.notEqual(await page.locator('details.filters').getAttribute('open'), null);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('on a desktop the filters are open beside the results, and a keyboard skips them', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN', viewport: { width: 1440, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await open(page, `${portal.base}/search?q=${encodeURIComponent('身份证')}`);
+      assert.notEqual(await page.locator('details.filters').getAttribute('open'), null);
+      // From the search button, Tab reaches the skip link, which lands on
+      // the results.
+      await page.locator('.page-search button[type="submit"]').focus();
+      let found = false;
+      for (let i = 0; i < 15 && !found; i++) {
+        await page.keyboard.press('Tab');
+        found = await page.evaluate(() => document.activeElement?.getAttribute('href') === '#results');
+      }
+      assert.ok(found, 'a skip link to the results');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'results');
+      await page.keyboard.press('Tab');
+      assert.match(await page.evaluate(() => document.activeElement?.closest('.service-item') ? 'result' : document.activeElement?.outerHTML), /^result$/);
+      const v = await axeViolations(page);
+      assert.equal(v.length, 0, formatViolations(v));
     } finally {
       await context.close();
     }

@@ -25,6 +25,12 @@ document.addEventListener('DOMContentLoaded', function () {
       window.speechSynthesis.speak(u);
     });
   });
+  // Filters beside the results on a wide screen start open; on a phone
+  // they stay folded above the results (one line: 筛选).
+  document.querySelectorAll('details[data-open-wide]').forEach(function (d) {
+    var grid = d.parentElement && window.getComputedStyle(d.parentElement).gridTemplateColumns;
+    if (grid && grid.trim().split(/\s+/).length > 1) { d.open = true; }
+  });
   // Suggestions as you type: fills the search box's <datalist>.
   document.querySelectorAll('input[data-suggest]').forEach(function (input) {
     var list = document.getElementById(input.getAttribute('list'));

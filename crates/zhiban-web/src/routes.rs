@@ -477,6 +477,8 @@ pub fn router(mut state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(error::error_pages))
         .layer(middleware::from_fn(private::no_store_when_signed_in))
+        // Outside `no_store_when_signed_in`: it sees that header.
+        .layer(crate::middleware::compress::layer())
         .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

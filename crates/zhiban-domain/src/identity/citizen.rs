@@ -167,6 +167,28 @@ pub(crate) async fn start_session(
 
 /// Registers a person at level 1 once the SMS code proves the phone is
 /// theirs, records their consent and signs them in. Returns the cookie value.
+/// Everything wrong with a registration that can be told without the
+/// database, all at once (the SMS code itself is checked when it is used).
+pub fn registration_problems(reg: &Registration) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Err(e) = Phone::parse(&reg.phone) {
+        errors.push(e);
+    }
+    let code = reg.code.trim();
+    if code.is_empty() {
+        errors.push(FieldError::new("sms_code", "required", ""));
+    } else if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        errors.push(FieldError::new("sms_code", "wrong_sms_code", ""));
+    }
+    if let Err(e) = check_password_policy(&reg.password) {
+        errors.push(e);
+    }
+    if !reg.accept_privacy {
+        errors.push(FieldError::new("accept_privacy", "required", ""));
+    }
+    errors
+}
+
 pub async fn register(
     db: &Db,
     policy: &SecurityPolicy,
@@ -174,17 +196,11 @@ pub async fn register(
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(Citizen, String), DomainError> {
-    let phone = Phone::parse(&reg.phone).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let mut errors = Vec::new();
-    if let Err(e) = check_password_policy(&reg.password) {
-        errors.push(e);
-    }
-    if !reg.accept_privacy {
-        errors.push(FieldError::new("accept_privacy", "required", ""));
-    }
+    let errors = registration_problems(reg);
     if !errors.is_empty() {
         return Err(DomainError::Invalid(errors));
     }
+    let phone = Phone::parse(&reg.phone).map_err(|e| DomainError::Invalid(vec![e]))?;
     let hash = hash_password(&reg.password)?;
     // The code is used up with the registration, or not at all.
     let tx = db.begin().await?;
@@ -937,7 +953,32 @@ pub async fn verify_pending(
 
 #[cfg(test)]
 mod tests {
-    use super::is_person_name;
+    use super::{Registration, is_person_name, registration_problems};
+
+    #[test]
+    fn a_registration_reports_every_problem_at_once() {
+        let reg = Registration {
+            phone: "139 1234".into(),
+            code: "".into(),
+            password: "short".into(),
+            accept_privacy: false,
+        };
+        let fields: Vec<&str> = registration_problems(&reg)
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["phone", "sms_code", "password", "accept_privacy"]
+        );
+        let fine = Registration {
+            phone: "+86 139 1234 5678".into(),
+            code: "123456".into(),
+            password: "Citiz3n!pw".into(),
+            accept_privacy: true,
+        };
+        assert!(registration_problems(&fine).is_empty());
+    }
 
     #[test]
     fn names_are_read_as_on_an_identity_card() {

@@ -121,6 +121,11 @@ impl PageCtx {
         tr(self.lang, key)
     }
 
+    /// An asset's versioned URL (`/assets/site.css?v=…`).
+    pub fn asset(&self, name: &str) -> String {
+        crate::assets::url(name)
+    }
+
     /// Translation with `%{name}` placeholders filled in.
     pub fn tf(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut s = self.t(key);

@@ -1,6 +1,6 @@
 //! The public portal and the JSON API, over real HTTP.
 
-use zhiban_testing::TestApp;
+use zhiban_testing::{TestApp, hrefs};
 
 #[tokio::test]
 async fn home_page_is_a_city_portal_labelled_as_demo_data() {
@@ -342,8 +342,69 @@ async fn assets_are_served_with_types_and_caching() {
             .expect("type")
             .starts_with("text/css")
     );
-    assert!(r.headers().contains_key("cache-control"));
+    assert_eq!(r.headers()["cache-control"], "public, max-age=86400");
     assert_eq!(app.get("/assets/nope.css").await.status().as_u16(), 404);
+    // Pages link the versioned URL, which is kept for a year.
+    let (_, home) = app.text("/").await;
+    let css = hrefs(&home)
+        .into_iter()
+        .find(|h| h.starts_with("/assets/site.css?v="))
+        .expect("a versioned stylesheet link");
+    let r = app.get(&css).await;
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    // A stale version is not promised forever.
+    let r = app.get("/assets/site.css?v=000000000000").await;
+    assert_eq!(r.headers()["cache-control"], "public, max-age=86400");
+}
+
+#[tokio::test]
+async fn text_is_compressed_for_browsers_that_take_it_but_signed_in_pages_are_not() {
+    let app = TestApp::spawn().await;
+    let get = |path: &str, encoding: &str| {
+        zhiban_testing::client()
+            .get(app.url(path))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    for (path, encoding) in [
+        ("/", "br"),
+        ("/", "gzip"),
+        ("/assets/site.css", "gzip, deflate, br"),
+        ("/assets/site.js", "gzip"),
+        ("/api/v1/services?limit=5", "gzip"),
+    ] {
+        let r = get(path, encoding).await.expect("get");
+        let used = r.headers()["content-encoding"]
+            .to_str()
+            .expect("h")
+            .to_string();
+        assert!(encoding.contains(&used), "{path}: {used}");
+        let plain = app.get(path).await.bytes().await.expect("body").len();
+        let packed = r.bytes().await.expect("body").len();
+        assert!(packed * 2 < plain, "{path}: {packed} of {plain} bytes");
+    }
+    // Without Accept-Encoding: as is.
+    assert!(
+        !app.get("/")
+            .await
+            .headers()
+            .contains_key("content-encoding")
+    );
+    // A signed-in page carries a form token beside typed text: never
+    // compressed (BREACH).
+    app.login().await;
+    let r = app
+        .client
+        .get(app.url("/admin/search?try=%E6%8A%A4%E7%85%A7"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(!r.headers().contains_key("content-encoding"));
 }
 
 #[tokio::test]

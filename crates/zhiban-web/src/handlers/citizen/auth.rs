@@ -252,6 +252,13 @@ pub struct RegisterPage {
     pub privacy_version: &'static str,
 }
 
+impl RegisterPage {
+    /// The message for `field`, if it has a problem.
+    fn error_for(&self, field: &str) -> Option<&String> {
+        self.errors.iter().find(|(k, _)| k == field).map(|(_, m)| m)
+    }
+}
+
 pub async fn register_form(
     State(state): State<AppState>,
     mut ctx: PageCtx,
@@ -342,6 +349,11 @@ pub async fn register(
                 state.db.now(),
             )
             .await
+        }
+        // Every problem at once: the rest of the form is checked too.
+        Err(DomainError::Invalid(mut errs)) => {
+            errs.extend(citizen::registration_problems(&reg));
+            Err(DomainError::Invalid(errs))
         }
         Err(e) => Err(e),
     };
