@@ -269,8 +269,7 @@ pub async fn case_event(
         .await?;
     }
     if Phone::parse(about.phone).is_ok() {
-        let payload =
-            serde_json::json!({ "phone": about.phone, "body": format!("【智办】{body}") });
+        let payload = serde_json::json!({ "phone": about.phone, "body": crate::identity::sms::signed(&body) });
         jobs::enqueue_sealed(conn, db, "sms", &payload, now).await?;
     }
     if let Some(citizen) = about.citizen_id {

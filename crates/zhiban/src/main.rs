@@ -564,6 +564,7 @@ async fn open_keyed(settings: &Settings) -> Result<Db> {
 }
 
 async fn serve(settings: Settings) -> Result<()> {
+    zhiban_domain::identity::sms::set_signature(&settings.sms_signature);
     let db = open_migrated(&settings).await?;
     if settings.demo_data {
         match demo::load_if_empty(&db).await {

@@ -53,6 +53,9 @@ pub struct Settings {
     pub search_log_per_minute: u32,
     /// Days search analytics are kept.
     pub search_log_days: i64,
+    /// The signature every text message starts with, as registered with
+    /// the SMS provider (【渝州市政务服务网】).
+    pub sms_signature: String,
     /// Uploaded files: empty means `files/` in the data directory; or
     /// `s3://bucket/prefix` with the usual `AWS_*` variables (MinIO etc.).
     pub storage_url: String,
@@ -123,6 +126,7 @@ impl Default for Settings {
             oidc_issuer_from_host: false,
             search_log_per_minute: 30,
             search_log_days: 180,
+            sms_signature: zhiban_domain::identity::sms::DEFAULT_SIGNATURE.to_string(),
             security: zhiban_domain::identity::SecurityPolicy::default(),
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),

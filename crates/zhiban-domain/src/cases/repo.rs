@@ -780,16 +780,16 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
             phones.push(phone);
         }
     }
-    let text = match action {
+    let text = crate::identity::sms::signed(&match action {
         CaseAction::Escalate => format!(
-            "【智办】办件 {}（{}）已超过办理期限 {}，请立即办理。",
+            "办件 {}（{}）已超过办理期限 {}，请立即办理。",
             case.number, case.service_name, case.due_on
         ),
         _ => format!(
-            "【智办】办件 {}（{}）将于 {} 到期，请及时办理。",
+            "办件 {}（{}）将于 {} 到期，请及时办理。",
             case.number, case.service_name, case.due_on
         ),
-    };
+    });
     for phone in phones {
         let payload = serde_json::json!({ "phone": phone, "body": text });
         jobs::enqueue_sealed(&mut tx, db, "sms", &payload, db.now().timestamp()).await?;

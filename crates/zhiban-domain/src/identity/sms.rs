@@ -14,6 +14,31 @@ use super::ids::Phone;
 use super::staff::token_hash;
 use crate::{Db, DomainError, FieldError, Tx};
 
+/// The signature every text message starts with (【…】, as registered with
+/// the SMS provider): one for codes, case messages and reminders alike.
+static SIGNATURE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The default signature, the demo city's portal.
+pub const DEFAULT_SIGNATURE: &str = "渝州市政务服务网";
+
+/// Sets the signature once at start (the `sms_signature` setting); later
+/// calls are ignored.
+pub fn set_signature(name: &str) {
+    let name = name.trim().trim_start_matches('【').trim_end_matches('】');
+    if !name.is_empty() {
+        let _ = SIGNATURE.set(name.to_string());
+    }
+}
+
+/// `body` with the signature in front: 【渝州市政务服务网】….
+pub fn signed(body: &str) -> String {
+    let name = SIGNATURE
+        .get()
+        .map(String::as_str)
+        .unwrap_or(DEFAULT_SIGNATURE);
+    format!("【{name}】{body}")
+}
+
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DomainError>> + Send + 'a>>;
 
 /// Delivers one text message.
@@ -131,10 +156,10 @@ pub async fn send_code(
     .bind(t + CODE_TTL_SECS)
     .execute(db.pool())
     .await?;
-    let body = format!(
-        "【渝州市政务服务网】您的{}验证码为 {code}，5 分钟内有效。请勿告诉他人。",
+    let body = signed(&format!(
+        "您的{}验证码为 {code}，5 分钟内有效。请勿告诉他人。",
         purpose.words()
-    );
+    ));
     gateway.send(db, phone, &body).await
 }
 

@@ -129,6 +129,14 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
         outbox.iter().any(|b| b.contains(&case.number)),
         "{outbox:?}"
     );
+    // One signature for case messages and codes alike.
+    let code_sms = zhiban_domain::identity::sms::signed("验证码");
+    let signature = &code_sms[..code_sms.find('】').expect("signed") + '】'.len_utf8()];
+    assert_eq!(signature, "【渝州市政务服务网】");
+    assert!(
+        outbox.iter().all(|b| b.starts_with(signature)),
+        "{outbox:?}"
+    );
     assert!(
         cases::drafts_of(w.db(), who.id)
             .await

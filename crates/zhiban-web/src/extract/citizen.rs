@@ -51,6 +51,12 @@ impl FromRequestParts<AppState> for CitizenUser {
             .into_response()),
             Ok(Some(session)) => {
                 ctx.csrf = session.csrf_token.clone();
+                let c = &session.citizen;
+                ctx.citizen = Some(if c.name.is_empty() {
+                    c.masked_phone()
+                } else {
+                    c.masked_name()
+                });
                 ExpectedToken::set(parts, &session.csrf_token);
                 Ok(CitizenUser {
                     session,

@@ -74,6 +74,9 @@ pub struct PageCtx {
     pub here: String,
     /// The signed-in staff member's display name, on admin pages.
     pub staff: Option<String>,
+    /// The signed-in citizen, masked (张* or 138****8000), on pages that
+    /// are theirs (never on a cached public page).
+    pub citizen: Option<String>,
     /// CSRF token for forms on this page.
     pub csrf: String,
     /// The signed-in staff member's permission codes.
@@ -111,6 +114,7 @@ impl PageCtx {
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into()),
             staff: None,
+            citizen: None,
             csrf: String::new(),
             perms: Vec::new(),
             menu: Vec::new(),
@@ -198,6 +202,16 @@ impl PageCtx {
             u8::from(self.contrast),
             self.here
         )
+    }
+
+    /// ` lang="zh-Hans"` for catalog content (in Simplified Chinese) on a
+    /// page in another language, so screen readers pronounce it right
+    /// (WCAG 3.1.2); nothing where the page language already fits.
+    pub fn content_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::En => " lang=\"zh-Hans\"",
+            Lang::ZhCn | Lang::ZhHk => "",
+        }
     }
 
     pub fn html_lang(&self) -> &'static str {

@@ -366,6 +366,8 @@ pub struct AnswerRow {
     pub label: String,
     pub text: String,
     pub page: usize,
+    /// Filled from verified identity: nothing to change on the form.
+    pub locked: bool,
 }
 
 /// Every visible answer in page order, with group rows spelled out.
@@ -391,6 +393,7 @@ pub fn summary(schema: &FormSchema, answers: &Answers, reveal: Reveal) -> Vec<An
                             label: format!("{} {}", f.label, i + 1),
                             text: parts.join("，"),
                             page: pi,
+                            locked: false,
                         });
                     }
                 }
@@ -400,6 +403,7 @@ pub fn summary(schema: &FormSchema, answers: &Answers, reveal: Reveal) -> Vec<An
                 label: f.label.clone(),
                 text: answer_text(f, &f.key, answers, reveal),
                 page: pi,
+                locked: false,
             });
         }
     }

@@ -37,6 +37,30 @@ pub fn render(t: &impl Template) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
 }
 
+/// Simplified Chinese to Traditional (Hong Kong), built once.
+static S2HK: std::sync::LazyLock<Option<ferrous_opencc::OpenCC>> = std::sync::LazyLock::new(|| {
+    ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2hk).ok()
+});
+
+/// A public page in the visitor's script: the catalog is kept in
+/// Simplified Chinese, so a 繁體 visitor reads it converted (the interface
+/// is translated already). Only for pages without personal data: a
+/// person's own answers are never rewritten.
+pub fn in_script(lang: crate::view::ctx::Lang, html: String) -> String {
+    match (lang, S2HK.as_ref()) {
+        (crate::view::ctx::Lang::ZhHk, Some(cc)) => cc.convert(&html),
+        _ => html,
+    }
+}
+
+/// [`render`] for a public page, in the visitor's script ([`in_script`]).
+pub fn render_public(
+    lang: crate::view::ctx::Lang,
+    t: &impl Template,
+) -> Result<Response, AppError> {
+    Ok(Html(in_script(lang, t.render()?)).into_response())
+}
+
 /// Serves a public page from the page cache, building and rendering it from
 /// the current catalog on a miss. Only pages that depend on nothing but the
 /// catalog, the URL and the display preferences may use this.
@@ -64,7 +88,8 @@ pub fn cached_page_keyed<T: Template>(
     // keeps this render out of the cache.
     let generation = state.pages.generation();
     let catalog = state.catalog();
-    let page = Bytes::from(build(&catalog, ctx)?.render()?);
+    let lang = ctx.lang;
+    let page = Bytes::from(in_script(lang, build(&catalog, ctx)?.render()?));
     state.pages.put(key, page.clone(), generation);
     Ok(Html(page).into_response())
 }

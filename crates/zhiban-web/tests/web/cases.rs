@@ -101,6 +101,21 @@ async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
         !review.contains(ID_NUMBER),
         "the review page masks the ID number"
     );
+    // The verified name offers nothing to change; the address does.
+    let row = |label: &str| {
+        review
+            .split(&format!("<dt>{label}</dt>"))
+            .nth(1)
+            .and_then(|r| r.split("</dd>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let name_row = row("申请人姓名");
+    assert!(
+        name_row.contains("已实名核验") && !name_row.contains("修改"),
+        "{name_row}"
+    );
+    assert!(row("联系地址").contains("修改"));
 
     let r = post_page(app, c, &path, &[("_page", "3"), ("_go", "submit")], &[]).await;
     assert_eq!(r.status().as_u16(), 422, "the declaration must be ticked");
@@ -828,4 +843,19 @@ async fn a_company_application_offers_only_the_applicants_own_companies() {
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.expect("body");
     assert!(body.contains("只能以您是法定代表人或经办人的单位名义申请"));
+}
+
+#[tokio::test]
+async fn the_header_says_who_is_signed_in_and_offers_sign_out_on_their_pages_only() {
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let (_, mine) = app.text_with(&citizen, "/my/cases").await;
+    let topbar = mine.split("class=\"topbar\"").nth(1).expect("topbar");
+    let topbar = topbar.split("</div>\n</div>").next().unwrap_or("");
+    assert!(topbar.contains("张*"), "{topbar}");
+    assert!(topbar.contains("action=\"/logout\""));
+    assert!(!topbar.contains("张三"));
+    // Public pages are the same for everyone (and cached): nobody's name.
+    let (_, home) = app.text_with(&citizen, "/").await;
+    assert!(!home.contains("张*") && !home.contains("action=\"/logout\""));
 }

@@ -161,10 +161,27 @@ async fn the_language_switch_translates_the_interface() {
     let (_, html) = app.text("/services").await;
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains(">Services<"));
+    // Catalog content stays Chinese, marked as such, and the page says so.
+    let code = app.code_of("居民身份证补领").await;
+    assert!(html.contains("Services are listed in Chinese"));
+    let (_, guide) = app.text(&format!("/services/{code}")).await;
+    assert!(guide.contains("<h1 id=\"guide-title\" lang=\"zh-Hans\">居民身份证补领</h1>"));
+    let (_, found) = app.text("/search?q=passport").await;
+    assert!(
+        !found.contains("similar services below"),
+        "no promise of suggestions that may not be there"
+    );
     app.get("/prefs?lang=zh-HK&next=/").await;
     let (_, html) = app.text("/").await;
     assert!(html.contains("lang=\"zh-Hant-HK\""));
     assert!(html.contains("辦事服務"));
+    // 繁體: the catalog converted too, and not marked as another language.
+    let (_, guide) = app.text(&format!("/services/{code}")).await;
+    assert!(guide.contains("居民身份證補領"), "the item's name in 繁體");
+    assert!(!guide.contains("居民身份证补领"));
+    assert!(!guide.contains("lang=\"zh-Hans\""));
+    let (_, found) = app.text("/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81").await;
+    assert!(found.contains("身份證"));
 }
 
 #[tokio::test]

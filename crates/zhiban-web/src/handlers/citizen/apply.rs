@@ -142,7 +142,20 @@ async fn wizard(
         licensed,
         errors: error_list(&ctx, errors),
         review: if review_page {
+            // Name and ID number checked by 实名认证 offer no 修改 link.
+            let locked: Vec<&str> = draft
+                .schema
+                .fields()
+                .filter(|f| f.prefill.is_some_and(|p| profile.locks(p)))
+                .map(|f| f.label.as_str())
+                .collect();
             crate::view::form::summary(&draft.schema, &draft.answers, Reveal::Applicant)
+                .into_iter()
+                .map(|r| AnswerRow {
+                    locked: locked.contains(&r.label.as_str()),
+                    ..r
+                })
+                .collect()
         } else {
             Vec::new()
         },

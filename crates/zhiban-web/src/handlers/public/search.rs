@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::extract::ClientInfo;
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
-use crate::view::{Item, Pager, local_path, render};
+use crate::view::{Item, Pager, local_path, render_public};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -230,20 +230,23 @@ pub async fn search(
     } else {
         None
     };
-    let page = render(&SearchPage {
-        popular: state.catalog().high_frequency(None, 8),
-        clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
-        hot: state.hot_searches().await,
-        search_id,
-        q: query,
-        results,
-        pager,
-        departments,
-        audiences,
-        online,
-        similar,
-        ctx,
-    })?;
+    let page = render_public(
+        ctx.lang,
+        &SearchPage {
+            popular: state.catalog().high_frequency(None, 8),
+            clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
+            hot: state.hot_searches().await,
+            search_id,
+            q: query,
+            results,
+            pager,
+            departments,
+            audiences,
+            online,
+            similar,
+            ctx,
+        },
+    )?;
     Ok((jar, page).into_response())
 }
 
