@@ -2,7 +2,7 @@
 // link in the top bar, kept in a cookie, and turned off by another link.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPortal, launchBrowser, open, follow } from './helpers.js';
+import { startPortal, launchBrowser, open, follow, ARTIFACTS, ensureArtifacts } from './helpers.js';
 
 let portal;
 let browser;
@@ -127,5 +127,47 @@ describe('elder mode without JavaScript', () => {
     await open(page, `${portal.base}/themes`);
     assert.ok(!(await measure()).classes.includes('elder'), 'elder mode should stay off on the next page');
     assert.equal(await page.getByRole('link', { name: '长者模式', exact: true }).count(), 1);
+  });
+});
+
+describe('elder mode on a 375 × 812 phone', () => {
+  let phone;
+  let p;
+  before(async () => {
+    await ensureArtifacts();
+    phone = await browser.newContext({ javaScriptEnabled: false, locale: 'zh-CN', viewport: { width: 375, height: 812 } });
+    p = await phone.newPage();
+    await open(p, `${portal.base}/prefs?elder=1&next=%2F`);
+  });
+  after(async () => { await phone?.close(); });
+
+  /** Whether the whole element lies on the first screen. */
+  async function onFirstScreen(locator) {
+    const box = await locator.first().boundingBox();
+    return box !== null && box.y >= 0 && box.y + box.height <= 812;
+  }
+
+  it('the home page opens with its search box and the most used services', async () => {
+    await open(p, `${portal.base}/`);
+    assert.ok(await onFirstScreen(p.locator('#hero-q')), 'the search box');
+    const tile = await p.locator('.elder-tile').first().boundingBox();
+    assert.ok(tile.y + 60 <= 812, `the first service tile starts on the first screen (${tile.y})`);
+    // Nothing scrolls sideways but the rows meant to.
+    const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 375, `page width ${wide}`);
+    // My cases and the hotline are among the tiles, each a big target.
+    const mine = await p.locator('.elder-tile-mine').boundingBox();
+    assert.ok(mine.height >= 60, JSON.stringify(mine));
+    assert.equal(await p.locator('.elder-tile-call').getAttribute('href'), 'tel:12345');
+    await p.screenshot({ path: `${ARTIFACTS}/elder-home-375.png` });
+  });
+
+  it('a guide opens with its title and 在线申请', async () => {
+    await open(p, `${portal.base}/search?q=${encodeURIComponent('身份证补领')}`);
+    assert.ok(await onFirstScreen(p.locator('#search-q')), 'the search box on the search page');
+    await follow(p, p.locator('#results .service-item a').first());
+    assert.ok(await onFirstScreen(p.locator('#guide-title')), 'the title');
+    assert.ok(await onFirstScreen(p.getByRole('link', { name: '在线申请' })), '在线申请');
+    await p.screenshot({ path: `${ARTIFACTS}/elder-guide-375.png` });
   });
 });

@@ -3,6 +3,7 @@
 // lost; a phone number is taken the way people type it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, guideCode, axeViolations, formatViolations,
 } from './helpers.js';
@@ -171,6 +172,46 @@ describe('Enter runs the main action', () => {
     await expectNoTraps(page, `${path}?page=3`);
   });
 
+  it('uploads in elder mode on a phone: a big target, the limit up front, the file named after', async () => {
+    const path = `${portal.base}/apply/${encodeURIComponent(code)}`;
+    await open(page, `${portal.base}/prefs?elder=1&next=${encodeURIComponent('/')}`);
+    await page.setViewportSize({ width: 375, height: 812 });
+    try {
+      // The materials page (after the two pages of answers).
+      await open(page, `${path}?page=2`);
+      const input = page.locator('input[type="file"]').first();
+      const box = await input.boundingBox();
+      const column = await page.locator('.upload').first().boundingBox();
+      assert.ok(box.height >= 60 && box.width >= column.width * 0.95, `target ${JSON.stringify(box)} in ${JSON.stringify(column)}`);
+      const rules = await page.locator('.upload-rules').first().innerText();
+      assert.match(rules, /不超过 10 MB/, 'the limit is stated before uploading');
+      // Too big: said at once, nothing sent.
+      await input.setInputFiles({ name: '户口簿.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(11 * 1024 * 1024, 1) });
+      const said = page.locator('.upload-chosen').first();
+      assert.match(await said.innerText(), /户口簿\.jpg（11\.0 MB）超过 10 MB/);
+      assert.equal(await input.evaluate((i) => i.files.length), 0, 'the file is not kept for upload');
+      // A real scan: named before and after it is sent.
+      const png = await readFile(new URL('../../crates/zhiban-testing/fixtures/photo.png', import.meta.url));
+      await input.setInputFiles({ name: '户口簿.png', mimeType: 'image/png', buffer: png });
+      assert.match(await said.innerText(), /已选择：户口簿\.png/);
+      await follow(page, page.getByRole('button', { name: '暂存' }));
+      const list = page.locator('.file-list').first();
+      assert.match(await list.innerText(), /户口簿\.png/);
+      assert.equal(await list.getByRole('button', { name: /删除/ }).count(), 1);
+      assert.match(await page.locator('.upload-more').first().innerText(), /再添加一个文件/);
+      // Going on without the other required material names it.
+      await follow(page, page.getByRole('button', { name: '保存并继续' }));
+      const summary = await page.locator('#error-summary').innerText();
+      assert.match(summary, /相片回执[^\n]*：请上传此项材料|：请上传此项材料/);
+      assert.doesNotMatch(summary, /^请上传此项材料$/m, 'every problem names its material');
+      const v = await axeViolations(page);
+      assert.equal(v.length, 0, formatViolations(v));
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await open(page, `${portal.base}/prefs?elder=0&next=${encodeURIComponent('/')}`);
+    }
+  });
+
   it('in every staff form', async () => {
     const pages = ['/admin/services', `/admin/services/${encodeURIComponent(code)}/edit`,
       `/admin/services/${encodeURIComponent(code)}/form`, '/admin/search', '/admin/staff', '/admin/staff/new',
@@ -243,3 +284,24 @@ describe('results before filters', () => {
     }
   });
 });
+
+describe('staff pages on a phone', () => {
+  it('have a staff header of their own and nothing wider than the screen', async () => {
+    await staffPage.setViewportSize({ width: 375, height: 812 });
+    try {
+      for (const path of ['/admin/services', '/admin/cases', '/admin/staff', '/admin/search']) {
+        await open(staffPage, portal.base + path);
+        const wide = await staffPage.evaluate(() => document.documentElement.scrollWidth);
+        const culprits = await staffPage.evaluate(() => [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > 376 && (!(e.parentElement && e.parentElement.closest('.table-wrap')) || getComputedStyle(e).position !== 'static'))
+          .slice(0, 6).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`));
+        assert.ok(wide <= 375, `${path}: ${wide} px wide: ${culprits.join(', ')}`);
+        assert.equal(await staffPage.locator('.staff-head').count(), 1, path);
+        assert.equal(await staffPage.locator('a[href="/my/cases"]').count(), 0, `${path}: no citizen links`);
+      }
+    } finally {
+      await staffPage.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+});
+

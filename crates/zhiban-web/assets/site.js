@@ -31,6 +31,27 @@ document.addEventListener('DOMContentLoaded', function () {
     var grid = d.parentElement && window.getComputedStyle(d.parentElement).gridTemplateColumns;
     if (grid && grid.trim().split(/\s+/).length > 1) { d.open = true; }
   });
+  // Uploads: say which file was chosen before it is sent, and refuse one
+  // over the limit at once (no waiting on a slow line to hear it).
+  document.querySelectorAll('.upload').forEach(function (box) {
+    var input = box.querySelector('input[type="file"]');
+    var out = box.querySelector('.upload-chosen');
+    var max = parseFloat(box.getAttribute('data-max-mb')) || 0;
+    if (!input || !out) { return; }
+    input.addEventListener('change', function () {
+      var f = input.files && input.files[0];
+      out.classList.remove('upload-bad');
+      if (!f) { out.textContent = ''; return; }
+      var mb = (f.size / 1048576).toFixed(1);
+      if (max && f.size > max * 1048576) {
+        out.textContent = f.name + '（' + mb + ' MB）' + box.getAttribute('data-too-large');
+        out.classList.add('upload-bad');
+        input.value = '';
+        return;
+      }
+      out.textContent = box.getAttribute('data-chosen') + f.name + '（' + mb + ' MB）';
+    });
+  });
   // Suggestions as you type: fills the search box's <datalist>.
   document.querySelectorAll('input[data-suggest]').forEach(function (input) {
     var list = document.getElementById(input.getAttribute('list'));

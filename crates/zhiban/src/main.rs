@@ -595,6 +595,14 @@ async fn serve(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     tracing::info!(listen = %settings.listen, "zhiban is serving");
+    let today = zhiban_domain::time::local_date(db.now());
+    if let Some(year) = state.calendar.uncovered_year(today) {
+        tracing::warn!(
+            year,
+            "the holiday calendar has no {year} days: time limits then count only weekends as days off. \
+             Add the State Council's {year} holiday arrangement as a CSV file (cases.calendar_file) once it is published"
+        );
+    }
     if settings.public_url.is_empty() && !settings.oidc_issuer_from_host {
         tracing::warn!(
             "public_url is not set: the OpenID Connect provider is off (set public_url, \

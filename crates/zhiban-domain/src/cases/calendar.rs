@@ -65,6 +65,22 @@ impl WorkCalendar {
         Self::from_csv(CALENDAR_2026).unwrap_or_default()
     }
 
+    /// Whether the calendar knows `d`'s year (lists any day of it): a
+    /// year without its published holidays counts only weekends.
+    pub fn covers(&self, d: NaiveDate) -> bool {
+        let year = d.year();
+        self.days.keys().any(|k| k.year() == year)
+    }
+
+    /// The first year within the twelve months from `today` that the
+    /// calendar does not know: operators are warned at start to add it.
+    pub fn uncovered_year(&self, today: NaiveDate) -> Option<i32> {
+        [today, today + Duration::days(365)]
+            .into_iter()
+            .find(|d| !self.covers(*d))
+            .map(|d| d.year())
+    }
+
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         match self.days.get(&d) {
             Some(DayKind::Holiday(_)) => false,
@@ -116,6 +132,19 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_year_without_its_holidays_is_named_for_the_operator() {
+        let cal = WorkCalendar::national();
+        assert!(cal.covers(day("2026-06-01")));
+        assert!(!cal.covers(day("2027-01-01")));
+        assert_eq!(cal.uncovered_year(day("2026-01-10")), Some(2027));
+        assert_eq!(cal.uncovered_year(day("2025-12-01")), Some(2025));
+        let mut more = cal.clone();
+        more.extend_from_csv("date,kind,name\n2027-01-01,holiday,元旦\n")
+            .expect("extended");
+        assert_eq!(more.uncovered_year(day("2026-12-06")), None);
     }
 
     #[test]

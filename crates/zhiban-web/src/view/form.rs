@@ -47,6 +47,8 @@ pub struct LicenseOffer {
 
 #[derive(Debug, Clone)]
 pub struct FieldView {
+    /// File fields: the upload limit per file, in MB.
+    pub max_file_mb: u64,
     pub name: String,
     pub id: String,
     pub label: String,
@@ -126,6 +128,8 @@ pub struct Builder<'a> {
     pub errors: &'a [FormError],
     pub files: &'a [CaseFile],
     pub profile: &'a Profile,
+    /// The upload limit per file, stated before anyone uploads.
+    pub max_file_mb: u64,
 }
 
 impl Builder<'_> {
@@ -296,6 +300,7 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             },
+            max_file_mb: self.max_file_mb,
         }
     }
 }

@@ -48,14 +48,23 @@ pub fn field_messages(ctx: &PageCtx, errors: &[FieldError]) -> Vec<(String, Stri
         .collect()
 }
 
-pub fn error_list(ctx: &PageCtx, errors: &[FormError]) -> Vec<(String, String)> {
+/// A form's problems for the summary at the top: each names its field
+/// ("户口簿：请上传此项材料"), and links to it.
+pub fn error_list(
+    ctx: &PageCtx,
+    schema: &zhiban_domain::forms::FormSchema,
+    errors: &[FormError],
+) -> Vec<(String, String)> {
     errors
         .iter()
         .map(|e| {
-            (
-                format!("f-{}", e.key.replace('.', "-")),
-                crate::view::form::error_text(ctx, e),
-            )
+            let text = crate::view::form::error_text(ctx, e);
+            let top = e.key.split('.').next().unwrap_or(&e.key);
+            let text = match schema.fields().find(|f| f.key == top) {
+                Some(f) if !f.label.is_empty() => format!("{}：{text}", f.label),
+                _ => text,
+            };
+            (format!("f-{}", e.key.replace('.', "-")), text)
         })
         .collect()
 }

@@ -47,10 +47,31 @@ static S2HK: std::sync::LazyLock<Option<ferrous_opencc::OpenCC>> = std::sync::La
 /// is translated already). Only for pages without personal data: a
 /// person's own answers are never rewritten.
 pub fn in_script(lang: crate::view::ctx::Lang, html: String) -> String {
-    match (lang, S2HK.as_ref()) {
-        (crate::view::ctx::Lang::ZhHk, Some(cc)) => cc.convert(&html),
-        _ => html,
+    let (crate::view::ctx::Lang::ZhHk, Some(cc)) = (lang, S2HK.as_ref()) else {
+        return html;
+    };
+    // Only the page's own content (title, breadcrumbs, main part): the header
+    // and footer are translated already, and the language switch names
+    // 简体中文 in its own script.
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut rest = html.as_str();
+    for (open, close) in [
+        ("<title>", "</title>"),
+        ("<nav class=\"breadcrumbs", "</nav>"),
+        ("<main", "</main>"),
+    ] {
+        let Some(start) = rest.find(open) else {
+            continue;
+        };
+        let Some(end) = rest[start..].find(close).map(|e| start + e) else {
+            continue;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(&cc.convert(&rest[start..end]));
+        rest = &rest[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// [`render`] for a public page, in the visitor's script ([`in_script`]).

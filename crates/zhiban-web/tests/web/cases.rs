@@ -859,3 +859,65 @@ async fn the_header_says_who_is_signed_in_and_offers_sign_out_on_their_pages_onl
     let (_, home) = app.text_with(&citizen, "/").await;
     assert!(!home.contains("张*") && !home.contains("action=\"/logout\""));
 }
+
+#[tokio::test]
+async fn an_oversized_upload_is_refused_in_words_that_name_the_material_and_the_limit() {
+    let app = TestApp::spawn().await;
+    let citizen = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let code = app.code_of(REISSUE).await;
+    let path = format!("/apply/{code}");
+    let (_, page) = app.text_with(&citizen, &format!("{path}?page=2")).await;
+    assert!(
+        page.contains("每个文件不超过 10 MB"),
+        "the limit is stated before uploading"
+    );
+    let big = vec![0x89u8; 11 * 1024 * 1024];
+    let r = post_page(
+        &app,
+        &citizen,
+        &path,
+        &[("_page", "2"), ("_go", "save")],
+        &[("m1", "户口簿.png", &big)],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.expect("body");
+    assert!(
+        body.contains("居民户口簿：文件过大，单个文件不能超过 10 MB"),
+        "{}",
+        body.split("error-summary")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(600)
+            .collect::<String>()
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_in_a_year_without_published_holidays_says_it_may_move() {
+    let app = TestApp::spawn().await;
+    let at = |m: u32, d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, m, d)
+            .and_then(|d| d.and_hms_opt(2, 0, 0))
+            .expect("date")
+            .and_utc()
+    };
+    let shown = |page: &str| page.contains("节假日安排尚未公布");
+    // June: the deadline is in 2026, whose holidays ship with the portal.
+    app.db.db.clock().set(at(6, 1));
+    let june = app.verified_citizen(PHONE, "张三", ID_NUMBER).await;
+    let early = apply(&app, &june).await;
+    let (_, page) = app.text_with(&june, &format!("/my/cases/{early}")).await;
+    assert!(page.contains("<dd>2026-"));
+    assert!(!shown(&page), "a 2026 deadline is certain");
+    // Late December: the deadline falls in 2027, not yet published.
+    app.db.db.clock().set(at(12, 28));
+    let december = app
+        .verified_citizen("13900003333", "张三", &zhiban_testing::id_number(333))
+        .await;
+    let late = apply(&app, &december).await;
+    let (_, later) = app.text_with(&december, &format!("/my/cases/{late}")).await;
+    assert!(later.contains("<dd>2027-"), "the deadline is in 2027");
+    assert!(shown(&later));
+}

@@ -62,9 +62,6 @@ impl ApplyPage {
             .replace("%{n}", &(self.page + 1).to_string())
             .replace("%{total}", &(self.pages.len() + 1).to_string())
     }
-    fn has_files(&self) -> bool {
-        self.fields.iter().any(|f| f.kind == "file")
-    }
     fn is_current(&self, i: &usize) -> bool {
         *i == self.page
     }
@@ -104,6 +101,7 @@ async fn wizard(
         errors,
         files: &files,
         profile: &profile,
+        max_file_mb: state.config.cases.max_file_mb,
     }
     .page(page);
     // 免证办: each file field offers the licenses that can stand in for it.
@@ -140,7 +138,7 @@ async fn wizard(
     }
     let page_view = ApplyPage {
         licensed,
-        errors: error_list(&ctx, errors),
+        errors: error_list(&ctx, &draft.schema, errors),
         review: if review_page {
             // Name and ID number checked by 实名认证 offer no 修改 link.
             let locked: Vec<&str> = draft

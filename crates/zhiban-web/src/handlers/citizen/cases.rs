@@ -64,6 +64,8 @@ pub async fn my_cases(
 pub struct MyCasePage {
     pub ctx: PageCtx,
     pub case: Case,
+    /// The deadline lies in a year whose holidays are not yet published.
+    pub due_may_move: bool,
     pub events: Vec<CaseEvent>,
     pub answers: Vec<AnswerRow>,
     pub materials: Vec<(String, String, Vec<CaseFile>)>,
@@ -121,6 +123,7 @@ async fn case_page(
             errors,
             files: &current,
             profile: &profile,
+            max_file_mb: state.config.cases.max_file_mb,
         };
         case.schema
             .fields()
@@ -141,6 +144,7 @@ async fn case_page(
         })
         .collect();
     let page = MyCasePage {
+        due_may_move: !state.calendar.covers(case.due_on),
         licensed,
         events: cases::events(&state.db, case.id).await?,
         answers: crate::view::form::summary(&case.schema, &case.answers, Reveal::Applicant),
@@ -150,7 +154,7 @@ async fn case_page(
             .filter(|f| f.kind == "result")
             .cloned()
             .collect(),
-        errors: error_list(&user.ctx, errors),
+        errors: error_list(&user.ctx, &case.schema, errors),
         fields,
         fresh,
         notice: notice.to_string(),

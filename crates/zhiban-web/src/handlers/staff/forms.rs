@@ -31,7 +31,11 @@ pub struct FormEditPage {
     pub notice: String,
 }
 
-fn preview_of(ctx: &PageCtx, schema: &FormSchema) -> Vec<(String, Vec<FieldView>)> {
+fn preview_of(
+    ctx: &PageCtx,
+    schema: &FormSchema,
+    max_file_mb: u64,
+) -> Vec<(String, Vec<FieldView>)> {
     let answers = forms::Answers::new();
     let profile = Profile::default();
     let b = Builder {
@@ -41,6 +45,7 @@ fn preview_of(ctx: &PageCtx, schema: &FormSchema) -> Vec<(String, Vec<FieldView>
         errors: &[],
         files: &[],
         profile: &profile,
+        max_file_mb,
     };
     schema
         .pages
@@ -100,7 +105,7 @@ async fn form_page(
         (None, None) => current.to_json(),
     };
     let preview = match FormSchema::from_json(&shown) {
-        Ok(s) => preview_of(&staff.ctx, &s),
+        Ok(s) => preview_of(&staff.ctx, &s, state.config.cases.max_file_mb),
         Err(_) => Vec::new(),
     };
     let status = if errors.is_empty() {
