@@ -305,3 +305,45 @@ describe('staff pages on a phone', () => {
   });
 });
 
+
+describe('what the browser receives', () => {
+  it('hot searches ignore one address searching an advert 35 times', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    try {
+      const page = await context.newPage();
+      const ad = '身份证代办加微信abc123';
+      for (let i = 0; i < 35; i++) {
+        await page.goto(`${portal.base}/search?q=${encodeURIComponent(ad)}`);
+      }
+      for (const path of ['/', `/search?q=${encodeURIComponent('护照')}`]) {
+        await open(page, portal.base + path);
+        const hot = await page.locator('.hot a').allInnerTexts();
+        assert.ok(hot.length > 0, `${path}: hot searches shown`);
+        assert.ok(!hot.some((h) => h.includes('微信')), `${path}: ${hot}`);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('text comes compressed and assets are cached for a year; English pages mark Chinese content', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'en' });
+    try {
+      const page = await context.newPage();
+      const seen = {};
+      page.on('response', (r) => { seen[new URL(r.url()).pathname] = r.headers(); });
+      await open(page, `${portal.base}/services/${encodeURIComponent(code)}`);
+      assert.match(seen[`/services/${code}`]?.['content-encoding'] ?? '', /br|gzip/);
+      const css = seen['/assets/site.css'];
+      assert.ok(css, 'the stylesheet was loaded');
+      assert.match(css['content-encoding'] ?? '', /br|gzip/);
+      assert.equal(css['cache-control'], 'public, max-age=31536000, immutable');
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      assert.equal(await page.locator('#guide-title').getAttribute('lang'), 'zh-Hans');
+      const v = await axeViolations(page);
+      assert.equal(v.length, 0, formatViolations(v));
+    } finally {
+      await context.close();
+    }
+  });
+});
