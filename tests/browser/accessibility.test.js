@@ -44,6 +44,7 @@ const publicPages = () => [
   ['sign-in by QR code', '/login/qr', 200],
   ['password reset', '/reset', 200],
   ['progress lookup', '/progress', 200],
+  ['privacy notice', '/privacy', 200],
 ];
 
 const staffPages = () => [

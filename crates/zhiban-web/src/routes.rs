@@ -259,6 +259,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/search/go").get(search::search_go),
         SiteRoute::new("/prefs").get(prefs::prefs),
         SiteRoute::new("/accessibility").get(prefs::accessibility),
+        SiteRoute::new("/privacy").get(prefs::privacy),
         SiteRoute::new("/progress")
             .get(progress::progress_form)
             .post(progress::progress)

@@ -684,3 +684,19 @@ async fn hot_searches_need_many_people_on_several_days_and_a_staff_approval() {
     .expect("audit");
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn registration_links_the_privacy_notice_people_consent_to() {
+    let app = TestApp::spawn().await;
+    let (_, register) = app.text("/register").await;
+    assert!(hrefs(&register).iter().any(|h| h == "/privacy"));
+    let (status, notice) = app.text("/privacy").await;
+    assert_eq!(status, 200);
+    assert!(notice.contains(zhiban_domain::identity::citizen::PRIVACY_VERSION));
+    // What it promises about search queries is the configured retention.
+    let days = app.state.config.search_log_days;
+    assert!(notice.contains(&format!("{days} 天后删除")), "{days}");
+    app.get("/prefs?lang=en&next=/").await;
+    let (_, english) = app.text("/privacy").await;
+    assert!(english.contains("Privacy notice"));
+}

@@ -65,3 +65,25 @@ pub struct AccessibilityPage {
 pub async fn accessibility(ctx: PageCtx) -> Result<Response, AppError> {
     render(&AccessibilityPage { ctx })
 }
+
+#[derive(Template)]
+#[template(path = "public/prefs/privacy.html")]
+pub struct PrivacyPage {
+    pub ctx: PageCtx,
+    /// The notice's version, as people consent to it at registration.
+    pub version: &'static str,
+    /// Days search queries are kept (`search_log_days`).
+    pub search_days: i64,
+}
+
+/// The privacy notice people consent to at registration.
+pub async fn privacy(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
+    render(&PrivacyPage {
+        ctx,
+        version: zhiban_domain::identity::citizen::PRIVACY_VERSION,
+        search_days: state.config.search_log_days,
+    })
+}
