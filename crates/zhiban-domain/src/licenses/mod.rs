@@ -11,10 +11,14 @@
 //! `repo` issues, revokes, lists and shares licenses and records each use;
 //! `免证办` (using a license instead of uploading a copy) lives there too.
 
+mod holder;
+mod issuing;
 mod repo;
 #[cfg(test)]
 mod tests;
 
+pub use holder::*;
+pub use issuing::*;
 pub use repo::*;
 
 use std::collections::BTreeMap;

@@ -422,20 +422,15 @@ pub async fn case_result(
     Csrf(form): Csrf<MultipartForm>,
 ) -> Result<Response, AppError> {
     let posted = Posted::from(form);
-    if !posted.too_large.is_empty() {
-        let mb = state.config.cases.max_file_mb.to_string();
-        let e = FieldError::new("result_file", "upload_too_large", mb);
-        return case_page(
-            &state,
-            &staff,
-            &number,
-            step_errors(&staff.ctx, &[e]),
-            String::new(),
-        )
-        .await;
-    }
-    let Some((_, name, body)) = posted.uploads.into_iter().next() else {
-        let e = FieldError::new("result_file", "required", "");
+    let too_large = !posted.too_large.is_empty();
+    let first = posted.uploads.into_iter().next().filter(|_| !too_large);
+    let Some((_, name, body)) = first else {
+        let e = if too_large {
+            let mb = state.config.cases.max_file_mb.to_string();
+            FieldError::new("result_file", "upload_too_large", mb)
+        } else {
+            FieldError::new("result_file", "required", "")
+        };
         return case_page(
             &state,
             &staff,
