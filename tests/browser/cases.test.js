@@ -216,6 +216,25 @@ describe('a case from application to result', () => {
     }
   });
 
+  it('我的办件 on a 375 px phone: one card per case, the item name on a line of its own', async () => {
+    await citizen.setViewportSize({ width: 375, height: 812 });
+    await open(citizen, `${portal.base}/my/cases`);
+    const card = citizen.locator('table.table-cards tbody tr').first();
+    const title = await card.locator('.card-title').boundingBox();
+    const cardBox = await card.boundingBox();
+    // The name takes the card's width, not a two-character column.
+    assert.ok(title.width >= cardBox.width * 0.8, `title ${JSON.stringify(title)} in card ${JSON.stringify(cardBox)}`);
+    const numberCell = card.locator('td').first();
+    assert.ok((await numberCell.boundingBox()).y > title.y, 'the number comes under the name');
+    assert.match(await numberCell.evaluate((td) => getComputedStyle(td, '::before').content), /办件编号/);
+    assert.equal(await citizen.locator('table.table-cards thead').isVisible(), true, 'the header stays for screen readers');
+    const headerBox = await citizen.locator('table.table-cards thead').boundingBox();
+    assert.ok(headerBox.x + headerBox.width < 0, 'and is moved out of sight');
+    await citizen.setViewportSize({ width: 1280, height: 900 });
+    await open(citizen, `${portal.base}/my/cases`);
+    assert.ok((await citizen.locator('table.table-cards thead').boundingBox()).x >= 0, 'a table again on a desktop');
+  });
+
   it('staff write a form in the editor and the preview follows as they type', async () => {
     await open(staff, `${portal.base}/admin/services/${REISSUE}/form`);
     await expectAccessible(staff);

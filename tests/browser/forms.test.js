@@ -29,6 +29,29 @@ after(async () => {
   await portal?.stop();
 });
 
+/** A valid one-page PDF of about `size` bytes (as zhiban_store::files::padded_pdf). */
+function paddedPdf(size) {
+  const filler = '0'.repeat(Math.max(0, size - 400));
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R >>',
+    `<< /Length ${filler.length} >>\nstream\n${filler}\nendstream`,
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  const n = objects.length + 1;
+  out += `xref\n0 ${n}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${n} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 /** The newest code in the development SMS outbox, as staff see it. */
 async function codeFromOutbox() {
   await open(staffPage, `${portal.base}/admin/sms`);
@@ -209,6 +232,34 @@ describe('Enter runs the main action', () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
       await open(page, `${portal.base}/prefs?elder=0&next=${encodeURIComponent('/')}`);
+    }
+  });
+
+  it('a large upload shows its progress on a slow line, then lands like a plain post', async () => {
+    const path = `${portal.base}/apply/${encodeURIComponent(code)}`;
+    await open(page, `${path}?page=2`);
+    const cdp = await page.context().newCDPSession(page);
+    // About 1 MB/s up: a 3 MB scan takes a few seconds.
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1024 * 1024,
+    });
+    try {
+      await page.locator('input[type="file"]').first().setInputFiles({
+        name: '户口簿扫描件.pdf', mimeType: 'application/pdf', buffer: paddedPdf(3 * 1024 * 1024),
+      });
+      await page.getByRole('button', { name: '暂存' }).click();
+      const bar = page.locator('.upload-progress progress');
+      await bar.waitFor({ state: 'visible' });
+      await page.locator('.upload-progress p').filter({ hasText: /正在上传 \d+%/ }).waitFor();
+      assert.equal(await page.getByRole('button', { name: '暂存' }).isDisabled(), true, 'no second click while it runs');
+      // Then the page the server answered, with the scan listed.
+      await page.locator('.file-list').filter({ hasText: '户口簿扫描件.pdf' }).waitFor({ timeout: 20_000 });
+      assert.equal(await page.locator('.upload-progress').count(), 0, 'a fresh page, not the old one');
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+      });
+      await cdp.detach();
     }
   });
 

@@ -23,6 +23,9 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         .map_err(DomainError::from)?;
     let n: i64 = row.try_get("n").map_err(DomainError::from)?;
     if n > 0 {
+        // Sites and articles came later than the catalog: a database
+        // loaded before then gets them now.
+        crate::content::demo::load_if_empty(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -35,6 +38,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     let summary =
         transfer::import(db, CATALOG_CSV, Format::Csv, &ActorName(DEMO_ACTOR.into())).await?;
     link_license_types(db).await?;
+    crate::content::demo::load_if_empty(db).await?;
     Ok(summary)
 }
 

@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod catalog;
 pub mod changes;
+pub mod content;
 pub mod demo;
 pub mod forms;
 pub mod housekeeping;
@@ -91,10 +92,14 @@ pub enum Conflict {
     RealnameLevel,
     /// There is no draft to publish.
     NoDraft,
+    /// A reviewer may not pass or reject text they wrote themselves.
+    OwnText,
+    /// One person passes only one review stage of the same text.
+    SameReviewer,
 }
 
 impl Conflict {
-    pub const ALL: [Conflict; 7] = [
+    pub const ALL: [Conflict; 9] = [
         Conflict::Stale,
         Conflict::CodeTaken,
         Conflict::NotAllowed,
@@ -102,6 +107,8 @@ impl Conflict {
         Conflict::BuiltinRole,
         Conflict::RealnameLevel,
         Conflict::NoDraft,
+        Conflict::OwnText,
+        Conflict::SameReviewer,
     ];
 
     pub fn code(self) -> &'static str {
@@ -113,6 +120,8 @@ impl Conflict {
             Conflict::BuiltinRole => "builtin_role",
             Conflict::RealnameLevel => "realname_level",
             Conflict::NoDraft => "no_draft",
+            Conflict::OwnText => "own_text",
+            Conflict::SameReviewer => "same_reviewer",
         }
     }
 }

@@ -91,6 +91,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "hot searches reviewed by staff",
         sql: include_str!("../migrations/0016_hot_searches.sql"),
     },
+    Migration {
+        version: 17,
+        name: "content",
+        sql: include_str!("../migrations/0017_content.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

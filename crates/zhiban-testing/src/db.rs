@@ -52,6 +52,7 @@ impl Template {
         if self != Template::Migrated {
             demo::DEPARTMENTS_CSV.hash(&mut h);
             demo::CATALOG_CSV.hash(&mut h);
+            zhiban_domain::content::demo::ARTICLES_TSV.hash(&mut h);
         }
         if self == Template::Web {
             (ADMIN, ADMIN_PASSWORD).hash(&mut h);

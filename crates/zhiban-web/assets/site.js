@@ -52,6 +52,150 @@ document.addEventListener('DOMContentLoaded', function () {
       out.textContent = box.getAttribute('data-chosen') + f.name + '（' + mb + ' MB）';
     });
   });
+  // Large uploads: send the form in the background and show how far it
+  // has got, so a slow line does not look like a frozen page. Small files
+  // (and browsers without XMLHttpRequest upload events) post as usual.
+  document.querySelectorAll('form[data-uploading]').forEach(function (form) {
+    var submitter = null;
+    form.addEventListener('click', function (e) {
+      var b = e.target.closest ? e.target.closest('button[type="submit"], input[type="submit"]') : null;
+      if (b) { submitter = b; }
+    });
+    form.addEventListener('submit', function (e) {
+      var bytes = 0;
+      form.querySelectorAll('input[type="file"]').forEach(function (i) {
+        for (var k = 0; i.files && k < i.files.length; k++) { bytes += i.files[k].size; }
+      });
+      var xhr = new XMLHttpRequest();
+      if (bytes < 512 * 1024 || !xhr.upload || !window.FormData) { return; }
+      e.preventDefault();
+      var sub = e.submitter || submitter;
+      var data = new FormData(form);
+      if (sub && sub.name) { data.append(sub.name, sub.value); }
+      var box = form.querySelector('.upload-progress');
+      if (!box) {
+        box = document.createElement('div');
+        box.className = 'upload-progress';
+        box.innerHTML = '<progress max="100" value="0"></progress><p aria-live="polite"></p>';
+        var actions = form.querySelector('.actions') || form.lastElementChild;
+        form.insertBefore(box, actions);
+      }
+      var bar = box.querySelector('progress');
+      var say = box.querySelector('p');
+      var label = form.getAttribute('data-uploading');
+      bar.setAttribute('aria-label', label.replace('%{n}', ''));
+      var buttons = form.querySelectorAll('button, input[type="submit"]');
+      buttons.forEach(function (b) { b.disabled = true; });
+      var shown = -1;
+      xhr.upload.addEventListener('progress', function (ev) {
+        if (!ev.lengthComputable) { return; }
+        var n = Math.floor(ev.loaded * 100 / ev.total);
+        bar.value = n;
+        // Speak every tenth, not every event.
+        if (Math.floor(n / 10) !== Math.floor(shown / 10)) {
+          say.textContent = label.replace('%{n}', n);
+          shown = n;
+        }
+      });
+      var failed = function () {
+        buttons.forEach(function (b) { b.disabled = false; });
+        say.textContent = form.getAttribute('data-upload-failed');
+        say.classList.add('upload-bad');
+      };
+      xhr.addEventListener('error', failed);
+      xhr.addEventListener('abort', failed);
+      xhr.addEventListener('load', function () {
+        // The server answered as it does a plain post: a redirect (which the
+        // request followed) or the same page again with the problems marked.
+        if (xhr.responseURL && xhr.responseURL.split('#')[0] !== form.action.split('#')[0]) {
+          window.location.assign(xhr.responseURL);
+          return;
+        }
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      });
+      xhr.open('POST', form.action);
+      xhr.send(data);
+    });
+  });
+  // The article editor: with JavaScript, the body is edited as it will
+  // look (headings, lists, tables pasted from Word or WPS keep their shape,
+  // their fonts and colours are dropped). The textarea stays the form's
+  // field and is filled before sending; the server cleans it again.
+  document.querySelectorAll('textarea[data-rich]').forEach(function (area) {
+    if (!document.execCommand) { return; }
+    var label = document.querySelector('label[for="' + area.id + '"]');
+    var bar = document.createElement('div');
+    bar.className = 'rich-tools';
+    bar.setAttribute('role', 'toolbar');
+    bar.setAttribute('aria-label', area.getAttribute('data-tools'));
+    var box = document.createElement('div');
+    box.className = 'rich-box';
+    box.contentEditable = 'true';
+    box.setAttribute('role', 'textbox');
+    box.setAttribute('aria-multiline', 'true');
+    box.id = area.id + '-rich';
+    if (label) { box.setAttribute('aria-labelledby', label.id || (label.id = area.id + '-label')); }
+    box.setAttribute('aria-describedby', area.getAttribute('aria-describedby') || '');
+    var text = area.value.trim();
+    box.innerHTML = /<[a-z][\s\S]*>/i.test(text) ? text : text.split(/\n\s*\n/).map(function (p) {
+      var d = document.createElement('p');
+      d.textContent = p;
+      return d.outerHTML;
+    }).join('');
+    var names = (area.getAttribute('data-buttons') || '').split('|');
+    [['formatBlock', 'h2'], ['formatBlock', 'h3'], ['formatBlock', 'p'],
+      ['insertUnorderedList'], ['insertOrderedList'], ['bold']].forEach(function (t, i) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'button button-secondary button-small';
+      b.textContent = names[i] || t[1] || t[0];
+      b.addEventListener('click', function () {
+        box.focus();
+        document.execCommand(t[0], false, t[1]);
+      });
+      bar.appendChild(b);
+    });
+    // Pasted office HTML: keep the structure, drop styles and office tags.
+    box.addEventListener('paste', function (e) {
+      var html = e.clipboardData && e.clipboardData.getData('text/html');
+      if (!html) { return; }
+      e.preventDefault();
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      doc.querySelectorAll('script, style, meta, link, title, xml, o\\:p').forEach(function (n) { n.remove(); });
+      doc.body.querySelectorAll('*').forEach(function (n) {
+        ['style', 'class', 'lang', 'align', 'width', 'height', 'face', 'size', 'color'].forEach(function (a) { n.removeAttribute(a); });
+        [].slice.call(n.attributes).forEach(function (a) { if (/^on/i.test(a.name)) { n.removeAttribute(a.name); } });
+      });
+      document.execCommand('insertHTML', false, doc.body.innerHTML);
+    });
+    area.hidden = true;
+    area.parentNode.insertBefore(bar, area);
+    area.parentNode.insertBefore(box, area);
+    if (area.form) {
+      area.form.addEventListener('submit', function () { area.value = box.innerHTML; });
+    }
+  });
+  // The article editor: only the channels that take the chosen type are
+  // offered (a checked one stays visible), and a bulletin's own fields
+  // show only for bulletins. Without JavaScript everything is shown and the
+  // server says what does not fit.
+  document.querySelectorAll('.article-form').forEach(function (form) {
+    var kind = form.querySelector('select[name="kind"]');
+    if (!kind) { return; }
+    var sync = function () {
+      form.querySelectorAll('.channel-choices label[data-kind]').forEach(function (l) {
+        var box = l.querySelector('input');
+        l.parentNode.hidden = l.getAttribute('data-kind') !== kind.value && !(box && box.checked);
+      });
+      form.querySelectorAll('[data-for-kind]').forEach(function (f) {
+        f.hidden = f.getAttribute('data-for-kind') !== kind.value;
+      });
+    };
+    kind.addEventListener('change', sync);
+    sync();
+  });
   // Suggestions as you type: fills the search box's <datalist>.
   document.querySelectorAll('input[data-suggest]').forEach(function (input) {
     var list = document.getElementById(input.getAttribute('list'));

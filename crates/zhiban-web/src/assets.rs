@@ -12,7 +12,8 @@ use serde::Deserialize;
 use crate::error::AppError;
 
 #[derive(RustEmbed)]
-#[folder = "assets/"]
+// Minified by build.rs; the readable sources are in `assets/`.
+#[folder = "$OUT_DIR/assets/"]
 struct Assets;
 
 /// Each asset's version: the start of its SHA-256, known at build time.

@@ -13,11 +13,12 @@ use crate::handlers::citizen::{
     account, apply, auth, cases as my_cases, companies, licenses as wallet,
 };
 use crate::handlers::public::{
-    catalog as browse, home, licenses as checks, police, prefs, progress, search,
+    catalog as browse, content as published, home, licenses as checks, police, prefs, progress,
+    search,
 };
 use crate::handlers::staff::{
-    account as staff_account, audit, cases, catalog, citizens, forms, home as staff_home, licenses,
-    notify, oidc_clients, org, people, roles, search as insights, sign_in, sms, transfer,
+    account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
+    licenses, notify, oidc_clients, org, people, roles, search as insights, sign_in, sms, transfer,
 };
 use crate::handlers::{api, oidc as provider_h};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -103,6 +104,21 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
         StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(cases::case_file),
+        StaffRoute::new("/admin/content", ContentEdit)
+            .get(content::list)
+            .menu(5, "content.admin_title"),
+        StaffRoute::new("/admin/content/new", ContentEdit)
+            .get(content::new_form)
+            .post(content::create),
+        StaffRoute::new("/admin/content/{id}", ContentEdit)
+            .get(content::detail)
+            .post(content::update),
+        StaffRoute::new("/admin/content/{id}/preview", ContentEdit).get(content::preview),
+        StaffRoute::new("/admin/content/{id}/submit", ContentEdit).post(content::submit),
+        StaffRoute::new("/admin/content/{id}/recall", ContentEdit).post(content::recall),
+        StaffRoute::new("/admin/content/{id}/restore", ContentEdit).post(content::restore),
+        StaffRoute::new("/admin/content/{id}/review", ContentReview).post(content::review),
+        StaffRoute::new("/admin/content/{id}/withdraw", ContentReview).post(content::withdraw),
         StaffRoute::new("/admin/licenses", LicensesManage)
             .get(licenses::list)
             .menu(11, "licenses.admin_title"),
@@ -255,6 +271,10 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/departments").get(browse::departments),
         SiteRoute::new("/themes").get(browse::themes),
         SiteRoute::new("/police").get(police::police),
+        // Anyone: 政务公开 (published articles, site homes, channels)
+        SiteRoute::new("/articles/{id}").get(published::article),
+        SiteRoute::new("/sites/{site}").get(published::site),
+        SiteRoute::new("/sites/{site}/{channel}").get(published::channel),
         SiteRoute::new("/search").get(search::search),
         SiteRoute::new("/search/go").get(search::search_go),
         SiteRoute::new("/prefs").get(prefs::prefs),

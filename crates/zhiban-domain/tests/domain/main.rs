@@ -8,6 +8,7 @@ mod authorization;
 mod cases;
 mod catalog;
 mod concurrency;
+mod content;
 mod crypto;
 mod housekeeping;
 mod identity;

@@ -3,6 +3,7 @@
 //! paging, messages, QR codes, safe redirects, file responses, and how
 //! forms, licenses and catalog tiles are shown.
 
+pub mod article;
 pub mod ctx;
 pub mod files;
 pub mod form;

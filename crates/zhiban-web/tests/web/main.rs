@@ -8,6 +8,7 @@
 mod admin;
 mod cases;
 mod citizen;
+mod content;
 mod licenses;
 mod oidc;
 mod portal;

@@ -2,12 +2,15 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::view::article::{ListItem, list_items};
 use crate::view::ctx::PageCtx;
 use crate::view::{EventTile, Item, PoliceTile, cached_page_keyed, event_tiles, police_tiles};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use zhiban_domain::catalog::{CatalogSnapshot, DeptNode};
+use zhiban_domain::content::ArticleKind;
+use zhiban_domain::content::reading;
 
 #[derive(Template)]
 #[template(path = "public/home/home.html")]
@@ -23,16 +26,47 @@ pub struct HomePage {
     pub online_percent: usize,
     pub zero_visit: usize,
     pub hot: Vec<String>,
+    /// 政务公开: the city site's newest news, and notices with bulletins.
+    pub news: Vec<ListItem>,
+    pub notices: Vec<ListItem>,
 }
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
     let hot = state.hot_searches().await;
-    cached_page_keyed(&state, ctx, &hot.join("|"), |cat, ctx| {
-        home_page(cat, ctx, hot)
+    let now = state.db.now().timestamp();
+    let news = reading::latest(&state.db, "city", &[ArticleKind::News], 6).await?;
+    let notices = reading::latest(
+        &state.db,
+        "city",
+        &[ArticleKind::Notice, ArticleKind::Bulletin],
+        6,
+    )
+    .await?;
+    let (news, notices) = (list_items(&news, now), list_items(&notices, now));
+    // The cached page is keyed by what it shows besides the catalog: the
+    // hot searches and the articles (a scheduled one appears on time).
+    let key = format!("{}|{}", hot.join("|"), shown(&news, &notices));
+    cached_page_keyed(&state, ctx, &key, |cat, ctx| {
+        home_page(cat, ctx, hot, news, notices)
     })
 }
 
-fn home_page(cat: &CatalogSnapshot, ctx: PageCtx, hot: Vec<String>) -> Result<HomePage, AppError> {
+/// What the lists show, as a cache key (a bulletin's period changes daily).
+pub fn shown(a: &[ListItem], b: &[ListItem]) -> String {
+    a.iter()
+        .chain(b)
+        .map(|i| format!("{}{}", i.id, i.period.unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn home_page(
+    cat: &CatalogSnapshot,
+    ctx: PageCtx,
+    hot: Vec<String>,
+    news: Vec<ListItem>,
+    notices: Vec<ListItem>,
+) -> Result<HomePage, AppError> {
     let total = cat.services.len();
     let online = cat.services.iter().filter(|s| s.online).count();
     let mut departments: Vec<DeptNode> = cat
@@ -54,6 +88,8 @@ fn home_page(cat: &CatalogSnapshot, ctx: PageCtx, hot: Vec<String>) -> Result<Ho
         zero_visit: cat.services.iter().filter(|s| s.visits == 0).count(),
         total,
         hot,
+        news,
+        notices,
         ctx,
     })
 }

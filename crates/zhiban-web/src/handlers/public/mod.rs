@@ -1,6 +1,7 @@
 //! Pages for everyone, signed in or not.
 
 pub mod catalog;
+pub mod content;
 pub mod home;
 pub mod licenses;
 pub mod police;

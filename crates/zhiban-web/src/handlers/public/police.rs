@@ -1,13 +1,17 @@
-//! The police sub-site (`/police`).
+//! The police sub-site (`/police`): its services over the catalog and the
+//! bureau's publishing (警务动态, 警情通报, 交通管制, 反诈警示).
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::view::article::{ListItem, list_items};
 use crate::view::ctx::PageCtx;
-use crate::view::{Item, PoliceTile, cached_page, police_tiles};
+use crate::view::{Item, PoliceTile, cached_page_keyed, police_tiles};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use zhiban_domain::catalog::CatalogSnapshot;
+use zhiban_domain::content::ArticleKind;
+use zhiban_domain::content::reading;
 
 #[derive(Template)]
 #[template(path = "public/police/police.html")]
@@ -15,13 +19,42 @@ pub struct PolicePage {
     pub ctx: PageCtx,
     pub tiles: Vec<PoliceTile>,
     pub popular: Vec<Item>,
+    /// 警务动态 and 警情通报; 交通管制 and other bulletins; 反诈警示.
+    pub news: Vec<ListItem>,
+    pub bulletins: Vec<ListItem>,
+    pub warnings: Vec<ListItem>,
 }
 
 pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    cached_page(&state, ctx, police_page)
+    let db = &state.db;
+    let now = db.now().timestamp();
+    let latest = |kinds: &'static [ArticleKind]| reading::latest(db, "police", kinds, 5);
+    let news = list_items(
+        &latest(&[ArticleKind::News, ArticleKind::PoliceReport]).await?,
+        now,
+    );
+    let bulletins = list_items(
+        &latest(&[ArticleKind::Bulletin, ArticleKind::Notice]).await?,
+        now,
+    );
+    let warnings = list_items(&latest(&[ArticleKind::CaseWarning]).await?, now);
+    let key: String = [&news, &bulletins, &warnings]
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|i| format!("{}{},", i.id, i.period.unwrap_or("")))
+        .collect();
+    cached_page_keyed(&state, ctx, &key, |cat, ctx| {
+        police_page(cat, ctx, news, bulletins, warnings)
+    })
 }
 
-fn police_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<PolicePage, AppError> {
+fn police_page(
+    cat: &CatalogSnapshot,
+    ctx: PageCtx,
+    news: Vec<ListItem>,
+    bulletins: Vec<ListItem>,
+    warnings: Vec<ListItem>,
+) -> Result<PolicePage, AppError> {
     let popular = cat
         .services
         .iter()
@@ -32,6 +65,9 @@ fn police_page(cat: &CatalogSnapshot, ctx: PageCtx) -> Result<PolicePage, AppErr
     Ok(PolicePage {
         tiles: police_tiles(cat, 6),
         popular,
+        news,
+        bulletins,
+        warnings,
         ctx,
     })
 }

@@ -1,0 +1,279 @@
+//! 政务公开 (DOMAIN.md, Publishing): sites with their channels (栏目),
+//! articles of several kinds written by editors and passed by reviewers
+//! (`workflow`), bodies made safe (`rich_text`), the writes (`editing`)
+//! and what staff and citizens read (`reading`).
+
+pub mod demo;
+pub mod editing;
+pub mod reading;
+pub mod rich_text;
+pub mod workflow;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::catalog::enums::vocabulary;
+pub use workflow::{ArticleAction, ArticleState};
+
+vocabulary!(
+    /// What an article is; each channel holds one kind.
+    ArticleKind {
+        News => "news", "新闻动态";
+        Notice => "notice", "通知公告";
+        Bulletin => "bulletin", "便民公告";
+        PoliceReport => "police-report", "警情通报";
+        CaseWarning => "case-warning", "警示案例";
+    }
+);
+
+/// A site (the city portal, a district, the police bureau).
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub unit_id: i64,
+    pub review_stages: i64,
+}
+
+/// A channel (栏目) of a site.
+#[derive(Debug, Clone, Serialize)]
+pub struct Channel {
+    pub id: i64,
+    pub site_id: i64,
+    pub site_code: String,
+    pub site_name: String,
+    pub code: String,
+    pub name: String,
+    pub kind: ArticleKind,
+    pub stale_days: i64,
+}
+
+/// The fields only some kinds have. A 便民公告 (a road closed, water cut
+/// off) says from when until when and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KindFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub area: String,
+}
+
+impl KindFields {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+    pub fn from_json(s: &str) -> Self {
+        serde_json::from_str(s).unwrap_or_default()
+    }
+}
+
+/// What an editor fills in, as typed (the form keeps it on a problem).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ArticleInput {
+    pub site: String,
+    pub kind: String,
+    pub channels: Vec<i64>,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub source: String,
+    /// Beijing time as `YYYY-MM-DDTHH:MM` (an `<input type=datetime-local>`); blank: on approval.
+    pub publish_at: String,
+    /// Blank: stays up.
+    pub unpublish_at: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub area: String,
+}
+
+/// An input that passed every check: what is stored.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub site_code: String,
+    pub kind: ArticleKind,
+    pub channels: Vec<i64>,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub source: String,
+    pub publish_at: Option<i64>,
+    pub unpublish_at: Option<i64>,
+    pub fields: KindFields,
+}
+
+pub const TITLE_MAX: usize = 120;
+pub const SUMMARY_MAX: usize = 300;
+
+/// Checks everything that needs no database: every problem at once.
+pub fn parse(input: &ArticleInput) -> Result<Parsed, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let kind = ArticleKind::from_slug(input.kind.trim());
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "invalid_choice", input.kind.trim()));
+    }
+    let title = input.title.trim().to_string();
+    if title.is_empty() {
+        errors.push(FieldError::new("title", "required", ""));
+    } else if title.chars().count() > TITLE_MAX {
+        errors.push(FieldError::new("title", "too_long", TITLE_MAX.to_string()));
+    }
+    let summary = input.summary.trim().to_string();
+    if summary.chars().count() > SUMMARY_MAX {
+        errors.push(FieldError::new(
+            "summary",
+            "too_long",
+            SUMMARY_MAX.to_string(),
+        ));
+    }
+    if input.channels.is_empty() {
+        errors.push(FieldError::new("channels", "required", ""));
+    }
+    let cleaned = rich_text::clean(&input.body);
+    errors.extend(rich_text::check(&cleaned.html));
+    if cleaned.removed_unsafe {
+        errors.push(FieldError::new("body", "unsafe_removed", ""));
+    }
+    let publish_at = parse_time(&input.publish_at, "publish_at", &mut errors);
+    let unpublish_at = parse_time(&input.unpublish_at, "unpublish_at", &mut errors);
+    if let (Some(a), Some(b)) = (publish_at, unpublish_at)
+        && b <= a
+    {
+        errors.push(FieldError::new("unpublish_at", "before_publish", ""));
+    }
+    let mut fields = KindFields::default();
+    if kind == Some(ArticleKind::Bulletin) {
+        fields.starts_on = parse_day(&input.starts_on, "starts_on", true, &mut errors);
+        fields.ends_on = parse_day(&input.ends_on, "ends_on", false, &mut errors);
+        if let (Some(a), Some(b)) = (fields.starts_on, fields.ends_on)
+            && b < a
+        {
+            errors.push(FieldError::new("ends_on", "before_start", ""));
+        }
+        fields.area = input.area.trim().to_string();
+    }
+    match (kind, errors.is_empty()) {
+        (Some(kind), true) => Ok(Parsed {
+            site_code: input.site.trim().to_string(),
+            kind,
+            channels: input.channels.clone(),
+            title,
+            summary,
+            body: cleaned.html,
+            source: input.source.trim().to_string(),
+            publish_at,
+            unpublish_at,
+            fields,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_time(s: &str, field: &'static str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"));
+    match parsed {
+        Ok(t) => Some(crate::time::at_local(
+            t.date(),
+            chrono::Timelike::hour(&t),
+            chrono::Timelike::minute(&t),
+        )),
+        Err(_) => {
+            errors.push(FieldError::new(field, "invalid_time", s));
+            None
+        }
+    }
+}
+
+fn parse_day(
+    s: &str,
+    field: &'static str,
+    required: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() {
+        if required {
+            errors.push(FieldError::new(field, "required", ""));
+        }
+        return None;
+    }
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError::new(field, "invalid_date", s));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ArticleInput {
+        ArticleInput {
+            site: "police".into(),
+            kind: "bulletin".into(),
+            channels: vec![3],
+            title: "关于解放碑步行街周边道路交通管制的通告".into(),
+            body: "因跨年活动，12 月 31 日 20 时至次日 2 时实行交通管制。".into(),
+            starts_on: "2026-12-31".into(),
+            ends_on: "2027-01-01".into(),
+            area: "渝中区解放碑周边".into(),
+            publish_at: "2026-12-20T09:00".into(),
+            ..ArticleInput::default()
+        }
+    }
+
+    #[test]
+    fn a_bulletin_keeps_its_dates_and_area_and_publish_time_is_beijing_time() {
+        let p = parse(&input()).unwrap();
+        assert_eq!(p.kind, ArticleKind::Bulletin);
+        assert_eq!(p.fields.starts_on, NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert_eq!(p.fields.area, "渝中区解放碑周边");
+        // 09:00 in Beijing is 01:00 UTC.
+        assert_eq!(
+            chrono::DateTime::from_timestamp(p.publish_at.unwrap(), 0)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-12-20T01:00:00+00:00"
+        );
+        assert!(p.body.starts_with("<p>因跨年活动"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let bad = ArticleInput {
+            kind: "bulletin".into(),
+            title: " ".into(),
+            channels: vec![],
+            body: "<script>x()</script>".into(),
+            starts_on: "31/12/2026".into(),
+            publish_at: "2026-12-20T09:00".into(),
+            unpublish_at: "2026-12-19T09:00".into(),
+            ..ArticleInput::default()
+        };
+        let errors = parse(&bad).unwrap_err();
+        let codes: Vec<(&str, &str)> = errors.iter().map(|e| (e.field, e.code)).collect();
+        for want in [
+            ("title", "required"),
+            ("channels", "required"),
+            ("body", "required"),
+            ("body", "unsafe_removed"),
+            ("unpublish_at", "before_publish"),
+            ("starts_on", "invalid_date"),
+        ] {
+            assert!(codes.contains(&want), "{want:?} missing from {codes:?}");
+        }
+    }
+}

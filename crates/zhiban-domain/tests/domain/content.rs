@@ -1,0 +1,540 @@
+//! 政务公开 (#16): the review workflow with its stages and its people,
+//! data scope over sites, scheduling, withdrawal, revisions and versions,
+//! and bodies made safe. The web tests walk the same through HTTP.
+
+use chrono::{TimeZone, Utc};
+use zhiban_domain::content::reading::{self, PublicArticle, StaffFilter};
+use zhiban_domain::content::{ArticleAction, ArticleInput, ArticleKind, ArticleState, editing};
+use zhiban_domain::identity::staff::StaffSession;
+use zhiban_domain::{Conflict, DomainError};
+use zhiban_store::sqlx;
+use zhiban_testing::{World, refusals};
+
+async fn channel(w: &World, site: &str, code: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT c.id FROM content_channels c JOIN content_sites s ON s.id = c.site_id \
+         WHERE s.code = $1 AND c.code = $2",
+    )
+    .bind(site)
+    .bind(code)
+    .fetch_one(w.db().pool())
+    .await
+    .expect("channel")
+}
+
+async fn news(w: &World, title: &str) -> ArticleInput {
+    ArticleInput {
+        site: "city".into(),
+        kind: "news".into(),
+        channels: vec![channel(w, "city", "yaowen").await],
+        title: title.into(),
+        body: "全市政务服务大厅自下周一起延长周末服务时间。\n\n详情请拨打 12345 咨询。".into(),
+        source: "渝州市政务服务管理办公室".into(),
+        ..ArticleInput::default()
+    }
+}
+
+async fn revision(w: &World, id: i64) -> i64 {
+    sqlx::query_scalar("SELECT revision FROM articles WHERE id = $1")
+        .bind(id)
+        .fetch_one(w.db().pool())
+        .await
+        .expect("revision")
+}
+
+async fn step(
+    w: &World,
+    who: &StaffSession,
+    id: i64,
+    action: ArticleAction,
+    note: &str,
+) -> Result<ArticleState, DomainError> {
+    let r = revision(w, id).await;
+    editing::step(w.db(), who, id, r, action, note).await
+}
+
+/// An editor and two reviewers of the city site.
+struct Desk {
+    editor: StaffSession,
+    first: StaffSession,
+    last: StaffSession,
+}
+
+async fn desk(w: &World) -> Desk {
+    Desk {
+        editor: w.staff("bj.wang", "500000", &["content_editor"]).await,
+        first: w.staff("sh.li", "500000", &["reviewer"]).await,
+        last: w.staff("sh.zhao", "500000", &["reviewer"]).await,
+    }
+}
+
+/// 送审, 初审, 终审.
+async fn through_review(w: &World, d: &Desk, id: i64) {
+    step(w, &d.editor, id, ArticleAction::Submit, "")
+        .await
+        .expect("submit");
+    step(w, &d.first, id, ArticleAction::Approve, "")
+        .await
+        .expect("初审");
+    step(w, &d.last, id, ArticleAction::Approve, "")
+        .await
+        .expect("终审");
+}
+
+fn live_title(p: &PublicArticle) -> Option<&str> {
+    match p {
+        PublicArticle::Live(a) => Some(a.title.as_str()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn an_editor_drafts_a_reviewer_returns_it_and_two_people_publish_the_fixed_text() {
+    let w = World::new().await;
+    let editor = w.staff("bj.wang", "500000", &["content_editor"]).await;
+    let first = w.staff("sh.li", "500000", &["reviewer"]).await;
+    let last = w.staff("sh.zhao", "500000", &["reviewer"]).await;
+
+    let id = editing::create(
+        w.db(),
+        &editor,
+        &news(&w, "政务服务大厅延长周末服务时间").await,
+    )
+    .await
+    .expect("draft");
+    assert_eq!(
+        live_title(&reading::public(w.db(), id).await.expect("public")),
+        None,
+        "a draft is not public"
+    );
+    assert_eq!(
+        step(&w, &editor, id, ArticleAction::Submit, "")
+            .await
+            .expect("submit"),
+        ArticleState::InReview
+    );
+    // 初审 returns it with the reason; the editor sees it in the history.
+    assert!(matches!(
+        step(&w, &first, id, ArticleAction::Reject, " ").await,
+        Err(DomainError::Invalid(e)) if e[0].field == "note"
+    ));
+    step(&w, &first, id, ArticleAction::Reject, "标题请写明起始日期")
+        .await
+        .expect("reject");
+    let d = reading::detail(w.db(), &editor, id).await.expect("detail");
+    assert_eq!(d.state, ArticleState::Draft);
+    let last_event = d.events.last().expect("event");
+    assert_eq!(last_event.action, ArticleAction::Reject);
+    assert_eq!(last_event.note, "标题请写明起始日期");
+    assert_eq!(last_event.stage_code, "first");
+
+    let fixed = news(&w, "12 月 12 日起政务服务大厅延长周末服务时间").await;
+    editing::update(w.db(), &editor, id, d.revision, &fixed)
+        .await
+        .expect("fixed");
+    step(&w, &editor, id, ArticleAction::Submit, "")
+        .await
+        .expect("submit");
+    // Two stages on the city site: 初审 then 终审, by two people.
+    assert_eq!(
+        step(&w, &first, id, ArticleAction::Approve, "")
+            .await
+            .expect("初审"),
+        ArticleState::InReview
+    );
+    assert!(matches!(
+        step(&w, &first, id, ArticleAction::Approve, "").await,
+        Err(DomainError::Conflict(Conflict::SameReviewer))
+    ));
+    assert_eq!(
+        step(&w, &last, id, ArticleAction::Approve, "")
+            .await
+            .expect("终审"),
+        ArticleState::Published
+    );
+    assert_eq!(
+        live_title(&reading::public(w.db(), id).await.expect("public")),
+        Some("12 月 12 日起政务服务大厅延长周末服务时间")
+    );
+    let latest = reading::latest(w.db(), "city", &[ArticleKind::News], 3)
+        .await
+        .expect("latest");
+    assert_eq!(latest[0].id, id, "newest first on the home page");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE target = $1 ORDER BY seq")
+            .bind(format!("article:{id}"))
+            .fetch_all(w.db().pool())
+            .await
+            .expect("audit");
+    assert_eq!(
+        actions,
+        [
+            "content.create",
+            "content.submit",
+            "content.reject",
+            "content.save",
+            "content.submit",
+            "content.approve",
+            // The 初审 reviewer's second try, refused.
+            "scope.refused",
+            "content.publish"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn nobody_passes_their_own_text_and_refusals_are_audited() {
+    let w = World::new().await;
+    // 内容审核 may also write; not pass what they wrote.
+    let reviewer = w.staff("sh.li", "500000", &["reviewer"]).await;
+    let editor = w.staff("bj.wang", "500000", &["content_editor"]).await;
+    let id = editing::create(w.db(), &reviewer, &news(&w, "自己写的稿件").await)
+        .await
+        .expect("draft");
+    step(&w, &reviewer, id, ArticleAction::Submit, "")
+        .await
+        .expect("submit");
+    assert!(matches!(
+        step(&w, &reviewer, id, ArticleAction::Approve, "").await,
+        Err(DomainError::Conflict(Conflict::OwnText))
+    ));
+    assert!(matches!(
+        step(&w, &editor, id, ArticleAction::Approve, "").await,
+        Err(DomainError::Conflict(Conflict::NotAllowed))
+    ));
+    let refused = refusals(w.db(), "sh.li").await;
+    assert!(
+        refused
+            .iter()
+            .any(|(target, why, _)| target == &format!("article:{id}") && why == "own_text"),
+        "{refused:?}"
+    );
+    assert!(
+        refusals(w.db(), "bj.wang")
+            .await
+            .iter()
+            .any(|(_, why, _)| why == "permission")
+    );
+    // The queue of people who may pass it: not the author.
+    let queue = StaffFilter {
+        to_review: true,
+        ..StaffFilter::default()
+    };
+    let mine = reading::staff_list(w.db(), &reviewer, &queue, 50)
+        .await
+        .expect("queue");
+    assert!(mine.iter().all(|r| r.id != id));
+    let other = w.staff("sh.zhao", "500000", &["reviewer"]).await;
+    let theirs = reading::staff_list(w.db(), &other, &queue, 50)
+        .await
+        .expect("queue");
+    assert!(theirs.iter().any(|r| r.id == id));
+}
+
+#[tokio::test]
+async fn a_district_works_only_on_its_own_site() {
+    let w = World::new().await;
+    let district = w.staff("yz.bj", "500103", &["reviewer"]).await;
+    let city = w.staff("bj.wang", "500000", &["content_editor"]).await;
+    // Writing to the city site: refused, named, audited.
+    let r = editing::create(w.db(), &district, &news(&w, "区里想发到市政府网站").await).await;
+    let Err(DomainError::Invalid(errors)) = r else {
+        panic!("expected a refusal, got {r:?}");
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.field == "site" && e.code == "outside_scope")
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.field == "channels" && e.code == "outside_scope")
+    );
+    assert!(!refusals(w.db(), "yz.bj").await.is_empty());
+    // A city article is invisible to the district, whatever it tries.
+    let id = editing::create(w.db(), &city, &news(&w, "市级稿件").await)
+        .await
+        .expect("city draft");
+    assert!(matches!(
+        reading::detail(w.db(), &district, id).await,
+        Err(DomainError::OutOfScope)
+    ));
+    assert!(matches!(
+        step(&w, &district, id, ArticleAction::Submit, "").await,
+        Err(DomainError::OutOfScope)
+    ));
+    // Its own site works, with its one review stage.
+    let own = ArticleInput {
+        site: "500103".into(),
+        channels: vec![channel(&w, "500103", "dongtai").await],
+        ..news(&w, "渝中区新增社区食堂").await
+    };
+    let id = editing::create(w.db(), &district, &own).await.expect("own");
+    step(&w, &district, id, ArticleAction::Submit, "")
+        .await
+        .expect("submit");
+    let other = w.staff("yz.sh", "500103", &["reviewer"]).await;
+    assert_eq!(
+        step(&w, &other, id, ArticleAction::Approve, "")
+            .await
+            .expect("one stage"),
+        ArticleState::Published
+    );
+    // The list shows only its own site.
+    let all = reading::staff_list(w.db(), &district, &StaffFilter::default(), 500)
+        .await
+        .expect("list");
+    assert!(!all.is_empty() && all.iter().all(|r| r.site_name == "渝中区人民政府"));
+}
+
+#[tokio::test]
+async fn a_channel_takes_one_kind_and_a_bulletin_needs_its_start() {
+    let w = World::new().await;
+    let editor = w.staff("bj.wang", "500000", &["content_editor"]).await;
+    let wrong = ArticleInput {
+        channels: vec![channel(&w, "city", "tongzhi").await],
+        ..news(&w, "新闻发到了通知公告栏目").await
+    };
+    let Err(DomainError::Invalid(e)) = editing::create(w.db(), &editor, &wrong).await else {
+        panic!("a news item in a notices channel must be refused");
+    };
+    assert_eq!((e[0].field, e[0].code), ("channels", "wrong_kind"));
+    let bulletin = ArticleInput {
+        kind: "bulletin".into(),
+        channels: vec![channel(&w, "city", "bianmin").await],
+        ..news(&w, "关于临时停水的公告").await
+    };
+    let Err(DomainError::Invalid(e)) = editing::create(w.db(), &editor, &bulletin).await else {
+        panic!("a bulletin without its start must be refused");
+    };
+    assert!(
+        e.iter()
+            .any(|e| (e.field, e.code) == ("starts_on", "required"))
+    );
+}
+
+#[tokio::test]
+async fn unsafe_or_inaccessible_bodies_are_refused_and_nothing_is_stored() {
+    let w = World::new().await;
+    let editor = w.staff("bj.wang", "500000", &["content_editor"]).await;
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+        .fetch_one(w.db().pool())
+        .await
+        .expect("count");
+    let script = ArticleInput {
+        body: r#"<p>通知</p><script>document.location="http://evil.example"</script>"#.into(),
+        ..news(&w, "带脚本的稿件").await
+    };
+    let Err(DomainError::Invalid(e)) = editing::create(w.db(), &editor, &script).await else {
+        panic!("script must be refused");
+    };
+    assert!(e.iter().any(|e| e.code == "unsafe_removed"));
+    let image = ArticleInput {
+        body: r#"<p>现场照片</p><img src="/files/photo.jpg">"#.into(),
+        ..news(&w, "图片没有替代文字").await
+    };
+    let Err(DomainError::Invalid(e)) = editing::create(w.db(), &editor, &image).await else {
+        panic!("an image without alt text must be refused");
+    };
+    assert!(
+        e.iter()
+            .any(|e| e.code == "image_alt_missing" && e.detail == "1")
+    );
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM articles")
+        .fetch_one(w.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(before, after);
+    // What is stored has been cleaned: Word's styles are gone.
+    let word = ArticleInput {
+        body: r#"<p class="MsoNormal" style="font-family:仿宋">一、适用对象</p><table><tr><td onclick="x()">企业</td></tr></table>"#.into(),
+        ..news(&w, "从 Word 粘贴").await
+    };
+    let Err(DomainError::Invalid(_)) = editing::create(w.db(), &editor, &word).await else {
+        panic!("an event handler counts as unsafe");
+    };
+    let clean = ArticleInput {
+        body: r#"<p class="MsoNormal" style="font-family:仿宋">一、适用对象</p><table><tr><td>企业</td></tr></table>"#.into(),
+        ..news(&w, "从 Word 粘贴").await
+    };
+    let id = editing::create(w.db(), &editor, &clean)
+        .await
+        .expect("clean paste");
+    let d = reading::detail(w.db(), &editor, id).await.expect("detail");
+    assert_eq!(
+        d.body,
+        "<p>一、适用对象</p><table><tbody><tr><td>企业</td></tr></tbody></table>"
+    );
+}
+
+#[tokio::test]
+async fn scheduled_articles_go_online_and_offline_at_their_times() {
+    let w = World::new().await;
+    let start = Utc
+        .with_ymd_and_hms(2026, 12, 7, 1, 0, 0)
+        .single()
+        .expect("time");
+    w.db().clock().set(start);
+    let d = desk(&w).await;
+    // Beijing time: on the 9th at 09:00, off on the 12th at 18:00.
+    let input = ArticleInput {
+        publish_at: "2026-12-09T09:00".into(),
+        unpublish_at: "2026-12-12 18:00".into(),
+        ..news(&w, "定时发布的稿件").await
+    };
+    let id = editing::create(w.db(), &d.editor, &input)
+        .await
+        .expect("draft");
+    through_review(&w, &d, id).await;
+    let public = |w: &World| {
+        let db = w.db().clone();
+        async move { live_title(&reading::public(&db, id).await.expect("public")).map(str::to_string) }
+    };
+    assert_eq!(public(&w).await, None, "approved, not yet due");
+    // 09:00 Beijing on the 9th is 01:00 UTC.
+    w.db().clock().set(
+        Utc.with_ymd_and_hms(2026, 12, 9, 0, 59, 0)
+            .single()
+            .expect("t"),
+    );
+    assert_eq!(public(&w).await, None, "a minute early");
+    w.db().clock().set(
+        Utc.with_ymd_and_hms(2026, 12, 9, 1, 0, 0)
+            .single()
+            .expect("t"),
+    );
+    assert_eq!(public(&w).await.as_deref(), Some("定时发布的稿件"));
+    let listed = reading::latest(w.db(), "city", &[ArticleKind::News], 50)
+        .await
+        .expect("latest");
+    assert!(listed.iter().any(|i| i.id == id));
+    w.db().clock().set(
+        Utc.with_ymd_and_hms(2026, 12, 12, 10, 0, 0)
+            .single()
+            .expect("t"),
+    );
+    assert_eq!(public(&w).await, None, "taken down at 18:00 Beijing time");
+    let listed = reading::latest(w.db(), "city", &[ArticleKind::News], 50)
+        .await
+        .expect("latest");
+    assert!(listed.iter().all(|i| i.id != id));
+}
+
+#[tokio::test]
+async fn a_revision_stays_offline_until_approved_and_an_old_version_comes_back_through_review() {
+    let w = World::new().await;
+    let d = desk(&w).await;
+    let editor = &d.editor;
+    let id = editing::create(w.db(), editor, &news(&w, "第一版标题").await)
+        .await
+        .expect("draft");
+    through_review(&w, &d, id).await;
+    let rev = revision(&w, id).await;
+    editing::update(w.db(), editor, id, rev, &news(&w, "第二版标题").await)
+        .await
+        .expect("revise");
+    // An older page still holding the first revision is refused.
+    assert!(matches!(
+        editing::update(w.db(), editor, id, rev, &news(&w, "覆盖").await).await,
+        Err(DomainError::Conflict(Conflict::Stale))
+    ));
+    assert_eq!(
+        live_title(&reading::public(w.db(), id).await.expect("public")),
+        Some("第一版标题"),
+        "citizens keep reading the approved version"
+    );
+    through_review(&w, &d, id).await;
+    assert_eq!(
+        live_title(&reading::public(w.db(), id).await.expect("public")),
+        Some("第二版标题")
+    );
+    // Rollback to v1: a new working version, a draft, the public page unchanged.
+    let rev = revision(&w, id).await;
+    editing::restore(w.db(), editor, id, rev, 1)
+        .await
+        .expect("restore");
+    let now = reading::detail(w.db(), editor, id).await.expect("detail");
+    assert_eq!(
+        (now.version, now.state, now.title.as_str()),
+        (3, ArticleState::Draft, "第一版标题")
+    );
+    assert_eq!(now.live_version, Some(2));
+    assert_eq!(
+        live_title(&reading::public(w.db(), id).await.expect("public")),
+        Some("第二版标题")
+    );
+}
+
+#[tokio::test]
+async fn withdrawal_needs_a_reason_and_the_public_page_gives_it() {
+    let w = World::new().await;
+    let d = desk(&w).await;
+    let (editor, r1) = (&d.editor, &d.first);
+    let id = editing::create(w.db(), editor, &news(&w, "将被撤回的稿件").await)
+        .await
+        .expect("draft");
+    assert!(
+        matches!(
+            step(&w, r1, id, ArticleAction::Withdraw, "发错了").await,
+            Err(DomainError::Conflict(Conflict::NotAllowed))
+        ),
+        "nothing to withdraw before it is published"
+    );
+    through_review(&w, &d, id).await;
+    assert!(
+        matches!(
+            step(&w, editor, id, ArticleAction::Withdraw, "发错了").await,
+            Err(DomainError::Conflict(Conflict::NotAllowed))
+        ),
+        "editors do not withdraw"
+    );
+    assert!(matches!(
+        step(&w, r1, id, ArticleAction::Withdraw, "").await,
+        Err(DomainError::Invalid(_))
+    ));
+    step(
+        &w,
+        r1,
+        id,
+        ArticleAction::Withdraw,
+        "活动时间调整，另行通知",
+    )
+    .await
+    .expect("withdraw");
+    match reading::public(w.db(), id).await.expect("public") {
+        PublicArticle::Withdrawn { title, reason } => {
+            assert_eq!(title, "将被撤回的稿件");
+            assert_eq!(reason, "活动时间调整，另行通知");
+        }
+        other => panic!("expected withdrawn, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_demo_sites_read_like_real_ones() {
+    let w = World::new().await;
+    let sites = reading::sites(w.db()).await.expect("sites");
+    let codes: Vec<&str> = sites.iter().map(|s| s.code.as_str()).collect();
+    assert_eq!(codes, ["city", "police", "500103", "500105"]);
+    let news = reading::latest(w.db(), "city", &[ArticleKind::News], 20)
+        .await
+        .expect("news");
+    assert!(news.len() >= 5);
+    assert!(
+        news.windows(2)
+            .all(|p| p[0].published_at >= p[1].published_at)
+    );
+    // A notice published to two sites is listed on both.
+    let shared = "关于启用新版居民身份证申领网上预约系统的通知";
+    for site in ["city", "police"] {
+        let notices = reading::latest(w.db(), site, &[ArticleKind::Notice], 20)
+            .await
+            .expect("notices");
+        assert!(notices.iter().any(|i| i.title == shared), "{site}");
+    }
+    let bulletins = reading::latest(w.db(), "police", &[ArticleKind::Bulletin], 20)
+        .await
+        .expect("bulletins");
+    assert!(bulletins.iter().all(|b| b.fields.starts_on.is_some()));
+}

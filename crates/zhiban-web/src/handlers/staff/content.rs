@@ -1,0 +1,437 @@
+//! 政务公开 for staff (`/admin/content…`): the article list with each
+//! person's review queue, the editor (plain text without JavaScript, a
+//! rich editor with it), review steps, withdrawal, versions and a preview
+//! exactly as citizens will see the article.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
+use zhiban_domain::content::{
+    ArticleAction, ArticleInput, ArticleKind, ArticleState, Channel, Site, editing, rich_text,
+};
+use zhiban_domain::identity::Perm;
+use zhiban_domain::{Conflict, DomainError, FieldError};
+
+use crate::error::AppError;
+use crate::extract::{Csrf, Staff};
+use crate::state::AppState;
+use crate::view::article::{ArticlePage, ArticleView, local_input};
+use crate::view::ctx::PageCtx;
+use crate::view::{error_message, render};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub site: String,
+    #[serde(default)]
+    pub review: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/content/list.html")]
+pub struct ListPage {
+    pub ctx: PageCtx,
+    pub q: ListQuery,
+    pub rows: Vec<StaffRow>,
+    pub sites: Vec<Site>,
+    /// Texts waiting for this person's review.
+    pub to_review: usize,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let db = &state.db;
+    let queue = StaffFilter {
+        to_review: true,
+        ..StaffFilter::default()
+    };
+    let to_review = if staff.session.can(Perm::ContentReview) {
+        reading::staff_list(db, &staff.session, &queue, 500)
+            .await?
+            .len()
+    } else {
+        0
+    };
+    let filter = StaffFilter {
+        state: ArticleState::from_slug(&q.state),
+        site: (!q.site.is_empty()).then(|| q.site.clone()),
+        to_review: q.review == "1" && staff.session.can(Perm::ContentReview),
+    };
+    let rows = reading::staff_list(db, &staff.session, &filter, 200).await?;
+    let sites = reading::sites_in_scope(db, &staff.session).await?;
+    render(&ListPage {
+        ctx: staff.ctx,
+        q,
+        rows,
+        sites,
+        to_review,
+    })
+}
+
+/// The editor, on its own (new) or on an article's page.
+#[derive(Template)]
+#[template(path = "staff/content/edit.html")]
+pub struct EditPage {
+    pub ctx: PageCtx,
+    pub detail: Option<Detail>,
+    pub input: ArticleInput,
+    /// Sites and channels this person may publish to.
+    pub sites: Vec<Site>,
+    pub channels: Vec<Channel>,
+    pub kinds: &'static [ArticleKind],
+    /// (field, message) for the summary.
+    pub errors: Vec<(String, String)>,
+    /// A refusal of a step (conflict), shown above the page.
+    pub refusal: Option<String>,
+    /// The step just done (`saved`, `submit`, `approve` …).
+    pub done: String,
+    pub can_edit: bool,
+    pub can_review: bool,
+    /// The signed-in person's user name (reviewers never pass their own text).
+    pub me: String,
+}
+
+impl EditPage {
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+    pub fn channel_checked(&self, id: &i64) -> bool {
+        self.input.channels.contains(id)
+    }
+    pub fn editable(&self) -> bool {
+        self.can_edit
+            && self
+                .detail
+                .as_ref()
+                .is_none_or(|d| d.state != ArticleState::InReview)
+    }
+    /// The person may pass or return the text at its current stage.
+    pub fn may_review(&self) -> bool {
+        let me = &self.me;
+        self.can_review
+            && self.detail.as_ref().is_some_and(|d| {
+                d.state == ArticleState::InReview
+                    && d.author != *me
+                    && !d.approvers.iter().any(|a| a == me)
+            })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    pub done: String,
+}
+
+async fn page(
+    state: &AppState,
+    staff: Staff,
+    detail: Option<Detail>,
+    input: ArticleInput,
+    errors: &[FieldError],
+    refusal: Option<Conflict>,
+    done: String,
+) -> Result<EditPage, AppError> {
+    let sites = reading::sites_in_scope(&state.db, &staff.session).await?;
+    let channels = reading::channels(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| sites.iter().any(|s| s.id == c.site_id))
+        .collect();
+    let ctx = staff.ctx;
+    Ok(EditPage {
+        errors: errors
+            .iter()
+            .map(|e| (e.field.to_string(), error_message(&ctx, e)))
+            .collect(),
+        refusal: refusal.map(|c| ctx.conflict(c)),
+        can_edit: staff.session.can(Perm::ContentEdit),
+        can_review: staff.session.can(Perm::ContentReview),
+        me: staff.session.user.username.clone(),
+        ctx,
+        detail,
+        input,
+        sites,
+        channels,
+        kinds: ArticleKind::ALL,
+        done,
+    })
+}
+
+pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+    let sites = reading::sites_in_scope(&state.db, &staff.session).await?;
+    let input = ArticleInput {
+        site: sites.first().map(|s| s.code.clone()).unwrap_or_default(),
+        kind: ArticleKind::News.slug().into(),
+        ..ArticleInput::default()
+    };
+    render(&page(&state, staff, None, input, &[], None, String::new()).await?)
+}
+
+/// The editor's fields out of the posted pairs (channels repeat).
+fn input_of(fields: &[(String, String)]) -> (ArticleInput, bool) {
+    let mut input = ArticleInput::default();
+    let mut submit = false;
+    for (k, v) in fields {
+        let v = v.replace("\r\n", "\n");
+        match k.as_str() {
+            "site" => input.site = v,
+            "kind" => input.kind = v,
+            "channels" => {
+                if let Ok(id) = v.parse() {
+                    input.channels.push(id);
+                }
+            }
+            "title" => input.title = v,
+            "summary" => input.summary = v,
+            "body" => input.body = v,
+            "source" => input.source = v,
+            "publish_at" => input.publish_at = v,
+            "unpublish_at" => input.unpublish_at = v,
+            "starts_on" => input.starts_on = v,
+            "ends_on" => input.ends_on = v,
+            "area" => input.area = v,
+            "_go" => submit = v == "submit",
+            _ => {}
+        }
+    }
+    (input, submit)
+}
+
+fn revision_of(fields: &[(String, String)]) -> i64 {
+    fields
+        .iter()
+        .find(|(k, _)| k == "revision")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn note_of(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == "note")
+        .map(|(_, v)| v.trim().chars().take(500).collect())
+        .unwrap_or_default()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    let (input, submit) = input_of(&fields);
+    match editing::create(&state.db, &staff.session, &input).await {
+        Ok(id) => {
+            let done = if submit {
+                editing::step(&state.db, &staff.session, id, 1, ArticleAction::Submit, "").await?;
+                "submit"
+            } else {
+                "saved"
+            };
+            Ok(Redirect::to(&format!("/admin/content/{id}?done={done}")).into_response())
+        }
+        Err(e) => again(&state, staff, None, Some(input), e).await,
+    }
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let d = reading::detail(&state.db, &staff.session, id).await?;
+    let input = local_input(&d);
+    render(&page(&state, staff, Some(d), input, &[], None, q.done).await?)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    let (input, submit) = input_of(&fields);
+    let revision = revision_of(&fields);
+    match editing::update(&state.db, &staff.session, id, revision, &input).await {
+        Ok(()) => {
+            let done = if submit {
+                editing::step(
+                    &state.db,
+                    &staff.session,
+                    id,
+                    revision + 1,
+                    ArticleAction::Submit,
+                    "",
+                )
+                .await?;
+                "submit"
+            } else {
+                "saved"
+            };
+            Ok(Redirect::to(&format!("/admin/content/{id}?done={done}")).into_response())
+        }
+        Err(e) => again(&state, staff, Some(id), Some(input), e).await,
+    }
+}
+
+/// The editor again (the new-article form, or the article's page as it
+/// now stands) with the problems of a save or a step: field errors, or a
+/// refusal because of state or of the person's part. The fields keep what
+/// was typed; a body whose unsafe parts were removed comes back cleaned,
+/// so the editor sees what would be kept.
+async fn again(
+    state: &AppState,
+    staff: Staff,
+    id: Option<i64>,
+    input: Option<ArticleInput>,
+    e: DomainError,
+) -> Result<Response, AppError> {
+    let (errors, refusal, status) = match e {
+        DomainError::Invalid(errors) => (errors, None, StatusCode::UNPROCESSABLE_ENTITY),
+        DomainError::Conflict(c) => (Vec::new(), Some(c), StatusCode::CONFLICT),
+        e => return Err(e.into()),
+    };
+    let detail = match id {
+        Some(id) => Some(reading::detail(&state.db, &staff.session, id).await?),
+        None => None,
+    };
+    let mut input = match (input, &detail) {
+        (Some(i), _) => i,
+        (None, Some(d)) => local_input(d),
+        (None, None) => ArticleInput::default(),
+    };
+    if errors.iter().any(|e| e.code == "unsafe_removed") {
+        input.body = rich_text::clean(&input.body).html;
+    }
+    let p = page(state, staff, detail, input, &errors, refusal, String::new()).await?;
+    Ok((status, render(&p)?).into_response())
+}
+
+async fn step(
+    state: &AppState,
+    staff: Staff,
+    id: i64,
+    fields: &[(String, String)],
+    action: ArticleAction,
+) -> Result<Response, AppError> {
+    let note = note_of(fields);
+    match editing::step(
+        &state.db,
+        &staff.session,
+        id,
+        revision_of(fields),
+        action,
+        &note,
+    )
+    .await
+    {
+        Ok(now) => {
+            let done = if now == ArticleState::Published {
+                "publish"
+            } else {
+                action.slug()
+            };
+            Ok(Redirect::to(&format!("/admin/content/{id}?done={done}")).into_response())
+        }
+        Err(e) => again(state, staff, Some(id), None, e).await,
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    step(&state, staff, id, &fields, ArticleAction::Submit).await
+}
+
+pub async fn recall(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    step(&state, staff, id, &fields, ArticleAction::Recall).await
+}
+
+/// 审核: `decision` is `approve` or `reject` (with a reason in `note`).
+pub async fn review(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    let approve = fields
+        .iter()
+        .any(|(k, v)| k == "decision" && v == "approve");
+    let action = if approve {
+        ArticleAction::Approve
+    } else {
+        ArticleAction::Reject
+    };
+    step(&state, staff, id, &fields, action).await
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    step(&state, staff, id, &fields, ArticleAction::Withdraw).await
+}
+
+/// Makes an earlier version the working copy (a draft to review again).
+pub async fn restore(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    let version = fields
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    match editing::restore(&state.db, &staff.session, id, revision_of(&fields), version).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/content/{id}?done=restore")).into_response()),
+        Err(e) => again(&state, staff, Some(id), None, e).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    pub width: String,
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<PreviewQuery>,
+) -> Result<Response, AppError> {
+    let d = reading::detail(&state.db, &staff.session, id).await?;
+    let channels = reading::channels(&state.db).await?;
+    let a = ArticleView::of_draft(&d, &channels, state.db.now().timestamp());
+    render(&ArticlePage {
+        ctx: staff.ctx,
+        a,
+        preview: true,
+        phone: q.width == "phone",
+    })
+}

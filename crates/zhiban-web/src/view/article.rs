@@ -1,0 +1,189 @@
+//! How an article is shown: the same view for citizens (the approved
+//! version) and for the staff preview (the working copy), and the editor's
+//! fields filled from a stored article.
+
+use askama::Template;
+use chrono::NaiveDate;
+use zhiban_domain::content::reading::{Detail, Item, Live};
+use zhiban_domain::content::{ArticleInput, ArticleKind, Channel, KindFields};
+use zhiban_domain::time;
+
+/// An article's page: for citizens, and as the staff preview (the working
+/// copy, marked, at desktop or phone width).
+#[derive(Template)]
+#[template(path = "public/content/article.html")]
+pub struct ArticlePage {
+    pub ctx: crate::view::PageCtx,
+    pub a: ArticleView,
+    pub preview: bool,
+    pub phone: bool,
+}
+
+/// One article as its page shows it.
+#[derive(Debug, Clone)]
+pub struct ArticleView {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+    /// Cleaned when it was stored (`content::rich_text`): printed as is.
+    pub body: String,
+    pub source: String,
+    pub kind: ArticleKind,
+    pub site_code: String,
+    pub site_name: String,
+    /// The first channel, for the breadcrumbs: (site code, code, name).
+    pub channel: Option<(String, String, String)>,
+    /// Beijing date of first publication.
+    pub published: String,
+    /// Beijing date the version shown was approved, when later.
+    pub updated: Option<String>,
+    pub fields: KindFields,
+    /// A 便民公告 now: `upcoming`, `ongoing` or `ended`.
+    pub period: Option<&'static str>,
+}
+
+fn day_of(at: i64) -> String {
+    time::local_time(at).chars().take(10).collect()
+}
+
+/// Where a 便民公告's period stands on `today`.
+pub fn period(f: &KindFields, today: NaiveDate) -> Option<&'static str> {
+    let start = f.starts_on?;
+    Some(if today < start {
+        "upcoming"
+    } else if f.ends_on.is_some_and(|e| today > e) {
+        "ended"
+    } else {
+        "ongoing"
+    })
+}
+
+fn today(now: i64) -> NaiveDate {
+    time::local_date(chrono::DateTime::from_timestamp(now, 0).unwrap_or_default())
+}
+
+impl ArticleView {
+    pub fn of_live(a: &Live, now: i64) -> Self {
+        let published = day_of(a.published_at);
+        let updated = Some(day_of(a.updated_at)).filter(|u| *u != published);
+        ArticleView {
+            id: a.id,
+            title: a.title.clone(),
+            summary: a.summary.clone(),
+            body: a.body.clone(),
+            source: a.source.clone(),
+            kind: a.kind,
+            site_code: a.site_code.clone(),
+            site_name: a.site_name.clone(),
+            channel: a
+                .channels
+                .iter()
+                .find(|c| c.0 == a.site_code)
+                .or(a.channels.first())
+                .cloned(),
+            published,
+            updated,
+            period: period(&a.fields, today(now)),
+            fields: a.fields.clone(),
+        }
+    }
+
+    /// The working copy, as it would read if approved now.
+    pub fn of_draft(d: &Detail, channels: &[Channel], now: i64) -> Self {
+        let channel = d
+            .channels
+            .iter()
+            .filter_map(|id| channels.iter().find(|c| c.id == *id))
+            .find(|c| c.site_id == d.site.id)
+            .map(|c| (c.site_code.clone(), c.code.clone(), c.name.clone()));
+        ArticleView {
+            id: d.id,
+            title: d.title.clone(),
+            summary: d.summary.clone(),
+            body: d.body.clone(),
+            source: d.source.clone(),
+            kind: d.kind,
+            site_code: d.site.code.clone(),
+            site_name: d.site.name.clone(),
+            channel,
+            published: day_of(d.publish_at.filter(|t| *t > now).unwrap_or(now)),
+            updated: None,
+            period: period(&d.fields, today(now)),
+            fields: d.fields.clone(),
+        }
+    }
+}
+
+/// A line of a list on a public page.
+#[derive(Debug, Clone)]
+pub struct ListItem {
+    pub id: i64,
+    pub title: String,
+    pub date: String,
+    pub period: Option<&'static str>,
+}
+
+pub fn list_items(items: &[Item], now: i64) -> Vec<ListItem> {
+    let today = today(now);
+    items
+        .iter()
+        .map(|i| ListItem {
+            id: i.id,
+            title: i.title.clone(),
+            date: day_of(i.published_at),
+            period: period(&i.fields, today),
+        })
+        .collect()
+}
+
+/// The editor's fields from a stored article (times in Beijing time).
+pub fn local_input(d: &Detail) -> ArticleInput {
+    let at = |t: Option<i64>| {
+        let s = t.map(time::local_time).unwrap_or_default();
+        // "2026-12-20 09:00:00" → "2026-12-20T09:00"
+        match (s.get(..10), s.get(11..16)) {
+            (Some(day), Some(hm)) => format!("{day}T{hm}"),
+            _ => String::new(),
+        }
+    };
+    ArticleInput {
+        site: d.site.code.clone(),
+        kind: d.kind.slug().into(),
+        channels: d.channels.clone(),
+        title: d.title.clone(),
+        summary: d.summary.clone(),
+        body: d.body.clone(),
+        source: d.source.clone(),
+        publish_at: at(d.publish_at),
+        unpublish_at: at(d.unpublish_at),
+        starts_on: d
+            .fields
+            .starts_on
+            .map(|x| x.to_string())
+            .unwrap_or_default(),
+        ends_on: d.fields.ends_on.map(|x| x.to_string()).unwrap_or_default(),
+        area: d.fields.area.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bulletin_is_upcoming_ongoing_then_ended() {
+        let f = KindFields {
+            starts_on: NaiveDate::from_ymd_opt(2026, 12, 31),
+            ends_on: NaiveDate::from_ymd_opt(2027, 1, 1),
+            area: String::new(),
+        };
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
+        assert_eq!(period(&f, d(12, 30)), Some("upcoming"));
+        assert_eq!(period(&f, d(12, 31)), Some("ongoing"));
+        assert_eq!(
+            period(&f, NaiveDate::from_ymd_opt(2027, 1, 2).unwrap_or_default()),
+            Some("ended")
+        );
+        assert_eq!(period(&KindFields::default(), d(12, 30)), None);
+    }
+}

@@ -1,0 +1,319 @@
+//! 政务公开 over HTTP (#16): an editor drafts, a reviewer returns it with a
+//! comment, the editor fixes it, two reviewers publish it and a citizen
+//! finds it on the home page, the channel and the article page. Bad input
+//! comes back with every problem named and nothing typed lost; the route
+//! table keeps editors out of review.
+
+use zhiban_testing::{TestApp, hidden, location};
+
+async fn channel(app: &TestApp, site: &str, code: &str) -> String {
+    let id: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT c.id FROM content_channels c JOIN content_sites s ON s.id = c.site_id \
+         WHERE s.code = $1 AND c.code = $2",
+    )
+    .bind(site)
+    .bind(code)
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("channel");
+    id.to_string()
+}
+
+fn id_from(location: &str) -> String {
+    location
+        .trim_start_matches("/admin/content/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Posts a step from the article's page, with its current revision.
+async fn act(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let page = format!("/admin/content/{id}");
+    let (_, html) = app.text_with(c, &page).await;
+    let revision = hidden(&html, "revision");
+    let mut all = vec![("revision", revision.as_str())];
+    all.extend_from_slice(fields);
+    app.submit(c, &page, &format!("{page}/{action}"), &all)
+        .await
+}
+
+#[tokio::test]
+async fn an_article_goes_from_draft_through_rejection_and_two_reviews_to_the_citizen() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let first = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let last = app.staff_in_role("sh.zhao", "500000", "reviewer").await;
+    let yaowen = channel(&app, "city", "yaowen").await;
+
+    let r = app
+        .submit(
+            &editor,
+            "/admin/content/new",
+            "/admin/content/new",
+            &[
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &yaowen),
+                ("title", "政务服务大厅周末延时服务"),
+                (
+                    "body",
+                    "自本周起，市政务服务大厅周六延时至 17:00。\n\n咨询电话 12345。",
+                ),
+                ("source", "渝州市政务服务管理办公室"),
+                ("_go", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let id = id_from(&location(&r));
+    assert!(location(&r).ends_with("?done=submit"), "{}", location(&r));
+    let (_, html) = app.text_with(&editor, &location(&r)).await;
+    assert!(
+        html.contains("已送审"),
+        "the editor is told it went to review"
+    );
+    assert_eq!(
+        app.get(&format!("/articles/{id}")).await.status(),
+        404,
+        "not public yet"
+    );
+
+    // 初审 returns it with a comment: the reason is required.
+    let r = act(
+        &app,
+        &first,
+        &id,
+        "review",
+        &[("decision", "reject"), ("note", "")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("意见或原因"));
+    let r = act(
+        &app,
+        &first,
+        &id,
+        "review",
+        &[("decision", "reject"), ("note", "请写明延时到几点")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = app
+        .text_with(&editor, &format!("/admin/content/{id}"))
+        .await;
+    assert!(
+        html.contains("请写明延时到几点"),
+        "the editor reads the comment"
+    );
+    assert!(html.contains("退回修改"));
+
+    // The editor fixes the title and sends it again.
+    let revision = hidden(&html, "revision");
+    let r = app
+        .submit(
+            &editor,
+            &format!("/admin/content/{id}"),
+            &format!("/admin/content/{id}"),
+            &[
+                ("revision", &revision),
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &yaowen),
+                ("title", "政务服务大厅周六延时至 17:00"),
+                (
+                    "body",
+                    "自本周起，市政务服务大厅周六延时至 17:00。\n\n咨询电话 12345。",
+                ),
+                ("_go", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    // Two stages, two people.
+    let r = act(&app, &first, &id, "review", &[("decision", "approve")]).await;
+    assert_eq!(r.status(), 303);
+    let r = act(&app, &first, &id, "review", &[("decision", "approve")]).await;
+    assert_eq!(r.status(), 409, "the same person cannot pass 终审 too");
+    assert!(r.text().await.expect("body").contains("不同人员"));
+    let r = act(&app, &last, &id, "review", &[("decision", "approve")]).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).ends_with("done=publish"));
+
+    // Citizens: the article, its channel and the home page.
+    let (status, page) = app.text(&format!("/articles/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("政务服务大厅周六延时至 17:00"));
+    assert!(page.contains("<p>自本周起，市政务服务大厅周六延时至 17:00。</p>"));
+    assert!(page.contains("发布日期"));
+    assert!(
+        page.contains("<a href=\"/sites/city/yaowen\""),
+        "breadcrumbs lead to its channel"
+    );
+    let (_, channel_page) = app.text("/sites/city/yaowen").await;
+    assert!(channel_page.contains(&format!("/articles/{id}")));
+    let (_, home) = app.text("/").await;
+    assert!(
+        home.contains(&format!("/articles/{id}")),
+        "the home page lists it"
+    );
+    assert!(!home.contains("正在建设中"));
+}
+
+#[tokio::test]
+async fn bad_input_comes_back_named_with_everything_typed_kept_and_the_script_removed() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let tongzhi = channel(&app, "city", "tongzhi").await;
+    let r = app
+        .submit(
+            &editor,
+            "/admin/content/new",
+            "/admin/content/new",
+            &[
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &tongzhi),
+                ("title", "带脚本的稿件标题"),
+                ("summary", "一句摘要"),
+                (
+                    "body",
+                    "<p>正文第一段</p><script>alert('x')</script><img src=\"/a.png\">",
+                ),
+                ("publish_at", "明天上午"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    for said in ["不安全", "替代文字", "不收录这种类型", "时间格式"] {
+        assert!(html.contains(said), "{said} missing");
+    }
+    assert!(
+        html.contains("value=\"带脚本的稿件标题\""),
+        "the title is kept"
+    );
+    assert!(html.contains(">一句摘要</textarea>"), "the summary is kept");
+    assert!(html.contains("正文第一段"), "the body is kept");
+    assert!(
+        !html.contains("<script>alert"),
+        "the script is gone, even escaped back"
+    );
+    assert!(
+        !html.contains("&lt;script"),
+        "the script is gone from the textarea"
+    );
+    let n: i64 = zhiban_store::sqlx::query_scalar("SELECT COUNT(*) FROM articles WHERE title = $1")
+        .bind("带脚本的稿件标题")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(n, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn review_routes_need_the_review_permission_and_a_reviewer_never_passes_their_own_text() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let yaowen = channel(&app, "city", "yaowen").await;
+    let r = app
+        .submit(
+            &reviewer,
+            "/admin/content/new",
+            "/admin/content/new",
+            &[
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &yaowen),
+                ("title", "审核员自己写的稿件"),
+                ("body", "正文"),
+                ("_go", "submit"),
+            ],
+        )
+        .await;
+    let id = id_from(&location(&r));
+    let (_, html) = app
+        .text_with(&reviewer, &format!("/admin/content/{id}"))
+        .await;
+    assert!(
+        !html.contains("name=\"decision\""),
+        "no review buttons on one's own text"
+    );
+    let r = act(&app, &reviewer, &id, "review", &[("decision", "approve")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.expect("body").contains("不能审核自己"));
+    // An editor does not reach the review route at all.
+    let r = act(&app, &editor, &id, "review", &[("decision", "approve")]).await;
+    assert_eq!(r.status(), 403);
+    let r = act(&app, &editor, &id, "withdraw", &[("note", "x")]).await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_withdrawn_article_says_so_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let id: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT id FROM articles WHERE title LIKE '%元旦放假期间政务服务安排%'",
+    )
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("demo notice");
+    let (status, page) = app.text(&format!("/articles/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("演示数据"));
+    let id = id.to_string();
+    let r = act(&app, &reviewer, &id, "withdraw", &[("note", "")]).await;
+    assert_eq!(r.status(), 422, "a reason is required");
+    let r = act(
+        &app,
+        &reviewer,
+        &id,
+        "withdraw",
+        &[("note", "放假安排调整，以新通知为准")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (status, page) = app.text(&format!("/articles/{id}")).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("放假安排调整，以新通知为准"));
+    assert!(page.contains("已撤回"));
+}
+
+#[tokio::test]
+async fn site_homes_and_channels_list_what_is_published_with_pages() {
+    let app = TestApp::spawn().await;
+    let (status, police) = app.text("/sites/police").await;
+    assert_eq!(status, 200);
+    for channel in ["警务动态", "警情通报", "反诈警示"] {
+        assert!(police.contains(channel), "{channel}");
+    }
+    let (status, page) = app.text("/sites/police/bianmin").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("交通管制"));
+    assert!(
+        page.contains("进行中") || page.contains("未开始"),
+        "a bulletin says where its period stands"
+    );
+    assert_eq!(app.get("/sites/nowhere").await.status(), 404);
+    assert_eq!(app.get("/sites/city/nowhere").await.status(), 404);
+    let (_, police_home) = app.text("/police").await;
+    assert!(
+        police_home.contains("刷单返利"),
+        "反诈警示 on the police home page"
+    );
+}
