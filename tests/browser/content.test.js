@@ -141,6 +141,23 @@ describe('publishing an article', () => {
     });
   }
 
+  it('site health and site settings pass axe and fit a phone', async () => {
+    await open(editor, `${portal.base}/admin/content/health`);
+    assert.match(await editor.locator('h1').innerText(), /网站健康/);
+    assert.match(await editor.locator('main').innerText(), /江北区人民政府[\s\S]*不达标/);
+    await expectAccessible(editor);
+    await open(reviewer, `${portal.base}/admin/content/sites`);
+    await expectAccessible(reviewer);
+    await editor.setViewportSize({ width: 375, height: 812 });
+    try {
+      await open(editor, `${portal.base}/admin/content/health`);
+      const over = await editor.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(over <= 0, `health scrolls sideways by ${over}px`);
+    } finally {
+      await editor.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('fits a 375 px phone without sideways scrolling', async () => {
     const ctx = await newContext(browser, portal.base, { mode: 'elder', viewport: { width: 375, height: 812 } });
     const page = await ctx.newPage();

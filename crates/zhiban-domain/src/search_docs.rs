@@ -37,5 +37,48 @@ pub fn service_doc(s: &crate::catalog::ServiceItem) -> SearchDoc {
         online: s.online,
         popularity: if s.high_frequency { 20 } else { 1 },
         url: format!("/services/{}", s.code),
+        date: String::new(),
     }
+}
+
+/// Every live article as a search document, and when the live set next
+/// changes by itself (a scheduled publish or take-down).
+pub async fn article_docs(
+    db: &crate::Db,
+) -> Result<(Vec<SearchDoc>, Option<i64>), crate::DomainError> {
+    use crate::content::{reading, rich_text};
+    let texts = reading::live_texts(db, None, None, 100_000).await?;
+    let docs = texts
+        .iter()
+        .map(|t| {
+            let day: String = crate::time::local_time(t.published_at)
+                .chars()
+                .take(10)
+                .collect();
+            let lead = if t.summary.is_empty() {
+                rich_text::excerpt(&t.body, 60)
+            } else {
+                t.summary.clone()
+            };
+            SearchDoc {
+                kind: "article".into(),
+                id: t.id.to_string(),
+                title: t.title.clone(),
+                body: format!(
+                    "{} {} {}",
+                    t.kind.label(),
+                    t.site_name,
+                    rich_text::text_of(&t.body)
+                ),
+                summary: lead,
+                department: t.site_name.clone(),
+                audience: String::new(),
+                online: false,
+                popularity: 0,
+                url: format!("/articles/{}", t.id),
+                date: day,
+            }
+        })
+        .collect();
+    Ok((docs, reading::next_change(db).await?))
 }

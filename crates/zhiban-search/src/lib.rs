@@ -56,6 +56,9 @@ pub struct SearchDoc {
     /// Higher is more often used.
     pub popularity: u64,
     pub url: String,
+    /// Publication date (`YYYY-MM-DD`) of dated content; empty for services.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub date: String,
 }
 
 /// A search request with its optional facet filters.
@@ -563,6 +566,7 @@ mod tests {
             online: true,
             popularity: pop,
             url: format!("/services/{id}"),
+            date: String::new(),
         }
     }
 

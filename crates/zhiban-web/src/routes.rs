@@ -13,8 +13,8 @@ use crate::handlers::citizen::{
     account, apply, auth, cases as my_cases, companies, licenses as wallet,
 };
 use crate::handlers::public::{
-    catalog as browse, content as published, home, licenses as checks, police, prefs, progress,
-    search,
+    catalog as browse, content as published, feeds, home, licenses as checks, police, prefs,
+    progress, search,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
@@ -107,6 +107,10 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/content", ContentEdit)
             .get(content::list)
             .menu(5, "content.admin_title"),
+        StaffRoute::new("/admin/content/health", ContentEdit).get(content::health_report),
+        StaffRoute::new("/admin/content/sites", ContentReview)
+            .get(content::sites)
+            .post(content::save_stages),
         StaffRoute::new("/admin/content/new", ContentEdit)
             .get(content::new_form)
             .post(content::create),
@@ -275,6 +279,13 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/articles/{id}").get(published::article),
         SiteRoute::new("/sites/{site}").get(published::site),
         SiteRoute::new("/sites/{site}/{channel}").get(published::channel),
+        SiteRoute::new("/sites/{site}/rss.xml").get(feeds::site_rss),
+        SiteRoute::new("/sites/{site}/atom.xml").get(feeds::site_atom),
+        SiteRoute::new("/sites/{site}/{channel}/rss.xml").get(feeds::channel_rss),
+        SiteRoute::new("/sites/{site}/{channel}/atom.xml").get(feeds::channel_atom),
+        SiteRoute::new("/sitemap.xml").get(feeds::sitemap),
+        SiteRoute::new("/robots.txt").get(feeds::robots),
+        SiteRoute::new("/sitemap/{file}").get(feeds::sitemap_page),
         SiteRoute::new("/search").get(search::search),
         SiteRoute::new("/search/go").get(search::search_go),
         SiteRoute::new("/prefs").get(prefs::prefs),

@@ -102,6 +102,10 @@ pub struct AppState {
     pub hot_searches: Arc<RwLock<Option<HotSearches>>>,
     /// How far this node has followed the change log.
     follow: Arc<Mutex<Follow>>,
+    /// When a scheduled article next goes online or offline: the indexed
+    /// articles are refreshed then (the change log only says when someone
+    /// wrote).
+    articles_due: Arc<Mutex<Option<i64>>>,
     /// Sign-in attempts per client address (in memory, per node; the
     /// per-account lock-out in the database covers every node).
     pub sign_in_limiter: Arc<Limiter>,
@@ -226,6 +230,8 @@ impl AppState {
             "service",
             zhiban_domain::search_docs::service_docs(&snapshot),
         )?;
+        let (articles, articles_due) = zhiban_domain::search_docs::article_docs(&db).await?;
+        search.replace_kind("article", articles)?;
         Ok(AppState {
             db,
             catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
@@ -233,6 +239,7 @@ impl AppState {
             search: Arc::new(search),
             hot_searches: Arc::new(RwLock::new(None)),
             follow: Arc::new(Mutex::new(Follow { last, seen })),
+            articles_due: Arc::new(Mutex::new(articles_due)),
             sign_in_limiter: limiter(config.security.sign_in_per_minute),
             search_log_limiter: limiter(config.search_log_per_minute),
             config: Arc::new(config),
@@ -299,6 +306,20 @@ impl AppState {
         self.catch_up().await.map(|_| ())
     }
 
+    /// Re-indexes the live articles and notes when the live set next
+    /// changes by itself.
+    async fn refresh_articles(&self) -> Result<(), DomainError> {
+        let (docs, due) = zhiban_domain::search_docs::article_docs(&self.db).await?;
+        if let Err(e) = self.search.replace_kind("article", docs) {
+            tracing::error!(error = %e, "article index update failed");
+        }
+        match self.articles_due.lock() {
+            Ok(mut d) => *d = due,
+            Err(p) => *p.into_inner() = due,
+        }
+        Ok(())
+    }
+
     /// Loads the staff synonyms into the search index (takes effect at once).
     pub async fn refresh_synonyms(&self) -> Result<(), DomainError> {
         let pairs = zhiban_domain::search_terms::synonym_pairs(&self.db).await?;
@@ -328,8 +349,22 @@ impl AppState {
                     .collect()
             }
         };
-        if fresh.is_empty() {
+        let now = self.db.now().timestamp();
+        let articles_due = match self.articles_due.lock() {
+            Ok(d) => d.is_some_and(|t| t <= now),
+            Err(p) => p.into_inner().is_some_and(|t| t <= now),
+        };
+        if fresh.is_empty() && !articles_due {
             return Ok(0);
+        }
+        if articles_due
+            || fresh
+                .iter()
+                .any(|c| c.topic == zhiban_domain::content::editing::CHANGE_TOPIC)
+        {
+            self.refresh_articles().await?;
+            // Home, site, channel and article pages show published articles.
+            self.pages.clear();
         }
         let codes: HashSet<String> = fresh
             .iter()

@@ -761,6 +761,11 @@ async fn reindex(settings: &Settings) -> Result<()> {
     let bar = indicatif::ProgressBar::new(total as u64);
     index.replace_kind_with_progress("service", docs, |n| bar.set_position(n as u64))?;
     bar.finish();
+    // Published articles (政务公开) live beside the services.
+    let db = open_migrated(settings).await?;
+    let (articles, _) = zhiban_domain::search_docs::article_docs(&db).await?;
+    let total = total + articles.len();
+    index.replace_kind("article", articles)?;
     println!("{total} document(s) indexed in {}", dir.display());
     Ok(())
 }

@@ -124,8 +124,10 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, DomainError> {
             fields.ends_on = day(ends);
             fields.area = (*area).to_string();
         }
-        // Spread over the working day, like real publishing.
-        let at = now - days * 86_400 - (title.chars().count() as i64 % 7) * 3_600;
+        // In office hours (09:00–16:00 Beijing time), like real publishing.
+        let day = today - chrono::Duration::days(days);
+        let hour = 9 + (title.chars().count() % 8) as u32;
+        let at = crate::time::at_local(day, hour, 30).min(now);
         let mut targets = Vec::new();
         for c in channels.split(',') {
             let (site, code) = c

@@ -578,3 +578,44 @@ async fn event(
     .await?;
     Ok(())
 }
+
+/// Sets how many review stages a site's articles pass (1–3). A text already
+/// in review at a stage past the new number is published by its next
+/// approval. Only reviewers whose scope covers the site.
+pub async fn set_review_stages(
+    db: &Db,
+    actor: &StaffSession,
+    site_code: &str,
+    stages: i64,
+) -> Result<(), DomainError> {
+    let object = format!("site:{site_code}");
+    if !actor.perms.contains(&crate::identity::Perm::ContentReview) {
+        scope::record_refusal(db, actor, &object, "content.review").await?;
+        return Err(Conflict::NotAllowed.into());
+    }
+    let site = reading::site(db, site_code)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    scope::require_unit(db, actor, Some(site.unit_id), &object).await?;
+    if !(1..=3).contains(&stages) {
+        return Err(DomainError::Invalid(vec![FieldError::new(
+            "review_stages",
+            "invalid_choice",
+            stages.to_string(),
+        )]));
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE content_sites SET review_stages = $2 WHERE id = $1")
+        .bind(site.id)
+        .bind(stages)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry::staff(&actor.user.username, "content.site_stages", &object)
+            .detail(format!("{} → {stages}", site.review_stages)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,10 +1,12 @@
 //! 政务公开 (DOMAIN.md, Publishing): sites with their channels (栏目),
 //! articles of several kinds written by editors and passed by reviewers
-//! (`workflow`), bodies made safe (`rich_text`), the writes (`editing`)
-//! and what staff and citizens read (`reading`).
+//! (`workflow`), bodies made safe (`rich_text`), the writes (`editing`),
+//! what staff and citizens read (`reading`) and the inspection rules
+//! checked ahead of time (`health`).
 
 pub mod demo;
 pub mod editing;
+pub mod health;
 pub mod reading;
 pub mod rich_text;
 pub mod workflow;

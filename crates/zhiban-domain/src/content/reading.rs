@@ -552,3 +552,99 @@ fn items(rows: Vec<(i64, String, String, i64, String)>) -> Vec<Item> {
 pub fn covers(scope: &Scope, site: &Site) -> bool {
     scope.covers(site.unit_id)
 }
+
+/// A live article's text, for the search index and feeds.
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub id: i64,
+    pub kind: ArticleKind,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub source: String,
+    pub site_code: String,
+    pub site_name: String,
+    pub published_at: i64,
+    pub updated_at: i64,
+}
+
+type TextRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
+
+/// Every article live at `db.now()`, newest first (at most `limit`), of one
+/// site (`Some(code)`) or all, and of one channel when given.
+pub async fn live_texts(
+    db: &Db,
+    site: Option<&str>,
+    channel: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Text>, DomainError> {
+    let now = db.now().timestamp();
+    let rows: Vec<TextRow> = sqlx::query_as(
+        "SELECT a.id, a.kind, v.title, v.summary, v.body, v.source, s.code, s.name, \
+         a.first_published_at, a.live_from FROM articles a \
+         JOIN content_sites s ON s.id = a.site_id \
+         JOIN article_versions v ON v.article_id = a.id AND v.version = a.live_version \
+         WHERE a.live_from <= $1 AND (a.live_until IS NULL OR a.live_until > $1) \
+         AND ($2 = '' OR a.id IN (SELECT ac.article_id FROM article_channels ac \
+              JOIN content_channels c ON c.id = ac.channel_id \
+              JOIN content_sites cs ON cs.id = c.site_id WHERE cs.code = $2)) \
+         AND ($3 = 0 OR a.id IN (SELECT article_id FROM article_channels WHERE channel_id = $3)) \
+         ORDER BY a.first_published_at DESC, a.id DESC LIMIT $4",
+    )
+    .bind(now)
+    .bind(site.unwrap_or(""))
+    .bind(channel.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Text {
+                id: r.0,
+                kind: ArticleKind::from_slug(&r.1)?,
+                title: r.2,
+                summary: r.3,
+                body: r.4,
+                source: r.5,
+                site_code: r.6,
+                site_name: r.7,
+                published_at: r.8,
+                updated_at: r.9,
+            })
+        })
+        .collect())
+}
+
+/// The next moment after `db.now()` at which an approved article goes
+/// online or offline by itself (scheduling), if any: readers of the live
+/// set (the search index) refresh then.
+pub async fn next_change(db: &Db) -> Result<Option<i64>, DomainError> {
+    let now = db.now().timestamp();
+    let from: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(live_from) FROM articles WHERE live_version IS NOT NULL AND live_from > $1",
+    )
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    let until: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(live_until) FROM articles WHERE live_until > $1")
+            .bind(now)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(match (from, until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}

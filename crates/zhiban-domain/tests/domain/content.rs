@@ -538,3 +538,108 @@ async fn the_demo_sites_read_like_real_ones() {
         .expect("bulletins");
     assert!(bulletins.iter().all(|b| b.fields.starts_on.is_some()));
 }
+
+mod health {
+    use super::*;
+    use zhiban_domain::catalog::CatalogSnapshot;
+    use zhiban_domain::content::health::{self, SiteHealth, Status};
+
+    async fn report(w: &World) -> Vec<SiteHealth> {
+        let catalog = CatalogSnapshot::load(w.db()).await.expect("catalog");
+        let today = zhiban_domain::time::local_date(w.db().now());
+        health::report(w.db(), &catalog, today)
+            .await
+            .expect("report")
+    }
+
+    fn of<'a>(r: &'a [SiteHealth], code: &str) -> &'a SiteHealth {
+        r.iter().find(|h| h.site.code == code).expect("site")
+    }
+
+    #[tokio::test]
+    async fn site_health_warns_before_the_home_page_goes_stale_and_names_the_day() {
+        let w = World::new().await;
+        let r = report(&w).await;
+        // 江北区: its newest article is 20 days old, its notices 210.
+        let jiangbei = of(&r, "500105");
+        assert_eq!(jiangbei.home.status, Status::Failing);
+        assert!(
+            jiangbei
+                .channels
+                .iter()
+                .all(|(_, c)| c.status == Status::Failing)
+        );
+        // The city: updated yesterday; fails 14 days after its newest article.
+        let city = of(&r, "city");
+        let last = city.home.last.expect("published");
+        assert_eq!(city.home.fails_on, last + chrono::Duration::days(14));
+        assert_eq!(city.home.status, Status::Ok);
+        // Eleven days after that article: a warning, with the same date.
+        let start = w.db().now();
+        let today = zhiban_domain::time::local_date(start);
+        w.db()
+            .clock()
+            .set(start + chrono::Duration::days((last - today).num_days() + 11));
+        let city = of(&report(&w).await, "city").clone();
+        assert_eq!(city.home.status, Status::Warning);
+        assert_eq!(city.home.fails_on, last + chrono::Duration::days(14));
+        w.db().clock().advance(chrono::Duration::days(3));
+        assert_eq!(of(&report(&w).await, "city").home.status, Status::Failing);
+        // A new article puts it right.
+        let d = desk(&w).await;
+        let id = editing::create(w.db(), &d.editor, &news(&w, "新的一篇动态").await)
+            .await
+            .expect("draft");
+        through_review(&w, &d, id).await;
+        let city = of(&report(&w).await, "city").clone();
+        assert_eq!(city.home.status, Status::Ok);
+        assert_eq!(
+            city.home.last,
+            Some(zhiban_domain::time::local_date(w.db().now()))
+        );
+    }
+
+    #[tokio::test]
+    async fn links_to_withdrawn_articles_and_missing_guides_are_found() {
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let target = editing::create(w.db(), &d.editor, &news(&w, "被引用的稿件").await)
+            .await
+            .expect("draft");
+        through_review(&w, &d, target).await;
+        let guide = w.item("500000-GA-HZ-0001-02").await;
+        let body = format!(
+            r#"<p>详见<a href="/articles/{target}">此前的通知</a>、<a href="/services/{}">办事指南</a>和<a href="/services/500000-NO-SUCH">旧指南</a>。</p>"#,
+            guide.code
+        );
+        let citing = ArticleInput {
+            body,
+            ..news(&w, "引用其他页面的稿件").await
+        };
+        let id = editing::create(w.db(), &d.editor, &citing)
+            .await
+            .expect("draft");
+        through_review(&w, &d, id).await;
+        let broken: Vec<String> = of(&report(&w).await, "city")
+            .broken_links
+            .iter()
+            .map(|b| b.href.clone())
+            .collect();
+        assert_eq!(broken, ["/services/500000-NO-SUCH"]);
+        step(&w, &d.first, target, ArticleAction::Withdraw, "已过时")
+            .await
+            .expect("withdraw");
+        let city = of(&report(&w).await, "city").clone();
+        let mut broken: Vec<String> = city.broken_links.iter().map(|b| b.href.clone()).collect();
+        broken.sort();
+        assert_eq!(
+            broken,
+            [
+                format!("/articles/{target}"),
+                "/services/500000-NO-SUCH".to_string()
+            ]
+        );
+        assert!(city.broken_links.iter().all(|b| b.article == id));
+        assert_eq!(city.status(), Status::Failing);
+    }
+}

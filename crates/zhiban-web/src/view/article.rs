@@ -17,6 +17,7 @@ pub struct ArticlePage {
     pub a: ArticleView,
     pub preview: bool,
     pub phone: bool,
+    pub meta: crate::view::meta::Meta,
 }
 
 /// One article as its page shows it.

@@ -9,6 +9,7 @@ pub mod files;
 pub mod form;
 pub mod license;
 pub mod messages;
+pub mod meta;
 pub mod qr;
 pub mod redirect;
 pub mod tiles;
@@ -51,13 +52,16 @@ pub fn in_script(lang: crate::view::ctx::Lang, html: String) -> String {
     let (crate::view::ctx::Lang::ZhHk, Some(cc)) = (lang, S2HK.as_ref()) else {
         return html;
     };
-    // Only the page's own content (title, breadcrumbs, main part): the header
+    // Only the page's own content (title, description for other software,
+    // breadcrumbs, main part): the header
     // and footer are translated already, and the language switch names
     // 简体中文 in its own script.
     let mut out = String::with_capacity(html.len() + html.len() / 8);
     let mut rest = html.as_str();
     for (open, close) in [
         ("<title>", "</title>"),
+        // Open Graph and JSON-LD (partials/meta.html).
+        ("<!--meta-->", "<!--/meta-->"),
         ("<nav class=\"breadcrumbs", "</nav>"),
         ("<main", "</main>"),
     ] {
@@ -114,6 +118,45 @@ pub fn cached_page_keyed<T: Template>(
     let page = Bytes::from(in_script(lang, build(&catalog, ctx)?.render()?));
     state.pages.put(key, page.clone(), generation);
     Ok(Html(page).into_response())
+}
+
+/// A page-cache lookup for a public page that reads the database on a miss
+/// (published articles): the generation is taken before anything is read,
+/// so a page built while the content changed is never stored. Content and
+/// catalog writes both empty the cache (`AppState::catch_up`).
+pub enum Cached {
+    Hit(Response),
+    Miss(Miss),
+}
+
+/// What storing a freshly built page needs.
+pub struct Miss {
+    key: String,
+    generation: u64,
+    lang: crate::view::ctx::Lang,
+}
+
+/// Looks the page up; `extra` names what it shows besides the URL and the
+/// display preferences (the day, for a bulletin's period).
+pub fn cache_lookup(state: &AppState, ctx: &PageCtx, extra: &str) -> Cached {
+    let key = format!("{}|{extra}", ctx.cache_key());
+    match state.pages.get(&key) {
+        Some(page) => Cached::Hit(Html(page).into_response()),
+        None => Cached::Miss(Miss {
+            key,
+            generation: state.pages.generation(),
+            lang: ctx.lang,
+        }),
+    }
+}
+
+impl Miss {
+    /// Renders the page in the visitor's script, keeps it and answers it.
+    pub fn store(self, state: &AppState, t: &impl Template) -> Result<Response, AppError> {
+        let page = Bytes::from(in_script(self.lang, t.render()?));
+        state.pages.put(self.key, page.clone(), self.generation);
+        Ok(Html(page).into_response())
+    }
 }
 
 /// Page links for a list: `base` is the list URL with its other filters.

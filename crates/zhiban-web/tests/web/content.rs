@@ -317,3 +317,244 @@ async fn site_homes_and_channels_list_what_is_published_with_pages() {
         "反诈警示 on the police home page"
     );
 }
+
+#[tokio::test]
+async fn search_finds_articles_with_their_kind_date_and_site_and_a_scheduled_one_only_on_time() {
+    let app = TestApp::spawn().await;
+    // Demo articles are in the index beside the services.
+    let (_, page) = app
+        .text("/search?q=%E5%88%B7%E5%8D%95%E8%BF%94%E5%88%A9")
+        .await; // 刷单返利
+    assert!(
+        page.contains("%2Farticles%2F") || page.contains("/articles/"),
+        "an article is found"
+    );
+    assert!(page.contains("政务公开信息"), "its kind is named");
+    assert!(page.contains("渝州市公安局"), "and its site");
+    let (_, only) = app
+        .text("/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81&kind=article")
+        .await; // 身份证
+    let only = only.replace("<mark>", "").replace("</mark>", "");
+    assert!(
+        only.contains("居民身份证申领网上预约"),
+        "the notice about ID card appointments"
+    );
+    assert!(
+        !only.contains("%2Fservices%2F"),
+        "no services when filtered to articles"
+    );
+
+    // A scheduled article enters search when it goes online, not before.
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let first = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let last = app.staff_in_role("sh.zhao", "500000", "reviewer").await;
+    let yaowen = channel(&app, "city", "yaowen").await;
+    let tomorrow = zhiban_domain::time::local_time(app.db.db.now().timestamp() + 86_400);
+    let at = format!("{}T09:00", &tomorrow[..10]);
+    let r = app
+        .submit(
+            &editor,
+            "/admin/content/new",
+            "/admin/content/new",
+            &[
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &yaowen),
+                ("title", "渝州市首届数字政府建设成果展开幕"),
+                ("body", "展览展示一网通办、一网统管建设成果。"),
+                ("publish_at", &at),
+                ("_go", "submit"),
+            ],
+        )
+        .await;
+    let id = id_from(&location(&r));
+    act(&app, &first, &id, "review", &[("decision", "approve")]).await;
+    let r = act(&app, &last, &id, "review", &[("decision", "approve")]).await;
+    assert!(location(&r).ends_with("done=publish"));
+    let query = "/search?q=%E6%95%B0%E5%AD%97%E6%94%BF%E5%BA%9C%E5%BB%BA%E8%AE%BE%E6%88%90%E6%9E%9C%E5%B1%95"; // 数字政府建设成果展
+    let (_, before) = app.text(query).await;
+    assert!(
+        !before.contains(&format!("articles%2F{id}")),
+        "scheduled, not yet found"
+    );
+    assert_eq!(app.get(&format!("/articles/{id}")).await.status(), 404);
+    app.db.db.clock().advance(chrono::Duration::days(2));
+    app.state.catch_up().await.expect("catch up");
+    let (_, after) = app.text(query).await;
+    assert!(
+        after.contains(&format!("articles%2F{id}")),
+        "found once online"
+    );
+    assert_eq!(app.get(&format!("/articles/{id}")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn feeds_sitemap_and_structured_data_describe_what_is_published() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/sites/police/rss.xml").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("application/rss+xml")
+    );
+    let rss = r.text().await.expect("rss");
+    assert!(rss.starts_with("<?xml"));
+    assert!(rss.contains("<title>关于 11 月份全市电信网络诈骗警情的通报</title>"));
+    assert!(rss.contains("/articles/"));
+    assert!(rss.contains("<pubDate>"));
+    let r = app.get("/sites/police/fanzha/atom.xml").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("application/atom+xml")
+    );
+    let atom = r.text().await.expect("atom");
+    assert!(atom.contains("“刷单返利”骗局又出新花样"));
+    assert!(
+        !atom.contains("关于 11 月份"),
+        "a channel's feed holds only that channel"
+    );
+    assert!(
+        atom.contains("&#60;p&#62;") || atom.contains("&lt;p&gt;"),
+        "HTML bodies are escaped inside the XML"
+    );
+    assert!(!atom.contains("<p>"));
+    assert_eq!(app.get("/sites/nowhere/rss.xml").await.status(), 404);
+    assert_eq!(app.get("/sites/city/nowhere/atom.xml").await.status(), 404);
+
+    // The sitemap: guides and articles; robots.txt points at it.
+    let (status, sitemap) = app.text("/sitemap.xml").await;
+    assert_eq!(status, 200);
+    assert!(sitemap.contains("<urlset"));
+    let guide = app.code_of("居民身份证补领").await;
+    assert!(sitemap.contains(&format!("/services/{guide}</loc>")));
+    assert!(sitemap.contains("/articles/"));
+    assert!(sitemap.contains("<lastmod>"));
+    let (_, robots) = app.text("/robots.txt").await;
+    assert!(robots.contains("/sitemap.xml") && robots.contains("Disallow: /admin"));
+
+    // Pages name their feeds and describe themselves (JSON-LD, Open Graph).
+    let (_, channel) = app.text("/sites/city/yaowen").await;
+    assert!(channel.contains(r#"type="application/rss+xml""#));
+    assert!(channel.contains(r#"href="/sites/city/yaowen/atom.xml""#));
+    let (_, page) = app.text(&format!("/services/{guide}")).await;
+    let ld = json_ld(&page);
+    assert_eq!(ld["@type"], "GovernmentService");
+    assert_eq!(ld["name"], "居民身份证补领");
+    assert!(page.contains(r#"<meta property="og:title" content="居民身份证补领">"#));
+    let id: i64 = zhiban_store::sqlx::query_scalar("SELECT MIN(id) FROM articles")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("article");
+    let (_, page) = app.text(&format!("/articles/{id}")).await;
+    let ld = json_ld(&page);
+    assert_eq!(ld["@type"], "NewsArticle");
+    assert!(ld["datePublished"].as_str().is_some_and(|d| d.len() == 10));
+    assert!(page.contains(r#"<meta property="og:type" content="article">"#));
+}
+
+/// The JSON-LD object of a page.
+fn json_ld(html: &str) -> serde_json::Value {
+    let start = html
+        .find(r#"<script type="application/ld+json">"#)
+        .expect("a JSON-LD block")
+        + r#"<script type="application/ld+json">"#.len();
+    let end = html[start..].find("</script>").expect("its end") + start;
+    serde_json::from_str(&html[start..end]).expect("valid JSON")
+}
+
+#[tokio::test]
+async fn site_health_shows_each_rule_with_its_day_for_the_sites_in_scope() {
+    let app = TestApp::spawn().await;
+    let city = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let (status, page) = app.text_with(&city, "/admin/content/health").await;
+    assert_eq!(status, 200);
+    for site in [
+        "渝州市人民政府",
+        "渝州市公安局",
+        "渝中区人民政府",
+        "江北区人民政府",
+    ] {
+        assert!(page.contains(site), "{site}");
+    }
+    assert!(
+        page.contains("不达标"),
+        "江北区 has not published for weeks"
+    );
+    assert!(page.contains("将不达标的日期"));
+    let district = app.staff_in_role("yz.bj", "500103", "content_editor").await;
+    let (_, page) = app.text_with(&district, "/admin/content/health").await;
+    assert!(page.contains("渝中区人民政府"));
+    assert!(
+        !page.contains("江北区人民政府"),
+        "another district's site is not shown"
+    );
+    assert!(!page.contains("id=\"site-city\""));
+}
+
+#[tokio::test]
+async fn a_site_sets_its_number_of_review_stages_inside_its_scope() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let district = app.staff_in_role("yz.sh", "500103", "reviewer").await;
+    // A district reviewer cannot change the city's discipline.
+    let r = app
+        .submit(
+            &district,
+            "/admin/content/sites",
+            "/admin/content/sites",
+            &[("site", "city"), ("review_stages", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = app
+        .submit(
+            &reviewer,
+            "/admin/content/sites",
+            "/admin/content/sites",
+            &[("site", "city"), ("review_stages", "7")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = app
+        .submit(
+            &reviewer,
+            "/admin/content/sites",
+            "/admin/content/sites",
+            &[("site", "city"), ("review_stages", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = app.text_with(&reviewer, "/admin/content/sites").await;
+    assert!(page.contains(r#"<option value="1" selected>"#));
+    // One stage now: the first approval publishes.
+    let yaowen = channel(&app, "city", "yaowen").await;
+    let r = app
+        .submit(
+            &editor,
+            "/admin/content/new",
+            "/admin/content/new",
+            &[
+                ("site", "city"),
+                ("kind", "news"),
+                ("channels", &yaowen),
+                ("title", "一级审核即可发布"),
+                ("body", "正文"),
+                ("_go", "submit"),
+            ],
+        )
+        .await;
+    let id = id_from(&location(&r));
+    let r = act(&app, &reviewer, &id, "review", &[("decision", "approve")]).await;
+    assert!(location(&r).ends_with("done=publish"), "{}", location(&r));
+}

@@ -149,6 +149,7 @@ pub struct GuidePage {
     pub siblings: Vec<Item>,
     pub related: Vec<Item>,
     pub dept_phone: String,
+    pub meta: crate::view::meta::Meta,
 }
 
 pub async fn guide(
@@ -156,10 +157,12 @@ pub async fn guide(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
+    let base = state.config.public_url.clone();
     cached_page(&state, ctx, |cat, ctx| {
         let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
         let dept = cat.department(&item.department_code);
         Ok(GuidePage {
+            meta: crate::view::meta::for_guide(&item, base.as_deref()),
             siblings: cat.siblings(&item),
             related: cat.related(&item, 6),
             dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),

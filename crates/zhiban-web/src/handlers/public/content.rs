@@ -14,7 +14,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, ListItem, list_items};
 use crate::view::ctx::PageCtx;
-use crate::view::{Pager, render_public};
+use crate::view::meta::{self, Meta};
+use crate::view::{Cached, Pager, cache_lookup, render_public};
 
 const PER_PAGE: usize = 20;
 
@@ -31,16 +32,22 @@ pub async fn article(
     ctx: PageCtx,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    let miss = match cache_lookup(&state, &ctx, &today(&state)) {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
     match reading::public(&state.db, id).await? {
         PublicArticle::Live(a) => {
             let a = ArticleView::of_live(&a, state.db.now().timestamp());
-            render_public(
-                ctx.lang,
+            let meta = meta::for_article(&a, state.config.public_url.as_deref());
+            miss.store(
+                &state,
                 &ArticlePage {
                     ctx,
                     a,
                     preview: false,
                     phone: false,
+                    meta,
                 },
             )
         }
@@ -51,6 +58,12 @@ pub async fn article(
         }
         PublicArticle::Missing => Err(AppError::NotFound),
     }
+}
+
+/// The day in Beijing: a bulletin's period (未开始, 进行中, 已结束) changes
+/// with it, so cached pages are kept per day.
+fn today(state: &AppState) -> String {
+    zhiban_domain::time::local_date(state.db.now()).to_string()
 }
 
 /// A channel with its newest articles, on a site's home.
@@ -66,6 +79,7 @@ pub struct SitePage {
     pub ctx: PageCtx,
     pub site: Site,
     pub blocks: Vec<ChannelBlock>,
+    pub meta: Meta,
 }
 
 pub async fn site(
@@ -73,6 +87,10 @@ pub async fn site(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
+    let miss = match cache_lookup(&state, &ctx, &today(&state)) {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
     let site = reading::site(&state.db, &code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -90,7 +108,16 @@ pub async fn site(
             channel,
         });
     }
-    render_public(ctx.lang, &SitePage { ctx, site, blocks })
+    let meta = meta::feeds_only(meta::site_feeds(&site.code, &site.name));
+    miss.store(
+        &state,
+        &SitePage {
+            ctx,
+            site,
+            blocks,
+            meta,
+        },
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +134,7 @@ pub struct ChannelPage {
     pub channel: Channel,
     pub items: Vec<ListItem>,
     pub pager: Pager,
+    pub meta: Meta,
 }
 
 pub async fn channel(
@@ -115,6 +143,10 @@ pub async fn channel(
     Path((site_code, code)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
+    let miss = match cache_lookup(&state, &ctx, &today(&state)) {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
     let site = reading::site(&state.db, &site_code)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -139,14 +171,21 @@ pub async fn channel(
     )
     .await?;
     let items = list_items(&items, state.db.now().timestamp());
-    render_public(
-        ctx.lang,
+    let mut feeds = vec![(
+        format!("{} · {}", channel.name, site.name),
+        format!("{base}/rss.xml"),
+        format!("{base}/atom.xml"),
+    )];
+    feeds.extend(meta::site_feeds(&site.code, &site.name));
+    miss.store(
+        &state,
         &ChannelPage {
             ctx,
             site,
             channel,
             items,
             pager,
+            meta: meta::feeds_only(feeds),
         },
     )
 }

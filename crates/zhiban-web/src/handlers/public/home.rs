@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::view::article::{ListItem, list_items};
 use crate::view::ctx::PageCtx;
-use crate::view::{EventTile, Item, PoliceTile, cached_page_keyed, event_tiles, police_tiles};
+use crate::view::{Cached, EventTile, Item, PoliceTile, cache_lookup, event_tiles, police_tiles};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -33,6 +33,13 @@ pub struct HomePage {
 
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
     let hot = state.hot_searches().await;
+    // Besides the catalog: the hot searches and the day (a bulletin's
+    // period); published articles empty the cache when they change.
+    let today = zhiban_domain::time::local_date(state.db.now());
+    let miss = match cache_lookup(&state, &ctx, &format!("{}|{today}", hot.join("|"))) {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
     let now = state.db.now().timestamp();
     let news = reading::latest(&state.db, "city", &[ArticleKind::News], 6).await?;
     let notices = reading::latest(
@@ -43,21 +50,8 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Respons
     )
     .await?;
     let (news, notices) = (list_items(&news, now), list_items(&notices, now));
-    // The cached page is keyed by what it shows besides the catalog: the
-    // hot searches and the articles (a scheduled one appears on time).
-    let key = format!("{}|{}", hot.join("|"), shown(&news, &notices));
-    cached_page_keyed(&state, ctx, &key, |cat, ctx| {
-        home_page(cat, ctx, hot, news, notices)
-    })
-}
-
-/// What the lists show, as a cache key (a bulletin's period changes daily).
-pub fn shown(a: &[ListItem], b: &[ListItem]) -> String {
-    a.iter()
-        .chain(b)
-        .map(|i| format!("{}{}", i.id, i.period.unwrap_or("")))
-        .collect::<Vec<_>>()
-        .join(",")
+    let page = home_page(&state.catalog(), ctx, hot, news, notices)?;
+    miss.store(&state, &page)
 }
 
 fn home_page(

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod content;
+pub mod feeds;
 pub mod home;
 pub mod licenses;
 pub mod police;

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::view::article::{ListItem, list_items};
 use crate::view::ctx::PageCtx;
-use crate::view::{Item, PoliceTile, cached_page_keyed, police_tiles};
+use crate::view::{Cached, Item, PoliceTile, cache_lookup, police_tiles};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -26,6 +26,11 @@ pub struct PolicePage {
 }
 
 pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+    let today = zhiban_domain::time::local_date(state.db.now()).to_string();
+    let miss = match cache_lookup(&state, &ctx, &today) {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
     let db = &state.db;
     let now = db.now().timestamp();
     let latest = |kinds: &'static [ArticleKind]| reading::latest(db, "police", kinds, 5);
@@ -38,14 +43,8 @@ pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Respo
         now,
     );
     let warnings = list_items(&latest(&[ArticleKind::CaseWarning]).await?, now);
-    let key: String = [&news, &bulletins, &warnings]
-        .iter()
-        .flat_map(|l| l.iter())
-        .map(|i| format!("{}{},", i.id, i.period.unwrap_or("")))
-        .collect();
-    cached_page_keyed(&state, ctx, &key, |cat, ctx| {
-        police_page(cat, ctx, news, bulletins, warnings)
-    })
+    let page = police_page(&state.catalog(), ctx, news, bulletins, warnings)?;
+    miss.store(&state, &page)
 }
 
 fn police_page(

@@ -28,14 +28,22 @@ pub struct SearchParams {
     pub audience: String,
     #[serde(default)]
     pub online: String,
+    /// `service` or `article` (政务公开信息); empty: every kind.
+    #[serde(default)]
+    pub kind: String,
     #[serde(default)]
     pub page: Option<usize>,
 }
 
 impl SearchParams {
     fn url(&self, department: &str, audience: &str, online: &str) -> String {
+        self.url_of_kind(&self.kind, department, audience, online)
+    }
+
+    fn url_of_kind(&self, kind: &str, department: &str, audience: &str, online: &str) -> String {
         let mut url = format!("/search?q={}", urlencode(&self.q));
         for (k, v) in [
+            ("kind", kind),
             ("department", department),
             ("audience", audience),
             ("online", online),
@@ -63,6 +71,7 @@ pub struct SearchPage {
     pub q: String,
     pub results: zhiban_search::SearchResults,
     pub pager: Pager,
+    pub kinds: Vec<FacetLink>,
     pub departments: Vec<FacetLink>,
     pub audiences: Vec<FacetLink>,
     pub online: Option<FacetLink>,
@@ -127,10 +136,10 @@ pub async fn search(
             department: Some(p.department.clone()).filter(|d| !d.is_empty()),
             audience: Some(p.audience.clone()).filter(|a| !a.is_empty()),
             online_only: p.online == "1",
+            kind: Some(p.kind.clone()).filter(|k| !k.is_empty()),
             prefer_audience: prefer.clone(),
             offset,
             limit: per_page,
-            ..Default::default()
         })
     };
     let mut results =
@@ -144,6 +153,22 @@ pub async fn search(
     if pager.page != page_no {
         results = run(pager.offset(per_page)).map_err(|e| AppError::Internal(e.to_string()))?;
     }
+    let kinds = results
+        .facets
+        .kind
+        .iter()
+        .map(|(k, n)| FacetLink {
+            active: &p.kind == k,
+            url: p.url_of_kind(
+                if &p.kind == k { "" } else { k },
+                &p.department,
+                &p.audience,
+                &p.online,
+            ),
+            label: ctx.term("kind", k),
+            count: *n,
+        })
+        .collect();
     let departments = results
         .facets
         .department
@@ -185,7 +210,8 @@ pub async fn search(
         label: ctx.t("browse.online_only"),
         count: results.facets.online,
     });
-    let filtered = !p.department.is_empty() || !p.audience.is_empty() || p.online == "1";
+    let filtered =
+        !p.department.is_empty() || !p.audience.is_empty() || p.online == "1" || !p.kind.is_empty();
     let similar = if results.total == 0 && !query.is_empty() {
         state.search.similar(&query, 6)
     } else {
@@ -240,6 +266,7 @@ pub async fn search(
             q: query,
             results,
             pager,
+            kinds,
             departments,
             audiences,
             online,

@@ -1,7 +1,7 @@
 //! 政务公开 for staff (`/admin/content…`): the article list with each
 //! person's review queue, the editor (plain text without JavaScript, a
-//! rich editor with it), review steps, withdrawal, versions and a preview
-//! exactly as citizens will see the article.
+//! rich editor with it), review steps, withdrawal, versions, a preview
+//! exactly as citizens will see the article, and site health.
 
 use askama::Template;
 use axum::Form;
@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
 use zhiban_domain::content::{
-    ArticleAction, ArticleInput, ArticleKind, ArticleState, Channel, Site, editing, rich_text,
+    ArticleAction, ArticleInput, ArticleKind, ArticleState, Channel, Site, editing, health,
+    rich_text,
 };
 use zhiban_domain::identity::Perm;
 use zhiban_domain::{Conflict, DomainError, FieldError};
@@ -339,6 +340,8 @@ async fn step(
     .await
     {
         Ok(now) => {
+            // Published or withdrawn: this node's search follows at once.
+            state.refresh_catalog().await?;
             let done = if now == ArticleState::Published {
                 "publish"
             } else {
@@ -429,9 +432,114 @@ pub async fn preview(
     let channels = reading::channels(&state.db).await?;
     let a = ArticleView::of_draft(&d, &channels, state.db.now().timestamp());
     render(&ArticlePage {
+        meta: crate::view::meta::for_article(&a, state.config.public_url.as_deref()),
         ctx: staff.ctx,
         a,
         preview: true,
         phone: q.width == "phone",
     })
+}
+
+#[derive(Template)]
+#[template(path = "staff/content/health.html")]
+pub struct HealthPage {
+    pub ctx: PageCtx,
+    pub today: chrono::NaiveDate,
+    pub sites: Vec<health::SiteHealth>,
+}
+
+impl HealthPage {
+    /// Days from today to `day` (negative: past).
+    pub fn days_to(&self, day: &chrono::NaiveDate) -> i64 {
+        (*day - self.today).num_days()
+    }
+}
+
+/// 网站健康: every inspection rule of the sites in this person's scope,
+/// with the day each will fail.
+pub async fn health_report(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Response, AppError> {
+    let today = zhiban_domain::time::local_date(state.db.now());
+    let sites = health::report(&state.db, &state.catalog(), today)
+        .await?
+        .into_iter()
+        .filter(|h| staff.session.scope.covers(h.site.unit_id))
+        .collect();
+    render(&HealthPage {
+        ctx: staff.ctx,
+        today,
+        sites,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "staff/content/sites.html")]
+pub struct SitesPage {
+    pub ctx: PageCtx,
+    pub sites: Vec<Site>,
+    pub channels: Vec<Channel>,
+    pub saved: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    pub saved: String,
+}
+
+async fn sites_page(
+    state: &AppState,
+    staff: Staff,
+    saved: String,
+    error: Option<String>,
+) -> Result<SitesPage, AppError> {
+    let sites = reading::sites_in_scope(&state.db, &staff.session).await?;
+    let channels = reading::channels(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| sites.iter().any(|s| s.id == c.site_id))
+        .collect();
+    Ok(SitesPage {
+        ctx: staff.ctx,
+        sites,
+        channels,
+        saved,
+        error,
+    })
+}
+
+/// 站点设置: each site's review stages and its channels.
+pub async fn sites(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, AppError> {
+    render(&sites_page(&state, staff, q.saved, None).await?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StagesForm {
+    pub site: String,
+    pub review_stages: i64,
+}
+
+pub async fn save_stages(
+    State(state): State<AppState>,
+    staff: Staff,
+    Csrf(Form(f)): Csrf<Form<StagesForm>>,
+) -> Result<Response, AppError> {
+    match editing::set_review_stages(&state.db, &staff.session, &f.site, f.review_stages).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/admin/content/sites?saved={}", f.site)).into_response())
+        }
+        Err(DomainError::Invalid(errors)) => {
+            let msg = errors.first().map(|e| error_message(&staff.ctx, e));
+            let p = sites_page(&state, staff, String::new(), msg).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
