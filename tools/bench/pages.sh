@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Page throughput: zhiban's home and guide pages vs nginx serving the very
-# same HTML saved as static files, in the same run, with wrk keep-alive.
+# Page throughput: zhiban's home, guide and article pages vs nginx serving
+# the very same HTML saved as static files, in the same run, with wrk
+# keep-alive.
 # Usage: tools/bench/pages.sh [seconds]   (needs: wrk, nginx, a release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +17,8 @@ guide=$(curl -sf 'http://127.0.0.1:18090/api/v1/services?limit=1' | python3 -c '
 mkdir -p "$work/www/services"
 curl -sf http://127.0.0.1:18090/ -o "$work/www/index.html"
 curl -sf "http://127.0.0.1:18090$guide" -o "$work/www/guide.html"
+article=$(curl -sf http://127.0.0.1:18090/sites/city | grep -o 'href="/articles/[0-9]*"' | head -1 | cut -d'"' -f2)
+curl -sf "http://127.0.0.1:18090$article" -o "$work/www/article.html"
 
 cat > "$work/nginx.conf" <<NGINX
 worker_processes 2;
@@ -46,7 +49,7 @@ run() { # name url
 }
 
 echo "wrk -t2 -c64 -d${secs}s, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "guide page: $guide ($(wc -c <"$work/www/guide.html") bytes), home: $(wc -c <"$work/www/index.html") bytes"
+echo "guide page: $guide ($(wc -c <"$work/www/guide.html") bytes), article: $article ($(wc -c <"$work/www/article.html") bytes), home: $(wc -c <"$work/www/index.html") bytes"
 echo
 echo "| server | url | requests/s | p99 latency |"
 echo "|---|---|---|---|"
@@ -54,5 +57,7 @@ run "zhiban home" "http://127.0.0.1:18090/"
 run "nginx home (static copy)" "http://127.0.0.1:18091/index.html"
 run "zhiban guide" "http://127.0.0.1:18090$guide"
 run "nginx guide (static copy)" "http://127.0.0.1:18091/guide.html"
+run "zhiban article" "http://127.0.0.1:18090$article"
+run "nginx article (static copy)" "http://127.0.0.1:18091/article.html"
 # Not cached: rendered from the catalog on every request.
 run "zhiban search results (uncached)" "http://127.0.0.1:18090/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81"

@@ -13,8 +13,8 @@ use crate::handlers::citizen::{
     account, apply, auth, cases as my_cases, companies, licenses as wallet,
 };
 use crate::handlers::public::{
-    catalog as browse, content as published, feeds, home, licenses as checks, police, prefs,
-    progress, search,
+    catalog as browse, content as published, feeds, home, licenses as checks, police, policies,
+    prefs, progress, search,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
@@ -277,6 +277,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/police").get(police::police),
         // Anyone: 政务公开 (published articles, site homes, channels)
         SiteRoute::new("/articles/{id}").get(published::article),
+        SiteRoute::new("/policies").get(policies::policies),
         SiteRoute::new("/sites/{site}").get(published::site),
         SiteRoute::new("/sites/{site}/{channel}").get(published::channel),
         SiteRoute::new("/sites/{site}/rss.xml").get(feeds::site_rss),

@@ -2,10 +2,15 @@
 //! police bureau and two districts, with articles spread over the past
 //! months so the lists and site health look like a real site's.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
 use super::{ArticleKind, KindFields, rich_text};
-use crate::{Db, DomainError};
+use crate::{Db, DomainError, Tx};
 
 pub const ARTICLES_TSV: &str = include_str!("../../demo/articles.tsv");
+pub const POLICIES_TSV: &str = include_str!("../../demo/policies.tsv");
 
 /// (site code, name, owning unit's code, review stages)
 const SITES: &[(&str, &str, &str, i64)] = &[
@@ -21,6 +26,14 @@ const CHANNELS: &[(&str, &str, &str, ArticleKind, i64)] = &[
     ("city", "bumen", "部门动态", ArticleKind::News, 14),
     ("city", "tongzhi", "通知公告", ArticleKind::Notice, 180),
     ("city", "bianmin", "便民公告", ArticleKind::Bulletin, 180),
+    ("city", "zhengce", "政策文件", ArticleKind::Policy, 180),
+    (
+        "city",
+        "jiedu",
+        "政策解读",
+        ArticleKind::Interpretation,
+        180,
+    ),
     ("police", "jingwu", "警务动态", ArticleKind::News, 14),
     (
         "police",
@@ -144,52 +157,181 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, DomainError> {
             targets.push((site, id.ok_or(DomainError::Internal("demo channel"))?));
         }
         let home = targets[0].0;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO articles (site_id, kind, title, summary, body, source, fields, state, \
-             stage, version, author, live_version, live_from, first_published_at, created_by, \
-             created_at, updated_at) SELECT id, $2, $3, '', $4, $5, $6, 'published', 0, 1, $7, \
-             1, $8, $8, $7, $8, $8 FROM content_sites WHERE code = $1 RETURNING id",
-        )
-        .bind(home)
-        .bind(kind.slug())
-        .bind(title)
-        .bind(&body)
-        .bind(source)
-        .bind(fields.to_json())
-        .bind(DEMO_ACTOR)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO article_versions (article_id, version, title, summary, body, source, \
-             fields, saved_by, saved_at) VALUES ($1, 1, $2, '', $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(title)
-        .bind(&body)
-        .bind(source)
-        .bind(fields.to_json())
-        .bind(DEMO_ACTOR)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        for (_, channel) in &targets {
-            sqlx::query("INSERT INTO article_channels (article_id, channel_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(channel)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "INSERT INTO article_events (article_id, action, stage, version, actor, note, at) \
-             VALUES ($1, 'publish', 0, 1, $2, '', $3)",
-        )
-        .bind(id)
-        .bind(DEMO_ACTOR)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        let ids: Vec<i64> = targets.iter().map(|(_, c)| *c).collect();
+        let text = Published {
+            site: home,
+            channels: &ids,
+            kind,
+            title,
+            body: &body,
+            source,
+            fields: &fields,
+            at,
+        };
+        insert_published(&mut tx, &text).await?;
     }
+    load_policies(&mut tx, today, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// A demo article published as it stands.
+struct Published<'a> {
+    site: &'a str,
+    channels: &'a [i64],
+    kind: ArticleKind,
+    title: &'a str,
+    body: &'a str,
+    source: &'a str,
+    fields: &'a KindFields,
+    at: i64,
+}
+
+async fn insert_published(tx: &mut Tx, p: &Published<'_>) -> Result<i64, DomainError> {
+    let fields = p.fields.to_json();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO articles (site_id, kind, title, summary, body, source, fields, state, \
+         stage, version, author, live_version, live_from, first_published_at, created_by, \
+         created_at, updated_at) SELECT id, $2, $3, '', $4, $5, $6, 'published', 0, 1, $7, \
+         1, $8, $8, $7, $8, $8 FROM content_sites WHERE code = $1 RETURNING id",
+    )
+    .bind(p.site)
+    .bind(p.kind.slug())
+    .bind(p.title)
+    .bind(p.body)
+    .bind(p.source)
+    .bind(&fields)
+    .bind(DEMO_ACTOR)
+    .bind(p.at)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO article_versions (article_id, version, title, summary, body, source, \
+         fields, saved_by, saved_at) VALUES ($1, 1, $2, '', $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(p.title)
+    .bind(p.body)
+    .bind(p.source)
+    .bind(&fields)
+    .bind(DEMO_ACTOR)
+    .bind(p.at)
+    .execute(&mut **tx)
+    .await?;
+    for channel in p.channels {
+        sqlx::query("INSERT INTO article_channels (article_id, channel_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(channel)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO article_events (article_id, action, stage, version, actor, note, at) \
+         VALUES ($1, 'publish', 0, 1, $2, '', $3)",
+    )
+    .bind(id)
+    .bind(DEMO_ACTOR)
+    .bind(p.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+async fn city_channel(tx: &mut Tx, code: &str) -> Result<i64, DomainError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT c.id FROM content_channels c JOIN content_sites s ON s.id = c.site_id \
+         WHERE s.code = 'city' AND c.code = $1",
+    )
+    .bind(code)
+    .fetch_optional(&mut **tx)
+    .await?;
+    id.ok_or(DomainError::Internal("demo channel"))
+}
+
+/// The policy library's demo documents, each with its interpretation.
+async fn load_policies(tx: &mut Tx, today: NaiveDate, now: i64) -> Result<(), DomainError> {
+    let policies = city_channel(tx, "zhengce").await?;
+    let readings = city_channel(tx, "jiedu").await?;
+    let mut ids: HashMap<&str, i64> = HashMap::new();
+    for line in POLICIES_TSV.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [
+            key,
+            number,
+            issuer,
+            written,
+            published,
+            topic,
+            validity,
+            replaced,
+            services,
+            title,
+            body,
+            reading,
+            reading_body,
+        ] = cols.as_slice()
+        else {
+            return Err(DomainError::Internal("demo policy line"));
+        };
+        let days = |s: &str| {
+            s.parse::<i64>()
+                .map_err(|_| DomainError::Internal("demo days"))
+        };
+        let written_on = today - chrono::Duration::days(days(written)?);
+        let day = today - chrono::Duration::days(days(published)?);
+        let at = crate::time::at_local(day, 10, 0).min(now);
+        let fields = KindFields {
+            doc_number: (*number).to_string(),
+            issuer: (*issuer).to_string(),
+            written_on: Some(written_on),
+            topic: (*topic).to_string(),
+            validity: (*validity).to_string(),
+            replaced_by: ids.get(replaced).copied(),
+            services: services
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            ..KindFields::default()
+        };
+        let body = rich_text::clean(&body.replace("\\n", "\n\n")).html;
+        let id = insert_published(
+            tx,
+            &Published {
+                site: "city",
+                channels: &[policies],
+                kind: ArticleKind::Policy,
+                title,
+                body: &body,
+                source: issuer,
+                fields: &fields,
+                at,
+            },
+        )
+        .await?;
+        ids.insert(key, id);
+        let reading_fields = KindFields {
+            policy: Some(id),
+            ..KindFields::default()
+        };
+        let reading_body = rich_text::clean(&reading_body.replace("\\n", "\n\n")).html;
+        insert_published(
+            tx,
+            &Published {
+                site: "city",
+                channels: &[readings],
+                kind: ArticleKind::Interpretation,
+                title: reading,
+                body: &reading_body,
+                source: issuer,
+                fields: &reading_fields,
+                at: at + 3_600,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -67,6 +67,9 @@ async fn checked(
             ));
         }
     }
+    if let Ok(p) = &parsed {
+        errors.extend(references(db, &p.fields).await?);
+    }
     if !errors.is_empty() {
         scope::audit_field_refusals(db, actor, object, &errors).await?;
         return Err(DomainError::Invalid(errors));
@@ -76,6 +79,35 @@ async fn checked(
     };
     parsed.channels = seen.into_iter().collect();
     Ok((parsed, site.id))
+}
+
+/// What a policy or an interpretation points to must exist: the services
+/// it governs (published catalog items), the policy an interpretation
+/// explains and the document that replaced a policy.
+async fn references(db: &Db, f: &super::KindFields) -> Result<Vec<FieldError>, DomainError> {
+    let mut errors = Vec::new();
+    for code in &f.services {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM services WHERE code = $1 AND status = 'published'",
+        )
+        .bind(code)
+        .fetch_one(db.pool())
+        .await?;
+        if n == 0 {
+            errors.push(FieldError::new("services", "unknown_service", code.clone()));
+        }
+    }
+    for (field, id) in [("policy", f.policy), ("replaced_by", f.replaced_by)] {
+        let Some(id) = id else { continue };
+        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM articles WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+        if kind.as_deref() != Some(ArticleKind::Policy.slug()) {
+            errors.push(FieldError::new(field, "not_a_policy", id.to_string()));
+        }
+    }
+    Ok(errors)
 }
 
 /// A new draft. Returns its id.

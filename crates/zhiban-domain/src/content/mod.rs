@@ -26,6 +26,17 @@ vocabulary!(
         Bulletin => "bulletin", "便民公告";
         PoliceReport => "police-report", "警情通报";
         CaseWarning => "case-warning", "警示案例";
+        Policy => "policy", "政策文件";
+        Interpretation => "interpretation", "政策解读";
+    }
+);
+
+vocabulary!(
+    /// 有效性 of a policy document, marked on the original.
+    Validity {
+        Valid => "valid", "有效";
+        Repealed => "repealed", "废止";
+        Expired => "expired", "失效";
     }
 );
 
@@ -53,7 +64,10 @@ pub struct Channel {
 }
 
 /// The fields only some kinds have. A 便民公告 (a road closed, water cut
-/// off) says from when until when and where.
+/// off) says from when until when and where. A policy document (政策文件)
+/// has its 文号, 发文机关, 成文日期, 主题分类 and 有效性 (with the document
+/// that replaced it) and the services it governs; an interpretation (解读)
+/// names its policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KindFields {
@@ -63,6 +77,26 @@ pub struct KindFields {
     pub ends_on: Option<NaiveDate>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub area: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub doc_number: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub issuer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub topic: String,
+    /// `valid`, `repealed` or `expired` (slugs of [`Validity`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub validity: String,
+    /// The article id of the document that replaced this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<i64>,
+    /// Catalog codes of the services this policy governs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    /// An interpretation's policy (article id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<i64>,
 }
 
 impl KindFields {
@@ -92,6 +126,17 @@ pub struct ArticleInput {
     pub starts_on: String,
     pub ends_on: String,
     pub area: String,
+    pub doc_number: String,
+    pub issuer: String,
+    pub written_on: String,
+    pub topic: String,
+    pub validity: String,
+    /// Article id, as typed.
+    pub replaced_by: String,
+    /// Catalog codes, one per line or separated by commas.
+    pub services: String,
+    /// Article id, as typed.
+    pub policy: String,
 }
 
 /// An input that passed every check: what is stored.
@@ -158,6 +203,55 @@ pub fn parse(input: &ArticleInput) -> Result<Parsed, Vec<FieldError>> {
             errors.push(FieldError::new("ends_on", "before_start", ""));
         }
         fields.area = input.area.trim().to_string();
+    }
+    let id_of = |s: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        match s.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                errors.push(FieldError::new(field, "invalid_choice", s));
+                None
+            }
+        }
+    };
+    if kind == Some(ArticleKind::Policy) {
+        fields.doc_number = input.doc_number.trim().to_string();
+        fields.issuer = input.issuer.trim().to_string();
+        if fields.issuer.is_empty() {
+            errors.push(FieldError::new("issuer", "required", ""));
+        }
+        fields.written_on = parse_day(&input.written_on, "written_on", true, &mut errors);
+        fields.topic = input.topic.trim().to_string();
+        let validity = if input.validity.trim().is_empty() {
+            Some(Validity::Valid)
+        } else {
+            Validity::from_slug(input.validity.trim())
+        };
+        match validity {
+            Some(v) => fields.validity = v.slug().to_string(),
+            None => errors.push(FieldError::new(
+                "validity",
+                "invalid_choice",
+                input.validity.trim(),
+            )),
+        }
+        fields.replaced_by = id_of(&input.replaced_by, "replaced_by", &mut errors);
+        fields.services = input
+            .services
+            .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    if kind == Some(ArticleKind::Interpretation) {
+        fields.policy = id_of(&input.policy, "policy", &mut errors);
+        if fields.policy.is_none() && input.policy.trim().is_empty() {
+            errors.push(FieldError::new("policy", "required", ""));
+        }
     }
     match (kind, errors.is_empty()) {
         (Some(kind), true) => Ok(Parsed {

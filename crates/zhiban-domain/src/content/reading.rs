@@ -648,3 +648,73 @@ pub async fn next_change(db: &Db) -> Result<Option<i64>, DomainError> {
         (a, b) => a.or(b),
     })
 }
+
+/// Every live article of one kind, newest first (the policy library, the
+/// interpretations of a policy, the policies behind a guide).
+pub async fn live_of_kind(db: &Db, kind: ArticleKind) -> Result<Vec<Item>, DomainError> {
+    let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+        "SELECT a.id, v.title, a.kind, a.first_published_at, v.fields FROM articles a \
+         JOIN article_versions v ON v.article_id = a.id AND v.version = a.live_version \
+         WHERE a.kind = $1 AND a.live_from <= $2 AND (a.live_until IS NULL OR a.live_until > $2) \
+         ORDER BY a.first_published_at DESC, a.id DESC",
+    )
+    .bind(kind.slug())
+    .bind(db.now().timestamp())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(items(rows))
+}
+
+/// What a policy or an interpretation links to, live now.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyLinks {
+    /// A policy's interpretations.
+    pub interpretations: Vec<Item>,
+    /// The document that replaced a repealed policy.
+    pub replaced_by: Option<Item>,
+    /// An interpretation's policy.
+    pub policy: Option<Item>,
+}
+
+pub async fn policy_links(
+    db: &Db,
+    id: i64,
+    kind: ArticleKind,
+    fields: &KindFields,
+) -> Result<PolicyLinks, DomainError> {
+    let mut links = PolicyLinks::default();
+    match kind {
+        ArticleKind::Policy => {
+            links.interpretations = live_of_kind(db, ArticleKind::Interpretation)
+                .await?
+                .into_iter()
+                .filter(|i| i.fields.policy == Some(id))
+                .collect();
+            if let Some(r) = fields.replaced_by {
+                links.replaced_by = live_of_kind(db, ArticleKind::Policy)
+                    .await?
+                    .into_iter()
+                    .find(|p| p.id == r);
+            }
+        }
+        ArticleKind::Interpretation => {
+            if let Some(p) = fields.policy {
+                links.policy = live_of_kind(db, ArticleKind::Policy)
+                    .await?
+                    .into_iter()
+                    .find(|i| i.id == p);
+            }
+        }
+        _ => {}
+    }
+    Ok(links)
+}
+
+/// The live policies governing a catalog item (a guide shows them).
+pub async fn policies_for_service(db: &Db, code: &str) -> Result<Vec<Item>, DomainError> {
+    Ok(live_of_kind(db, ArticleKind::Policy)
+        .await?
+        .into_iter()
+        .filter(|p| p.fields.services.iter().any(|c| c == code))
+        .collect())
+}

@@ -643,3 +643,166 @@ mod health {
         assert_eq!(city.status(), Status::Failing);
     }
 }
+
+mod policies {
+    use super::*;
+
+    async fn policy_input(w: &World, title: &str) -> ArticleInput {
+        ArticleInput {
+            kind: "policy".into(),
+            channels: vec![channel(w, "city", "zhengce").await],
+            doc_number: "渝州府发〔2026〕1号".into(),
+            issuer: "渝州市人民政府".into(),
+            written_on: "2026-11-20".into(),
+            topic: "劳动就业".into(),
+            services: "500000-RS-0008-01，500000-RS-0008-02".into(),
+            ..news(w, title).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_policy_names_its_issuer_date_validity_and_services_and_they_must_exist() {
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let bad = ArticleInput {
+            issuer: " ".into(),
+            written_on: "".into(),
+            validity: "maybe".into(),
+            services: "500000-RS-0008-01 NO-SUCH-CODE".into(),
+            replaced_by: "abc".into(),
+            ..policy_input(&w, "缺少要素的政策").await
+        };
+        let Err(DomainError::Invalid(e)) = editing::create(w.db(), &d.editor, &bad).await else {
+            panic!("must be refused");
+        };
+        let got: Vec<(&str, &str)> = e.iter().map(|e| (e.field, e.code)).collect();
+        for want in [
+            ("issuer", "required"),
+            ("written_on", "required"),
+            ("validity", "invalid_choice"),
+            ("replaced_by", "invalid_choice"),
+        ] {
+            assert!(got.contains(&want), "{want:?} in {got:?}");
+        }
+        // Codes are checked once the rest is right.
+        let unknown = ArticleInput {
+            services: "500000-RS-0008-01 NO-SUCH-CODE".into(),
+            ..policy_input(&w, "引用不存在事项的政策").await
+        };
+        let Err(DomainError::Invalid(e)) = editing::create(w.db(), &d.editor, &unknown).await
+        else {
+            panic!("an unknown service code must be refused");
+        };
+        assert_eq!(
+            (e[0].field, e[0].code, e[0].detail.as_str()),
+            ("services", "unknown_service", "NO-SUCH-CODE")
+        );
+        let id = editing::create(
+            w.db(),
+            &d.editor,
+            &policy_input(&w, "创业担保贷款新规").await,
+        )
+        .await
+        .expect("policy");
+        through_review(&w, &d, id).await;
+        let behind = reading::policies_for_service(w.db(), "500000-RS-0008-02")
+            .await
+            .expect("policies");
+        assert!(behind.iter().any(|p| p.id == id), "the guide shows it");
+        let a = reading::detail(w.db(), &d.editor, id)
+            .await
+            .expect("detail");
+        assert_eq!(a.fields.validity, "valid", "in force unless said otherwise");
+        assert_eq!(
+            a.fields.written_on.map(|d| d.to_string()).as_deref(),
+            Some("2026-11-20")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_interpretation_points_to_a_policy_and_the_policy_lists_it() {
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let reading_of = |policy: String| {
+            let w = &w;
+            async move {
+                ArticleInput {
+                    kind: "interpretation".into(),
+                    channels: vec![channel(w, "city", "jiedu").await],
+                    policy,
+                    ..news(w, "一图读懂新规").await
+                }
+            }
+        };
+        let news_id = editing::create(w.db(), &d.editor, &news(&w, "不是政策的新闻").await)
+            .await
+            .expect("news");
+        let Err(DomainError::Invalid(e)) =
+            editing::create(w.db(), &d.editor, &reading_of(news_id.to_string()).await).await
+        else {
+            panic!("an interpretation of a news item must be refused");
+        };
+        assert_eq!((e[0].field, e[0].code), ("policy", "not_a_policy"));
+        let Err(DomainError::Invalid(e)) =
+            editing::create(w.db(), &d.editor, &reading_of(String::new()).await).await
+        else {
+            panic!("an interpretation needs its policy");
+        };
+        assert_eq!((e[0].field, e[0].code), ("policy", "required"));
+        let policy = editing::create(w.db(), &d.editor, &policy_input(&w, "新规").await)
+            .await
+            .expect("policy");
+        through_review(&w, &d, policy).await;
+        let id = editing::create(w.db(), &d.editor, &reading_of(policy.to_string()).await)
+            .await
+            .expect("interpretation");
+        through_review(&w, &d, id).await;
+        let fields = reading::detail(w.db(), &d.editor, policy)
+            .await
+            .expect("d")
+            .fields;
+        let links = reading::policy_links(
+            w.db(),
+            policy,
+            zhiban_domain::content::ArticleKind::Policy,
+            &fields,
+        )
+        .await
+        .expect("links");
+        assert_eq!(
+            links
+                .interpretations
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>(),
+            [id]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_demo_library_keeps_repealed_documents_readable_and_points_to_what_replaced_them() {
+        let w = World::new().await;
+        let all = reading::live_of_kind(w.db(), zhiban_domain::content::ArticleKind::Policy)
+            .await
+            .expect("policies");
+        assert!(all.len() >= 8);
+        let old = all
+            .iter()
+            .find(|p| p.fields.validity == "repealed")
+            .expect("a repealed document");
+        let new = old.fields.replaced_by.expect("its replacement");
+        assert!(
+            all.iter()
+                .any(|p| p.id == new && p.fields.validity == "valid")
+        );
+        assert!(all.iter().any(|p| p.fields.validity == "expired"));
+        let readings =
+            reading::live_of_kind(w.db(), zhiban_domain::content::ArticleKind::Interpretation)
+                .await
+                .expect("interpretations");
+        assert!(
+            all.iter()
+                .all(|p| readings.iter().any(|r| r.fields.policy == Some(p.id)))
+        );
+    }
+}

@@ -4,8 +4,9 @@
 
 use askama::Template;
 use chrono::NaiveDate;
-use zhiban_domain::content::reading::{Detail, Item, Live};
-use zhiban_domain::content::{ArticleInput, ArticleKind, Channel, KindFields};
+use zhiban_domain::catalog::CatalogSnapshot;
+use zhiban_domain::content::reading::{Detail, Item, Live, PolicyLinks};
+use zhiban_domain::content::{ArticleInput, ArticleKind, Channel, KindFields, Validity};
 use zhiban_domain::time;
 
 /// An article's page: for citizens, and as the staff preview (the working
@@ -41,6 +42,42 @@ pub struct ArticleView {
     pub fields: KindFields,
     /// A 便民公告 now: `upcoming`, `ongoing` or `ended`.
     pub period: Option<&'static str>,
+    /// A policy's or an interpretation's links.
+    pub links: Links,
+}
+
+/// What a policy page links to (and an interpretation's policy).
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub validity: Option<Validity>,
+    /// The document that replaced this one: (id, title).
+    pub replaced_by: Option<(i64, String)>,
+    pub interpretations: Vec<ListItem>,
+    /// Published services it governs: (code, name).
+    pub services: Vec<(String, String)>,
+    /// An interpretation's policy: (id, title).
+    pub policy: Option<(i64, String)>,
+}
+
+impl Links {
+    pub fn of(
+        fields: &KindFields,
+        links: &PolicyLinks,
+        catalog: &CatalogSnapshot,
+        now: i64,
+    ) -> Self {
+        Links {
+            validity: Validity::from_slug(&fields.validity),
+            replaced_by: links.replaced_by.as_ref().map(|i| (i.id, i.title.clone())),
+            interpretations: list_items(&links.interpretations, now),
+            services: fields
+                .services
+                .iter()
+                .filter_map(|c| catalog.get(c).map(|s| (s.code.clone(), s.name.clone())))
+                .collect(),
+            policy: links.policy.as_ref().map(|i| (i.id, i.title.clone())),
+        }
+    }
 }
 
 fn day_of(at: i64) -> String {
@@ -86,6 +123,7 @@ impl ArticleView {
             updated,
             period: period(&a.fields, today(now)),
             fields: a.fields.clone(),
+            links: Links::default(),
         }
     }
 
@@ -111,6 +149,7 @@ impl ArticleView {
             updated: None,
             period: period(&d.fields, today(now)),
             fields: d.fields.clone(),
+            links: Links::default(),
         }
     }
 }
@@ -164,6 +203,22 @@ pub fn local_input(d: &Detail) -> ArticleInput {
             .unwrap_or_default(),
         ends_on: d.fields.ends_on.map(|x| x.to_string()).unwrap_or_default(),
         area: d.fields.area.clone(),
+        doc_number: d.fields.doc_number.clone(),
+        issuer: d.fields.issuer.clone(),
+        written_on: d
+            .fields
+            .written_on
+            .map(|x| x.to_string())
+            .unwrap_or_default(),
+        topic: d.fields.topic.clone(),
+        validity: d.fields.validity.clone(),
+        replaced_by: d
+            .fields
+            .replaced_by
+            .map(|x| x.to_string())
+            .unwrap_or_default(),
+        services: d.fields.services.join(" "),
+        policy: d.fields.policy.map(|x| x.to_string()).unwrap_or_default(),
     }
 }
 
@@ -176,7 +231,7 @@ mod tests {
         let f = KindFields {
             starts_on: NaiveDate::from_ymd_opt(2026, 12, 31),
             ends_on: NaiveDate::from_ymd_opt(2027, 1, 1),
-            area: String::new(),
+            ..KindFields::default()
         };
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
         assert_eq!(period(&f, d(12, 30)), Some("upcoming"));

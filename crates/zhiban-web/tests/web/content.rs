@@ -558,3 +558,61 @@ async fn a_site_sets_its_number_of_review_stages_inside_its_scope() {
     let r = act(&app, &reviewer, &id, "review", &[("decision", "approve")]).await;
     assert!(location(&r).ends_with("done=publish"), "{}", location(&r));
 }
+
+#[tokio::test]
+async fn the_policy_library_filters_marks_repealed_documents_and_links_both_ways() {
+    let app = TestApp::spawn().await;
+    let (status, page) = app.text("/policies").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("渝州市创业担保贷款实施办法"));
+    assert!(page.contains("渝州人社发〔2026〕12号"));
+    let (_, repealed) = app.text("/policies?validity=repealed").await;
+    assert!(repealed.contains("关于做好2025年失业保险稳岗返还工作的通知"));
+    assert!(!repealed.contains("关于做好2026年失业保险稳岗返还工作的通知"));
+    assert!(repealed.contains("共 1 件"));
+    let issuer = "/policies?issuer=%E6%B8%9D%E5%B7%9E%E5%B8%82%E6%B0%91%E6%94%BF%E5%B1%80"; // 渝州市民政局
+    let (_, by_issuer) = app.text(issuer).await;
+    assert!(by_issuer.contains("高龄津贴"));
+    assert!(!by_issuer.contains("创业担保贷款实施办法"));
+
+    // A repealed document: readable, marked, pointing to what replaced it.
+    let id_of = |title: &'static str| {
+        let db = app.db.db.clone();
+        async move {
+            zhiban_store::sqlx::query_scalar::<_, i64>("SELECT id FROM articles WHERE title = $1")
+                .bind(title)
+                .fetch_one(db.pool())
+                .await
+                .expect("article")
+        }
+    };
+    let old = id_of("渝州市人力资源和社会保障局关于做好2025年失业保险稳岗返还工作的通知").await;
+    let new = id_of("渝州市人力资源和社会保障局关于做好2026年失业保险稳岗返还工作的通知").await;
+    let (status, page) = app.text(&format!("/articles/{old}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("本文件已废止"));
+    assert!(page.contains(&format!("href=\"/articles/{new}\"")));
+    let (_, page) = app.text(&format!("/articles/{new}")).await;
+    assert!(page.contains("渝州人社发〔2026〕12号") && page.contains("有效"));
+    assert!(
+        page.contains("一图读懂｜2026年稳岗返还（稳岗补贴）政策"),
+        "its interpretation"
+    );
+    assert!(
+        page.contains("/services/500000-RS-0003-01"),
+        "the services it governs"
+    );
+    // And the guide shows the policy behind it.
+    let (_, guide) = app.text("/services/500000-RS-0008-01").await;
+    assert!(guide.contains("相关政策") && guide.contains("渝州市创业担保贷款实施办法"));
+    // Search understands the policy's own words.
+    let (_, found) = app
+        .text("/search?q=%E7%A8%B3%E5%B2%97%E8%A1%A5%E8%B4%B4&kind=article")
+        .await; // 稳岗补贴
+    let found = found.replace("<mark>", "").replace("</mark>", "");
+    assert!(found.contains("失业保险稳岗返还工作的通知"), "the policy");
+    assert!(
+        found.contains("稳岗返还（稳岗补贴）政策"),
+        "and its interpretation"
+    );
+}

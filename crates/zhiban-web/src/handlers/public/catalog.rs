@@ -3,8 +3,9 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::view::article::{ListItem, list_items};
 use crate::view::ctx::{PageCtx, urlencode};
-use crate::view::{EventTile, Item, Pager, cached_page, event_tiles, render};
+use crate::view::{Cached, EventTile, Item, Pager, cache_lookup, cached_page, event_tiles, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use zhiban_domain::catalog::{
     Audience, CatalogSnapshot, DeptNode, Filter, LifeEvent, PoliceDomain,
 };
+use zhiban_domain::content::reading;
 
 const PER_PAGE: usize = 20;
 
@@ -150,6 +152,8 @@ pub struct GuidePage {
     pub related: Vec<Item>,
     pub dept_phone: String,
     pub meta: crate::view::meta::Meta,
+    /// 相关政策: live policies that name this item.
+    pub policies: Vec<ListItem>,
 }
 
 pub async fn guide(
@@ -157,19 +161,29 @@ pub async fn guide(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    let base = state.config.public_url.clone();
-    cached_page(&state, ctx, |cat, ctx| {
-        let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
-        let dept = cat.department(&item.department_code);
-        Ok(GuidePage {
-            meta: crate::view::meta::for_guide(&item, base.as_deref()),
-            siblings: cat.siblings(&item),
-            related: cat.related(&item, 6),
-            dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),
-            item,
-            ctx,
-        })
-    })
+    // Besides the catalog the guide shows the policies behind it, so it is
+    // cached like the content pages (emptied when either changes).
+    let miss = match cache_lookup(&state, &ctx, "") {
+        Cached::Hit(page) => return Ok(page),
+        Cached::Miss(m) => m,
+    };
+    let cat = state.catalog();
+    let item = cat.get(&code).cloned().ok_or(AppError::NotFound)?;
+    let dept = cat.department(&item.department_code);
+    let policies = list_items(
+        &reading::policies_for_service(&state.db, &item.code).await?,
+        state.db.now().timestamp(),
+    );
+    let page = GuidePage {
+        meta: crate::view::meta::for_guide(&item, state.config.public_url.as_deref()),
+        siblings: cat.siblings(&item),
+        related: cat.related(&item, 6),
+        dept_phone: dept.map(|d| d.phone.clone()).unwrap_or_default(),
+        policies,
+        item,
+        ctx,
+    };
+    miss.store(&state, &page)
 }
 
 #[derive(Template)]

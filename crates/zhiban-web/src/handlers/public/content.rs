@@ -12,7 +12,7 @@ use zhiban_domain::content::{Channel, Site};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::view::article::{ArticlePage, ArticleView, ListItem, list_items};
+use crate::view::article::{ArticlePage, ArticleView, Links, ListItem, list_items};
 use crate::view::ctx::PageCtx;
 use crate::view::meta::{self, Meta};
 use crate::view::{Cached, Pager, cache_lookup, render_public};
@@ -38,7 +38,10 @@ pub async fn article(
     };
     match reading::public(&state.db, id).await? {
         PublicArticle::Live(a) => {
-            let a = ArticleView::of_live(&a, state.db.now().timestamp());
+            let now = state.db.now().timestamp();
+            let links = reading::policy_links(&state.db, a.id, a.kind, &a.fields).await?;
+            let mut a = ArticleView::of_live(&a, now);
+            a.links = Links::of(&a.fields, &links, &state.catalog(), now);
             let meta = meta::for_article(&a, state.config.public_url.as_deref());
             miss.store(
                 &state,

@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod home;
 pub mod licenses;
 pub mod police;
+pub mod policies;
 pub mod prefs;
 pub mod progress;
 pub mod search;

@@ -108,6 +108,16 @@ impl EditPage {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+    /// A policy field's typed value, by name.
+    pub fn input_value(&self, key: &str) -> &str {
+        match key {
+            "doc_number" => &self.input.doc_number,
+            "issuer" => &self.input.issuer,
+            "written_on" => &self.input.written_on,
+            "topic" => &self.input.topic,
+            _ => "",
+        }
+    }
     pub fn channel_checked(&self, id: &i64) -> bool {
         self.input.channels.contains(id)
     }
@@ -204,6 +214,14 @@ fn input_of(fields: &[(String, String)]) -> (ArticleInput, bool) {
             "starts_on" => input.starts_on = v,
             "ends_on" => input.ends_on = v,
             "area" => input.area = v,
+            "doc_number" => input.doc_number = v,
+            "issuer" => input.issuer = v,
+            "written_on" => input.written_on = v,
+            "topic" => input.topic = v,
+            "validity" => input.validity = v,
+            "replaced_by" => input.replaced_by = v,
+            "services" => input.services = v,
+            "policy" => input.policy = v,
             "_go" => submit = v == "submit",
             _ => {}
         }
