@@ -146,9 +146,8 @@ pub fn missing_elements(s: &crate::catalog::ServiceItem) -> Vec<&'static str> {
     if s.steps.is_empty() {
         missing.push("steps");
     }
-    if s.legal_limit_days == 0 && s.promised_limit_days == 0 {
-        missing.push("legal_limit_days");
-    }
+    // Time limits are always numbers here, and 0 is a real value: 即办件
+    // are done on the spot.
     if blank(&s.fees) {
         missing.push("fees");
     }

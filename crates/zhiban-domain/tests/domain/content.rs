@@ -600,6 +600,33 @@ mod health {
     }
 
     #[tokio::test]
+    async fn complete_guides_pass_and_a_guide_without_a_key_element_is_named() {
+        let w = World::new().await;
+        // The demo guides are complete, 即办件 (limit 0) included.
+        assert!(
+            report(&w)
+                .await
+                .iter()
+                .all(|h| h.incomplete_guides.is_empty())
+        );
+        let catalog = CatalogSnapshot::load(w.db()).await.expect("catalog");
+        let immediate = catalog
+            .services
+            .iter()
+            .find(|s| s.legal_limit_days == 0)
+            .expect("an item done on the spot");
+        assert!(health::missing_elements(immediate).is_empty());
+        let mut guide = (*catalog.services[0]).clone();
+        guide.place.clear();
+        guide.enquiry_phone = " ".into();
+        guide.materials.clear();
+        assert_eq!(
+            health::missing_elements(&guide),
+            ["materials", "place", "enquiry_phone"]
+        );
+    }
+
+    #[tokio::test]
     async fn links_to_withdrawn_articles_and_missing_guides_are_found() {
         let w = World::new().await;
         let d = desk(&w).await;
