@@ -121,6 +121,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/content/{id}/submit", ContentEdit).post(content::submit),
         StaffRoute::new("/admin/content/{id}/recall", ContentEdit).post(content::recall),
         StaffRoute::new("/admin/content/{id}/restore", ContentEdit).post(content::restore),
+        StaffRoute::new("/admin/content/{id}/interpret", ContentEdit).post(content::interpret),
         StaffRoute::new("/admin/content/{id}/review", ContentReview).post(content::review),
         StaffRoute::new("/admin/content/{id}/withdraw", ContentReview).post(content::withdraw),
         StaffRoute::new("/admin/licenses", LicensesManage)

@@ -651,3 +651,41 @@ pub async fn set_review_stages(
     tx.commit().await?;
     Ok(())
 }
+
+/// 解读助手: a draft interpretation of a policy, written from its text
+/// (summary and key points, `aids::draft`) into the policy site's
+/// interpretation channel, for the editor to correct and send to review.
+/// Returns the draft's id.
+pub async fn draft_interpretation(
+    db: &Db,
+    actor: &StaffSession,
+    policy: i64,
+) -> Result<i64, DomainError> {
+    let p = reading::detail(db, actor, policy).await?;
+    if p.kind != ArticleKind::Policy {
+        return Err(Conflict::NotAllowed.into());
+    }
+    let channel = reading::channels(db)
+        .await?
+        .into_iter()
+        .find(|c| c.site_id == p.site.id && c.kind == ArticleKind::Interpretation)
+        .ok_or_else(|| {
+            DomainError::Invalid(vec![FieldError::new(
+                "channels",
+                "no_interpretation_channel",
+                p.site.name.clone(),
+            )])
+        })?;
+    let (title, body) = super::aids::draft(&p.title, &p.body);
+    let input = ArticleInput {
+        site: p.site.code.clone(),
+        kind: ArticleKind::Interpretation.slug().into(),
+        channels: vec![channel.id],
+        title: title.chars().take(super::TITLE_MAX).collect(),
+        body,
+        source: p.source.clone(),
+        policy: policy.to_string(),
+        ..ArticleInput::default()
+    };
+    create(db, actor, &input).await
+}

@@ -4,6 +4,7 @@
 //! what staff and citizens read (`reading`) and the inspection rules
 //! checked ahead of time (`health`).
 
+pub mod aids;
 pub mod demo;
 pub mod editing;
 pub mod health;

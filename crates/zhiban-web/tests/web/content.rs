@@ -616,3 +616,50 @@ async fn the_policy_library_filters_marks_repealed_documents_and_links_both_ways
         "and its interpretation"
     );
 }
+
+#[tokio::test]
+async fn the_interpretation_assistant_drafts_key_points_from_a_policy_for_the_editor() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let policy: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT id FROM articles WHERE title = '渝州市创业担保贷款实施办法'",
+    )
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("policy");
+    let page = format!("/admin/content/{policy}");
+    let r = app
+        .submit(&editor, &page, &format!("{page}/interpret"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).ends_with("?done=drafted"));
+    let (_, html) = app.text_with(&editor, &location(&r)).await;
+    assert!(html.contains("已生成解读草稿"));
+    assert!(html.contains("政策解读：渝州市创业担保贷款实施办法"));
+    // The amounts and the time limit are pulled out under their questions.
+    assert!(html.contains("补贴标准") && html.contains("30万元"));
+    assert!(html.contains("办理时限") && html.contains("15个工作日"));
+    assert!(
+        html.contains(&format!("value=\"{policy}\"")),
+        "linked to its policy"
+    );
+    assert!(
+        html.contains("草稿"),
+        "a draft: nothing is published unread"
+    );
+    // A news item has no such button, and the route refuses it.
+    let news: i64 =
+        zhiban_store::sqlx::query_scalar("SELECT MIN(id) FROM articles WHERE kind = 'news'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("news");
+    let page = format!("/admin/content/{news}");
+    let (_, html) = app.text_with(&editor, &page).await;
+    assert!(!html.contains("/interpret"));
+    let r = app
+        .submit(&editor, &page, &format!("{page}/interpret"), &[])
+        .await;
+    assert_eq!(r.status(), 409);
+}

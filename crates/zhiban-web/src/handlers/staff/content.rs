@@ -561,3 +561,18 @@ pub async fn save_stages(
         Err(e) => Err(e.into()),
     }
 }
+
+/// 解读助手: a draft interpretation of this policy, opened for editing.
+pub async fn interpret(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Csrf(Form(_)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    match editing::draft_interpretation(&state.db, &staff.session, id).await {
+        Ok(draft) => {
+            Ok(Redirect::to(&format!("/admin/content/{draft}?done=drafted")).into_response())
+        }
+        Err(e) => again(&state, staff, Some(id), None, e).await,
+    }
+}
