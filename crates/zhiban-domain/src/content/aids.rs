@@ -91,87 +91,78 @@ fn statements(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words that put a sentence under a question (a sentence can answer several).
+const APPLIES_TO: &[&str] = &[
+    "对象",
+    "适用于",
+    "符合条件的",
+    "凡",
+    "参保企业",
+    "申请人",
+    "毕业生",
+    "老年人",
+    "职工",
+];
+const SUPPORT: &[&str] = &[
+    "补贴", "补助", "津贴", "贷款", "贴息", "返还", "提高", "给予", "免费",
+];
+const CONDITIONS: &[&str] = &[
+    "条件",
+    "须",
+    "应当",
+    "需要",
+    "不超过",
+    "达到",
+    "签订",
+    "未就业",
+    "未裁员",
+];
+const TIME_LIMITS: &[&str] = &[
+    "工作日",
+    "日内",
+    "期限",
+    "截止",
+    "前完成",
+    "之日起",
+    "期间",
+    "月底",
+    "年底",
+];
+const CHANNELS: &[&str] = &[
+    "政务服务网",
+    "窗口",
+    "APP",
+    "客户端",
+    "小程序",
+    "在线",
+    "网上",
+    "现场",
+    "免申即享",
+    "自动",
+];
+
+fn put(s: &str, cues: &[&str], list: &mut Vec<String>) {
+    if has_any(s, cues) {
+        list.push(s.to_string());
+    }
+}
+
 /// The key points of a policy's text (HTML or plain).
 pub fn key_points(body: &str) -> KeyPoints {
     let mut k = KeyPoints::default();
     for s in statements(body) {
-        if has_any(
-            &s,
-            &[
-                "对象",
-                "适用于",
-                "符合条件的",
-                "凡",
-                "参保企业",
-                "申请人",
-                "毕业生",
-                "老年人",
-                "职工",
-            ],
-        ) {
-            k.applies_to.push(s.clone());
-        }
+        put(&s, APPLIES_TO, &mut k.applies_to);
+        // A sentence with an amount is a 补贴标准, not only 支持内容.
         if has_amount(&s) {
             k.amounts.push(s.clone());
-        } else if has_any(
-            &s,
-            &[
-                "补贴", "补助", "津贴", "贷款", "贴息", "返还", "提高", "给予", "免费",
-            ],
-        ) {
-            k.support.push(s.clone());
+        } else {
+            put(&s, SUPPORT, &mut k.support);
         }
-        if has_any(
-            &s,
-            &[
-                "条件",
-                "须",
-                "应当",
-                "需要",
-                "不超过",
-                "达到",
-                "签订",
-                "未就业",
-                "未裁员",
-            ],
-        ) {
-            k.conditions.push(s.clone());
-        }
-        if has_any(
-            &s,
-            &[
-                "工作日",
-                "日内",
-                "期限",
-                "截止",
-                "前完成",
-                "之日起",
-                "期间",
-                "月底",
-                "年底",
-            ],
-        ) {
-            k.time_limits.push(s.clone());
-        }
-        if has_any(
-            &s,
-            &[
-                "政务服务网",
-                "窗口",
-                "APP",
-                "客户端",
-                "小程序",
-                "在线",
-                "网上",
-                "现场",
-                "免申即享",
-                "自动",
-            ],
-        ) {
-            k.channels.push(s.clone());
-        }
+        put(&s, CONDITIONS, &mut k.conditions);
+        put(&s, TIME_LIMITS, &mut k.time_limits);
+        put(&s, CHANNELS, &mut k.channels);
         if has_phone(&s) {
-            k.phones.push(s.clone());
+            k.phones.push(s);
         }
     }
     k
