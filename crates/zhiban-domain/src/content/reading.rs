@@ -3,7 +3,6 @@
 
 use super::workflow::stage_code;
 use super::{ArticleAction, ArticleKind, ArticleState, Channel, KindFields, Site};
-use crate::identity::Scope;
 use crate::identity::scope;
 use crate::identity::staff::StaffSession;
 use crate::{Db, DomainError};
@@ -546,11 +545,6 @@ fn items(rows: Vec<(i64, String, String, i64, String)>) -> Vec<Item> {
             })
         })
         .collect()
-}
-
-/// Whether the scope covers a site (for pages that show site choices).
-pub fn covers(scope: &Scope, site: &Site) -> bool {
-    scope.covers(site.unit_id)
 }
 
 /// A live article's text, for the search index and feeds.
