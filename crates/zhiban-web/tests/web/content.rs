@@ -28,6 +28,17 @@ fn id_from(location: &str) -> String {
         .to_string()
 }
 
+/// Posts `fields` from the page `path` to the same path (the new-article
+/// form, the site settings).
+async fn post_here(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.submit(c, path, path, fields).await
+}
+
 /// Posts a step from the article's page, with its current revision.
 async fn act(
     app: &TestApp,
@@ -55,25 +66,24 @@ async fn an_article_goes_from_draft_through_rejection_and_two_reviews_to_the_cit
     let last = app.staff_in_role("sh.zhao", "500000", "reviewer").await;
     let yaowen = channel(&app, "city", "yaowen").await;
 
-    let r = app
-        .submit(
-            &editor,
-            "/admin/content/new",
-            "/admin/content/new",
-            &[
-                ("site", "city"),
-                ("kind", "news"),
-                ("channels", &yaowen),
-                ("title", "政务服务大厅周末延时服务"),
-                (
-                    "body",
-                    "自本周起，市政务服务大厅周六延时至 17:00。\n\n咨询电话 12345。",
-                ),
-                ("source", "渝州市政务服务管理办公室"),
-                ("_go", "submit"),
-            ],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "news"),
+            ("channels", &yaowen),
+            ("title", "政务服务大厅周末延时服务"),
+            (
+                "body",
+                "自本周起，市政务服务大厅周六延时至 17:00。\n\n咨询电话 12345。",
+            ),
+            ("source", "渝州市政务服务管理办公室"),
+            ("_go", "submit"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let id = id_from(&location(&r));
     assert!(location(&r).ends_with("?done=submit"), "{}", location(&r));
@@ -176,25 +186,24 @@ async fn bad_input_comes_back_named_with_everything_typed_kept_and_the_script_re
         .staff_in_role("bj.wang", "500000", "content_editor")
         .await;
     let tongzhi = channel(&app, "city", "tongzhi").await;
-    let r = app
-        .submit(
-            &editor,
-            "/admin/content/new",
-            "/admin/content/new",
-            &[
-                ("site", "city"),
-                ("kind", "news"),
-                ("channels", &tongzhi),
-                ("title", "带脚本的稿件标题"),
-                ("summary", "一句摘要"),
-                (
-                    "body",
-                    "<p>正文第一段</p><script>alert('x')</script><img src=\"/a.png\">",
-                ),
-                ("publish_at", "明天上午"),
-            ],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "news"),
+            ("channels", &tongzhi),
+            ("title", "带脚本的稿件标题"),
+            ("summary", "一句摘要"),
+            (
+                "body",
+                "<p>正文第一段</p><script>alert('x')</script><img src=\"/a.png\">",
+            ),
+            ("publish_at", "明天上午"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
     for said in ["不安全", "替代文字", "不收录这种类型", "时间格式"] {
@@ -230,21 +239,20 @@ async fn review_routes_need_the_review_permission_and_a_reviewer_never_passes_th
         .await;
     let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
     let yaowen = channel(&app, "city", "yaowen").await;
-    let r = app
-        .submit(
-            &reviewer,
-            "/admin/content/new",
-            "/admin/content/new",
-            &[
-                ("site", "city"),
-                ("kind", "news"),
-                ("channels", &yaowen),
-                ("title", "审核员自己写的稿件"),
-                ("body", "正文"),
-                ("_go", "submit"),
-            ],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &reviewer,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "news"),
+            ("channels", &yaowen),
+            ("title", "审核员自己写的稿件"),
+            ("body", "正文"),
+            ("_go", "submit"),
+        ],
+    )
+    .await;
     let id = id_from(&location(&r));
     let (_, html) = app
         .text_with(&reviewer, &format!("/admin/content/{id}"))
@@ -353,22 +361,21 @@ async fn search_finds_articles_with_their_kind_date_and_site_and_a_scheduled_one
     let yaowen = channel(&app, "city", "yaowen").await;
     let tomorrow = zhiban_domain::time::local_time(app.db.db.now().timestamp() + 86_400);
     let at = format!("{}T09:00", &tomorrow[..10]);
-    let r = app
-        .submit(
-            &editor,
-            "/admin/content/new",
-            "/admin/content/new",
-            &[
-                ("site", "city"),
-                ("kind", "news"),
-                ("channels", &yaowen),
-                ("title", "渝州市首届数字政府建设成果展开幕"),
-                ("body", "展览展示一网通办、一网统管建设成果。"),
-                ("publish_at", &at),
-                ("_go", "submit"),
-            ],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "news"),
+            ("channels", &yaowen),
+            ("title", "渝州市首届数字政府建设成果展开幕"),
+            ("body", "展览展示一网通办、一网统管建设成果。"),
+            ("publish_at", &at),
+            ("_go", "submit"),
+        ],
+    )
+    .await;
     let id = id_from(&location(&r));
     act(&app, &first, &id, "review", &[("decision", "approve")]).await;
     let r = act(&app, &last, &id, "review", &[("decision", "approve")]).await;
@@ -508,52 +515,48 @@ async fn a_site_sets_its_number_of_review_stages_inside_its_scope() {
     let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
     let district = app.staff_in_role("yz.sh", "500103", "reviewer").await;
     // A district reviewer cannot change the city's discipline.
-    let r = app
-        .submit(
-            &district,
-            "/admin/content/sites",
-            "/admin/content/sites",
-            &[("site", "city"), ("review_stages", "1")],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &district,
+        "/admin/content/sites",
+        &[("site", "city"), ("review_stages", "1")],
+    )
+    .await;
     assert_eq!(r.status(), 404);
-    let r = app
-        .submit(
-            &reviewer,
-            "/admin/content/sites",
-            "/admin/content/sites",
-            &[("site", "city"), ("review_stages", "7")],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &reviewer,
+        "/admin/content/sites",
+        &[("site", "city"), ("review_stages", "7")],
+    )
+    .await;
     assert_eq!(r.status(), 422);
-    let r = app
-        .submit(
-            &reviewer,
-            "/admin/content/sites",
-            "/admin/content/sites",
-            &[("site", "city"), ("review_stages", "1")],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &reviewer,
+        "/admin/content/sites",
+        &[("site", "city"), ("review_stages", "1")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let (_, page) = app.text_with(&reviewer, "/admin/content/sites").await;
     assert!(page.contains(r#"<option value="1" selected>"#));
     // One stage now: the first approval publishes.
     let yaowen = channel(&app, "city", "yaowen").await;
-    let r = app
-        .submit(
-            &editor,
-            "/admin/content/new",
-            "/admin/content/new",
-            &[
-                ("site", "city"),
-                ("kind", "news"),
-                ("channels", &yaowen),
-                ("title", "一级审核即可发布"),
-                ("body", "正文"),
-                ("_go", "submit"),
-            ],
-        )
-        .await;
+    let r = post_here(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "news"),
+            ("channels", &yaowen),
+            ("title", "一级审核即可发布"),
+            ("body", "正文"),
+            ("_go", "submit"),
+        ],
+    )
+    .await;
     let id = id_from(&location(&r));
     let r = act(&app, &reviewer, &id, "review", &[("decision", "approve")]).await;
     assert!(location(&r).ends_with("done=publish"), "{}", location(&r));
