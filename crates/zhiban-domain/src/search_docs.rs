@@ -51,10 +51,7 @@ pub async fn article_docs(
     let docs = texts
         .iter()
         .map(|t| {
-            let day: String = crate::time::local_time(t.published_at)
-                .chars()
-                .take(10)
-                .collect();
+            let day = crate::time::local_day(t.published_at).to_string();
             let lead = if t.summary.is_empty() {
                 rich_text::excerpt(&t.body, 60)
             } else {

@@ -15,6 +15,12 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&beijing()).date_naive()
 }
 
+/// The Beijing date of an instant in Unix seconds (1970-01-01 when out
+/// of range).
+pub fn local_day(at: i64) -> NaiveDate {
+    local_date(DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default())
+}
+
 /// An instant shown to people: `2026-03-02 09:30:00`, Beijing time.
 /// Empty for a timestamp out of range.
 pub fn local_time(at: i64) -> String {

@@ -218,11 +218,11 @@ pub async fn report(
     .bind(db.now().timestamp())
     .fetch_all(db.pool())
     .await?;
-    let day_of = |at: i64| {
-        crate::time::local_date(chrono::DateTime::from_timestamp(at, 0).unwrap_or_default())
-    };
-    let newest: HashMap<i64, NaiveDate> =
-        newest.into_iter().map(|(c, at)| (c, day_of(at))).collect();
+
+    let newest: HashMap<i64, NaiveDate> = newest
+        .into_iter()
+        .map(|(c, at)| (c, crate::time::local_day(at)))
+        .collect();
     // Which site a guide belongs to: the nearest site whose unit is the
     // guide's department or above it.
     let site_of_unit: HashMap<i64, i64> = sites.iter().map(|s| (s.unit_id, s.id)).collect();

@@ -81,7 +81,7 @@ impl Links {
 }
 
 fn day_of(at: i64) -> String {
-    time::local_time(at).chars().take(10).collect()
+    time::local_day(at).to_string()
 }
 
 /// Where a 便民公告's period stands on `today`.
@@ -97,7 +97,7 @@ pub fn period(f: &KindFields, today: NaiveDate) -> Option<&'static str> {
 }
 
 fn today(now: i64) -> NaiveDate {
-    time::local_date(chrono::DateTime::from_timestamp(now, 0).unwrap_or_default())
+    time::local_day(now)
 }
 
 impl ArticleView {

@@ -106,18 +106,15 @@ pub fn cached_page_keyed<T: Template>(
     extra: &str,
     build: impl FnOnce(&CatalogSnapshot, PageCtx) -> Result<T, AppError>,
 ) -> Result<Response, AppError> {
-    let key = format!("{}|{extra}", ctx.cache_key());
-    if let Some(page) = state.pages.get(&key) {
-        return Ok(Html(page).into_response());
+    // The lookup takes the generation before the snapshot is read, so a
+    // reload in between keeps this render out of the cache.
+    match cache_lookup(state, &ctx, extra) {
+        Cached::Hit(page) => Ok(page),
+        Cached::Miss(miss) => {
+            let page = build(&state.catalog(), ctx)?;
+            miss.store(state, &page)
+        }
     }
-    // Read the generation before the snapshot, so a reload in between
-    // keeps this render out of the cache.
-    let generation = state.pages.generation();
-    let catalog = state.catalog();
-    let lang = ctx.lang;
-    let page = Bytes::from(in_script(lang, build(&catalog, ctx)?.render()?));
-    state.pages.put(key, page.clone(), generation);
-    Ok(Html(page).into_response())
 }
 
 /// A page-cache lookup for a public page that reads the database on a miss

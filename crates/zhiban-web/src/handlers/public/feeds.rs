@@ -260,10 +260,7 @@ async fn all_urls(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
         urls.push((format!("/sites/{}/{}", c.site_code, c.code), String::new()));
     }
     for t in reading::live_texts(&state.db, None, None, i64::MAX).await? {
-        let day: String = zhiban_domain::time::local_time(t.updated_at)
-            .chars()
-            .take(10)
-            .collect();
+        let day = zhiban_domain::time::local_day(t.updated_at).to_string();
         urls.push((format!("/articles/{}", t.id), day));
     }
     Ok(urls)
