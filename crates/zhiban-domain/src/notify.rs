@@ -20,6 +20,16 @@ pub const PLACEHOLDERS: [&str; 4] = ["{办件编号}", "{事项名称}", "{说�
 /// Events with a message, and their built-in wording (title, body).
 pub const DEFAULTS: &[(&str, &str, &str)] = &[
     (
+        "extend",
+        "答复期限已延长",
+        "您的政府信息公开申请 {办件编号} 答复期限已延长。{说明}",
+    ),
+    (
+        "answer",
+        "政府信息公开申请已答复",
+        "您的政府信息公开申请 {办件编号} 已答复：{说明}。答复书可在“我的办件”中查看。",
+    ),
+    (
         "submit",
         "申请已提交",
         "您申请的“{事项名称}”已提交，办件编号 {办件编号}。工作人员将在规定时限内受理。查询进度：{查询地址}",

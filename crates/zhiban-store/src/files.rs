@@ -146,6 +146,11 @@ pub fn inspect(body: &[u8]) -> Option<FileKind> {
 /// `身份证\u{202e}gnp.exe` read as `身份证exe.png`), at most 80 characters,
 /// ending in the extension of what the file really is.
 pub fn safe_file_name(original: &str, kind: FileKind) -> String {
+    safe_name_with(original, kind.extension())
+}
+
+/// [`safe_file_name`] for any extension the caller has established.
+pub fn safe_name_with(original: &str, extension: &str) -> String {
     let base = original.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = base
         .chars()
@@ -161,7 +166,7 @@ pub fn safe_file_name(original: &str, kind: FileKind) -> String {
     } else {
         stem
     };
-    format!("{stem}.{}", kind.extension())
+    format!("{stem}.{extension}")
 }
 
 /// Unicode "format" characters (category Cf) that change how text reads

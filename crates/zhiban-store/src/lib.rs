@@ -4,6 +4,7 @@
 //! too, so every query is written once.
 
 mod clock;
+pub mod documents;
 pub mod files;
 pub mod keys;
 mod migrate;

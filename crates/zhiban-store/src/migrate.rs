@@ -96,6 +96,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "content",
         sql: include_str!("../migrations/0017_content.sql"),
     },
+    Migration {
+        version: 18,
+        name: "disclosure requests, article files and topics",
+        sql: include_str!("../migrations/0018_disclosure_and_attachments.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

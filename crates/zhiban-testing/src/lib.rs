@@ -23,6 +23,11 @@ pub mod samples {
     pub const PDF: &[u8] = include_bytes!("../fixtures/scan.pdf");
     pub const PNG: &[u8] = include_bytes!("../fixtures/photo.png");
     pub const JPEG: &[u8] = include_bytes!("../fixtures/photo.jpg");
+    /// A one-sheet workbook (三公经费) and a one-paragraph Word document.
+    pub const XLSX: &[u8] = include_bytes!("../fixtures/budget.xlsx");
+    pub const DOCX: &[u8] = include_bytes!("../fixtures/form.docx");
+    /// WebVTT captions for a video.
+    pub const VTT: &[u8] = include_bytes!("../fixtures/captions.vtt");
 }
 
 pub use app::{ADMIN, ADMIN_PASSWORD, PASSWORD, TestApp, client, location};

@@ -143,6 +143,12 @@ impl World {
         std::fs::read_dir(cases).map(|d| d.count()).unwrap_or(0)
     }
 
+    /// How many file bodies the store holds for published articles.
+    pub fn stored_article_files(&self) -> usize {
+        let content = self.dir.path().join("content");
+        std::fs::read_dir(content).map(|d| d.count()).unwrap_or(0)
+    }
+
     pub async fn item(&self, code: &str) -> ServiceItem {
         catalog::get_service(self.db(), code).await.expect("item")
     }

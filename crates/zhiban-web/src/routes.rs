@@ -71,6 +71,22 @@ impl StaffRoute {
         self.router = self.router.post(h);
         self
     }
+
+    /// Wraps every method of the route (a body limit of its own). The
+    /// staff guard still runs first.
+    fn with(mut self, f: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>) -> Self {
+        self.router = f(self.router);
+        self
+    }
+}
+
+/// The article editor takes files: an oversized one streams through (and
+/// is dropped) so the editor comes back with a clear message and nothing
+/// typed lost, up to this much in one save.
+const EDITOR_BODY_LIMIT: usize = 512 * 1024 * 1024;
+
+fn editor_uploads(r: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    r.layer(axum::extract::DefaultBodyLimit::max(EDITOR_BODY_LIMIT))
 }
 
 /// Every staff route and the permission it needs. The router puts each
@@ -113,10 +129,13 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(content::save_stages),
         StaffRoute::new("/admin/content/new", ContentEdit)
             .get(content::new_form)
-            .post(content::create),
+            .post(content::create)
+            .with(editor_uploads),
         StaffRoute::new("/admin/content/{id}", ContentEdit)
             .get(content::detail)
-            .post(content::update),
+            .post(content::update)
+            .with(editor_uploads),
+        StaffRoute::new("/admin/content/{id}/files/{file}", ContentEdit).get(content::file),
         StaffRoute::new("/admin/content/{id}/preview", ContentEdit).get(content::preview),
         StaffRoute::new("/admin/content/{id}/submit", ContentEdit).post(content::submit),
         StaffRoute::new("/admin/content/{id}/recall", ContentEdit).post(content::recall),
@@ -278,6 +297,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/police").get(police::police),
         // Anyone: 政务公开 (published articles, site homes, channels)
         SiteRoute::new("/articles/{id}").get(published::article),
+        SiteRoute::new("/articles/{id}/files/{file}").get(published::article_file),
         SiteRoute::new("/policies").get(policies::policies),
         SiteRoute::new("/sites/{site}").get(published::site),
         SiteRoute::new("/sites/{site}/{channel}").get(published::channel),

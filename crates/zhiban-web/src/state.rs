@@ -49,6 +49,8 @@ pub struct WebConfig {
     pub oidc_issuer_from_host: bool,
     /// Case handling: intake days, yellow share, upload size, calendar.
     pub cases: zhiban_domain::cases::CaseSettings,
+    /// Publishing: the largest attachment, picture and video.
+    pub content: zhiban_domain::content::files::ContentSettings,
     /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
     /// a fresh directory under the system temp dir (tests).
     pub storage_url: Option<String>,
@@ -78,6 +80,7 @@ impl Default for WebConfig {
             search_log_per_minute: 30,
             search_log_days: 180,
             cases: zhiban_domain::cases::CaseSettings::default(),
+            content: zhiban_domain::content::files::ContentSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),
             smtp: zhiban_domain::notify::SmtpSettings::default(),

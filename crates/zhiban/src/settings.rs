@@ -62,6 +62,9 @@ pub struct Settings {
     /// Case handling (`[cases]`): intake days, yellow share, upload size,
     /// an extra holiday calendar file, the case number prefix.
     pub cases: zhiban_domain::cases::CaseSettings,
+    /// Publishing (`[content]`): the largest attachment or picture
+    /// (`max_file_mb`, 50) and video (`max_video_mb`, 100).
+    pub content: zhiban_domain::content::files::ContentSettings,
     /// SMTP server for email notifications (`[smtp]`; none when `host` is empty).
     pub smtp: zhiban_domain::notify::SmtpSettings,
     /// Cryptography (`[crypto]`): the suite and where the master key lives.
@@ -130,6 +133,7 @@ impl Default for Settings {
             security: zhiban_domain::identity::SecurityPolicy::default(),
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
+            content: zhiban_domain::content::files::ContentSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
             crypto: CryptoSettings::default(),
             log: LogSettings {
@@ -221,6 +225,7 @@ impl Settings {
             search_log_per_minute: self.search_log_per_minute,
             search_log_days: self.search_log_days,
             cases: self.cases.clone(),
+            content: self.content.clone(),
             storage_url: Some(if self.storage_url.trim().is_empty() {
                 self.data_dir.join("files").display().to_string()
             } else {

@@ -10,7 +10,7 @@ use super::files::{Owner, Upload, draft_files, draft_supplied, store_file};
 use super::profile_of;
 use super::repo::*;
 use super::workflow::{CaseAction, CaseState};
-use crate::catalog::{ServiceItem, Status};
+use crate::catalog::{ItemType, ServiceItem, Status};
 use crate::forms::{Answers, FormSchema};
 use crate::identity::citizen::Citizen;
 use crate::notify;
@@ -242,12 +242,21 @@ pub async fn submit(
         .bind(&item.department_code)
         .fetch_one(desk.db.pool())
         .await?;
-    let intake = desk.settings.intake_working_days;
+    // A disclosure request (依申请公开) is answered within its item's limit
+    // counted from receipt; anything else is first accepted within the
+    // intake limit.
+    let disclosure = item.item_type == ItemType::Disclosure;
+    let (promised, legal) = if disclosure {
+        (item.promised_limit_days, item.legal_limit_days)
+    } else {
+        let intake = desk.settings.intake_working_days;
+        (intake, intake)
+    };
     let d = Deadlines::new(
         desk.calendar,
         today,
-        intake,
-        intake,
+        promised,
+        legal,
         desk.settings.yellow_percent,
     );
     let name = draft
@@ -268,8 +277,8 @@ pub async fn submit(
         "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
          applicant_name, applicant_phone, form_version, form_schema, answers, state, \
          promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
-         applicant_phone_bidx, todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, 1) RETURNING id",
+         applicant_phone_bidx, procedure, todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, 1) RETURNING id",
     )
     .bind(&number)
     .bind(&item.code)
@@ -298,6 +307,11 @@ pub async fn submit(
         pii::ctx::CASE_PHONE,
         phone.trim(),
     )?)
+    .bind(if disclosure {
+        super::disclosure::PROCEDURE
+    } else {
+        ""
+    })
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE case_files SET case_id = $1, draft_id = NULL WHERE draft_id = $2")

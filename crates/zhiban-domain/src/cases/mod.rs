@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod clock;
 mod desk;
+pub mod disclosure;
 mod drafts;
 mod files;
 mod lists;

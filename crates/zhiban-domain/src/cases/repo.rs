@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::clock::{Deadlines, Light};
 use super::desk::Desk;
+use super::disclosure::{self, Answer};
 use super::files::{Owner, Upload, case_files, case_supplied, store_file};
 use super::profile_of;
 use super::workflow::{CaseAction, CaseState, Delivery, Outcome, Role};
@@ -62,9 +63,34 @@ pub struct Case {
     pub paused_on: Option<NaiveDate>,
     pub concluded_at: Option<i64>,
     pub revision: i64,
+    /// `disclosure` for a 依申请公开 request, empty otherwise.
+    pub procedure: String,
+    /// A disclosure request's answer type, once decided.
+    pub answer: Option<Answer>,
+    /// Working days the answer period was extended by (once at most).
+    pub extended_days: i64,
 }
 
 impl Case {
+    /// A request for government information (依申请公开).
+    pub fn is_disclosure(&self) -> bool {
+        self.procedure == disclosure::PROCEDURE
+    }
+
+    /// The staff steps offered now: extending the answer period only for
+    /// a disclosure request that was not extended before.
+    pub fn staff_actions(&self) -> Vec<CaseAction> {
+        let mut actions = self.state.staff_actions().to_vec();
+        if self.is_disclosure()
+            && self.extended_days == 0
+            && self.state.after(CaseAction::Extend, self.state).is_some()
+        {
+            let at = actions.len().saturating_sub(1);
+            actions.insert(at, CaseAction::Extend);
+        }
+        actions
+    }
+
     pub fn light(&self, today: NaiveDate) -> Light {
         Light::of(
             self.state.clock_running(),
@@ -139,7 +165,7 @@ const SELECT_CASE: &str = "SELECT c.id, c.number, c.service_code, c.service_name
     c.applicant_phone, c.form_version, c.form_schema, c.answers, c.state, c.resume_state, \
     c.outcome, c.correction, c.delivery, c.tracking_no, c.promised_days, c.legal_days, \
     c.submitted_at, c.accepted_on, c.due_on, c.legal_due_on, c.yellow_on, c.paused_on, \
-    c.concluded_at, c.revision FROM cases c JOIN departments d ON d.id = c.department_id";
+    c.concluded_at, c.revision, c.procedure, c.answer, c.extended_days FROM cases c JOIN departments d ON d.id = c.department_id";
 
 /// Reads a case row, decrypting the answers and the phone.
 fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
@@ -178,6 +204,9 @@ fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
         paused_on: date(&text("paused_on")?),
         concluded_at: r.try_get("concluded_at")?,
         revision: r.try_get("revision")?,
+        procedure: text("procedure")?,
+        answer: Answer::from_slug(&text("answer")?),
+        extended_days: r.try_get("extended_days")?,
     })
 }
 
@@ -319,6 +348,10 @@ pub struct Step {
     pub answers: Answers,
     /// The revision the person saw; a step on an older one is refused.
     pub revision: Option<i64>,
+    /// For a decision on a disclosure request: the answer type.
+    pub answer: Option<Answer>,
+    /// For extending a disclosure request: working days (blank: 20).
+    pub days: Option<u32>,
 }
 
 /// A staff member may act on a case of a unit inside their scope.
@@ -370,6 +403,9 @@ pub async fn act(
     let Some(to) = case.state.after(action, resume_to) else {
         return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     };
+    if action == CaseAction::Extend && !case.is_disclosure() {
+        return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
+    }
     let reason = step.reason.trim().chars().take(2000).collect::<String>();
     let mut errs = Vec::new();
     if action.needs_reason() && reason.is_empty() {
@@ -389,6 +425,8 @@ pub async fn act(
     let mut department_id = case.department_id;
     let mut answers = case.answers.clone();
     let mut concluded_at = case.concluded_at;
+    let mut answer = case.answer;
+    let mut extended_days = case.extended_days;
     let mut note = reason.clone();
     let promised = u32::try_from(case.promised_days).unwrap_or(0);
     let legal = u32::try_from(case.legal_days).unwrap_or(0);
@@ -398,7 +436,10 @@ pub async fn act(
     match action {
         CaseAction::Accept => {
             accepted_on = Some(today);
-            deadlines = Deadlines::new(cal, today, promised, legal, pct);
+            // A disclosure request's answer period runs from receipt.
+            if !case.is_disclosure() {
+                deadlines = Deadlines::new(cal, today, promised, legal, pct);
+            }
         }
         CaseAction::Correct => {
             let valid: Vec<String> = step
@@ -441,7 +482,11 @@ pub async fn act(
             if !form_errors.is_empty() {
                 return Err(DomainError::Form(form_errors));
             }
-            if resume_to == CaseState::Submitted {
+            if case.is_disclosure() {
+                // 第三十条: the period counts from receipt of the corrected request.
+                let extra = u32::try_from(case.extended_days).unwrap_or(0);
+                deadlines = Deadlines::new(cal, today, promised + extra, legal + extra, pct);
+            } else if resume_to == CaseState::Submitted {
                 let intake = desk.settings.intake_working_days;
                 deadlines = Deadlines::new(cal, today, intake, intake, pct);
             } else {
@@ -456,8 +501,43 @@ pub async fn act(
             deadlines = resumed(deadlines, paused_on);
             paused_on = None;
         }
-        CaseAction::Approve => outcome = Some(Outcome::Approved),
-        CaseAction::Deny => outcome = Some(Outcome::Denied),
+        CaseAction::Approve | CaseAction::Deny => {
+            outcome = Some(if action == CaseAction::Approve {
+                Outcome::Approved
+            } else {
+                Outcome::Denied
+            });
+            if case.is_disclosure() {
+                match disclosure::check_answer(action, step.answer, &reason) {
+                    Ok(a) => {
+                        answer = Some(a);
+                        note = if reason.is_empty() {
+                            a.label().to_string()
+                        } else {
+                            format!("{}。{reason}", a.label())
+                        };
+                    }
+                    Err(found) => {
+                        for e in found {
+                            if !errs.contains(&e) {
+                                errs.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        CaseAction::Extend => match disclosure::check_extension(case.extended_days, step.days) {
+            Ok(days) => {
+                deadlines = deadlines.shifted(cal, days);
+                extended_days = i64::from(days);
+                note = format!(
+                    "延长 {days} 个工作日，答复期限至 {}。理由：{reason}",
+                    deadlines.due_on
+                );
+            }
+            Err(found) => errs.extend(found),
+        },
         CaseAction::Conclude => concluded_at = Some(db.now().timestamp()),
         CaseAction::Deliver => match step.delivery {
             None => errs.push(FieldError::new("delivery", "required", "")),
@@ -516,8 +596,8 @@ pub async fn act(
         "UPDATE cases SET state = $2, resume_state = $3, outcome = $4, correction = $5, \
          delivery = $6, tracking_no = $7, accepted_on = $8, due_on = $9, legal_due_on = $10, \
          yellow_on = $11, paused_on = $12, concluded_at = $13, department_id = $14, answers = $15, \
-         updated_at = $16, revision = revision + 1, todo = $18, running = $19 \
-         WHERE id = $1 AND revision = $17",
+         updated_at = $16, revision = revision + 1, todo = $18, running = $19, answer = $20, \
+         extended_days = $21 WHERE id = $1 AND revision = $17",
     )
     .bind(case.id)
     .bind(to.slug())
@@ -547,6 +627,8 @@ pub async fn act(
     .bind(case.revision)
     .bind(i64::from(to.staff_todo()))
     .bind(i64::from(to.clock_running()))
+    .bind(answer.map(|a| a.slug()).unwrap_or(""))
+    .bind(extended_days)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -585,10 +667,15 @@ pub async fn act(
         schedule_supervision(&mut tx, case.id, &deadlines).await?;
     }
     let link = desk.progress_link();
+    // A disclosure request is answered, not approved or refused a licence.
+    let event = match action {
+        CaseAction::Approve | CaseAction::Deny if case.is_disclosure() => "answer",
+        _ => action.slug(),
+    };
     notify::case_event(
         db,
         &mut tx,
-        action.slug(),
+        event,
         &notify::About {
             citizen_id: case.citizen_id,
             phone: &case.applicant_phone,

@@ -39,6 +39,7 @@ vocabulary!(
         Withdraw => "withdraw", "撤回申请";
         Remind => "remind", "临期提醒";
         Escalate => "escalate", "超期督办";
+        Extend => "extend", "延长答复期限";
     }
 );
 
@@ -118,6 +119,7 @@ impl CaseState {
             (S::Decided, A::Conclude) => S::Concluded,
             (S::Concluded, A::Deliver) => S::Delivered,
             (S::Submitted | S::Accepted | S::Suspended, A::Transfer) => self,
+            (S::Submitted | S::Accepted, A::Extend) => self,
             (S::Submitted | S::Correction, A::Withdraw) => S::Withdrawn,
             _ => return None,
         })
@@ -155,6 +157,7 @@ impl CaseAction {
                 | CaseAction::Suspend
                 | CaseAction::Deny
                 | CaseAction::Transfer
+                | CaseAction::Extend
         )
     }
 }

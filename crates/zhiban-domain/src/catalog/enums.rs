@@ -68,6 +68,7 @@ vocabulary!(
         Inspection => "inspection", "行政检查";
         PublicService => "public-service", "公共服务";
         OtherPower => "other-power", "其他行政权力";
+        Disclosure => "disclosure", "依申请公开";
     }
 );
 

@@ -11,6 +11,9 @@ use crate::{Db, DomainError, Tx};
 
 pub const ARTICLES_TSV: &str = include_str!("../../demo/articles.tsv");
 pub const POLICIES_TSV: &str = include_str!("../../demo/policies.tsv");
+/// More of each, written by `tools/demo/make_articles.py`.
+pub const MORE_ARTICLES_TSV: &str = include_str!("../../demo/articles_more.tsv");
+pub const MORE_POLICIES_TSV: &str = include_str!("../../demo/policies_more.tsv");
 
 /// (site code, name, owning unit's code, review stages)
 const SITES: &[(&str, &str, &str, i64)] = &[
@@ -57,10 +60,41 @@ const CHANNELS: &[(&str, &str, &str, ArticleKind, i64)] = &[
         180,
     ),
     ("police", "tongzhi", "通知公告", ArticleKind::Notice, 180),
+    ("police", "tongji", "悬赏通缉", ArticleKind::Wanted, 365),
+    ("police", "shipin", "图片视频", ArticleKind::Media, 90),
+    ("police", "zt-fanzha", "反诈专题", ArticleKind::Topic, 90),
+    ("police", "zt-jindu", "禁毒专题", ArticleKind::Topic, 180),
+    (
+        "police",
+        "zt-jiaotong",
+        "交通安全专题",
+        ArticleKind::Topic,
+        180,
+    ),
+    ("city", "gongkai", "政府信息公开", ArticleKind::Page, 365),
     ("500103", "dongtai", "区县动态", ArticleKind::News, 14),
     ("500103", "tongzhi", "通知公告", ArticleKind::Notice, 180),
     ("500105", "dongtai", "区县动态", ArticleKind::News, 14),
     ("500105", "tongzhi", "通知公告", ArticleKind::Notice, 180),
+];
+
+/// What each 专题 is about (shown on its page).
+const LEADS: &[(&str, &str, &str)] = &[
+    (
+        "police",
+        "zt-fanzha",
+        "识骗防骗，守护钱袋子。这里汇集渝州警方发布的电信网络诈骗警示案例、预警提示和打击战果。接到可疑电话请拨打 96110 咨询，被骗后请立即拨打 110 报警。",
+    ),
+    (
+        "police",
+        "zt-jindu",
+        "珍爱生命，远离毒品。这里汇集禁毒宣传、典型案例和举报方式。发现涉毒线索可拨打 110 或在“线索举报”中匿名提交。",
+    ),
+    (
+        "police",
+        "zt-jiaotong",
+        "安全出行，文明交通。这里汇集交通管制公告、事故警示和交通安全提示。",
+    ),
 ];
 
 /// Who demo articles are attributed to.
@@ -111,9 +145,20 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, DomainError> {
         .execute(&mut *tx)
         .await?;
     }
+    for (site, code, lead) in LEADS {
+        sqlx::query(
+            "UPDATE content_channels SET lead = $3 WHERE code = $2 \
+             AND site_id = (SELECT id FROM content_sites WHERE code = $1)",
+        )
+        .bind(site)
+        .bind(code)
+        .bind(lead)
+        .execute(&mut *tx)
+        .await?;
+    }
     let now = tx.now().timestamp();
     let today = crate::time::local_date(tx.now());
-    for line in ARTICLES_TSV.lines() {
+    for line in ARTICLES_TSV.lines().chain(MORE_ARTICLES_TSV.lines()) {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -127,15 +172,24 @@ pub async fn load_if_empty(db: &Db) -> Result<bool, DomainError> {
             .map_err(|_| DomainError::Internal("demo days"))?;
         let body = rich_text::clean(&body.replace("\\n", "\n\n")).html;
         let mut fields = KindFields::default();
-        if let [starts, ends, area] = rest {
-            let day = |s: &str| {
-                s.parse::<i64>()
-                    .ok()
-                    .map(|d| today + chrono::Duration::days(d))
-            };
-            fields.starts_on = day(starts);
-            fields.ends_on = day(ends);
-            fields.area = (*area).to_string();
+        let day = |s: &str| {
+            s.parse::<i64>()
+                .ok()
+                .map(|d| today + chrono::Duration::days(d))
+        };
+        match (kind, rest) {
+            (ArticleKind::Bulletin, [starts, ends, area]) => {
+                fields.starts_on = day(starts);
+                fields.ends_on = day(ends);
+                fields.area = (*area).to_string();
+            }
+            // A 通缉令: the reward, its status and (days from today) since when.
+            (ArticleKind::Wanted, [reward, status, since]) => {
+                fields.reward = (*reward).to_string();
+                fields.wanted_status = (*status).to_string();
+                fields.status_on = day(since);
+            }
+            _ => {}
         }
         // In office hours (09:00–16:00 Beijing time), like real publishing.
         let day = today - chrono::Duration::days(days);
@@ -253,7 +307,8 @@ async fn load_policies(tx: &mut Tx, today: NaiveDate, now: i64) -> Result<(), Do
     let policies = city_channel(tx, "zhengce").await?;
     let readings = city_channel(tx, "jiedu").await?;
     let mut ids: HashMap<&str, i64> = HashMap::new();
-    for line in POLICIES_TSV.lines() {
+    let mut later: Vec<(i64, &str, KindFields)> = Vec::new();
+    for line in POLICIES_TSV.lines().chain(MORE_POLICIES_TSV.lines()) {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -313,6 +368,9 @@ async fn load_policies(tx: &mut Tx, today: NaiveDate, now: i64) -> Result<(), Do
         )
         .await?;
         ids.insert(key, id);
+        if fields.replaced_by.is_none() && !replaced.is_empty() {
+            later.push((id, *replaced, fields.clone()));
+        }
         let reading_fields = KindFields {
             policy: Some(id),
             ..KindFields::default()
@@ -332,6 +390,21 @@ async fn load_policies(tx: &mut Tx, today: NaiveDate, now: i64) -> Result<(), Do
             },
         )
         .await?;
+    }
+    // A replacement listed after the document it replaces: link it now.
+    for (id, key, mut fields) in later {
+        fields.replaced_by = ids.get(key).copied();
+        let json = fields.to_json();
+        sqlx::query("UPDATE articles SET fields = $2 WHERE id = $1")
+            .bind(id)
+            .bind(&json)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("UPDATE article_versions SET fields = $2 WHERE article_id = $1")
+            .bind(id)
+            .bind(&json)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::files::{self, Attach};
 use super::workflow::{self, Actor, Facts, Next, Refusal};
 use super::{ArticleAction, ArticleInput, ArticleKind, ArticleState, Parsed, reading};
 use crate::audit::{self, Entry};
@@ -59,7 +60,7 @@ async fn checked(
                 "outside_scope",
                 format!("{} {}", c.site_name, c.name),
             ));
-        } else if kind.is_some_and(|k| k != c.kind) {
+        } else if kind.is_some_and(|k| !c.kind.holds(k)) {
             errors.push(FieldError::new(
                 "channels",
                 "wrong_kind",
@@ -110,17 +111,74 @@ async fn references(db: &Db, f: &super::KindFields) -> Result<Vec<FieldError>, D
     Ok(errors)
 }
 
+/// Checks the input and the new files together (every problem at once),
+/// then puts the new bodies into the file store.
+async fn checked_with_files(
+    db: &Db,
+    actor: &StaffSession,
+    input: &ArticleInput,
+    object: &str,
+    attach: Option<&Attach<'_>>,
+    existing: usize,
+) -> Result<(Parsed, i64, Vec<files::Stored>), DomainError> {
+    let (good, file_errors) = match attach {
+        Some(a) => files::check(&a.changes, a.settings, existing),
+        None => (Vec::new(), Vec::new()),
+    };
+    let (p, site_id) = match checked(db, actor, input, object).await {
+        Ok(_) if !file_errors.is_empty() => return Err(DomainError::Invalid(file_errors)),
+        Ok(ok) => ok,
+        Err(DomainError::Invalid(mut errors)) => {
+            errors.extend(file_errors);
+            return Err(DomainError::Invalid(errors));
+        }
+        Err(e) => return Err(e),
+    };
+    let stored = match attach {
+        Some(a) => files::put(a.store, &good).await?,
+        None => Vec::new(),
+    };
+    Ok((p, site_id, stored))
+}
+
 /// A new draft. Returns its id.
 pub async fn create(
     db: &Db,
     actor: &StaffSession,
     input: &ArticleInput,
 ) -> Result<i64, DomainError> {
+    create_with(db, actor, input, None).await
+}
+
+/// A new draft with its files. Returns its id.
+pub async fn create_with(
+    db: &Db,
+    actor: &StaffSession,
+    input: &ArticleInput,
+    attach: Option<&Attach<'_>>,
+) -> Result<i64, DomainError> {
     if !actor.perms.contains(&crate::identity::Perm::ContentEdit) {
         scope::record_refusal(db, actor, "article:new", "content.edit").await?;
         return Err(Conflict::NotAllowed.into());
     }
-    let (p, site_id) = checked(db, actor, input, "article:new").await?;
+    let (p, site_id, stored) =
+        checked_with_files(db, actor, input, "article:new", attach, 0).await?;
+    let written = create_rows(db, actor, &p, site_id, &stored).await;
+    if written.is_err()
+        && let Some(a) = attach
+    {
+        files::forget(a.store, &stored).await;
+    }
+    written
+}
+
+async fn create_rows(
+    db: &Db,
+    actor: &StaffSession,
+    p: &Parsed,
+    site_id: i64,
+    stored: &[files::Stored],
+) -> Result<i64, DomainError> {
     let mut tx = db.begin().await?;
     let now = tx.now().timestamp();
     let id: i64 = sqlx::query_scalar(
@@ -143,7 +201,8 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     let fields = p.fields.to_json();
-    write_version(&mut tx, id, 1, &Text::of(&p, &fields), &actor.user.username).await?;
+    write_version(&mut tx, id, 1, &Text::of(p, &fields), &actor.user.username).await?;
+    files::record(&mut tx, id, 1, stored, &[], &actor.user.username).await?;
     set_channels(&mut tx, id, &p.channels).await?;
     event(&mut tx, id, ArticleAction::Create, 0, 1, actor, "").await?;
     audit::append(
@@ -169,9 +228,47 @@ pub async fn update(
     revision: i64,
     input: &ArticleInput,
 ) -> Result<(), DomainError> {
+    update_with(db, actor, id, revision, input, None).await
+}
+
+/// Saves the working copy with its file changes as a new version.
+pub async fn update_with(
+    db: &Db,
+    actor: &StaffSession,
+    id: i64,
+    revision: i64,
+    input: &ArticleInput,
+    attach: Option<&Attach<'_>>,
+) -> Result<(), DomainError> {
     let object = format!("article:{id}");
     may_save(db, actor, id, &object).await?;
-    let (p, site_id) = checked(db, actor, input, &object).await?;
+    let existing = files::working(db, id).await?;
+    let (p, site_id, stored) =
+        checked_with_files(db, actor, input, &object, attach, existing.len()).await?;
+    let removed: Vec<i64> = attach
+        .map(|a| a.changes.removed.clone())
+        .unwrap_or_default();
+    let written = update_rows(db, actor, id, revision, &p, site_id, &stored, &removed).await;
+    if written.is_err()
+        && let Some(a) = attach
+    {
+        files::forget(a.store, &stored).await;
+    }
+    written
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn update_rows(
+    db: &Db,
+    actor: &StaffSession,
+    id: i64,
+    revision: i64,
+    p: &Parsed,
+    site_id: i64,
+    stored: &[files::Stored],
+    removed: &[i64],
+) -> Result<(), DomainError> {
+    let object = format!("article:{id}");
     let mut tx = db.begin().await?;
     let row = lock(&mut tx, id, revision).await?;
     workflow::save(&row.facts, &actor_of(actor)).map_err(conflict_of)?;
@@ -203,10 +300,11 @@ pub async fn update(
         &mut tx,
         id,
         version,
-        &Text::of(&p, &fields),
+        &Text::of(p, &fields),
         &actor.user.username,
     )
     .await?;
+    files::record(&mut tx, id, version, stored, removed, &actor.user.username).await?;
     set_channels(&mut tx, id, &p.channels).await?;
     event(&mut tx, id, ArticleAction::Save, 0, version, actor, "").await?;
     audit::append(
@@ -374,6 +472,7 @@ pub async fn restore(
         fields: &fields,
     };
     write_version(&mut tx, id, new_version, &text, &actor.user.username).await?;
+    files::restore(&mut tx, id, version, new_version).await?;
     let note = format!("v{version}");
     event(
         &mut tx,

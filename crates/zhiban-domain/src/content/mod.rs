@@ -7,6 +7,7 @@
 pub mod aids;
 pub mod demo;
 pub mod editing;
+pub mod files;
 pub mod health;
 pub mod reading;
 pub mod rich_text;
@@ -29,6 +30,36 @@ vocabulary!(
         CaseWarning => "case-warning", "警示案例";
         Policy => "policy", "政策文件";
         Interpretation => "interpretation", "政策解读";
+        Wanted => "wanted", "通缉令";
+        Media => "media", "图片视频";
+        Page => "page", "公开目录";
+        Topic => "topic", "专题";
+    }
+);
+
+impl ArticleKind {
+    /// What an article may be: a 专题 is a channel that gathers articles
+    /// of every kind, never an article itself.
+    pub fn writable() -> impl Iterator<Item = ArticleKind> {
+        ArticleKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != ArticleKind::Topic)
+    }
+
+    /// A channel of this kind takes articles of kind `article`.
+    pub fn holds(self, article: ArticleKind) -> bool {
+        self == ArticleKind::Topic || self == article
+    }
+}
+
+vocabulary!(
+    /// Where a 通缉令 stands: 在逃 while the notice runs, then 已抓获 or
+    /// 已撤销 with the date.
+    WantedStatus {
+        AtLarge => "at-large", "在逃";
+        Captured => "captured", "已抓获";
+        Revoked => "revoked", "已撤销";
     }
 );
 
@@ -62,6 +93,8 @@ pub struct Channel {
     pub name: String,
     pub kind: ArticleKind,
     pub stale_days: i64,
+    /// What the channel is about (a 专题's introduction), plain text.
+    pub lead: String,
 }
 
 /// The fields only some kinds have. A 便民公告 (a road closed, water cut
@@ -98,6 +131,15 @@ pub struct KindFields {
     /// An interpretation's policy (article id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<i64>,
+    /// A 通缉令's reward (悬赏), as the notice words it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reward: String,
+    /// A 通缉令's status (slug of [`WantedStatus`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub wanted_status: String,
+    /// When it was captured or revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_on: Option<NaiveDate>,
 }
 
 impl KindFields {
@@ -138,6 +180,9 @@ pub struct ArticleInput {
     pub services: String,
     /// Article id, as typed.
     pub policy: String,
+    pub reward: String,
+    pub wanted_status: String,
+    pub status_on: String,
 }
 
 /// An input that passed every check: what is stored.
@@ -161,7 +206,7 @@ pub const SUMMARY_MAX: usize = 300;
 /// Checks everything that needs no database: every problem at once.
 pub fn parse(input: &ArticleInput) -> Result<Parsed, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let kind = ArticleKind::from_slug(input.kind.trim());
+    let kind = ArticleKind::from_slug(input.kind.trim()).filter(|k| *k != ArticleKind::Topic);
     if kind.is_none() {
         errors.push(FieldError::new("kind", "invalid_choice", input.kind.trim()));
     }
@@ -247,6 +292,31 @@ pub fn parse(input: &ArticleInput) -> Result<Parsed, Vec<FieldError>> {
             .filter(|c| !c.is_empty())
             .map(str::to_string)
             .collect();
+    }
+    if kind == Some(ArticleKind::Wanted) {
+        fields.reward = input.reward.trim().chars().take(100).collect();
+        let status = if input.wanted_status.trim().is_empty() {
+            Some(WantedStatus::AtLarge)
+        } else {
+            WantedStatus::from_slug(input.wanted_status.trim())
+        };
+        match status {
+            Some(s) => {
+                fields.wanted_status = s.slug().to_string();
+                // 已抓获 / 已撤销 says since when.
+                fields.status_on = parse_day(
+                    &input.status_on,
+                    "status_on",
+                    s != WantedStatus::AtLarge,
+                    &mut errors,
+                );
+            }
+            None => errors.push(FieldError::new(
+                "wanted_status",
+                "invalid_choice",
+                input.wanted_status.trim(),
+            )),
+        }
     }
     if kind == Some(ArticleKind::Interpretation) {
         fields.policy = id_of(&input.policy, "policy", &mut errors);
@@ -346,6 +416,41 @@ mod tests {
             "2026-12-20T01:00:00+00:00"
         );
         assert!(p.body.starts_with("<p>因跨年活动"));
+    }
+
+    #[test]
+    fn a_captured_or_revoked_wanted_notice_says_since_when() {
+        let wanted = |status: &str, on: &str| ArticleInput {
+            site: "police".into(),
+            kind: "wanted".into(),
+            channels: vec![9],
+            title: "渝州市公安局关于公开悬赏通缉犯罪嫌疑人张某某的通告".into(),
+            body: "<p>张某某，男，涉嫌诈骗罪。</p>".into(),
+            reward: "人民币 2 万元".into(),
+            wanted_status: status.into(),
+            status_on: on.into(),
+            ..ArticleInput::default()
+        };
+        let p = parse(&wanted("", "")).unwrap();
+        assert_eq!(p.fields.wanted_status, "at-large");
+        assert_eq!(p.fields.reward, "人民币 2 万元");
+        let e = parse(&wanted("captured", "")).unwrap_err();
+        assert_eq!((e[0].field, e[0].code), ("status_on", "required"));
+        let p = parse(&wanted("captured", "2026-11-02")).unwrap();
+        assert_eq!(p.fields.status_on, NaiveDate::from_ymd_opt(2026, 11, 2));
+        let e = parse(&wanted("escaped", "")).unwrap_err();
+        assert_eq!(e[0].field, "wanted_status");
+    }
+
+    #[test]
+    fn a_topic_is_a_channel_never_an_article() {
+        let mut i = input();
+        i.kind = "topic".into();
+        let e = parse(&i).unwrap_err();
+        assert_eq!((e[0].field, e[0].code), ("kind", "invalid_choice"));
+        assert!(ArticleKind::Topic.holds(ArticleKind::CaseWarning));
+        assert!(!ArticleKind::News.holds(ArticleKind::CaseWarning));
+        assert!(ArticleKind::writable().all(|k| k != ArticleKind::Topic));
     }
 
     #[test]

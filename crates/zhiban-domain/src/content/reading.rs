@@ -38,12 +38,22 @@ pub async fn sites_in_scope(db: &Db, actor: &StaffSession) -> Result<Vec<Site>, 
         .collect())
 }
 
-type ChannelRow = (i64, i64, String, String, String, String, String, i64);
+type ChannelRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+);
 
 /// Every channel of every site, in site and menu order.
 pub async fn channels(db: &Db) -> Result<Vec<Channel>, DomainError> {
     let rows: Vec<ChannelRow> = sqlx::query_as(
-        "SELECT c.id, c.site_id, s.code, s.name, c.code, c.name, c.kind, c.stale_days \
+        "SELECT c.id, c.site_id, s.code, s.name, c.code, c.name, c.kind, c.stale_days, c.lead \
          FROM content_channels c JOIN content_sites s ON s.id = c.site_id \
          ORDER BY s.position, s.id, c.position, c.id",
     )
@@ -52,7 +62,7 @@ pub async fn channels(db: &Db) -> Result<Vec<Channel>, DomainError> {
     Ok(rows
         .into_iter()
         .filter_map(
-            |(id, site_id, site_code, site_name, code, name, kind, stale_days)| {
+            |(id, site_id, site_code, site_name, code, name, kind, stale_days, lead)| {
                 Some(Channel {
                     id,
                     site_id,
@@ -62,6 +72,7 @@ pub async fn channels(db: &Db) -> Result<Vec<Channel>, DomainError> {
                     name,
                     kind: ArticleKind::from_slug(&kind)?,
                     stale_days,
+                    lead,
                 })
             },
         )
@@ -377,6 +388,8 @@ pub struct Live {
     pub updated_at: i64,
     /// Channels it appears in: (site code, channel code, channel name).
     pub channels: Vec<(String, String, String)>,
+    /// The approved version shown (its files are the ones citizens get).
+    pub version: i64,
 }
 
 /// What happened to an article a citizen asks for.
@@ -407,10 +420,11 @@ pub async fn public(db: &Db, id: i64) -> Result<PublicArticle, DomainError> {
         String,
         i64,
         i64,
+        i64,
     );
     let row: Option<Row> = sqlx::query_as(
         "SELECT s.code, s.name, a.kind, v.title, v.summary, v.body, v.source, v.fields, \
-         a.first_published_at, a.live_from FROM articles a \
+         a.first_published_at, a.live_from, a.live_version FROM articles a \
          JOIN content_sites s ON s.id = a.site_id \
          JOIN article_versions v ON v.article_id = a.id AND v.version = a.live_version \
          WHERE a.id = $1 AND a.live_from <= $2 AND (a.live_until IS NULL OR a.live_until > $2)",
@@ -456,6 +470,7 @@ pub async fn public(db: &Db, id: i64) -> Result<PublicArticle, DomainError> {
         published_at: r.8,
         updated_at: r.9,
         channels,
+        version: r.10,
     })))
 }
 

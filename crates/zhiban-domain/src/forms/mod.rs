@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Audience, ServiceItem};
+use crate::catalog::{Audience, ItemType, ServiceItem};
 use crate::identity::ids::{IdNumber, Phone, Uscc};
 
 /// Answers keyed by input name.
@@ -637,12 +637,32 @@ pub fn default_schema(item: &ServiceItem) -> FormSchema {
             ..field("company", "以单位名义申请", FieldKind::Company, false)
         });
     }
-    let request = vec![
-        Field {
+    // 依申请公开 (政府信息公开条例 第二十九条): the information sought,
+    // described so the office can find it, and the form it is wanted in.
+    let mut request = if item.item_type == ItemType::Disclosure {
+        vec![
+            Field {
+                help: "写明所需政府信息的名称、文号，或者发布机关、时间、内容等便于查找的特征；一份申请书宜只申请一项信息".into(),
+                max_len: Some(2000),
+                ..field("information", "所需政府信息的描述", FieldKind::Textarea, true)
+            },
+            Field {
+                max_len: Some(100),
+                ..field("doc_number", "文号（知道时填写）", FieldKind::Text, false)
+            },
+            Field {
+                options: vec!["电子文档".into(), "纸质文本".into()],
+                ..field("medium", "信息的载体形式", FieldKind::Choice, true)
+            },
+        ]
+    } else {
+        vec![Field {
             help: "简要说明申请的事由".into(),
             max_len: Some(1000),
             ..field("reason", "申请事由", FieldKind::Textarea, true)
-        },
+        }]
+    };
+    request.extend([
         Field {
             options: DELIVERY_CHOICES.iter().map(|s| s.to_string()).collect(),
             ..field("delivery", "结果送达方式", FieldKind::Choice, true)
@@ -655,14 +675,18 @@ pub fn default_schema(item: &ServiceItem) -> FormSchema {
             help: "邮寄费用由申请人承担的事项，以办事指南为准".into(),
             ..field("mail_address", "邮寄地址", FieldKind::Text, true)
         },
-    ];
+    ]);
     let mut pages = vec![
         FormPage {
             title: "申请人信息".into(),
             fields: applicant,
         },
         FormPage {
-            title: "申请事项".into(),
+            title: if item.item_type == ItemType::Disclosure {
+                "申请公开的政府信息".into()
+            } else {
+                "申请事项".into()
+            },
             fields: request,
         },
     ];

@@ -833,3 +833,186 @@ mod policies {
         );
     }
 }
+
+mod files {
+    use super::*;
+    use zhiban_domain::content::files::{
+        self, Attach, ContentSettings, FileChanges, FileRole, NewFile,
+    };
+    use zhiban_testing::samples;
+
+    fn new(role: FileRole, name: &str, body: &[u8], alt: &str) -> NewFile {
+        NewFile {
+            role,
+            file_name: name.into(),
+            body: body.to_vec(),
+            too_large: false,
+            alt: alt.into(),
+            captions: None,
+        }
+    }
+
+    fn names(files: &[files::ArticleFile]) -> Vec<String> {
+        let mut n: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
+        n.sort();
+        n
+    }
+
+    async fn live_files(w: &World, id: i64) -> Vec<String> {
+        let PublicArticle::Live(a) = reading::public(w.db(), id).await.expect("public") else {
+            panic!("not live");
+        };
+        names(
+            &files::of_version(w.db(), id, a.version)
+                .await
+                .expect("files"),
+        )
+    }
+
+    #[tokio::test]
+    async fn citizens_get_the_files_of_the_approved_version_and_a_rollback_brings_old_ones_back() {
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let settings = ContentSettings::default();
+        let attach = |changes| Attach {
+            store: &w.files,
+            settings: &settings,
+            changes,
+        };
+        let first = attach(FileChanges {
+            added: vec![
+                new(FileRole::Attachment, "2026年部门预算.pdf", samples::PDF, ""),
+                new(
+                    FileRole::Image,
+                    "现场.png",
+                    samples::PNG,
+                    "工作人员在窗口为群众办理业务",
+                ),
+            ],
+            ..FileChanges::default()
+        });
+        let id = editing::create_with(
+            w.db(),
+            &d.editor,
+            &news(&w, "带附件的稿件").await,
+            Some(&first),
+        )
+        .await
+        .expect("draft");
+        let working = files::working(w.db(), id).await.expect("files");
+        assert_eq!(names(&working), vec!["2026年部门预算.pdf", "现场.png"]);
+        let pdf = working
+            .iter()
+            .find(|f| f.role() == Some(FileRole::Attachment))
+            .expect("pdf");
+        assert_eq!(
+            (pdf.type_label(), pdf.size),
+            ("PDF", samples::PDF.len() as i64)
+        );
+        through_review(&w, &d, id).await;
+        assert_eq!(
+            live_files(&w, id).await,
+            vec!["2026年部门预算.pdf", "现场.png"]
+        );
+
+        // v2 swaps the PDF for a workbook: citizens keep v1's files until approval.
+        let second = attach(FileChanges {
+            added: vec![new(
+                FileRole::Attachment,
+                "三公经费.xlsx",
+                samples::XLSX,
+                "",
+            )],
+            removed: vec![pdf.id],
+        });
+        let rev = revision(&w, id).await;
+        editing::update_with(
+            w.db(),
+            &d.editor,
+            id,
+            rev,
+            &news(&w, "带附件的稿件").await,
+            Some(&second),
+        )
+        .await
+        .expect("v2");
+        assert_eq!(
+            names(&files::working(w.db(), id).await.expect("files")),
+            vec!["三公经费.xlsx", "现场.png"]
+        );
+        assert_eq!(
+            live_files(&w, id).await,
+            vec!["2026年部门预算.pdf", "现场.png"]
+        );
+        through_review(&w, &d, id).await;
+        assert_eq!(live_files(&w, id).await, vec!["三公经费.xlsx", "现场.png"]);
+
+        // Rolling back to v1 brings its PDF back (same body) and drops the workbook.
+        let rev = revision(&w, id).await;
+        editing::restore(w.db(), &d.editor, id, rev, 1)
+            .await
+            .expect("restore");
+        let back = files::working(w.db(), id).await.expect("files");
+        assert_eq!(names(&back), vec!["2026年部门预算.pdf", "现场.png"]);
+        let again = back
+            .iter()
+            .find(|f| f.file_name.ends_with(".pdf"))
+            .expect("pdf");
+        assert_eq!(again.sha256, pdf.sha256);
+        assert_eq!(
+            files::body(&w.files, again).await.expect("body"),
+            samples::PDF
+        );
+        assert_eq!(live_files(&w, id).await, vec!["三公经费.xlsx", "现场.png"]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_alt_text_a_wrong_type_and_an_oversized_file_are_refused_with_the_text_problems_and_nothing_is_stored()
+     {
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let settings = ContentSettings::default();
+        let mut huge = new(FileRole::Attachment, "全年台账.pdf", b"", "");
+        huge.too_large = true;
+        let changes = FileChanges {
+            added: vec![
+                new(FileRole::Image, "嫌疑人.png", samples::PNG, " "),
+                new(
+                    FileRole::Attachment,
+                    "通知.pdf.exe",
+                    b"MZ\x90\x00 not a document",
+                    "",
+                ),
+                huge,
+            ],
+            ..FileChanges::default()
+        };
+        let attach = Attach {
+            store: &w.files,
+            settings: &settings,
+            changes,
+        };
+        let mut input = news(&w, "").await;
+        input.title = String::new();
+        let Err(DomainError::Invalid(errors)) =
+            editing::create_with(w.db(), &d.editor, &input, Some(&attach)).await
+        else {
+            panic!("refused");
+        };
+        let codes: Vec<(&str, &str)> = errors.iter().map(|e| (e.field, e.code)).collect();
+        for want in [
+            ("title", "required"),
+            ("new_image_alt", "required"),
+            ("new_attachment", "attachment_type"),
+            ("new_attachment", "attachment_too_large"),
+        ] {
+            assert!(codes.contains(&want), "{want:?} missing from {codes:?}");
+        }
+        assert_eq!(w.stored_article_files(), 0, "nothing reached the store");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM article_files")
+            .fetch_one(w.db().pool())
+            .await
+            .expect("count");
+        assert_eq!(n, 0);
+    }
+}

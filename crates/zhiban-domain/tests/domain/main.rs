@@ -10,6 +10,7 @@ mod catalog;
 mod concurrency;
 mod content;
 mod crypto;
+mod disclosure;
 mod housekeeping;
 mod identity;
 mod licenses;

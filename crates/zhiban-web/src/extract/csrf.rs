@@ -158,6 +158,43 @@ impl CsrfBody for MultipartForm {
     }
 }
 
+/// The article editor's form: multipart with its files (each up to the
+/// publishing limit; larger ones are dropped as they stream in and marked),
+/// or urlencoded when it carries none.
+pub struct EditorForm(pub MultipartForm);
+
+impl CsrfBody for EditorForm {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(fields) =
+                <Form<Vec<(String, String)>>>::read_checked(req, state, accept).await?;
+            return Ok(EditorForm(MultipartForm {
+                fields,
+                files: Vec::new(),
+            }));
+        }
+        let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
+            return Err(forbidden());
+        };
+        let form = MultipartForm::read(mp, state.config.content.max_upload_bytes())
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !accept(form.field("_csrf").unwrap_or("")) {
+            return Err(forbidden());
+        }
+        Ok(EditorForm(form))
+    }
+}
+
 impl<B: CsrfBody> FromRequest<AppState> for Csrf<B> {
     type Rejection = Response;
 

@@ -5,8 +5,11 @@
 use askama::Template;
 use chrono::NaiveDate;
 use zhiban_domain::catalog::CatalogSnapshot;
+use zhiban_domain::content::files::{ArticleFile, FileRole};
 use zhiban_domain::content::reading::{Detail, Item, Live, PolicyLinks};
-use zhiban_domain::content::{ArticleInput, ArticleKind, Channel, KindFields, Validity};
+use zhiban_domain::content::{
+    ArticleInput, ArticleKind, Channel, KindFields, Validity, WantedStatus,
+};
 use zhiban_domain::time;
 
 /// An article's page: for citizens, and as the staff preview (the working
@@ -44,6 +47,47 @@ pub struct ArticleView {
     pub period: Option<&'static str>,
     /// A policy's or an interpretation's links.
     pub links: Links,
+    /// The version's files: attachments, pictures, videos and captions.
+    pub files: Vec<ArticleFile>,
+    /// Where its files are served from (`/articles/{id}/files` for
+    /// citizens, the editor's address in a preview).
+    pub file_base: String,
+}
+
+impl ArticleView {
+    pub fn attachments(&self) -> Vec<&ArticleFile> {
+        self.of_role(FileRole::Attachment)
+    }
+    pub fn pictures(&self) -> Vec<&ArticleFile> {
+        self.of_role(FileRole::Image)
+    }
+    pub fn videos(&self) -> Vec<&ArticleFile> {
+        self.of_role(FileRole::Video)
+    }
+    /// A video's captions file.
+    pub fn captions_of(&self, video: &ArticleFile) -> Option<&ArticleFile> {
+        self.files
+            .iter()
+            .find(|f| f.parent_id == Some(video.id) && f.role() == Some(FileRole::Captions))
+    }
+    fn of_role(&self, role: FileRole) -> Vec<&ArticleFile> {
+        self.files
+            .iter()
+            .filter(|f| f.role() == Some(role))
+            .collect()
+    }
+    /// A 通缉令's status.
+    pub fn wanted(&self) -> Option<WantedStatus> {
+        WantedStatus::from_slug(&self.fields.wanted_status)
+    }
+    /// "PDF，1.2 MB"
+    pub fn file_facts(&self, f: &ArticleFile) -> String {
+        format!(
+            "{}，{}",
+            f.type_label(),
+            crate::view::form::size_text(f.size)
+        )
+    }
 }
 
 /// What a policy page links to (and an interpretation's policy).
@@ -124,6 +168,8 @@ impl ArticleView {
             period: period(&a.fields, today(now)),
             fields: a.fields.clone(),
             links: Links::default(),
+            files: Vec::new(),
+            file_base: format!("/articles/{}/files", a.id),
         }
     }
 
@@ -150,6 +196,8 @@ impl ArticleView {
             period: period(&d.fields, today(now)),
             fields: d.fields.clone(),
             links: Links::default(),
+            files: Vec::new(),
+            file_base: format!("/admin/content/{}/files", d.id),
         }
     }
 }
@@ -161,6 +209,8 @@ pub struct ListItem {
     pub title: String,
     pub date: String,
     pub period: Option<&'static str>,
+    /// A 通缉令's status (在逃, 已抓获, 已撤销).
+    pub wanted: Option<WantedStatus>,
 }
 
 pub fn list_items(items: &[Item], now: i64) -> Vec<ListItem> {
@@ -172,6 +222,7 @@ pub fn list_items(items: &[Item], now: i64) -> Vec<ListItem> {
             title: i.title.clone(),
             date: day_of(i.published_at),
             period: period(&i.fields, today),
+            wanted: WantedStatus::from_slug(&i.fields.wanted_status),
         })
         .collect()
 }
@@ -219,6 +270,13 @@ pub fn local_input(d: &Detail) -> ArticleInput {
             .unwrap_or_default(),
         services: d.fields.services.join(" "),
         policy: d.fields.policy.map(|x| x.to_string()).unwrap_or_default(),
+        reward: d.fields.reward.clone(),
+        wanted_status: d.fields.wanted_status.clone(),
+        status_on: d
+            .fields
+            .status_on
+            .map(|x| x.to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! File responses: stored case files, and pages never kept by a cache.
+//! File responses: stored case files, files published with articles, and
+//! pages never kept by a cache.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -7,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use zhiban_domain::cases;
 use zhiban_domain::cases::CaseFile;
+use zhiban_domain::content::files::{self as content_files, ArticleFile};
 
 /// Sends a stored file as a download, named after what it is (an image
 /// still shows in an `<img>` preview: the disposition only stops a browser
@@ -30,6 +32,42 @@ pub async fn send_file(
             (
                 header::CONTENT_SECURITY_POLICY,
                 "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+                    .to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A file published with an article. Pictures, video and captions open
+/// in the page; documents download. Citizens' copies may be cached (a
+/// file id never changes its body); the editor's are not.
+pub async fn send_article_file(
+    state: &AppState,
+    file: &ArticleFile,
+    public: bool,
+) -> Result<Response, AppError> {
+    let body = content_files::body(&state.files, file).await?;
+    let how = if file.inline() {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let disposition = format!("{how}; filename*=UTF-8''{}", urlencode(&file.file_name));
+    let cache = if public {
+        "public, max-age=86400"
+    } else {
+        "private, no-store"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, cache.to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
                     .to_string(),
             ),
         ],

@@ -138,7 +138,7 @@ async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
         .to_string()
 }
 
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     staff: &reqwest::Client,
     number: &str,

@@ -666,3 +666,158 @@ async fn the_interpretation_assistant_drafts_key_points_from_a_policy_for_the_ed
         .await;
     assert_eq!(r.status(), 409);
 }
+
+/// Posts the editor as a browser with files would (multipart), from the
+/// page `path` to the same path.
+async fn post_files(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> reqwest::Response {
+    app.submit_multipart(c, path, path, fields, files).await
+}
+
+#[tokio::test]
+async fn a_missing_alt_text_and_a_200_mb_attachment_are_named_and_nothing_typed_is_lost() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let tongzhi = channel(&app, "city", "tongzhi").await;
+    let huge = vec![b'%'; 200 * 1024 * 1024];
+    let r = post_files(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "notice"),
+            ("channels", &tongzhi),
+            ("title", "关于公布2026年部门预算的通知"),
+            ("body", "现将 2026 年部门预算予以公开，详见附件。"),
+            ("new_video_alt", "预算说明视频"),
+        ],
+        &[
+            ("new_image", "预算图解.png", zhiban_testing::samples::PNG),
+            ("new_attachment", "2026年部门预算.pdf", &huge),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains("图片说明：不能为空"),
+        "the alt text is asked for"
+    );
+    assert!(
+        html.contains("不能超过 50 MB"),
+        "the limit is named for the oversized file"
+    );
+    assert!(html.contains("value=\"关于公布2026年部门预算的通知\""));
+    assert!(html.contains("现将 2026 年部门预算予以公开"));
+    assert!(
+        html.contains("value=\"预算说明视频\""),
+        "what was typed beside the files is kept"
+    );
+    let n: i64 = zhiban_store::sqlx::query_scalar("SELECT COUNT(*) FROM article_files")
+        .fetch_one(app.db.db.pool())
+        .await
+        .expect("count");
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn attachments_show_their_type_and_size_and_citizens_download_the_approved_ones() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let first = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let last = app.staff_in_role("sh.zhao", "500000", "reviewer").await;
+    let tongzhi = channel(&app, "city", "tongzhi").await;
+    let r = post_files(
+        &app,
+        &editor,
+        "/admin/content/new",
+        &[
+            ("site", "city"),
+            ("kind", "notice"),
+            ("channels", &tongzhi),
+            ("title", "渝州市2025年市级“三公”经费决算情况说明"),
+            (
+                "body",
+                "现将 2025 年市级“三公”经费决算情况公开如下，明细见附件。",
+            ),
+            ("new_image_alt", "2025年三公经费构成饼图"),
+            ("_go", "submit"),
+        ],
+        &[
+            (
+                "new_attachment",
+                "三公经费决算表.xlsx",
+                zhiban_testing::samples::XLSX,
+            ),
+            ("new_image", "构成.png", zhiban_testing::samples::PNG),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let id = id_from(&location(&r));
+    let (_, page) = app
+        .text_with(&editor, &format!("/admin/content/{id}"))
+        .await;
+    assert!(page.contains("三公经费决算表.xlsx") && page.contains("Excel"));
+    assert!(page.contains("2025年三公经费构成饼图"));
+    let (_, preview) = app
+        .text_with(&editor, &format!("/admin/content/{id}/preview"))
+        .await;
+    assert!(preview.contains(&format!("/admin/content/{id}/files/")));
+    assert_eq!(
+        app.get(&format!("/articles/{id}")).await.status(),
+        404,
+        "not public before review"
+    );
+    for reviewer in [&first, &last] {
+        let r = act(&app, reviewer, &id, "review", &[("decision", "approve")]).await;
+        assert_eq!(r.status(), 303);
+    }
+    let (status, public) = app.text(&format!("/articles/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        public.contains("附件") && public.contains("（Excel，1 KB）"),
+        "type and size"
+    );
+    assert!(public.contains("alt=\"2025年三公经费构成饼图\""));
+    let attachments = public
+        .split("id=\"files-title\"")
+        .nth(1)
+        .expect("attachments");
+    let href = attachments
+        .split(&format!("href=\"/articles/{id}/files/"))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a file link")
+        .to_string();
+    let r = app.get(&format!("/articles/{id}/files/{href}")).await;
+    assert_eq!(r.status(), 200);
+    let disposition = r
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(
+        r.bytes().await.expect("body").as_ref(),
+        zhiban_testing::samples::XLSX
+    );
+    // A file id of another article is not served under this one.
+    assert_eq!(
+        app.get(&format!("/articles/{id}/files/999999"))
+            .await
+            .status(),
+        404
+    );
+}

@@ -9,6 +9,7 @@ mod admin;
 mod cases;
 mod citizen;
 mod content;
+mod disclosure;
 mod licenses;
 mod oidc;
 mod portal;

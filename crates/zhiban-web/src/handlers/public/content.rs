@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use zhiban_domain::content::files;
 use zhiban_domain::content::reading::{self, PublicArticle};
 use zhiban_domain::content::{Channel, Site};
 
@@ -14,6 +15,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, Links, ListItem, list_items};
 use crate::view::ctx::PageCtx;
+use crate::view::files::send_article_file;
 use crate::view::meta::{self, Meta};
 use crate::view::{Cached, Pager, cache_lookup, render_public};
 
@@ -40,8 +42,10 @@ pub async fn article(
         PublicArticle::Live(a) => {
             let now = state.db.now().timestamp();
             let links = reading::policy_links(&state.db, a.id, a.kind, &a.fields).await?;
+            let files = files::of_version(&state.db, a.id, a.version).await?;
             let mut a = ArticleView::of_live(&a, now);
             a.links = Links::of(&a.fields, &links, &state.catalog(), now);
+            a.files = files;
             let meta = meta::for_article(&a, state.config.public_url.as_deref());
             miss.store(
                 &state,
@@ -61,6 +65,21 @@ pub async fn article(
         }
         PublicArticle::Missing => Err(AppError::NotFound),
     }
+}
+
+/// A file of a live article, as its approved version has it.
+pub async fn article_file(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let PublicArticle::Live(a) = reading::public(&state.db, id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let f = files::one(&state.db, id, file).await?;
+    if !f.in_version(a.version) {
+        return Err(AppError::NotFound);
+    }
+    send_article_file(&state, &f, true).await
 }
 
 /// The day in Beijing: a bulletin's period (未开始, 进行中, 已结束) changes

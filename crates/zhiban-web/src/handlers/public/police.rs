@@ -10,8 +10,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use zhiban_domain::catalog::CatalogSnapshot;
-use zhiban_domain::content::ArticleKind;
 use zhiban_domain::content::reading;
+use zhiban_domain::content::{ArticleKind, Channel};
 
 #[derive(Template)]
 #[template(path = "public/police/police.html")]
@@ -23,6 +23,10 @@ pub struct PolicePage {
     pub news: Vec<ListItem>,
     pub bulletins: Vec<ListItem>,
     pub warnings: Vec<ListItem>,
+    /// 悬赏通缉, newest first.
+    pub wanted: Vec<ListItem>,
+    /// The bureau's 专题 (反诈, 禁毒, 交通安全).
+    pub topics: Vec<Channel>,
 }
 
 pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
@@ -43,7 +47,13 @@ pub async fn police(State(state): State<AppState>, ctx: PageCtx) -> Result<Respo
         now,
     );
     let warnings = list_items(&latest(&[ArticleKind::CaseWarning]).await?, now);
-    let page = police_page(&state.catalog(), ctx, news, bulletins, warnings)?;
+    let mut page = police_page(&state.catalog(), ctx, news, bulletins, warnings)?;
+    page.wanted = list_items(&latest(&[ArticleKind::Wanted]).await?, now);
+    page.topics = reading::channels(db)
+        .await?
+        .into_iter()
+        .filter(|c| c.site_code == "police" && c.kind == ArticleKind::Topic)
+        .collect();
     miss.store(&state, &page)
 }
 
@@ -67,6 +77,8 @@ fn police_page(
         news,
         bulletins,
         warnings,
+        wanted: Vec::new(),
+        topics: Vec::new(),
         ctx,
     })
 }

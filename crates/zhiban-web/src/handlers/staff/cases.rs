@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form as ExtraForm;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use zhiban_domain::cases::disclosure::{self, Answer};
 use zhiban_domain::cases::{
     Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Delivery, Light, ListQuery,
     Step, Tab, Upload,
@@ -222,6 +223,9 @@ pub struct CasePage {
     /// E-licenses the applicant authorised instead of uploads (免证办);
     /// holder data masked unless `full_data`.
     pub licenses: Vec<Authorised>,
+    /// A step that was refused: its action and what was typed (reason,
+    /// answer type, days), put back into its form.
+    pub kept: Option<(CaseAction, String, String, String)>,
 }
 
 impl CasePage {
@@ -243,6 +247,37 @@ impl CasePage {
     }
     fn is(&self, a: &CaseAction, slug: &str) -> bool {
         a.slug() == slug
+    }
+    /// The action whose form opens: the one refused, else the first.
+    fn opens(&self, a: &CaseAction, first: &bool) -> bool {
+        match &self.kept {
+            Some((k, ..)) => k == a,
+            None => *first,
+        }
+    }
+    /// What was typed into an action's form before it was refused.
+    fn kept_reason(&self, a: &CaseAction) -> &str {
+        match &self.kept {
+            Some((k, reason, ..)) if k == a => reason,
+            _ => "",
+        }
+    }
+    fn kept_answer(&self, a: &CaseAction, answer: &Answer) -> bool {
+        matches!(&self.kept, Some((k, _, chosen, _)) if k == a && chosen == answer.slug())
+    }
+    fn kept_days(&self) -> String {
+        match &self.kept {
+            Some((CaseAction::Extend, _, _, days)) => days.clone(),
+            _ => disclosure::EXTENSION_MAX_DAYS.to_string(),
+        }
+    }
+    /// A disclosure request's answer types for a decision (none otherwise).
+    fn answers_for(&self, a: &CaseAction) -> Vec<Answer> {
+        if self.case.is_disclosure() {
+            Answer::for_action(*a)
+        } else {
+            Vec::new()
+        }
     }
     fn accepts_results(&self) -> bool {
         matches!(self.case.state, CaseState::Decided | CaseState::Concluded)
@@ -279,6 +314,7 @@ async fn case_page(
     number: &str,
     errors: Vec<(String, String)>,
     notice: String,
+    kept: Option<(CaseAction, String, String, String)>,
 ) -> Result<Response, AppError> {
     let case = cases::open_for_staff(&state.db, &staff.session, number).await?;
     let full_data = staff.session.can(Perm::CitizensView);
@@ -315,7 +351,8 @@ async fn case_page(
             .filter(|f| f.kind == "result")
             .cloned()
             .collect(),
-        actions: case.state.staff_actions().to_vec(),
+        actions: case.staff_actions(),
+        kept,
         units: unit_options(state, staff),
         ctx: staff.ctx.clone(),
         correctable,
@@ -338,7 +375,7 @@ pub async fn case_detail(
     } else {
         staff.ctx.t(&format!("wb.done_{}", q.done))
     };
-    case_page(&state, &staff, &number, Vec::new(), notice).await
+    case_page(&state, &staff, &number, Vec::new(), notice, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -357,11 +394,27 @@ pub struct ActForm {
     pub tracking_no: String,
     #[serde(default)]
     pub revision: Option<i64>,
+    /// A disclosure request's answer type (答复类型).
+    #[serde(default)]
+    pub answer: String,
+    /// Working days to extend a disclosure request by, as typed.
+    #[serde(default)]
+    pub days: String,
 }
 
-fn step_errors(ctx: &PageCtx, errs: &[FieldError]) -> Vec<(String, String)> {
+/// Problems of a step, each linked to its input. Inputs every action's
+/// form has (the reason, the answer type, the days) carry the action in
+/// their id.
+fn step_errors(ctx: &PageCtx, action: &str, errs: &[FieldError]) -> Vec<(String, String)> {
     errs.iter()
-        .map(|e| (format!("a-{}", e.field), error_message(ctx, e)))
+        .map(|e| {
+            let id = if matches!(e.field, "reason" | "answer" | "days") {
+                format!("a-{}-{action}", e.field)
+            } else {
+                format!("a-{}", e.field)
+            };
+            (id, error_message(ctx, e))
+        })
         .collect()
 }
 
@@ -375,8 +428,16 @@ pub async fn case_act(
     let Some(action) = CaseAction::from_slug(&form.action) else {
         return Err(AppError::NotFound);
     };
+    let days = form.days.trim();
     let step = Step {
-        reason: form.reason,
+        answer: Answer::from_slug(&form.answer),
+        days: if days.is_empty() {
+            None
+        } else {
+            // Not a number: out of range, said so by the rule.
+            Some(days.parse().unwrap_or(0))
+        },
+        reason: form.reason.clone(),
         fields: form.fields,
         to_unit: form.to_unit,
         delivery: Delivery::from_slug(&form.delivery),
@@ -402,12 +463,13 @@ pub async fn case_act(
         // Transferred out of this person's scope: back to the list.
         Ok(_) => Ok(Redirect::to("/admin/cases?tab=done").into_response()),
         Err(DomainError::Invalid(errs)) => {
-            let errors = step_errors(&staff.ctx, &errs);
-            case_page(&state, &staff, &number, errors, String::new()).await
+            let errors = step_errors(&staff.ctx, action.slug(), &errs);
+            let kept = Some((action, form.reason, form.answer, form.days));
+            case_page(&state, &staff, &number, errors, String::new(), kept).await
         }
         Err(DomainError::Conflict(code)) => {
             let notice = staff.ctx.t(&format!("cases.conflict_{}", code.code()));
-            case_page(&state, &staff, &number, Vec::new(), notice).await
+            case_page(&state, &staff, &number, Vec::new(), notice, None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -435,8 +497,9 @@ pub async fn case_result(
             &state,
             &staff,
             &number,
-            step_errors(&staff.ctx, &[e]),
+            step_errors(&staff.ctx, "result", &[e]),
             String::new(),
+            None,
         )
         .await;
     };
@@ -457,11 +520,11 @@ pub async fn case_result(
                     )
                 })
                 .collect();
-            case_page(&state, &staff, &number, errors, String::new()).await
+            case_page(&state, &staff, &number, errors, String::new(), None).await
         }
         Err(DomainError::Conflict(code)) => {
             let notice = staff.ctx.t(&format!("cases.conflict_{}", code.code()));
-            case_page(&state, &staff, &number, Vec::new(), notice).await
+            case_page(&state, &staff, &number, Vec::new(), notice, None).await
         }
         Err(e) => Err(e.into()),
     }

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use zhiban_domain::content::files::{self, ArticleFile, Attach, FileChanges, FileRole, NewFile};
 use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
 use zhiban_domain::content::{
     ArticleAction, ArticleInput, ArticleKind, ArticleState, Channel, Site, editing, health,
@@ -18,10 +19,11 @@ use zhiban_domain::identity::Perm;
 use zhiban_domain::{Conflict, DomainError, FieldError};
 
 use crate::error::AppError;
-use crate::extract::{Csrf, Staff};
+use crate::extract::{Csrf, EditorForm, MultipartForm, PostedFile, Staff};
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, local_input};
 use crate::view::ctx::PageCtx;
+use crate::view::files::send_article_file;
 use crate::view::{error_message, render};
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +90,8 @@ pub struct EditPage {
     /// Sites and channels this person may publish to.
     pub sites: Vec<Site>,
     pub channels: Vec<Channel>,
-    pub kinds: &'static [ArticleKind],
+    /// The kinds an article may be (not 专题, which only channels are).
+    pub kinds: Vec<ArticleKind>,
     /// (field, message) for the summary.
     pub errors: Vec<(String, String)>,
     /// A refusal of a step (conflict), shown above the page.
@@ -99,6 +102,12 @@ pub struct EditPage {
     pub can_review: bool,
     /// The signed-in person's user name (reviewers never pass their own text).
     pub me: String,
+    /// The working copy's files.
+    pub files: Vec<ArticleFile>,
+    /// Upload limits in MB: (attachments and pictures, video).
+    pub limits: (u64, u64),
+    /// What was typed beside files in a refused save (alt texts).
+    pub kept: Vec<(String, String)>,
 }
 
 impl EditPage {
@@ -117,6 +126,15 @@ impl EditPage {
             "topic" => &self.input.topic,
             _ => "",
         }
+    }
+    pub fn kept(&self, name: &str) -> &str {
+        self.kept
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    pub fn size(&self, f: &ArticleFile) -> String {
+        crate::view::form::size_text(f.size)
     }
     pub fn channel_checked(&self, id: &i64) -> bool {
         self.input.channels.contains(id)
@@ -171,12 +189,21 @@ async fn page(
         can_edit: staff.session.can(Perm::ContentEdit),
         can_review: staff.session.can(Perm::ContentReview),
         me: staff.session.user.username.clone(),
+        files: match &detail {
+            Some(d) => files::working(&state.db, d.id).await?,
+            None => Vec::new(),
+        },
+        limits: (
+            state.config.content.max_file_mb,
+            state.config.content.max_video_mb,
+        ),
+        kept: Vec::new(),
         ctx,
         detail,
         input,
         sites,
         channels,
-        kinds: ArticleKind::ALL,
+        kinds: ArticleKind::writable().collect(),
         done,
     })
 }
@@ -222,6 +249,9 @@ fn input_of(fields: &[(String, String)]) -> (ArticleInput, bool) {
             "replaced_by" => input.replaced_by = v,
             "services" => input.services = v,
             "policy" => input.policy = v,
+            "reward" => input.reward = v,
+            "wanted_status" => input.wanted_status = v,
+            "status_on" => input.status_on = v,
             "_go" => submit = v == "submit",
             _ => {}
         }
@@ -245,13 +275,83 @@ fn note_of(fields: &[(String, String)]) -> String {
         .unwrap_or_default()
 }
 
+/// The file changes of a save: new attachments, a picture with its alt
+/// text, a video with its description and captions, and removals.
+fn file_changes(form: &mut MultipartForm) -> FileChanges {
+    let text = |name: &str| form.field(name).unwrap_or("").to_string();
+    let (image_alt, video_alt) = (text("new_image_alt"), text("new_video_alt"));
+    let removed = form
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "remove_file")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let mut changes = FileChanges {
+        removed,
+        ..FileChanges::default()
+    };
+    let posted = |f: PostedFile, role: FileRole, alt: &str| NewFile {
+        role,
+        file_name: f.file_name,
+        body: f.body,
+        too_large: f.too_large,
+        alt: alt.to_string(),
+        captions: None,
+    };
+    let mut captions = None;
+    let mut video = None;
+    for f in std::mem::take(&mut form.files) {
+        if !f.too_large && f.file_name.is_empty() && f.body.is_empty() {
+            continue;
+        }
+        match f.input.as_str() {
+            "new_attachment" => changes.added.push(posted(f, FileRole::Attachment, "")),
+            "new_image" => changes.added.push(posted(f, FileRole::Image, &image_alt)),
+            "new_video" => video = Some(posted(f, FileRole::Video, &video_alt)),
+            "new_captions" => captions = Some(Box::new(posted(f, FileRole::Captions, ""))),
+            _ => {}
+        }
+    }
+    if let Some(mut v) = video {
+        v.captions = captions;
+        changes.added.push(v);
+    } else if captions.is_some() {
+        // Captions without their video: say the video is missing.
+        changes.added.push(NewFile {
+            role: FileRole::Video,
+            file_name: String::new(),
+            body: Vec::new(),
+            too_large: false,
+            alt: video_alt,
+            captions,
+        });
+    }
+    changes
+}
+
+/// The alt texts typed beside new files, kept when the save is refused.
+fn kept_of(form: &MultipartForm) -> Vec<(String, String)> {
+    ["new_image_alt", "new_video_alt"]
+        .iter()
+        .map(|k| (k.to_string(), form.field(k).unwrap_or("").to_string()))
+        .collect()
+}
+
 pub async fn create(
     State(state): State<AppState>,
     staff: Staff,
-    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+    Csrf(EditorForm(mut form)): Csrf<EditorForm>,
 ) -> Result<Response, AppError> {
+    let changes = file_changes(&mut form);
+    let kept = kept_of(&form);
+    let fields = form.fields;
     let (input, submit) = input_of(&fields);
-    match editing::create(&state.db, &staff.session, &input).await {
+    let attach = Attach {
+        store: &state.files,
+        settings: &state.config.content,
+        changes,
+    };
+    match editing::create_with(&state.db, &staff.session, &input, Some(&attach)).await {
         Ok(id) => {
             let done = if submit {
                 editing::step(&state.db, &staff.session, id, 1, ArticleAction::Submit, "").await?;
@@ -261,7 +361,7 @@ pub async fn create(
             };
             Ok(Redirect::to(&format!("/admin/content/{id}?done={done}")).into_response())
         }
-        Err(e) => again(&state, staff, None, Some(input), e).await,
+        Err(e) => again_keeping(&state, staff, None, Some(input), e, kept).await,
     }
 }
 
@@ -280,11 +380,28 @@ pub async fn update(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+    Csrf(EditorForm(mut form)): Csrf<EditorForm>,
 ) -> Result<Response, AppError> {
+    let changes = file_changes(&mut form);
+    let kept = kept_of(&form);
+    let fields = form.fields;
     let (input, submit) = input_of(&fields);
     let revision = revision_of(&fields);
-    match editing::update(&state.db, &staff.session, id, revision, &input).await {
+    let attach = Attach {
+        store: &state.files,
+        settings: &state.config.content,
+        changes,
+    };
+    let saved = editing::update_with(
+        &state.db,
+        &staff.session,
+        id,
+        revision,
+        &input,
+        Some(&attach),
+    )
+    .await;
+    match saved {
         Ok(()) => {
             let done = if submit {
                 editing::step(
@@ -302,7 +419,7 @@ pub async fn update(
             };
             Ok(Redirect::to(&format!("/admin/content/{id}?done={done}")).into_response())
         }
-        Err(e) => again(&state, staff, Some(id), Some(input), e).await,
+        Err(e) => again_keeping(&state, staff, Some(id), Some(input), e, kept).await,
     }
 }
 
@@ -317,6 +434,19 @@ async fn again(
     id: Option<i64>,
     input: Option<ArticleInput>,
     e: DomainError,
+) -> Result<Response, AppError> {
+    again_keeping(state, staff, id, input, e, Vec::new()).await
+}
+
+/// [`again`], keeping what was typed beside the files (alt texts): the
+/// files themselves must be chosen again, which the messages say.
+async fn again_keeping(
+    state: &AppState,
+    staff: Staff,
+    id: Option<i64>,
+    input: Option<ArticleInput>,
+    e: DomainError,
+    kept: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
     let (errors, refusal, status) = match e {
         DomainError::Invalid(errors) => (errors, None, StatusCode::UNPROCESSABLE_ENTITY),
@@ -335,7 +465,8 @@ async fn again(
     if errors.iter().any(|e| e.code == "unsafe_removed") {
         input.body = rich_text::clean(&input.body).html;
     }
-    let p = page(state, staff, detail, input, &errors, refusal, String::new()).await?;
+    let mut p = page(state, staff, detail, input, &errors, refusal, String::new()).await?;
+    p.kept = kept;
     Ok((status, render(&p)?).into_response())
 }
 
@@ -448,7 +579,8 @@ pub async fn preview(
 ) -> Result<Response, AppError> {
     let d = reading::detail(&state.db, &staff.session, id).await?;
     let channels = reading::channels(&state.db).await?;
-    let a = ArticleView::of_draft(&d, &channels, state.db.now().timestamp());
+    let mut a = ArticleView::of_draft(&d, &channels, state.db.now().timestamp());
+    a.files = files::working(&state.db, id).await?;
     render(&ArticlePage {
         meta: crate::view::meta::for_article(&a, state.config.public_url.as_deref()),
         ctx: staff.ctx,
@@ -456,6 +588,19 @@ pub async fn preview(
         preview: true,
         phone: q.width == "phone",
     })
+}
+
+/// A file of the working copy or of an earlier version, for the editor
+/// and the preview.
+pub async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, file)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    // Out of scope reads as not found (and is audited there).
+    reading::detail(&state.db, &staff.session, id).await?;
+    let f = files::one(&state.db, id, file).await?;
+    send_article_file(&state, &f, false).await
 }
 
 #[derive(Template)]
