@@ -136,6 +136,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(content::update)
             .with(editor_uploads),
         StaffRoute::new("/admin/content/{id}/files/{file}", ContentEdit).get(content::file),
+        StaffRoute::new("/admin/content/{id}/diff", ContentEdit).get(content::diff),
         StaffRoute::new("/admin/content/{id}/preview", ContentEdit).get(content::preview),
         StaffRoute::new("/admin/content/{id}/submit", ContentEdit).post(content::submit),
         StaffRoute::new("/admin/content/{id}/recall", ContentEdit).post(content::recall),

@@ -6,6 +6,7 @@
 
 pub mod aids;
 pub mod demo;
+pub mod diff;
 pub mod editing;
 pub mod files;
 pub mod health;

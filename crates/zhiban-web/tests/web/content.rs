@@ -821,3 +821,65 @@ async fn attachments_show_their_type_and_size_and_citizens_download_the_approved
         404
     );
 }
+
+#[tokio::test]
+async fn a_reviewer_sees_what_changed_against_the_published_version() {
+    let app = TestApp::spawn().await;
+    let editor = app
+        .staff_in_role("bj.wang", "500000", "content_editor")
+        .await;
+    let first = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let last = app.staff_in_role("sh.zhao", "500000", "reviewer").await;
+    let yaowen = channel(&app, "city", "yaowen").await;
+    let fields = |body: &'static str| {
+        vec![
+            ("site", "city"),
+            ("kind", "news"),
+            ("title", "高校毕业生求职创业补贴开始申领"),
+            ("body", body),
+            ("_go", "submit"),
+        ]
+    };
+    let mut f = fields("补贴标准为每人500元。\n\n咨询电话12345。");
+    f.push(("channels", &yaowen));
+    let r = post_here(&app, &editor, "/admin/content/new", &f).await;
+    let id = id_from(&location(&r));
+    for reviewer in [&first, &last] {
+        act(&app, reviewer, &id, "review", &[("decision", "approve")]).await;
+    }
+    let (_, html) = app
+        .text_with(&editor, &format!("/admin/content/{id}"))
+        .await;
+    let revision = hidden(&html, "revision");
+    let mut f = fields("补贴标准为每人800元。\n\n咨询电话12345。\n\n申领截至12月31日。");
+    f.push(("channels", &yaowen));
+    f.push(("revision", &revision));
+    let r = app
+        .submit(
+            &editor,
+            &format!("/admin/content/{id}"),
+            &format!("/admin/content/{id}"),
+            &f,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = app.text_with(&first, &format!("/admin/content/{id}")).await;
+    assert!(page.contains(&format!("/admin/content/{id}/diff")));
+    let (status, diff) = app
+        .text_with(&first, &format!("/admin/content/{id}/diff"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(diff.contains("版本对比"));
+    assert!(
+        diff.contains("<del>5</del>") && diff.contains("<ins>8</ins>"),
+        "the changed figure is marked"
+    );
+    assert!(
+        diff.contains("申领截至12月31日。"),
+        "the new paragraph is listed"
+    );
+    assert!(
+        !diff.contains("id=\"d-title\""),
+        "an unchanged title is not listed"
+    );
+}

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use zhiban_domain::content::diff::{self, Comparison, Line, Part};
 use zhiban_domain::content::files::{self, ArticleFile, Attach, FileChanges, FileRole, NewFile};
 use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
 use zhiban_domain::content::{
@@ -587,6 +588,44 @@ pub async fn preview(
         a,
         preview: true,
         phone: q.width == "phone",
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DiffQuery {
+    #[serde(default)]
+    pub from: Option<i64>,
+    #[serde(default)]
+    pub to: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/content/diff.html")]
+pub struct DiffPage {
+    pub ctx: PageCtx,
+    pub detail: Detail,
+    pub cmp: Comparison,
+}
+
+/// 版本对比: what changed between two versions (by default, what citizens
+/// read now against the working copy a reviewer is asked to pass).
+pub async fn diff(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, AppError> {
+    let detail = reading::detail(&state.db, &staff.session, id).await?;
+    let to = q.to.unwrap_or(detail.version);
+    let from = q
+        .from
+        .or(detail.live_version.filter(|v| *v != to))
+        .unwrap_or((to - 1).max(1));
+    let cmp = diff::compare(&state.db, &detail, from, to).await?;
+    render(&DiffPage {
+        ctx: staff.ctx,
+        detail,
+        cmp,
     })
 }
 
