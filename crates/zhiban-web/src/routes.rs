@@ -127,6 +127,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/content/sites", ContentReview)
             .get(content::sites)
             .post(content::save_stages),
+        StaffRoute::new("/admin/content/sites/channels", ContentReview).post(content::save_channel),
         StaffRoute::new("/admin/content/new", ContentEdit)
             .get(content::new_form)
             .post(content::create)

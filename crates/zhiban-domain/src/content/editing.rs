@@ -751,6 +751,180 @@ pub async fn set_review_stages(
     Ok(())
 }
 
+/// A channel as typed on the sites page (new when `id` is `None`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ChannelInput {
+    pub site: String,
+    pub id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    /// Days without a new article before inspection counts it stale.
+    pub stale_days: String,
+    pub lead: String,
+}
+
+pub const CHANNEL_NAME_MAX: usize = 40;
+pub const CHANNEL_LEAD_MAX: usize = 500;
+
+/// Adds a channel to a site or changes one (name, kind, stale days, what
+/// it is about). The code stays once chosen: it is in every link. A
+/// channel holding articles keeps its kind. Done by people who review for
+/// the site (its unit in their scope). Returns the channel's id.
+pub async fn save_channel(
+    db: &Db,
+    actor: &StaffSession,
+    input: &ChannelInput,
+) -> Result<i64, DomainError> {
+    let object = format!("site:{}", input.site.trim());
+    if !actor.perms.contains(&crate::identity::Perm::ContentReview) {
+        scope::record_refusal(db, actor, &object, "content.review").await?;
+        return Err(Conflict::NotAllowed.into());
+    }
+    let site = reading::site(db, input.site.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    scope::require_unit(db, actor, Some(site.unit_id), &object).await?;
+    let existing = match input.id {
+        Some(id) => Some(
+            reading::channels(db)
+                .await?
+                .into_iter()
+                .find(|c| c.id == id && c.site_id == site.id)
+                .ok_or(DomainError::NotFound)?,
+        ),
+        None => None,
+    };
+    let mut errors = Vec::new();
+    let code = input.code.trim().to_ascii_lowercase();
+    if existing.is_none() {
+        let ok = !code.is_empty()
+            && code.len() <= 40
+            && code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !matches!(code.as_str(), "rss.xml" | "atom.xml" | "topics");
+        if !ok {
+            errors.push(FieldError::new("channel_code", "invalid_code", &code));
+        }
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        errors.push(FieldError::new("channel_name", "required", ""));
+    } else if name.chars().count() > CHANNEL_NAME_MAX {
+        errors.push(FieldError::new(
+            "channel_name",
+            "too_long",
+            CHANNEL_NAME_MAX.to_string(),
+        ));
+    }
+    let kind = ArticleKind::from_slug(input.kind.trim());
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "channel_kind",
+            "invalid_choice",
+            input.kind.trim(),
+        ));
+    }
+    let stale_days = match input.stale_days.trim().parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => d,
+        _ => {
+            errors.push(FieldError::new(
+                "stale_days",
+                "out_of_range",
+                "1–3650".to_string(),
+            ));
+            0
+        }
+    };
+    let lead = input.lead.trim().to_string();
+    if lead.chars().count() > CHANNEL_LEAD_MAX {
+        errors.push(FieldError::new(
+            "lead",
+            "too_long",
+            CHANNEL_LEAD_MAX.to_string(),
+        ));
+    }
+    if let (Some(c), Some(k)) = (&existing, kind)
+        && c.kind != k
+    {
+        let held: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM article_channels WHERE channel_id = $1")
+                .bind(c.id)
+                .fetch_one(db.pool())
+                .await?;
+        if held > 0 {
+            errors.push(FieldError::new(
+                "channel_kind",
+                "channel_in_use",
+                held.to_string(),
+            ));
+        }
+    }
+    if existing.is_none() && errors.is_empty() {
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM content_channels WHERE site_id = $1 AND code = $2",
+        )
+        .bind(site.id)
+        .bind(&code)
+        .fetch_one(db.pool())
+        .await?;
+        if taken > 0 {
+            errors.push(FieldError::new("channel_code", "taken", &code));
+        }
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return Err(DomainError::Invalid(errors));
+    };
+    let mut tx = db.begin().await?;
+    let id = match &existing {
+        Some(c) => {
+            sqlx::query(
+                "UPDATE content_channels SET name = $2, kind = $3, stale_days = $4, lead = $5 \
+                 WHERE id = $1",
+            )
+            .bind(c.id)
+            .bind(&name)
+            .bind(kind.slug())
+            .bind(stale_days)
+            .bind(&lead)
+            .execute(&mut *tx)
+            .await?;
+            c.id
+        }
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO content_channels (site_id, code, name, kind, stale_days, lead, \
+                 position) SELECT $1, $2, $3, $4, $5, $6, COALESCE(MAX(position), 0) + 1 \
+                 FROM content_channels WHERE site_id = $1 RETURNING id",
+            )
+            .bind(site.id)
+            .bind(&code)
+            .bind(&name)
+            .bind(kind.slug())
+            .bind(stale_days)
+            .bind(&lead)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    audit::append(
+        &mut tx,
+        &Entry::staff(&actor.user.username, "content.channel", &object).detail(format!(
+            "{} {} {} {stale_days}",
+            existing.as_ref().map_or(code.as_str(), |c| c.code.as_str()),
+            name,
+            kind.slug()
+        )),
+    )
+    .await?;
+    // Site pages, menus and feeds show channels: every node refreshes.
+    changes::record(&mut tx, CHANGE_TOPIC, &format!("channel:{id}")).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// 解读助手: a draft interpretation of a policy, written from its text
 /// (summary and key points, `aids::draft`) into the policy site's
 /// interpretation channel, for the editor to correct and send to review.

@@ -883,3 +883,94 @@ async fn a_reviewer_sees_what_changed_against_the_published_version() {
         "an unchanged title is not listed"
     );
 }
+
+#[tokio::test]
+async fn a_reviewer_adds_and_renames_channels_of_their_own_site() {
+    let app = TestApp::spawn().await;
+    let reviewer = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let district = app.staff_in_role("yz.sh", "500103", "reviewer").await;
+    let sites = "/admin/content/sites";
+    let post = |c: &'static str| {
+        [
+            ("site", "city"),
+            ("id", "new"),
+            ("code", c),
+            ("name", "人事信息"),
+            ("kind", "notice"),
+            ("stale_days", "90"),
+            ("lead", "公务员招录、事业单位招聘和任前公示。"),
+        ]
+    };
+    // Another site's reviewer cannot add to the city's channels.
+    let r = app
+        .submit(
+            &district,
+            sites,
+            "/admin/content/sites/channels",
+            &post("renshi"),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    // A bad code comes back named, with what was typed.
+    let r = app
+        .submit(
+            &reviewer,
+            sites,
+            "/admin/content/sites/channels",
+            &post("人事 Info"),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("栏目代码："), "the code is named");
+    assert!(html.contains("公务员招录、事业单位招聘和任前公示。</textarea>"));
+    let r = app
+        .submit(
+            &reviewer,
+            sites,
+            "/admin/content/sites/channels",
+            &post("renshi"),
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (status, page) = app.text("/sites/city/renshi").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("人事信息") && page.contains("公务员招录"));
+    // The same code twice is refused.
+    let r = app
+        .submit(
+            &reviewer,
+            sites,
+            "/admin/content/sites/channels",
+            &post("renshi"),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+
+    // A channel with articles keeps its kind; its name can change.
+    let yaowen = channel(&app, "city", "yaowen").await;
+    for (kind, status) in [("notice", 422), ("news", 303)] {
+        let r = app
+            .submit(
+                &reviewer,
+                sites,
+                "/admin/content/sites/channels",
+                &[
+                    ("site", "city"),
+                    ("id", yaowen.as_str()),
+                    ("code", "yaowen"),
+                    ("name", "渝州要闻"),
+                    ("kind", kind),
+                    ("stale_days", "7"),
+                    ("lead", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), status, "{kind}");
+        if status == 422 {
+            assert!(r.text().await.expect("body").contains("不能改变类型"));
+        }
+    }
+    let (_, page) = app.text("/sites/city/yaowen").await;
+    assert!(page.contains("渝州要闻"));
+}

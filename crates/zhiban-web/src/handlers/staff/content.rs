@@ -684,6 +684,93 @@ pub struct SitesPage {
     pub channels: Vec<Channel>,
     pub saved: String,
     pub error: Option<String>,
+    /// A refused channel form: what was typed and each problem, put back
+    /// into the form it came from.
+    pub attempt: Option<(ChannelForm, Vec<(String, String)>)>,
+    /// Kinds a channel may hold (专题 included).
+    pub kinds: &'static [ArticleKind],
+}
+
+impl SitesPage {
+    /// The refused form is this one (`site`, and the channel id or `new`).
+    fn is_attempt(&self, site: &str, id: &str) -> bool {
+        self.attempt
+            .as_ref()
+            .is_some_and(|(f, _)| f.site == site && f.id == id)
+    }
+    /// What to show in a field of channel form (`id`, or `new`): what was
+    /// typed when that form was refused, else the stored value.
+    fn typed<'a>(&'a self, site: &str, id: &str, field: &str, stored: &'a str) -> &'a str {
+        match &self.attempt {
+            Some((f, _)) if f.site == site && f.id == id => match field {
+                "code" => &f.code,
+                "name" => &f.name,
+                "kind" => &f.kind,
+                "stale_days" => &f.stale_days,
+                _ => &f.lead,
+            },
+            _ => stored,
+        }
+    }
+    fn problem(&self, site: &str, id: &str, field: &str) -> Option<&str> {
+        match &self.attempt {
+            Some((f, errs)) if f.site == site && f.id == id => errs
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, m)| m.as_str()),
+            _ => None,
+        }
+    }
+    fn days(&self, c: &Channel) -> String {
+        c.stale_days.to_string()
+    }
+}
+
+/// A channel form as posted (every field as typed).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ChannelForm {
+    pub site: String,
+    /// The channel's id, or `new`.
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub stale_days: String,
+    pub lead: String,
+}
+
+/// 栏目: adds a channel to a site or changes one.
+pub async fn save_channel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Csrf(Form(f)): Csrf<Form<ChannelForm>>,
+) -> Result<Response, AppError> {
+    let input = editing::ChannelInput {
+        site: f.site.clone(),
+        id: f.id.parse().ok(),
+        code: f.code.clone(),
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+        stale_days: f.stale_days.clone(),
+        lead: f.lead.clone(),
+    };
+    match editing::save_channel(&state.db, &staff.session, &input).await {
+        Ok(_) => {
+            state.refresh_catalog().await?;
+            Ok(Redirect::to(&format!("/admin/content/sites?saved={}", f.site)).into_response())
+        }
+        Err(DomainError::Invalid(errors)) => {
+            let errs = errors
+                .iter()
+                .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
+                .collect();
+            let mut p = sites_page(&state, staff, String::new(), None).await?;
+            p.attempt = Some((f, errs));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -710,6 +797,8 @@ async fn sites_page(
         channels,
         saved,
         error,
+        attempt: None,
+        kinds: ArticleKind::ALL,
     })
 }
 
