@@ -138,6 +138,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .with(editor_uploads),
         StaffRoute::new("/admin/content/{id}/files/{file}", ContentEdit).get(content::file),
         StaffRoute::new("/admin/content/{id}/diff", ContentEdit).get(content::diff),
+        StaffRoute::new("/admin/content/{id}/graphic.svg", ContentEdit).get(content::graphic),
         StaffRoute::new("/admin/content/{id}/preview", ContentEdit).get(content::preview),
         StaffRoute::new("/admin/content/{id}/submit", ContentEdit).post(content::submit),
         StaffRoute::new("/admin/content/{id}/recall", ContentEdit).post(content::recall),
@@ -300,6 +301,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         // Anyone: 政务公开 (published articles, site homes, channels)
         SiteRoute::new("/articles/{id}").get(published::article),
         SiteRoute::new("/articles/{id}/files/{file}").get(published::article_file),
+        SiteRoute::new("/articles/{id}/graphic.svg").get(published::graphic),
         SiteRoute::new("/policies").get(policies::policies),
         SiteRoute::new("/sites/{site}").get(published::site),
         SiteRoute::new("/sites/{site}/{channel}").get(published::channel),

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod diff;
 pub mod editing;
 pub mod files;
+pub mod graphic;
 pub mod health;
 pub mod reading;
 pub mod rich_text;

@@ -55,6 +55,14 @@ pub struct ArticleView {
 }
 
 impl ArticleView {
+    /// An interpretation's 一图读懂 picture, beside its files.
+    pub fn graphic(&self) -> Option<String> {
+        (self.kind == ArticleKind::Interpretation)
+            .then(|| format!("{}/graphic.svg", self.file_base.trim_end_matches("/files")))
+    }
+}
+
+impl ArticleView {
     pub fn attachments(&self) -> Vec<&ArticleFile> {
         self.of_role(FileRole::Attachment)
     }

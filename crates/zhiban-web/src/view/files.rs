@@ -76,6 +76,27 @@ pub async fn send_article_file(
         .into_response())
 }
 
+/// A generated picture (一图读懂): SVG that runs nothing.
+pub fn send_svg(svg: String, public: bool) -> Response {
+    let cache = if public {
+        "public, max-age=3600"
+    } else {
+        "private, no-store"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, cache),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
 /// Pages with someone's license data are never stored by the browser or a proxy.
 pub fn no_store(mut res: Response) -> Response {
     res.headers_mut().insert(

@@ -974,3 +974,46 @@ async fn a_reviewer_adds_and_renames_channels_of_their_own_site() {
     let (_, page) = app.text("/sites/city/yaowen").await;
     assert!(page.contains("渝州要闻"));
 }
+
+#[tokio::test]
+async fn an_interpretation_comes_with_its_picture_and_the_same_words_as_text() {
+    let app = TestApp::spawn().await;
+    let of_kind = |kind: &'static str| {
+        let pool = app.db.db.pool().clone();
+        async move {
+            zhiban_store::sqlx::query_scalar::<_, i64>(
+                "SELECT MIN(id) FROM articles WHERE kind = $1 AND live_version IS NOT NULL",
+            )
+            .bind(kind)
+            .fetch_one(&pool)
+            .await
+            .expect("demo article")
+        }
+    };
+    let reading = of_kind("interpretation").await;
+    let (_, page) = app.text(&format!("/articles/{reading}")).await;
+    let src = format!("/articles/{reading}/graphic.svg");
+    assert!(page.contains(&format!("src=\"{src}\"")));
+    assert!(
+        page.contains("图中内容与本页正文相同。"),
+        "the alt text points to the text"
+    );
+    let r = app.get(&src).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("image/svg+xml"))
+    );
+    let svg = r.text().await.expect("svg");
+    assert!(svg.contains("<title id=\"g-title\">一图读懂") && svg.contains("<desc"));
+    assert!(!svg.contains("<script"));
+    let news = of_kind("news").await;
+    assert_eq!(
+        app.get(&format!("/articles/{news}/graphic.svg"))
+            .await
+            .status(),
+        404
+    );
+}

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use zhiban_domain::content::files;
 use zhiban_domain::content::reading::{self, PublicArticle};
-use zhiban_domain::content::{Channel, Site};
+use zhiban_domain::content::{ArticleKind, Channel, Site};
 
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, Links, ListItem, list_items};
 use crate::view::ctx::PageCtx;
-use crate::view::files::send_article_file;
+use crate::view::files::{send_article_file, send_svg};
 use crate::view::meta::{self, Meta};
 use crate::view::{Cached, Pager, cache_lookup, render_public};
 
@@ -80,6 +80,20 @@ pub async fn article_file(
         return Err(AppError::NotFound);
     }
     send_article_file(&state, &f, true).await
+}
+
+/// 一图读懂 of a live interpretation, drawn from its approved text.
+pub async fn graphic(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    match reading::public(&state.db, id).await? {
+        PublicArticle::Live(a) if a.kind == ArticleKind::Interpretation => Ok(send_svg(
+            zhiban_domain::content::graphic::svg(&a.title, &a.source, &a.body),
+            true,
+        )),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The day in Beijing: a bulletin's period (未开始, 进行中, 已结束) changes

@@ -24,7 +24,7 @@ use crate::extract::{Csrf, EditorForm, MultipartForm, PostedFile, Staff};
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, local_input};
 use crate::view::ctx::PageCtx;
-use crate::view::files::send_article_file;
+use crate::view::files::{send_article_file, send_svg};
 use crate::view::{error_message, render};
 
 #[derive(Debug, Default, Deserialize)]
@@ -627,6 +627,22 @@ pub async fn diff(
         detail,
         cmp,
     })
+}
+
+/// 一图读懂 of the working copy, for the preview.
+pub async fn graphic(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let d = reading::detail(&state.db, &staff.session, id).await?;
+    if d.kind != ArticleKind::Interpretation {
+        return Err(AppError::NotFound);
+    }
+    Ok(send_svg(
+        zhiban_domain::content::graphic::svg(&d.title, &d.source, &d.body),
+        false,
+    ))
 }
 
 /// A file of the working copy or of an earlier version, for the editor
