@@ -15,6 +15,7 @@
 mod app;
 mod db;
 pub mod html;
+pub mod stand_in_model;
 mod world;
 
 /// Real files of each kind people upload (they parse and decode), small

@@ -933,7 +933,8 @@ pub async fn draft_interpretation(
     db: &Db,
     actor: &StaffSession,
     policy: i64,
-) -> Result<i64, DomainError> {
+    model: &super::drafting::LlmSettings,
+) -> Result<(i64, super::drafting::DraftSource), DomainError> {
     let p = reading::detail(db, actor, policy).await?;
     if p.kind != ArticleKind::Policy {
         return Err(Conflict::NotAllowed.into());
@@ -949,7 +950,8 @@ pub async fn draft_interpretation(
                 p.site.name.clone(),
             )])
         })?;
-    let (title, body) = super::aids::draft(&p.title, &p.body);
+    let (title, _) = super::aids::draft(&p.title, &p.body);
+    let (body, source) = super::drafting::draft_body(model, &p.title, &p.body).await;
     let input = ArticleInput {
         site: p.site.code.clone(),
         kind: ArticleKind::Interpretation.slug().into(),
@@ -960,5 +962,5 @@ pub async fn draft_interpretation(
         policy: policy.to_string(),
         ..ArticleInput::default()
     };
-    create(db, actor, &input).await
+    Ok((create(db, actor, &input).await?, source))
 }

@@ -58,6 +58,10 @@ pub struct ContentSettings {
     pub max_file_mb: u64,
     /// The largest video, in megabytes.
     pub max_video_mb: u64,
+    /// An optional model drafting interpretations (`llm_url`, `llm_model`,
+    /// `llm_key_env`).
+    #[serde(flatten)]
+    pub llm: super::drafting::LlmSettings,
 }
 
 impl Default for ContentSettings {
@@ -65,6 +69,7 @@ impl Default for ContentSettings {
         ContentSettings {
             max_file_mb: 50,
             max_video_mb: 100,
+            llm: super::drafting::LlmSettings::default(),
         }
     }
 }

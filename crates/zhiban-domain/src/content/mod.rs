@@ -7,6 +7,7 @@
 pub mod aids;
 pub mod demo;
 pub mod diff;
+pub mod drafting;
 pub mod editing;
 pub mod files;
 pub mod graphic;

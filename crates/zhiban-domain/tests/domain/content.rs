@@ -688,6 +688,65 @@ mod policies {
     }
 
     #[tokio::test]
+    async fn a_configured_model_drafts_from_the_policy_text_and_a_failing_one_falls_back() {
+        use zhiban_domain::content::drafting::{DraftSource, LlmSettings};
+        use zhiban_testing::stand_in_model::StandInModel;
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let mut input = policy_input(&w, "渝州市关于延续实施失业保险稳岗返还政策的通知").await;
+        input.body = "中小微企业按上年度实际缴纳失业保险费的60%返还。\n\n咨询电话：12333。".into();
+        let policy = editing::create(w.db(), &d.editor, &input)
+            .await
+            .expect("policy");
+
+        let model = StandInModel::start().await;
+        let settings = LlmSettings {
+            llm_url: model.url.clone(),
+            llm_model: "gov-policy-7b".into(),
+            llm_key_env: String::new(),
+        };
+        let (draft, source) = editing::draft_interpretation(w.db(), &d.editor, policy, &settings)
+            .await
+            .expect("drafted");
+        assert_eq!(source, DraftSource::Model);
+        let got = reading::detail(w.db(), &d.editor, draft)
+            .await
+            .expect("draft");
+        assert!(got.body.contains("【替身模型】"), "{}", got.body);
+        assert!(got.body.contains("60%返还"), "built from the policy text");
+        assert!(!got.body.contains("<script"), "the answer is sanitised");
+        assert_eq!(
+            got.state,
+            ArticleState::Draft,
+            "nothing is published unread"
+        );
+        let sent = model.requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["model"], "gov-policy-7b");
+        let user = sent[0]["messages"][1]["content"].as_str().unwrap_or("");
+        assert!(user.contains("60%返还") && user.contains("补贴标准："));
+
+        let down = StandInModel::failing().await;
+        let settings = LlmSettings {
+            llm_url: down.url.clone(),
+            ..settings
+        };
+        let (draft, source) = editing::draft_interpretation(w.db(), &d.editor, policy, &settings)
+            .await
+            .expect("drafted offline");
+        assert_eq!(source, DraftSource::Fallback);
+        let got = reading::detail(w.db(), &d.editor, draft)
+            .await
+            .expect("draft");
+        assert!(got.body.contains("补贴标准") && !got.body.contains("替身"));
+        let (_, source) =
+            editing::draft_interpretation(w.db(), &d.editor, policy, &LlmSettings::default())
+                .await
+                .expect("offline");
+        assert_eq!(source, DraftSource::Offline);
+    }
+
+    #[tokio::test]
     async fn a_policy_names_its_issuer_date_validity_and_services_and_they_must_exist() {
         let w = World::new().await;
         let d = desk(&w).await;

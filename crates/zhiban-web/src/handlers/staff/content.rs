@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::content::diff::{self, Comparison, Line, Part};
+use zhiban_domain::content::drafting::DraftSource;
 use zhiban_domain::content::files::{self, ArticleFile, Attach, FileChanges, FileRole, NewFile};
 use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
 use zhiban_domain::content::{
@@ -858,9 +859,15 @@ pub async fn interpret(
     Path(id): Path<i64>,
     Csrf(Form(_)): Csrf<Form<Vec<(String, String)>>>,
 ) -> Result<Response, AppError> {
-    match editing::draft_interpretation(&state.db, &staff.session, id).await {
-        Ok(draft) => {
-            Ok(Redirect::to(&format!("/admin/content/{draft}?done=drafted")).into_response())
+    let model = &state.config.content.llm;
+    match editing::draft_interpretation(&state.db, &staff.session, id, model).await {
+        Ok((draft, source)) => {
+            let done = match source {
+                DraftSource::Offline => "drafted",
+                DraftSource::Model => "drafted_model",
+                DraftSource::Fallback => "drafted_fallback",
+            };
+            Ok(Redirect::to(&format!("/admin/content/{draft}?done={done}")).into_response())
         }
         Err(e) => again(&state, staff, Some(id), None, e).await,
     }
