@@ -727,3 +727,18 @@ pub async fn policies_for_service(db: &Db, code: &str) -> Result<Vec<Item>, Doma
         .filter(|p| p.fields.services.iter().any(|c| c == code))
         .collect())
 }
+
+/// The 依申请公开 item a site's unit answers (its guide is where citizens
+/// file a request): (code, name).
+pub async fn disclosure_item(
+    db: &Db,
+    site: &Site,
+) -> Result<Option<(String, String)>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT code, name FROM services WHERE department_id = $1 AND item_type = 'disclosure' \
+         AND status = 'published' ORDER BY code LIMIT 1",
+    )
+    .bind(site.unit_id)
+    .fetch_optional(db.pool())
+    .await?)
+}

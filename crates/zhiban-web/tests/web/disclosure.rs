@@ -180,3 +180,18 @@ async fn a_disclosure_request_is_extended_once_and_answered_with_its_type() {
     );
     assert!(!mine.contains("不予许可"));
 }
+
+#[tokio::test]
+async fn the_site_of_an_office_that_answers_requests_leads_to_the_request_form() {
+    let app = TestApp::spawn().await;
+    let (status, city) = app.text("/sites/city").await;
+    assert_eq!(status, 200);
+    assert!(city.contains("依申请公开") && city.contains("href=\"/services/500000-0001-01\""));
+    let (_, police) = app.text("/sites/police").await;
+    assert!(police.contains("href=\"/services/500000-GA-0001-01\""));
+    let (_, district) = app.text("/sites/500103").await;
+    assert!(
+        !district.contains("在线申请政府信息公开"),
+        "a site whose unit has no such item shows no dead link"
+    );
+}

@@ -116,6 +116,8 @@ pub struct SitePage {
     pub site: Site,
     pub blocks: Vec<ChannelBlock>,
     pub meta: Meta,
+    /// Where to file a 依申请公开 request with this site's unit: (code, name).
+    pub disclosure: Option<(String, String)>,
 }
 
 pub async fn site(
@@ -145,6 +147,7 @@ pub async fn site(
         });
     }
     let meta = meta::feeds_only(meta::site_feeds(&site.code, &site.name));
+    let disclosure = reading::disclosure_item(&state.db, &site).await?;
     miss.store(
         &state,
         &SitePage {
@@ -152,6 +155,7 @@ pub async fn site(
             site,
             blocks,
             meta,
+            disclosure,
         },
     )
 }
