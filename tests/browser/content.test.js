@@ -5,6 +5,9 @@
 // axe in normal, elder and English modes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, zhibanCli, axeViolations, formatViolations,
   ADMIN_PASSWORD,
@@ -16,6 +19,10 @@ let editor;
 let reviewer;
 let finalReviewer;
 let articleUrl;
+
+const FIXTURES = new URL('../../crates/zhiban-testing/fixtures/', import.meta.url);
+const PNG = await readFile(new URL('photo.png', FIXTURES));
+const XLSX = await readFile(new URL('budget.xlsx', FIXTURES));
 
 async function expectAccessible(page) {
   const v = await axeViolations(page);
@@ -133,6 +140,9 @@ describe('publishing an article', () => {
         await expectAccessible(page);
         await open(page, `${portal.base}/sites/police`);
         await expectAccessible(page);
+        await open(page, `${portal.base}/sites/city`);
+        assert.match(await page.locator('#apply-disclosure').innerText(), /依申请公开|Ask for government information/);
+        await expectAccessible(page);
         await open(page, `${portal.base}/police`);
         await expectAccessible(page);
       } finally {
@@ -169,6 +179,114 @@ describe('publishing an article', () => {
       }
     } finally {
       await ctx.close();
+    }
+  });
+});
+
+describe('files, versions, wanted notices, topics and pictures', () => {
+  let noticeUrl;
+
+  it('an oversized file is refused at once, a picture without alt text on saving, and nothing typed is lost', async () => {
+    await open(editor, `${portal.base}/admin/content/new`);
+    await editor.locator('#f-kind').selectOption('notice');
+    await editor.getByLabel(/渝州市人民政府 · 通知公告/).check();
+    await editor.locator('#f-title').fill('渝州市2025年市级“三公”经费决算情况说明');
+    const box = editor.locator('.rich-box');
+    await box.click();
+    await editor.keyboard.type('现将2025年市级“三公”经费决算情况公开如下，明细见附件。');
+    // 51 MB: over the 50 MB limit, said before any upload starts.
+    const big = path.join(await mkdtemp(path.join(os.tmpdir(), 'zhiban-')), '全年台账.pdf');
+    await writeFile(big, Buffer.alloc(51 * 1024 * 1024, 37));
+    await editor.locator('#f-new_attachment').setInputFiles(big);
+    const said = editor.getByRole('alert').filter({ hasText: '全年台账.pdf' });
+    await said.waitFor();
+    assert.match(await said.innerText(), /超过 50 MB/);
+    assert.equal(await editor.locator('#f-new_attachment').evaluate((i) => i.files.length), 0, 'the file is not kept');
+    await editor.locator('#f-new_attachment').setInputFiles({
+      name: '三公经费决算表.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: XLSX,
+    });
+    await editor.locator('#f-new_image').setInputFiles({ name: '构成.png', mimeType: 'image/png', buffer: PNG });
+    await follow(editor, editor.getByRole('button', { name: '保存并送审' }));
+    assert.match(await editor.locator('#error-summary').innerText(), /图片说明：不能为空/);
+    assert.equal(await editor.locator('#f-title').inputValue(), '渝州市2025年市级“三公”经费决算情况说明');
+    assert.match(await editor.locator('.rich-box').innerText(), /明细见附件/);
+    await expectAccessible(editor);
+    await editor.locator('#f-new_image_alt').fill('2025年三公经费构成：公务用车运行费占比最高');
+    await editor.locator('#f-new_image').setInputFiles({ name: '构成.png', mimeType: 'image/png', buffer: PNG });
+    await editor.locator('#f-new_attachment').setInputFiles({
+      name: '三公经费决算表.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: XLSX,
+    });
+    await follow(editor, editor.getByRole('button', { name: '保存并送审' }));
+    assert.match(await editor.getByRole('status').innerText(), /已送审/);
+    assert.match(await editor.locator('main').innerText(), /三公经费决算表\.xlsx[\s\S]*Excel/);
+    noticeUrl = editor.url().split('?')[0];
+  });
+
+  it('two reviewers publish it and a citizen downloads the attachment, its type and size shown', async () => {
+    await open(reviewer, noticeUrl);
+    await follow(reviewer, reviewer.getByRole('button', { name: /审核通过/ }));
+    await open(finalReviewer, noticeUrl);
+    await follow(finalReviewer, finalReviewer.getByRole('button', { name: '终审通过并发布' }));
+    for (const mode of ['zh-CN', 'elder', 'en']) {
+      const ctx = await newContext(browser, portal.base, { mode });
+      const page = await ctx.newPage();
+      try {
+        await open(page, noticeUrl.replace('/admin/content/', '/articles/'));
+        assert.match(await page.locator('.article-files').innerText(), /三公经费决算表\.xlsx\s*（Excel，1 KB）/);
+        const img = page.getByRole('img', { name: /公务用车运行费占比最高/ });
+        assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the picture loads');
+        await expectAccessible(page);
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('link', { name: '三公经费决算表.xlsx' }).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), '三公经费决算表.xlsx');
+      } finally {
+        await ctx.close();
+      }
+    }
+  });
+
+  it('after a change, the reviewer compares the versions', async () => {
+    await open(editor, noticeUrl);
+    await editor.locator('#f-title').fill('渝州市2025年市级“三公”经费决算情况说明（更正）');
+    await follow(editor, editor.getByRole('button', { name: '保存草稿' }));
+    await open(reviewer, noticeUrl);
+    await follow(reviewer, reviewer.getByRole('link', { name: /查看修改内容/ }));
+    assert.match(await reviewer.locator('h1').innerText(), /版本对比/);
+    assert.match(await reviewer.locator('.diff-section ins').first().innerText(), /更正/);
+    await expectAccessible(reviewer);
+  });
+
+  it('wanted notices, topics and an interpretation picture read well in every mode', async () => {
+    for (const mode of ['zh-CN', 'elder', 'en']) {
+      const ctx = await newContext(browser, portal.base, { mode });
+      const page = await ctx.newPage();
+      try {
+        await open(page, `${portal.base}/sites/police/tongji`);
+        await expectAccessible(page);
+        const first = page.locator('.article-list a').first();
+        if (await first.count()) {
+          await follow(page, first);
+          assert.ok(await page.locator('.wanted-facts').count(), 'a wanted notice shows its status');
+          await expectAccessible(page);
+        }
+        await open(page, `${portal.base}/sites/police/zt-fanzha`);
+        assert.match(await page.locator('.lead').innerText(), /96110/);
+        await expectAccessible(page);
+        await open(page, `${portal.base}/sites/city/jiedu`);
+        await follow(page, page.locator('.article-list a').first());
+        const picture = page.locator('.article-graphic img');
+        await picture.scrollIntoViewIfNeeded();
+        assert.ok(await picture.evaluate((i) => i.complete && i.naturalWidth > 0), 'the 一图读懂 picture draws');
+        await expectAccessible(page);
+      } finally {
+        await ctx.close();
+      }
     }
   });
 });

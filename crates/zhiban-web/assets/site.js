@@ -52,6 +52,28 @@ document.addEventListener('DOMContentLoaded', function () {
       out.textContent = box.getAttribute('data-chosen') + f.name + '（' + mb + ' MB）';
     });
   });
+  // A file over its input's limit is refused at once, before a long
+  // upload, with the limit named; the other fields are left as typed.
+  document.querySelectorAll('input[type="file"][data-max-mb]').forEach(function (input) {
+    input.addEventListener('change', function () {
+      var max = parseFloat(input.getAttribute('data-max-mb')) * 1024 * 1024;
+      var said = input.parentNode.querySelector('.js-too-large');
+      if (said) { said.remove(); }
+      var big = [];
+      for (var k = 0; input.files && k < input.files.length; k++) {
+        if (input.files[k].size > max) { big.push(input.files[k].name); }
+      }
+      if (!big.length) { return; }
+      input.value = '';
+      var p = document.createElement('p');
+      p.className = 'error-message js-too-large';
+      p.setAttribute('role', 'alert');
+      p.textContent = input.getAttribute('data-too-large')
+        .replace('%{name}', big.join('、'))
+        .replace('%{n}', input.getAttribute('data-max-mb'));
+      input.parentNode.insertBefore(p, input);
+    });
+  });
   // Large uploads: send the form in the background and show how far it
   // has got, so a slow line does not look like a frozen page. Small files
   // (and browsers without XMLHttpRequest upload events) post as usual.
