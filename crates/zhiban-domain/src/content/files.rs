@@ -390,7 +390,7 @@ pub(super) async fn restore(
     from: i64,
     version: i64,
 ) -> Result<(), DomainError> {
-    let all = of_article(&mut **tx, article_id).await?;
+    let all = of_article(tx, article_id).await?;
     for f in &all {
         let wanted = f.in_version(from);
         let present = f.removed_in == 0;
