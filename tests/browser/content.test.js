@@ -183,8 +183,9 @@ describe('publishing an article', () => {
   });
 });
 
+let noticeUrl;
+
 describe('files, versions, wanted notices, topics and pictures', () => {
-  let noticeUrl;
 
   it('an oversized file is refused at once, a picture without alt text on saving, and nothing typed is lost', async () => {
     await open(editor, `${portal.base}/admin/content/new`);
@@ -287,4 +288,27 @@ describe('files, versions, wanted notices, topics and pictures', () => {
       }
     }
   });
+});
+
+describe('the new staff pages in elder and English modes', () => {
+  for (const mode of ['elder', 'en']) {
+    it(`pass axe (${mode})`, async () => {
+      for (const [user, pages] of [
+        ['editor', ['/admin/content/new', noticeUrl, `${noticeUrl}/diff`, '/admin/content/health', '/admin/content?review=1']],
+        ['reviewer2', ['/admin/content/sites']],
+      ]) {
+        const ctx = await newContext(browser, portal.base, { mode });
+        const page = await ctx.newPage();
+        try {
+          await signIn(page, portal.base, user);
+          for (const url of pages) {
+            await open(page, url.startsWith('http') ? url : `${portal.base}${url}`);
+            await expectAccessible(page);
+          }
+        } finally {
+          await ctx.close();
+        }
+      }
+    });
+  }
 });

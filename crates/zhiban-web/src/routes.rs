@@ -128,6 +128,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .get(content::sites)
             .post(content::save_stages),
         StaffRoute::new("/admin/content/sites/channels", ContentReview).post(content::save_channel),
+        StaffRoute::new("/admin/content/sites/new", ContentReview).post(content::create_site),
         StaffRoute::new("/admin/content/new", ContentEdit)
             .get(content::new_form)
             .post(content::create)

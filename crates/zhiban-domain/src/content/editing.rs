@@ -751,6 +751,106 @@ pub async fn set_review_stages(
     Ok(())
 }
 
+/// A new site as typed (a district or a department opening its own).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SiteInput {
+    pub code: String,
+    pub name: String,
+    /// The owning unit's id, as chosen.
+    pub unit: String,
+    pub review_stages: String,
+}
+
+/// Opens a site for a unit in the person's scope (they review for it).
+/// Its address is `/sites/{code}`; channels are added after. Returns the
+/// site's code.
+pub async fn create_site(
+    db: &Db,
+    actor: &StaffSession,
+    input: &SiteInput,
+) -> Result<String, DomainError> {
+    let object = format!("site:{}", input.code.trim());
+    if !actor.perms.contains(&crate::identity::Perm::ContentReview) {
+        scope::record_refusal(db, actor, &object, "content.review").await?;
+        return Err(Conflict::NotAllowed.into());
+    }
+    let mut errors = Vec::new();
+    let code = input.code.trim().to_ascii_lowercase();
+    let code_ok = !code.is_empty()
+        && code.len() <= 40
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !code_ok {
+        errors.push(FieldError::new("site_code", "invalid_code", &code));
+    } else if reading::site(db, &code).await?.is_some() {
+        errors.push(FieldError::new("site_code", "taken", &code));
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        errors.push(FieldError::new("site_name", "required", ""));
+    } else if name.chars().count() > CHANNEL_NAME_MAX {
+        errors.push(FieldError::new(
+            "site_name",
+            "too_long",
+            CHANNEL_NAME_MAX.to_string(),
+        ));
+    }
+    let stages = input.review_stages.trim().parse::<i64>().unwrap_or(0);
+    if !(1..=3).contains(&stages) {
+        errors.push(FieldError::new(
+            "review_stages",
+            "invalid_choice",
+            input.review_stages.trim(),
+        ));
+    }
+    let unit = input.unit.trim().parse::<i64>().ok();
+    let exists = match unit {
+        Some(u) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM departments WHERE id = $1")
+                .bind(u)
+                .fetch_one(db.pool())
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    match unit {
+        Some(u) if exists && actor.scope.covers(u) => {}
+        Some(u) if exists => errors.push(FieldError::new("unit", "outside_scope", u.to_string())),
+        _ => errors.push(FieldError::new("unit", "required", "")),
+    }
+    if !errors.is_empty() {
+        scope::audit_field_refusals(db, actor, &object, &errors).await?;
+        return Err(DomainError::Invalid(errors));
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO content_sites (code, name, unit_id, review_stages, position) \
+         SELECT $1, $2, $3, $4, COALESCE(MAX(position), 0) + 1 FROM content_sites",
+    )
+    .bind(&code)
+    .bind(&name)
+    .bind(unit)
+    .bind(stages)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::staff(
+            &actor.user.username,
+            "content.site_create",
+            &format!("site:{code}"),
+        )
+        .detail(&name),
+    )
+    .await?;
+    changes::record(&mut tx, CHANGE_TOPIC, &format!("site:{code}")).await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
 /// A channel as typed on the sites page (new when `id` is `None`).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]

@@ -1026,3 +1026,66 @@ async fn an_interpretation_comes_with_its_picture_and_the_same_words_as_text() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_reviewer_opens_a_site_for_a_unit_in_scope_and_adds_its_first_channel() {
+    let app = TestApp::spawn().await;
+    let city = app.staff_in_role("sh.li", "500000", "reviewer").await;
+    let district = app.staff_in_role("yz.sh", "500103", "reviewer").await;
+    let sites = "/admin/content/sites";
+    let spb = app.unit_id("500106").await.to_string();
+    let form = |unit: &str, code: &str| {
+        vec![
+            ("code".to_string(), code.to_string()),
+            ("name".to_string(), "沙坪坝区人民政府".to_string()),
+            ("unit".to_string(), unit.to_string()),
+            ("review_stages".to_string(), "1".to_string()),
+        ]
+    };
+    let post = |c: &reqwest::Client, f: Vec<(String, String)>| {
+        let pairs: Vec<(String, String)> = f;
+        let c = c.clone();
+        let app = &app;
+        async move {
+            let refs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.submit(&c, sites, "/admin/content/sites/new", &refs)
+                .await
+        }
+    };
+    // 渝中区's reviewer cannot open a site for 沙坪坝区.
+    let r = post(&district, form(&spb, "500106")).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("所属单位："));
+    // A code already used is refused, with what was typed kept.
+    let r = post(&city, form(&spb, "police")).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("站点代码：") && html.contains("value=\"沙坪坝区人民政府\""));
+    let r = post(&city, form(&spb, "500106")).await;
+    assert_eq!(r.status(), 303);
+    let (status, page) = app.text("/sites/500106").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("沙坪坝区人民政府"));
+    let r = app
+        .submit(
+            &city,
+            sites,
+            "/admin/content/sites/channels",
+            &[
+                ("site", "500106"),
+                ("id", "new"),
+                ("code", "dongtai"),
+                ("name", "区县动态"),
+                ("kind", "news"),
+                ("stale_days", "14"),
+                ("lead", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = app.text("/sites/500106").await;
+    assert!(page.contains("区县动态"));
+}

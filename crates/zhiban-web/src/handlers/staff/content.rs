@@ -21,7 +21,9 @@ use zhiban_domain::identity::Perm;
 use zhiban_domain::{Conflict, DomainError, FieldError};
 
 use crate::error::AppError;
-use crate::extract::{Csrf, EditorForm, MultipartForm, PostedFile, Staff};
+use crate::extract::{
+    Csrf, EditorForm, MultipartForm, PostedFile, Staff, UnitOption, unit_options,
+};
 use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, local_input};
 use crate::view::ctx::PageCtx;
@@ -706,6 +708,10 @@ pub struct SitesPage {
     pub attempt: Option<(ChannelForm, Vec<(String, String)>)>,
     /// Kinds a channel may hold (专题 included).
     pub kinds: &'static [ArticleKind],
+    /// A refused new site: what was typed and each problem.
+    pub new_site: Option<(editing::SiteInput, Vec<(String, String)>)>,
+    /// Units of the org tree (those in scope can own a site).
+    pub units: Vec<UnitOption>,
 }
 
 impl SitesPage {
@@ -738,6 +744,32 @@ impl SitesPage {
             _ => None,
         }
     }
+    /// What was typed into the new-site form, by field.
+    fn site_typed(&self, field: &str) -> &str {
+        match &self.new_site {
+            Some((f, _)) => match field {
+                "code" => &f.code,
+                "name" => &f.name,
+                "unit" => &f.unit,
+                _ => &f.review_stages,
+            },
+            None if field == "review_stages" => "2",
+            None => "",
+        }
+    }
+    fn site_errors(&self) -> Vec<(String, String)> {
+        self.new_site
+            .as_ref()
+            .map(|(_, e)| e.clone())
+            .unwrap_or_default()
+    }
+    fn site_problem(&self, field: &str) -> Option<&str> {
+        self.new_site.as_ref().and_then(|(_, errs)| {
+            errs.iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, m)| m.as_str())
+        })
+    }
     fn days(&self, c: &Channel) -> String {
         c.stale_days.to_string()
     }
@@ -755,6 +787,33 @@ pub struct ChannelForm {
     pub kind: String,
     pub stale_days: String,
     pub lead: String,
+}
+
+/// 新增站点: a site for a unit in the person's scope.
+pub async fn create_site(
+    State(state): State<AppState>,
+    staff: Staff,
+    Csrf(Form(f)): Csrf<Form<editing::SiteInput>>,
+) -> Result<Response, AppError> {
+    match editing::create_site(&state.db, &staff.session, &f).await {
+        Ok(code) => {
+            state.refresh_catalog().await?;
+            Ok(
+                Redirect::to(&format!("/admin/content/sites?saved={code}#s-{code}"))
+                    .into_response(),
+            )
+        }
+        Err(DomainError::Invalid(errors)) => {
+            let errs = errors
+                .iter()
+                .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
+                .collect();
+            let mut p = sites_page(&state, staff, String::new(), None).await?;
+            p.new_site = Some((f, errs));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// 栏目: adds a channel to a site or changes one.
@@ -808,6 +867,7 @@ async fn sites_page(
         .into_iter()
         .filter(|c| sites.iter().any(|s| s.id == c.site_id))
         .collect();
+    let units = unit_options(state, &staff);
     Ok(SitesPage {
         ctx: staff.ctx,
         sites,
@@ -816,6 +876,8 @@ async fn sites_page(
         error,
         attempt: None,
         kinds: ArticleKind::ALL,
+        new_site: None,
+        units,
     })
 }
 
