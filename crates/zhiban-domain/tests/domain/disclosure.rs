@@ -8,6 +8,7 @@ use zhiban_domain::cases::disclosure::Answer;
 use zhiban_domain::cases::{self, Actor, CaseAction, CaseState, Outcome, Step, Upload};
 use zhiban_domain::forms::Answers;
 use zhiban_domain::identity::citizen::Citizen;
+use zhiban_domain::identity::staff::StaffSession;
 use zhiban_domain::notify;
 use zhiban_domain::time::local_date;
 use zhiban_testing::World;
@@ -61,6 +62,17 @@ async fn request(w: &World, who: &Citizen) -> cases::Case {
     cases::submit(&w.desk(), who, &item).await.expect("filed")
 }
 
+/// A staff step on a case.
+async fn act(
+    w: &World,
+    clerk: &StaffSession,
+    number: &str,
+    action: CaseAction,
+    step: Step,
+) -> Result<cases::Case, DomainError> {
+    cases::act(&w.desk(), Actor::Staff(clerk), number, action, step).await
+}
+
 fn step(reason: &str) -> Step {
     Step {
         reason: reason.into(),
@@ -94,10 +106,9 @@ async fn a_disclosure_request_is_answered_within_twenty_working_days_of_receipt(
     // Accepted two days later: the period still runs from receipt.
     w.db().clock().advance(chrono::Duration::days(2));
     let clerk = w.staff("gk.clerk", "500000", &["case_handler"]).await;
-    let desk = w.desk();
-    let c = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let c = act(
+        &w,
+        &clerk,
         &case.number,
         CaseAction::Accept,
         Step::default(),
@@ -111,19 +122,13 @@ async fn a_disclosure_request_is_answered_within_twenty_working_days_of_receipt(
         days: Some(21),
         ..step("需会商市住房城乡建委")
     };
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
-        &c.number,
-        CaseAction::Extend,
-        too_long,
-    )
-    .await
-    .unwrap_err();
+    let e = act(&w, &clerk, &c.number, CaseAction::Extend, too_long)
+        .await
+        .unwrap_err();
     assert_eq!(codes(e), vec![("days", "out_of_range")]);
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let e = act(
+        &w,
+        &clerk,
         &c.number,
         CaseAction::Extend,
         Step {
@@ -135,9 +140,9 @@ async fn a_disclosure_request_is_answered_within_twenty_working_days_of_receipt(
     .unwrap_err();
     assert_eq!(codes(e), vec![("reason", "required")]);
 
-    let extended = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let extended = act(
+        &w,
+        &clerk,
         &c.number,
         CaseAction::Extend,
         Step {
@@ -167,9 +172,9 @@ async fn a_disclosure_request_is_answered_within_twenty_working_days_of_receipt(
     );
 
     // Only once.
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let e = act(
+        &w,
+        &clerk,
         &c.number,
         CaseAction::Extend,
         Step {
@@ -188,10 +193,9 @@ async fn the_answer_type_must_fit_the_decision_and_say_why() {
     let who = w.citizen("13800138102", "王建国", 2).await;
     let case = request(&w, &who).await;
     let clerk = w.staff("gk.clerk2", "500000", &["case_handler"]).await;
-    let desk = w.desk();
-    cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    act(
+        &w,
+        &clerk,
         &case.number,
         CaseAction::Accept,
         Step::default(),
@@ -204,30 +208,18 @@ async fn the_answer_type_must_fit_the_decision_and_say_why() {
         answer: Some(Answer::NotOurs),
         ..step("请向江北区住房城乡建委申请")
     };
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
-        &case.number,
-        CaseAction::Approve,
-        wrong,
-    )
-    .await
-    .unwrap_err();
+    let e = act(&w, &clerk, &case.number, CaseAction::Approve, wrong)
+        .await
+        .unwrap_err();
     assert_eq!(codes(e), vec![("answer", "invalid_choice")]);
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
-        &case.number,
-        CaseAction::Deny,
-        step("x"),
-    )
-    .await
-    .unwrap_err();
+    let e = act(&w, &clerk, &case.number, CaseAction::Deny, step("x"))
+        .await
+        .unwrap_err();
     assert_eq!(codes(e), vec![("answer", "required")]);
     // 部分公开 names what is withheld and why.
-    let e = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let e = act(
+        &w,
+        &clerk,
         &case.number,
         CaseAction::Approve,
         Step {
@@ -239,9 +231,9 @@ async fn the_answer_type_must_fit_the_decision_and_say_why() {
     .unwrap_err();
     assert_eq!(codes(e), vec![("reason", "required")]);
 
-    let answered = cases::act(
-        &desk,
-        Actor::Staff(&clerk),
+    let answered = act(
+        &w,
+        &clerk,
         &case.number,
         CaseAction::Deny,
         Step {
@@ -278,9 +270,9 @@ async fn only_a_disclosure_request_can_be_extended() {
     let clerk = w
         .staff("hz.clerk9", "500000-GA-HZ", &["case_handler"])
         .await;
-    let e = cases::act(
-        &w.desk(),
-        Actor::Staff(&clerk),
+    let e = act(
+        &w,
+        &clerk,
         &case.number,
         CaseAction::Extend,
         step("想多要几天"),

@@ -11,12 +11,23 @@ use zhiban_search::eval::evaluate;
 use zhiban_testing::TestDb;
 
 async fn demo_index() -> SearchIndex {
+    demo_index_of(false).await
+}
+
+/// The demo catalog's services and, with `articles`, its published
+/// articles (policies, interpretations, news), as the portal's search
+/// holds them.
+async fn demo_index_of(articles: bool) -> SearchIndex {
     let t = TestDb::demo().await.expect("db");
     let snapshot = CatalogSnapshot::load(&t.db).await.expect("snapshot");
     let index = SearchIndex::open(None).expect("index");
     index
         .replace_kind("service", search_docs::service_docs(&snapshot))
         .expect("indexed");
+    if articles {
+        let (docs, _) = search_docs::article_docs(&t.db).await.expect("articles");
+        index.replace_kind("article", docs).expect("indexed");
+    }
     index
 }
 
@@ -46,23 +57,9 @@ async fn our_citizen_query_set_finds_the_right_item_in_the_top_three() {
     );
 }
 
-/// Services and the demo's published articles (policies, interpretations,
-/// news), as the portal's search holds them.
-async fn demo_index_with_articles() -> SearchIndex {
-    let t = TestDb::demo().await.expect("db");
-    let snapshot = CatalogSnapshot::load(&t.db).await.expect("snapshot");
-    let index = SearchIndex::open(None).expect("index");
-    index
-        .replace_kind("service", search_docs::service_docs(&snapshot))
-        .expect("indexed");
-    let (articles, _) = search_docs::article_docs(&t.db).await.expect("articles");
-    index.replace_kind("article", articles).expect("indexed");
-    index
-}
-
 #[tokio::test]
 async fn policy_questions_find_the_policy_or_its_interpretation_in_the_top_three() {
-    let index = demo_index_with_articles().await;
+    let index = demo_index_of(true).await;
     assert_good(
         "policy_queries.tsv",
         include_str!("../../../../tests/search/policy_queries.tsv"),

@@ -28,6 +28,7 @@ use crate::state::AppState;
 use crate::view::article::{ArticlePage, ArticleView, local_input};
 use crate::view::ctx::PageCtx;
 use crate::view::files::{send_article_file, send_svg};
+use crate::view::messages::field_messages;
 use crate::view::{error_message, render};
 
 #[derive(Debug, Default, Deserialize)]
@@ -804,10 +805,7 @@ pub async fn create_site(
             )
         }
         Err(DomainError::Invalid(errors)) => {
-            let errs = errors
-                .iter()
-                .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
-                .collect();
+            let errs = field_messages(&staff.ctx, &errors);
             let mut p = sites_page(&state, staff, String::new(), None).await?;
             p.new_site = Some((f, errs));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
@@ -837,10 +835,7 @@ pub async fn save_channel(
             Ok(Redirect::to(&format!("/admin/content/sites?saved={}", f.site)).into_response())
         }
         Err(DomainError::Invalid(errors)) => {
-            let errs = errors
-                .iter()
-                .map(|e| (e.field.to_string(), error_message(&staff.ctx, e)))
-                .collect();
+            let errs = field_messages(&staff.ctx, &errors);
             let mut p = sites_page(&state, staff, String::new(), None).await?;
             p.attempt = Some((f, errs));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
