@@ -185,6 +185,16 @@ describe('publishing an article', () => {
 
 let noticeUrl;
 
+/** A lazy picture, scrolled to and waited for: whether it drew. */
+async function loaded(img) {
+  await img.scrollIntoViewIfNeeded();
+  return img.evaluate((i) => (i.complete ? i.naturalWidth > 0
+    : new Promise((done) => {
+      i.addEventListener('load', () => done(i.naturalWidth > 0));
+      i.addEventListener('error', () => done(false));
+    })));
+}
+
 describe('files, versions, wanted notices, topics and pictures', () => {
 
   it('an oversized file is refused at once, a picture without alt text on saving, and nothing typed is lost', async () => {
@@ -239,7 +249,7 @@ describe('files, versions, wanted notices, topics and pictures', () => {
         await open(page, noticeUrl.replace('/admin/content/', '/articles/'));
         assert.match(await page.locator('.article-files').innerText(), /三公经费决算表\.xlsx\s*（Excel，1 KB）/);
         const img = page.getByRole('img', { name: /公务用车运行费占比最高/ });
-        assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the picture loads');
+        assert.ok(await loaded(img), 'the picture loads');
         await expectAccessible(page);
         const [download] = await Promise.all([
           page.waitForEvent('download'),
@@ -270,7 +280,7 @@ describe('files, versions, wanted notices, topics and pictures', () => {
       try {
         await open(page, `${portal.base}/sites/police/tongji`);
         await expectAccessible(page);
-        assert.match(await page.locator('.article-list').innerText(), /已抓获/, 'caught ones are marked in the list');
+        assert.match(await page.locator('.article-list').innerText(), /已抓获|Captured/, 'caught ones are marked in the list');
         await follow(page, page.locator('.article-list a').first());
         assert.match(await page.locator('.wanted-facts').innerText(), /悬赏|Reward/);
         await expectAccessible(page);
@@ -279,9 +289,7 @@ describe('files, versions, wanted notices, topics and pictures', () => {
         await expectAccessible(page);
         await open(page, `${portal.base}/sites/city/jiedu`);
         await follow(page, page.locator('.article-list a').first());
-        const picture = page.locator('.article-graphic img');
-        await picture.scrollIntoViewIfNeeded();
-        assert.ok(await picture.evaluate((i) => i.complete && i.naturalWidth > 0), 'the 一图读懂 picture draws');
+        assert.ok(await loaded(page.locator('.article-graphic img')), 'the 一图读懂 picture draws');
         await expectAccessible(page);
       } finally {
         await ctx.close();
