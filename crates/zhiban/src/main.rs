@@ -591,6 +591,14 @@ async fn serve(settings: Settings) -> Result<()> {
     let state = zhiban_web::AppState::new(db.clone(), config)
         .await
         .context("loading the catalog")?;
+    if settings.demo_data {
+        // The demo's 预决算 and 三公经费 pages carry their tables as Excel files.
+        match zhiban_domain::content::demo::attach_tables(&db, &state.files).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pages = n, "demo disclosure tables attached"),
+            Err(e) => tracing::warn!(error = %e, "demo disclosure tables not attached"),
+        }
+    }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;

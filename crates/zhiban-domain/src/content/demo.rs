@@ -6,6 +6,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use zhiban_store::documents::DocKind;
+use zhiban_store::files::FileStore;
+
 use super::{ArticleKind, KindFields, rich_text};
 use crate::{Db, DomainError, Tx};
 
@@ -407,4 +410,112 @@ async fn load_policies(tx: &mut Tx, today: NaiveDate, now: i64) -> Result<(), Do
             .await?;
     }
     Ok(())
+}
+
+/// The tables of a body: rows of cell texts, table after table.
+pub fn tables(body: &str) -> Vec<Vec<Vec<String>>> {
+    body.split("<table")
+        .skip(1)
+        .map(|t| {
+            let t = t.split("</table>").next().unwrap_or("");
+            t.split("<tr")
+                .skip(1)
+                .map(|row| {
+                    let row = row.split("</tr>").next().unwrap_or("");
+                    row.split("<t")
+                        .skip(1)
+                        .filter(|c| c.starts_with('d') || c.starts_with('h'))
+                        .map(|c| {
+                            let inner = c.split_once('>').map_or("", |(_, rest)| rest);
+                            let inner = inner.split("</t").next().unwrap_or("");
+                            rich_text::text_of(inner)
+                        })
+                        .collect::<Vec<String>>()
+                })
+                .filter(|r| !r.is_empty())
+                .collect()
+        })
+        .filter(|t: &Vec<Vec<String>>| !t.is_empty())
+        .collect()
+}
+
+/// A workbook of `tables`, one sheet each, header row in bold and numbers
+/// stored as numbers.
+pub fn workbook(title: &str, tables: &[Vec<Vec<String>>]) -> Result<Vec<u8>, DomainError> {
+    let fail = |_| DomainError::Internal("demo workbook");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (i, rows) in tables.iter().enumerate() {
+        let sheet = book.add_worksheet();
+        let name = if tables.len() == 1 {
+            "明细".to_string()
+        } else {
+            format!("表{}", i + 1)
+        };
+        sheet.set_name(&name).map_err(fail)?;
+        sheet.write_string(0, 0, title).map_err(fail)?;
+        for (r, row) in rows.iter().enumerate() {
+            let rr = u32::try_from(r + 2).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                let cc = u16::try_from(c).unwrap_or(u16::MAX);
+                match cell.replace(',', "").parse::<f64>() {
+                    Ok(n) if r > 0 => sheet.write_number(rr, cc, n).map_err(fail)?,
+                    _ if r == 0 => sheet
+                        .write_string_with_format(rr, cc, cell, &bold)
+                        .map_err(fail)?,
+                    _ => sheet.write_string(rr, cc, cell).map_err(fail)?,
+                };
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+/// The demo's disclosure pages (公开目录) come with their tables as Excel
+/// attachments, as real 预决算 and 三公经费 pages do. Pages that already
+/// have files are left alone; returns how many were attached. Needs the
+/// file store, so the server calls it at start.
+pub async fn attach_tables(db: &Db, store: &FileStore) -> Result<usize, DomainError> {
+    let pages: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.live_version, v.title, v.body FROM articles a \
+         JOIN article_versions v ON v.article_id = a.id AND v.version = a.live_version \
+         WHERE a.kind = 'page' AND a.created_by = $1 \
+         AND NOT EXISTS (SELECT 1 FROM article_files f WHERE f.article_id = a.id)",
+    )
+    .bind(DEMO_ACTOR)
+    .fetch_all(db.pool())
+    .await?;
+    let mut n = 0;
+    for (id, version, title, body) in pages {
+        let found = tables(&body);
+        if found.is_empty() {
+            continue;
+        }
+        let bytes = workbook(&title, &found)?;
+        let key = format!("content/{}", uuid::Uuid::new_v4().simple());
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        store
+            .put(&key, bytes)
+            .await
+            .map_err(|e| DomainError::Files(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO article_files (article_id, role, added_in, file_name, content_type, \
+             size, sha256, storage_key, position, added_by, added_at) \
+             VALUES ($1, 'attachment', $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+        )
+        .bind(id)
+        .bind(version)
+        .bind(format!("{title}（附表）.xlsx"))
+        .bind(DocKind::Xlsx.content_type())
+        .bind(size)
+        .bind(sha)
+        .bind(&key)
+        .bind(DEMO_ACTOR)
+        .bind(db.now().timestamp())
+        .execute(db.pool())
+        .await?;
+        n += 1;
+    }
+    Ok(n)
 }

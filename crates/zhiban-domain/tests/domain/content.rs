@@ -1026,6 +1026,50 @@ mod files {
     }
 
     #[tokio::test]
+    async fn the_demo_disclosure_pages_carry_their_tables_as_excel_files_once() {
+        use zhiban_domain::content::demo;
+        let w = World::new().await;
+        let n = demo::attach_tables(w.db(), &w.files)
+            .await
+            .expect("attached");
+        assert!(n >= 2, "预算 and 三公经费 pages have tables: {n}");
+        assert_eq!(
+            demo::attach_tables(w.db(), &w.files).await.expect("again"),
+            0,
+            "a page that has files is left alone"
+        );
+        let id: i64 = sqlx::query_scalar(
+            "SELECT id FROM articles WHERE kind = 'page' AND title LIKE '%三公%'",
+        )
+        .fetch_one(w.db().pool())
+        .await
+        .expect("page");
+        let files = live_files(&w, id).await;
+        assert_eq!(files.len(), 1);
+        assert!(files[0].ends_with("（附表）.xlsx"), "{files:?}");
+        let f = &files::working(w.db(), id).await.expect("files")[0];
+        let body = files::body(&w.files, f).await.expect("body");
+        assert_eq!(
+            zhiban_store::documents::inspect_document(&body),
+            Some(zhiban_store::documents::DocKind::Xlsx)
+        );
+        // The workbook holds the page's own table.
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(body)).expect("xlsx");
+        let sheet = book.worksheet_range_at(0).expect("sheet").expect("range");
+        let cells: Vec<String> = sheet.cells().map(|(_, _, c)| c.to_string()).collect();
+        let page = reading::public(w.db(), id).await.expect("public");
+        let PublicArticle::Live(live) = page else {
+            panic!("live");
+        };
+        let first_row = &demo::tables(&live.body)[0][0];
+        for header in first_row {
+            assert!(cells.contains(header), "{header} missing from {cells:?}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_missing_alt_text_a_wrong_type_and_an_oversized_file_are_refused_with_the_text_problems_and_nothing_is_stored()
      {
         let w = World::new().await;
