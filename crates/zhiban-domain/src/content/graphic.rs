@@ -49,7 +49,18 @@ pub fn panels(body: &str) -> Vec<Panel> {
         rest = &tail[next..];
     }
     if !found_heading {
+        // "二、适用对象：……" paragraphs name their own sections.
+        let labelled: Vec<Panel> = paragraphs(body)
+            .iter()
+            .filter_map(|p| labelled(p))
+            .collect();
+        if labelled.len() >= 2 {
+            out = labelled;
+            out.truncate(MAX_PANELS);
+            return out;
+        }
         let k = aids::key_points(body);
+        let mut seen: Vec<String> = Vec::new();
         for (heading, list) in [
             ("适用对象", k.applies_to),
             ("支持内容", k.support),
@@ -59,16 +70,35 @@ pub fn panels(body: &str) -> Vec<Panel> {
             ("办理渠道", k.channels),
             ("咨询电话", k.phones),
         ] {
-            if !list.is_empty() {
+            // Each sentence once, under the first question it answers.
+            let items: Vec<String> = list
+                .into_iter()
+                .filter(|x| !seen.contains(x))
+                .take(MAX_ITEMS)
+                .collect();
+            seen.extend(items.iter().cloned());
+            if !items.is_empty() {
                 out.push(Panel {
                     heading: heading.to_string(),
-                    items: list.into_iter().take(MAX_ITEMS).collect(),
+                    items,
                 });
             }
         }
     }
     out.truncate(MAX_PANELS);
     out
+}
+
+/// "二、适用对象：居家……" → a panel "适用对象" with the rest.
+fn labelled(p: &str) -> Option<Panel> {
+    let (head, rest) = p.split_once(['：', ':'])?;
+    let label = strip_number(head);
+    let numbered = label != head.trim();
+    let short = (2..=8).contains(&label.chars().count());
+    (numbered && short && !rest.trim().is_empty()).then(|| Panel {
+        heading: label,
+        items: vec![rest.trim().to_string()],
+    })
 }
 
 fn find_heading(s: &str) -> Option<usize> {
@@ -125,7 +155,16 @@ fn xml(s: &str) -> String {
 /// The picture: a banner with the title, then one box per panel.
 pub fn svg(title: &str, source: &str, body: &str) -> String {
     let panels = panels(body);
-    let title_lines = wrap(title.trim_start_matches("政策解读："), 20);
+    let bare = [
+        "政策解读：",
+        "一图读懂｜",
+        "一图读懂：",
+        "一图读懂|",
+        "解读：",
+    ]
+    .iter()
+    .fold(title, |t, p| t.trim_start_matches(p));
+    let title_lines = wrap(bare, 20);
     let mut parts: Vec<String> = Vec::new();
     let mut y = 0;
     // Banner.
@@ -215,6 +254,27 @@ mod tests {
             ["政策要点", "适用对象", "咨询电话"]
         );
         assert_eq!(p[2].items, ["咨询电话：12333。"]);
+    }
+
+    #[test]
+    fn numbered_paragraphs_name_their_panels() {
+        let p = panels(
+            "<p>一、背景依据：市民政局印发通知。</p><p>二、适用对象：60周岁以上老年人。</p><p>三、补贴标准：每人每月300元。</p>",
+        );
+        assert_eq!(
+            p.iter().map(|x| x.heading.as_str()).collect::<Vec<_>>(),
+            ["背景依据", "适用对象", "补贴标准"]
+        );
+        assert_eq!(p[2].items, ["每人每月300元。"]);
+        let s = svg(
+            "一图读懂｜养老补贴",
+            "",
+            "<p>一、适用对象：老人。</p><p>二、补贴标准：300元。</p>",
+        );
+        assert!(
+            s.contains(">养老补贴</text>"),
+            "the title is not said twice"
+        );
     }
 
     #[test]
