@@ -69,6 +69,9 @@ pub struct SearchQuery {
     pub department: Option<String>,
     pub audience: Option<String>,
     pub online_only: bool,
+    /// Only documents dated on or after this day (`YYYY-MM-DD`); undated
+    /// ones (services) drop out when it is set.
+    pub since: Option<String>,
     /// The searcher's own audience, if known: preferred in ranking.
     pub prefer_audience: Option<String>,
     pub offset: usize,
@@ -419,6 +422,11 @@ impl SearchIndex {
                     .is_none_or(|a| &d.audience == a || d.audience == "both")
             })
             .filter(|(_, d)| !q.online_only || d.online)
+            .filter(|(_, d)| {
+                q.since
+                    .as_ref()
+                    .is_none_or(|since| !d.date.is_empty() && d.date.as_str() >= since.as_str())
+            })
             .map(|(bm25, d)| {
                 let in_title = understood
                     .words

@@ -1089,3 +1089,26 @@ async fn a_reviewer_opens_a_site_for_a_unit_in_scope_and_adds_its_first_channel(
     let (_, page) = app.text("/sites/500106").await;
     assert!(page.contains("区县动态"));
 }
+
+#[tokio::test]
+async fn search_narrows_articles_by_when_they_were_published() {
+    let app = TestApp::spawn().await;
+    let (_, all) = app.text("/search?q=%E9%80%9A%E7%BC%89&kind=article").await; // 通缉
+    assert!(all.contains("发布时间") && all.contains("一个月内"));
+    assert!(all.contains("犯罪嫌疑人王某某的通告") && all.contains("犯罪嫌疑人张某某的通告"));
+    // 王某某's notice is nine days old, 张某某's seven weeks (demo data).
+    let (_, month) = app
+        .text("/search?q=%E9%80%9A%E7%BC%89&kind=article&period=month")
+        .await;
+    assert!(month.contains("犯罪嫌疑人王某某的通告"));
+    assert!(!month.contains("犯罪嫌疑人张某某的通告"));
+    assert!(
+        month.contains("aria-current=\"true\" class=\"facet-active\">一个月内"),
+        "the chosen period is marked"
+    );
+    // A period keeps to dated content: services drop out.
+    let (_, services) = app
+        .text("/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81&period=year")
+        .await; // 身份证
+    assert!(!services.contains("href=\"/services/500000-GA-HZ-0001-03\""));
+}

@@ -31,9 +31,15 @@ pub struct SearchParams {
     /// `service` or `article` (政务公开信息); empty: every kind.
     #[serde(default)]
     pub kind: String,
+    /// 发布时间: `week`, `month` or `year` (articles published since).
+    #[serde(default)]
+    pub period: String,
     #[serde(default)]
     pub page: Option<usize>,
 }
+
+/// The publication periods people filter articles by, with their days.
+const PERIODS: [(&str, i64); 3] = [("week", 7), ("month", 31), ("year", 366)];
 
 impl SearchParams {
     fn url(&self, department: &str, audience: &str, online: &str) -> String {
@@ -41,12 +47,24 @@ impl SearchParams {
     }
 
     fn url_of_kind(&self, kind: &str, department: &str, audience: &str, online: &str) -> String {
+        self.url_with(kind, department, audience, online, &self.period)
+    }
+
+    fn url_with(
+        &self,
+        kind: &str,
+        department: &str,
+        audience: &str,
+        online: &str,
+        period: &str,
+    ) -> String {
         let mut url = format!("/search?q={}", urlencode(&self.q));
         for (k, v) in [
             ("kind", kind),
             ("department", department),
             ("audience", audience),
             ("online", online),
+            ("period", period),
         ] {
             if !v.is_empty() {
                 url.push_str(&format!("&{k}={}", urlencode(v)));
@@ -75,6 +93,8 @@ pub struct SearchPage {
     pub departments: Vec<FacetLink>,
     pub audiences: Vec<FacetLink>,
     pub online: Option<FacetLink>,
+    /// 发布时间 (shown when articles are among the results).
+    pub periods: Vec<FacetLink>,
     pub clear_url: Option<String>,
     pub similar: Vec<Arc<zhiban_search::SearchDoc>>,
     pub popular: Vec<Item>,
@@ -130,6 +150,11 @@ pub async fn search(
     };
     let per_page = PER_PAGE;
     let page_no = p.page.unwrap_or(1).max(1);
+    let today = zhiban_domain::time::local_date(state.db.now());
+    let since = PERIODS
+        .iter()
+        .find(|(slug, _)| *slug == p.period)
+        .map(|(_, days)| (today - chrono::Duration::days(*days)).to_string());
     let run = |offset: usize| {
         state.search.search(&zhiban_search::SearchQuery {
             text: query.clone(),
@@ -137,6 +162,7 @@ pub async fn search(
             audience: Some(p.audience.clone()).filter(|a| !a.is_empty()),
             online_only: p.online == "1",
             kind: Some(p.kind.clone()).filter(|k| !k.is_empty()),
+            since: since.clone(),
             prefer_audience: prefer.clone(),
             offset,
             limit: per_page,
@@ -210,8 +236,31 @@ pub async fn search(
         label: ctx.t("browse.online_only"),
         count: results.facets.online,
     });
-    let filtered =
-        !p.department.is_empty() || !p.audience.is_empty() || p.online == "1" || !p.kind.is_empty();
+    let has_articles = results.facets.kind.iter().any(|(k, _)| k == "article");
+    let periods = if has_articles || since.is_some() {
+        PERIODS
+            .iter()
+            .map(|(slug, _)| FacetLink {
+                active: p.period == *slug,
+                url: p.url_with(
+                    &p.kind,
+                    &p.department,
+                    &p.audience,
+                    &p.online,
+                    if p.period == *slug { "" } else { slug },
+                ),
+                label: ctx.term("search_period", slug),
+                count: 0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let filtered = !p.department.is_empty()
+        || !p.audience.is_empty()
+        || p.online == "1"
+        || !p.kind.is_empty()
+        || since.is_some();
     let similar = if results.total == 0 && !query.is_empty() {
         state.search.similar(&query, 6)
     } else {
@@ -267,6 +316,7 @@ pub async fn search(
             results,
             pager,
             kinds,
+            periods,
             departments,
             audiences,
             online,
