@@ -16,6 +16,7 @@ pub mod licenses;
 pub mod notify;
 pub mod pii;
 pub mod privacy;
+pub mod requests;
 pub mod search_docs;
 pub mod search_terms;
 pub mod signing;
