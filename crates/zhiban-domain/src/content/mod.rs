@@ -14,6 +14,7 @@ pub mod graphic;
 pub mod health;
 pub mod reading;
 pub mod rich_text;
+pub mod sites;
 pub mod workflow;
 
 use chrono::{NaiveDate, NaiveDateTime};

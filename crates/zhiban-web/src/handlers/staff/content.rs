@@ -15,7 +15,7 @@ use zhiban_domain::content::files::{self, ArticleFile, Attach, FileChanges, File
 use zhiban_domain::content::reading::{self, Detail, StaffFilter, StaffRow};
 use zhiban_domain::content::{
     ArticleAction, ArticleInput, ArticleKind, ArticleState, Channel, Site, editing, health,
-    rich_text,
+    rich_text, sites as site_admin,
 };
 use zhiban_domain::identity::Perm;
 use zhiban_domain::{Conflict, DomainError, FieldError};
@@ -710,7 +710,7 @@ pub struct SitesPage {
     /// Kinds a channel may hold (专题 included).
     pub kinds: &'static [ArticleKind],
     /// A refused new site: what was typed and each problem.
-    pub new_site: Option<(editing::SiteInput, Vec<(String, String)>)>,
+    pub new_site: Option<(site_admin::SiteInput, Vec<(String, String)>)>,
     /// Units of the org tree (those in scope can own a site).
     pub units: Vec<UnitOption>,
 }
@@ -794,9 +794,9 @@ pub struct ChannelForm {
 pub async fn create_site(
     State(state): State<AppState>,
     staff: Staff,
-    Csrf(Form(f)): Csrf<Form<editing::SiteInput>>,
+    Csrf(Form(f)): Csrf<Form<site_admin::SiteInput>>,
 ) -> Result<Response, AppError> {
-    match editing::create_site(&state.db, &staff.session, &f).await {
+    match site_admin::create_site(&state.db, &staff.session, &f).await {
         Ok(code) => {
             state.refresh_catalog().await?;
             Ok(
@@ -820,7 +820,7 @@ pub async fn save_channel(
     staff: Staff,
     Csrf(Form(f)): Csrf<Form<ChannelForm>>,
 ) -> Result<Response, AppError> {
-    let input = editing::ChannelInput {
+    let input = site_admin::ChannelInput {
         site: f.site.clone(),
         id: f.id.parse().ok(),
         code: f.code.clone(),
@@ -829,7 +829,7 @@ pub async fn save_channel(
         stale_days: f.stale_days.clone(),
         lead: f.lead.clone(),
     };
-    match editing::save_channel(&state.db, &staff.session, &input).await {
+    match site_admin::save_channel(&state.db, &staff.session, &input).await {
         Ok(_) => {
             state.refresh_catalog().await?;
             Ok(Redirect::to(&format!("/admin/content/sites?saved={}", f.site)).into_response())
@@ -896,7 +896,7 @@ pub async fn save_stages(
     staff: Staff,
     Csrf(Form(f)): Csrf<Form<StagesForm>>,
 ) -> Result<Response, AppError> {
-    match editing::set_review_stages(&state.db, &staff.session, &f.site, f.review_stages).await {
+    match site_admin::set_review_stages(&state.db, &staff.session, &f.site, f.review_stages).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/admin/content/sites?saved={}", f.site)).into_response())
         }
