@@ -141,7 +141,7 @@ pub async fn create_site(
         &Entry::staff(
             &actor.user.username,
             "content.site_create",
-            &format!("site:{code}"),
+            format!("site:{code}"),
         )
         .detail(&name),
     )

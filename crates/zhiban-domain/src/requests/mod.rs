@@ -5,6 +5,7 @@
 //! routing, pages and the API build on these.
 
 pub mod emergency;
+pub mod routing;
 pub mod workflow;
 
 pub use workflow::{

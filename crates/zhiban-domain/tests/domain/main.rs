@@ -14,5 +14,6 @@ mod disclosure;
 mod housekeeping;
 mod identity;
 mod licenses;
+mod requests;
 mod search_quality;
 mod security;

@@ -1,0 +1,303 @@
+//! Automatic routing (派单建议): which unit a request belongs to, from its
+//! text, offline. A naive Bayes model over the request's jieba words and
+//! character pairs, trained when the portal starts from the labelled
+//! history (every request a dispatcher confirmed or corrected) and the
+//! dispatch catalogue (category → unit, with what each category covers).
+//! The dispatcher sees the top suggestions with their confidence and
+//! decides; corrections become history for the next training.
+
+use std::collections::{HashMap, HashSet};
+
+use jieba_rs::Jieba;
+
+/// The dispatch catalogue shipped with the demo (`category<TAB>unit<TAB>what it covers`).
+pub const DISPATCH_TSV: &str = include_str!("../../demo/dispatch.tsv");
+/// The demo's labelled history (see `tools/demo/make_requests.py`).
+pub const HISTORY_TSV: &str = include_str!("../../demo/requests.tsv");
+
+/// Words that say nothing about where a request belongs.
+const STOP: &[&str] = &[
+    "我们",
+    "你们",
+    "他们",
+    "这个",
+    "那个",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "一下",
+    "请问",
+    "你好",
+    "您好",
+    "谢谢",
+    "已经",
+    "没有",
+    "还是",
+    "就是",
+    "反映",
+    "投诉",
+    "举报",
+    "咨询",
+    "问题",
+    "希望",
+    "能否",
+    "能不能",
+    "可以",
+    "相关",
+    "部门",
+    "处理",
+    "解决",
+    "情况",
+    "现在",
+    "一直",
+    "每天",
+    "这样",
+    "那么",
+    "因为",
+    "所以",
+    "但是",
+    "而且",
+    "到底",
+    "有没有",
+    "是不是",
+    "一个",
+    "政府",
+    "领导",
+    "麻烦",
+    "尽快",
+    "及时",
+];
+
+/// A trained router.
+pub struct Router {
+    units: Vec<String>,
+    log_prior: Vec<f64>,
+    /// Feature → weighted document count per unit.
+    counts: HashMap<String, Vec<f64>>,
+    /// Weighted feature total per unit.
+    totals: Vec<f64>,
+    jieba: Jieba,
+}
+
+/// One suggestion: a unit code and how sure the router is (0–1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub unit: String,
+    pub confidence: f64,
+}
+
+const ALPHA: f64 = 0.5;
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+impl Router {
+    /// Trains on `(text, unit, weight)` examples.
+    pub fn train<'a>(examples: impl IntoIterator<Item = (&'a str, &'a str, f64)>) -> Self {
+        let jieba = Jieba::new();
+        let mut units: Vec<String> = Vec::new();
+        let mut docs: Vec<f64> = Vec::new();
+        let mut counts: HashMap<String, Vec<f64>> = HashMap::new();
+        let mut per_unit: Vec<Vec<(HashSet<String>, f64)>> = Vec::new();
+        for (text, unit, weight) in examples {
+            let i = match units.iter().position(|u| u == unit) {
+                Some(i) => i,
+                None => {
+                    units.push(unit.to_string());
+                    docs.push(0.0);
+                    per_unit.push(Vec::new());
+                    units.len() - 1
+                }
+            };
+            docs[i] += weight;
+            per_unit[i].push((features(&jieba, text), weight));
+        }
+        let n = units.len();
+        let mut totals = vec![0.0; n];
+        for (i, list) in per_unit.into_iter().enumerate() {
+            for (feats, w) in list {
+                for f in feats {
+                    counts.entry(f).or_insert_with(|| vec![0.0; n])[i] += w;
+                    totals[i] += w;
+                }
+            }
+        }
+        let all: f64 = docs.iter().sum::<f64>().max(1.0);
+        // A flattened prior: the busiest units should not win every tie.
+        let log_prior = docs.iter().map(|d| ((d + 1.0) / all).ln() * 0.5).collect();
+        Router {
+            units,
+            log_prior,
+            counts,
+            totals,
+            jieba,
+        }
+    }
+
+    /// The router of a portal: the dispatch catalogue (each category's
+    /// name and scope, weighted up) and the labelled history.
+    pub fn from_catalogue_and_history(dispatch: &str, history: &[(String, String)]) -> Self {
+        let catalogue: Vec<(String, String)> = dispatch
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let mut c = l.split('\t');
+                let (cat, unit, what) = (c.next()?, c.next()?, c.next().unwrap_or(""));
+                Some((format!("{cat} {cat} {what}"), unit.to_string()))
+            })
+            .collect();
+        Router::train(
+            catalogue
+                .iter()
+                .map(|(t, u)| (t.as_str(), u.as_str(), 4.0))
+                .chain(history.iter().map(|(t, u)| (t.as_str(), u.as_str(), 1.0))),
+        )
+    }
+
+    /// The demo portal's router (catalogue and demo history).
+    pub fn demo() -> Self {
+        Router::from_catalogue_and_history(DISPATCH_TSV, &history(HISTORY_TSV))
+    }
+
+    /// The `n` most likely units, most likely first.
+    pub fn suggest(&self, text: &str, n: usize) -> Vec<Suggestion> {
+        let feats = features(&self.jieba, text);
+        let vocab = self.counts.len() as f64;
+        let mut scores: Vec<(usize, f64)> = (0..self.units.len())
+            .map(|i| {
+                let denom = (self.totals[i] + ALPHA * vocab).ln();
+                let mut s = self.log_prior[i];
+                for f in &feats {
+                    // Words never seen in training say nothing.
+                    if let Some(c) = self.counts.get(f) {
+                        s += (c[i] + ALPHA).ln() - denom;
+                    }
+                }
+                (i, s)
+            })
+            .collect();
+        scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let best = scores.first().map_or(0.0, |s| s.1);
+        let z: f64 = scores.iter().map(|(_, s)| (s - best).exp()).sum();
+        scores
+            .into_iter()
+            .take(n)
+            .map(|(i, s)| Suggestion {
+                unit: self.units[i].clone(),
+                confidence: (s - best).exp() / z,
+            })
+            .collect()
+    }
+}
+
+/// (text, unit) pairs of a history file in the demo's layout.
+pub fn history(tsv: &str) -> Vec<(String, String)> {
+    tsv.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Some((c.get(12)?.to_string(), c.get(5)?.to_string()))
+        })
+        .collect()
+}
+
+/// Jieba words (two characters or more, not stop words) and the pairs of
+/// characters of each Chinese run: typos and unknown words still share
+/// pairs with the right ones.
+fn features(jieba: &Jieba, text: &str) -> HashSet<String> {
+    let text = text.to_lowercase();
+    let mut out = HashSet::new();
+    for w in jieba.cut(&text, true) {
+        let w = w.word.trim();
+        if w.chars().count() >= 2 && w.chars().any(is_cjk) && !STOP.contains(&w) {
+            out.insert(format!("w:{w}"));
+        }
+    }
+    let runs = text.split(|c: char| !is_cjk(c));
+    for run in runs {
+        let chars: Vec<char> = run.chars().collect();
+        for pair in chars.windows(2) {
+            out.insert(format!("b:{}{}", pair[0], pair[1]));
+        }
+    }
+    out
+}
+
+/// Top-1 and top-3 accuracy over `text<TAB>unit` lines.
+#[derive(Debug, Default, Clone)]
+pub struct Evaluation {
+    pub total: usize,
+    pub top1: usize,
+    pub top3: usize,
+    /// (line, text, expected, suggested) of each top-1 miss.
+    pub misses: Vec<(usize, String, String, String)>,
+}
+
+impl Evaluation {
+    pub fn top1_rate(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.top1 as f64 * 100.0 / self.total as f64
+        }
+    }
+    pub fn top3_rate(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.top3 as f64 * 100.0 / self.total as f64
+        }
+    }
+}
+
+/// Evaluates `router` on a dev set.
+pub fn evaluate(router: &Router, tsv: &str) -> Evaluation {
+    let mut e = Evaluation::default();
+    for (i, line) in tsv.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let Some((text, unit)) = line.split_once('\t') else {
+            continue;
+        };
+        let unit = unit.trim();
+        e.total += 1;
+        let s = router.suggest(text, 3);
+        if s.first().is_some_and(|x| x.unit == unit) {
+            e.top1 += 1;
+        } else {
+            e.misses.push((
+                i + 1,
+                text.to_string(),
+                unit.to_string(),
+                s.first().map(|x| x.unit.clone()).unwrap_or_default(),
+            ));
+        }
+        if s.iter().any(|x| x.unit == unit) {
+            e.top3 += 1;
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_goes_to_the_unit_its_words_belong_to() {
+        let r = Router::train([
+            ("楼下烧烤店油烟太大", "CG", 1.0),
+            ("小区门口摆摊占道经营", "CG", 1.0),
+            ("公司拖欠工资三个月", "RS", 1.0),
+            ("老板不给发工资", "RS", 1.0),
+        ]);
+        let s = r.suggest("工地老板欠我两个月工资不发", 2);
+        assert_eq!(s[0].unit, "RS");
+        assert!(s[0].confidence > s[1].confidence);
+        assert!((s.iter().map(|x| x.confidence).sum::<f64>() - 1.0).abs() < 1e-9);
+        assert_eq!(r.suggest("烧烤摊油烟", 1)[0].unit, "CG");
+    }
+}
