@@ -137,30 +137,39 @@ impl<T: DeserializeOwned + Send> CsrfBody for Json<T> {
     }
 }
 
+/// Reads a multipart body whole, each file up to `max_file_bytes` (larger
+/// ones are dropped as they stream in and marked), then checks its token.
+async fn multipart_checked(
+    req: Request,
+    state: &AppState,
+    accept: impl Fn(&str) -> bool + Send,
+    max_file_bytes: usize,
+) -> Result<MultipartForm, Response> {
+    // A body that is not multipart carries no token.
+    let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
+        return Err(forbidden());
+    };
+    let form = MultipartForm::read(mp, max_file_bytes)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if !accept(form.field("_csrf").unwrap_or("")) {
+        return Err(forbidden());
+    }
+    Ok(form)
+}
+
 impl CsrfBody for MultipartForm {
     async fn read_checked(
         req: Request,
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        // A body that is not multipart carries no token.
-        let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
-            return Err(forbidden());
-        };
-        let max = state.config.cases.max_file_bytes();
-        let form = MultipartForm::read(mp, max)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        if !accept(form.field("_csrf").unwrap_or("")) {
-            return Err(forbidden());
-        }
-        Ok(form)
+        multipart_checked(req, state, accept, state.config.cases.max_file_bytes()).await
     }
 }
 
 /// The article editor's form: multipart with its files (each up to the
-/// publishing limit; larger ones are dropped as they stream in and marked),
-/// or urlencoded when it carries none.
+/// publishing limit), or urlencoded when it carries none.
 pub struct EditorForm(pub MultipartForm);
 
 impl CsrfBody for EditorForm {
@@ -182,16 +191,10 @@ impl CsrfBody for EditorForm {
                 files: Vec::new(),
             }));
         }
-        let Ok(mp) = axum::extract::Multipart::from_request(req, state).await else {
-            return Err(forbidden());
-        };
-        let form = MultipartForm::read(mp, state.config.content.max_upload_bytes())
+        let max = state.config.content.max_upload_bytes();
+        multipart_checked(req, state, accept, max)
             .await
-            .map_err(IntoResponse::into_response)?;
-        if !accept(form.field("_csrf").unwrap_or("")) {
-            return Err(forbidden());
-        }
-        Ok(EditorForm(form))
+            .map(EditorForm)
     }
 }
 

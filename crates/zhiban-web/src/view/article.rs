@@ -49,16 +49,15 @@ pub struct ArticleView {
     pub links: Links,
     /// The version's files: attachments, pictures, videos and captions.
     pub files: Vec<ArticleFile>,
-    /// Where its files are served from (`/articles/{id}/files` for
-    /// citizens, the editor's address in a preview).
-    pub file_base: String,
+    /// Where its files and picture are served from: `/articles/{id}` for
+    /// citizens, the editor's address in a preview.
+    pub base: String,
 }
 
 impl ArticleView {
     /// An interpretation's 一图读懂 picture, beside its files.
     pub fn graphic(&self) -> Option<String> {
-        (self.kind == ArticleKind::Interpretation)
-            .then(|| format!("{}/graphic.svg", self.file_base.trim_end_matches("/files")))
+        (self.kind == ArticleKind::Interpretation).then(|| format!("{}/graphic.svg", self.base))
     }
 }
 
@@ -77,6 +76,10 @@ impl ArticleView {
         self.files
             .iter()
             .find(|f| f.parent_id == Some(video.id) && f.role() == Some(FileRole::Captions))
+    }
+    /// The address of one of its files.
+    pub fn file_url(&self, f: &ArticleFile) -> String {
+        format!("{}/files/{}", self.base, f.id)
     }
     fn of_role(&self, role: FileRole) -> Vec<&ArticleFile> {
         self.files
@@ -177,7 +180,7 @@ impl ArticleView {
             fields: a.fields.clone(),
             links: Links::default(),
             files: Vec::new(),
-            file_base: format!("/articles/{}/files", a.id),
+            base: format!("/articles/{}", a.id),
         }
     }
 
@@ -205,7 +208,7 @@ impl ArticleView {
             fields: d.fields.clone(),
             links: Links::default(),
             files: Vec::new(),
-            file_base: format!("/admin/content/{}/files", d.id),
+            base: format!("/admin/content/{}", d.id),
         }
     }
 }

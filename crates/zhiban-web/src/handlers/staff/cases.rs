@@ -225,7 +225,15 @@ pub struct CasePage {
     pub licenses: Vec<Authorised>,
     /// A step that was refused: its action and what was typed (reason,
     /// answer type, days), put back into its form.
-    pub kept: Option<(CaseAction, String, String, String)>,
+    pub kept: Option<KeptStep>,
+}
+
+/// A refused step: its action and what was typed into its form.
+pub struct KeptStep {
+    pub action: CaseAction,
+    pub reason: String,
+    pub answer: String,
+    pub days: String,
 }
 
 impl CasePage {
@@ -251,23 +259,23 @@ impl CasePage {
     /// The action whose form opens: the one refused, else the first.
     fn opens(&self, a: &CaseAction, first: &bool) -> bool {
         match &self.kept {
-            Some((k, ..)) => k == a,
+            Some(k) => k.action == *a,
             None => *first,
         }
     }
     /// What was typed into an action's form before it was refused.
     fn kept_reason(&self, a: &CaseAction) -> &str {
         match &self.kept {
-            Some((k, reason, ..)) if k == a => reason,
+            Some(k) if k.action == *a => &k.reason,
             _ => "",
         }
     }
     fn kept_answer(&self, a: &CaseAction, answer: &Answer) -> bool {
-        matches!(&self.kept, Some((k, _, chosen, _)) if k == a && chosen == answer.slug())
+        matches!(&self.kept, Some(k) if k.action == *a && k.answer == answer.slug())
     }
     fn kept_days(&self) -> String {
         match &self.kept {
-            Some((CaseAction::Extend, _, _, days)) => days.clone(),
+            Some(k) if k.action == CaseAction::Extend => k.days.clone(),
             _ => disclosure::EXTENSION_MAX_DAYS.to_string(),
         }
     }
@@ -314,7 +322,7 @@ async fn case_page(
     number: &str,
     errors: Vec<(String, String)>,
     notice: String,
-    kept: Option<(CaseAction, String, String, String)>,
+    kept: Option<KeptStep>,
 ) -> Result<Response, AppError> {
     let case = cases::open_for_staff(&state.db, &staff.session, number).await?;
     let full_data = staff.session.can(Perm::CitizensView);
@@ -464,7 +472,12 @@ pub async fn case_act(
         Ok(_) => Ok(Redirect::to("/admin/cases?tab=done").into_response()),
         Err(DomainError::Invalid(errs)) => {
             let errors = step_errors(&staff.ctx, action.slug(), &errs);
-            let kept = Some((action, form.reason, form.answer, form.days));
+            let kept = Some(KeptStep {
+                action,
+                reason: form.reason,
+                answer: form.answer,
+                days: form.days,
+            });
             case_page(&state, &staff, &number, errors, String::new(), kept).await
         }
         Err(DomainError::Conflict(code)) => {
