@@ -26,6 +26,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         // Sites and articles came later than the catalog: a database
         // loaded before then gets them now.
         crate::content::demo::load_if_empty(db).await?;
+        crate::requests::demo::load_catalogue(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -39,6 +40,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
         transfer::import(db, CATALOG_CSV, Format::Csv, &ActorName(DEMO_ACTOR.into())).await?;
     link_license_types(db).await?;
     crate::content::demo::load_if_empty(db).await?;
+    crate::requests::demo::load_catalogue(db).await?;
     Ok(summary)
 }
 

@@ -27,6 +27,7 @@ pub mod ctx {
     pub const STAFF_ENROL: &str = "staff_sessions.enrol_secret";
     pub const OIDC_KEY: &str = "oidc_keys.private_pem";
     pub const CASE_PHONE: &str = "cases.applicant_phone";
+    pub const REQUEST_PHONE: &str = "requests.contact_phone";
     /// Who searched (a keyed hash of the address): distinct clients only.
     pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
@@ -173,6 +174,13 @@ pub const COLUMNS: &[Column] = &[
         )
     },
     col("cases", "id", KeyKind::Int, "answers", ctx::CASE_ANSWERS),
+    col(
+        "requests",
+        "id",
+        KeyKind::Int,
+        "contact_phone",
+        ctx::REQUEST_PHONE,
+    ),
     col(
         "case_drafts",
         "id",

@@ -3,7 +3,8 @@
 //! they only queue jobs and never know who runs them.
 //!
 //! Kinds: `sms` and `email` (notify), `case_remind` and `case_escalate`
-//! (cases), and the daily `housekeeping` (expired rows, license expiry
+//! (cases), `request_remind`, `request_escalate` and `request_sign_check`
+//! (requests), and the daily `housekeeping` (expired rows, license expiry
 //! reminders, then the next day's run).
 
 use std::sync::Arc;
@@ -36,6 +37,11 @@ impl Worker {
             "case_remind" | "case_escalate" => crate::cases::supervise(db, &job.kind, &job.payload)
                 .await
                 .map_err(|e| e.to_string()),
+            "request_remind" | "request_escalate" | "request_sign_check" => {
+                crate::requests::supervise(db, &job.kind, &job.payload)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             "housekeeping" => housekeeping(db).await.map_err(|e| e.to_string()),
             other => Err(format!("unknown job kind {other}")),
         }

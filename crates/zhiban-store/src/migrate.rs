@@ -101,6 +101,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "disclosure requests, article files and topics",
         sql: include_str!("../migrations/0018_disclosure_and_attachments.sql"),
     },
+    Migration {
+        version: 19,
+        name: "citizen requests and the dispatch catalogue",
+        sql: include_str!("../migrations/0019_requests.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -445,6 +445,48 @@ document.addEventListener('DOMContentLoaded', function () {
     passkeyAssert(pkVerify, document.getElementById('passkey-verify'), pkVerify.getAttribute('data-begin'),
       pkVerify.getAttribute('data-finish'), function () { return {}; });
   }
+  // 我要写信: words such as 着火, 抢劫, 车祸 show the emergency lines while
+  // the person types, before anything is sent (the server checks again).
+  var emergencyForm = document.querySelector('form[data-emergency-check]');
+  if (emergencyForm) {
+    var banner = document.getElementById('emergency-banner');
+    var lineList = document.getElementById('emergency-lines');
+    var timer = null;
+    var lastText = null;
+    var check = function () {
+      var text = (emergencyForm.elements.title.value || '') + ' ' + (emergencyForm.elements.body.value || '');
+      if (text === lastText) { return; }
+      lastText = text;
+      fetch(emergencyForm.getAttribute('data-emergency-check') + '?text=' + encodeURIComponent(text.slice(0, 3000)),
+        { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : { lines: [] }; })
+        .then(function (data) {
+          if (!data.lines.length) {
+            if (!emergencyForm.querySelector('input[name="not_emergency"]')) { banner.hidden = true; }
+            return;
+          }
+          lineList.textContent = '';
+          data.lines.forEach(function (l) {
+            var li = document.createElement('li');
+            var a = document.createElement('a');
+            a.className = 'button button-warning';
+            a.href = 'tel:' + l.number;
+            a.textContent = emergencyForm.getAttribute('data-call') + ' ' + l.number;
+            li.appendChild(a);
+            li.appendChild(document.createTextNode(' ' + l.label));
+            lineList.appendChild(li);
+          });
+          banner.hidden = false;
+        })
+        .catch(function () {});
+    };
+    ['title', 'body'].forEach(function (name) {
+      emergencyForm.elements[name].addEventListener('input', function () {
+        clearTimeout(timer);
+        timer = setTimeout(check, 400);
+      });
+    });
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

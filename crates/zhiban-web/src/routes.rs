@@ -10,15 +10,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use zhiban_domain::identity::Perm;
 
 use crate::handlers::citizen::{
-    account, apply, auth, cases as my_cases, companies, licenses as wallet,
+    account, apply, auth, cases as my_cases, companies, licenses as wallet, requests as my_requests,
 };
 use crate::handlers::public::{
     catalog as browse, content as published, feeds, home, licenses as checks, police, policies,
-    prefs, progress, search,
+    prefs, progress, requests as interaction, search,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
-    licenses, notify, oidc_clients, org, people, roles, search as insights, sign_in, sms, transfer,
+    licenses, notify, oidc_clients, org, people, requests, roles, search as insights, sign_in, sms,
+    transfer,
 };
 use crate::handlers::{api, oidc as provider_h};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -120,6 +121,21 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
         StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(cases::case_file),
+        StaffRoute::new("/admin/requests", RequestsDispatch)
+            .get(requests::dispatch_desk)
+            .menu(1, "requests.dispatch_desk"),
+        StaffRoute::new("/admin/requests/desk", RequestsHandle)
+            .get(requests::unit_desk)
+            .menu(1, "requests.unit_desk"),
+        StaffRoute::new("/admin/requests/categories", RequestsDispatch)
+            .get(requests::categories)
+            .post(requests::save_category),
+        StaffRoute::new("/admin/requests/stats", None).get(requests::stats_page),
+        // Either desk: the domain checks the desk and the data scope.
+        StaffRoute::new("/admin/requests/{number}", None).get(requests::detail),
+        StaffRoute::new("/admin/requests/{number}/act", None).post(requests::act),
+        StaffRoute::new("/admin/requests/{number}/publish", RequestsDispatch)
+            .post(requests::publish),
         StaffRoute::new("/admin/content", ContentEdit)
             .get(content::list)
             .menu(5, "content.admin_title"),
@@ -323,6 +339,10 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .post(progress::progress)
             .with(limited)
             .csrf_exempt("a lookup that changes nothing; POST keeps the phone number out of URLs"),
+        // Anyone: 政民互动 (what to write about, 公开选登)
+        SiteRoute::new("/requests").get(interaction::hall),
+        SiteRoute::new("/requests/emergency").get(my_requests::emergency_check),
+        SiteRoute::new("/requests/{number}").get(interaction::published),
         // Anyone: license checks and shared links
         SiteRoute {
             path: "/licenses/verify",
@@ -414,6 +434,18 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/my/cases/{number}/withdraw").post(my_cases::withdraw),
         SiteRoute::new("/my/cases/{number}/files/{id}").get(my_cases::my_file),
         SiteRoute::new("/my/messages").get(my_cases::messages),
+        // Writing a request (我要写信) and following one's requests
+        SiteRoute {
+            path: "/requests/new",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            // Filing is a public write: a per-address limit on top of the account.
+            router: get(my_requests::new_form)
+                .merge(post(my_requests::file).route_layer(sign_in.clone())),
+        },
+        SiteRoute::new("/my/requests").get(my_requests::my_requests),
+        SiteRoute::new("/my/requests/{number}").get(my_requests::my_request),
+        SiteRoute::new("/my/requests/{number}/rate").post(my_requests::rate),
         // A citizen's license wallet
         SiteRoute::new("/my/licenses").get(wallet::wallet),
         SiteRoute::new("/my/licenses/{number}").get(wallet::license),

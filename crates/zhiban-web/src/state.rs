@@ -12,6 +12,8 @@ use zhiban_search::{SearchError, SearchIndex};
 
 use zhiban_domain::cases::Desk;
 use zhiban_domain::cases::calendar::WorkCalendar;
+use zhiban_domain::requests::Hall;
+use zhiban_domain::requests::routing::Routing;
 use zhiban_store::files::FileStore;
 
 use crate::cache::PageCache;
@@ -49,6 +51,8 @@ pub struct WebConfig {
     pub oidc_issuer_from_host: bool,
     /// Case handling: intake days, yellow share, upload size, calendar.
     pub cases: zhiban_domain::cases::CaseSettings,
+    /// Citizen requests: time limits per type.
+    pub requests: zhiban_domain::requests::RequestSettings,
     /// Publishing: the largest attachment, picture and video.
     pub content: zhiban_domain::content::files::ContentSettings,
     /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
@@ -80,6 +84,7 @@ impl Default for WebConfig {
             search_log_per_minute: 30,
             search_log_days: 180,
             cases: zhiban_domain::cases::CaseSettings::default(),
+            requests: zhiban_domain::requests::RequestSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),
@@ -128,7 +133,14 @@ pub struct AppState {
     pub mail: Option<Arc<dyn zhiban_domain::notify::Mailer>>,
     /// The staff menu, from the route table (set when the router is built).
     pub staff_menu: Arc<[crate::view::ctx::MenuEntry]>,
+    /// The request router and when it was trained (retrained from the
+    /// catalogue and the classified requests every few minutes).
+    routing: Arc<tokio::sync::Mutex<Option<(std::time::Instant, Arc<Routing>)>>>,
 }
+
+/// How long a trained request router is used before it learns again from
+/// the dispatchers' latest confirmations and corrections.
+const ROUTING_FRESH: Duration = Duration::from_secs(300);
 
 /// Position in the change log. Ids of recent rows are remembered, because
 /// on PostgreSQL a lower id can commit after a higher one: every poll looks
@@ -253,6 +265,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             mail,
             staff_menu: Arc::new([]),
+            routing: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
@@ -265,6 +278,36 @@ impl AppState {
             settings: &self.config.cases,
             public_url,
         }
+    }
+
+    /// What request handling needs, borrowed from this state.
+    pub fn hall<'a>(&'a self, public_url: &'a str) -> Hall<'a> {
+        Hall {
+            db: &self.db,
+            calendar: &self.calendar,
+            settings: &self.config.requests,
+            yellow_percent: self.config.cases.yellow_percent,
+            public_url,
+        }
+    }
+
+    /// The request router, trained on first use and again when it is
+    /// older than [`ROUTING_FRESH`] (one training at a time).
+    pub async fn routing(&self) -> Result<Arc<Routing>, DomainError> {
+        let mut guard = self.routing.lock().await;
+        if let Some((at, r)) = guard.as_ref()
+            && at.elapsed() < ROUTING_FRESH
+        {
+            return Ok(Arc::clone(r));
+        }
+        let trained = Arc::new(zhiban_domain::requests::training(&self.db, 20_000).await?);
+        *guard = Some((std::time::Instant::now(), Arc::clone(&trained)));
+        Ok(trained)
+    }
+
+    /// Forgets the trained router (the catalogue changed).
+    pub async fn forget_routing(&self) {
+        *self.routing.lock().await = None;
     }
 
     /// The background worker with this node's gateways.

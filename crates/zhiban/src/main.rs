@@ -211,6 +211,12 @@ enum BenchWhat {
 enum EvalWhat {
     /// Top-1 and top-3 hit rates of `query<TAB>title-regex` lines, and the misses.
     Search { file: PathBuf },
+    /// Top-1 and top-3 unit accuracy of the request router on
+    /// `text<TAB>expected unit code` lines, and the misses. The router is
+    /// trained as the portal trains it: the dispatch catalogue and the
+    /// classified requests of this data directory (the demo hotline on a
+    /// fresh one).
+    Routing { file: PathBuf },
 }
 
 #[tokio::main]
@@ -281,6 +287,9 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
         Command::Eval {
             what: EvalWhat::Search { file },
         } => eval_search(settings, &file).await,
+        Command::Eval {
+            what: EvalWhat::Routing { file },
+        } => eval_routing(settings, &file).await,
         Command::Reindex => reindex(settings).await,
         Command::Bench {
             what:
@@ -598,6 +607,12 @@ async fn serve(settings: Settings) -> Result<()> {
             Ok(n) => tracing::info!(pages = n, "demo disclosure tables attached"),
             Err(e) => tracing::warn!(error = %e, "demo disclosure tables not attached"),
         }
+        // The demo 12345 hotline: a year of requests with their timelines.
+        match zhiban_domain::requests::demo::load_history(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(requests = n, "demo requests loaded"),
+            Err(e) => tracing::warn!(error = %e, "demo requests not loaded"),
+        }
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -755,6 +770,30 @@ async fn eval_search(settings: &Settings, file: &Path) -> Result<()> {
             "MISS line {line}: {query}  want /{expected}/  got {}",
             got.join(" | ")
         );
+    }
+    Ok(())
+}
+
+async fn eval_routing(settings: &Settings, file: &Path) -> Result<()> {
+    let tsv =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    public_catalog(settings).await?;
+    let db = open_migrated(settings).await?;
+    if settings.demo_data {
+        zhiban_domain::requests::demo::load_history(&db).await?;
+    }
+    let routing = zhiban_domain::requests::training(&db, 20_000).await?;
+    let e = zhiban_domain::requests::routing::evaluate(&routing, &tsv);
+    println!(
+        "requests: {}  top-1: {} ({:.1}%)  top-3: {} ({:.1}%)",
+        e.total,
+        e.top1,
+        e.top1_rate(),
+        e.top3,
+        e.top3_rate()
+    );
+    for (line, text, expected, got) in &e.misses {
+        println!("MISS line {line}: {text}  want {expected}  got {got}");
     }
     Ok(())
 }

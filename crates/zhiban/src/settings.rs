@@ -62,6 +62,9 @@ pub struct Settings {
     /// Case handling (`[cases]`): intake days, yellow share, upload size,
     /// an extra holiday calendar file, the case number prefix.
     pub cases: zhiban_domain::cases::CaseSettings,
+    /// Citizen requests (`[requests]`): answer limits per type in working
+    /// days, the signing limit, the longest extension.
+    pub requests: zhiban_domain::requests::RequestSettings,
     /// Publishing (`[content]`): the largest attachment or picture
     /// (`max_file_mb`, 50) and video (`max_video_mb`, 100).
     pub content: zhiban_domain::content::files::ContentSettings,
@@ -133,6 +136,7 @@ impl Default for Settings {
             security: zhiban_domain::identity::SecurityPolicy::default(),
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
+            requests: zhiban_domain::requests::RequestSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
             crypto: CryptoSettings::default(),
@@ -168,6 +172,7 @@ impl std::fmt::Debug for Settings {
             .field("security", &self.security)
             .field("storage_url", &self.storage_url)
             .field("cases", &self.cases)
+            .field("requests", &self.requests)
             .field("smtp", &self.smtp)
             .finish()
     }
@@ -225,6 +230,7 @@ impl Settings {
             search_log_per_minute: self.search_log_per_minute,
             search_log_days: self.search_log_days,
             cases: self.cases.clone(),
+            requests: self.requests.clone(),
             content: self.content.clone(),
             storage_url: Some(if self.storage_url.trim().is_empty() {
                 self.data_dir.join("files").display().to_string()

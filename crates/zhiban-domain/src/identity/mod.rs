@@ -43,6 +43,8 @@ vocabulary!(
         ContentEdit => "content.edit", "编辑政务公开内容";
         ContentReview => "content.review", "审核政务公开内容";
         CallsAnswer => "calls.answer", "接听热线";
+        RequestsDispatch => "requests.dispatch", "受理派发诉求";
+        RequestsHandle => "requests.handle", "办理诉求";
     }
 );
 

@@ -136,32 +136,7 @@ impl Router {
         }
     }
 
-    /// The router of a portal: the dispatch catalogue (each category's
-    /// name and scope, weighted up) and the labelled history.
-    pub fn from_catalogue_and_history(dispatch: &str, history: &[(String, String)]) -> Self {
-        let catalogue: Vec<(String, String)> = dispatch
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .filter_map(|l| {
-                let mut c = l.split('\t');
-                let (cat, unit, what) = (c.next()?, c.next()?, c.next().unwrap_or(""));
-                Some((format!("{cat} {cat} {what}"), unit.to_string()))
-            })
-            .collect();
-        Router::train(
-            catalogue
-                .iter()
-                .map(|(t, u)| (t.as_str(), u.as_str(), 4.0))
-                .chain(history.iter().map(|(t, u)| (t.as_str(), u.as_str(), 1.0))),
-        )
-    }
-
-    /// The demo portal's router (catalogue and demo history).
-    pub fn demo() -> Self {
-        Router::from_catalogue_and_history(DISPATCH_TSV, &history(HISTORY_TSV))
-    }
-
-    /// The `n` most likely units, most likely first.
+    /// The `n` most likely labels, most likely first.
     pub fn suggest(&self, text: &str, n: usize) -> Vec<Suggestion> {
         let feats = features(&self.jieba, text);
         let vocab = self.counts.len() as f64;
@@ -192,15 +167,113 @@ impl Router {
     }
 }
 
-/// (text, unit) pairs of a history file in the demo's layout.
+/// (text, category) pairs of a history file in the demo's layout.
 pub fn history(tsv: &str) -> Vec<(String, String)> {
     tsv.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
-            Some((c.get(12)?.to_string(), c.get(5)?.to_string()))
+            Some((c.get(12)?.to_string(), c.get(4)?.to_string()))
         })
         .collect()
+}
+
+/// One line of the dispatch catalogue: a category, the unit it goes to
+/// and what it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueLine {
+    pub category: String,
+    pub unit: String,
+    pub covers: String,
+}
+
+/// The catalogue lines of a `category<TAB>unit<TAB>what it covers` file.
+pub fn catalogue(tsv: &str) -> Vec<CatalogueLine> {
+    tsv.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut c = l.split('\t');
+            Some(CatalogueLine {
+                category: c.next()?.trim().to_string(),
+                unit: c.next()?.trim().to_string(),
+                covers: c.next().unwrap_or("").trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The portal's routing: a router over the catalogue's categories, and
+/// the unit each category goes to. A unit's confidence is the sum over
+/// its categories, so a request between two categories of one unit still
+/// goes there with confidence.
+pub struct Routing {
+    router: Router,
+    unit_of: HashMap<String, String>,
+}
+
+impl Routing {
+    /// Trains on the catalogue (each category's name and what it covers,
+    /// weighted up) and on labelled requests `(text, category)`; requests
+    /// whose category left the catalogue are skipped.
+    pub fn train(catalogue: &[CatalogueLine], labelled: &[(String, String)]) -> Self {
+        let unit_of: HashMap<String, String> = catalogue
+            .iter()
+            .map(|c| (c.category.clone(), c.unit.clone()))
+            .collect();
+        let described: Vec<(String, &str)> = catalogue
+            .iter()
+            .map(|c| {
+                (
+                    format!("{0} {0} {1}", c.category, c.covers),
+                    c.category.as_str(),
+                )
+            })
+            .collect();
+        let router = Router::train(
+            described.iter().map(|(t, c)| (t.as_str(), *c, 4.0)).chain(
+                labelled
+                    .iter()
+                    .filter(|(_, c)| unit_of.contains_key(c))
+                    .map(|(t, c)| (t.as_str(), c.as_str(), 1.0)),
+            ),
+        );
+        Routing { router, unit_of }
+    }
+
+    /// The demo portal's routing (catalogue and demo history).
+    pub fn demo() -> Self {
+        Routing::train(&catalogue(DISPATCH_TSV), &history(HISTORY_TSV))
+    }
+
+    /// The `n` most likely categories (`unit` holds the category name).
+    pub fn categories(&self, text: &str, n: usize) -> Vec<Suggestion> {
+        self.router.suggest(text, n)
+    }
+
+    /// The unit a category goes to.
+    pub fn unit_of(&self, category: &str) -> Option<&str> {
+        self.unit_of.get(category).map(String::as_str)
+    }
+
+    /// The `n` most likely units.
+    pub fn units(&self, text: &str, n: usize) -> Vec<Suggestion> {
+        let mut by_unit: Vec<Suggestion> = Vec::new();
+        for s in self.router.suggest(text, usize::MAX) {
+            let Some(u) = self.unit_of.get(&s.unit) else {
+                continue;
+            };
+            match by_unit.iter_mut().find(|x| &x.unit == u) {
+                Some(x) => x.confidence += s.confidence,
+                None => by_unit.push(Suggestion {
+                    unit: u.clone(),
+                    confidence: s.confidence,
+                }),
+            }
+        }
+        by_unit.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        by_unit.truncate(n);
+        by_unit
+    }
 }
 
 /// Jieba words (two characters or more, not stop words) and the pairs of
@@ -252,8 +325,8 @@ impl Evaluation {
     }
 }
 
-/// Evaluates `router` on a dev set.
-pub fn evaluate(router: &Router, tsv: &str) -> Evaluation {
+/// Evaluates unit routing on a dev set.
+pub fn evaluate(routing: &Routing, tsv: &str) -> Evaluation {
     let mut e = Evaluation::default();
     for (i, line) in tsv.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -264,7 +337,7 @@ pub fn evaluate(router: &Router, tsv: &str) -> Evaluation {
         };
         let unit = unit.trim();
         e.total += 1;
-        let s = router.suggest(text, 3);
+        let s = routing.units(text, 3);
         if s.first().is_some_and(|x| x.unit == unit) {
             e.top1 += 1;
         } else {

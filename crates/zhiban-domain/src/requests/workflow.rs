@@ -36,6 +36,7 @@ vocabulary!(
         RefuseExtension => "refuse-extension", "不同意延期";
         Answer => "answer", "答复";
         Visit => "visit", "回访";
+        Rate => "rate", "评价";
         Reopen => "reopen", "不满意重办";
         Merge => "merge", "合并";
         Remind => "remind", "临期提醒";
@@ -148,7 +149,7 @@ impl RequestAction {
     pub fn who(self) -> Who {
         use RequestAction as A;
         match self {
-            A::Submit | A::Reopen => Who::Citizen,
+            A::Submit | A::Reopen | A::Rate => Who::Citizen,
             A::Accept
             | A::Reject
             | A::Dispatch
@@ -204,7 +205,8 @@ pub fn next(
             S::Handling
         }
         (S::Handling, A::Answer) => S::Answered,
-        (S::Answered, A::Visit) => S::Concluded,
+        // The citizen rates the answer, or the dispatcher calls back (回访).
+        (S::Answered, A::Visit | A::Rate) => S::Concluded,
         // Not satisfied: handled again by the same unit, once.
         (S::Answered | S::Concluded, A::Reopen) => {
             if facts.reopened {
@@ -337,6 +339,17 @@ mod tests {
         assert_eq!(go(S::Handling, A::Escalate), Ok(S::Handling));
         assert_eq!(go(S::Concluded, A::Escalate), Err(Refusal::State));
         assert_eq!(go(S::Merged, A::Accept), Err(Refusal::State));
+    }
+
+    #[test]
+    fn the_citizen_rates_the_answer_or_the_dispatcher_calls_back() {
+        assert_eq!(go(S::Answered, A::Rate), Ok(S::Concluded));
+        assert_eq!(go(S::Answered, A::Visit), Ok(S::Concluded));
+        assert_eq!(go(S::Handling, A::Rate), Err(Refusal::State));
+        assert_eq!(
+            next(S::Answered, A::Rate, Who::Dispatcher, Facts::default()),
+            Err(Refusal::Role)
+        );
     }
 
     #[test]

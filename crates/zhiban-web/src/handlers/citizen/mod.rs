@@ -1,5 +1,6 @@
 //! Pages of a person's own: signing in, the account centre, companies,
-//! applying online, one's cases and one's licenses.
+//! applying online, one's cases and one's licenses, writing requests
+//! (我要写信) and following them.
 
 pub mod account;
 pub mod apply;
@@ -7,3 +8,4 @@ pub mod auth;
 pub mod cases;
 pub mod companies;
 pub mod licenses;
+pub mod requests;

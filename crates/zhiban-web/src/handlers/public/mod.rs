@@ -9,4 +9,5 @@ pub mod police;
 pub mod policies;
 pub mod prefs;
 pub mod progress;
+pub mod requests;
 pub mod search;

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod oidc_clients;
 pub mod org;
 pub mod people;
+pub mod requests;
 pub mod roles;
 pub mod search;
 pub mod sign_in;

@@ -1,0 +1,354 @@
+//! 我要写信 and 我的诉求 (`/requests/new`, `/my/requests…`): filing a
+//! request (咨询, 求助, 投诉, 举报, 建议, 表扬) with its place, after the
+//! emergency check; following it (status, timeline, answer) and rating
+//! the answer, which reopens it once when not satisfied.
+
+use crate::error::AppError;
+use crate::extract::{CitizenUser, Csrf, Issuer};
+use crate::state::AppState;
+use crate::view::ctx::PageCtx;
+use crate::view::{field_messages, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhiban_domain::DomainError;
+use zhiban_domain::requests::emergency::{self, Line};
+use zhiban_domain::requests::{
+    self, Actor, NewRequest, Request, RequestAction, RequestEvent, RequestRow, RequestType,
+    Satisfaction, Step,
+};
+use zhiban_domain::time::local_date;
+
+/// One choice of the place picker: a district, or a street in it.
+pub struct PlaceOption {
+    pub value: String,
+    pub label: String,
+}
+
+/// A district and its choices.
+pub struct PlaceGroup {
+    pub district: String,
+    pub options: Vec<PlaceOption>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct FileForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub mailbox: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    /// `d:<district id>` or `d:<district id>:<street>`.
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub publish_ok: String,
+    /// Set once the person saw the emergency banner and said it is not one.
+    #[serde(default)]
+    pub not_emergency: String,
+}
+
+impl FileForm {
+    fn place(&self) -> (Option<i64>, String) {
+        let mut parts = self.place.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("d"), Some(id), street) => {
+                (id.parse().ok(), street.unwrap_or("").trim().to_string())
+            }
+            _ => (None, String::new()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "citizen/requests/new.html")]
+pub struct NewRequestPage {
+    pub ctx: PageCtx,
+    pub form: FileForm,
+    pub kinds: Vec<(RequestType, u32)>,
+    pub mailboxes: Vec<(&'static str, &'static str)>,
+    pub places: Vec<PlaceGroup>,
+    pub errors: Vec<(String, String)>,
+    /// Emergency lines the text calls for (the banner before filing).
+    pub lines: Vec<Line>,
+}
+
+impl NewRequestPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+    fn checked_kind(&self, k: &RequestType) -> bool {
+        self.form.kind == k.slug()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub mailbox: String,
+}
+
+async fn new_page(
+    state: &AppState,
+    ctx: PageCtx,
+    form: FileForm,
+    errors: Vec<(String, String)>,
+    lines: Vec<Line>,
+) -> Result<Response, AppError> {
+    let settings = &state.config.requests;
+    let places = requests::places(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, name, streets)| {
+            let mut options = vec![PlaceOption {
+                value: format!("d:{id}"),
+                label: format!("{name}（{}）", ctx.t("requests.any_street")),
+            }];
+            options.extend(streets.into_iter().map(|s| PlaceOption {
+                value: format!("d:{id}:{s}"),
+                label: format!("{name} {s}"),
+            }));
+            PlaceGroup {
+                district: name,
+                options,
+            }
+        })
+        .collect();
+    render(&NewRequestPage {
+        kinds: RequestType::ALL
+            .iter()
+            .map(|k| (*k, settings.limit(*k)))
+            .collect(),
+        mailboxes: requests::MAILBOXES.to_vec(),
+        places,
+        form,
+        errors,
+        lines,
+        ctx,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let c = user.citizen();
+    let form = FileForm {
+        kind: q.kind,
+        mailbox: q.mailbox,
+        contact_name: c.name.clone(),
+        contact_phone: c.phone.clone(),
+        ..FileForm::default()
+    };
+    new_page(&state, user.ctx, form, Vec::new(), Vec::new()).await
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Csrf(Form(form)): Csrf<Form<FileForm>>,
+) -> Result<Response, AppError> {
+    // 着火, 抢劫, 车祸 …: the emergency lines come first; filing goes on
+    // only once the person says it is not an emergency.
+    let lines = emergency::lines_for(&format!("{} {}", form.title, form.body));
+    if !lines.is_empty() && form.not_emergency != "1" {
+        return new_page(&state, user.ctx, form, Vec::new(), lines).await;
+    }
+    let (district_id, street) = form.place();
+    let new = NewRequest {
+        kind: RequestType::from_slug(&form.kind),
+        mailbox: form.mailbox.clone(),
+        title: form.title.clone(),
+        body: form.body.clone(),
+        district_id,
+        street,
+        address: form.address.clone(),
+        contact_name: form.contact_name.clone(),
+        contact_phone: form.contact_phone.clone(),
+        publish_ok: form.publish_ok == "1",
+    };
+    let routing = state.routing().await?;
+    match requests::file(&state.hall(&base), &routing, Some(user.citizen()), &new).await {
+        Ok(r) => Ok(Redirect::to(&format!("/my/requests/{}?new=1", r.number)).into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = field_messages(&user.ctx, &errs);
+            new_page(&state, user.ctx, form, errors, lines).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The emergency lines for a text being typed (the form's script shows
+/// the banner before anything is sent): `{"lines": [{"number", "label"}]}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct EmergencyQuery {
+    #[serde(default)]
+    pub text: String,
+}
+
+pub async fn emergency_check(ctx: PageCtx, Query(q): Query<EmergencyQuery>) -> Response {
+    let text: String = q.text.chars().take(3000).collect();
+    let lines: Vec<serde_json::Value> = emergency::lines_for(&text)
+        .into_iter()
+        .map(|l| {
+            serde_json::json!({
+                "number": l.number(),
+                "label": ctx.t(&format!("requests.line_{}", l.slug())),
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "lines": lines })).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "citizen/requests/list.html")]
+pub struct MyRequestsPage {
+    pub ctx: PageCtx,
+    pub rows: Vec<RequestRow>,
+}
+
+pub async fn my_requests(
+    State(state): State<AppState>,
+    user: CitizenUser,
+) -> Result<Response, AppError> {
+    let today = local_date(state.db.now());
+    render(&MyRequestsPage {
+        rows: requests::of_citizen(&state.db, user.citizen().id, today).await?,
+        ctx: user.ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "citizen/requests/request.html")]
+pub struct MyRequestPage {
+    pub ctx: PageCtx,
+    pub r: Request,
+    pub events: Vec<RequestEvent>,
+    pub fresh: bool,
+    pub notice: String,
+    pub errors: Vec<(String, String)>,
+    pub satisfactions: &'static [Satisfaction],
+}
+
+impl MyRequestPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RequestQuery {
+    #[serde(default)]
+    pub new: String,
+    #[serde(default)]
+    pub done: String,
+}
+
+async fn request_page(
+    state: &AppState,
+    user: CitizenUser,
+    number: &str,
+    fresh: bool,
+    notice: String,
+    errors: Vec<(String, String)>,
+) -> Result<Response, AppError> {
+    let r = requests::for_citizen(&state.db, user.citizen().id, number).await?;
+    render(&MyRequestPage {
+        events: requests::events(&state.db, r.id).await?,
+        r,
+        fresh,
+        notice,
+        errors,
+        satisfactions: Satisfaction::ALL,
+        ctx: user.ctx,
+    })
+}
+
+pub async fn my_request(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Path(number): Path<String>,
+    Query(q): Query<RequestQuery>,
+) -> Result<Response, AppError> {
+    let notice = match q.done.as_str() {
+        "rate" => user.ctx.t("requests.rated"),
+        "reopen" => user.ctx.t("requests.reopened"),
+        _ => String::new(),
+    };
+    request_page(&state, user, &number, q.new == "1", notice, Vec::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RateForm {
+    #[serde(default)]
+    pub satisfaction: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub revision: Option<i64>,
+}
+
+/// 评价: satisfied or basically satisfied concludes the request; not
+/// satisfied (with a reason) sends it back to the unit, once.
+pub async fn rate(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    Csrf(Form(form)): Csrf<Form<RateForm>>,
+) -> Result<Response, AppError> {
+    let step = Step {
+        satisfaction: Satisfaction::from_slug(&form.satisfaction),
+        reason: form.reason,
+        revision: form.revision,
+        ..Step::default()
+    };
+    let result = requests::act(
+        &state.hall(&base),
+        Actor::Citizen(user.citizen()),
+        &number,
+        RequestAction::Rate,
+        step,
+    )
+    .await;
+    match result {
+        Ok(r) => {
+            let done = if r.state == requests::RequestState::Handling {
+                "reopen"
+            } else {
+                "rate"
+            };
+            Ok(Redirect::to(&format!("/my/requests/{}?done={done}", r.number)).into_response())
+        }
+        Err(DomainError::Invalid(errs)) => {
+            let errors = field_messages(&user.ctx, &errs);
+            request_page(&state, user, &number, false, String::new(), errors).await
+        }
+        Err(DomainError::Conflict(_)) => {
+            let notice = user.ctx.t("requests.conflict");
+            request_page(&state, user, &number, false, notice, Vec::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
