@@ -13,6 +13,7 @@ mod disclosure;
 mod licenses;
 mod oidc;
 mod portal;
+mod requests;
 mod routes;
 mod scope;
 mod security;

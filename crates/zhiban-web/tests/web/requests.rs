@@ -1,0 +1,253 @@
+//! 政民互动 over HTTP: a citizen writes (after the emergency banner when
+//! the words call for it), the hotline dispatches with the router's
+//! category, the unit signs and answers, the citizen rates; desks and data
+//! scope; 公开选登 without personal data.
+
+use zhiban_testing::*;
+
+/// Files a request through the form; returns the response.
+async fn file(app: &TestApp, c: &reqwest::Client, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.submit(c, "/requests/new", "/requests/new", fields)
+        .await
+}
+
+fn number_from(r: &reqwest::Response) -> String {
+    location(r)
+        .trim_start_matches("/my/requests/")
+        .trim_end_matches("?new=1")
+        .to_string()
+}
+
+const NOISE: &str = "观音桥建新北路的烧烤店每天晚上外放音响到凌晨两点，吵得孩子根本睡不着";
+
+#[tokio::test]
+async fn a_citizen_writes_the_hotline_dispatches_the_unit_answers_and_the_citizen_rates() {
+    let app = TestApp::spawn_unlimited().await;
+    let citizen = app
+        .verified_citizen("13900005501", "王小明", &id_number(501))
+        .await;
+    let jiangbei = app.unit_id("500105").await;
+    let place = format!("d:{jiangbei}:观音桥街道");
+
+    // The form offers the types with their time limits and the streets.
+    let (status, form) = app
+        .text_with(&citizen, "/requests/new?kind=complaint")
+        .await;
+    assert_eq!(status, 200);
+    assert!(form.contains("15 个工作日内答复") && form.contains("观音桥街道"));
+    assert!(
+        form.contains("value=\"13900005501\""),
+        "the phone comes from the account"
+    );
+
+    // A bad form keeps what was typed and names the fields.
+    let r = file(
+        &app,
+        &citizen,
+        &[
+            ("kind", "complaint"),
+            ("body", "太吵"),
+            ("contact_name", "王先生"),
+            ("contact_phone", "13900005501"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains("太短，至少 10 个字") && page.contains("发生地点：不能为空"),
+        "{page}"
+    );
+    assert!(page.contains(">太吵</textarea>"));
+
+    let fields = [
+        ("kind", "complaint"),
+        ("body", NOISE),
+        ("place", place.as_str()),
+        ("address", "建新北路 66 号"),
+        ("contact_name", "王先生"),
+        ("contact_phone", "13900005501"),
+        ("publish_ok", "1"),
+    ];
+    let r = file(&app, &citizen, &fields).await;
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let number = number_from(&r);
+    assert!(number.starts_with("SQ"));
+    let (_, mine) = app
+        .text_with(&citizen, &format!("/my/requests/{number}?new=1"))
+        .await;
+    assert!(mine.contains("诉求已提交") && mine.contains(&number) && mine.contains("待受理"));
+
+    // The hotline: the request is on the dispatch desk with the router's
+    // proposal, and goes to 城市管理局 in one step.
+    let hotline = app.staff_in_role("hotline", "500000", "call_agent").await;
+    let (_, desk) = app.text_with(&hotline, "/admin/requests").await;
+    assert!(desk.contains(&number), "on the dispatch desk");
+    let (_, detail) = app
+        .text_with(&hotline, &format!("/admin/requests/{number}"))
+        .await;
+    assert!(detail.contains("分类建议") && detail.contains("噪声扰民"));
+    assert!(
+        detail.contains("王*") && !detail.contains("13900005501"),
+        "contact masked"
+    );
+    let page = format!("/admin/requests/{number}");
+    let act = format!("/admin/requests/{number}/act");
+    let r = app
+        .submit(&hotline, &page, &act, &[("action", "dispatch")])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // Another unit's handler cannot open it; the responsible unit can.
+    let rs = app
+        .staff_in_role("rs.handler", "500000-RS", "case_handler")
+        .await;
+    assert_eq!(app.text_with(&rs, &page).await.0, 404);
+    let cg = app
+        .staff_in_role("cg.handler", "500000-CG", "case_handler")
+        .await;
+    let (_, todo) = app.text_with(&cg, "/admin/requests/desk").await;
+    assert!(todo.contains(&number), "to sign");
+    let r = app.submit(&cg, &page, &act, &[("action", "sign")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    // An answer too short comes back with the text kept.
+    let r = app
+        .submit(
+            &cg,
+            &page,
+            &act,
+            &[("action", "answer"), ("reason", "已处理")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.expect("page").contains(">已处理</textarea>"));
+    let answer = "经执法人员夜间巡查核实，已责令该烧烤店停止外放音响，并纳入夜间重点巡查。";
+    let r = app
+        .submit(
+            &cg,
+            &page,
+            &act,
+            &[("action", "answer"), ("reason", answer)],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // The citizen reads the answer and rates it.
+    let mine = format!("/my/requests/{number}");
+    let (_, read) = app.text_with(&citizen, &mine).await;
+    assert!(read.contains(answer) && read.contains("请评价这次答复"));
+    let r = app
+        .submit(
+            &citizen,
+            &mine,
+            &format!("{mine}/rate"),
+            &[("satisfaction", "satisfied")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("{mine}?done=rate"));
+    let (_, done) = app.text_with(&citizen, &mine).await;
+    assert!(done.contains("已办结") && done.contains("满意"));
+
+    // The hotline publishes it; the public page hides the contact and address.
+    let r = app
+        .submit(
+            &hotline,
+            &page,
+            &format!("{page}/publish"),
+            &[("publish", "1")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (status, public) = app.text(&format!("/requests/{number}")).await;
+    assert_eq!(status, 200);
+    assert!(public.contains(answer) && public.contains("观音桥街道"));
+    assert!(
+        !public.contains("王先生") && !public.contains("13900005501") && !public.contains("66 号")
+    );
+    let (_, hall) = app.text("/requests").await;
+    assert!(hall.contains(&number));
+}
+
+#[tokio::test]
+async fn emergency_words_show_the_lines_before_anything_is_filed() {
+    let app = TestApp::spawn_unlimited().await;
+    let citizen = app.citizen("13900005502").await;
+    let jiangbei = app.unit_id("500105").await;
+    let place = format!("d:{jiangbei}");
+    let fields = [
+        ("kind", "help"),
+        ("body", "楼下着火了，好大的烟，快来人"),
+        ("place", place.as_str()),
+        ("contact_name", "李女士"),
+        ("contact_phone", "13900005502"),
+    ];
+    let r = file(&app, &citizen, &fields).await;
+    assert_eq!(r.status().as_u16(), 200, "not filed yet");
+    let page = r.text().await.expect("page");
+    assert!(page.contains("tel:119") && page.contains("不是紧急情况，继续提交"));
+    let (_, list) = app.text_with(&citizen, "/my/requests").await;
+    assert!(list.contains("您还没有写过信"));
+    // The script asks the same question while the person types.
+    let (status, json) = app
+        .json("/requests/emergency?text=%E6%9C%89%E4%BA%BA%E6%8A%A2%E5%8A%AB")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(json["lines"][0]["number"], "110");
+    let (_, calm) = app
+        .json("/requests/emergency?text=%E8%B7%AF%E7%81%AF%E5%9D%8F%E4%BA%86")
+        .await;
+    assert_eq!(calm["lines"].as_array().map(Vec::len), Some(0));
+    // Told it is not an emergency (a question about last year's fire), it is filed.
+    let mut go_on = fields.to_vec();
+    go_on.push(("not_emergency", "1"));
+    let r = file(&app, &citizen, &go_on).await;
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn desks_need_their_roles_and_the_catalogue_is_the_citys() {
+    let app = TestApp::spawn_unlimited().await;
+    let editor = app
+        .staff_in_role("editor1", "500000", "content_editor")
+        .await;
+    assert_eq!(app.text_with(&editor, "/admin/requests").await.0, 403);
+    assert_eq!(app.text_with(&editor, "/admin/requests/desk").await.0, 403);
+    let hotline = app.staff_in_role("hotline2", "500000", "call_agent").await;
+    let (status, cat) = app.text_with(&hotline, "/admin/requests/categories").await;
+    assert_eq!(status, 200);
+    assert!(cat.contains("噪声扰民") && cat.contains("渝州市城市管理局"));
+    let cg = app.unit_id("500000-CG").await.to_string();
+    let r = app
+        .submit(
+            &hotline,
+            "/admin/requests/categories",
+            "/admin/requests/categories",
+            &[
+                ("name", "共享单车乱停放"),
+                ("unit", cg.as_str()),
+                ("description", "共享单车堆放占道"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/requests/categories?saved=1");
+    let (_, cat) = app.text_with(&hotline, "/admin/requests/categories").await;
+    assert!(cat.contains("共享单车乱停放"));
+    // A district's dispatcher does not change the city's catalogue.
+    let district = app.staff_in_role("hotline3", "500105", "call_agent").await;
+    let r = app
+        .submit(
+            &district,
+            "/admin/requests/categories",
+            "/admin/requests/categories",
+            &[("name", "乱停车"), ("unit", cg.as_str())],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+    let (_, figures) = app.text_with(&hotline, "/admin/requests/stats").await;
+    assert!(figures.contains("部门考核"));
+}

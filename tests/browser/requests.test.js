@@ -1,0 +1,134 @@
+// 政民互动 end to end in a real browser (issue #17): a citizen starts
+// writing about a fire and is shown 119 before anything is sent, then
+// writes a noise complaint; the hotline dispatches it with the router's
+// category, the unit signs and answers, the citizen rates the answer; the
+// new pages have no axe violations in normal, elder and English modes.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+} from './helpers.js';
+
+const PHONE = '13800138177';
+const PASSWORD = 'Citiz3n!pw';
+const NOISE = '观音桥建新北路的烧烤店每天晚上外放音响到凌晨两点，吵得孩子根本睡不着，希望管一管';
+const ANSWER = '经执法人员连续三晚夜间巡查，已责令该烧烤店停止外放音响，并纳入夜间重点巡查。';
+
+let portal;
+let browser;
+let staff;
+let citizen;
+let number;
+
+before(async () => {
+  portal = await startPortal({ label: 'requests' });
+  browser = await launchBrowser();
+  staff = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+  await signIn(staff, portal.base);
+  citizen = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+async function codeFromOutbox() {
+  await open(staff, `${portal.base}/admin/sms`);
+  const body = await staff.locator('table.data tbody tr').first().innerText();
+  return body.match(/\b(\d{6})\b/)[1];
+}
+
+async function staffStep(action, fill = async () => {}) {
+  await open(staff, `${portal.base}/admin/requests/${number}`);
+  const form = staff.locator(`form:has(input[name="action"][value="${action}"])`);
+  const details = staff.locator('details.action').filter({ has: form });
+  if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
+  await fill(form);
+  await follow(staff, form.locator('button[type="submit"]'));
+  await staff.getByRole('status').first().waitFor();
+}
+
+describe('a request from the citizen to the unit and back', () => {
+  it('shows the emergency lines while the person types, before anything is sent', async () => {
+    await open(citizen, `${portal.base}/register`);
+    await citizen.locator('#r-phone').fill(PHONE);
+    await follow(citizen, citizen.getByRole('button', { name: '获取短信验证码' }));
+    await citizen.locator('#r-sms_code').fill(await codeFromOutbox());
+    await citizen.locator('#r-password').fill(PASSWORD);
+    await citizen.locator('#r-password_again').fill(PASSWORD);
+    await citizen.getByLabel(/我已阅读并同意/).check();
+    await follow(citizen, citizen.getByRole('button', { name: '注册', exact: true }));
+
+    await open(citizen, `${portal.base}/requests`);
+    await expectAccessible(citizen);
+    await follow(citizen, citizen.getByRole('link', { name: '投诉' }).first());
+    const banner = citizen.locator('#emergency-banner');
+    assert.equal(await banner.isVisible(), false);
+    await citizen.locator('#q-request_body').fill('我家楼下着火了，烟好大');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.innerText(), /119/);
+    await expectAccessible(citizen);
+    await citizen.locator('#q-request_body').fill(NOISE);
+    await banner.waitFor({ state: 'hidden' });
+  });
+
+  it('files a complaint with its place and shows the number and the deadline', async () => {
+    await citizen.getByLabel('投诉').check();
+    await citizen.locator('#q-request_place').selectOption({ label: '江北区 观音桥街道' });
+    await citizen.locator('#q-address').fill('建新北路 66 号');
+    await citizen.locator('#q-contact_name').fill('王先生');
+    await citizen.getByLabel(/同意在“公开选登”中公开/).check();
+    await follow(citizen, citizen.getByRole('button', { name: '提交诉求' }));
+    await citizen.getByRole('heading', { name: '诉求已提交' }).waitFor();
+    number = (await citizen.locator('.case-number').innerText()).trim();
+    assert.match(number, /^SQ\d{13}$/);
+    await expectAccessible(citizen);
+  });
+
+  it('lets the hotline dispatch it with the proposed category and the unit answer it', async () => {
+    await open(staff, `${portal.base}/admin/requests`);
+    await staff.getByRole('link', { name: number }).waitFor();
+    await expectAccessible(staff);
+    await open(staff, `${portal.base}/admin/requests/${number}`);
+    assert.match(await staff.locator('#prop-title + ul').innerText(), /噪声扰民/);
+    await expectAccessible(staff);
+    await staffStep('dispatch');
+    assert.match(await staff.locator('dl.kv').first().innerText(), /渝州市城市管理局/);
+    await staffStep('sign');
+    await staffStep('answer', (form) => form.locator('textarea[name="reason"]').fill(ANSWER));
+    assert.match(await staff.locator('dl.kv').first().innerText(), /已答复/);
+  });
+
+  it('lets the citizen read the answer and rate it', async () => {
+    await open(citizen, `${portal.base}/my/requests`);
+    await follow(citizen, citizen.getByRole('link', { name: /烧烤店/ }));
+    assert.match(await citizen.locator('#answer-title + p').innerText(), /夜间巡查/);
+    await expectAccessible(citizen);
+    await citizen.getByLabel('基本满意').check();
+    await follow(citizen, citizen.getByRole('button', { name: '提交评价' }));
+    await citizen.getByText('感谢您的评价，诉求已办结。').waitFor();
+    assert.match(await citizen.locator('dl.kv').innerText(), /已办结/);
+  });
+
+  for (const mode of ['elder', 'en']) {
+    it(`has no axe violations on the new pages in ${mode} mode`, async () => {
+      const ctx = await newContext(browser, portal.base, { mode });
+      const page = await ctx.newPage();
+      for (const path of ['/requests', '/login?next=/requests/new']) {
+        await open(page, `${portal.base}${path}`);
+        await expectAccessible(page);
+      }
+      // A published answer from the demo hotline.
+      await open(page, `${portal.base}/requests`);
+      await follow(page, page.locator('ul.history a').first());
+      await expectAccessible(page);
+      await ctx.close();
+    });
+  }
+});
