@@ -135,8 +135,11 @@ pub struct AppState {
     pub staff_menu: Arc<[crate::view::ctx::MenuEntry]>,
     /// The request router and when it was trained (retrained from the
     /// catalogue and the classified requests every few minutes).
-    routing: Arc<tokio::sync::Mutex<Option<(std::time::Instant, Arc<Routing>)>>>,
+    routing: Arc<tokio::sync::Mutex<Option<Trained>>>,
 }
+
+/// A trained request router and when it was trained.
+type Trained = (std::time::Instant, Arc<Routing>);
 
 /// How long a trained request router is used before it learns again from
 /// the dispatchers' latest confirmations and corrections.

@@ -114,17 +114,6 @@ const SURNAMES: &[&str] = &[
     "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "邓", "曹", "彭",
 ];
 
-/// A title as a call-taker writes it: the first sentence, shortened.
-pub fn title_of(body: &str) -> String {
-    body.split(['。', '！', '？', '\n', '!', '?', '，'])
-        .map(str::trim)
-        .find(|s| s.chars().count() >= 4)
-        .unwrap_or(body)
-        .chars()
-        .take(30)
-        .collect()
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn event(
     tx: &mut Tx,
@@ -215,7 +204,9 @@ pub async fn load_history(db: &Db) -> Result<usize, DomainError> {
         } else {
             cal.add_working_days(day0, (limit / 2).max(1))
         };
-        let answered_at = answered.then(|| (at_local(answer_day, 15, 20)).min(now - 1800));
+        let minute = u32::try_from((i * 13) % 420).unwrap_or(0);
+        let answered_at =
+            answered.then(|| (at_local(answer_day, 9 + minute / 60, minute % 60)).min(now - 1800));
         let concluded_at = (s == RequestState::Concluded)
             .then(|| answered_at.map(|a| (a + 86_400).min(now - 600)))
             .flatten();
@@ -244,7 +235,7 @@ pub async fn load_history(db: &Db) -> Result<usize, DomainError> {
         .bind(&number)
         .bind(row.kind.slug())
         .bind(if i % 11 == 0 { "mayor" } else { "" })
-        .bind(title_of(row.text))
+        .bind(super::title_of(row.text))
         .bind(row.text)
         .bind(district)
         .bind(row.street)
@@ -269,11 +260,11 @@ pub async fn load_history(db: &Db) -> Result<usize, DomainError> {
         .bind(d.due_on.to_string())
         .bind(d.yellow_on.to_string())
         .bind(dispatched_at)
-        .bind(
-            dispatched
-                .then(|| cal.add_working_days(day0, settings.sign_days).to_string())
-                .unwrap_or_default(),
-        )
+        .bind(if dispatched {
+            cal.add_working_days(day0, settings.sign_days).to_string()
+        } else {
+            String::new()
+        })
         .bind(signed_at)
         .bind(answered_at)
         .bind(concluded_at)

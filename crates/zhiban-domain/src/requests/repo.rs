@@ -1,7 +1,6 @@
-//! Requests as stored: filing, every step of the closed loop in one
-//! transaction with its event, audit record, message and supervision
-//! jobs, merging duplicates, and reading a request as its citizen or as
-//! staff inside their scope.
+//! Requests as stored: the record, filing, and every step of the closed
+//! loop in one transaction with its event, audit record, message and
+//! supervision jobs (merged requests share the answer).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -147,15 +146,15 @@ pub struct RequestEvent {
     pub note: String,
 }
 
-fn date(s: &str) -> Option<NaiveDate> {
+pub(super) fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-fn day_text(d: NaiveDate) -> String {
+pub(super) fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-const SELECT: &str = "SELECT r.id, r.number, r.kind, r.mailbox, r.title, r.body, r.district_id, \
+pub(super) const SELECT: &str = "SELECT r.id, r.number, r.kind, r.mailbox, r.title, r.body, r.district_id, \
     COALESCE(dd.name, '') AS district_name, r.street, r.address, r.citizen_id, r.contact_name, \
     r.contact_phone, r.publish_ok, r.published, r.state, r.category_id, \
     COALESCE(c.name, '') AS category_name, r.suggested_category_id, \
@@ -169,7 +168,7 @@ const SELECT: &str = "SELECT r.id, r.number, r.kind, r.mailbox, r.title, r.body,
     LEFT JOIN departments u ON u.id = r.unit_id \
     LEFT JOIN requests m ON m.id = r.merged_into";
 
-fn from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Request, DomainError> {
+pub(super) fn from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Request, DomainError> {
     let bad = |col: &str| sqlx::Error::ColumnDecode {
         index: col.to_string(),
         source: "unreadable value".into(),
@@ -337,6 +336,23 @@ pub struct NewRequest {
     pub publish_ok: bool,
 }
 
+/// A title as a call-taker writes it: the first sentence, cut at 28
+/// characters with an ellipsis.
+pub fn title_of(body: &str) -> String {
+    let first = body
+        .split(['。', '！', '？', '\n', '!', '?', '；'])
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or("");
+    let first = first.trim_end_matches(['，', ',', '、', ' ']);
+    if first.chars().count() > 28 {
+        let cut: String = first.chars().take(27).collect();
+        format!("{}…", cut.trim_end_matches(['，', ',', '、', ' ']))
+    } else {
+        first.to_string()
+    }
+}
+
 /// Types that are about a place: the district is required.
 fn needs_place(t: RequestType) -> bool {
     matches!(
@@ -345,7 +361,7 @@ fn needs_place(t: RequestType) -> bool {
     )
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(super) fn clip(s: &str, n: usize) -> String {
     s.trim().chars().take(n).collect()
 }
 
@@ -371,15 +387,7 @@ async fn check_new(db: &Db, new: &NewRequest) -> Result<NewRequest, DomainError>
         errs.push(FieldError::new("request_body", "too_long", "3000"));
     }
     if clean.title.is_empty() {
-        // A title from the first words, as a call-taker would write it.
-        clean.title = clean
-            .body
-            .split(['。', '！', '？', '\n', '!', '?'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(30)
-            .collect();
+        clean.title = title_of(&clean.body);
     }
     if !MAILBOXES.iter().any(|(k, _)| *k == clean.mailbox) {
         errs.push(FieldError::new("mailbox", "invalid_choice", ""));
@@ -968,618 +976,4 @@ async fn answer_merged(
         .await?;
     }
     Ok(())
-}
-
-/// Publishes (or takes down) an answered request in 公开选登; only with
-/// the citizen's agreement and once answered.
-pub async fn set_published(
-    db: &Db,
-    staff: &StaffSession,
-    number: &str,
-    publish: bool,
-) -> Result<Request, DomainError> {
-    let r = for_staff(db, staff, number).await?;
-    if !dispatcher_sees(staff, &r) {
-        return Err(DomainError::Conflict(Conflict::NotAllowed));
-    }
-    if publish && (!r.publish_ok || r.answer.is_empty()) {
-        return Err(DomainError::Conflict(Conflict::NotAllowed));
-    }
-    let mut tx = db.begin().await?;
-    sqlx::query("UPDATE requests SET published = $2, revision = revision + 1 WHERE id = $1")
-        .bind(r.id)
-        .bind(i64::from(publish))
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        &Entry::staff(
-            &staff.user.username,
-            if publish {
-                "request.publish"
-            } else {
-                "request.unpublish"
-            },
-            &r.number,
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    for_staff(db, staff, number).await
-}
-
-// ------------------------------------------------------------------ reading
-
-/// A request as staff read it: the dispatcher's desk or the unit's, inside
-/// their scope; outside it, audited and answered as missing.
-pub async fn for_staff(
-    db: &Db,
-    staff: &StaffSession,
-    number: &str,
-) -> Result<Request, DomainError> {
-    let mut conn = db.pool().acquire().await?;
-    let r = load(db, &mut conn, &normalize_number(number)).await?;
-    drop(conn);
-    if staff_sees(staff, &r) {
-        Ok(r)
-    } else {
-        Err(out_of_scope(db, staff, &format!("request:{}", r.number)).await)
-    }
-}
-
-/// A citizen's own request.
-pub async fn for_citizen(db: &Db, citizen_id: i64, number: &str) -> Result<Request, DomainError> {
-    let mut conn = db.pool().acquire().await?;
-    let r = load(db, &mut conn, &normalize_number(number)).await?;
-    if r.citizen_id == Some(citizen_id) {
-        Ok(r)
-    } else {
-        Err(DomainError::NotFound)
-    }
-}
-
-pub async fn events(db: &Db, request_id: i64) -> Result<Vec<RequestEvent>, DomainError> {
-    let rows = sqlx::query(
-        "SELECT at, actor_label, action, to_state, note FROM request_events \
-         WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(request_id)
-    .fetch_all(db.pool())
-    .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let (Some(action), Some(to_state)) = (
-            RequestAction::from_slug(&r.try_get::<String, _>("action")?),
-            RequestState::from_slug(&r.try_get::<String, _>("to_state")?),
-        ) else {
-            continue;
-        };
-        out.push(RequestEvent {
-            at: r.try_get("at")?,
-            actor_label: r.try_get("actor_label")?,
-            action,
-            to_state,
-            note: r.try_get("note")?,
-        });
-    }
-    Ok(out)
-}
-
-/// Character pairs of the Chinese (and alphanumeric) text, for comparing
-/// two requests about the same thing written by different people.
-fn pairs(text: &str) -> std::collections::HashSet<(char, char)> {
-    let chars: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
-}
-
-/// How alike two texts are (Dice over character pairs, 0–1).
-pub fn likeness(a: &str, b: &str) -> f64 {
-    let (x, y) = (pairs(a), pairs(b));
-    if x.is_empty() || y.is_empty() {
-        return 0.0;
-    }
-    2.0 * x.intersection(&y).count() as f64 / (x.len() + y.len()) as f64
-}
-
-/// Open requests that look like this one: the same district and street,
-/// filed within `window_days`, still running, and about the same thing
-/// (the same category or suggestion, or a fifth of the character pairs shared). Most alike
-/// first.
-pub async fn duplicates(
-    db: &Db,
-    r: &Request,
-    window_days: i64,
-) -> Result<Vec<Request>, DomainError> {
-    let (Some(district), false) = (r.district_id, r.street.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let topic = r.category_id.or(r.suggested_category_id);
-    let since = r.submitted_at - window_days * 86_400;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE r.district_id = $1 AND r.street = $2 AND r.running = 1 AND r.id <> $3 \
-         AND r.state <> 'merged' AND r.submitted_at >= $4 ORDER BY r.submitted_at DESC LIMIT 100"
-    )))
-    .bind(district)
-    .bind(&r.street)
-    .bind(r.id)
-    .bind(since)
-    .fetch_all(db.pool())
-    .await?;
-    let text = format!("{} {}", r.title, r.body);
-    let mut found: Vec<(f64, Request)> = Vec::new();
-    for row in &rows {
-        let other = from_row(db, row)?;
-        let same_topic =
-            topic.is_some() && other.category_id.or(other.suggested_category_id) == topic;
-        let alike = likeness(&text, &format!("{} {}", other.title, other.body));
-        if same_topic || alike >= 0.2 {
-            found.push((alike + if same_topic { 1.0 } else { 0.0 }, other));
-        }
-    }
-    found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(found.into_iter().take(5).map(|(_, r)| r).collect())
-}
-
-/// A row of a list.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestRow {
-    pub number: String,
-    pub kind: RequestType,
-    pub title: String,
-    pub district_name: String,
-    pub street: String,
-    pub state: RequestState,
-    pub category_name: String,
-    pub unit_name: String,
-    pub submitted_at: i64,
-    pub due_on: NaiveDate,
-    pub light: Light,
-    pub extension_asked: i64,
-    pub satisfaction: Option<Satisfaction>,
-}
-
-/// The lists of the two desks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tab {
-    /// Dispatcher: 待受理派单 (new and returned requests).
-    #[default]
-    Dispatch,
-    /// Dispatcher: extension requests waiting.
-    Extensions,
-    /// Dispatcher: answered, waiting for 回访.
-    Visit,
-    /// Unit: dispatched, to sign.
-    Sign,
-    /// Unit: signed, being handled.
-    Handle,
-    /// Past the deadline and still running.
-    Overdue,
-    /// Everything in scope.
-    All,
-}
-
-impl Tab {
-    pub const DISPATCHER: [Tab; 5] = [
-        Tab::Dispatch,
-        Tab::Extensions,
-        Tab::Visit,
-        Tab::Overdue,
-        Tab::All,
-    ];
-    pub const UNIT: [Tab; 4] = [Tab::Sign, Tab::Handle, Tab::Overdue, Tab::All];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Tab::Dispatch => "dispatch",
-            Tab::Extensions => "extensions",
-            Tab::Visit => "visit",
-            Tab::Sign => "sign",
-            Tab::Handle => "handle",
-            Tab::Overdue => "overdue",
-            Tab::All => "all",
-        }
-    }
-}
-
-pub const PAGE_SIZE: i64 = 50;
-
-/// A page of a desk's list, most urgent first; `q` matches the number or
-/// words of the title. Each tab reads one index range.
-pub async fn list(
-    db: &Db,
-    staff: &StaffSession,
-    tab: Tab,
-    q: &str,
-    page: u32,
-    today: NaiveDate,
-) -> Result<Vec<RequestRow>, DomainError> {
-    let mut wheres: Vec<String> = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let dispatcher = staff.can(Perm::RequestsDispatch);
-    let unit = staff.can(Perm::RequestsHandle);
-    let ids = |col: &str| -> Option<String> {
-        match &staff.scope {
-            crate::identity::Scope::All => None,
-            crate::identity::Scope::Units(ids) => {
-                let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-                Some(if list.is_empty() {
-                    "1 = 0".to_string()
-                } else {
-                    format!("{col} IN ({})", list.join(", "))
-                })
-            }
-        }
-    };
-    let dispatcher_tab = matches!(tab, Tab::Dispatch | Tab::Extensions | Tab::Visit);
-    let unit_tab = matches!(tab, Tab::Sign | Tab::Handle);
-    if (dispatcher_tab && !dispatcher) || (unit_tab && !unit) || (!dispatcher && !unit) {
-        return Ok(Vec::new());
-    }
-    // Dispatcher's lists cover the districts in scope; units' their units.
-    let scope_sql = if dispatcher_tab || (dispatcher && !unit_tab) {
-        ids("r.district_id")
-    } else {
-        ids("r.unit_id")
-    };
-    if let Some(s) = scope_sql {
-        wheres.push(s);
-    }
-    match tab {
-        Tab::Dispatch => wheres.push("r.desk = 'dispatcher' AND r.running = 1".into()),
-        Tab::Extensions => {
-            wheres.push("r.desk = 'unit' AND r.extension_asked > 0".into());
-        }
-        Tab::Visit => wheres.push("r.desk = 'dispatcher' AND r.state = 'answered'".into()),
-        Tab::Sign => wheres.push("r.desk = 'unit' AND r.state = 'dispatched'".into()),
-        Tab::Handle => wheres.push("r.desk = 'unit' AND r.state = 'handling'".into()),
-        Tab::Overdue => {
-            binds.push(day_text(today));
-            wheres.push(format!("r.running = 1 AND r.due_on < ${}", binds.len()));
-        }
-        Tab::All => {}
-    }
-    let q = q.trim();
-    if !q.is_empty() {
-        let n = normalize_number(q);
-        if n.starts_with("SQ") && n.len() >= 6 {
-            binds.push(n);
-            wheres.push(format!("r.number = ${}", binds.len()));
-        } else {
-            let esc = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            binds.push(format!("%{esc}%"));
-            wheres.push(format!(
-                "(r.title LIKE ${0} ESCAPE '\\' OR r.street LIKE ${0} ESCAPE '\\')",
-                binds.len()
-            ));
-        }
-    }
-    let order = if tab == Tab::All {
-        "r.submitted_at DESC, r.id DESC"
-    } else {
-        "r.due_on, r.id"
-    };
-    let sql = format!(
-        "{SELECT}{} {} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
-        if wheres.is_empty() { "" } else { " WHERE" },
-        wheres.join(" AND "),
-        i64::from(page) * PAGE_SIZE
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
-    let rows = query.fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|row| {
-            let r = from_row(db, row)?;
-            Ok(RequestRow {
-                light: r.light(today),
-                number: r.number,
-                kind: r.kind,
-                title: r.title,
-                district_name: r.district_name,
-                street: r.street,
-                state: r.state,
-                category_name: r.category_name,
-                unit_name: r.unit_name,
-                submitted_at: r.submitted_at,
-                due_on: r.due_on,
-                extension_asked: r.extension_asked,
-                satisfaction: r.satisfaction,
-            })
-        })
-        .collect()
-}
-
-/// A citizen's requests, newest first.
-pub async fn of_citizen(
-    db: &Db,
-    citizen_id: i64,
-    today: NaiveDate,
-) -> Result<Vec<RequestRow>, DomainError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE r.citizen_id = $1 ORDER BY r.submitted_at DESC LIMIT 200"
-    )))
-    .bind(citizen_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let r = from_row(db, row)?;
-            Ok(RequestRow {
-                light: r.light(today),
-                number: r.number,
-                kind: r.kind,
-                title: r.title,
-                district_name: r.district_name,
-                street: r.street,
-                state: r.state,
-                category_name: r.category_name,
-                unit_name: r.unit_name,
-                submitted_at: r.submitted_at,
-                due_on: r.due_on,
-                extension_asked: r.extension_asked,
-                satisfaction: r.satisfaction,
-            })
-        })
-        .collect()
-}
-
-// ------------------------------------------------------------------ catalogue
-
-/// A category of the dispatch catalogue.
-#[derive(Debug, Clone, Serialize)]
-pub struct Category {
-    pub id: i64,
-    pub name: String,
-    pub unit_id: i64,
-    pub unit_code: String,
-    pub unit_name: String,
-    pub description: String,
-}
-
-pub async fn categories(db: &Db) -> Result<Vec<Category>, DomainError> {
-    let rows = sqlx::query(
-        "SELECT c.id, c.name, c.unit_id, d.code AS unit_code, d.name AS unit_name, c.description \
-         FROM request_categories c JOIN departments d ON d.id = c.unit_id \
-         ORDER BY c.position, c.id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Category {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                unit_id: r.try_get("unit_id")?,
-                unit_code: r.try_get("unit_code")?,
-                unit_name: r.try_get("unit_name")?,
-                description: r.try_get("description")?,
-            })
-        })
-        .collect()
-}
-
-/// Adds a category or changes one (same name): which unit it goes to and
-/// what it covers. City-wide dispatchers only.
-pub async fn save_category(
-    db: &Db,
-    staff: &StaffSession,
-    name: &str,
-    unit_id: Option<i64>,
-    description: &str,
-) -> Result<(), DomainError> {
-    if !staff.can(Perm::RequestsDispatch) || !matches!(staff.scope, crate::identity::Scope::All) {
-        crate::identity::scope::record_refusal(db, staff, "request_categories", "city_level")
-            .await?;
-        return Err(DomainError::CityLevel);
-    }
-    let name = clip(name, 30);
-    let mut errs = Vec::new();
-    if name.is_empty() {
-        errs.push(FieldError::new("request_category", "required", ""));
-    }
-    let unit_ok = match unit_id {
-        Some(u) => sqlx::query_scalar::<_, i64>("SELECT id FROM departments WHERE id = $1")
-            .bind(u)
-            .fetch_optional(db.pool())
-            .await?
-            .is_some(),
-        None => false,
-    };
-    if !unit_ok {
-        errs.push(FieldError::new("request_unit", "required", ""));
-    }
-    if !errs.is_empty() {
-        return Err(DomainError::Invalid(errs));
-    }
-    let mut tx = db.begin().await?;
-    let position: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM request_categories")
-            .fetch_one(&mut *tx)
-            .await?;
-    sqlx::query(
-        "INSERT INTO request_categories (name, unit_id, description, position) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET unit_id = $2, description = $3",
-    )
-    .bind(&name)
-    .bind(unit_id)
-    .bind(clip(description, 200))
-    .bind(position)
-    .execute(&mut *tx)
-    .await?;
-    audit::append(
-        &mut tx,
-        &Entry::staff(&staff.user.username, "request.category", &name),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The routing the portal learns now: the catalogue (category → unit code)
-/// and every classified request (the dispatchers' confirmations and
-/// corrections), most recent first up to `limit`.
-pub async fn training(db: &Db, limit: i64) -> Result<Routing, DomainError> {
-    let catalogue: Vec<super::routing::CatalogueLine> = categories(db)
-        .await?
-        .into_iter()
-        .map(|c| super::routing::CatalogueLine {
-            category: c.name,
-            unit: c.unit_code,
-            covers: c.description,
-        })
-        .collect();
-    let labelled: Vec<(String, String)> = sqlx::query_as(
-        "SELECT r.title || ' ' || r.body, c.name FROM requests r \
-         JOIN request_categories c ON c.id = r.category_id ORDER BY r.id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(
-        tokio::task::spawn_blocking(move || Routing::train(&catalogue, &labelled))
-            .await
-            .map_err(|_| DomainError::Internal("training the router"))?,
-    )
-}
-
-/// Districts (区县) and their streets, for the location picker.
-pub async fn places(db: &Db) -> Result<Vec<(i64, String, Vec<String>)>, DomainError> {
-    let districts: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, name FROM departments WHERE level = '区县' ORDER BY code")
-            .fetch_all(db.pool())
-            .await?;
-    let streets: Vec<(i64, String)> =
-        sqlx::query_as("SELECT district_id, name FROM request_streets ORDER BY district_id, name")
-            .fetch_all(db.pool())
-            .await?;
-    Ok(districts
-        .into_iter()
-        .map(|(id, name)| {
-            let s = streets
-                .iter()
-                .filter(|(d, _)| *d == id)
-                .map(|(_, n)| n.clone())
-                .collect();
-            (id, name, s)
-        })
-        .collect())
-}
-
-// ------------------------------------------------------------------ 公开选登
-
-/// Personal data a citizen may have typed into a published text: mobile
-/// numbers and 身份证号 are masked (the name and phone of the contact are
-/// never shown at all).
-pub fn scrub(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_digit() || chars[i] == 'X' || chars[i] == 'x')
-            {
-                i += 1;
-            }
-            let run: String = chars[start..i].iter().collect();
-            let n = run.chars().count();
-            if n == 11 && run.starts_with('1') {
-                out.push_str(&mask_phone(&run));
-            } else if n == 18 || n == 15 {
-                out.push_str(&crate::identity::ids::mask_id_number(&run));
-            } else {
-                out.push_str(&run);
-            }
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// A published request as the public reads it: no contact, no address.
-#[derive(Debug, Clone, Serialize)]
-pub struct Published {
-    pub number: String,
-    pub kind: RequestType,
-    pub title: String,
-    pub body: String,
-    pub district_name: String,
-    pub street: String,
-    pub unit_name: String,
-    pub answer: String,
-    pub submitted_at: i64,
-    pub answered_at: Option<i64>,
-    pub satisfaction: Option<Satisfaction>,
-}
-
-impl From<Request> for Published {
-    fn from(r: Request) -> Self {
-        Published {
-            title: scrub(&r.title),
-            body: scrub(&r.body),
-            answer: scrub(&r.answer),
-            number: r.number,
-            kind: r.kind,
-            district_name: r.district_name,
-            street: r.street,
-            unit_name: r.unit_name,
-            submitted_at: r.submitted_at,
-            answered_at: r.answered_at,
-            satisfaction: r.satisfaction,
-        }
-    }
-}
-
-/// 公开选登, newest answers first, optionally of one type.
-pub async fn published(
-    db: &Db,
-    kind: Option<RequestType>,
-    page: u32,
-    per_page: i64,
-) -> Result<(Vec<Published>, i64), DomainError> {
-    let filter = if kind.is_some() {
-        " AND r.kind = $1"
-    } else {
-        ""
-    };
-    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM requests r WHERE r.published = 1 AND r.publish_ok = 1{filter}"
-    )));
-    let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE r.published = 1 AND r.publish_ok = 1{filter} \
-         ORDER BY r.answered_at DESC, r.id DESC LIMIT {per_page} OFFSET {}",
-        i64::from(page) * per_page
-    )));
-    if let Some(k) = kind {
-        count = count.bind(k.slug());
-        rows = rows.bind(k.slug());
-    }
-    let total = count.fetch_one(db.pool()).await?;
-    let list = rows
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|row| from_row(db, row).map(Published::from))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((list, total))
-}
-
-/// One published request.
-pub async fn published_one(db: &Db, number: &str) -> Result<Published, DomainError> {
-    let mut conn = db.pool().acquire().await?;
-    let r = load(db, &mut conn, &normalize_number(number)).await?;
-    if r.published && r.publish_ok {
-        Ok(r.into())
-    } else {
-        Err(DomainError::NotFound)
-    }
 }

@@ -136,8 +136,16 @@ impl Router {
         }
     }
 
-    /// The `n` most likely labels, most likely first.
+    /// The `n` most likely labels, most likely first, with confidences
+    /// a person can read (tempered, see [`Router::scored`]).
     pub fn suggest(&self, text: &str, n: usize) -> Vec<Suggestion> {
+        self.scored(text, n, true)
+    }
+
+    /// The labels' shares: `temper` softens naive Bayes' overconfidence for
+    /// people; untempered shares are what summing over labels needs (a
+    /// unit with many categories must not win by their number).
+    fn scored(&self, text: &str, n: usize, temper: bool) -> Vec<Suggestion> {
         let feats = features(&self.jieba, text);
         let vocab = self.counts.len() as f64;
         let mut scores: Vec<(usize, f64)> = (0..self.units.len())
@@ -153,6 +161,22 @@ impl Router {
                 (i, s)
             })
             .collect();
+        // Naive Bayes counts every word as independent evidence and is far
+        // too sure of itself; the scores are tempered by the number of
+        // features before they become shares, so "90%" means something to
+        // the dispatcher (the order, and so the accuracy, is unchanged).
+        let known = feats
+            .iter()
+            .filter(|f| self.counts.contains_key(*f))
+            .count();
+        let t = if temper {
+            (known as f64 / 4.0).max(1.0)
+        } else {
+            1.0
+        };
+        for s in &mut scores {
+            s.1 /= t;
+        }
         scores.sort_by(|a, b| b.1.total_cmp(&a.1));
         let best = scores.first().map_or(0.0, |s| s.1);
         let z: f64 = scores.iter().map(|(_, s)| (s - best).exp()).sum();
@@ -258,7 +282,7 @@ impl Routing {
     /// The `n` most likely units.
     pub fn units(&self, text: &str, n: usize) -> Vec<Suggestion> {
         let mut by_unit: Vec<Suggestion> = Vec::new();
-        for s in self.router.suggest(text, usize::MAX) {
+        for s in self.router.scored(text, usize::MAX, false) {
             let Some(u) = self.unit_of.get(&s.unit) else {
                 continue;
             };
