@@ -14,6 +14,47 @@ use jieba_rs::Jieba;
 pub const DISPATCH_TSV: &str = include_str!("../../demo/dispatch.tsv");
 /// The demo's labelled history (see `tools/demo/make_requests.py`).
 pub const HISTORY_TSV: &str = include_str!("../../demo/requests.tsv");
+/// Words people use for the common 12345 categories (`category<TAB>words`),
+/// learnt as one more example of each category in the catalogue.
+pub const TERMS_TSV: &str = include_str!("terms.tsv");
+
+/// Spoken and dialect forms (西南官话 first: the demo city is Chongqing-like)
+/// and their standard words, so a request written as people talk shares
+/// features with the catalogue's wording.
+const SPOKEN: &[(&str, &str)] = &[
+    ("咋个", "怎么"),
+    ("啷个", "怎么"),
+    ("咋办", "怎么办"),
+    ("莫得", "没有"),
+    ("没得", "没有"),
+    ("啥子", "什么"),
+    ("娃儿", "孩子"),
+    ("娃娃", "孩子"),
+    ("屋头", "家里"),
+    ("晓得", "知道"),
+    ("搞不定", "解决不了"),
+    ("遭", "被"),
+    ("喊价", "要价"),
+    ("电瓶车", "电动车"),
+    ("摩的", "摩托车"),
+    ("的士", "出租车"),
+    ("轻轨", "轨道交通"),
+];
+
+/// The words of each category in [`TERMS_TSV`].
+fn terms() -> Vec<(&'static str, String)> {
+    TERMS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (cat, words) = l.split_once('\t')?;
+            Some((
+                cat.trim(),
+                words.split_whitespace().collect::<Vec<_>>().join(" "),
+            ))
+        })
+        .collect()
+}
 
 /// Words that say nothing about where a request belongs.
 const STOP: &[&str] = &[
@@ -136,6 +177,15 @@ impl Router {
         }
     }
 
+    /// How much a feature tells: the log of how many labels there are over
+    /// how many it was seen under (an inverse document frequency over
+    /// labels), so a word of one category outweighs a common one.
+    fn weight(&self, counts: &[f64]) -> f64 {
+        let labels = counts.len() as f64;
+        let seen = counts.iter().filter(|c| **c > 0.0).count().max(1) as f64;
+        (labels / seen).ln().max(0.05)
+    }
+
     /// The `n` most likely labels, most likely first, with confidences
     /// a person can read (tempered, see [`Router::scored`]).
     pub fn suggest(&self, text: &str, n: usize) -> Vec<Suggestion> {
@@ -153,9 +203,10 @@ impl Router {
                 let denom = (self.totals[i] + ALPHA * vocab).ln();
                 let mut s = self.log_prior[i];
                 for f in &feats {
-                    // Words never seen in training say nothing.
+                    // Words never seen in training say nothing; words
+                    // found under many labels (需要, 哪些, 怎么) say little.
                     if let Some(c) = self.counts.get(f) {
-                        s += (c[i] + ALPHA).ln() - denom;
+                        s += self.weight(c) * ((c[i] + ALPHA).ln() - denom);
                     }
                 }
                 (i, s)
@@ -237,7 +288,8 @@ pub struct Routing {
 
 impl Routing {
     /// Trains on the catalogue (each category's name and what it covers,
-    /// weighted up) and on labelled requests `(text, category)`; requests
+    /// weighted up), the words people use for the common categories
+    /// ([`TERMS_TSV`]) and labelled requests `(text, category)`; requests
     /// whose category left the catalogue are skipped.
     pub fn train(catalogue: &[CatalogueLine], labelled: &[(String, String)]) -> Self {
         let unit_of: HashMap<String, String> = catalogue
@@ -253,13 +305,23 @@ impl Routing {
                 )
             })
             .collect();
+        let terms = terms();
         let router = Router::train(
-            described.iter().map(|(t, c)| (t.as_str(), *c, 4.0)).chain(
-                labelled
-                    .iter()
-                    .filter(|(_, c)| unit_of.contains_key(c))
-                    .map(|(t, c)| (t.as_str(), c.as_str(), 1.0)),
-            ),
+            described
+                .iter()
+                .map(|(t, c)| (t.as_str(), *c, 4.0))
+                .chain(
+                    terms
+                        .iter()
+                        .filter(|(c, _)| unit_of.contains_key(*c))
+                        .map(|(c, t)| (t.as_str(), *c, 3.0)),
+                )
+                .chain(
+                    labelled
+                        .iter()
+                        .filter(|(_, c)| unit_of.contains_key(c))
+                        .map(|(t, c)| (t.as_str(), c.as_str(), 1.0)),
+                ),
         );
         Routing { router, unit_of }
     }
@@ -304,7 +366,12 @@ impl Routing {
 /// characters of each Chinese run: typos and unknown words still share
 /// pairs with the right ones.
 fn features(jieba: &Jieba, text: &str) -> HashSet<String> {
-    let text = text.to_lowercase();
+    let mut text = text.to_lowercase();
+    for (spoken, standard) in SPOKEN {
+        if text.contains(spoken) {
+            text = text.replace(spoken, standard);
+        }
+    }
     let mut out = HashSet::new();
     for w in jieba.cut(&text, true) {
         let w = w.word.trim();
