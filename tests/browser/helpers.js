@@ -377,3 +377,22 @@ export function toCsv(rows) {
   const q = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   return `\ufeff${rows.map((r) => r.map(q).join(',')).join('\r\n')}\r\n`;
 }
+
+/** The newest SMS code in the development outbox, read by a signed-in staff page. */
+export async function smsCodeFromOutbox(staffPage, base) {
+  await open(staffPage, `${base}/admin/sms`);
+  const body = await staffPage.locator('table.data tbody tr').first().innerText();
+  return body.match(/\b(\d{6})\b/)[1];
+}
+
+/** Registers a citizen through the pages (the code read from the outbox by `staffPage`). */
+export async function registerCitizen(page, staffPage, base, phone, password) {
+  await open(page, `${base}/register`);
+  await page.locator('#r-phone').fill(phone);
+  await follow(page, page.getByRole('button', { name: '获取短信验证码' }));
+  await page.locator('#r-sms_code').fill(await smsCodeFromOutbox(staffPage, base));
+  await page.locator('#r-password').fill(password);
+  await page.locator('#r-password_again').fill(password);
+  await page.getByLabel(/我已阅读并同意/).check();
+  await follow(page, page.getByRole('button', { name: '注册', exact: true }));
+}

@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+  registerCitizen, prefCookies,
 } from './helpers.js';
 
 const PHONE = '13800138177';
@@ -38,12 +39,6 @@ async function expectAccessible(page) {
   assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
 }
 
-async function codeFromOutbox() {
-  await open(staff, `${portal.base}/admin/sms`);
-  const body = await staff.locator('table.data tbody tr').first().innerText();
-  return body.match(/\b(\d{6})\b/)[1];
-}
-
 async function staffStep(action, fill = async () => {}) {
   await open(staff, `${portal.base}/admin/requests/${number}`);
   const form = staff.locator(`form:has(input[name="action"][value="${action}"])`);
@@ -56,14 +51,7 @@ async function staffStep(action, fill = async () => {}) {
 
 describe('a request from the citizen to the unit and back', () => {
   it('shows the emergency lines while the person types, before anything is sent', async () => {
-    await open(citizen, `${portal.base}/register`);
-    await citizen.locator('#r-phone').fill(PHONE);
-    await follow(citizen, citizen.getByRole('button', { name: '获取短信验证码' }));
-    await citizen.locator('#r-sms_code').fill(await codeFromOutbox());
-    await citizen.locator('#r-password').fill(PASSWORD);
-    await citizen.locator('#r-password_again').fill(PASSWORD);
-    await citizen.getByLabel(/我已阅读并同意/).check();
-    await follow(citizen, citizen.getByRole('button', { name: '注册', exact: true }));
+    await registerCitizen(citizen, staff, portal.base, PHONE, PASSWORD);
 
     await open(citizen, `${portal.base}/requests`);
     await expectAccessible(citizen);
@@ -117,6 +105,14 @@ describe('a request from the citizen to the unit and back', () => {
   });
 
   for (const mode of ['elder', 'en']) {
+    it(`keeps the signed-in request pages accessible in ${mode} mode`, async () => {
+      await citizen.context().addCookies(prefCookies(portal.base, mode));
+      for (const path of ['/requests/new', '/my/requests', `/my/requests/${number}`]) {
+        await open(citizen, `${portal.base}${path}`);
+        await expectAccessible(citizen);
+      }
+    });
+
     it(`has no axe violations on the new pages in ${mode} mode`, async () => {
       const ctx = await newContext(browser, portal.base, { mode });
       const page = await ctx.newPage();

@@ -331,6 +331,53 @@ pub async fn case_event(
     Ok(())
 }
 
+/// Texts the staff of `unit` who hold `perm` (and, for an escalation, the
+/// staff of the unit above), inside the caller's transaction: reminders
+/// and 督办 of cases and requests.
+pub async fn text_unit_staff(
+    conn: &mut Tx,
+    db: &Db,
+    unit: i64,
+    escalate: bool,
+    perm: crate::identity::Perm,
+    text: &str,
+) -> Result<(), DomainError> {
+    let parent: Option<i64> = sqlx::query_scalar("SELECT parent_id FROM departments WHERE id = $1")
+        .bind(unit)
+        .fetch_optional(&mut **conn)
+        .await?
+        .flatten();
+    let units = match (escalate, parent) {
+        (true, Some(p)) => vec![unit, p],
+        _ => vec![unit],
+    };
+    let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT DISTINCT u.phone FROM staff_users u JOIN staff_roles sr ON sr.user_id = u.id \
+         JOIN role_permissions rp ON rp.role_id = sr.role_id AND rp.permission = $1 \
+         WHERE u.disabled = 0 AND u.phone <> '' AND u.unit_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(perm.slug());
+    for u in &units {
+        q = q.bind(*u);
+    }
+    let mut phones = Vec::new();
+    for stored in q.fetch_all(&mut **conn).await? {
+        let phone = crate::pii::open(db, crate::pii::ctx::STAFF_PHONE, &stored)?;
+        if !phones.contains(&phone) {
+            phones.push(phone);
+        }
+    }
+    let body = crate::identity::sms::signed(text);
+    let now = db.now().timestamp();
+    for phone in phones {
+        let payload = serde_json::json!({ "phone": phone, "body": body });
+        jobs::enqueue_sealed(conn, db, "sms", &payload, now).await?;
+    }
+    Ok(())
+}
+
 /// Sends one email.
 pub trait Mailer: Send + Sync {
     fn send<'a>(&'a self, to: &'a str, subject: &'a str, body: &'a str) -> SendFuture<'a>;

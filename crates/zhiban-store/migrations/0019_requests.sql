@@ -66,6 +66,8 @@ CREATE TABLE requests (
 CREATE INDEX requests_desk ON requests(desk, due_on, id);
 CREATE INDEX requests_unit_desk ON requests(unit_id, desk, due_on, id);
 CREATE INDEX requests_running ON requests(running, due_on, id);
+-- Extension requests waiting for the dispatcher (few among many).
+CREATE INDEX requests_extension ON requests(extension_asked, due_on, id);
 CREATE INDEX requests_submitted ON requests(submitted_at);
 CREATE INDEX requests_citizen ON requests(citizen_id, submitted_at);
 CREATE INDEX requests_place ON requests(district_id, street, running);

@@ -29,7 +29,14 @@ fn answers(pairs: &[(&str, &str)]) -> Answers {
         .collect()
 }
 
-async fn staff_session(db: &Db, username: &str, unit: Option<&str>) -> Result<StaffSession> {
+/// A signed-in staff member of `unit` with the built-in `role`, or the
+/// system administrator when `unit` is `None`.
+pub(crate) async fn staff_session(
+    db: &Db,
+    username: &str,
+    unit: Option<&str>,
+    role: &str,
+) -> Result<StaffSession> {
     let policy = SecurityPolicy {
         staff_second_factor: false,
         ..SecurityPolicy::default()
@@ -57,7 +64,7 @@ async fn staff_session(db: &Db, username: &str, unit: Option<&str>) -> Result<St
     let role = roles::list_roles(db)
         .await?
         .into_iter()
-        .find(|r| r.code == "case_handler")
+        .find(|r| r.code == role)
         .context("role")?;
     let input = roles::StaffInput {
         username: username.into(),
@@ -81,7 +88,7 @@ fn id_number(i: usize) -> String {
 }
 
 /// N citizens at level 2, created directly.
-async fn citizens(db: &Db, n: usize) -> Result<Vec<citizen::Citizen>> {
+pub(crate) async fn citizens(db: &Db, n: usize) -> Result<Vec<citizen::Citizen>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let id: i64 = sqlx::query_scalar(
@@ -128,13 +135,10 @@ async fn submit_one(desk: &Desk<'_>, who: &citizen::Citizen, png: &[u8]) -> Resu
 
 /// Fills the cases table with `n` cases spread over every unit, state and
 /// deadline, in one statement per unit.
-async fn fill(db: &Db, n: usize) -> Result<()> {
-    let units: Vec<i64> = sqlx::query_scalar("SELECT id FROM departments ORDER BY id")
-        .fetch_all(db.pool())
-        .await?;
-    let per = n.div_ceil(units.len());
-    let postgres = db.backend() == zhiban_store::Backend::Postgres;
-    let (series, day) = if postgres {
+/// SQL for bulk rows: a series `n` of `$2` numbers, and a day of 2026
+/// (`YYYY-MM-DD`) for each `n`.
+pub(crate) fn day_series(postgres: bool) -> (&'static str, &'static str) {
+    if postgres {
         (
             "generate_series(1, $2) AS seq(n)",
             "to_char(DATE '2026-01-01' + (n % 365)::int, 'YYYY-MM-DD')",
@@ -144,7 +148,16 @@ async fn fill(db: &Db, n: usize) -> Result<()> {
             "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) SELECT n FROM s) AS seq",
             "date('2026-01-01', '+' || (n % 365) || ' days')",
         )
-    };
+    }
+}
+
+async fn fill(db: &Db, n: usize) -> Result<()> {
+    let units: Vec<i64> = sqlx::query_scalar("SELECT id FROM departments ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    let per = n.div_ceil(units.len());
+    let postgres = db.backend() == zhiban_store::Backend::Postgres;
+    let (series, day) = day_series(postgres);
     // Yellow three days before the deadline.
     let yellow = day;
     let day = day.replace("(n % 365)", "((n % 365) + 3)");
@@ -275,9 +288,9 @@ pub async fn run(
         "filled {n} cases in {:.1} s",
         fill_start.elapsed().as_secs_f64()
     );
-    let city = staff_session(db, "bench.city", None).await?;
-    let district = staff_session(db, "bench.district", Some("500103")).await?;
-    let police = staff_session(db, "bench.police", Some("500000-GA")).await?;
+    let city = staff_session(db, "bench.city", None, "case_handler").await?;
+    let district = staff_session(db, "bench.district", Some("500103"), "case_handler").await?;
+    let police = staff_session(db, "bench.police", Some("500000-GA"), "case_handler").await?;
     let today = local_date(db.now());
     let some_number: String =
         sqlx::query_scalar("SELECT number FROM cases ORDER BY id DESC LIMIT 1")
@@ -366,6 +379,6 @@ pub async fn run(
     Ok(())
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

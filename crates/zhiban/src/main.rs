@@ -3,6 +3,7 @@
 mod bench;
 mod bench_cases;
 mod bench_crypto;
+mod bench_requests;
 mod settings;
 
 use std::io::Read;
@@ -205,6 +206,21 @@ enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
+    /// Citizen requests filed per second and the dispatcher's and units'
+    /// lists over a large requests table, on a fresh database: SQLite, or
+    /// a new database on the given PostgreSQL server.
+    Requests {
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        filings: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -310,6 +326,16 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
                     rounds,
                 },
         } => bench_cases::run(postgres, submissions, concurrency, cases, rounds).await,
+        Command::Bench {
+            what:
+                BenchWhat::Requests {
+                    postgres,
+                    filings,
+                    concurrency,
+                    requests,
+                    rounds,
+                },
+        } => bench_requests::run(postgres, filings, concurrency, requests, rounds).await,
         Command::Oidc {
             what:
                 OidcWhat::AddClient {

@@ -841,33 +841,7 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     .await?;
     // The desk (staff who handle cases in the case's unit) is told; an
     // escalation also reaches the unit above.
-    let parent: Option<i64> = sqlx::query_scalar("SELECT parent_id FROM departments WHERE id = $1")
-        .bind(case.department_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let units = match (action, parent) {
-        (CaseAction::Escalate, Some(p)) => vec![case.department_id, p],
-        _ => vec![case.department_id],
-    };
-    let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 1)).collect();
-    let sql = format!(
-        "SELECT DISTINCT u.phone FROM staff_users u JOIN staff_roles sr ON sr.user_id = u.id \
-         JOIN role_permissions rp ON rp.role_id = sr.role_id AND rp.permission = 'cases.handle' \
-         WHERE u.disabled = 0 AND u.phone <> '' AND u.unit_id IN ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-    for u in &units {
-        q = q.bind(*u);
-    }
-    let mut phones = Vec::new();
-    for stored in q.fetch_all(&mut *tx).await? {
-        let phone = crate::pii::open(db, crate::pii::ctx::STAFF_PHONE, &stored)?;
-        if !phones.contains(&phone) {
-            phones.push(phone);
-        }
-    }
-    let text = crate::identity::sms::signed(&match action {
+    let text = match action {
         CaseAction::Escalate => format!(
             "办件 {}（{}）已超过办理期限 {}，请立即办理。",
             case.number, case.service_name, case.due_on
@@ -876,11 +850,16 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
             "办件 {}（{}）将于 {} 到期，请及时办理。",
             case.number, case.service_name, case.due_on
         ),
-    });
-    for phone in phones {
-        let payload = serde_json::json!({ "phone": phone, "body": text });
-        jobs::enqueue_sealed(&mut tx, db, "sms", &payload, db.now().timestamp()).await?;
-    }
+    };
+    notify::text_unit_staff(
+        &mut tx,
+        db,
+        case.department_id,
+        action == CaseAction::Escalate,
+        Perm::CasesHandle,
+        &text,
+    )
+    .await?;
     if action == CaseAction::Escalate {
         audit::append(
             &mut tx,

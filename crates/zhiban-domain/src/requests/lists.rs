@@ -143,6 +143,26 @@ pub struct RequestRow {
     pub satisfaction: Option<Satisfaction>,
 }
 
+impl RequestRow {
+    fn of(r: Request, today: NaiveDate) -> Self {
+        RequestRow {
+            light: r.light(today),
+            number: r.number,
+            kind: r.kind,
+            title: r.title,
+            district_name: r.district_name,
+            street: r.street,
+            state: r.state,
+            category_name: r.category_name,
+            unit_name: r.unit_name,
+            submitted_at: r.submitted_at,
+            due_on: r.due_on,
+            extension_asked: r.extension_asked,
+            satisfaction: r.satisfaction,
+        }
+    }
+}
+
 /// The lists of the two desks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -232,9 +252,7 @@ pub async fn list(
     }
     match tab {
         Tab::Dispatch => wheres.push("r.desk = 'dispatcher' AND r.running = 1".into()),
-        Tab::Extensions => {
-            wheres.push("r.desk = 'unit' AND r.extension_asked > 0".into());
-        }
+        Tab::Extensions => wheres.push("r.extension_asked > 0".into()),
         Tab::Visit => wheres.push("r.desk = 'dispatcher' AND r.state = 'answered'".into()),
         Tab::Sign => wheres.push("r.desk = 'unit' AND r.state = 'dispatched'".into()),
         Tab::Handle => wheres.push("r.desk = 'unit' AND r.state = 'handling'".into()),
@@ -247,7 +265,15 @@ pub async fn list(
     let q = q.trim();
     if !q.is_empty() {
         let n = normalize_number(q);
-        if n.starts_with("SQ") && n.len() >= 6 {
+        // A request number (letters and digits, some digits): one index
+        // lookup; anything else searches titles and streets.
+        if n.len() >= 8
+            && n.chars().any(|c| c.is_ascii_digit())
+            && n.len()
+                == q.chars()
+                    .filter(|c| !c.is_whitespace() && *c != '-')
+                    .count()
+        {
             binds.push(n);
             wheres.push(format!("r.number = ${}", binds.len()));
         } else {
@@ -279,24 +305,7 @@ pub async fn list(
     }
     let rows = query.fetch_all(db.pool()).await?;
     rows.iter()
-        .map(|row| {
-            let r = from_row(db, row)?;
-            Ok(RequestRow {
-                light: r.light(today),
-                number: r.number,
-                kind: r.kind,
-                title: r.title,
-                district_name: r.district_name,
-                street: r.street,
-                state: r.state,
-                category_name: r.category_name,
-                unit_name: r.unit_name,
-                submitted_at: r.submitted_at,
-                due_on: r.due_on,
-                extension_asked: r.extension_asked,
-                satisfaction: r.satisfaction,
-            })
-        })
+        .map(|row| from_row(db, row).map(|r| RequestRow::of(r, today)))
         .collect()
 }
 
@@ -313,23 +322,6 @@ pub async fn of_citizen(
     .fetch_all(db.pool())
     .await?;
     rows.iter()
-        .map(|row| {
-            let r = from_row(db, row)?;
-            Ok(RequestRow {
-                light: r.light(today),
-                number: r.number,
-                kind: r.kind,
-                title: r.title,
-                district_name: r.district_name,
-                street: r.street,
-                state: r.state,
-                category_name: r.category_name,
-                unit_name: r.unit_name,
-                submitted_at: r.submitted_at,
-                due_on: r.due_on,
-                extension_asked: r.extension_asked,
-                satisfaction: r.satisfaction,
-            })
-        })
+        .map(|row| from_row(db, row).map(|r| RequestRow::of(r, today)))
         .collect()
 }

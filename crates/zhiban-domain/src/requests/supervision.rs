@@ -6,8 +6,9 @@ use super::repo::{load, record_event};
 use super::workflow::{RequestAction, RequestState};
 use crate::audit::{self, Entry};
 use crate::cases::Light;
+use crate::identity::Perm;
 use crate::time::local_date;
-use crate::{Db, DomainError, jobs};
+use crate::{Db, DomainError, notify};
 
 /// Runs a `request_remind`, `request_escalate` or `request_sign_check`
 /// job: recorded only if the request still calls for it (an extension or
@@ -63,42 +64,16 @@ pub async fn supervise(db: &Db, kind: &str, payload: &str) -> Result<(), DomainE
     .await?;
     // The unit's handlers are told; 督办 also reaches the unit above.
     if let Some(unit) = r.unit_id {
-        let parent: Option<i64> =
-            sqlx::query_scalar("SELECT parent_id FROM departments WHERE id = $1")
-                .bind(unit)
-                .fetch_one(&mut *tx)
-                .await?;
-        let units = match (action, parent) {
-            (RequestAction::Escalate, Some(p)) => vec![unit, p],
-            _ => vec![unit],
-        };
-        let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 1)).collect();
-        let sql = format!(
-            "SELECT DISTINCT u.phone FROM staff_users u JOIN staff_roles sr ON sr.user_id = u.id \
-             JOIN role_permissions rp ON rp.role_id = sr.role_id \
-             AND rp.permission = 'requests.handle' \
-             WHERE u.disabled = 0 AND u.phone <> '' AND u.unit_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-        for u in &units {
-            q = q.bind(*u);
-        }
-        let mut phones = Vec::new();
-        for stored in q.fetch_all(&mut *tx).await? {
-            let phone = crate::pii::open(db, crate::pii::ctx::STAFF_PHONE, &stored)?;
-            if !phones.contains(&phone) {
-                phones.push(phone);
-            }
-        }
-        let text = crate::identity::sms::signed(&format!(
-            "诉求 {}（{}）{}，请及时办理。",
-            r.number, r.title, note
-        ));
-        for phone in phones {
-            let payload = serde_json::json!({ "phone": phone, "body": text });
-            jobs::enqueue_sealed(&mut tx, db, "sms", &payload, db.now().timestamp()).await?;
-        }
+        let text = format!("诉求 {}（{}）{}，请及时办理。", r.number, r.title, note);
+        notify::text_unit_staff(
+            &mut tx,
+            db,
+            unit,
+            action == RequestAction::Escalate,
+            Perm::RequestsHandle,
+            &text,
+        )
+        .await?;
     }
     if action == RequestAction::Escalate {
         audit::append(

@@ -345,7 +345,11 @@ pub async fn act(
         // Returned or dispatched out of this person's scope.
         Ok(_) => Ok(Redirect::to("/admin/requests/desk").into_response()),
         Err(DomainError::Invalid(errs)) => {
-            let errors = field_messages(&staff.ctx, &errs);
+            // The summary links to the input of the step that failed.
+            let errors = field_messages(&staff.ctx, &errs)
+                .into_iter()
+                .map(|(field, msg)| (input_of(&field, action), msg))
+                .collect();
             request_page(
                 &state,
                 staff,
@@ -361,6 +365,18 @@ pub async fn act(
             request_page(&state, staff, &number, Vec::new(), notice, None).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The id of the input on the request page that holds `field` for `action`.
+fn input_of(field: &str, action: RequestAction) -> String {
+    match field {
+        "request_category" => "a-category".into(),
+        "request_unit" => "a-unit".into(),
+        "merge_into" => "a-into".into(),
+        "extension_days" => "a-days".into(),
+        "satisfaction" => "v-satisfied".into(),
+        _ => format!("a-reason-{}", action.slug()),
     }
 }
 
