@@ -445,8 +445,9 @@ document.addEventListener('DOMContentLoaded', function () {
     passkeyAssert(pkVerify, document.getElementById('passkey-verify'), pkVerify.getAttribute('data-begin'),
       pkVerify.getAttribute('data-finish'), function () { return {}; });
   }
-  // 我要写信: words such as 着火, 抢劫, 车祸 show the emergency lines while
-  // the person types, before anything is sent (the server checks again).
+  // 我要写信: words such as 着火, 抢劫, 车祸 show the emergency lines right
+  // under the text while the person types (on a phone the top of the page
+  // is out of sight), before anything is sent (the server checks again).
   var emergencyForm = document.querySelector('form[data-emergency-check]');
   if (emergencyForm) {
     var banner = document.getElementById('emergency-banner');
@@ -461,10 +462,7 @@ document.addEventListener('DOMContentLoaded', function () {
         { credentials: 'same-origin' })
         .then(function (r) { return r.ok ? r.json() : { lines: [] }; })
         .then(function (data) {
-          if (!data.lines.length) {
-            if (!emergencyForm.querySelector('input[name="not_emergency"]')) { banner.hidden = true; }
-            return;
-          }
+          if (!data.lines.length) { banner.hidden = true; return; }
           lineList.textContent = '';
           data.lines.forEach(function (l) {
             var li = document.createElement('li');
