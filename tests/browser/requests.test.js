@@ -128,3 +128,48 @@ describe('a request from the citizen to the unit and back', () => {
     });
   }
 });
+
+describe('an anonymous police tip followed up with its code', () => {
+  let receipt;
+  let secret;
+
+  it('files a tip without an account and shows the code and the secret once', async () => {
+    const ctx = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await ctx.newPage();
+    await open(page, `${portal.base}/police`);
+    await follow(page, page.getByRole('link', { name: '线索举报' }));
+    await page.getByText('您未登录，本次为匿名举报。').waitFor();
+    await expectAccessible(page);
+    await page.getByLabel('电信诈骗').check();
+    await page.locator('#t-tip_content').fill('有人冒充快递客服打电话，让我下载会议软件共享屏幕，号码是外地的');
+    await follow(page, page.getByRole('button', { name: '提交线索' }));
+    await page.getByRole('heading', { name: '线索已收到' }).waitFor();
+    receipt = (await page.locator('#tip-receipt').innerText()).trim();
+    secret = (await page.locator('#tip-secret').innerText()).trim();
+    assert.match(receipt, /^XS[2-9A-Z]{10}$/);
+    assert.equal(secret.length, 12);
+    await expectAccessible(page);
+    await ctx.close();
+  });
+
+  it('opens it again in another browser with the two codes and answers there', async () => {
+    for (const mode of ['elder', 'en']) {
+      const ctx = await newContext(browser, portal.base, { mode });
+      const page = await ctx.newPage();
+      await open(page, `${portal.base}/tips/follow`);
+      await expectAccessible(page);
+      await page.locator('#f-receipt').fill(receipt.toLowerCase());
+      await page.locator('#f-secret').fill(secret);
+      await follow(page, page.locator('form[action="/tips/follow"] button[type="submit"]'));
+      assert.match(await page.locator('dl.kv').innerText(), new RegExp(receipt));
+      await expectAccessible(page);
+      if (mode === 'elder') {
+        await page.locator('#f-message').fill('对方自称姓王，说话带口音');
+        await follow(page, page.locator('form[action="/tips/follow"] button[type="submit"]'));
+        assert.match(await page.locator('ol.timeline').innerText(), /姓王/);
+      }
+      await ctx.close();
+    }
+  });
+});
+

@@ -21,6 +21,7 @@ pub mod search_docs;
 pub mod search_terms;
 pub mod signing;
 pub mod time;
+pub mod tips;
 pub mod worker;
 pub use identity::staff;
 pub mod audit;

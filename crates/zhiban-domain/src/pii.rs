@@ -28,6 +28,8 @@ pub mod ctx {
     pub const OIDC_KEY: &str = "oidc_keys.private_pem";
     pub const CASE_PHONE: &str = "cases.applicant_phone";
     pub const REQUEST_PHONE: &str = "requests.contact_phone";
+    pub const TIP_CONTENT: &str = "tips.content";
+    pub const TIP_MESSAGE: &str = "tip_messages.body";
     /// Who searched (a keyed hash of the address): distinct clients only.
     pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
@@ -181,6 +183,8 @@ pub const COLUMNS: &[Column] = &[
         "contact_phone",
         ctx::REQUEST_PHONE,
     ),
+    col("tips", "id", KeyKind::Int, "content", ctx::TIP_CONTENT),
+    col("tip_messages", "id", KeyKind::Int, "body", ctx::TIP_MESSAGE),
     col(
         "case_drafts",
         "id",

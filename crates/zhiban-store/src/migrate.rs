@@ -106,6 +106,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "citizen requests and the dispatch catalogue",
         sql: include_str!("../migrations/0019_requests.sql"),
     },
+    Migration {
+        version: 20,
+        name: "police tips",
+        sql: include_str!("../migrations/0020_tips.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

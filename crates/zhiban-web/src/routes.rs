@@ -14,12 +14,12 @@ use crate::handlers::citizen::{
 };
 use crate::handlers::public::{
     catalog as browse, content as published, feeds, home, licenses as checks, police, policies,
-    prefs, progress, requests as interaction, search,
+    prefs, progress, requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
     licenses, notify, oidc_clients, org, people, requests, roles, search as insights, sign_in, sms,
-    transfer,
+    tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -136,6 +136,11 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/requests/{number}/act", None).post(requests::act),
         StaffRoute::new("/admin/requests/{number}/publish", RequestsDispatch)
             .post(requests::publish),
+        StaffRoute::new("/admin/tips", TipsHandle)
+            .get(tips::list)
+            .menu(1, "tips.admin_title"),
+        StaffRoute::new("/admin/tips/{receipt}", TipsHandle).get(tips::detail),
+        StaffRoute::new("/admin/tips/{receipt}/message", TipsHandle).post(tips::message),
         StaffRoute::new("/admin/content", ContentEdit)
             .get(content::list)
             .menu(5, "content.admin_title"),
@@ -343,6 +348,22 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/requests").get(interaction::hall),
         SiteRoute::new("/requests/emergency").get(my_requests::emergency_check),
         SiteRoute::new("/requests/{number}").get(interaction::published),
+        // Anyone: 线索举报 (police tips; the pages that answer a code and a
+        // secret are limited per address like sign-in)
+        SiteRoute {
+            path: "/tips",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(tip_reports::new_form)
+                .merge(post(tip_reports::file).route_layer(sign_in.clone())),
+        },
+        SiteRoute {
+            path: "/tips/follow",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(tip_reports::follow_form)
+                .merge(post(tip_reports::follow).route_layer(sign_in.clone())),
+        },
         // Anyone: license checks and shared links
         SiteRoute {
             path: "/licenses/verify",

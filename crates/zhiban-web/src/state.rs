@@ -53,6 +53,8 @@ pub struct WebConfig {
     pub cases: zhiban_domain::cases::CaseSettings,
     /// Citizen requests: time limits per type.
     pub requests: zhiban_domain::requests::RequestSettings,
+    /// Police tips: which unit receives each category.
+    pub tips: zhiban_domain::tips::TipSettings,
     /// Publishing: the largest attachment, picture and video.
     pub content: zhiban_domain::content::files::ContentSettings,
     /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
@@ -85,6 +87,7 @@ impl Default for WebConfig {
             search_log_days: 180,
             cases: zhiban_domain::cases::CaseSettings::default(),
             requests: zhiban_domain::requests::RequestSettings::default(),
+            tips: zhiban_domain::tips::TipSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),

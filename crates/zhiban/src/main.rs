@@ -639,6 +639,11 @@ async fn serve(settings: Settings) -> Result<()> {
             Ok(n) => tracing::info!(requests = n, "demo requests loaded"),
             Err(e) => tracing::warn!(error = %e, "demo requests not loaded"),
         }
+        match zhiban_domain::tips::load_demo(&db, &settings.tips).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tips = n, "demo tips loaded"),
+            Err(e) => tracing::warn!(error = %e, "demo tips not loaded"),
+        }
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await

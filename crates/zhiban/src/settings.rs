@@ -65,6 +65,8 @@ pub struct Settings {
     /// Citizen requests (`[requests]`): answer limits per type in working
     /// days, the signing limit, the longest extension.
     pub requests: zhiban_domain::requests::RequestSettings,
+    /// Police tips (`[tips]`): which unit receives each category.
+    pub tips: zhiban_domain::tips::TipSettings,
     /// Publishing (`[content]`): the largest attachment or picture
     /// (`max_file_mb`, 50) and video (`max_video_mb`, 100).
     pub content: zhiban_domain::content::files::ContentSettings,
@@ -137,6 +139,7 @@ impl Default for Settings {
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
             requests: zhiban_domain::requests::RequestSettings::default(),
+            tips: zhiban_domain::tips::TipSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
             crypto: CryptoSettings::default(),
@@ -173,6 +176,7 @@ impl std::fmt::Debug for Settings {
             .field("storage_url", &self.storage_url)
             .field("cases", &self.cases)
             .field("requests", &self.requests)
+            .field("tips", &self.tips)
             .field("smtp", &self.smtp)
             .finish()
     }
@@ -231,6 +235,7 @@ impl Settings {
             search_log_days: self.search_log_days,
             cases: self.cases.clone(),
             requests: self.requests.clone(),
+            tips: self.tips.clone(),
             content: self.content.clone(),
             storage_url: Some(if self.storage_url.trim().is_empty() {
                 self.data_dir.join("files").display().to_string()

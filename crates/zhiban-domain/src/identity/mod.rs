@@ -45,6 +45,7 @@ vocabulary!(
         CallsAnswer => "calls.answer", "接听热线";
         RequestsDispatch => "requests.dispatch", "受理派发诉求";
         RequestsHandle => "requests.handle", "办理诉求";
+        TipsHandle => "tips.handle", "核查举报线索";
     }
 );
 

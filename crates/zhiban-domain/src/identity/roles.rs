@@ -288,7 +288,17 @@ pub fn may_grant(actor: &StaffSession, role: &Role, target: Option<i64>) -> bool
             && actor.scope.is_whole()
             && actor.can(Perm::StaffManage)
             && target != Some(actor.user.id))
+        // 线索核查员: no administrator holds it (tips are the receiving
+        // unit's alone), so one who manages staff grants it to others,
+        // never to themselves; the grant is audited like any other.
+        || (role.builtin
+            && role.code == TIP_ROLE
+            && actor.can(Perm::StaffManage)
+            && target != Some(actor.user.id))
 }
+
+/// The built-in role that reads the police tips sent to its unit.
+pub const TIP_ROLE: &str = "tip_handler";
 
 /// The built-in role that reads the audit log and nothing else.
 pub const AUDITOR_ROLE: &str = "auditor";

@@ -17,3 +17,4 @@ mod licenses;
 mod requests;
 mod search_quality;
 mod security;
+mod tips;

@@ -17,3 +17,4 @@ mod requests;
 mod routes;
 mod scope;
 mod security;
+mod tips;

@@ -121,12 +121,19 @@ async fn the_staff_menu_shows_only_what_a_persons_roles_open() {
     let menu = zhiban_web::staff_menu();
     assert!(menu.len() >= 14);
     // 三员分立: the system administrator sees everything but the audit
-    // log, which only the security auditor opens.
+    // log, which only the security auditor opens, and the police tips,
+    // which only the receiving unit's tip handlers read.
     for entry in &menu {
-        let audit = entry.perm == Some(zhiban_domain::identity::Perm::AuditView);
+        let sealed = matches!(
+            entry.perm,
+            Some(
+                zhiban_domain::identity::Perm::AuditView
+                    | zhiban_domain::identity::Perm::TipsHandle
+            )
+        );
         assert_eq!(
             page.contains(&format!("href=\"{}\"", entry.path)),
-            !audit,
+            !sealed,
             "the administrator's menu and {}",
             entry.path
         );

@@ -11,3 +11,4 @@ pub mod prefs;
 pub mod progress;
 pub mod requests;
 pub mod search;
+pub mod tips;

@@ -19,4 +19,5 @@ pub mod roles;
 pub mod search;
 pub mod sign_in;
 pub mod sms;
+pub mod tips;
 pub mod transfer;

@@ -1,0 +1,229 @@
+//! 线索举报 (`/tips`, `/tips/follow`): a police tip, anonymous or under
+//! one's account, answered with a receipt code and a secret shown once;
+//! following it up with the two, reading the unit's questions and
+//! answering them, without an account.
+
+use crate::error::AppError;
+use crate::extract::{CitizenUser, Csrf, form_token};
+use crate::state::AppState;
+use crate::view::ctx::PageCtx;
+use crate::view::{field_messages, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use zhiban_domain::DomainError;
+use zhiban_domain::tips::{self, NewTip, Tip, TipCategory};
+
+#[derive(Template)]
+#[template(path = "public/tips/new.html")]
+pub struct NewTipPage {
+    pub ctx: PageCtx,
+    pub categories: &'static [TipCategory],
+    pub category: String,
+    pub content: String,
+    pub real_name: bool,
+    pub signed_in: bool,
+    pub errors: Vec<(String, String)>,
+}
+
+impl NewTipPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// Pages that show a secret are never kept by a cache.
+fn no_store(page: Result<Response, AppError>) -> Result<Response, AppError> {
+    let mut r = page?;
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+/// The form's token: the account's when signed in, the double-submit
+/// cookie's otherwise.
+fn ctx_of(
+    state: &AppState,
+    user: Option<CitizenUser>,
+    ctx: PageCtx,
+    jar: CookieJar,
+) -> (PageCtx, CookieJar, bool) {
+    match user {
+        Some(u) => (u.ctx, jar, true),
+        None => {
+            let mut ctx = ctx;
+            let jar = form_token(state, &mut ctx, jar);
+            (ctx, jar, false)
+        }
+    }
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: Option<CitizenUser>,
+    ctx: PageCtx,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let (ctx, jar, signed_in) = ctx_of(&state, user, ctx, jar);
+    let page = render(&NewTipPage {
+        ctx,
+        categories: TipCategory::ALL,
+        category: String::new(),
+        content: String::new(),
+        real_name: false,
+        signed_in,
+        errors: Vec::new(),
+    })?;
+    Ok((jar, page).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TipForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub real_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "public/tips/receipt.html")]
+pub struct ReceiptPage {
+    pub ctx: PageCtx,
+    pub receipt: String,
+    pub secret: String,
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    user: Option<CitizenUser>,
+    mut ctx: PageCtx,
+    Csrf(Form(form)): Csrf<Form<TipForm>>,
+) -> Result<Response, AppError> {
+    let signed_in = user.is_some();
+    let citizen = user.as_ref().map(|u| u.citizen().clone());
+    if let Some(u) = user {
+        ctx = u.ctx;
+    } else {
+        ctx.csrf = form.csrf.clone();
+    }
+    let new = NewTip {
+        category: TipCategory::from_slug(&form.category),
+        content: form.content.clone(),
+        real_name: form.real_name == "1",
+    };
+    match tips::file(&state.db, &state.config.tips, citizen.as_ref(), &new).await {
+        Ok(r) => no_store(render(&ReceiptPage {
+            ctx,
+            receipt: r.receipt,
+            secret: r.secret,
+        })),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = field_messages(&ctx, &errs);
+            render(&NewTipPage {
+                ctx,
+                categories: TipCategory::ALL,
+                category: form.category,
+                content: form.content,
+                real_name: form.real_name == "1",
+                signed_in,
+                errors,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/tips/follow.html")]
+pub struct FollowPage {
+    pub ctx: PageCtx,
+    pub receipt: String,
+    pub secret: String,
+    /// Found with the pair typed.
+    pub tip: Option<Tip>,
+    pub not_found: bool,
+    pub errors: Vec<(String, String)>,
+}
+
+pub async fn follow_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let jar = form_token(&state, &mut ctx, jar);
+    let page = render(&FollowPage {
+        ctx,
+        receipt: String::new(),
+        secret: String::new(),
+        tip: None,
+        not_found: false,
+        errors: Vec::new(),
+    })?;
+    Ok((jar, page).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FollowForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub receipt: String,
+    #[serde(default)]
+    pub secret: String,
+    /// A message to the unit (the reply form, which also sends `reply=1`).
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub reply: String,
+}
+
+/// Opens the tip with its code and secret; with a message, adds it first.
+pub async fn follow(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    Csrf(Form(form)): Csrf<Form<FollowForm>>,
+) -> Result<Response, AppError> {
+    ctx.csrf = form.csrf.clone();
+    let replying = form.reply == "1";
+    let found = if replying {
+        tips::reporter_says(&state.db, &form.receipt, &form.secret, &form.message).await
+    } else {
+        tips::follow(&state.db, &form.receipt, &form.secret).await
+    };
+    let (tip, not_found, errors) = match found {
+        Ok(t) => (Some(t), false, Vec::new()),
+        Err(DomainError::NotFound) => (None, true, Vec::new()),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = field_messages(&ctx, &errs);
+            (
+                tips::follow(&state.db, &form.receipt, &form.secret)
+                    .await
+                    .ok(),
+                false,
+                errors,
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    no_store(render(&FollowPage {
+        ctx,
+        receipt: form.receipt,
+        secret: form.secret,
+        tip,
+        not_found,
+        errors,
+    }))
+}
