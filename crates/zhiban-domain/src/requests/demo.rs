@@ -125,20 +125,7 @@ async fn event(
     to: RequestState,
     note: &str,
 ) -> Result<(), DomainError> {
-    sqlx::query(
-        "INSERT INTO request_events (request_id, at, actor, actor_label, action, from_state, \
-         to_state, note) VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(actor)
-    .bind(action.slug())
-    .bind(from.slug())
-    .bind(to.slug())
-    .bind(note)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    super::repo::record_event_at(tx, id, at, actor, actor, action, from, to, note).await
 }
 
 /// Loads the 300 demo requests into an empty requests table, with their

@@ -260,12 +260,40 @@ pub(super) async fn record_event(
     to: RequestState,
     note: &str,
 ) -> Result<(), DomainError> {
+    let at = conn.now().timestamp();
+    record_event_at(
+        conn,
+        request_id,
+        at,
+        actor,
+        actor_label,
+        action,
+        from,
+        to,
+        note,
+    )
+    .await
+}
+
+/// A timeline line at a given time (the demo's history is dated in the past).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn record_event_at(
+    conn: &mut Tx,
+    request_id: i64,
+    at: i64,
+    actor: &str,
+    actor_label: &str,
+    action: RequestAction,
+    from: RequestState,
+    to: RequestState,
+    note: &str,
+) -> Result<(), DomainError> {
     sqlx::query(
         "INSERT INTO request_events (request_id, at, actor, actor_label, action, from_state, \
          to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(request_id)
-    .bind(conn.now().timestamp())
+    .bind(at)
     .bind(actor)
     .bind(actor_label)
     .bind(action.slug())
