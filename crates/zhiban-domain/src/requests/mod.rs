@@ -2,7 +2,7 @@
 //! 举报, 建议, 表扬 — and their closed loop: the rules (`workflow`), the
 //! emergency lines a text calls for before anything is filed
 //! (`emergency`), routing by a model trained on the dispatch catalogue and
-//! the classified history (`routing`), storage and the steps (`repo`), reading and the desks' lists
+//! the classified history (`routing`), filing (`filing`), storage and the steps (`repo`), reading and the desks' lists
 //! (`lists`), the dispatch catalogue (`catalogue`), 公开选登 (`publish`),
 //! supervision jobs (`supervision`), department figures (`stats`) and the
 //! demo hotline (`demo`).
@@ -10,6 +10,7 @@
 mod catalogue;
 pub mod demo;
 pub mod emergency;
+mod filing;
 mod lists;
 mod publish;
 mod repo;
@@ -19,6 +20,7 @@ mod supervision;
 pub mod workflow;
 
 pub use catalogue::*;
+pub use filing::*;
 pub use lists::*;
 pub use publish::*;
 pub use repo::*;
