@@ -27,6 +27,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         // loaded before then gets them now.
         crate::content::demo::load_if_empty(db).await?;
         crate::requests::demo::load_catalogue(db).await?;
+        crate::interviews::demo::load(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -41,6 +42,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     link_license_types(db).await?;
     crate::content::demo::load_if_empty(db).await?;
     crate::requests::demo::load_catalogue(db).await?;
+    crate::interviews::demo::load(db).await?;
     Ok(summary)
 }
 

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod forms;
 pub mod housekeeping;
 pub mod identity;
+pub mod interviews;
 pub mod jobs;
 pub mod keys;
 pub mod licenses;

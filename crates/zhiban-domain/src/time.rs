@@ -44,6 +44,19 @@ pub fn at_local(day: NaiveDate, hour: u32, minute: u32) -> i64 {
         .unwrap_or(0)
 }
 
+/// A Beijing wall-clock minute as typed ("2026-12-20 09:00", or the
+/// "2026-12-20T09:00" of a `datetime-local` input), in Unix seconds.
+pub fn parse_local_minute(s: &str) -> Option<i64> {
+    let t = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M"))
+        .ok()?;
+    Some(at_local(
+        t.date(),
+        chrono::Timelike::hour(&t),
+        chrono::Timelike::minute(&t),
+    ))
+}
+
 /// The first second of a Beijing day, in Unix seconds.
 pub fn day_start(day: NaiveDate) -> i64 {
     at_local(day, 0, 0)

@@ -172,7 +172,7 @@ pub fn safe_name_with(original: &str, extension: &str) -> String {
 /// Unicode "format" characters (category Cf) that change how text reads
 /// without being visible: bidirectional controls, zero-width characters,
 /// the soft hyphen and the byte-order mark.
-fn is_format_char(c: char) -> bool {
+pub fn is_format_char(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'

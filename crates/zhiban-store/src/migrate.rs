@@ -111,6 +111,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "police tips",
         sql: include_str!("../migrations/0020_tips.sql"),
     },
+    Migration {
+        version: 21,
+        name: "live interviews",
+        sql: include_str!("../migrations/0021_interviews.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "Open311 API keys and map points",
+        sql: include_str!("../migrations/0022_open311.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -54,6 +54,7 @@ impl Template {
             demo::CATALOG_CSV.hash(&mut h);
             zhiban_domain::content::demo::ARTICLES_TSV.hash(&mut h);
             zhiban_domain::content::demo::POLICIES_TSV.hash(&mut h);
+            zhiban_domain::interviews::demo::fingerprint().hash(&mut h);
         }
         if self == Template::Web {
             (ADMIN, ADMIN_PASSWORD).hash(&mut h);

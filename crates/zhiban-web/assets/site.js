@@ -485,6 +485,86 @@ document.addEventListener('DOMContentLoaded', function () {
       });
     });
   }
+  // 在线访谈: the live text follows the interview (server-sent events).
+  // Each post arrives as JSON and is shown with text nodes only; a lost
+  // connection comes back by itself and resumes where it left off.
+  // Without JavaScript (or EventSource) the page says to reload.
+  var liveList = document.querySelector('[data-live]');
+  if (liveList && window.EventSource) {
+    var replyLabel = liveList.getAttribute('data-reply-label') || '';
+    var para = function (cls, text) {
+      var p = document.createElement('p');
+      if (cls) { p.className = cls; }
+      p.textContent = text;
+      return p;
+    };
+    var show = function (post) {
+      if (document.getElementById('post-' + post.id)) { return; }
+      var li = document.createElement('li');
+      li.id = 'post-' + post.id;
+      li.className = 'talk talk-' + post.kind;
+      var head = document.createElement('p');
+      head.className = 'talk-head';
+      var who = document.createElement('strong');
+      who.textContent = post.speaker;
+      var time = document.createElement('span');
+      time.className = 'muted';
+      time.textContent = post.time;
+      head.appendChild(who);
+      head.appendChild(document.createTextNode(' '));
+      head.appendChild(time);
+      li.appendChild(head);
+      if (post.quote) {
+        var quote = document.createElement('blockquote');
+        quote.className = 'talk-quote';
+        quote.appendChild(para('', replyLabel + ' ' + post.quote.speaker + '：' + post.quote.body));
+        li.appendChild(quote);
+      }
+      if (post.photo) {
+        var fig = document.createElement('figure');
+        var img = document.createElement('img');
+        img.src = post.photo;
+        img.alt = post.body;
+        var cap = document.createElement('figcaption');
+        cap.textContent = post.body;
+        fig.appendChild(img);
+        fig.appendChild(cap);
+        li.appendChild(fig);
+      } else {
+        li.appendChild(para('prewrap', post.body));
+      }
+      liveList.appendChild(li);
+      var empty = document.querySelector('[data-live-empty]');
+      if (empty) { empty.hidden = true; }
+    };
+    var source = new EventSource(liveList.getAttribute('data-live'));
+    source.addEventListener('shown', function (e) { show(JSON.parse(e.data)); });
+    source.addEventListener('hidden', function (e) {
+      var gone = document.getElementById('post-' + JSON.parse(e.data).id);
+      if (gone) { gone.parentNode.removeChild(gone); }
+    });
+    source.addEventListener('state', function (e) {
+      var s = JSON.parse(e.data);
+      var badge = document.querySelector('[data-live-state]');
+      if (badge) {
+        badge.textContent = s.label;
+        badge.className = 'badge badge-' + s.state;
+      }
+      if (s.state === 'ended') { source.close(); }
+    });
+    // The moderators' console: say how many questions have come in.
+    var asked = document.querySelector('[data-live-asked]');
+    var askedCount = 0;
+    source.addEventListener('asked', function () {
+      if (!asked) { return; }
+      askedCount += 1;
+      var text = asked.querySelector('[data-live-asked-text]');
+      text.textContent = text.getAttribute('data-template').replace('%{n}', askedCount);
+      asked.hidden = false;
+    });
+    var hint = document.getElementById('live-hint');
+    if (hint) { hint.hidden = true; }
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

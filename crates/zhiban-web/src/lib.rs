@@ -9,6 +9,7 @@ mod cache;
 mod error;
 mod extract;
 mod handlers;
+mod live;
 mod middleware;
 mod openapi;
 mod routes;
@@ -33,6 +34,12 @@ pub async fn serve(
     state.spawn_catalog_watcher();
     state.spawn_job_runner();
     let limits = state.config.connections.clone();
+    // Live streams end first, so the graceful stop does not wait on them.
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     // Behind a proxy every connection comes from its address.
     let per_client = !state.config.trust_proxy;
     server::run(listener, router(state), limits, per_client, shutdown).await

@@ -13,15 +13,15 @@ use crate::handlers::citizen::{
     account, apply, auth, cases as my_cases, companies, licenses as wallet, requests as my_requests,
 };
 use crate::handlers::public::{
-    catalog as browse, content as published, feeds, home, licenses as checks, police, policies,
-    prefs, progress, requests as interaction, search, tips as tip_reports,
+    catalog as browse, content as published, feeds, home, interviews as studio, licenses as checks,
+    police, policies, prefs, progress, requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
-    licenses, notify, oidc_clients, org, people, requests, roles, search as insights, sign_in, sms,
-    tips, transfer,
+    interviews, licenses, notify, oidc_clients, open311 as api_keys, org, people, requests, roles,
+    search as insights, sign_in, sms, tips, transfer,
 };
-use crate::handlers::{api, oidc as provider_h};
+use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
 use crate::state::AppState;
 use crate::view::ctx::MenuEntry;
@@ -141,6 +141,22 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .menu(1, "tips.admin_title"),
         StaffRoute::new("/admin/tips/{receipt}", TipsHandle).get(tips::detail),
         StaffRoute::new("/admin/tips/{receipt}/message", TipsHandle).post(tips::message),
+        StaffRoute::new("/admin/interviews", InterviewsHost)
+            .get(interviews::list)
+            .menu(5, "interviews.admin_title"),
+        StaffRoute::new("/admin/interviews/new", InterviewsHost)
+            .get(interviews::new_form)
+            .post(interviews::create),
+        StaffRoute::new("/admin/interviews/{id}", InterviewsHost).get(interviews::console),
+        StaffRoute::new("/admin/interviews/{id}/edit", InterviewsHost)
+            .get(interviews::edit_form)
+            .post(interviews::update),
+        StaffRoute::new("/admin/interviews/{id}/moderate", InterviewsHost)
+            .post(interviews::moderate),
+        StaffRoute::new("/admin/interviews/{id}/say", InterviewsHost).post(interviews::say),
+        StaffRoute::new("/admin/interviews/{id}/photo", InterviewsHost).post(interviews::photo),
+        StaffRoute::new("/admin/interviews/{id}/state", InterviewsHost).post(interviews::set_state),
+        StaffRoute::new("/admin/interviews/{id}/live", InterviewsHost).get(interviews::live),
         StaffRoute::new("/admin/content", ContentEdit)
             .get(content::list)
             .menu(5, "content.admin_title"),
@@ -241,6 +257,11 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(oidc_clients::register_client)
             .menu(10, "oidc.admin_title"),
         StaffRoute::new("/admin/oidc/toggle", OidcClients).post(oidc_clients::toggle_client),
+        StaffRoute::new("/admin/open311", OidcClients)
+            .get(api_keys::keys)
+            .post(api_keys::issue)
+            .menu(10, "open311.title"),
+        StaffRoute::new("/admin/open311/revoke", OidcClients).post(api_keys::revoke),
         StaffRoute::new("/admin/oidc/rotate", OidcClients).post(oidc_clients::rotate_keys),
     ]
 }
@@ -348,6 +369,14 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/requests").get(interaction::hall),
         SiteRoute::new("/requests/emergency").get(my_requests::emergency_check),
         SiteRoute::new("/requests/{number}").get(interaction::published),
+        // Anyone: 在线访谈 / 警方在线 (asking is a public write, limited per address)
+        SiteRoute::new("/interviews").get(studio::list),
+        SiteRoute::new("/interviews/{id}").get(studio::page),
+        SiteRoute::new("/interviews/{id}/questions")
+            .post(studio::ask)
+            .with(limited),
+        SiteRoute::new("/interviews/{id}/live").get(studio::live),
+        SiteRoute::new("/interviews/{id}/photos/{post}").get(studio::photo),
         // Anyone: 线索举报 (police tips; the pages that answer a code and a
         // secret are limited per address like sign-in)
         SiteRoute {
@@ -528,6 +557,23 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .csrf_exempt("an API for other systems: no cookies, no session, changes nothing"),
         SiteRoute::new("/api/v1/licenses/{number}/verify")
             .get(api::verify_license)
+            .with(looked_up),
+        // Open311 GeoReport v2: services and requests for other systems
+        SiteRoute::new("/open311/v2/services.json").get(georeport::services_json),
+        SiteRoute::new("/open311/v2/services.xml").get(georeport::services_xml),
+        SiteRoute::new("/open311/v2/services/{file}").get(georeport::service_definition),
+        SiteRoute::new("/open311/v2/requests.json")
+            .get(georeport::requests_json)
+            .post(georeport::post_json)
+            .with(looked_up)
+            .csrf_exempt("other systems post with an API key; no cookies, no session"),
+        SiteRoute::new("/open311/v2/requests.xml")
+            .get(georeport::requests_xml)
+            .post(georeport::post_xml)
+            .with(looked_up)
+            .csrf_exempt("other systems post with an API key; no cookies, no session"),
+        SiteRoute::new("/open311/v2/requests/{file}")
+            .get(georeport::request_one)
             .with(looked_up),
         SiteRoute::new("/api/openapi.json").get(openapi::spec),
         SiteRoute::new("/healthz").get(api::healthz),

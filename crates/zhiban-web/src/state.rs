@@ -139,6 +139,8 @@ pub struct AppState {
     /// The request router and when it was trained (retrained from the
     /// catalogue and the classified requests every few minutes).
     routing: Arc<tokio::sync::Mutex<Option<Trained>>>,
+    /// Wakes this node's live streams (interviews) after a write.
+    pub live: crate::live::Live,
 }
 
 /// A trained request router and when it was trained.
@@ -272,6 +274,7 @@ impl AppState {
             mail,
             staff_menu: Arc::new([]),
             routing: Arc::new(tokio::sync::Mutex::new(None)),
+            live: crate::live::Live::default(),
         })
     }
 

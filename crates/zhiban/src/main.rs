@@ -4,6 +4,7 @@ mod bench;
 mod bench_cases;
 mod bench_crypto;
 mod bench_requests;
+mod clients;
 mod settings;
 
 use std::io::Read;
@@ -84,7 +85,12 @@ enum Command {
     /// The OpenID Connect provider.
     Oidc {
         #[command(subcommand)]
-        what: OidcWhat,
+        what: clients::OidcWhat,
+    },
+    /// Open311 GeoReport v2 API keys for other systems.
+    Open311 {
+        #[command(subcommand)]
+        what: clients::Open311What,
     },
     /// The tamper-evident audit log.
     Audit {
@@ -105,28 +111,6 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
-    },
-}
-
-#[derive(Subcommand)]
-enum OidcWhat {
-    /// Register a relying party; prints its client_id (and client_secret,
-    /// shown only this once).
-    AddClient {
-        #[arg(long)]
-        name: String,
-        /// Exact redirect URI (repeat for several).
-        #[arg(long = "redirect-uri", required = true)]
-        redirect_uris: Vec<String>,
-        /// Where RP-initiated logout may return (repeatable).
-        #[arg(long = "post-logout-uri")]
-        post_logout_uris: Vec<String>,
-        /// A public client (PKCE only, no secret).
-        #[arg(long)]
-        public: bool,
-        /// Real-name level a person needs (1–3).
-        #[arg(long, default_value_t = 1)]
-        min_level: i64,
     },
 }
 
@@ -251,6 +235,7 @@ async fn main() -> Result<()> {
         Command::CreateAdmin { .. }
             | Command::Import { .. }
             | Command::Oidc { .. }
+            | Command::Open311 { .. }
             | Command::Keys { .. }
     );
     let result = run(cli.command, &mut settings).await;
@@ -336,47 +321,8 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
                     rounds,
                 },
         } => bench_requests::run(postgres, filings, concurrency, requests, rounds).await,
-        Command::Oidc {
-            what:
-                OidcWhat::AddClient {
-                    name,
-                    redirect_uris,
-                    post_logout_uris,
-                    public,
-                    min_level,
-                },
-        } => {
-            let db = open_migrated(settings).await?;
-            let input = zhiban_domain::identity::oidc::ClientInput {
-                name,
-                redirect_uris: redirect_uris.join("\n"),
-                post_logout_uris: post_logout_uris.join("\n"),
-                confidential: !public,
-                min_level,
-            };
-            match zhiban_domain::identity::oidc::register_client(
-                &db,
-                "zhiban oidc add-client",
-                &input,
-            )
-            .await
-            {
-                Ok((id, secret)) => {
-                    println!("client_id={id}");
-                    if let Some(s) = secret {
-                        println!("client_secret={s}");
-                    }
-                    Ok(())
-                }
-                Err(zhiban_domain::DomainError::Invalid(errs)) => {
-                    for e in errs {
-                        eprintln!("{}", e.message_zh());
-                    }
-                    bail!("client not registered")
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
+        Command::Oidc { what } => clients::oidc(&open_migrated(settings).await?, what).await,
+        Command::Open311 { what } => clients::open311(&open_migrated(settings).await?, what).await,
         Command::Audit {
             what: AuditWhat::Verify,
         } => {

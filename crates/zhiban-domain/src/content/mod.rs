@@ -17,7 +17,7 @@ pub mod rich_text;
 pub mod sites;
 pub mod workflow;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
@@ -350,19 +350,11 @@ fn parse_time(s: &str, field: &'static str, errors: &mut Vec<FieldError>) -> Opt
     if s.is_empty() {
         return None;
     }
-    let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"));
-    match parsed {
-        Ok(t) => Some(crate::time::at_local(
-            t.date(),
-            chrono::Timelike::hour(&t),
-            chrono::Timelike::minute(&t),
-        )),
-        Err(_) => {
-            errors.push(FieldError::new(field, "invalid_time", s));
-            None
-        }
+    let parsed = crate::time::parse_local_minute(s);
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, "invalid_time", s));
     }
+    parsed
 }
 
 fn parse_day(

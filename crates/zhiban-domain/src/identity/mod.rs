@@ -46,6 +46,7 @@ vocabulary!(
         RequestsDispatch => "requests.dispatch", "受理派发诉求";
         RequestsHandle => "requests.handle", "办理诉求";
         TipsHandle => "tips.handle", "核查举报线索";
+        InterviewsHost => "interviews.host", "主持在线访谈";
     }
 );
 

@@ -31,6 +31,13 @@ pub struct NewRequest {
     /// The citizen agrees that the answer may be published without their
     /// personal data (公开选登).
     pub publish_ok: bool,
+    /// Filed through the Open311 interface with this API key.
+    pub api_key_id: Option<i64>,
+    /// Where it is, as latitude and longitude (WGS-84), when known.
+    pub point: Option<(f64, f64)>,
+    /// The category the writer chose (an Open311 service), proposed to
+    /// the dispatcher instead of the router's guess.
+    pub chosen_category: Option<i64>,
 }
 
 /// A title as a call-taker writes it: the first sentence, cut at 28
@@ -109,6 +116,21 @@ async fn check_new(db: &Db, new: &NewRequest) -> Result<NewRequest, DomainError>
     if clean.contact_name.is_empty() {
         errs.push(FieldError::new("contact_name", "required", ""));
     }
+    if let Some((lat, lon)) = clean.point
+        && !(lat.is_finite() && lon.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 180.0)
+    {
+        errs.push(FieldError::new("request_point", "invalid", ""));
+    }
+    if let Some(c) = clean.chosen_category {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM request_categories WHERE id = $1")
+                .bind(c)
+                .fetch_optional(db.pool())
+                .await?;
+        if known.is_none() {
+            errs.push(FieldError::new("request_category", "invalid_choice", ""));
+        }
+    }
     if errs.is_empty() {
         Ok(clean)
     } else {
@@ -145,17 +167,19 @@ pub async fn file(
         .into_iter()
         .next();
     let mut tx = db.begin().await?;
-    let suggested_id = match &suggested {
-        Some(s) => category_id(&mut tx, &s.unit).await?,
-        None => None,
+    let suggested_id = match (new.chosen_category, &suggested) {
+        (Some(c), _) => Some(c),
+        (None, Some(s)) => category_id(&mut tx, &s.unit).await?,
+        (None, None) => None,
     };
     let number = next_number(&mut tx, today).await?;
     let now = db.now().timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO requests (number, kind, mailbox, title, body, district_id, street, address, \
          citizen_id, contact_name, contact_phone, publish_ok, state, suggested_category_id, \
-         submitted_at, due_on, yellow_on, updated_at, desk, running) VALUES ($1, $2, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15, 'dispatcher', 1) RETURNING id",
+         submitted_at, due_on, yellow_on, updated_at, desk, running, api_key_id, lat, lon) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15, \
+         'dispatcher', 1, $18, $19, $20) RETURNING id",
     )
     .bind(&number)
     .bind(kind.slug())
@@ -174,6 +198,9 @@ pub async fn file(
     .bind(now)
     .bind(day_text(d.due_on))
     .bind(day_text(d.yellow_on))
+    .bind(new.api_key_id)
+    .bind(new.point.map(|p| p.0))
+    .bind(new.point.map(|p| p.1))
     .fetch_one(&mut *tx)
     .await?;
     let (actor, label) = match citizen {

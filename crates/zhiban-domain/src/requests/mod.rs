@@ -12,6 +12,7 @@ pub mod demo;
 pub mod emergency;
 mod filing;
 mod lists;
+pub mod open311;
 mod publish;
 mod repo;
 pub mod routing;

@@ -13,6 +13,7 @@ mod crypto;
 mod disclosure;
 mod housekeeping;
 mod identity;
+mod interviews;
 mod licenses;
 mod requests;
 mod search_quality;

@@ -236,6 +236,25 @@ pub fn form_token(state: &AppState, ctx: &mut PageCtx, jar: CookieJar) -> Cookie
     )
 }
 
+/// The form token of a page anyone may post from: the account's when a
+/// citizen is signed in, the double-submit cookie's otherwise. Also says
+/// whether someone is signed in.
+pub fn form_ctx(
+    state: &AppState,
+    user: Option<super::CitizenUser>,
+    ctx: PageCtx,
+    jar: CookieJar,
+) -> (PageCtx, CookieJar, bool) {
+    match user {
+        Some(u) => (u.ctx, jar, true),
+        None => {
+            let mut ctx = ctx;
+            let jar = form_token(state, &mut ctx, jar);
+            (ctx, jar, false)
+        }
+    }
+}
+
 /// Compares secrets in time that does not depend on where they differ.
 pub fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()

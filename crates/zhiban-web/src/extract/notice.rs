@@ -16,3 +16,9 @@ pub struct SavedQuery {
     #[serde(default)]
     pub saved: String,
 }
+
+/// `?after=<event id>`: where a page's live stream starts.
+#[derive(Debug, Default, Deserialize)]
+pub struct AfterQuery {
+    pub after: Option<i64>,
+}

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod citizen;
 pub mod oidc;
+pub mod open311;
 pub mod public;
 pub mod staff;
 

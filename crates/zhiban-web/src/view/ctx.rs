@@ -165,6 +165,14 @@ impl PageCtx {
         zhiban_domain::time::local_time(*at)
     }
 
+    /// The Beijing time of day of an instant, `09:30`.
+    pub fn clock(&self, at: &i64) -> String {
+        zhiban_domain::time::local_time(*at)
+            .get(11..16)
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// A case state in this language.
     pub fn case_state(&self, s: &zhiban_domain::cases::CaseState) -> String {
         self.t(&format!("cases.state_{}", s.slug()))

@@ -7,6 +7,7 @@ pub mod article;
 pub mod ctx;
 pub mod files;
 pub mod form;
+pub mod interview;
 pub mod license;
 pub mod messages;
 pub mod meta;

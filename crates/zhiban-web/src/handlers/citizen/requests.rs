@@ -184,6 +184,7 @@ pub async fn file(
         contact_name: form.contact_name.clone(),
         contact_phone: form.contact_phone.clone(),
         publish_ok: form.publish_ok == "1",
+        ..NewRequest::default()
     };
     let routing = state.routing().await?;
     match requests::file(&state.hall(&base), &routing, Some(user.citizen()), &new).await {

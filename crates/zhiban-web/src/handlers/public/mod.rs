@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod content;
 pub mod feeds;
 pub mod home;
+pub mod interviews;
 pub mod licenses;
 pub mod police;
 pub mod policies;

@@ -4,7 +4,7 @@
 //! answering them, without an account.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Csrf, form_token};
+use crate::extract::{CitizenUser, Csrf, form_ctx, form_token};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
@@ -49,31 +49,13 @@ fn no_store(page: Result<Response, AppError>) -> Result<Response, AppError> {
     Ok(r)
 }
 
-/// The form's token: the account's when signed in, the double-submit
-/// cookie's otherwise.
-fn ctx_of(
-    state: &AppState,
-    user: Option<CitizenUser>,
-    ctx: PageCtx,
-    jar: CookieJar,
-) -> (PageCtx, CookieJar, bool) {
-    match user {
-        Some(u) => (u.ctx, jar, true),
-        None => {
-            let mut ctx = ctx;
-            let jar = form_token(state, &mut ctx, jar);
-            (ctx, jar, false)
-        }
-    }
-}
-
 pub async fn new_form(
     State(state): State<AppState>,
     user: Option<CitizenUser>,
     ctx: PageCtx,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let (ctx, jar, signed_in) = ctx_of(&state, user, ctx, jar);
+    let (ctx, jar, signed_in) = form_ctx(&state, user, ctx, jar);
     let page = render(&NewTipPage {
         ctx,
         categories: TipCategory::ALL,

@@ -1,0 +1,140 @@
+// 在线访谈 end to end in a real browser (issue #17): a moderator schedules
+// an interview; two viewers open it (one in elder mode); one asks; the
+// moderator starts it, shows and answers the question; both viewers see
+// the start, the question and the answer appear without reloading, then
+// the end; the moderator's console hears a question arrive live. The new
+// pages have no axe violations in normal, elder and English modes.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+} from './helpers.js';
+
+const TITLE = '城市更新与老旧小区改造在线访谈';
+const QUESTION = '我们小区是1995年建的，今年能加装电梯吗？费用怎么分摊？';
+const ANSWER = '1995年建成的小区在今年改造范围内，加装电梯需本单元三分之二以上业主同意，费用按楼层分摊，政府每台补助20万元。';
+
+let portal;
+let browser;
+let staff;
+let viewerA;
+let viewerB;
+let interviewUrl;
+
+before(async () => {
+  portal = await startPortal({ label: 'interviews' });
+  browser = await launchBrowser();
+  staff = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+  await signIn(staff, portal.base);
+  viewerA = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+  viewerB = await (await newContext(browser, portal.base, {
+    mode: 'elder', viewport: { width: 375, height: 740 },
+  })).newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+describe('a live interview in two browser pages at once', () => {
+  it('is scheduled by a moderator with the guests named', async () => {
+    await open(staff, `${portal.base}/admin/interviews`);
+    await expectAccessible(staff);
+    await follow(staff, staff.getByRole('link', { name: '新建访谈' }));
+    await expectAccessible(staff);
+    // Without a title or guests the form comes back saying so, as typed.
+    await staff.getByLabel('访谈简介').fill('市住房城乡建委负责同志解读老旧小区改造和加装电梯政策。');
+    await follow(staff, staff.getByRole('button', { name: '保存' }));
+    const summary = staff.locator('#error-summary');
+    assert.match(await summary.innerText(), /访谈标题：不能为空/);
+    assert.match(await summary.innerText(), /嘉宾：不能为空/);
+    assert.equal(await staff.getByLabel('访谈简介').inputValue(), '市住房城乡建委负责同志解读老旧小区改造和加装电梯政策。');
+    await staff.getByLabel('访谈标题').fill(TITLE);
+    await staff.getByLabel('嘉宾', { exact: false }).first().fill('张卫东｜市住房城乡建委副主任\n刘芳｜市住房城乡建委城市更新处处长');
+    await staff.getByLabel('开始时间').fill('2026-12-18T15:00');
+    await staff.getByLabel('结束时间').fill('2026-12-18T16:30');
+    await follow(staff, staff.getByRole('button', { name: '保存' }));
+    assert.match(staff.url(), /\/admin\/interviews\/\d+\?done=created/);
+    await staff.getByRole('status').filter({ hasText: '访谈已创建' }).waitFor();
+    await expectAccessible(staff);
+    interviewUrl = new URL(await staff.getByRole('link', { name: '查看公开页面' }).getAttribute('href'), portal.base).href;
+  });
+
+  it('takes a question from a viewer, shown only after moderation', async () => {
+    await open(viewerA, interviewUrl);
+    await open(viewerB, interviewUrl);
+    await expectAccessible(viewerA);
+    await expectAccessible(viewerB);
+    assert.equal((await viewerA.locator('[data-live-state]').innerText()).trim(), '预告');
+    // An empty question: the message names the field.
+    await follow(viewerA, viewerA.getByRole('button', { name: '提交问题' }));
+    assert.match(await viewerA.locator('#error-summary').innerText(), /问题：不能为空/);
+    await viewerA.getByLabel('网名（选填）').fill('观音桥居民');
+    await viewerA.getByLabel('问题').fill(QUESTION);
+    await follow(viewerA, viewerA.getByRole('button', { name: '提交问题' }));
+    await viewerA.getByRole('status').filter({ hasText: '提问已提交' }).waitFor();
+    assert.equal(await viewerA.locator('.talk-list').getByText(QUESTION).count(), 0);
+  });
+
+  it('runs live: both pages follow without reloading', async () => {
+    // Mark both pages: a reload would lose the mark.
+    for (const v of [viewerA, viewerB]) await v.evaluate(() => { window.__stillHere = true; });
+    await open(staff, interviewUrl.replace('/interviews/', '/admin/interviews/'));
+    assert.match(await staff.locator('#pending-title').innerText(), /\(1\)/);
+    await follow(staff, staff.getByRole('button', { name: '开始直播' }));
+    for (const v of [viewerA, viewerB]) {
+      await v.locator('[data-live-state]').filter({ hasText: '直播中' }).waitFor();
+    }
+    // Another question arrives while the console is open: it says so.
+    await viewerB.getByLabel('问题').fill('加装电梯后一楼住户有没有补偿？');
+    await follow(viewerB, viewerB.getByRole('button', { name: '提交问题' }));
+    await viewerB.evaluate(() => { window.__stillHere = true; });
+    await staff.locator('[data-live-asked]').filter({ hasText: '又收到 1 条新提问' }).waitFor();
+    // Answer the first question, picked with its link.
+    await follow(staff, staff.getByRole('link', { name: '回答这个问题' }).first());
+    await staff.getByLabel('发言人').selectOption({ label: '张卫东（市住房城乡建委副主任）' });
+    assert.match(await staff.getByLabel('回答的问题').locator('option:checked').innerText(), /观音桥居民/);
+    await staff.getByRole('textbox', { name: '内容' }).fill(ANSWER);
+    await follow(staff, staff.getByRole('button', { name: '发布', exact: true }));
+    await staff.getByRole('status').filter({ hasText: '已发布' }).waitFor();
+    for (const v of [viewerA, viewerB]) {
+      const list = v.locator('.talk-list');
+      await list.getByText(ANSWER).waitFor();
+      await list.locator('.talk-question').getByText(QUESTION).waitFor();
+      await list.locator('.talk-answer .talk-quote').filter({ hasText: '网友「观音桥居民」' }).waitFor();
+      assert.equal(await v.evaluate(() => window.__stillHere), true, 'the page was not reloaded');
+    }
+    await expectAccessible(viewerB);
+  });
+
+  it('ends, and the pages say so and keep the transcript', async () => {
+    await follow(staff, staff.getByRole('button', { name: '结束访谈' }));
+    for (const v of [viewerA, viewerB]) {
+      await v.locator('[data-live-state]').filter({ hasText: '已结束' }).waitFor();
+      assert.equal(await v.evaluate(() => window.__stillHere), true);
+    }
+    await open(viewerA, interviewUrl);
+    await viewerA.getByRole('heading', { name: '文字实录' }).waitFor();
+    assert.equal(await viewerA.getByRole('button', { name: '提交问题' }).count(), 0);
+    await viewerA.locator('.talk-list').getByText(ANSWER).waitFor();
+  });
+
+  it('has accessible lists and transcripts in elder and English modes', async () => {
+    const page = await (await newContext(browser, portal.base, { mode: 'en' })).newPage();
+    await open(page, `${portal.base}/interviews`);
+    await expectAccessible(page);
+    await follow(page, page.locator('section[aria-labelledby="past-title"] a').first());
+    await page.getByRole('heading', { name: 'Transcript' }).waitFor();
+    await expectAccessible(page);
+    await page.context().addCookies([{ name: 'zb_elder', value: '1', url: portal.base }]);
+    await open(page, `${portal.base}/interviews?kind=police`);
+    await expectAccessible(page);
+    assert.match(await page.locator('h1').innerText(), /Police online/);
+  });
+});
