@@ -28,6 +28,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         crate::content::demo::load_if_empty(db).await?;
         crate::requests::demo::load_catalogue(db).await?;
         crate::interviews::demo::load(db).await?;
+        crate::consultations::demo::load(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -43,6 +44,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     crate::content::demo::load_if_empty(db).await?;
     crate::requests::demo::load_catalogue(db).await?;
     crate::interviews::demo::load(db).await?;
+    crate::consultations::demo::load(db).await?;
     Ok(summary)
 }
 

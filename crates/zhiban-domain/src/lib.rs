@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod catalog;
 pub mod changes;
+pub mod consultations;
 pub mod content;
 pub mod demo;
 pub mod forms;

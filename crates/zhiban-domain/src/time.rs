@@ -57,6 +57,35 @@ pub fn parse_local_minute(s: &str) -> Option<i64> {
     ))
 }
 
+/// A period typed as two wall-clock minutes (start, end): each required
+/// and well-formed, the end after the start; problems named by the fields.
+pub fn check_period(
+    start: &str,
+    end: &str,
+    fields: (&'static str, &'static str),
+    errs: &mut Vec<crate::FieldError>,
+) -> Option<(i64, i64)> {
+    let mut when = |s: &str, field: &'static str| {
+        let t = parse_local_minute(s);
+        if t.is_none() {
+            let code = if s.trim().is_empty() {
+                "required"
+            } else {
+                "invalid_time"
+            };
+            errs.push(crate::FieldError::new(field, code, ""));
+        }
+        t
+    };
+    let (s, e) = (when(start, fields.0), when(end, fields.1));
+    let (s, e) = (s?, e?);
+    if e <= s {
+        errs.push(crate::FieldError::new(fields.1, "ends_before_start", ""));
+        return None;
+    }
+    Some((s, e))
+}
+
 /// The first second of a Beijing day, in Unix seconds.
 pub fn day_start(day: NaiveDate) -> i64 {
     at_local(day, 0, 0)

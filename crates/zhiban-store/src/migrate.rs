@@ -121,6 +121,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "Open311 API keys and map points",
         sql: include_str!("../migrations/0022_open311.sql"),
     },
+    Migration {
+        version: 23,
+        name: "consultations and surveys",
+        sql: include_str!("../migrations/0023_consultations.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

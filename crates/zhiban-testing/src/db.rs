@@ -55,6 +55,7 @@ impl Template {
             zhiban_domain::content::demo::ARTICLES_TSV.hash(&mut h);
             zhiban_domain::content::demo::POLICIES_TSV.hash(&mut h);
             zhiban_domain::interviews::demo::fingerprint().hash(&mut h);
+            zhiban_domain::consultations::demo::fingerprint().hash(&mut h);
         }
         if self == Template::Web {
             (ADMIN, ADMIN_PASSWORD).hash(&mut h);

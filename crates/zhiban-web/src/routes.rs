@@ -13,13 +13,14 @@ use crate::handlers::citizen::{
     account, apply, auth, cases as my_cases, companies, licenses as wallet, requests as my_requests,
 };
 use crate::handlers::public::{
-    catalog as browse, content as published, feeds, home, interviews as studio, licenses as checks,
-    police, policies, prefs, progress, requests as interaction, search, tips as tip_reports,
+    catalog as browse, consultations as consult, content as published, feeds, home,
+    interviews as studio, licenses as checks, police, policies, prefs, progress,
+    requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
-    account as staff_account, audit, cases, catalog, citizens, content, forms, home as staff_home,
-    interviews, licenses, notify, oidc_clients, open311 as api_keys, org, people, requests, roles,
-    search as insights, sign_in, sms, tips, transfer,
+    account as staff_account, audit, cases, catalog, citizens, consultations, content, forms,
+    home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys, org,
+    people, requests, roles, search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -157,6 +158,23 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/interviews/{id}/photo", InterviewsHost).post(interviews::photo),
         StaffRoute::new("/admin/interviews/{id}/state", InterviewsHost).post(interviews::set_state),
         StaffRoute::new("/admin/interviews/{id}/live", InterviewsHost).get(interviews::live),
+        StaffRoute::new("/admin/consultations", ConsultationsManage)
+            .get(consultations::list)
+            .menu(5, "consult.admin_title"),
+        StaffRoute::new("/admin/consultations/new", ConsultationsManage)
+            .get(consultations::new_form)
+            .post(consultations::create),
+        StaffRoute::new("/admin/consultations/{id}", ConsultationsManage)
+            .get(consultations::detail),
+        StaffRoute::new("/admin/consultations/{id}/edit", ConsultationsManage)
+            .get(consultations::edit_form)
+            .post(consultations::update),
+        StaffRoute::new("/admin/consultations/{id}/comments", ConsultationsManage)
+            .post(consultations::moderate),
+        StaffRoute::new("/admin/consultations/{id}/feedback", ConsultationsManage)
+            .post(consultations::feedback),
+        StaffRoute::new("/admin/consultations/{id}/answers.csv", ConsultationsManage)
+            .get(consultations::answers_csv),
         StaffRoute::new("/admin/content", ContentEdit)
             .get(content::list)
             .menu(5, "content.admin_title"),
@@ -377,6 +395,16 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .with(limited),
         SiteRoute::new("/interviews/{id}/live").get(studio::live),
         SiteRoute::new("/interviews/{id}/photos/{post}").get(studio::photo),
+        // Anyone: 征集调查 (commenting needs an account; answering a survey
+        // may not; both are public writes, limited per address)
+        SiteRoute::new("/consultations").get(consult::list),
+        SiteRoute::new("/consultations/{id}").get(consult::page),
+        SiteRoute::new("/consultations/{id}/comments")
+            .post(consult::comment)
+            .with(limited),
+        SiteRoute::new("/consultations/{id}/answers")
+            .post(consult::answer)
+            .with(limited),
         // Anyone: 线索举报 (police tips; the pages that answer a code and a
         // secret are limited per address like sign-in)
         SiteRoute {

@@ -43,6 +43,11 @@ pub enum FieldKind {
     Number,
     Date,
     Choice,
+    /// Several of `options` (answers hold them one per line, in the
+    /// options' order).
+    MultiChoice,
+    /// A score from 1 to `max` (default 5), as in 满意度 questions.
+    Rating,
     IdNumber,
     Uscc,
     Phone,
@@ -184,6 +189,14 @@ impl Profile {
 }
 
 impl Field {
+    /// The top score of a rating (its `max`, 2–10; default 5).
+    pub fn rating_max(&self) -> u32 {
+        self.max
+            .filter(|m| m.is_finite())
+            .map(|m| m.clamp(2.0, 10.0) as u32)
+            .unwrap_or(5)
+    }
+
     pub fn is_input(&self) -> bool {
         self.compute.is_none()
     }
@@ -394,7 +407,7 @@ fn check_field(f: &Field, seen: &mut BTreeSet<String>, errs: &mut Vec<FormError>
     if f.label.trim().is_empty() {
         errs.push(FormError::with(&f.key, "schema_label", &f.key));
     }
-    if f.kind == FieldKind::Choice && f.options.is_empty() {
+    if matches!(f.kind, FieldKind::Choice | FieldKind::MultiChoice) && f.options.is_empty() {
         errs.push(FormError::with(&f.key, "schema_options", &f.key));
     }
     if let (Some(min), Some(max)) = (f.min, f.max)
@@ -530,6 +543,16 @@ fn check_value(f: &Field, kind: FieldKind, value: &str) -> Option<&'static str> 
             .is_err()
             .then_some("invalid_date"),
         FieldKind::Choice => (!f.options.iter().any(|o| o == value)).then_some("invalid_choice"),
+        FieldKind::MultiChoice => value
+            .lines()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .any(|v| !f.options.iter().any(|o| o == v))
+            .then_some("invalid_choice"),
+        FieldKind::Rating => match value.parse::<u32>() {
+            Ok(n) if (1..=f.rating_max()).contains(&n) => None,
+            _ => Some("out_of_range"),
+        },
         FieldKind::IdNumber => IdNumber::parse(value)
             .is_err()
             .then_some("invalid_id_number"),

@@ -47,6 +47,7 @@ vocabulary!(
         RequestsHandle => "requests.handle", "办理诉求";
         TipsHandle => "tips.handle", "核查举报线索";
         InterviewsHost => "interviews.host", "主持在线访谈";
+        ConsultationsManage => "consultations.manage", "管理征集调查";
     }
 );
 

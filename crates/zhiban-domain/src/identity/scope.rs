@@ -119,6 +119,36 @@ pub async fn record_refusal(
     Ok(())
 }
 
+/// The unit a staff member chose for something they publish (their own
+/// when none was chosen): it must exist and lie in their data scope, or
+/// the problem is named by `field`.
+pub async fn chosen_unit(
+    db: &Db,
+    actor: &StaffSession,
+    chosen: Option<i64>,
+    field: &'static str,
+    errs: &mut Vec<crate::FieldError>,
+) -> Result<Option<i64>, DomainError> {
+    let Some(unit) = chosen.or(actor.user.unit_id) else {
+        errs.push(crate::FieldError::new(field, "required", ""));
+        return Ok(None);
+    };
+    let known = sqlx::query("SELECT id FROM departments WHERE id = $1")
+        .bind(unit)
+        .fetch_optional(db.pool())
+        .await?
+        .is_some();
+    if !known {
+        errs.push(crate::FieldError::new(field, "required", ""));
+        Ok(None)
+    } else if !actor.scope.covers(unit) {
+        errs.push(crate::FieldError::new(field, "outside_scope", ""));
+        Ok(None)
+    } else {
+        Ok(Some(unit))
+    }
+}
+
 /// An object outside the actor's scope: audited, then answered as missing.
 pub async fn out_of_scope(db: &Db, actor: &StaffSession, object: &str) -> DomainError {
     match record_refusal(db, actor, object, "outside_scope").await {

@@ -12,7 +12,7 @@ use super::{
     parse_guests, posts,
 };
 use crate::audit::{self, Entry};
-use crate::identity::scope::record_refusal;
+use crate::identity::scope::{chosen_unit, record_refusal};
 use crate::identity::staff::StaffSession;
 use crate::{Db, DomainError, FieldError};
 
@@ -98,55 +98,23 @@ async fn check(
     {
         errs.push(FieldError::new("interview_guests", "too_long", ""));
     }
-    let when = |s: &str, field: &'static str, errs: &mut Vec<FieldError>| {
-        let t = crate::time::parse_local_minute(s);
-        if t.is_none() {
-            errs.push(FieldError::new(
-                field,
-                if s.trim().is_empty() {
-                    "required"
-                } else {
-                    "invalid_time"
-                },
-                "",
-            ));
-        }
-        t
-    };
-    let starts_at = when(&form.starts_at, "interview_starts", &mut errs);
-    let ends_at = when(&form.ends_at, "interview_ends", &mut errs);
-    if let (Some(s), Some(e)) = (starts_at, ends_at)
-        && e <= s
-    {
-        errs.push(FieldError::new("interview_ends", "ends_before_start", ""));
-    }
-    let scope = &staff.scope;
-    let unit_id = form.unit_id.or(staff.user.unit_id);
-    let unit_known = match unit_id {
-        Some(u) => sqlx::query("SELECT id FROM departments WHERE id = $1")
-            .bind(u)
-            .fetch_optional(db.pool())
-            .await?
-            .is_some(),
-        None => false,
-    };
-    match unit_id {
-        Some(u) if unit_known && scope.covers(u) => {}
-        Some(_) if unit_known => errs.push(FieldError::new("interview_unit", "outside_scope", "")),
-        _ => errs.push(FieldError::new("interview_unit", "required", "")),
-    }
-    match (kind, unit_id, starts_at, ends_at) {
-        (Some(kind), Some(unit_id), Some(starts_at), Some(ends_at)) if errs.is_empty() => {
-            Ok(Checked {
-                kind,
-                title,
-                summary,
-                guests: form.guests.trim().replace("\r\n", "\n"),
-                unit_id,
-                starts_at,
-                ends_at,
-            })
-        }
+    let period = crate::time::check_period(
+        &form.starts_at,
+        &form.ends_at,
+        ("interview_starts", "interview_ends"),
+        &mut errs,
+    );
+    let unit_id = chosen_unit(db, staff, form.unit_id, "interview_unit", &mut errs).await?;
+    match (kind, unit_id, period) {
+        (Some(kind), Some(unit_id), Some((starts_at, ends_at))) if errs.is_empty() => Ok(Checked {
+            kind,
+            title,
+            summary,
+            guests: form.guests.trim().replace("\r\n", "\n"),
+            unit_id,
+            starts_at,
+            ends_at,
+        }),
         _ => Err(DomainError::Invalid(errs)),
     }
 }

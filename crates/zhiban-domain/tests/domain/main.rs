@@ -8,6 +8,7 @@ mod authorization;
 mod cases;
 mod catalog;
 mod concurrency;
+mod consultations;
 mod content;
 mod crypto;
 mod disclosure;

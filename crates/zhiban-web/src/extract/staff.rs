@@ -39,6 +39,20 @@ impl Staff {
             .is_some_and(|d| self.session.scope.covers(d.id))
     }
 
+    /// The org-tree units this person may act for, their own first (the
+    /// unit pickers of what they publish).
+    pub fn units(&self, state: &AppState) -> Vec<zhiban_domain::catalog::Department> {
+        let mut units: Vec<_> = state
+            .catalog()
+            .departments
+            .iter()
+            .filter(|d| self.session.scope.covers(d.id))
+            .cloned()
+            .collect();
+        units.sort_by_key(|d| (Some(d.id) != self.session.user.unit_id, d.code.clone()));
+        units
+    }
+
     /// Refuses work on `object` of a department outside this person's data
     /// scope (403), with a refused audit record.
     pub async fn require_department(

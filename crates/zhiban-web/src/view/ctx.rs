@@ -165,6 +165,14 @@ impl PageCtx {
         zhiban_domain::time::local_time(*at)
     }
 
+    /// An instant as a `datetime-local` input's value, `2026-03-02T09:30`.
+    pub fn datetime_local(at: i64) -> String {
+        zhiban_domain::time::local_time(at)
+            .get(..16)
+            .unwrap_or_default()
+            .replacen(' ', "T", 1)
+    }
+
     /// The Beijing time of day of an instant, `09:30`.
     pub fn clock(&self, at: &i64) -> String {
         zhiban_domain::time::local_time(*at)

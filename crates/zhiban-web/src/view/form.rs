@@ -84,6 +84,11 @@ pub struct FieldView {
 }
 
 impl FieldView {
+    /// A multiple-choice option is among the answers (one per line).
+    pub fn selected(&self, option: &str) -> bool {
+        self.value.lines().any(|v| v.trim() == option)
+    }
+
     pub fn has_error(&self) -> bool {
         self.error.is_some()
     }
@@ -221,6 +226,8 @@ impl Builder<'_> {
             FieldKind::Date => "date",
             FieldKind::Choice if f.options.len() <= 4 => "radio",
             FieldKind::Choice => "select",
+            FieldKind::MultiChoice => "checkboxes",
+            FieldKind::Rating => "radio",
             FieldKind::IdNumber => "id_number",
             FieldKind::Uscc => "uscc",
             FieldKind::Phone => "phone",
@@ -280,7 +287,11 @@ impl Builder<'_> {
             required: f.required,
             help: f.help.clone(),
             value,
-            options: f.options.clone(),
+            options: if f.kind == FieldKind::Rating {
+                (1..=f.rating_max()).map(|n| n.to_string()).collect()
+            } else {
+                f.options.clone()
+            },
             error: self.error(name),
             locked,
             show_field: show_field.clone(),

@@ -8,6 +8,7 @@
 mod admin;
 mod cases;
 mod citizen;
+mod consultations;
 mod content;
 mod disclosure;
 mod interviews;

@@ -1,6 +1,7 @@
 //! Pages for everyone, signed in or not.
 
 pub mod catalog;
+pub mod consultations;
 pub mod content;
 pub mod feeds;
 pub mod home;

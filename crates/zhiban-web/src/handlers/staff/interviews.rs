@@ -94,12 +94,7 @@ impl EditForm {
     }
 
     fn of(i: &Interview) -> Self {
-        let local = |at: i64| {
-            zhiban_domain::time::local_time(at)
-                .get(..16)
-                .unwrap_or_default()
-                .replacen(' ', "T", 1)
-        };
+        let local = PageCtx::datetime_local;
         EditForm {
             kind: i.kind.slug().to_string(),
             title: i.title.clone(),
@@ -112,19 +107,6 @@ impl EditForm {
     }
 }
 
-/// The units this person may hold an interview for, their own first.
-fn units_of(state: &AppState, staff: &Staff) -> Vec<Department> {
-    let mut units: Vec<Department> = state
-        .catalog()
-        .departments
-        .iter()
-        .filter(|d| staff.session.scope.covers(d.id))
-        .cloned()
-        .collect();
-    units.sort_by_key(|d| (Some(d.id) != staff.session.user.unit_id, d.code.clone()));
-    units
-}
-
 fn edit_page(
     state: &AppState,
     staff: Staff,
@@ -132,7 +114,7 @@ fn edit_page(
     form: EditForm,
     errors: &[zhiban_domain::FieldError],
 ) -> Result<Response, AppError> {
-    let units = units_of(state, &staff);
+    let units = staff.units(state);
     render(&EditPage {
         errors: field_messages(&staff.ctx, errors),
         ctx: staff.ctx,

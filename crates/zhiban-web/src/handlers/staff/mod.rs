@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cases;
 pub mod catalog;
 pub mod citizens;
+pub mod consultations;
 pub mod content;
 pub mod forms;
 pub mod home;

@@ -1,9 +1,14 @@
-// 在线访谈 end to end in a real browser (issue #17): a moderator schedules
+// 在线访谈 and 征集调查 end to end in a real browser (issue #17).
+//
+// 在线访谈: a moderator schedules
 // an interview; two viewers open it (one in elder mode); one asks; the
 // moderator starts it, shows and answers the question; both viewers see
 // the start, the question and the answer appear without reloading, then
-// the end; the moderator's console hears a question arrive live. The new
-// pages have no axe violations in normal, elder and English modes.
+// the end; the moderator's console hears a question arrive live.
+// 征集调查: a visitor on a phone in elder mode answers the open survey
+// (single and multiple choice, a rating) once; a closed survey shows its
+// results as charts with their tables; staff see the results.
+// The new pages have no axe violations in normal, elder and English modes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -136,5 +141,45 @@ describe('a live interview in two browser pages at once', () => {
     await open(page, `${portal.base}/interviews?kind=police`);
     await expectAccessible(page);
     assert.match(await page.locator('h1').innerText(), /Police online/);
+  });
+});
+
+describe('consultations and surveys', () => {
+  it('takes a survey once from a phone in elder mode', async () => {
+    const page = viewerB;
+    await open(page, `${portal.base}/consultations`);
+    await expectAccessible(page);
+    await follow(page, page.getByRole('link', { name: '2026年度政务服务满意度调查' }));
+    await expectAccessible(page);
+    // Sending without the required answers: told which, nothing lost.
+    await page.getByLabel('排队时间长').check();
+    await follow(page, page.getByRole('button', { name: '提交答卷' }));
+    await page.locator('#error-summary').waitFor();
+    assert.equal(await page.getByLabel('排队时间长').isChecked(), true);
+    await page.getByLabel('政务服务大厅窗口').check();
+    await page.getByRole('group', { name: /总体满意度/ }).getByLabel('4').check();
+    await page.getByLabel('来回跑多次').check();
+    await follow(page, page.getByRole('button', { name: '提交答卷' }));
+    await page.getByRole('status').filter({ hasText: '感谢参与' }).waitFor();
+    await open(page, page.url().split('?')[0]);
+    await page.getByText('您已参与过本次调查').waitFor();
+    assert.equal(await page.getByRole('button', { name: '提交答卷' }).count(), 0);
+  });
+
+  it('shows a closed survey\'s results as charts with tables, in every mode', async () => {
+    for (const mode of ['zh-CN', 'elder', 'en']) {
+      const page = await (await newContext(browser, portal.base, { mode })).newPage();
+      await open(page, `${portal.base}/consultations`);
+      await follow(page, page.locator('section[aria-labelledby="closed-title"] a', { hasText: '公交线网' }));
+      await page.locator('svg.bars').first().waitFor();
+      assert.ok(await page.locator('table.data').count() >= 3);
+      await expectAccessible(page);
+      await page.context().close();
+    }
+    await open(staff, `${portal.base}/admin/consultations`);
+    await expectAccessible(staff);
+    await follow(staff, staff.getByRole('link', { name: '2026年度政务服务满意度调查' }));
+    await staff.getByText(/共收到答卷 121 份/).waitFor();
+    await expectAccessible(staff);
   });
 });
