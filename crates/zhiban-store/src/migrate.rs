@@ -126,6 +126,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "consultations and surveys",
         sql: include_str!("../migrations/0023_consultations.sql"),
     },
+    Migration {
+        version: 24,
+        name: "files sent with requests",
+        sql: include_str!("../migrations/0024_request_files.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -565,6 +565,25 @@ document.addEventListener('DOMContentLoaded', function () {
     var hint = document.getElementById('live-hint');
     if (hint) { hint.hidden = true; }
   }
+  // 我要写信: the location button (shown only where the browser can
+  // locate) writes `lat,lon` into the form; a refusal says what to do.
+  var pointButton = document.querySelector('[data-point-button]');
+  if (pointButton && navigator.geolocation) {
+    var pointInput = document.querySelector('[data-point]');
+    var pointShown = document.querySelector('[data-point-shown]');
+    pointButton.hidden = false;
+    pointButton.addEventListener('click', function () {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var text = pos.coords.latitude.toFixed(6) + ',' + pos.coords.longitude.toFixed(6);
+        pointInput.value = text;
+        pointShown.querySelector('[data-point-text]').textContent = text;
+        pointShown.hidden = false;
+      }, function () {
+        pointShown.textContent = pointButton.getAttribute('data-denied');
+        pointShown.hidden = false;
+      }, { enableHighAccuracy: true, timeout: 15000 });
+    });
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

@@ -135,6 +135,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         // Either desk: the domain checks the desk and the data scope.
         StaffRoute::new("/admin/requests/{number}", None).get(requests::detail),
         StaffRoute::new("/admin/requests/{number}/act", None).post(requests::act),
+        StaffRoute::new("/admin/requests/{number}/files/{id}", None).get(requests::file),
         StaffRoute::new("/admin/requests/{number}/publish", RequestsDispatch)
             .post(requests::publish),
         StaffRoute::new("/admin/tips", TipsHandle)
@@ -518,12 +519,16 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             methods: vec![Method::GET, Method::POST],
             csrf_exempt: None,
             // Filing is a public write: a per-address limit on top of the account.
-            router: get(my_requests::new_form)
-                .merge(post(my_requests::file).route_layer(sign_in.clone())),
+            router: get(my_requests::new_form).merge(
+                post(my_requests::file)
+                    .route_layer(sign_in.clone())
+                    .layer(uploads),
+            ),
         },
         SiteRoute::new("/my/requests").get(my_requests::my_requests),
         SiteRoute::new("/my/requests/{number}").get(my_requests::my_request),
         SiteRoute::new("/my/requests/{number}/rate").post(my_requests::rate),
+        SiteRoute::new("/my/requests/{number}/files/{id}").get(my_requests::my_file),
         // A citizen's license wallet
         SiteRoute::new("/my/licenses").get(wallet::wallet),
         SiteRoute::new("/my/licenses/{number}").get(wallet::license),

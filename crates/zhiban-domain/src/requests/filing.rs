@@ -38,6 +38,8 @@ pub struct NewRequest {
     /// The category the writer chose (an Open311 service), proposed to
     /// the dispatcher instead of the router's guess.
     pub chosen_category: Option<i64>,
+    /// Photos and PDFs already staged in the file store.
+    pub attachments: Vec<super::files::Attachment>,
 }
 
 /// A title as a call-taker writes it: the first sentence, cut at 28
@@ -218,6 +220,7 @@ pub async fn file(
         "",
     )
     .await?;
+    super::files::attach(&mut tx, id, &new.attachments, now).await?;
     schedule_supervision(&mut tx, id, d.due_on, d.yellow_on).await?;
     tell(
         hall,

@@ -10,6 +10,7 @@
 mod catalogue;
 pub mod demo;
 pub mod emergency;
+pub mod files;
 mod filing;
 mod lists;
 pub mod open311;

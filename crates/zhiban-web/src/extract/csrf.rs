@@ -198,6 +198,36 @@ impl CsrfBody for EditorForm {
     }
 }
 
+/// A citizen's form that may carry photos and scans (a request): each
+/// file up to the upload limit of applications, or urlencoded without.
+pub struct UploadForm(pub MultipartForm);
+
+impl CsrfBody for UploadForm {
+    async fn read_checked(
+        req: Request,
+        state: &AppState,
+        accept: impl Fn(&str) -> bool + Send,
+    ) -> Result<Self, Response> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(fields) =
+                <Form<Vec<(String, String)>>>::read_checked(req, state, accept).await?;
+            return Ok(UploadForm(MultipartForm {
+                fields,
+                files: Vec::new(),
+            }));
+        }
+        let max = state.config.cases.max_file_bytes();
+        multipart_checked(req, state, accept, max)
+            .await
+            .map(UploadForm)
+    }
+}
+
 impl<B: CsrfBody> FromRequest<AppState> for Csrf<B> {
     type Rejection = Response;
 

@@ -173,6 +173,11 @@ impl PageCtx {
             .replacen(' ', "T", 1)
     }
 
+    /// A file size for people: 1.2 MB, 340 KB.
+    pub fn size(&self, bytes: &i64) -> String {
+        crate::view::form::size_text(*bytes)
+    }
+
     /// The Beijing time of day of an instant, `09:30`.
     pub fn clock(&self, at: &i64) -> String {
         zhiban_domain::time::local_time(*at)

@@ -105,3 +105,30 @@ pub fn no_store(mut res: Response) -> Response {
     );
     res
 }
+
+/// A private file (sent with a request): pictures open in the page, PDFs
+/// download; never cached, and no script of ours runs inside.
+pub fn send_private(file_name: &str, content_type: &str, body: Vec<u8>) -> Response {
+    let how = if content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{how}; filename*=UTF-8''{}", urlencode(file_name)),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+                    .to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -251,3 +251,148 @@ async fn desks_need_their_roles_and_the_catalogue_is_the_citys() {
     let (_, figures) = app.text_with(&hotline, "/admin/requests/stats").await;
     assert!(figures.contains("部门考核"));
 }
+
+#[tokio::test]
+async fn photos_sent_with_a_request_survive_a_bad_form_and_reach_only_those_who_may_see_it() {
+    let app = TestApp::spawn_unlimited().await;
+    let citizen = app
+        .verified_citizen("13900005511", "李小红", &id_number(511))
+        .await;
+    let jiangbei = app.unit_id("500105").await;
+    let place = format!("d:{jiangbei}:观音桥街道");
+    let body = "观音桥步行街北口人行道的井盖已经缺失三天了，晚上很黑，行人很容易踩空。";
+    // Too short, with a photo and a file that is not what it claims: the
+    // photo is kept, the fake refused, the text kept.
+    let r = app
+        .submit_multipart(
+            &citizen,
+            "/requests/new",
+            "/requests/new",
+            &[
+                ("kind", "help"),
+                ("body", body),
+                ("place", &place),
+                ("contact_name", "李女士"),
+                ("contact_phone", "13900005511"),
+            ],
+            &[
+                ("files", "井盖.png", samples::PNG),
+                ("files", "说明.pdf", b"<html>not a pdf</html>"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("照片或材料：文件类型不符合要求"), "{page}");
+    assert!(page.contains("name=\"staged\"") && page.contains("井盖.png"));
+    let staged: String = page
+        .split("name=\"staged\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("staged")
+        .to_string();
+    // Sending the form again carries the kept photo and adds a scan.
+    let r = app
+        .submit_multipart(
+            &citizen,
+            "/requests/new",
+            "/requests/new",
+            &[
+                ("kind", "help"),
+                ("body", body),
+                ("place", &place),
+                ("contact_name", "李女士"),
+                ("contact_phone", "13900005511"),
+                ("staged", &staged.replace("&#124;", "|")),
+                ("point", "29.575300,106.532600"),
+            ],
+            &[("files", "照片说明.pdf", samples::PDF)],
+        )
+        .await;
+    let status = r.status().as_u16();
+    if status != 303 {
+        let page = r.text().await.unwrap_or_default();
+        let summary = page
+            .split("<main")
+            .nth(1)
+            .unwrap_or(&page)
+            .chars()
+            .take(1500)
+            .collect::<String>();
+        panic!("not filed ({status}): {summary}");
+    }
+    let number = location(&r)
+        .trim_start_matches("/my/requests/")
+        .split('?')
+        .next()
+        .expect("number")
+        .to_string();
+    let (_, mine) = app
+        .text_with(&citizen, &format!("/my/requests/{number}"))
+        .await;
+    assert!(mine.contains("井盖.png") && mine.contains("照片说明.pdf"));
+    let link: String = mine
+        .split(&format!("href=\"/my/requests/{number}/files/"))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("file link")
+        .to_string();
+    let f = citizen
+        .get(app.url(&format!("/my/requests/{number}/files/{link}")))
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(f.status().as_u16(), 200);
+    assert_eq!(
+        f.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("private, no-store")
+    );
+    assert_eq!(f.bytes().await.expect("body").as_ref(), samples::PNG);
+    let (lat, lon): (Option<f64>, Option<f64>) =
+        zhiban_store::sqlx::query_as("SELECT lat, lon FROM requests WHERE number = $1")
+            .bind(&number)
+            .fetch_one(app.db.db.pool())
+            .await
+            .expect("row");
+    assert_eq!((lat, lon), (Some(29.5753), Some(106.5326)));
+    // The hotline sees it; another citizen does not.
+    app.login().await;
+    let (status, _) = app
+        .text(&format!("/admin/requests/{number}/files/{link}"))
+        .await;
+    assert_eq!(status, 200);
+    let other = app.citizen("13900005512").await;
+    assert_eq!(
+        app.text_with(&other, &format!("/my/requests/{number}/files/{link}"))
+            .await
+            .0,
+        404
+    );
+    // A staged key of someone else's account is ignored.
+    let r = app
+        .submit_multipart(
+            &other,
+            "/requests/new",
+            "/requests/new",
+            &[
+                ("kind", "consult"),
+                ("body", "请问观音桥步行街的井盖归哪个部门管理？"),
+                ("contact_name", "赵先生"),
+                ("contact_phone", "13900005512"),
+                ("staged", &staged.replace("&#124;", "|")),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let taken: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request_files f JOIN requests r ON r.id = f.request_id \
+         WHERE r.contact_name = '赵先生'",
+    )
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("count");
+    assert_eq!(taken, 0);
+}

@@ -4,7 +4,7 @@
 //! the answer, which reopens it once when not satisfied.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Csrf, Issuer};
+use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, UploadForm};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::DomainError;
 use zhiban_domain::requests::emergency::{self, Line};
+use zhiban_domain::requests::files::{Attachment, RequestFile};
 use zhiban_domain::requests::{
     self, Actor, NewRequest, Request, RequestAction, RequestEvent, RequestRow, RequestType,
     Satisfaction, Step,
@@ -57,9 +58,21 @@ pub struct FileForm {
     /// Set once the person saw the emergency banner and said it is not one.
     #[serde(default)]
     pub not_emergency: String,
+    /// Where it is, from the browser's location (`lat,lon`), when shared.
+    #[serde(default)]
+    pub point: String,
+    /// Files already received (staged), carried while the form comes back.
+    #[serde(skip)]
+    pub staged: Vec<Attachment>,
 }
 
 impl FileForm {
+    /// `lat,lon` as the location button writes it.
+    fn point(&self) -> Option<(f64, f64)> {
+        let (lat, lon) = self.point.split_once(',')?;
+        Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
+    }
+
     fn place(&self) -> (Option<i64>, String) {
         let mut parts = self.place.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
@@ -93,6 +106,15 @@ impl NewRequestPage {
     }
     fn checked_kind(&self, k: &RequestType) -> bool {
         self.form.kind == k.slug()
+    }
+
+    /// A staged file as its hidden field carries it: `key|name`.
+    fn staged_value(&self, a: &Attachment) -> String {
+        format!("{}|{}", a.storage_key, a.file_name)
+    }
+
+    fn max_files(&self) -> usize {
+        requests::files::MAX_FILES
     }
 }
 
@@ -160,12 +182,70 @@ pub async fn new_form(
     new_page(&state, user.ctx, form, Vec::new(), Vec::new()).await
 }
 
+/// The form's fields, and its files: those sent now are checked and
+/// staged at once (so a form that comes back keeps them), those staged
+/// before come back by key.
+async fn read_form(
+    state: &AppState,
+    owner: i64,
+    mp: &MultipartForm,
+) -> (FileForm, Vec<zhiban_domain::FieldError>) {
+    let mut form: FileForm = serde_urlencoded::to_string(&mp.fields)
+        .ok()
+        .and_then(|q| serde_urlencoded::from_str(&q).ok())
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    for v in mp
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "staged")
+        .map(|(_, v)| v)
+    {
+        if let Some((key, name)) = v.split_once('|')
+            && let Some(a) = requests::files::restage(&state.files, owner, key, name).await
+        {
+            form.staged.push(a);
+        }
+    }
+    let max = state.config.cases.max_file_bytes();
+    for f in mp.files.iter().filter(|f| f.input == "files") {
+        if f.file_name.is_empty() && f.body.is_empty() && !f.too_large {
+            continue;
+        }
+        if f.too_large {
+            problems.push(zhiban_domain::FieldError::new(
+                "request_files",
+                "attachment_too_large",
+                state.config.cases.max_file_mb.to_string(),
+            ));
+            continue;
+        }
+        match requests::files::stage(&state.files, owner, &f.file_name, f.body.clone(), max).await {
+            Ok(a) => form.staged.push(a),
+            Err(e) => problems.push(e),
+        }
+    }
+    if form.staged.len() > requests::files::MAX_FILES {
+        problems.push(zhiban_domain::FieldError::new(
+            "request_files",
+            "too_many_files",
+            requests::files::MAX_FILES.to_string(),
+        ));
+    }
+    (form, problems)
+}
+
 pub async fn file(
     State(state): State<AppState>,
     user: CitizenUser,
     Issuer(base): Issuer,
-    Csrf(Form(form)): Csrf<Form<FileForm>>,
+    Csrf(UploadForm(mp)): Csrf<UploadForm>,
 ) -> Result<Response, AppError> {
+    let (form, file_problems) = read_form(&state, user.citizen().id, &mp).await;
+    if !file_problems.is_empty() {
+        let errors = field_messages(&user.ctx, &file_problems);
+        return new_page(&state, user.ctx, form, errors, Vec::new()).await;
+    }
     // 着火, 抢劫, 车祸 …: the emergency lines come first; filing goes on
     // only once the person says it is not an emergency.
     let lines = emergency::lines_for(&format!("{} {}", form.title, form.body));
@@ -184,6 +264,8 @@ pub async fn file(
         contact_name: form.contact_name.clone(),
         contact_phone: form.contact_phone.clone(),
         publish_ok: form.publish_ok == "1",
+        point: form.point(),
+        attachments: form.staged.clone(),
         ..NewRequest::default()
     };
     let routing = state.routing().await?;
@@ -242,6 +324,7 @@ pub async fn my_requests(
 pub struct MyRequestPage {
     pub ctx: PageCtx,
     pub r: Request,
+    pub files: Vec<RequestFile>,
     pub events: Vec<RequestEvent>,
     pub fresh: bool,
     pub notice: String,
@@ -277,6 +360,7 @@ async fn request_page(
     let r = requests::for_citizen(&state.db, user.citizen().id, number).await?;
     render(&MyRequestPage {
         events: requests::events(&state.db, r.id).await?,
+        files: requests::files::list(&state.db, r.id).await?,
         r,
         fresh,
         notice,
@@ -352,4 +436,19 @@ pub async fn rate(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A file the writer sent with their request.
+pub async fn my_file(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let r = requests::for_citizen(&state.db, user.citizen().id, &number).await?;
+    let (f, body) = requests::files::body(&state.db, &state.files, r.id, id).await?;
+    Ok(crate::view::send_private(
+        &f.file_name,
+        &f.content_type,
+        body,
+    ))
 }

@@ -126,6 +126,7 @@ pub struct Proposal {
 pub struct RequestPage {
     pub ctx: PageCtx,
     pub r: Request,
+    pub files: Vec<zhiban_domain::requests::files::RequestFile>,
     pub light: zhiban_domain::cases::Light,
     pub events: Vec<RequestEvent>,
     pub actions: Vec<RequestAction>,
@@ -242,6 +243,7 @@ async fn request_page(
     render(&RequestPage {
         light: r.light(today),
         events: requests::events(&state.db, r.id).await?,
+        files: requests::files::list(&state.db, r.id).await?,
         actions,
         proposals,
         duplicates,
@@ -532,4 +534,19 @@ pub async fn stats_page(
         rows,
         ctx: staff.ctx,
     })
+}
+
+/// A file the writer sent (for staff who may see the request).
+pub async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let r = requests::for_staff(&state.db, &staff.session, &number).await?;
+    let (f, body) = requests::files::body(&state.db, &state.files, r.id, id).await?;
+    Ok(crate::view::send_private(
+        &f.file_name,
+        &f.content_type,
+        body,
+    ))
 }
