@@ -30,6 +30,8 @@ pub mod ctx {
     pub const REQUEST_PHONE: &str = "requests.contact_phone";
     pub const TIP_CONTENT: &str = "tips.content";
     pub const TIP_MESSAGE: &str = "tip_messages.body";
+    pub const TIP_FILE_NAME: &str = "tip_files.file_name";
+    pub const TIP_FILE_BODY: &str = "tip_files.body";
     /// Who searched (a keyed hash of the address): distinct clients only.
     pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
@@ -185,6 +187,14 @@ pub const COLUMNS: &[Column] = &[
     ),
     col("tips", "id", KeyKind::Int, "content", ctx::TIP_CONTENT),
     col("tip_messages", "id", KeyKind::Int, "body", ctx::TIP_MESSAGE),
+    col(
+        "tip_files",
+        "id",
+        KeyKind::Int,
+        "file_name",
+        ctx::TIP_FILE_NAME,
+    ),
+    col("tip_files", "id", KeyKind::Int, "body", ctx::TIP_FILE_BODY),
     col(
         "case_drafts",
         "id",

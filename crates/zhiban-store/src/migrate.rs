@@ -131,6 +131,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "files sent with requests",
         sql: include_str!("../migrations/0024_request_files.sql"),
     },
+    Migration {
+        version: 25,
+        name: "files sent with police tips",
+        sql: include_str!("../migrations/0025_tip_files.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -143,6 +143,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .menu(1, "tips.admin_title"),
         StaffRoute::new("/admin/tips/{receipt}", TipsHandle).get(tips::detail),
         StaffRoute::new("/admin/tips/{receipt}/message", TipsHandle).post(tips::message),
+        StaffRoute::new("/admin/tips/{receipt}/files/{id}", TipsHandle).get(tips::file),
         StaffRoute::new("/admin/interviews", InterviewsHost)
             .get(interviews::list)
             .menu(5, "interviews.admin_title"),
@@ -412,8 +413,11 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             path: "/tips",
             methods: vec![Method::GET, Method::POST],
             csrf_exempt: None,
-            router: get(tip_reports::new_form)
-                .merge(post(tip_reports::file).route_layer(sign_in.clone())),
+            router: get(tip_reports::new_form).merge(
+                post(tip_reports::file)
+                    .route_layer(sign_in.clone())
+                    .layer(uploads),
+            ),
         },
         SiteRoute {
             path: "/tips/follow",

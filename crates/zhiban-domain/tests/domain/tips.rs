@@ -19,6 +19,7 @@ async fn file(w: &World) -> tips::Receipt {
             category: Some(TipCategory::Fraud),
             content: FRAUD.into(),
             real_name: false,
+            ..NewTip::default()
         },
     )
     .await
@@ -184,6 +185,7 @@ async fn drug_tips_go_to_the_unit_the_settings_name_and_real_name_needs_an_accou
             category: Some(TipCategory::Drugs),
             content: "楼下出租屋经常半夜有人进出，闻到奇怪的味道，怀疑有人吸毒".into(),
             real_name: true,
+            ..NewTip::default()
         },
     )
     .await
@@ -201,6 +203,7 @@ async fn drug_tips_go_to_the_unit_the_settings_name_and_real_name_needs_an_accou
             category: None,
             content: "短".into(),
             real_name: true,
+            ..NewTip::default()
         },
     )
     .await;
@@ -232,4 +235,92 @@ async fn the_demo_has_ten_tips_with_their_conversations() {
         .await
         .expect("tip");
     assert!(!first.content.is_empty());
+}
+
+#[tokio::test]
+async fn files_sent_with_a_tip_are_encrypted_and_opened_only_by_its_handlers() {
+    let w = World::new().await;
+    let token = "a-browsers-form-token";
+    let photo = tips::files::stage(w.db(), token, "聊天截图.png", zhiban_testing::samples::PNG)
+        .await
+        .expect("staged");
+    assert_eq!(photo.file_name, "聊天截图.png");
+    // Not a picture, however it is named; too many bytes.
+    let fake = tips::files::stage(w.db(), token, "截图.png", b"MZ\x90\x00 not an image").await;
+    assert_eq!(fake.map_err(|e| e.code), Err("attachment_type"));
+    let big = vec![0u8; tips::files::MAX_BYTES + 1];
+    assert_eq!(
+        tips::files::stage(w.db(), token, "big.png", &big)
+            .await
+            .map_err(|e| e.code),
+        Err("attachment_too_large")
+    );
+    // Another browser's staged file cannot be claimed with this token.
+    let elsewhere = tips::files::stage(
+        w.db(),
+        "another-browser",
+        "x.png",
+        zhiban_testing::samples::PNG,
+    )
+    .await
+    .expect("staged");
+    assert!(
+        tips::files::staged(w.db(), token, &[photo.id, elsewhere.id])
+            .await
+            .expect("staged")
+            .iter()
+            .all(|f| f.id == photo.id)
+    );
+    let r = tips::file(
+        w.db(),
+        &TipSettings::default(),
+        None,
+        &NewTip {
+            category: Some(TipCategory::Fraud),
+            content: FRAUD.into(),
+            files: vec![photo.id, elsewhere.id],
+            form_token: token.into(),
+            ..NewTip::default()
+        },
+    )
+    .await
+    .expect("filed");
+    // Encrypted at rest: neither the name nor the bytes are readable.
+    let (name, body): (String, String) =
+        sqlx::query_as("SELECT file_name, body FROM tip_files WHERE id = $1")
+            .bind(photo.id)
+            .fetch_one(w.db().pool())
+            .await
+            .expect("row");
+    use base64::Engine;
+    let plain = base64::engine::general_purpose::STANDARD.encode(zhiban_testing::samples::PNG);
+    assert!(!name.contains("聊天截图") && !body.contains(&plain[..40]));
+    let handler = w.staff("xs.ga", "500000-GA", &["tip_handler"]).await;
+    let tip = tips::for_staff(w.db(), &handler, &r.receipt)
+        .await
+        .expect("read");
+    assert_eq!(tip.files.len(), 1, "only this browser's file came along");
+    let (f, bytes) = tips::files::open_for_staff(w.db(), &handler, &tip, photo.id)
+        .await
+        .expect("opened");
+    assert_eq!(
+        (f.file_name.as_str(), bytes.as_slice()),
+        ("聊天截图.png", zhiban_testing::samples::PNG)
+    );
+    // Not the administrator, not another unit; each opening audited.
+    let root = w.root().await;
+    let other = w.staff("xs.za", "500000-GA-ZA", &["tip_handler"]).await;
+    for who in [&root, &other] {
+        assert!(matches!(
+            tips::files::open_for_staff(w.db(), who, &tip, photo.id).await,
+            Err(DomainError::NotFound)
+        ));
+    }
+    let opened: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'tip.file_read' AND actor = 'xs.ga'",
+    )
+    .fetch_one(w.db().pool())
+    .await
+    .expect("count");
+    assert_eq!(opened, 1);
 }

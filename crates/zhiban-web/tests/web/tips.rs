@@ -128,3 +128,62 @@ async fn an_anonymous_tip_is_answered_and_followed_up_without_an_account() {
     let (_, detail) = app.text_with(&handler, &path).await;
     assert!(detail.contains("会议助手"), "the unit reads the answer");
 }
+
+#[tokio::test]
+async fn a_photo_sent_with_a_tip_survives_a_bad_form_and_opens_for_the_unit_only() {
+    let app = TestApp::spawn_unlimited().await;
+    let reporter = client();
+    let r = app
+        .submit_multipart(
+            &reporter,
+            "/tips",
+            "/tips",
+            &[("category", "fraud"), ("content", "骗子")],
+            &[("files", "转账截图.png", samples::PNG)],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("转账截图.png"), "the photo is kept");
+    let staged: String = page
+        .split("name=\"staged_file\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("staged id")
+        .to_string();
+    let r = app
+        .submit_multipart(
+            &reporter,
+            "/tips",
+            "/tips",
+            &[
+                ("category", "fraud"),
+                (
+                    "content",
+                    "有人冒充客服让我转账到安全账户，转账截图附上，对方账号尾号 8861",
+                ),
+                ("staged_file", &staged),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("receipt");
+    let receipt = between(&page, "tip-receipt").to_string();
+    let handler = app
+        .staff_in_role("xs.handler", "500000-GA", "tip_handler")
+        .await;
+    let path = format!("/admin/tips/{receipt}");
+    let (_, detail) = app.text_with(&handler, &path).await;
+    assert!(detail.contains("转账截图.png"));
+    let link = format!("{path}/files/{staged}");
+    let f = handler.get(app.url(&link)).send().await.expect("file");
+    assert_eq!(f.status().as_u16(), 200);
+    assert_eq!(f.bytes().await.expect("body").as_ref(), samples::PNG);
+    app.login().await;
+    assert_eq!(
+        app.get(&link).await.status().as_u16(),
+        403,
+        "the administrator"
+    );
+}

@@ -4,7 +4,7 @@
 //! answering them, without an account.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Csrf, form_ctx, form_token};
+use crate::extract::{CitizenUser, Csrf, UploadForm, form_ctx, form_token};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use zhiban_domain::DomainError;
+use zhiban_domain::tips::files::TipFile;
 use zhiban_domain::tips::{self, NewTip, Tip, TipCategory};
 
 #[derive(Template)]
@@ -27,10 +28,20 @@ pub struct NewTipPage {
     pub content: String,
     pub real_name: bool,
     pub signed_in: bool,
+    /// Files already received, kept while the form comes back.
+    pub staged: Vec<TipFile>,
     pub errors: Vec<(String, String)>,
 }
 
 impl NewTipPage {
+    fn max_files(&self) -> usize {
+        tips::files::MAX_FILES
+    }
+
+    fn max_mb(&self) -> usize {
+        tips::files::MAX_BYTES / 1024 / 1024
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()
@@ -63,6 +74,7 @@ pub async fn new_form(
         content: String::new(),
         real_name: false,
         signed_in,
+        staged: Vec::new(),
         errors: Vec::new(),
     })?;
     Ok((jar, page).into_response())
@@ -92,8 +104,12 @@ pub async fn file(
     State(state): State<AppState>,
     user: Option<CitizenUser>,
     mut ctx: PageCtx,
-    Csrf(Form(form)): Csrf<Form<TipForm>>,
+    Csrf(UploadForm(mp)): Csrf<UploadForm>,
 ) -> Result<Response, AppError> {
+    let form: TipForm = serde_urlencoded::to_string(&mp.fields)
+        .ok()
+        .and_then(|q| serde_urlencoded::from_str(&q).ok())
+        .unwrap_or_default();
     let signed_in = user.is_some();
     let citizen = user.as_ref().map(|u| u.citizen().clone());
     if let Some(u) = user {
@@ -101,12 +117,47 @@ pub async fn file(
     } else {
         ctx.csrf = form.csrf.clone();
     }
+    // Files are encrypted and kept as they arrive, under this browser's
+    // form token, so a form that comes back keeps them.
+    let token = form.csrf.clone();
+    let mut ids: Vec<i64> = mp
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "staged_file")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let mut problems = Vec::new();
+    for f in mp.files.iter().filter(|f| f.input == "files") {
+        if f.file_name.is_empty() && f.body.is_empty() && !f.too_large {
+            continue;
+        }
+        if f.too_large {
+            problems.push(zhiban_domain::FieldError::new(
+                "tip_files",
+                "attachment_too_large",
+                (tips::files::MAX_BYTES / 1024 / 1024).to_string(),
+            ));
+            continue;
+        }
+        match tips::files::stage(&state.db, &token, &f.file_name, &f.body).await {
+            Ok(t) => ids.push(t.id),
+            Err(e) => problems.push(e),
+        }
+    }
+    let staged = tips::files::staged(&state.db, &token, &ids).await?;
     let new = NewTip {
         category: TipCategory::from_slug(&form.category),
         content: form.content.clone(),
         real_name: form.real_name == "1",
+        files: staged.iter().map(|f| f.id).collect(),
+        form_token: token,
     };
-    match tips::file(&state.db, &state.config.tips, citizen.as_ref(), &new).await {
+    let filed = if problems.is_empty() {
+        tips::file(&state.db, &state.config.tips, citizen.as_ref(), &new).await
+    } else {
+        Err(DomainError::Invalid(problems))
+    };
+    match filed {
         Ok(r) => no_store(render(&ReceiptPage {
             ctx,
             receipt: r.receipt,
@@ -121,6 +172,7 @@ pub async fn file(
                 content: form.content,
                 real_name: form.real_name == "1",
                 signed_in,
+                staged,
                 errors,
             })
         }

@@ -74,3 +74,19 @@ pub async fn message(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A file sent with the tip, decrypted for the unit's tip handlers (the
+/// reading of the tip and of the file are both audited).
+pub async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((receipt, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tip = tips::for_staff(&state.db, &staff.session, &receipt).await?;
+    let (f, body) = tips::files::open_for_staff(&state.db, &staff.session, &tip, id).await?;
+    Ok(crate::view::send_private(
+        &f.file_name,
+        &f.content_type,
+        body,
+    ))
+}

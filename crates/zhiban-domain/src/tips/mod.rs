@@ -8,6 +8,8 @@
 //! is kept: the tables have no such columns and filing writes no audit
 //! record naming the reporter.
 
+pub mod files;
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -69,6 +71,10 @@ pub struct NewTip {
     pub content: String,
     /// Send under one's own name (the account), or anonymously.
     pub real_name: bool,
+    /// Files this browser staged for the tip ([`files::stage`]).
+    pub files: Vec<i64>,
+    /// The sending browser's form token, which the staged files are under.
+    pub form_token: String,
 }
 
 /// Shown once to the reporter: the receipt code and the secret.
@@ -91,6 +97,7 @@ pub struct Tip {
     pub state: TipState,
     pub created_at: i64,
     pub messages: Vec<TipMessage>,
+    pub files: Vec<files::TipFile>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,10 +194,11 @@ pub async fn file(
     // A clash of ten random characters is all but impossible; try again if so.
     for _ in 0..3 {
         let receipt = format!("XS{}", random_code(10));
-        let done = sqlx::query(
+        let mut tx = db.begin().await?;
+        let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO tips (receipt, secret_hash, category, unit_id, citizen_id, content, \
              state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $7) \
-             ON CONFLICT (receipt) DO NOTHING",
+             ON CONFLICT (receipt) DO NOTHING RETURNING id",
         )
         .bind(&receipt)
         .bind(&secret_hash)
@@ -199,9 +207,11 @@ pub async fn file(
         .bind(citizen.map(|c| c.id))
         .bind(pii::seal(db, pii::ctx::TIP_CONTENT, content)?)
         .bind(now)
-        .execute(db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() == 1 {
+        if let Some(id) = inserted {
+            files::claim(&mut tx, id, &new.form_token, &new.files).await?;
+            tx.commit().await?;
             return Ok(Receipt {
                 receipt,
                 secret: secret.clone(),
@@ -254,6 +264,7 @@ async fn load(db: &Db, receipt: &str) -> Result<Option<(Tip, String)>, DomainErr
         state: TipState::from_slug(&r.try_get::<String, _>("state")?).ok_or_else(bad)?,
         created_at: r.try_get("created_at")?,
         messages,
+        files: files::of_tip(db, id).await?,
     };
     Ok(Some((tip, r.try_get("secret_hash")?)))
 }
@@ -524,6 +535,7 @@ pub async fn load_demo(db: &Db, settings: &TipSettings) -> Result<usize, DomainE
                 category: Some(*category),
                 content: (*content).into(),
                 real_name: false,
+                ..NewTip::default()
             },
         )
         .await?;
