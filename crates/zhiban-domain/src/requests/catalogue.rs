@@ -122,6 +122,19 @@ pub async fn training(db: &Db, limit: i64) -> Result<Routing, DomainError> {
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
+    // The catalog's services name what each unit does in people's terms
+    // (转学, 孕产妇建档, 户口迁移): each teaches the unit's first category.
+    let services: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.name, d.code FROM services s JOIN departments d ON d.id = s.department_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut labelled = labelled;
+    for (name, code) in services {
+        if let Some(c) = catalogue.iter().find(|c| c.unit == code) {
+            labelled.push((name, c.category.clone()));
+        }
+    }
     tokio::task::spawn_blocking(move || Routing::train(&catalogue, &labelled))
         .await
         .map_err(|_| DomainError::Internal("training the router"))
