@@ -136,6 +136,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "files sent with police tips",
         sql: include_str!("../migrations/0025_tip_files.sql"),
     },
+    Migration {
+        version: 26,
+        name: "anonymous requests",
+        sql: include_str!("../migrations/0026_anonymous_requests.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

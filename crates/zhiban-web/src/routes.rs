@@ -388,6 +388,22 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         // Anyone: 政民互动 (what to write about, 公开选登)
         SiteRoute::new("/requests").get(interaction::hall),
         SiteRoute::new("/requests/emergency").get(my_requests::emergency_check),
+        // 匿名反映 (举报, 建议) without an account, and following one with
+        // its number and secret: public writes and lookups, limited per address
+        SiteRoute {
+            path: "/requests/anonymous",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(interaction::anonymous_form)
+                .merge(post(interaction::anonymous_file).route_layer(sign_in.clone())),
+        },
+        SiteRoute {
+            path: "/requests/follow",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(interaction::follow_form)
+                .merge(post(interaction::follow).route_layer(sign_in.clone())),
+        },
         SiteRoute::new("/requests/{number}").get(interaction::published),
         // Anyone: 在线访谈 / 警方在线 (asking is a public write, limited per address)
         SiteRoute::new("/interviews").get(studio::list),

@@ -40,6 +40,10 @@ pub struct NewRequest {
     pub chosen_category: Option<i64>,
     /// Photos and PDFs already staged in the file store.
     pub attachments: Vec<super::files::Attachment>,
+    /// Sent without an account (see [`super::anonymous`]): no contact.
+    pub anonymous: bool,
+    /// The argon2 hash of an anonymous writer's secret.
+    pub secret_hash: String,
 }
 
 /// A title as a call-taker writes it: the first sentence, cut at 28
@@ -107,6 +111,15 @@ async fn check_new(db: &Db, new: &NewRequest) -> Result<NewRequest, DomainError>
         }
         None if needs_place(kind) => errs.push(FieldError::new("request_place", "required", "")),
         None => {}
+    }
+    if new.anonymous {
+        clean.contact_name = String::new();
+        clean.contact_phone = String::new();
+        return if errs.is_empty() {
+            Ok(clean)
+        } else {
+            Err(DomainError::Invalid(errs))
+        };
     }
     match Phone::parse(&clean.contact_phone) {
         Ok(p) => clean.contact_phone = p.as_str().to_string(),
@@ -179,9 +192,10 @@ pub async fn file(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO requests (number, kind, mailbox, title, body, district_id, street, address, \
          citizen_id, contact_name, contact_phone, publish_ok, state, suggested_category_id, \
-         submitted_at, due_on, yellow_on, updated_at, desk, running, api_key_id, lat, lon) \
+         submitted_at, due_on, yellow_on, updated_at, desk, running, api_key_id, lat, lon, \
+         anonymous, secret_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15, \
-         'dispatcher', 1, $18, $19, $20) RETURNING id",
+         'dispatcher', 1, $18, $19, $20, $21, $22) RETURNING id",
     )
     .bind(&number)
     .bind(kind.slug())
@@ -203,10 +217,13 @@ pub async fn file(
     .bind(new.api_key_id)
     .bind(new.point.map(|p| p.0))
     .bind(new.point.map(|p| p.1))
+    .bind(i64::from(new.anonymous))
+    .bind(&new.secret_hash)
     .fetch_one(&mut *tx)
     .await?;
     let (actor, label) = match citizen {
         Some(c) => (c.label(), c.masked_name()),
+        None if new.anonymous => ("anonymous".to_string(), "匿名".to_string()),
         None => ("anonymous".to_string(), mask_name(&new.contact_name)),
     };
     record_event(

@@ -7,6 +7,7 @@
 //! supervision jobs (`supervision`), department figures (`stats`) and the
 //! demo hotline (`demo`).
 
+pub mod anonymous;
 mod catalogue;
 pub mod demo;
 pub mod emergency;

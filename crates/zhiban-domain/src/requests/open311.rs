@@ -406,7 +406,7 @@ pub async fn post(
         api_key_id: Some(key.id),
         point,
         chosen_category,
-        attachments: Vec::new(),
+        ..NewRequest::default()
     };
     let r = file(hall, routing, None, &new).await?;
     audit::record(

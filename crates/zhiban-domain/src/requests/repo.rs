@@ -102,6 +102,9 @@ impl Request {
     }
 
     pub fn masked_name(&self) -> String {
+        if self.citizen_id.is_none() && self.contact_name.is_empty() {
+            return "匿名".to_string();
+        }
         mask_name(&self.contact_name)
     }
 

@@ -122,7 +122,7 @@ pub struct TipRow {
 /// Letters and digits people do not confuse (no 0/O, 1/I/L).
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-fn random_code(len: usize) -> String {
+pub(crate) fn random_code(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
@@ -130,7 +130,7 @@ fn random_code(len: usize) -> String {
 }
 
 /// A code as typed: spaces and dashes dropped, upper case.
-fn normalize(code: &str) -> String {
+pub(crate) fn normalize(code: &str) -> String {
     code.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())

@@ -857,3 +857,64 @@ async fn published_answers_hide_personal_data_and_need_the_citizens_agreement() 
         Err(DomainError::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn an_anonymous_report_keeps_nothing_about_its_writer_and_opens_with_its_secret() {
+    let l = Loop::new().await;
+    let jiangbei = l.district("500105").await;
+    let new = NewRequest {
+        kind: Some(RequestType::Report),
+        body: "观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。".into(),
+        district_id: Some(jiangbei),
+        street: "观音桥街道".into(),
+        // Whatever a form sends here is not kept.
+        contact_name: "张三".into(),
+        contact_phone: "13800138099".into(),
+        ..NewRequest::default()
+    };
+    let (r, secret) = requests::anonymous::file_anonymous(&l.hall(), &l.routing, &new)
+        .await
+        .expect("filed");
+    assert_eq!(secret.len(), 12);
+    assert_eq!(r.masked_name(), "匿名");
+    let (name, phone, hash, anonymous): (String, String, String, i64) = sqlx::query_as(
+        "SELECT contact_name, contact_phone, secret_hash, anonymous FROM requests WHERE id = $1",
+    )
+    .bind(r.id)
+    .fetch_one(l.w.db().pool())
+    .await
+    .expect("row");
+    assert!(name.is_empty() && phone.is_empty() && anonymous == 1);
+    assert!(!hash.contains(&secret));
+    let found = requests::anonymous::follow(l.w.db(), &r.number.to_lowercase(), &secret)
+        .await
+        .expect("followed");
+    assert_eq!(found.number, r.number);
+    assert!(matches!(
+        requests::anonymous::follow(l.w.db(), &r.number, "ABCDEFGHJKMN").await,
+        Err(DomainError::NotFound)
+    ));
+    // A signed-in request cannot be opened this way, whatever the secret.
+    let c = l.w.citizen("13800138011", "王小明", 2).await;
+    let named = l
+        .file(
+            &c,
+            RequestType::Complaint,
+            "建新北路烧烤店外放音响到凌晨两点，吵得睡不着。",
+            "观音桥街道",
+        )
+        .await;
+    assert!(matches!(
+        requests::anonymous::follow(l.w.db(), &named.number, "").await,
+        Err(DomainError::NotFound)
+    ));
+    // Only reports and suggestions go without an account.
+    let complaint = NewRequest {
+        kind: Some(RequestType::Complaint),
+        ..new.clone()
+    };
+    assert!(matches!(
+        requests::anonymous::file_anonymous(&l.hall(), &l.routing, &complaint).await,
+        Err(DomainError::Invalid(e)) if e[0].code == "anonymous_kinds"
+    ));
+}

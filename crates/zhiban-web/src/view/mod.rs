@@ -11,6 +11,7 @@ pub mod interview;
 pub mod license;
 pub mod messages;
 pub mod meta;
+pub mod places;
 pub mod qr;
 pub mod redirect;
 pub mod tiles;

@@ -396,3 +396,73 @@ async fn photos_sent_with_a_request_survive_a_bad_form_and_reach_only_those_who_
     .expect("count");
     assert_eq!(taken, 0);
 }
+
+#[tokio::test]
+async fn a_report_without_an_account_is_followed_with_its_number_and_secret() {
+    let app = TestApp::spawn_unlimited().await;
+    let visitor = client();
+    let (status, form) = app.text_with(&visitor, "/requests/anonymous").await;
+    assert_eq!(status, 200);
+    assert!(form.contains("value=\"report\"") && !form.contains("value=\"complaint\""));
+    let jiangbei = app.unit_id("500105").await;
+    let place = format!("d:{jiangbei}:观音桥街道");
+    let r = app
+        .submit(
+            &visitor,
+            "/requests/anonymous",
+            "/requests/anonymous",
+            &[
+                ("kind", "report"),
+                (
+                    "body",
+                    "观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。",
+                ),
+                ("place", &place),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let page = r.text().await.expect("receipt");
+    let number = between(&page, "anon-number").to_string();
+    let secret = between(&page, "anon-secret").to_string();
+    assert!(number.starts_with("SQ") && secret.len() == 12);
+    let r = app
+        .submit(
+            &visitor,
+            "/requests/follow",
+            "/requests/follow",
+            &[("number", &number), ("secret", &secret)],
+        )
+        .await;
+    let page = r.text().await.expect("page");
+    assert!(
+        page.contains("私设赌场") && page.contains("待受理"),
+        "{page}"
+    );
+    let r = app
+        .submit(
+            &visitor,
+            "/requests/follow",
+            "/requests/follow",
+            &[("number", &number), ("secret", "ABCDEFGHJKMN")],
+        )
+        .await;
+    let page = r.text().await.expect("page");
+    assert!(page.contains("编号或查询密码不正确") && !page.contains("私设赌场"));
+    // The hotline sees it as anonymous.
+    app.login().await;
+    let (_, detail) = app.text(&format!("/admin/requests/{number}")).await;
+    assert!(detail.contains("匿名"));
+}
+
+fn between<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
+    let end = page[start..].find('<').expect("end") + start;
+    &page[start..end]
+}

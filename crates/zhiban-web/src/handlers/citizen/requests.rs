@@ -22,18 +22,6 @@ use zhiban_domain::requests::{
 };
 use zhiban_domain::time::local_date;
 
-/// One choice of the place picker: a district, or a street in it.
-pub struct PlaceOption {
-    pub value: String,
-    pub label: String,
-}
-
-/// A district and its choices.
-pub struct PlaceGroup {
-    pub district: String,
-    pub options: Vec<PlaceOption>,
-}
-
 #[derive(Debug, Default, Deserialize, Clone)]
 pub struct FileForm {
     #[serde(default)]
@@ -74,13 +62,7 @@ impl FileForm {
     }
 
     fn place(&self) -> (Option<i64>, String) {
-        let mut parts = self.place.splitn(3, ':');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("d"), Some(id), street) => {
-                (id.parse().ok(), street.unwrap_or("").trim().to_string())
-            }
-            _ => (None, String::new()),
-        }
+        crate::view::places::parse_place(&self.place)
     }
 }
 
@@ -91,7 +73,7 @@ pub struct NewRequestPage {
     pub form: FileForm,
     pub kinds: Vec<(RequestType, u32)>,
     pub mailboxes: Vec<(&'static str, &'static str)>,
-    pub places: Vec<PlaceGroup>,
+    pub places: Vec<crate::view::places::PlaceGroup>,
     pub errors: Vec<(String, String)>,
     /// Emergency lines the text calls for (the banner before filing).
     pub lines: Vec<Line>,
@@ -134,24 +116,7 @@ async fn new_page(
     lines: Vec<Line>,
 ) -> Result<Response, AppError> {
     let settings = &state.config.requests;
-    let places = requests::places(&state.db)
-        .await?
-        .into_iter()
-        .map(|(id, name, streets)| {
-            let mut options = vec![PlaceOption {
-                value: format!("d:{id}"),
-                label: format!("{name}（{}）", ctx.t("requests.any_street")),
-            }];
-            options.extend(streets.into_iter().map(|s| PlaceOption {
-                value: format!("d:{id}:{s}"),
-                label: format!("{name} {s}"),
-            }));
-            PlaceGroup {
-                district: name,
-                options,
-            }
-        })
-        .collect();
+    let places = crate::view::places::place_groups(&state.db, &ctx).await?;
     render(&NewRequestPage {
         kinds: RequestType::ALL
             .iter()

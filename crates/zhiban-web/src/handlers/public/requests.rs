@@ -4,14 +4,21 @@
 //! without personal data.
 
 use crate::error::AppError;
+use crate::extract::{Csrf, Issuer, form_token};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
-use crate::view::{Pager, render_public};
+use crate::view::places::{PlaceGroup, parse_place, place_groups};
+use crate::view::{Pager, field_messages, render, render_public};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use zhiban_domain::requests::{self, Published, RequestType};
+use zhiban_domain::DomainError;
+use zhiban_domain::requests::emergency::{self, Line};
+use zhiban_domain::requests::{self, NewRequest, Published, Request, RequestType, anonymous};
 
 const PER_PAGE: i64 = 10;
 
@@ -88,4 +95,185 @@ pub async fn published(
 ) -> Result<Response, AppError> {
     let p = requests::published_one(&state.db, &number).await?;
     render_public(ctx.lang, &PublishedPage { p, ctx })
+}
+
+// ------------------------------------------------------------------ 匿名反映
+
+#[derive(Template)]
+#[template(path = "public/requests/anonymous.html")]
+pub struct AnonymousPage {
+    pub ctx: PageCtx,
+    pub kinds: &'static [RequestType],
+    pub places: Vec<PlaceGroup>,
+    pub form: AnonymousForm,
+    pub lines: Vec<Line>,
+    pub errors: Vec<(String, String)>,
+}
+
+impl AnonymousPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AnonymousForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub not_emergency: String,
+}
+
+async fn anonymous_page(
+    state: &AppState,
+    ctx: PageCtx,
+    form: AnonymousForm,
+    lines: Vec<Line>,
+    errors: Vec<(String, String)>,
+) -> Result<Response, AppError> {
+    render(&AnonymousPage {
+        kinds: anonymous::KINDS,
+        places: place_groups(&state.db, &ctx).await?,
+        form,
+        lines,
+        errors,
+        ctx,
+    })
+}
+
+/// `/requests/anonymous`: a 举报 or 建议 without an account.
+pub async fn anonymous_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let jar = form_token(&state, &mut ctx, jar);
+    let form = AnonymousForm {
+        kind: "report".into(),
+        ..AnonymousForm::default()
+    };
+    let page = anonymous_page(&state, ctx, form, Vec::new(), Vec::new()).await?;
+    Ok((jar, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "public/requests/anonymous_receipt.html")]
+pub struct AnonymousReceipt {
+    pub ctx: PageCtx,
+    pub number: String,
+    pub secret: String,
+    pub due_on: String,
+}
+
+pub async fn anonymous_file(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    Issuer(base): Issuer,
+    Csrf(Form(form)): Csrf<Form<AnonymousForm>>,
+) -> Result<Response, AppError> {
+    ctx.csrf = form.csrf.clone();
+    let lines = emergency::lines_for(&form.body);
+    if !lines.is_empty() && form.not_emergency != "1" {
+        return anonymous_page(&state, ctx, form, lines, Vec::new()).await;
+    }
+    let (district_id, street) = parse_place(&form.place);
+    let new = NewRequest {
+        kind: RequestType::from_slug(&form.kind),
+        body: form.body.clone(),
+        district_id,
+        street,
+        address: form.address.clone(),
+        ..NewRequest::default()
+    };
+    let routing = state.routing().await?;
+    match anonymous::file_anonymous(&state.hall(&base), &routing, &new).await {
+        Ok((r, secret)) => {
+            let mut page = render(&AnonymousReceipt {
+                number: r.number,
+                secret,
+                due_on: r.due_on.format("%Y-%m-%d").to_string(),
+                ctx,
+            })?;
+            page.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            Ok(page)
+        }
+        Err(DomainError::Invalid(errs)) => {
+            let errors = field_messages(&ctx, &errs);
+            anonymous_page(&state, ctx, form, Vec::new(), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/requests/follow.html")]
+pub struct FollowPage {
+    pub ctx: PageCtx,
+    pub number: String,
+    pub found: Option<Request>,
+    pub not_found: bool,
+}
+
+pub async fn follow_form(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let jar = form_token(&state, &mut ctx, jar);
+    let page = render(&FollowPage {
+        ctx,
+        number: String::new(),
+        found: None,
+        not_found: false,
+    })?;
+    Ok((jar, page).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FollowForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub secret: String,
+}
+
+/// Opens an anonymous request with its number and secret.
+pub async fn follow(
+    State(state): State<AppState>,
+    mut ctx: PageCtx,
+    Csrf(Form(form)): Csrf<Form<FollowForm>>,
+) -> Result<Response, AppError> {
+    ctx.csrf = form.csrf.clone();
+    let (found, not_found) = match anonymous::follow(&state.db, &form.number, &form.secret).await {
+        Ok(r) => (Some(r), false),
+        Err(DomainError::NotFound) => (None, true),
+        Err(e) => return Err(e.into()),
+    };
+    let mut page = render(&FollowPage {
+        ctx,
+        number: form.number,
+        found,
+        not_found,
+    })?;
+    page.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(page)
 }
