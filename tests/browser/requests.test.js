@@ -173,3 +173,46 @@ describe('an anonymous police tip followed up with its code', () => {
   });
 });
 
+
+describe('a report without an account, followed with its number and secret', () => {
+  let number;
+  let secret;
+
+  it('files a report anonymously and shows the number and the secret once', async () => {
+    const ctx = await newContext(browser, portal.base, { mode: 'elder', viewport: { width: 375, height: 740 } });
+    const page = await ctx.newPage();
+    await open(page, `${portal.base}/requests`);
+    await follow(page, page.getByRole('link', { name: '不登录匿名反映' }));
+    await expectAccessible(page);
+    // Too short: told so, the text kept.
+    await page.getByLabel('诉求内容').fill('有人赌博');
+    await follow(page, page.getByRole('button', { name: '匿名提交' }));
+    await page.locator('#error-summary').waitFor();
+    assert.equal(await page.getByLabel('诉求内容').inputValue(), '有人赌博');
+    await page.getByLabel('诉求内容').fill('观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。');
+    await page.getByLabel('发生地点').selectOption({ index: 1 });
+    await follow(page, page.getByRole('button', { name: '匿名提交' }));
+    await page.getByRole('heading', { name: '已收到您的匿名反映' }).waitFor();
+    number = (await page.locator('#anon-number').innerText()).trim();
+    secret = (await page.locator('#anon-secret').innerText()).trim();
+    assert.match(number, /^SQ\d+$/);
+    assert.equal(secret.length, 12);
+    await expectAccessible(page);
+    await ctx.close();
+  });
+
+  it('opens it in another browser with the two, in English too', async () => {
+    for (const mode of ['zh-CN', 'en']) {
+      const ctx = await newContext(browser, portal.base, { mode });
+      const page = await ctx.newPage();
+      await open(page, `${portal.base}/requests/follow`);
+      await expectAccessible(page);
+      await page.locator('#f-number').fill(number);
+      await page.locator('#f-secret').fill(secret);
+      await follow(page, page.locator('form[action="/requests/follow"] button[type="submit"]'));
+      assert.match(await page.locator('#found-title').innerText(), new RegExp(number));
+      await expectAccessible(page);
+      await ctx.close();
+    }
+  });
+});
