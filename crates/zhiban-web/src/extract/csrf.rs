@@ -168,6 +168,29 @@ impl CsrfBody for MultipartForm {
     }
 }
 
+/// A form that may carry files: multipart (each file up to `max`), or
+/// urlencoded when it carries none.
+async fn fields_or_files(
+    req: Request,
+    state: &AppState,
+    accept: impl Fn(&str) -> bool + Send,
+    max: usize,
+) -> Result<MultipartForm, Response> {
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(fields) = <Form<Vec<(String, String)>>>::read_checked(req, state, accept).await?;
+        return Ok(MultipartForm {
+            fields,
+            files: Vec::new(),
+        });
+    }
+    multipart_checked(req, state, accept, max).await
+}
+
 /// The article editor's form: multipart with its files (each up to the
 /// publishing limit), or urlencoded when it carries none.
 pub struct EditorForm(pub MultipartForm);
@@ -178,28 +201,16 @@ impl CsrfBody for EditorForm {
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        let multipart = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("multipart/form-data"));
-        if !multipart {
-            let Form(fields) =
-                <Form<Vec<(String, String)>>>::read_checked(req, state, accept).await?;
-            return Ok(EditorForm(MultipartForm {
-                fields,
-                files: Vec::new(),
-            }));
-        }
         let max = state.config.content.max_upload_bytes();
-        multipart_checked(req, state, accept, max)
+        fields_or_files(req, state, accept, max)
             .await
             .map(EditorForm)
     }
 }
 
-/// A citizen's form that may carry photos and scans (a request): each
-/// file up to the upload limit of applications, or urlencoded without.
+/// A citizen's form that may carry photos and scans (a request, a tip):
+/// each file up to the upload limit of applications, or urlencoded
+/// without.
 pub struct UploadForm(pub MultipartForm);
 
 impl CsrfBody for UploadForm {
@@ -208,21 +219,8 @@ impl CsrfBody for UploadForm {
         state: &AppState,
         accept: impl Fn(&str) -> bool + Send,
     ) -> Result<Self, Response> {
-        let multipart = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("multipart/form-data"));
-        if !multipart {
-            let Form(fields) =
-                <Form<Vec<(String, String)>>>::read_checked(req, state, accept).await?;
-            return Ok(UploadForm(MultipartForm {
-                fields,
-                files: Vec::new(),
-            }));
-        }
         let max = state.config.cases.max_file_bytes();
-        multipart_checked(req, state, accept, max)
+        fields_or_files(req, state, accept, max)
             .await
             .map(UploadForm)
     }
