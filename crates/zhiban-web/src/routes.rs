@@ -394,8 +394,11 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             path: "/requests/anonymous",
             methods: vec![Method::GET, Method::POST],
             csrf_exempt: None,
-            router: get(interaction::anonymous_form)
-                .merge(post(interaction::anonymous_file).route_layer(sign_in.clone())),
+            router: get(interaction::anonymous_form).merge(
+                post(interaction::anonymous_file)
+                    .route_layer(sign_in.clone())
+                    .layer(uploads),
+            ),
         },
         SiteRoute {
             path: "/requests/follow",

@@ -34,7 +34,6 @@ pub async fn file_anonymous(
         secret_hash: hash_password(&secret)?,
         contact_name: String::new(),
         contact_phone: String::new(),
-        attachments: Vec::new(),
         api_key_id: None,
         ..new.clone()
     };

@@ -37,19 +37,36 @@ impl RequestFile {
     }
 }
 
-fn prefix(owner: i64) -> String {
-    format!("requests/staged/{owner}/")
+/// Whose staged files these are: an account's, or (for a request sent
+/// without one) a browser's, known by its form token.
+#[derive(Debug, Clone, Copy)]
+pub enum Stager<'a> {
+    Account(i64),
+    Browser(&'a str),
 }
 
-/// Checks an upload and stages it for account `owner`.
+impl Stager<'_> {
+    fn prefix(self) -> String {
+        match self {
+            Stager::Account(id) => format!("requests/staged/{id}/"),
+            Stager::Browser(token) => {
+                use sha2::Digest;
+                let h = hex::encode(sha2::Sha256::digest(format!("request-files:{token}")));
+                format!("requests/staged/b-{}/", &h[..32])
+            }
+        }
+    }
+}
+
+/// Checks an upload and stages it for `owner`.
 pub async fn stage(
     files: &FileStore,
-    owner: i64,
+    owner: Stager<'_>,
     name: &str,
     body: Vec<u8>,
     max_bytes: usize,
 ) -> Result<Attachment, FieldError> {
-    if body.is_empty() {
+    if body.is_empty() || matches!(owner, Stager::Browser("")) {
         return Err(FieldError::new("request_files", "attachment_empty", ""));
     }
     if body.len() > max_bytes {
@@ -64,7 +81,7 @@ pub async fn stage(
     };
     let key = format!(
         "{}{}.{}",
-        prefix(owner),
+        owner.prefix(),
         uuid::Uuid::new_v4().simple(),
         kind.extension()
     );
@@ -81,10 +98,18 @@ pub async fn stage(
     })
 }
 
-/// A file staged earlier by the same account (the form carries its key
+/// A file staged earlier by the same account or browser (the form carries its key
 /// and name back); anything else is ignored.
-pub async fn restage(files: &FileStore, owner: i64, key: &str, name: &str) -> Option<Attachment> {
-    let rest = key.strip_prefix(&prefix(owner))?;
+pub async fn restage(
+    files: &FileStore,
+    owner: Stager<'_>,
+    key: &str,
+    name: &str,
+) -> Option<Attachment> {
+    if matches!(owner, Stager::Browser("")) {
+        return None;
+    }
+    let rest = key.strip_prefix(&owner.prefix())?;
     if rest.contains('/') || rest.contains("..") {
         return None;
     }

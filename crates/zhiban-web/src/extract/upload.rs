@@ -170,3 +170,59 @@ pub async fn store_uploads(
     }
     Ok(errors)
 }
+
+/// The files of a request form: those sent now checked and staged at once
+/// (so a form that comes back keeps them), those staged before (`staged`
+/// fields, `key|name`) taken back when they are `owner`'s; at most
+/// [`zhiban_domain::requests::files::MAX_FILES`].
+pub async fn request_files(
+    state: &crate::state::AppState,
+    owner: zhiban_domain::requests::files::Stager<'_>,
+    mp: &MultipartForm,
+) -> (
+    Vec<zhiban_domain::requests::files::Attachment>,
+    Vec<zhiban_domain::FieldError>,
+) {
+    use zhiban_domain::FieldError;
+    use zhiban_domain::requests::files::{self, MAX_FILES};
+    let mut staged = Vec::new();
+    let mut problems = Vec::new();
+    for v in mp
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "staged")
+        .map(|(_, v)| v)
+    {
+        if let Some((key, name)) = v.split_once('|')
+            && let Some(a) = files::restage(&state.files, owner, key, name).await
+        {
+            staged.push(a);
+        }
+    }
+    let max = state.config.cases.max_file_bytes();
+    for f in mp.files.iter().filter(|f| f.input == "files") {
+        if f.file_name.is_empty() && f.body.is_empty() && !f.too_large {
+            continue;
+        }
+        if f.too_large {
+            problems.push(FieldError::new(
+                "request_files",
+                "attachment_too_large",
+                state.config.cases.max_file_mb.to_string(),
+            ));
+            continue;
+        }
+        match files::stage(&state.files, owner, &f.file_name, f.body.clone(), max).await {
+            Ok(a) => staged.push(a),
+            Err(e) => problems.push(e),
+        }
+    }
+    if staged.len() > MAX_FILES {
+        problems.push(FieldError::new(
+            "request_files",
+            "too_many_files",
+            MAX_FILES.to_string(),
+        ));
+    }
+    (staged, problems)
+}

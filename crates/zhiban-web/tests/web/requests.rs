@@ -461,6 +461,93 @@ async fn a_report_without_an_account_is_followed_with_its_number_and_secret() {
     assert!(detail.contains("匿名"));
 }
 
+#[tokio::test]
+async fn an_anonymous_report_keeps_its_photo_through_a_bad_form_under_the_browser_only() {
+    let app = TestApp::spawn_unlimited().await;
+    let visitor = client();
+    let jiangbei = app.unit_id("500105").await;
+    let place = format!("d:{jiangbei}:观音桥街道");
+    // Too short: the photo is kept under this browser, the fake refused.
+    let r = app
+        .submit_multipart(
+            &visitor,
+            "/requests/anonymous",
+            "/requests/anonymous",
+            &[("kind", "report"), ("body", "赌场"), ("place", &place)],
+            &[
+                ("files", "现场.png", samples::PNG),
+                ("files", "假图.png", b"GIF89a not really"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("page");
+    assert!(page.contains("现场.png") && page.contains("文件类型不符合要求"));
+    let staged: String = page
+        .split("name=\"staged\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("staged")
+        .replace("&#124;", "|");
+    // Another browser cannot take it.
+    let other = client();
+    let r = app
+        .submit_multipart(
+            &other,
+            "/requests/anonymous",
+            "/requests/anonymous",
+            &[
+                ("kind", "suggestion"),
+                ("body", "建议在观音桥步行街增加公共座椅，方便老人休息。"),
+                ("staged", &staged),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let number = between(&r.text().await.expect("receipt"), "anon-number").to_string();
+    let taken: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request_files f JOIN requests r ON r.id = f.request_id WHERE r.number = $1",
+    )
+    .bind(&number)
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("count");
+    assert_eq!(taken, 0);
+    // The same browser files it with the photo; the hotline opens it.
+    let r = app
+        .submit_multipart(
+            &visitor,
+            "/requests/anonymous",
+            "/requests/anonymous",
+            &[
+                ("kind", "report"),
+                (
+                    "body",
+                    "观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。",
+                ),
+                ("place", &place),
+                ("staged", &staged),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let number = between(&r.text().await.expect("receipt"), "anon-number").to_string();
+    app.login().await;
+    let (_, detail) = app.text(&format!("/admin/requests/{number}")).await;
+    let link: String = detail
+        .split(&format!("href=\"/admin/requests/{number}/files/"))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the photo is on the request")
+        .to_string();
+    let f = app
+        .get(&format!("/admin/requests/{number}/files/{link}"))
+        .await;
+    assert_eq!(f.bytes().await.expect("body").as_ref(), samples::PNG);
+}
+
 fn between<'a>(page: &'a str, id: &str) -> &'a str {
     let start = page.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
     let end = page[start..].find('<').expect("end") + start;

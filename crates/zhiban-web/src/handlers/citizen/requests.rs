@@ -4,7 +4,7 @@
 //! the answer, which reopens it once when not satisfied.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, UploadForm};
+use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, UploadForm, request_files};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::DomainError;
 use zhiban_domain::requests::emergency::{self, Line};
-use zhiban_domain::requests::files::{Attachment, RequestFile};
+use zhiban_domain::requests::files::{Attachment, RequestFile, Stager};
 use zhiban_domain::requests::{
     self, Actor, NewRequest, Request, RequestAction, RequestEvent, RequestRow, RequestType,
     Satisfaction, Step,
@@ -147,9 +147,7 @@ pub async fn new_form(
     new_page(&state, user.ctx, form, Vec::new(), Vec::new()).await
 }
 
-/// The form's fields, and its files: those sent now are checked and
-/// staged at once (so a form that comes back keeps them), those staged
-/// before come back by key.
+/// The form's fields, and its files (see [`request_files`]).
 async fn read_form(
     state: &AppState,
     owner: i64,
@@ -159,44 +157,8 @@ async fn read_form(
         .ok()
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
         .unwrap_or_default();
-    let mut problems = Vec::new();
-    for v in mp
-        .fields
-        .iter()
-        .filter(|(k, _)| k == "staged")
-        .map(|(_, v)| v)
-    {
-        if let Some((key, name)) = v.split_once('|')
-            && let Some(a) = requests::files::restage(&state.files, owner, key, name).await
-        {
-            form.staged.push(a);
-        }
-    }
-    let max = state.config.cases.max_file_bytes();
-    for f in mp.files.iter().filter(|f| f.input == "files") {
-        if f.file_name.is_empty() && f.body.is_empty() && !f.too_large {
-            continue;
-        }
-        if f.too_large {
-            problems.push(zhiban_domain::FieldError::new(
-                "request_files",
-                "attachment_too_large",
-                state.config.cases.max_file_mb.to_string(),
-            ));
-            continue;
-        }
-        match requests::files::stage(&state.files, owner, &f.file_name, f.body.clone(), max).await {
-            Ok(a) => form.staged.push(a),
-            Err(e) => problems.push(e),
-        }
-    }
-    if form.staged.len() > requests::files::MAX_FILES {
-        problems.push(zhiban_domain::FieldError::new(
-            "request_files",
-            "too_many_files",
-            requests::files::MAX_FILES.to_string(),
-        ));
-    }
+    let (staged, problems) = request_files(state, Stager::Account(owner), mp).await;
+    form.staged = staged;
     (form, problems)
 }
 

@@ -4,7 +4,7 @@
 //! without personal data.
 
 use crate::error::AppError;
-use crate::extract::{Csrf, Issuer, form_token};
+use crate::extract::{Csrf, Issuer, UploadForm, form_token, request_files};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::places::{PlaceGroup, parse_place, place_groups};
@@ -18,6 +18,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use zhiban_domain::DomainError;
 use zhiban_domain::requests::emergency::{self, Line};
+use zhiban_domain::requests::files::{Attachment, Stager};
 use zhiban_domain::requests::{self, NewRequest, Published, Request, RequestType, anonymous};
 
 const PER_PAGE: i64 = 10;
@@ -111,6 +112,15 @@ pub struct AnonymousPage {
 }
 
 impl AnonymousPage {
+    /// A staged file as its hidden field carries it: `key|name`.
+    fn staged_value(&self, a: &Attachment) -> String {
+        format!("{}|{}", a.storage_key, a.file_name)
+    }
+
+    fn max_files(&self) -> usize {
+        requests::files::MAX_FILES
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()
@@ -133,6 +143,9 @@ pub struct AnonymousForm {
     pub address: String,
     #[serde(default)]
     pub not_emergency: String,
+    /// Files already received, kept while the form comes back.
+    #[serde(skip)]
+    pub staged: Vec<Attachment>,
 }
 
 async fn anonymous_page(
@@ -180,9 +193,20 @@ pub async fn anonymous_file(
     State(state): State<AppState>,
     mut ctx: PageCtx,
     Issuer(base): Issuer,
-    Csrf(Form(form)): Csrf<Form<AnonymousForm>>,
+    Csrf(UploadForm(mp)): Csrf<UploadForm>,
 ) -> Result<Response, AppError> {
+    let mut form: AnonymousForm = serde_urlencoded::to_string(&mp.fields)
+        .ok()
+        .and_then(|q| serde_urlencoded::from_str(&q).ok())
+        .unwrap_or_default();
     ctx.csrf = form.csrf.clone();
+    // Files are kept under this browser's form token (there is no account).
+    let (staged, problems) = request_files(&state, Stager::Browser(&form.csrf), &mp).await;
+    form.staged = staged;
+    if !problems.is_empty() {
+        let errors = field_messages(&ctx, &problems);
+        return anonymous_page(&state, ctx, form, Vec::new(), errors).await;
+    }
     let lines = emergency::lines_for(&form.body);
     if !lines.is_empty() && form.not_emergency != "1" {
         return anonymous_page(&state, ctx, form, lines, Vec::new()).await;
@@ -194,6 +218,7 @@ pub async fn anonymous_file(
         district_id,
         street,
         address: form.address.clone(),
+        attachments: form.staged.clone(),
         ..NewRequest::default()
     };
     let routing = state.routing().await?;
