@@ -103,6 +103,12 @@ pub struct Post {
     pub at: i64,
 }
 
+impl Post {
+    pub fn is_photo(&self) -> bool {
+        self.kind == PostKind::Photo
+    }
+}
+
 fn slug_of_kind<S: serde::Serializer>(k: &PostKind, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(k.slug())
 }

@@ -106,6 +106,17 @@ pub fn no_store(mut res: Response) -> Response {
     res
 }
 
+/// Pages that show a secret once (a tip's or a request's code and
+/// secret, a new API key) are never kept by any cache.
+pub fn shown_once(
+    page: Result<Response, crate::error::AppError>,
+) -> Result<Response, crate::error::AppError> {
+    let mut r = page?;
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
 /// A private file (sent with a request): pictures open in the page, PDFs
 /// download; never cached, and no script of ours runs inside.
 pub fn send_private(file_name: &str, content_type: &str, body: Vec<u8>) -> Response {

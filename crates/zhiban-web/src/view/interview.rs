@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, Sse};
 use futures_util::Stream;
 use serde_json::json;
-use zhiban_domain::interviews::{self, Change, InterviewState, Post, PostKind};
+use zhiban_domain::interviews::{self, Change, InterviewState, Post};
 
 use crate::live::{self, Batch};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ fn post_json(ctx: &PageCtx, interview: i64, p: &Post) -> serde_json::Value {
         "body": p.body,
         "quote": p.quote,
         "time": ctx.clock(&p.at),
-        "photo": (p.kind == PostKind::Photo).then(|| photo_url(interview, p.id)),
+        "photo": p.is_photo().then(|| photo_url(interview, p.id)),
     })
 }
 

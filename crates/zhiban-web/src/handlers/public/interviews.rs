@@ -17,7 +17,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use zhiban_domain::DomainError;
 use zhiban_domain::interviews::{
-    self, Interview, InterviewKind, InterviewState, NewQuestion, Post, PostKind,
+    self, Interview, InterviewKind, InterviewState, NewQuestion, Post,
 };
 
 #[derive(Template)]
@@ -76,10 +76,6 @@ impl InterviewPage {
 
     fn photo_url(&self, post: &Post) -> String {
         interview::photo_url(self.interview.id, post.id)
-    }
-
-    fn is_photo(&self, post: &Post) -> bool {
-        post.kind == PostKind::Photo
     }
 }
 

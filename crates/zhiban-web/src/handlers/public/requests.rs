@@ -8,11 +8,10 @@ use crate::extract::{Csrf, Issuer, UploadForm, form_token, request_files};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::places::{PlaceGroup, parse_place, place_groups};
-use crate::view::{Pager, field_messages, render, render_public};
+use crate::view::{Pager, field_messages, render, render_public, shown_once};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -223,19 +222,12 @@ pub async fn anonymous_file(
     };
     let routing = state.routing().await?;
     match anonymous::file_anonymous(&state.hall(&base), &routing, &new).await {
-        Ok((r, secret)) => {
-            let mut page = render(&AnonymousReceipt {
-                number: r.number,
-                secret,
-                due_on: r.due_on.format("%Y-%m-%d").to_string(),
-                ctx,
-            })?;
-            page.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            Ok(page)
-        }
+        Ok((r, secret)) => shown_once(render(&AnonymousReceipt {
+            number: r.number,
+            secret,
+            due_on: r.due_on.format("%Y-%m-%d").to_string(),
+            ctx,
+        })),
         Err(DomainError::Invalid(errs)) => {
             let errors = field_messages(&ctx, &errs);
             anonymous_page(&state, ctx, form, Vec::new(), errors).await
@@ -290,15 +282,10 @@ pub async fn follow(
         Err(DomainError::NotFound) => (None, true),
         Err(e) => return Err(e.into()),
     };
-    let mut page = render(&FollowPage {
+    shown_once(render(&FollowPage {
         ctx,
         number: form.number,
         found,
         not_found,
-    })?;
-    page.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(page)
+    }))
 }

@@ -7,11 +7,10 @@ use crate::error::AppError;
 use crate::extract::{CitizenUser, Csrf, UploadForm, form_ctx, form_token};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
-use crate::view::{field_messages, render};
+use crate::view::{field_messages, render, shown_once};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -48,16 +47,6 @@ impl NewTipPage {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
-}
-
-/// Pages that show a secret are never kept by a cache.
-fn no_store(page: Result<Response, AppError>) -> Result<Response, AppError> {
-    let mut r = page?;
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(r)
 }
 
 pub async fn new_form(
@@ -158,7 +147,7 @@ pub async fn file(
         Err(DomainError::Invalid(problems))
     };
     match filed {
-        Ok(r) => no_store(render(&ReceiptPage {
+        Ok(r) => shown_once(render(&ReceiptPage {
             ctx,
             receipt: r.receipt,
             secret: r.secret,
@@ -252,7 +241,7 @@ pub async fn follow(
         }
         Err(e) => return Err(e.into()),
     };
-    no_store(render(&FollowPage {
+    shown_once(render(&FollowPage {
         ctx,
         receipt: form.receipt,
         secret: form.secret,

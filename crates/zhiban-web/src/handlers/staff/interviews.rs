@@ -196,10 +196,6 @@ impl ConsolePage {
         interview::photo_url(self.c.interview.id, post.id)
     }
 
-    fn is_photo(&self, post: &Post) -> bool {
-        post.kind == PostKind::Photo
-    }
-
     fn is_question(&self, post: &Post) -> bool {
         post.kind == PostKind::Question
     }

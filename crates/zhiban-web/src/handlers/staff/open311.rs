@@ -5,11 +5,10 @@ use crate::error::AppError;
 use crate::extract::{Csrf, Issuer, Staff};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
-use crate::view::{field_messages, render};
+use crate::view::{field_messages, render, shown_once};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::DomainError;
@@ -63,7 +62,7 @@ pub async fn issue(
             Err(DomainError::Invalid(errs)) => (None, field_messages(&staff.ctx, &errs), f.name),
             Err(e) => return Err(e.into()),
         };
-    let mut r = render(&KeysPage {
+    shown_once(render(&KeysPage {
         keys: open311::keys(&state.db).await?,
         base,
         name,
@@ -71,10 +70,7 @@ pub async fn issue(
         errors,
         editable: true,
         ctx: staff.ctx,
-    })?;
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
