@@ -21,6 +21,7 @@ pub mod bench;
 mod document;
 mod error;
 mod keys;
+pub mod pke;
 mod suite;
 
 #[cfg(test)]

@@ -100,10 +100,15 @@ pub enum Conflict {
     OwnText,
     /// One person passes only one review stage of the same text.
     SameReviewer,
+    /// The person's own key is not with this session (signed in before
+    /// they chose their password, or before keys existed).
+    NoPersonalKey,
+    /// No colleague has granted this person their unit's tip key yet.
+    NoTipKey,
 }
 
 impl Conflict {
-    pub const ALL: [Conflict; 9] = [
+    pub const ALL: [Conflict; 11] = [
         Conflict::Stale,
         Conflict::CodeTaken,
         Conflict::NotAllowed,
@@ -113,6 +118,8 @@ impl Conflict {
         Conflict::NoDraft,
         Conflict::OwnText,
         Conflict::SameReviewer,
+        Conflict::NoPersonalKey,
+        Conflict::NoTipKey,
     ];
 
     pub fn code(self) -> &'static str {
@@ -126,6 +133,8 @@ impl Conflict {
             Conflict::NoDraft => "no_draft",
             Conflict::OwnText => "own_text",
             Conflict::SameReviewer => "same_reviewer",
+            Conflict::NoPersonalKey => "no_personal_key",
+            Conflict::NoTipKey => "no_tip_key",
         }
     }
 }

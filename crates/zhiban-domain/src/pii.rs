@@ -32,6 +32,8 @@ pub mod ctx {
     pub const TIP_MESSAGE: &str = "tip_messages.body";
     pub const TIP_FILE_NAME: &str = "tip_files.file_name";
     pub const TIP_FILE_BODY: &str = "tip_files.body";
+    /// A unit's tip key before any of its handlers has taken it over.
+    pub const UNIT_KEY_PENDING: &str = "unit_keys.pending_secret";
     /// Who searched (a keyed hash of the address): distinct clients only.
     pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
@@ -185,16 +187,40 @@ pub const COLUMNS: &[Column] = &[
         "contact_phone",
         ctx::REQUEST_PHONE,
     ),
-    col("tips", "id", KeyKind::Int, "content", ctx::TIP_CONTENT),
-    col("tip_messages", "id", KeyKind::Int, "body", ctx::TIP_MESSAGE),
-    col(
-        "tip_files",
-        "id",
-        KeyKind::Int,
-        "file_name",
-        ctx::TIP_FILE_NAME,
-    ),
-    col("tip_files", "id", KeyKind::Int, "body", ctx::TIP_FILE_BODY),
+    // Tips sealed under their own key (tk1:, tips::keys) are not the data
+    // key's business; staged files and tips older than unit keys are.
+    Column {
+        sealed_only: true,
+        ..col("tips", "id", KeyKind::Int, "content", ctx::TIP_CONTENT)
+    },
+    Column {
+        sealed_only: true,
+        ..col("tip_messages", "id", KeyKind::Int, "body", ctx::TIP_MESSAGE)
+    },
+    Column {
+        sealed_only: true,
+        ..col(
+            "tip_files",
+            "id",
+            KeyKind::Int,
+            "file_name",
+            ctx::TIP_FILE_NAME,
+        )
+    },
+    Column {
+        sealed_only: true,
+        ..col("tip_files", "id", KeyKind::Int, "body", ctx::TIP_FILE_BODY)
+    },
+    Column {
+        sealed_only: true,
+        ..col(
+            "unit_keys",
+            "unit_id",
+            KeyKind::Int,
+            "pending_secret",
+            ctx::UNIT_KEY_PENDING,
+        )
+    },
     col(
         "case_drafts",
         "id",

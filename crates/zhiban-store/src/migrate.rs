@@ -141,6 +141,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "anonymous requests",
         sql: include_str!("../migrations/0026_anonymous_requests.sql"),
     },
+    Migration {
+        version: 27,
+        name: "tip keys of units and handlers",
+        sql: include_str!("../migrations/0027_tip_unit_keys.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

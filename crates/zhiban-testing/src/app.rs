@@ -289,6 +289,9 @@ impl TestApp {
         let token = staff::start_session(db, &one_factor(), &user, &Default::default(), now)
             .await
             .expect("session");
+        zhiban_domain::identity::staff_keys::unlock_for_session(db, user.id, password, &token)
+            .await
+            .expect("keys");
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             reqwest::header::COOKIE,

@@ -48,6 +48,9 @@ pub async fn staff_session(db: &Db, username: &str, password: &str) -> StaffSess
     let token = staff::start_session(db, &policy, &user, &Client::default(), now)
         .await
         .expect("session");
+    zhiban_domain::identity::staff_keys::unlock_for_session(db, user.id, password, &token)
+        .await
+        .expect("keys");
     staff::session(db, &policy, &token, now)
         .await
         .expect("q")
@@ -189,6 +192,19 @@ impl World {
         roles::save_staff(self.db(), &root, None, &input)
             .await
             .expect("staff");
+        staff_session(self.db(), username, HANDLER_PASSWORD).await
+    }
+
+    /// A tip handler of `unit` who has chosen their own password, so that
+    /// signing in unlocks their own key (see `identity::staff_keys`).
+    pub async fn handler(&self, username: &str, unit: &str) -> StaffSession {
+        self.staff(username, unit, &["tip_handler"]).await;
+        sqlx::query("UPDATE staff_users SET password_changed_at = $1 WHERE username = $2")
+            .bind(self.db().now().timestamp())
+            .bind(username)
+            .execute(self.db().pool())
+            .await
+            .expect("chosen");
         staff_session(self.db(), username, HANDLER_PASSWORD).await
     }
 

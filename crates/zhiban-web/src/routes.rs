@@ -141,6 +141,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/tips", TipsHandle)
             .get(tips::list)
             .menu(1, "tips.admin_title"),
+        StaffRoute::new("/admin/tips/keys", TipsHandle).post(tips::grant),
         StaffRoute::new("/admin/tips/{receipt}", TipsHandle).get(tips::detail),
         StaffRoute::new("/admin/tips/{receipt}/message", TipsHandle).post(tips::message),
         StaffRoute::new("/admin/tips/{receipt}/files/{id}", TipsHandle).get(tips::file),

@@ -14,6 +14,7 @@ pub mod roles;
 pub mod scope;
 pub mod sms;
 pub mod staff;
+pub mod staff_keys;
 pub mod totp;
 
 pub use scope::{Scope, scope_of};

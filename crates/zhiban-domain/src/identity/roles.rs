@@ -447,6 +447,11 @@ pub async fn save_staff(
             if input.disabled || hash.is_some() {
                 end_sessions_of(&mut tx, id).await?;
             }
+            if hash.is_some() {
+                // The person's key was sealed under the password they
+                // chose: nobody can open it now.
+                crate::identity::staff_keys::drop_keys(&mut tx, id).await?;
+            }
             sqlx::query("DELETE FROM staff_roles WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -488,6 +493,7 @@ pub async fn save_staff(
             .execute(&mut *tx)
             .await?;
     }
+    crate::tips::keys::forget_former(&mut tx, staff_id).await?;
     let target = before
         .as_ref()
         .map_or_else(|| username.to_string(), |b| b.username.clone());

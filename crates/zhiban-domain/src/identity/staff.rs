@@ -51,6 +51,9 @@ pub struct StaffSession {
     /// Where the current request comes from (set by the web layer): audit
     /// records of refusals carry it.
     pub client_ip: String,
+    /// The person's own key, unlocked at sign-in and kept with the session
+    /// (see [`super::staff_keys`]); None before they chose a password.
+    pub personal_key: Option<super::staff_keys::PersonalKey>,
 }
 
 impl StaffSession {
@@ -195,6 +198,7 @@ pub async fn create_or_reset_as(
             .execute(&mut *tx)
             .await?;
             end_sessions_of(&mut tx, id).await?;
+            super::staff_keys::drop_keys(&mut tx, id).await?;
             sqlx::query("DELETE FROM staff_passkeys WHERE staff_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -355,11 +359,20 @@ async fn promote(
     let fresh = random_token();
     let id = token_hash(&fresh);
     let mut tx = db.begin().await?;
+    let key_box: Option<String> =
+        sqlx::query_scalar("SELECT key_box FROM staff_sessions WHERE id = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    let key_box = super::staff_keys::rebox(db, token, &fresh, key_box.as_deref())?;
     let n = sqlx::query(
-        "UPDATE staff_sessions SET id = $2, stage = 'full', enrol_secret = NULL WHERE id = $1",
+        "UPDATE staff_sessions SET id = $2, stage = 'full', enrol_secret = NULL, key_box = $3 \
+         WHERE id = $1",
     )
     .bind(token_hash(token))
     .bind(&id)
+    .bind(key_box)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -507,6 +520,7 @@ struct SessionRow {
     password_changed_at: i64,
     disabled: i64,
     passkeys: i64,
+    key_box: Option<String>,
 }
 
 /// Looks up a live session and slides its idle deadline.
@@ -520,7 +534,7 @@ pub async fn session(
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.unit_id, s.csrf_token, s.expires_at, \
          s.created_at, s.stage, s.enrol_secret, u.totp_secret, u.password_changed_at, u.disabled, \
-         (SELECT COUNT(*) FROM staff_passkeys p WHERE p.staff_id = u.id) AS passkeys \
+         (SELECT COUNT(*) FROM staff_passkeys p WHERE p.staff_id = u.id) AS passkeys, s.key_box \
          FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.id = $1",
     )
     .bind(&id)
@@ -542,6 +556,7 @@ pub async fn session(
     let perms = super::roles::permissions_of(db, r.id).await?;
     let scope = super::scope_of(db, r.unit_id).await?;
     let max_age = policy.password_max_age_days * 86_400;
+    let personal_key = super::staff_keys::from_box(db, r.id, token, r.key_box.as_deref())?;
     Ok(Some(StaffSession {
         user: StaffUser {
             id: r.id,
@@ -568,6 +583,7 @@ pub async fn session(
         password_expired: r.password_changed_at == 0
             || (max_age > 0 && now.timestamp() - r.password_changed_at > max_age),
         client_ip: String::new(),
+        personal_key,
     }))
 }
 
@@ -635,6 +651,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    super::staff_keys::change_password(db, user.id, current, new).await?;
     Ok(())
 }
 

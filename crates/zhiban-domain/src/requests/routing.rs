@@ -362,9 +362,9 @@ impl Routing {
     }
 }
 
-/// Jieba words (two characters or more, not stop words) and the pairs of
-/// characters of each Chinese run: typos and unknown words still share
-/// pairs with the right ones.
+/// Jieba words (two characters or more, not stop words), and the single
+/// characters and pairs of characters of each Chinese run: typos and
+/// unknown words still share characters with the right ones.
 fn features(jieba: &Jieba, text: &str) -> HashSet<String> {
     let mut text = text.to_lowercase();
     for (spoken, standard) in SPOKEN {
@@ -382,6 +382,11 @@ fn features(jieba: &Jieba, text: &str) -> HashSet<String> {
     let runs = text.split(|c: char| !is_cjk(c));
     for run in runs {
         let chars: Vec<char> = run.chars().collect();
+        // Single characters carry much of a short request (赌, 偷, 坟,
+        // 税, 砂); the weight over labels keeps common ones (的, 了) quiet.
+        for c in &chars {
+            out.insert(format!("u:{c}"));
+        }
         for pair in chars.windows(2) {
             out.insert(format!("b:{}{}", pair[0], pair[1]));
         }

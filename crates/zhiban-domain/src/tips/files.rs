@@ -1,14 +1,16 @@
 //! Photos and PDFs sent with a tip (at most [`MAX_FILES`], each up to
-//! [`MAX_BYTES`]), encrypted like the tip (name and body). A file is
-//! stored as it arrives, staged under a hash of the sending browser's form
-//! token (no account, no address), so a form that comes back with a
-//! problem keeps it; filing the tip claims the staged files. Only the
+//! [`MAX_BYTES`]), sealed like the tip (name and body). A file is stored
+//! as it arrives, staged under a hash of the sending browser's form token
+//! (no account, no address) and the data key, so a form that comes back
+//! with a problem keeps it; filing the tip claims the staged files and
+//! seals them again under the tip's own key ([`super::keys`]). Only the
 //! receiving unit's tip handlers open them, and each opening is audited.
 
 use base64::Engine;
 use sqlx::Row;
 use zhiban_store::files::{inspect, safe_file_name};
 
+use super::keys::Sealer;
 use super::{Tip, reads_for};
 use crate::audit::{self, Entry};
 use crate::identity::scope::record_refusal;
@@ -83,10 +85,10 @@ pub async fn stage(
     })
 }
 
-fn file_of(db: &Db, r: &sqlx::any::AnyRow) -> Result<TipFile, DomainError> {
+fn file_of(db: &Db, r: &sqlx::any::AnyRow, key: &Sealer) -> Result<TipFile, DomainError> {
     Ok(TipFile {
         id: r.try_get("id")?,
-        file_name: pii::open(
+        file_name: key.open(
             db,
             pii::ctx::TIP_FILE_NAME,
             &r.try_get::<String, _>("file_name")?,
@@ -110,18 +112,21 @@ pub async fn staged(db: &Db, form_token: &str, ids: &[i64]) -> Result<Vec<TipFil
         .fetch_optional(db.pool())
         .await?;
         if let Some(r) = row {
-            out.push(file_of(db, &r)?);
+            out.push(file_of(db, &r, &Sealer::Server)?);
         }
     }
     Ok(out)
 }
 
-/// Ties this browser's staged files to a new tip, inside its transaction.
+/// Ties this browser's staged files to a new tip, inside its
+/// transaction, sealing them again under the tip's key.
 pub(super) async fn claim(
+    db: &Db,
     tx: &mut crate::Tx,
     tip_id: i64,
     form_token: &str,
     ids: &[i64],
+    key: &Sealer,
 ) -> Result<(), DomainError> {
     if ids.len() > MAX_FILES {
         return Err(DomainError::Invalid(vec![FieldError::new(
@@ -130,15 +135,38 @@ pub(super) async fn claim(
             MAX_FILES.to_string(),
         )]));
     }
-    let key = staged_key(form_token);
+    let staged = staged_key(form_token);
     for id in ids {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT file_name, body FROM tip_files \
+             WHERE id = $1 AND staged_by = $2 AND tip_id IS NULL",
+        )
+        .bind(id)
+        .bind(&staged)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((name, body)) = row else {
+            continue;
+        };
+        let name = key.seal(
+            db,
+            pii::ctx::TIP_FILE_NAME,
+            &pii::open(db, pii::ctx::TIP_FILE_NAME, &name)?,
+        )?;
+        let body = key.seal(
+            db,
+            pii::ctx::TIP_FILE_BODY,
+            &pii::open(db, pii::ctx::TIP_FILE_BODY, &body)?,
+        )?;
         sqlx::query(
-            "UPDATE tip_files SET tip_id = $1, staged_by = NULL \
+            "UPDATE tip_files SET tip_id = $1, staged_by = NULL, file_name = $4, body = $5 \
              WHERE id = $2 AND staged_by = $3 AND tip_id IS NULL",
         )
         .bind(tip_id)
         .bind(id)
-        .bind(&key)
+        .bind(&staged)
+        .bind(name)
+        .bind(body)
         .execute(&mut **tx)
         .await?;
     }
@@ -146,7 +174,11 @@ pub(super) async fn claim(
 }
 
 /// The files of a tip.
-pub(super) async fn of_tip(db: &Db, tip_id: i64) -> Result<Vec<TipFile>, DomainError> {
+pub(super) async fn of_tip(
+    db: &Db,
+    tip_id: i64,
+    key: &Sealer,
+) -> Result<Vec<TipFile>, DomainError> {
     sqlx::query(
         "SELECT id, file_name, content_type, size FROM tip_files WHERE tip_id = $1 ORDER BY id",
     )
@@ -154,7 +186,7 @@ pub(super) async fn of_tip(db: &Db, tip_id: i64) -> Result<Vec<TipFile>, DomainE
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| file_of(db, r))
+    .map(|r| file_of(db, r, key))
     .collect()
 }
 
@@ -184,8 +216,8 @@ pub async fn open_for_staff(
     .fetch_optional(db.pool())
     .await?
     .ok_or(DomainError::NotFound)?;
-    let file = file_of(db, &row)?;
-    let encoded = pii::open(
+    let file = file_of(db, &row, &tip.key)?;
+    let encoded = tip.key.open(
         db,
         pii::ctx::TIP_FILE_BODY,
         &row.try_get::<String, _>("body")?,

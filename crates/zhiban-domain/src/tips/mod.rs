@@ -2,13 +2,15 @@
 //! real-name (DOMAIN.md, Citizen requests). The reporter gets a receipt
 //! code and a secret, shown once, to follow up and answer the unit's
 //! questions without an account. The content and every message are
-//! encrypted at rest; only staff of the receiving unit holding 核查举报线索
-//! read them — not the system administrator, not other
-//! units — and every reading is audited. No client address or user agent
-//! is kept: the tables have no such columns and filing writes no audit
-//! record naming the reporter.
+//! sealed under the tip's own key, which only the receiving unit's
+//! handlers (核查举报线索) and the reporter can open — not the system
+//! administrator, not other units, not the server's data keys ([`keys`]);
+//! every reading is audited. No client address or user agent is kept:
+//! the tables have no such columns and filing writes no audit record
+//! naming the reporter.
 
 pub mod files;
+pub mod keys;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -98,6 +100,9 @@ pub struct Tip {
     pub created_at: i64,
     pub messages: Vec<TipMessage>,
     pub files: Vec<files::TipFile>,
+    /// What its texts and files are sealed with (never shown).
+    #[serde(skip)]
+    pub(crate) key: keys::Sealer,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,6 +195,7 @@ pub async fn file(
     let unit = unit_for(db, settings, category).await?;
     let secret = random_code(12);
     let secret_hash = hash_password(&secret)?;
+    let (key, unit_key, reporter_key) = keys::for_new_tip(db, unit, &secret).await?;
     let now = db.now().timestamp();
     // A clash of ten random characters is all but impossible; try again if so.
     for _ in 0..3 {
@@ -197,7 +203,8 @@ pub async fn file(
         let mut tx = db.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO tips (receipt, secret_hash, category, unit_id, citizen_id, content, \
-             state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $7) \
+             state, created_at, updated_at, unit_key, reporter_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $7, $8, $9) \
              ON CONFLICT (receipt) DO NOTHING RETURNING id",
         )
         .bind(&receipt)
@@ -205,12 +212,14 @@ pub async fn file(
         .bind(category.slug())
         .bind(unit)
         .bind(citizen.map(|c| c.id))
-        .bind(pii::seal(db, pii::ctx::TIP_CONTENT, content)?)
+        .bind(key.seal(db, pii::ctx::TIP_CONTENT, content)?)
         .bind(now)
+        .bind(&unit_key)
+        .bind(&reporter_key)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = inserted {
-            files::claim(&mut tx, id, &new.form_token, &new.files).await?;
+            files::claim(db, &mut tx, id, &new.form_token, &new.files, &key).await?;
             tx.commit().await?;
             return Ok(Receipt {
                 receipt,
@@ -221,10 +230,26 @@ pub async fn file(
     Err(DomainError::Internal("receipt codes clash"))
 }
 
-async fn load(db: &Db, receipt: &str) -> Result<Option<(Tip, String)>, DomainError> {
+/// A tip as stored: everything but its sealed texts is readable.
+struct Stored {
+    id: i64,
+    receipt: String,
+    secret_hash: String,
+    category: TipCategory,
+    unit_id: i64,
+    unit_name: String,
+    real_name: bool,
+    content: String,
+    state: TipState,
+    created_at: i64,
+    unit_key: Option<String>,
+    reporter_key: Option<String>,
+}
+
+async fn stored(db: &Db, receipt: &str) -> Result<Option<Stored>, DomainError> {
     let row = sqlx::query(
         "SELECT t.id, t.receipt, t.secret_hash, t.category, t.unit_id, d.name AS unit_name, \
-         t.citizen_id, t.content, t.state, t.created_at FROM tips t \
+         t.citizen_id, t.content, t.state, t.created_at, t.unit_key, t.reporter_key FROM tips t \
          JOIN departments d ON d.id = t.unit_id WHERE t.receipt = $1",
     )
     .bind(normalize(receipt))
@@ -234,46 +259,62 @@ async fn load(db: &Db, receipt: &str) -> Result<Option<(Tip, String)>, DomainErr
         return Ok(None);
     };
     let bad = || DomainError::Internal("unreadable tip");
-    let id: i64 = r.try_get("id")?;
+    Ok(Some(Stored {
+        id: r.try_get("id")?,
+        receipt: r.try_get("receipt")?,
+        secret_hash: r.try_get("secret_hash")?,
+        category: TipCategory::from_slug(&r.try_get::<String, _>("category")?).ok_or_else(bad)?,
+        unit_id: r.try_get("unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+        real_name: r.try_get::<Option<i64>, _>("citizen_id")?.is_some(),
+        content: r.try_get("content")?,
+        state: TipState::from_slug(&r.try_get::<String, _>("state")?).ok_or_else(bad)?,
+        created_at: r.try_get("created_at")?,
+        unit_key: r.try_get("unit_key")?,
+        reporter_key: r.try_get("reporter_key")?,
+    }))
+}
+
+/// Opens a stored tip with its key, with its messages and files.
+async fn reveal(db: &Db, s: Stored, key: keys::Sealer) -> Result<Tip, DomainError> {
     let messages =
         sqlx::query("SELECT from_unit, body, at FROM tip_messages WHERE tip_id = $1 ORDER BY id")
-            .bind(id)
+            .bind(s.id)
             .fetch_all(db.pool())
             .await?
             .iter()
             .map(|m| {
                 Ok(TipMessage {
                     from_unit: m.try_get::<i64, _>("from_unit")? == 1,
-                    body: pii::open(db, pii::ctx::TIP_MESSAGE, &m.try_get::<String, _>("body")?)?,
+                    body: key.open(db, pii::ctx::TIP_MESSAGE, &m.try_get::<String, _>("body")?)?,
                     at: m.try_get("at")?,
                 })
             })
             .collect::<Result<Vec<_>, DomainError>>()?;
-    let tip = Tip {
-        id,
-        receipt: r.try_get("receipt")?,
-        category: TipCategory::from_slug(&r.try_get::<String, _>("category")?).ok_or_else(bad)?,
-        unit_id: r.try_get("unit_id")?,
-        unit_name: r.try_get("unit_name")?,
-        real_name: r.try_get::<Option<i64>, _>("citizen_id")?.is_some(),
-        content: pii::open(
-            db,
-            pii::ctx::TIP_CONTENT,
-            &r.try_get::<String, _>("content")?,
-        )?,
-        state: TipState::from_slug(&r.try_get::<String, _>("state")?).ok_or_else(bad)?,
-        created_at: r.try_get("created_at")?,
+    Ok(Tip {
+        id: s.id,
+        content: key.open(db, pii::ctx::TIP_CONTENT, &s.content)?,
+        receipt: s.receipt,
+        category: s.category,
+        unit_id: s.unit_id,
+        unit_name: s.unit_name,
+        real_name: s.real_name,
+        state: s.state,
+        created_at: s.created_at,
         messages,
-        files: files::of_tip(db, id).await?,
-    };
-    Ok(Some((tip, r.try_get("secret_hash")?)))
+        files: files::of_tip(db, s.id, &key).await?,
+        key,
+    })
 }
 
 /// The reporter's view, with the receipt code and the secret. A wrong
 /// pair is answered like a missing one, after the same hashing work.
 pub async fn follow(db: &Db, receipt: &str, secret: &str) -> Result<Tip, DomainError> {
-    match load(db, receipt).await? {
-        Some((tip, hash)) if verify_password(&normalize(secret), &hash) => Ok(tip),
+    match stored(db, receipt).await? {
+        Some(s) if verify_password(&normalize(secret), &s.secret_hash) => {
+            let key = keys::for_reporter(db, secret, s.reporter_key.as_deref())?;
+            reveal(db, s, key).await
+        }
         Some(_) => Err(DomainError::NotFound),
         None => {
             let _ = verify_password(secret, dummy_hash());
@@ -306,7 +347,7 @@ async fn add_message(
     sqlx::query("INSERT INTO tip_messages (tip_id, from_unit, body, at) VALUES ($1, $2, $3, $4)")
         .bind(tip.id)
         .bind(i64::from(from_unit))
-        .bind(pii::seal(db, pii::ctx::TIP_MESSAGE, body)?)
+        .bind(tip.key.seal(db, pii::ctx::TIP_MESSAGE, body)?)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -375,19 +416,21 @@ pub async fn for_unit(db: &Db, staff: &StaffSession) -> Result<Vec<TipRow>, Doma
 /// A tip as its unit reads it; the reading is audited. Anyone else is
 /// refused (audited as refused) and answered as if it did not exist.
 pub async fn for_staff(db: &Db, staff: &StaffSession, receipt: &str) -> Result<Tip, DomainError> {
-    let Some((tip, _)) = load(db, receipt).await? else {
+    let Some(s) = stored(db, receipt).await? else {
         return Err(DomainError::NotFound);
     };
-    if !reads_for(staff, tip.unit_id) {
+    if !reads_for(staff, s.unit_id) {
         record_refusal(
             db,
             staff,
-            &format!("tip:{}", tip.receipt),
+            &format!("tip:{}", s.receipt),
             "not_receiving_unit",
         )
         .await?;
         return Err(DomainError::NotFound);
     }
+    let key = keys::for_staff(db, staff, s.unit_id, s.unit_key.as_deref()).await?;
+    let tip = reveal(db, s, key).await?;
     audit::record(
         db,
         Entry::staff(&staff.user.username, "tip.read", &tip.receipt),
@@ -540,9 +583,7 @@ pub async fn load_demo(db: &Db, settings: &TipSettings) -> Result<usize, DomainE
         )
         .await?;
         let filed = now - days * 86_400;
-        let Some((tip, _)) = load(db, &r.receipt).await? else {
-            continue;
-        };
+        let tip = follow(db, &r.receipt, &r.secret).await?;
         for (i, m) in messages.iter().enumerate() {
             let last = i + 1 == messages.len();
             let state = if *closed && last {

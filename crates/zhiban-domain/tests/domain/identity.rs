@@ -155,6 +155,9 @@ async fn a_session_needs_a_one_time_code_before_it_is_full_and_a_code_works_once
     let token = staff::start_session(&t.db, &p, &user, &Client::default(), now)
         .await
         .expect("session");
+    zhiban_domain::identity::staff_keys::unlock_for_session(&t.db, user.id, "Str0ng!pass", &token)
+        .await
+        .expect("keys");
     let s = staff::session(&t.db, &p, &token, now)
         .await
         .expect("q")
@@ -196,6 +199,10 @@ async fn a_session_needs_a_one_time_code_before_it_is_full_and_a_code_works_once
         .expect("live");
     assert_eq!(s.stage, Stage::Full);
     assert!(s.totp_enrolled);
+    assert!(
+        s.personal_key.is_some(),
+        "the person's own key moves with the session to its new token"
+    );
 
     // A second sign-in: the code already used is refused; the next one works,
     // and (concurrent sessions off) the first session ends.

@@ -3,12 +3,31 @@
 //! only the receiving unit's tip handlers read it (audited), not the
 //! system administrator, not another unit.
 
-use zhiban_domain::DomainError;
+use zhiban_domain::identity::roles;
+use zhiban_domain::identity::staff::StaffSession;
+use zhiban_domain::tips::keys::KeyState;
 use zhiban_domain::tips::{self, NewTip, TipCategory, TipSettings, TipState};
-use zhiban_testing::World;
+use zhiban_domain::{Conflict, DomainError, pii};
+use zhiban_store::sqlx;
+use zhiban_testing::{World, staff_session};
 
 const FRAUD: &str =
     "有人在小区门口发传单招刷单兼职，说点赞返利，加的微信号是 fake_wx_2026，我朋友已经被骗了三千块";
+
+/// The account as the staff form would show it, to save it changed.
+async fn input_of(w: &World, root: &StaffSession, id: i64) -> roles::StaffInput {
+    let e = roles::get_staff(w.db(), root, id).await.expect("staff");
+    roles::StaffInput {
+        username: e.username,
+        display_name: e.display_name,
+        unit_id: e.unit_id,
+        role_ids: e.role_ids,
+        disabled: e.disabled,
+        allow_concurrent: e.allow_concurrent,
+        password: String::new(),
+        phone: e.phone,
+    }
+}
 
 async fn file(w: &World) -> tips::Receipt {
     tips::file(
@@ -68,9 +87,9 @@ async fn an_anonymous_tip_is_followed_up_with_its_code_and_secret_only() {
 async fn only_the_receiving_units_tip_handlers_read_a_tip_and_each_reading_is_audited() {
     let w = World::new().await;
     let r = file(&w).await;
-    let handler = w.staff("xs.ga", "500000-GA", &["tip_handler"]).await;
+    let handler = w.handler("xs.ga", "500000-GA").await;
     let root = w.root().await;
-    let other = w.staff("xs.za", "500000-GA-ZA", &["tip_handler"]).await;
+    let other = w.handler("xs.za", "500000-GA-ZA").await;
     let admin_in_unit = w.staff("admin.ga", "500000-GA", &["system_admin"]).await;
     assert_eq!(
         tips::for_unit(w.db(), &handler).await.expect("list").len(),
@@ -119,7 +138,7 @@ async fn only_the_receiving_units_tip_handlers_read_a_tip_and_each_reading_is_au
 async fn the_unit_asks_the_reporter_answers_and_the_unit_closes_the_tip() {
     let w = World::new().await;
     let r = file(&w).await;
-    let handler = w.staff("xs.ga2", "500000-GA", &["tip_handler"]).await;
+    let handler = w.handler("xs.ga2", "500000-GA").await;
     let empty = tips::unit_says(w.db(), &handler, &r.receipt, "  ", false).await;
     assert!(matches!(empty, Err(DomainError::Invalid(_))));
     let t = tips::unit_says(
@@ -227,7 +246,7 @@ async fn the_demo_has_ten_tips_with_their_conversations() {
             .expect("again"),
         0
     );
-    let bureau = w.staff("xs.demo", "500000-GA", &["tip_handler"]).await;
+    let bureau = w.handler("xs.demo", "500000-GA").await;
     let rows = tips::for_unit(w.db(), &bureau).await.expect("list");
     assert_eq!(rows.len(), 6, "drug and vice tips go to 治安管理总队");
     assert!(rows.iter().any(|r| r.state == TipState::Closed));
@@ -295,7 +314,7 @@ async fn files_sent_with_a_tip_are_encrypted_and_opened_only_by_its_handlers() {
     use base64::Engine;
     let plain = base64::engine::general_purpose::STANDARD.encode(zhiban_testing::samples::PNG);
     assert!(!name.contains("聊天截图") && !body.contains(&plain[..40]));
-    let handler = w.staff("xs.ga", "500000-GA", &["tip_handler"]).await;
+    let handler = w.handler("xs.ga", "500000-GA").await;
     let tip = tips::for_staff(w.db(), &handler, &r.receipt)
         .await
         .expect("read");
@@ -309,7 +328,7 @@ async fn files_sent_with_a_tip_are_encrypted_and_opened_only_by_its_handlers() {
     );
     // Not the administrator, not another unit; each opening audited.
     let root = w.root().await;
-    let other = w.staff("xs.za", "500000-GA-ZA", &["tip_handler"]).await;
+    let other = w.handler("xs.za", "500000-GA-ZA").await;
     for who in [&root, &other] {
         assert!(matches!(
             tips::files::open_for_staff(w.db(), who, &tip, photo.id).await,
@@ -323,4 +342,156 @@ async fn files_sent_with_a_tip_are_encrypted_and_opened_only_by_its_handlers() {
     .await
     .expect("count");
     assert_eq!(opened, 1);
+}
+
+#[tokio::test]
+async fn a_tip_is_sealed_for_its_units_handlers_and_the_servers_keys_do_not_open_it() {
+    let w = World::new().await;
+    let first = w.handler("xs.first", "500000-GA").await;
+    let r = file(&w).await;
+    // The unit's key was made with the tip and sealed for the handler who
+    // had a key already: nothing waits under the server's data key.
+    let (pending, grants): (Option<String>, i64) = sqlx::query_as(
+        "SELECT k.pending_secret, (SELECT COUNT(*) FROM unit_key_grants g \
+         WHERE g.unit_id = k.unit_id) FROM unit_keys k \
+         JOIN departments d ON d.id = k.unit_id WHERE d.code = '500000-GA'",
+    )
+    .fetch_one(w.db().pool())
+    .await
+    .expect("unit key");
+    assert_eq!((pending, grants), (None, 1));
+    // The stored content is under the tip's own key: the data key that
+    // opens every other personal field does not open it.
+    let stored: String = sqlx::query_scalar("SELECT content FROM tips WHERE receipt = $1")
+        .bind(&r.receipt)
+        .fetch_one(w.db().pool())
+        .await
+        .expect("row");
+    assert!(stored.starts_with("tk1:") && !stored.contains("刷单"));
+    assert_ne!(
+        pii::open(w.db(), pii::ctx::TIP_CONTENT, &stored)
+            .ok()
+            .as_deref(),
+        Some(FRAUD)
+    );
+
+    assert_eq!(
+        tips::for_staff(w.db(), &first, &r.receipt)
+            .await
+            .expect("read")
+            .content,
+        FRAUD
+    );
+
+    // A colleague who joins later has no key until one who holds it grants it.
+    let second = w.handler("xs.second", "500000-GA").await;
+    assert!(matches!(
+        tips::for_staff(w.db(), &second, &r.receipt).await,
+        Err(DomainError::Conflict(Conflict::NoTipKey))
+    ));
+    assert_eq!(
+        tips::keys::state(w.db(), &second).await.expect("state").0,
+        KeyState::NotGranted
+    );
+    assert!(matches!(
+        tips::keys::grant(w.db(), &second, first.user.id).await,
+        Err(DomainError::Conflict(Conflict::NoTipKey))
+    ));
+    let (state, waiting) = tips::keys::state(w.db(), &first).await.expect("state");
+    assert_eq!(state, KeyState::Held);
+    assert_eq!(
+        waiting
+            .iter()
+            .map(|c| c.username.as_str())
+            .collect::<Vec<_>>(),
+        ["xs.second"]
+    );
+    tips::keys::grant(w.db(), &first, second.user.id)
+        .await
+        .expect("granted");
+    assert_eq!(
+        tips::for_staff(w.db(), &second, &r.receipt)
+            .await
+            .expect("read")
+            .content,
+        FRAUD
+    );
+    let granted: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'tip_key.grant' AND actor = 'xs.first' \
+         AND target = 'xs.second'",
+    )
+    .fetch_one(w.db().pool())
+    .await
+    .expect("audit");
+    assert_eq!(granted, 1);
+    // Nobody outside the unit's handlers can be granted it.
+    let admin = w.staff("admin.ga", "500000-GA", &["system_admin"]).await;
+    assert!(matches!(
+        tips::keys::grant(w.db(), &first, admin.user.id).await,
+        Err(DomainError::NotFound)
+    ));
+
+    // An administrator's password reset leaves nothing to open: the key
+    // pair and its grants go, and a colleague grants the key again.
+    let root = w.root().await;
+    let mut input = input_of(&w, &root, second.user.id).await;
+    input.password = "Res3t!byadmin".into();
+    roles::save_staff(w.db(), &root, Some(second.user.id), &input)
+        .await
+        .expect("reset");
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM staff_keys WHERE staff_id = $1) + \
+         (SELECT COUNT(*) FROM unit_key_grants WHERE staff_id = $1)",
+    )
+    .bind(second.user.id)
+    .fetch_one(w.db().pool())
+    .await
+    .expect("count");
+    assert_eq!(left, 0);
+    let again = staff_session(w.db(), "xs.second", "Res3t!byadmin").await;
+    assert!(
+        again.personal_key.is_none(),
+        "a password an administrator set unlocks no key"
+    );
+    assert!(matches!(
+        tips::for_staff(w.db(), &again, &r.receipt).await,
+        Err(DomainError::Conflict(Conflict::NoPersonalKey))
+    ));
+
+    // Leaving the unit (or the role) drops the grant.
+    let mut input = input_of(&w, &root, first.user.id).await;
+    input.unit_id = Some(w.unit("500000-GA-ZA").await);
+    roles::save_staff(w.db(), &root, Some(first.user.id), &input)
+        .await
+        .expect("moved");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM unit_key_grants WHERE staff_id = $1")
+        .bind(first.user.id)
+        .fetch_one(w.db().pool())
+        .await
+        .expect("count");
+    assert_eq!(kept, 0);
+}
+
+#[tokio::test]
+async fn tips_filed_before_unit_keys_are_still_read_by_the_reporter_and_the_unit() {
+    let w = World::new().await;
+    let r = file(&w).await;
+    // As a tip of an older version: under the data key, no keys of its own.
+    sqlx::query(
+        "UPDATE tips SET content = $2, unit_key = NULL, reporter_key = NULL WHERE receipt = $1",
+    )
+    .bind(&r.receipt)
+    .bind(pii::seal(w.db(), pii::ctx::TIP_CONTENT, "旧版本的线索内容，仍可阅读").expect("seal"))
+    .execute(w.db().pool())
+    .await
+    .expect("legacy");
+    let handler = w.handler("xs.old", "500000-GA").await;
+    tips::reporter_says(w.db(), &r.receipt, &r.secret, "补充：对方是男的")
+        .await
+        .expect("added");
+    let seen = tips::for_staff(w.db(), &handler, &r.receipt)
+        .await
+        .expect("read");
+    assert_eq!(seen.content, "旧版本的线索内容，仍可阅读");
+    assert_eq!(seen.messages[0].body, "补充：对方是男的");
 }

@@ -127,6 +127,36 @@ async fn an_anonymous_tip_is_answered_and_followed_up_without_an_account() {
     assert!(r.text().await.expect("page").contains("会议助手"));
     let (_, detail) = app.text_with(&handler, &path).await;
     assert!(detail.contains("会议助手"), "the unit reads the answer");
+
+    // A colleague who joins later is told a holder must grant the key;
+    // the holder sees them waiting, grants it, and then they read.
+    let colleague = app
+        .staff_in_role("xs.colleague", "500000-GA", "tip_handler")
+        .await;
+    let (status, refused) = app.text_with(&colleague, &path).await;
+    assert_eq!(status, 409);
+    assert!(refused.contains("授权"), "says what to do");
+    assert!(!refused.contains("会议软件"));
+    let (_, list) = app.text_with(&handler, "/admin/tips").await;
+    assert!(list.contains("xs.colleague") && list.contains("授予密钥"));
+    let id: i64 = zhiban_store::sqlx::query_scalar(
+        "SELECT id FROM staff_users WHERE username = 'xs.colleague'",
+    )
+    .fetch_one(app.db.db.pool())
+    .await
+    .expect("id");
+    let r = app
+        .submit(
+            &handler,
+            "/admin/tips",
+            "/admin/tips/keys",
+            &[("colleague", id.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/tips?granted=1");
+    let (status, detail) = app.text_with(&colleague, &path).await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("会议软件"));
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use zhiban_domain::audit::Entry;
 use zhiban_domain::identity::staff::{LoginError, StaffSession, Stage};
-use zhiban_domain::identity::{passkey, staff, totp};
+use zhiban_domain::identity::{passkey, staff, staff_keys, totp};
 use zhiban_domain::{DomainError, audit};
 
 fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
@@ -100,6 +100,7 @@ pub async fn login(
     match staff::login(&state.db, policy, &form.username, &form.password, now).await {
         Ok(user) => {
             let token = staff::start_session(&state.db, policy, &user, &client, now).await?;
+            staff_keys::unlock_for_session(&state.db, user.id, &form.password, &token).await?;
             tracing::info!(user = %user.username, "staff password accepted");
             let jar = jar.add(session_cookie(&state, token));
             let next = safe_admin_next(&form.next);
@@ -294,7 +295,18 @@ pub async fn change_password(
         )
         .await
         {
-            Ok(()) => return Ok(Redirect::to(&next).into_response()),
+            Ok(()) => {
+                // The key made or sealed under the new password serves
+                // this session at once.
+                staff_keys::unlock_for_session(
+                    &state.db,
+                    p.session.user.id,
+                    &form.password,
+                    &p.token,
+                )
+                .await?;
+                return Ok(Redirect::to(&next).into_response());
+            }
             Err(DomainError::Invalid(errs)) => {
                 errors.extend(errs.iter().map(|e| error_message(&p.ctx, e)));
             }

@@ -9,24 +9,60 @@ use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use zhiban_domain::DomainError;
+use zhiban_domain::tips::keys::{Colleague, KeyState};
 use zhiban_domain::tips::{self, Tip, TipRow};
+use zhiban_domain::{Conflict, DomainError};
 
 #[derive(Template)]
 #[template(path = "staff/tips/list.html")]
 pub struct TipsPage {
     pub ctx: PageCtx,
     pub rows: Vec<TipRow>,
+    /// Where this person stands with the unit's tip key.
+    pub key: KeyState,
+    /// Colleagues waiting for the key (shown to those who hold it).
+    pub waiting: Vec<Colleague>,
+    pub granted: bool,
 }
 
-pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Response, AppError> {
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub granted: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let (key, waiting) = tips::keys::state(&state.db, &staff.session).await?;
     render(&TipsPage {
         rows: tips::for_unit(&state.db, &staff.session).await?,
+        key,
+        waiting,
+        granted: q.granted == "1",
         ctx: staff.ctx,
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    pub colleague: i64,
+}
+
+/// A handler who holds the unit's tip key grants it to a colleague.
+pub async fn grant(
+    State(state): State<AppState>,
+    staff: Staff,
+    Csrf(Form(form)): Csrf<Form<GrantForm>>,
+) -> Result<Response, AppError> {
+    tips::keys::grant(&state.db, &staff.session, form.colleague).await?;
+    Ok(Redirect::to("/admin/tips?granted=1").into_response())
 }
 
 #[derive(Template)]
