@@ -68,6 +68,23 @@ describe('a request from the citizen to the unit and back', () => {
 
   it('files a complaint with its place and shows the number and the deadline', async () => {
     await citizen.getByLabel('投诉').check();
+    // A tap on the district map sets the point and chooses its district;
+    // the arrow keys move it; a street of that district is kept.
+    const map = citizen.getByRole('application', { name: '地图选点' });
+    await map.scrollIntoViewIfNeeded();
+  const label = await map.locator('text.district-label', { hasText: '江北区' }).boundingBox();
+    await citizen.mouse.click(label.x + label.width / 2, label.y + label.height / 2);
+    const point = citizen.locator('input[data-point]');
+    const tapped = await point.inputValue();
+    assert.match(tapped, /^29\.\d{6},106\.\d{6}$/);
+    const district = await citizen.locator('#q-request_place').inputValue();
+    assert.equal(
+      await citizen.locator(`#q-request_place option[value="${district}"]`).innerText(),
+      '江北区（街道不确定）',
+    );
+    await map.focus();
+    await citizen.keyboard.press('ArrowRight');
+    assert.ok(Number((await point.inputValue()).split(',')[1]) > Number(tapped.split(',')[1]), 'moved east');
     await citizen.locator('#q-request_place').selectOption({ label: '江北区 观音桥街道' });
     await citizen.locator('#q-address').fill('建新北路 66 号');
     await citizen.locator('#q-contact_name').fill('王先生');
@@ -85,6 +102,8 @@ describe('a request from the citizen to the unit and back', () => {
     await expectAccessible(staff);
     await open(staff, `${portal.base}/admin/requests/${number}`);
     assert.match(await staff.locator('#prop-title + ul').innerText(), /噪声扰民/);
+    assert.match(await staff.locator('.point-text').innerText(), /^29\.\d{5},106\.\d{5}$/);
+    await staff.getByRole('img', { name: /地图上标出的位置/ }).waitFor();
     await expectAccessible(staff);
     await staffStep('dispatch');
     assert.match(await staff.locator('dl.kv').first().innerText(), /渝州市城市管理局/);

@@ -9,6 +9,7 @@ pub mod consultations;
 pub mod content;
 pub mod demo;
 pub mod forms;
+pub mod geo;
 pub mod housekeeping;
 pub mod identity;
 pub mod interviews;

@@ -565,22 +565,69 @@ document.addEventListener('DOMContentLoaded', function () {
     var hint = document.getElementById('live-hint');
     if (hint) { hint.hidden = true; }
   }
-  // 我要写信: the location button (shown only where the browser can
-  // locate) writes `lat,lon` into the form; a refusal says what to do.
+  // 我要写信: the point of a request. The location button (shown only
+  // where the browser can locate) and the district map (a tap, or the
+  // arrow keys) both write `lat,lon` into the form; the map also chooses
+  // the tapped district in the place list unless a street of it is chosen.
+  var pointInput = document.querySelector('[data-point]');
+  var pointShown = document.querySelector('[data-point-shown]');
+  var pointNote = document.querySelector('[data-point-note]');
+  var map = document.querySelector('[data-map]');
+  var mapSvg = map && map.querySelector('svg');
+  var proj = mapSvg ? mapSvg.getAttribute('data-projection').split(',').map(Number) : null;
+  var marker = mapSvg && mapSvg.querySelector('[data-marker]');
+  var placeList = document.querySelector('select[name="place"]');
+  function showPoint(lat, lon) {
+    var text = lat.toFixed(6) + ',' + lon.toFixed(6);
+    pointInput.value = text;
+    pointShown.querySelector('[data-point-text]').textContent = text;
+    pointShown.hidden = false;
+    if (pointNote) { pointNote.hidden = true; }
+    if (marker) {
+      marker.setAttribute('cx', (lon - proj[0]) * proj[2]);
+      marker.setAttribute('cy', (proj[1] - lat) * proj[3]);
+      marker.setAttribute('visibility', 'visible');
+    }
+  }
+  function pickAt(x, y) {
+    showPoint(proj[1] - y / proj[3], proj[0] + x / proj[2]);
+    if (!placeList) { return; }
+    var paths = mapSvg.querySelectorAll('path[data-place]');
+    for (var i = 0; i < paths.length; i++) {
+      if (paths[i].isPointInFill && paths[i].isPointInFill(new DOMPoint(x, y))) {
+        var d = paths[i].getAttribute('data-place');
+        if (placeList.value !== d && placeList.value.indexOf(d + ':') !== 0) {
+          placeList.value = d;
+        }
+        return;
+      }
+    }
+  }
+  if (pointInput && mapSvg) {
+    map.hidden = false;
+    mapSvg.addEventListener('click', function (e) {
+      var pt = new DOMPoint(e.clientX, e.clientY).matrixTransform(mapSvg.getScreenCTM().inverse());
+      pickAt(pt.x, pt.y);
+    });
+    mapSvg.addEventListener('keydown', function (e) {
+      var moves = { ArrowLeft: [-6, 0], ArrowRight: [6, 0], ArrowUp: [0, -6], ArrowDown: [0, 6] };
+      var m = moves[e.key];
+      if (!m) { return; }
+      e.preventDefault();
+      pickAt(Number(marker.getAttribute('cx')) + m[0], Number(marker.getAttribute('cy')) + m[1]);
+    });
+  }
   var pointButton = document.querySelector('[data-point-button]');
-  if (pointButton && navigator.geolocation) {
-    var pointInput = document.querySelector('[data-point]');
-    var pointShown = document.querySelector('[data-point-shown]');
+  if (pointButton && pointInput && navigator.geolocation) {
     pointButton.hidden = false;
     pointButton.addEventListener('click', function () {
       navigator.geolocation.getCurrentPosition(function (pos) {
-        var text = pos.coords.latitude.toFixed(6) + ',' + pos.coords.longitude.toFixed(6);
-        pointInput.value = text;
-        pointShown.querySelector('[data-point-text]').textContent = text;
-        pointShown.hidden = false;
+        showPoint(pos.coords.latitude, pos.coords.longitude);
       }, function () {
-        pointShown.textContent = pointButton.getAttribute('data-denied');
-        pointShown.hidden = false;
+        if (pointNote) {
+          pointNote.textContent = pointButton.getAttribute('data-denied');
+          pointNote.hidden = false;
+        }
       }, { enableHighAccuracy: true, timeout: 15000 });
     });
   }

@@ -98,6 +98,12 @@ async fn check_new(db: &Db, new: &NewRequest) -> Result<NewRequest, DomainError>
     if !MAILBOXES.iter().any(|(k, _)| *k == clean.mailbox) {
         errs.push(FieldError::new("mailbox", "invalid_choice", ""));
     }
+    // A point picked on the map, with no district chosen, says which.
+    if clean.district_id.is_none()
+        && let Some(p) = clean.point.filter(|(a, b)| a.is_finite() && b.is_finite())
+    {
+        clean.district_id = crate::geo::district_at(db, p).await?;
+    }
     match clean.district_id {
         Some(d) => {
             let level: Option<String> =

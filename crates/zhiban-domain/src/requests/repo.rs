@@ -61,6 +61,8 @@ pub struct Request {
     pub district_name: String,
     pub street: String,
     pub address: String,
+    /// Where it is, as (latitude, longitude), when the writer gave a point.
+    pub point: Option<crate::geo::Point>,
     pub citizen_id: Option<i64>,
     pub contact_name: String,
     pub contact_phone: String,
@@ -162,7 +164,7 @@ pub(super) fn day_text(d: NaiveDate) -> String {
 }
 
 pub(super) const SELECT: &str = "SELECT r.id, r.number, r.kind, r.mailbox, r.title, r.body, r.district_id, \
-    COALESCE(dd.name, '') AS district_name, r.street, r.address, r.citizen_id, r.contact_name, \
+    COALESCE(dd.name, '') AS district_name, r.street, r.address, r.lat, r.lon, r.citizen_id, r.contact_name, \
     r.contact_phone, r.publish_ok, r.published, r.state, r.category_id, \
     COALESCE(c.name, '') AS category_name, r.suggested_category_id, \
     COALESCE(sc.name, '') AS suggested_name, r.unit_id, COALESCE(u.name, '') AS unit_name, \
@@ -193,6 +195,10 @@ pub(super) fn from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Request, Domain
         district_name: text("district_name")?,
         street: text("street")?,
         address: text("address")?,
+        point: match (r.try_get("lat")?, r.try_get("lon")?) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            _ => None,
+        },
         citizen_id: r.try_get("citizen_id")?,
         contact_name: text("contact_name")?,
         contact_phone: pii::open(db, pii::ctx::REQUEST_PHONE, &text("contact_phone")?)?,

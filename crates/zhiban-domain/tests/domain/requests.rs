@@ -697,6 +697,36 @@ async fn filing_refuses_what_cannot_be_handled_and_says_which_field() {
 }
 
 #[tokio::test]
+async fn a_point_picked_on_the_map_says_the_district_when_none_was_chosen() {
+    let l = Loop::new().await;
+    let who = l.w.citizen("13800138052", "郑", 2).await;
+    let report = |point| NewRequest {
+        kind: Some(RequestType::Report),
+        body: "解放碑步行街有人占道摆摊卖假冒名牌包，晚上八点以后最多".into(),
+        point: Some(point),
+        contact_name: "郑".into(),
+        contact_phone: "13800138052".into(),
+        ..NewRequest::default()
+    };
+    let r = requests::file(
+        &l.hall(),
+        &l.routing,
+        Some(&who),
+        &report((29.557, 106.577)),
+    )
+    .await
+    .expect("filed");
+    assert_eq!(r.district_name, "渝中区");
+    assert_eq!(r.point, Some((29.557, 106.577)));
+    // A point outside every district does not make one up.
+    let far = requests::file(&l.hall(), &l.routing, Some(&who), &report((39.9, 116.4))).await;
+    assert!(
+        matches!(far, Err(DomainError::Invalid(ref e)) if e[0].field == "request_place"),
+        "{far:?}"
+    );
+}
+
+#[tokio::test]
 async fn supervision_escalates_an_unsigned_order_and_an_overdue_answer() {
     let l = Loop::new().await;
     let who = l.w.citizen("13800138061", "吴", 2).await;

@@ -9,6 +9,7 @@ pub mod files;
 pub mod form;
 pub mod interview;
 pub mod license;
+pub mod map;
 pub mod messages;
 pub mod meta;
 pub mod places;

@@ -285,6 +285,10 @@ async fn photos_sent_with_a_request_survive_a_bad_form_and_reach_only_those_who_
     let page = r.text().await.expect("page");
     assert!(page.contains("照片或材料：文件类型不符合要求"), "{page}");
     assert!(page.contains("name=\"staged\"") && page.contains("井盖.png"));
+    assert!(
+        page.contains("data-projection") && page.contains("role=\"application\""),
+        "the form has the district map to tap the point on"
+    );
     let staged: String = page
         .split("name=\"staged\" value=\"")
         .nth(1)
@@ -357,8 +361,14 @@ async fn photos_sent_with_a_request_survive_a_bad_form_and_reach_only_those_who_
             .await
             .expect("row");
     assert_eq!((lat, lon), (Some(29.5753), Some(106.5326)));
+    assert!(
+        mine.contains("29.57530,106.53260") && mine.contains("district-map-shown"),
+        "the writer sees the point on the district map"
+    );
     // The hotline sees it; another citizen does not.
     app.login().await;
+    let (_, desk) = app.text(&format!("/admin/requests/{number}")).await;
+    assert!(desk.contains("29.57530,106.53260") && desk.contains("district-map-shown"));
     let (status, _) = app
         .text(&format!("/admin/requests/{number}/files/{link}"))
         .await;

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, UploadForm, request_files};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
+use crate::view::map::DistrictMap;
 use crate::view::{field_messages, render};
 use askama::Template;
 use axum::Form;
@@ -77,6 +78,9 @@ pub struct NewRequestPage {
     pub errors: Vec<(String, String)>,
     /// Emergency lines the text calls for (the banner before filing).
     pub lines: Vec<Line>,
+    /// The district map to tap the point on.
+    pub map: Option<DistrictMap>,
+    pub map_pick: bool,
 }
 
 impl NewRequestPage {
@@ -117,7 +121,10 @@ async fn new_page(
 ) -> Result<Response, AppError> {
     let settings = &state.config.requests;
     let places = crate::view::places::place_groups(&state.db, &ctx).await?;
+    let map = DistrictMap::load(&state.db, form.point()).await?;
     render(&NewRequestPage {
+        map,
+        map_pick: true,
         kinds: RequestType::ALL
             .iter()
             .map(|k| (*k, settings.limit(*k)))
@@ -251,6 +258,9 @@ pub async fn my_requests(
 pub struct MyRequestPage {
     pub ctx: PageCtx,
     pub r: Request,
+    /// The point the request was given, on the district map.
+    pub map: Option<DistrictMap>,
+    pub map_pick: bool,
     pub files: Vec<RequestFile>,
     pub events: Vec<RequestEvent>,
     pub fresh: bool,
@@ -285,7 +295,13 @@ async fn request_page(
     errors: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
     let r = requests::for_citizen(&state.db, user.citizen().id, number).await?;
+    let map = match r.point {
+        Some(p) => DistrictMap::load(&state.db, Some(p)).await?,
+        None => None,
+    };
     render(&MyRequestPage {
+        map,
+        map_pick: false,
         events: requests::events(&state.db, r.id).await?,
         files: requests::files::list(&state.db, r.id).await?,
         r,

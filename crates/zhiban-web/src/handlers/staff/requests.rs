@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::extract::{Csrf, Issuer, Staff, UnitOption, unit_options};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
+use crate::view::map::DistrictMap;
 use crate::view::{field_messages, render};
 use askama::Template;
 use axum::Form;
@@ -141,6 +142,9 @@ pub struct RequestPage {
     /// The step that failed (its form opens with the text kept).
     pub kept: Option<(RequestAction, String)>,
     pub max_extension: u32,
+    /// The point the writer gave, on the district map.
+    pub map: Option<DistrictMap>,
+    pub map_pick: bool,
 }
 
 impl RequestPage {
@@ -240,7 +244,13 @@ async fn request_page(
     } else {
         Vec::new()
     };
+    let map = match r.point {
+        Some(p) => DistrictMap::load(&state.db, Some(p)).await?,
+        None => None,
+    };
     render(&RequestPage {
+        map,
+        map_pick: false,
         light: r.light(today),
         events: requests::events(&state.db, r.id).await?,
         files: requests::files::list(&state.db, r.id).await?,
