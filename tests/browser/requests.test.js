@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
-  registerCitizen, prefCookies,
+  registerCitizen, prefCookies, totpCode,
 } from './helpers.js';
 
 const PHONE = '13800138177';
@@ -189,6 +189,53 @@ describe('an anonymous police tip followed up with its code', () => {
       }
       await ctx.close();
     }
+  });
+
+  it('is read by a new handler of the unit once they chose their password, and the reporter reads the question', async () => {
+    // The administrator makes the account; the key is not theirs to give.
+    await open(staff, `${portal.base}/admin/staff/new`);
+    await staff.locator('#f-username').fill('xs.liu');
+    await staff.locator('#f-display_name').fill('刘警官');
+    await staff.locator('#f-unit_id').selectOption({ label: '　渝州市公安局' });
+    await staff.getByLabel('线索核查员', { exact: true }).check();
+    await staff.locator('#f-password').fill('Init1al!pw');
+    await follow(staff, staff.getByRole('button', { name: '保存', exact: true }));
+    const res = await staff.goto(`${portal.base}/admin/tips/${receipt}`);
+    assert.equal(res.status(), 403, 'the administrator does not read tips');
+
+    const ctx = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await ctx.newPage();
+    await open(page, `${portal.base}/admin/login`);
+    await page.locator('#username').fill('xs.liu');
+    await page.locator('#password').fill('Init1al!pw');
+    await follow(page, page.locator('form[action="/admin/login"] button[type="submit"]'));
+    const secretKey = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
+    await page.locator('#code').fill(totpCode(secretKey, Math.floor(Date.now() / 30000)));
+    let url = await follow(page, page.locator('form[action="/admin/login/verify"] button[type="submit"]'));
+    assert.equal(url.pathname, '/admin/account/password');
+    await page.locator('#current_password').fill('Init1al!pw');
+    await page.locator('#password').fill('Own!chos3n');
+    await page.locator('#password_again').fill('Own!chos3n');
+    await follow(page, page.getByRole('button', { name: '保存新密码' }));
+
+    await open(page, `${portal.base}/admin/tips`);
+    assert.match(await page.locator('main').innerText(), /您持有本单位密钥/);
+    await expectAccessible(page);
+    await follow(page, page.getByRole('link', { name: receipt }));
+    assert.match(await page.locator('main').innerText(), /会议软件/);
+    assert.match(await page.locator('main').innerText(), /姓王/);
+    await expectAccessible(page);
+    await page.locator('textarea[name="message"]').fill('请问对方让您下载的软件叫什么名字？');
+    await follow(page, page.locator('form[action$="/message"] button[type="submit"]').first());
+    await ctx.close();
+
+    const reporter = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+    await open(reporter, `${portal.base}/tips/follow`);
+    await reporter.locator('#f-receipt').fill(receipt);
+    await reporter.locator('#f-secret').fill(secret);
+    await follow(reporter, reporter.locator('form[action="/tips/follow"] button[type="submit"]'));
+    assert.match(await reporter.locator('ol.timeline').innerText(), /软件叫什么名字/);
+    await reporter.context().close();
   });
 });
 
