@@ -257,6 +257,13 @@ describe('a report without an account, followed with its number and secret', () 
     assert.equal(await page.getByLabel('诉求内容').inputValue(), '有人赌博');
     await page.getByLabel('诉求内容').fill('观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。');
     await page.getByLabel('发生地点').selectOption({ index: 1 });
+    // The place may be tapped on the map; the device's location is never asked.
+    assert.equal(await page.locator('[data-point-button]').count(), 0);
+    const map = page.getByRole('application', { name: '地图选点' });
+    await map.scrollIntoViewIfNeeded();
+    const label = await map.locator('text.district-label', { hasText: '江北区' }).boundingBox();
+    await page.mouse.click(label.x + label.width / 2, label.y + label.height / 2);
+    assert.match(await page.locator('input[data-point]').inputValue(), /^29\.\d{6},106\.\d{6}$/);
     await follow(page, page.getByRole('button', { name: '匿名提交' }));
     await page.getByRole('heading', { name: '已收到您的匿名反映' }).waitFor();
     number = (await page.locator('#anon-number').innerText()).trim();

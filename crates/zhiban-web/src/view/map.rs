@@ -126,6 +126,13 @@ impl DistrictMap {
     }
 }
 
+/// A point as forms carry it (`lat,lon`, as the map and the location
+/// button write it).
+pub fn parse_point(text: &str) -> Option<Point> {
+    let (lat, lon) = text.split_once(',')?;
+    Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
+}
+
 /// A point as people read it: 29.55712,106.57700 (templates pass their
 /// bindings by reference, twice).
 pub fn point_text(p: &&Point) -> String {
@@ -157,5 +164,7 @@ mod tests {
         assert!((lat - 29.557).abs() < 1e-9 && (lon - 106.577).abs() < 1e-9);
         assert!(map.districts[0].path.starts_with('M') && map.districts[0].path.ends_with('Z'));
         assert!(DistrictMap::draw(&[], None).is_none());
+        assert_eq!(parse_point(" 29.5, 106.25"), Some((29.5, 106.25)));
+        assert_eq!(parse_point("29.5"), None);
     }
 }

@@ -414,8 +414,11 @@ async fn a_report_without_an_account_is_followed_with_its_number_and_secret() {
     let (status, form) = app.text_with(&visitor, "/requests/anonymous").await;
     assert_eq!(status, 200);
     assert!(form.contains("value=\"report\"") && !form.contains("value=\"complaint\""));
-    let jiangbei = app.unit_id("500105").await;
-    let place = format!("d:{jiangbei}:观音桥街道");
+    assert!(
+        form.contains("data-projection") && !form.contains("data-point-button"),
+        "the place is tapped on the map; the device's location is never asked"
+    );
+    // No district chosen: the point tapped on the map says which.
     let r = app
         .submit(
             &visitor,
@@ -427,7 +430,7 @@ async fn a_report_without_an_account_is_followed_with_its_number_and_secret() {
                     "body",
                     "观音桥某小区地下车库有人私设赌场，每晚十点以后人员进出频繁。",
                 ),
-                ("place", &place),
+                ("point", "29.583000,106.535000"),
             ],
         )
         .await;
@@ -469,6 +472,7 @@ async fn a_report_without_an_account_is_followed_with_its_number_and_secret() {
     app.login().await;
     let (_, detail) = app.text(&format!("/admin/requests/{number}")).await;
     assert!(detail.contains("匿名"));
+    assert!(detail.contains("江北区") && detail.contains("29.58300,106.53500"));
 }
 
 #[tokio::test]

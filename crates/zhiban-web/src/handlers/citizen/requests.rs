@@ -56,10 +56,9 @@ pub struct FileForm {
 }
 
 impl FileForm {
-    /// `lat,lon` as the location button writes it.
+    /// `lat,lon` as the location button and the map write it.
     fn point(&self) -> Option<(f64, f64)> {
-        let (lat, lon) = self.point.split_once(',')?;
-        Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
+        crate::view::map::parse_point(&self.point)
     }
 
     fn place(&self) -> (Option<i64>, String) {

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::extract::{Csrf, Issuer, UploadForm, form_token, request_files};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
+use crate::view::map::{DistrictMap, parse_point};
 use crate::view::places::{PlaceGroup, parse_place, place_groups};
 use crate::view::{Pager, field_messages, render, render_public, shown_once};
 use askama::Template;
@@ -108,6 +109,10 @@ pub struct AnonymousPage {
     pub form: AnonymousForm,
     pub lines: Vec<Line>,
     pub errors: Vec<(String, String)>,
+    /// The district map to tap the place on (no device location: the
+    /// point marks the problem, never the writer).
+    pub map: Option<DistrictMap>,
+    pub map_pick: bool,
 }
 
 impl AnonymousPage {
@@ -142,6 +147,9 @@ pub struct AnonymousForm {
     pub address: String,
     #[serde(default)]
     pub not_emergency: String,
+    /// The place tapped on the map (`lat,lon`).
+    #[serde(default)]
+    pub point: String,
     /// Files already received, kept while the form comes back.
     #[serde(skip)]
     pub staged: Vec<Attachment>,
@@ -155,6 +163,8 @@ async fn anonymous_page(
     errors: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
     render(&AnonymousPage {
+        map: DistrictMap::load(&state.db, parse_point(&form.point)).await?,
+        map_pick: true,
         kinds: anonymous::KINDS,
         places: place_groups(&state.db, &ctx).await?,
         form,
@@ -217,6 +227,7 @@ pub async fn anonymous_file(
         district_id,
         street,
         address: form.address.clone(),
+        point: parse_point(&form.point),
         attachments: form.staged.clone(),
         ..NewRequest::default()
     };
