@@ -605,6 +605,7 @@ document.addEventListener('DOMContentLoaded', function () {
   }
   if (pointInput && mapSvg) {
     map.hidden = false;
+    document.querySelectorAll('[data-map-field]').forEach(function (f) { f.hidden = false; });
     mapSvg.addEventListener('click', function (e) {
       var pt = new DOMPoint(e.clientX, e.clientY).matrixTransform(mapSvg.getScreenCTM().inverse());
       pickAt(pt.x, pt.y);

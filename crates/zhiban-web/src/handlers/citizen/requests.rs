@@ -79,7 +79,8 @@ pub struct NewRequestPage {
     pub lines: Vec<Line>,
     /// The district map to tap the point on.
     pub map: Option<DistrictMap>,
-    pub map_pick: bool,
+    /// The map's hint where it is a tap target; None where it shows a point.
+    pub map_pick: Option<&'static str>,
 }
 
 impl NewRequestPage {
@@ -123,7 +124,7 @@ async fn new_page(
     let map = DistrictMap::load(&state.db, form.point()).await?;
     render(&NewRequestPage {
         map,
-        map_pick: true,
+        map_pick: Some("requests.map_hint"),
         kinds: RequestType::ALL
             .iter()
             .map(|k| (*k, settings.limit(*k)))
@@ -259,7 +260,8 @@ pub struct MyRequestPage {
     pub r: Request,
     /// The point the request was given, on the district map.
     pub map: Option<DistrictMap>,
-    pub map_pick: bool,
+    /// The map's hint where it is a tap target; None where it shows a point.
+    pub map_pick: Option<&'static str>,
     pub files: Vec<RequestFile>,
     pub events: Vec<RequestEvent>,
     pub fresh: bool,
@@ -300,7 +302,7 @@ async fn request_page(
     };
     render(&MyRequestPage {
         map,
-        map_pick: false,
+        map_pick: None,
         events: requests::events(&state.db, r.id).await?,
         files: requests::files::list(&state.db, r.id).await?,
         r,

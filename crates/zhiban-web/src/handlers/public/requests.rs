@@ -112,7 +112,7 @@ pub struct AnonymousPage {
     /// The district map to tap the place on (no device location: the
     /// point marks the problem, never the writer).
     pub map: Option<DistrictMap>,
-    pub map_pick: bool,
+    pub map_pick: Option<&'static str>,
 }
 
 impl AnonymousPage {
@@ -164,7 +164,7 @@ async fn anonymous_page(
 ) -> Result<Response, AppError> {
     render(&AnonymousPage {
         map: DistrictMap::load(&state.db, parse_point(&form.point)).await?,
-        map_pick: true,
+        map_pick: Some("requests.anon_map_hint"),
         kinds: anonymous::KINDS,
         places: place_groups(&state.db, &ctx).await?,
         form,

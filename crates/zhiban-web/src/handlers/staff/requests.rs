@@ -144,7 +144,7 @@ pub struct RequestPage {
     pub max_extension: u32,
     /// The point the writer gave, on the district map.
     pub map: Option<DistrictMap>,
-    pub map_pick: bool,
+    pub map_pick: Option<&'static str>,
 }
 
 impl RequestPage {
@@ -250,7 +250,7 @@ async fn request_page(
     };
     render(&RequestPage {
         map,
-        map_pick: false,
+        map_pick: None,
         light: r.light(today),
         events: requests::events(&state.db, r.id).await?,
         files: requests::files::list(&state.db, r.id).await?,
