@@ -41,8 +41,11 @@ impl Outline {
     }
 }
 
+/// A district code with its ring of (longitude, latitude).
+pub type Ring = (String, Vec<(f64, f64)>);
+
 /// (code, ring) of each line of an outline file.
-pub fn parse(tsv: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+pub fn parse(tsv: &str) -> Vec<Ring> {
     tsv.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
@@ -65,7 +68,9 @@ pub async fn outlines(db: &Db) -> Result<Vec<Outline>, DomainError> {
         sqlx::query_as("SELECT id, code, name FROM departments WHERE level = '区县' ORDER BY code")
             .fetch_all(db.pool())
             .await?;
-    let rings = parse(DISTRICTS_TSV);
+    static RINGS: std::sync::LazyLock<Vec<Ring>> =
+        std::sync::LazyLock::new(|| parse(DISTRICTS_TSV));
+    let rings = &*RINGS;
     Ok(districts
         .into_iter()
         .filter_map(|(id, code, name)| {

@@ -47,7 +47,7 @@ fn crypto(_: zhiban_crypto::CryptoError) -> DomainError {
     DomainError::Internal("staff key")
 }
 
-/// The AEAD key for `secret_source` (a password with its salt, or a cookie).
+/// The AEAD key a password and its salt give (argon2id).
 fn derive(db: &Db, password: &[u8], salt: &[u8]) -> Result<Zeroizing<Vec<u8>>, DomainError> {
     let len = db.keyring()?.suite().key_len();
     let mut out = Zeroizing::new(vec![0u8; len]);
@@ -87,6 +87,30 @@ fn open(db: &Db, key: &[u8], aad: &[u8], stored: &str) -> Option<Zeroizing<Vec<u
         .map(Zeroizing::new)
 }
 
+/// A person's stored pair, as a password finds it.
+enum Stored {
+    None,
+    Opened(Zeroizing<Vec<u8>>),
+    /// There is one, and this password does not open it.
+    Closed,
+}
+
+async fn open_with_password(db: &Db, staff_id: i64, password: &str) -> Result<Stored, DomainError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT salt, sealed_secret FROM staff_keys WHERE staff_id = $1")
+            .bind(staff_id)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some((salt, sealed)) = row else {
+        return Ok(Stored::None);
+    };
+    let salt = B64
+        .decode(salt)
+        .map_err(|_| DomainError::Internal("salt"))?;
+    let key = derive(db, password.as_bytes(), &salt)?;
+    Ok(open(db, &key, PASSWORD_AAD, &sealed).map_or(Stored::Closed, Stored::Opened))
+}
+
 /// Opens this person's key with the password they just gave, making the
 /// pair on first use. None while the password is one an administrator set
 /// (the person must choose their own first).
@@ -103,22 +127,12 @@ pub async fn unlock_or_create(
     if chosen == 0 {
         return Ok(None);
     }
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT salt, sealed_secret FROM staff_keys WHERE staff_id = $1")
-            .bind(staff_id)
-            .fetch_optional(db.pool())
-            .await?;
-    if let Some((salt, sealed)) = row {
-        let salt = B64
-            .decode(salt)
-            .map_err(|_| DomainError::Internal("salt"))?;
-        let key = derive(db, password.as_bytes(), &salt)?;
-        if let Some(secret) = open(db, &key, PASSWORD_AAD, &sealed) {
-            return Ok(Some(PersonalKey { staff_id, secret }));
-        }
+    match open_with_password(db, staff_id, password).await? {
+        Stored::Opened(secret) => return Ok(Some(PersonalKey { staff_id, secret })),
         // Sealed under a password this person no longer has (a reset
         // that did not go through here): start again.
-        drop_keys(&mut *db.pool().acquire().await?, staff_id).await?;
+        Stored::Closed => drop_keys(&mut *db.pool().acquire().await?, staff_id).await?,
+        Stored::None => {}
     }
     let (secret, public) = pke::sm2_key_pair();
     let secret = Zeroizing::new(secret);
@@ -187,26 +201,7 @@ pub(crate) async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), DomainError> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT salt, sealed_secret FROM staff_keys WHERE staff_id = $1")
-            .bind(staff_id)
-            .fetch_optional(db.pool())
-            .await?;
-    let opened = match &row {
-        Some((salt, sealed)) => {
-            let salt = B64
-                .decode(salt)
-                .map_err(|_| DomainError::Internal("salt"))?;
-            open(
-                db,
-                &derive(db, current.as_bytes(), &salt)?,
-                PASSWORD_AAD,
-                sealed,
-            )
-        }
-        None => None,
-    };
-    let Some(secret) = opened else {
+    let Stored::Opened(secret) = open_with_password(db, staff_id, current).await? else {
         // No pair yet (or one under a password an administrator set):
         // make it under the password the person now chose.
         drop_keys(&mut *db.pool().acquire().await?, staff_id).await?;
