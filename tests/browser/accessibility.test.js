@@ -31,6 +31,8 @@ const publicPages = () => [
   ['guide', `/services/${encodeURIComponent(code)}`, 200],
   ['police', '/police', 200],
   ['themes', '/themes', 200],
+  ['bundles', '/bundles', 200],
+  ['bundle guide', '/bundles/birth', 200],
   ['departments', '/departments', 200],
   ['search with results', `/search?q=${encodeURIComponent('身份证')}`, 200],
   ['search without results', '/search?q=zzzz', 200],

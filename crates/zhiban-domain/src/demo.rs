@@ -29,6 +29,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         crate::requests::demo::load_catalogue(db).await?;
         crate::interviews::demo::load(db).await?;
         crate::consultations::demo::load(db).await?;
+        crate::bundles::demo::load(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -45,6 +46,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     crate::requests::demo::load_catalogue(db).await?;
     crate::interviews::demo::load(db).await?;
     crate::consultations::demo::load(db).await?;
+    crate::bundles::demo::load(db).await?;
     Ok(summary)
 }
 

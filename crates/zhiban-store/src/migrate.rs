@@ -146,6 +146,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "tip keys of units and handlers",
         sql: include_str!("../migrations/0027_tip_unit_keys.sql"),
     },
+    Migration {
+        version: 28,
+        name: "one-thing bundles",
+        sql: include_str!("../migrations/0028_bundles.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

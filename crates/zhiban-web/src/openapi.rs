@@ -9,12 +9,13 @@ use crate::handlers::api;
 #[openapi(
     info(
         title = "Zhiban API",
-        description = "智办政务门户开放接口：事项目录（办事指南）、智能搜索、电子证照核验。",
+        description = "智办政务门户开放接口：事项目录（办事指南）、一件事一次办、智能搜索、电子证照核验。",
         version = "1"
     ),
     paths(
         api::list_services,
         api::get_service,
+        api::list_bundles,
         api::search,
         api::suggest,
         api::verify_license,
@@ -24,6 +25,10 @@ use crate::handlers::api;
         api::ServiceList,
         api::ServiceSummary,
         api::ServiceDetail,
+        api::BundleView,
+        api::BundleItemView,
+        zhiban_domain::bundles::Question,
+        zhiban_domain::bundles::Condition,
         api::SearchResponse,
         api::SearchResult,
         api::Suggestions,

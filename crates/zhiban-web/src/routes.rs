@@ -10,17 +10,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use zhiban_domain::identity::Perm;
 
 use crate::handlers::citizen::{
-    account, apply, auth, cases as my_cases, companies, licenses as wallet, requests as my_requests,
+    account, apply, auth, bundles as my_bundles, cases as my_cases, companies, licenses as wallet,
+    requests as my_requests,
 };
 use crate::handlers::public::{
-    catalog as browse, consultations as consult, content as published, feeds, home,
-    interviews as studio, licenses as checks, police, policies, prefs, progress,
+    bundles as one_thing, catalog as browse, consultations as consult, content as published, feeds,
+    home, interviews as studio, licenses as checks, police, policies, prefs, progress,
     requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
-    account as staff_account, audit, cases, catalog, citizens, consultations, content, forms,
-    home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys, org,
-    people, requests, roles, search as insights, sign_in, sms, tips, transfer,
+    account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
+    forms, home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys,
+    org, people, requests, roles, search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -114,6 +115,17 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/services/{code}/form", CatalogEdit)
             .get(forms::form_edit)
             .post(forms::form_save),
+        StaffRoute::new("/admin/bundles", CatalogView)
+            .get(bundles::list)
+            .menu(3, "bundles.admin_title"),
+        StaffRoute::new("/admin/bundles/new", CatalogEdit)
+            .get(bundles::new_form)
+            .post(bundles::create),
+        StaffRoute::new("/admin/bundles/{code}/edit", CatalogEdit)
+            .get(bundles::edit_form)
+            .post(bundles::update),
+        StaffRoute::new("/admin/bundles/{code}/publish", CatalogPublish).post(bundles::publish),
+        StaffRoute::new("/admin/bundles/{code}/unpublish", CatalogPublish).post(bundles::unpublish),
         StaffRoute::new("/admin/cases", CasesHandle)
             .get(cases::cases_list)
             .menu(1, "wb.title"),
@@ -361,6 +373,8 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/services/{code}").get(browse::guide),
         SiteRoute::new("/departments").get(browse::departments),
         SiteRoute::new("/themes").get(browse::themes),
+        SiteRoute::new("/bundles").get(one_thing::list),
+        SiteRoute::new("/bundles/{code}").get(one_thing::guide),
         SiteRoute::new("/police").get(police::police),
         // Anyone: 政务公开 (published articles, site homes, channels)
         SiteRoute::new("/articles/{id}").get(published::article),
@@ -528,6 +542,11 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .get(apply::apply_form)
             .post(apply::apply_post)
             .with(upload),
+        SiteRoute::new("/bundles/{code}/apply")
+            .get(my_bundles::apply_form)
+            .post(my_bundles::apply_post)
+            .with(upload),
+        SiteRoute::new("/my/bundles/{number}").get(my_bundles::my_bundle),
         SiteRoute::new("/my/cases").get(my_cases::my_cases),
         SiteRoute::new("/my/cases/{number}").get(my_cases::my_case),
         SiteRoute::new("/my/cases/{number}/receipt").get(my_cases::receipt),
@@ -606,6 +625,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         // Other systems
         SiteRoute::new("/api/v1/services").get(api::list_services),
         SiteRoute::new("/api/v1/services/{code}").get(api::get_service),
+        SiteRoute::new("/api/v1/bundles").get(api::list_bundles),
         SiteRoute::new("/api/v1/search").get(api::search),
         SiteRoute::new("/api/v1/suggest").get(api::suggest),
         SiteRoute::new("/api/v1/licenses/verify")

@@ -35,6 +35,18 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
         return Ok(d);
     }
     let (version, schema) = crate::forms::repo::current(db, item).await?;
+    start_draft(db, citizen, &item.code, version, schema).await
+}
+
+/// Starts a draft under `key` (an item's code, or a bundle's draft key)
+/// with answers filled from the profile; an existing one is kept.
+pub(super) async fn start_draft(
+    db: &Db,
+    citizen: &Citizen,
+    key: &str,
+    version: i64,
+    schema: FormSchema,
+) -> Result<Draft, DomainError> {
     let mut answers = Answers::new();
     schema.normalize(
         &mut answers,
@@ -46,19 +58,19 @@ pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Dra
          ON CONFLICT (citizen_id, service_code) DO NOTHING",
     )
     .bind(citizen.id)
-    .bind(&item.code)
+    .bind(key)
     .bind(version)
     .bind(serde_json::to_string(&schema).unwrap_or_default())
     .bind(seal_answers(db, &answers)?)
     .bind(db.now().timestamp())
     .execute(db.pool())
     .await?;
-    find_draft(db, citizen.id, &item.code)
+    find_draft(db, citizen.id, key)
         .await?
         .ok_or(DomainError::NotFound)
 }
 
-fn seal_answers(db: &Db, answers: &Answers) -> Result<String, DomainError> {
+pub(super) fn seal_answers(db: &Db, answers: &Answers) -> Result<String, DomainError> {
     pii::seal(
         db,
         pii::ctx::DRAFT_ANSWERS,
@@ -66,7 +78,7 @@ fn seal_answers(db: &Db, answers: &Answers) -> Result<String, DomainError> {
     )
 }
 
-async fn find_draft(
+pub(super) async fn find_draft(
     db: &Db,
     citizen_id: i64,
     service_code: &str,
@@ -137,7 +149,12 @@ pub async fn save_draft(
 
 /// Replaces the answers of one page (or of the whole form) with what was
 /// posted, so a cleared field is cleared and a removed row is removed.
-fn merge_page(schema: &FormSchema, answers: &mut Answers, posted: &Answers, page: Option<usize>) {
+pub(super) fn merge_page(
+    schema: &FormSchema,
+    answers: &mut Answers,
+    posted: &Answers,
+    page: Option<usize>,
+) {
     let keys: Vec<&str> = schema
         .pages
         .iter()
@@ -273,46 +290,29 @@ pub async fn submit(
         .unwrap_or_else(|| citizen.phone.clone());
     let mut tx = desk.db.begin().await?;
     let number = next_number(&mut tx, &desk.settings.number_prefix, today).await?;
-    let case_id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
-         applicant_name, applicant_phone, form_version, form_schema, answers, state, \
-         promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
-         applicant_phone_bidx, procedure, todo, running) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, 1) RETURNING id",
+    let case_id = insert_case(
+        &mut tx,
+        desk.db,
+        &NewCase {
+            number: &number,
+            item,
+            department_id: dept_id,
+            citizen_id: citizen.id,
+            name: name.trim(),
+            phone: phone.trim(),
+            form_version: draft.form_version,
+            schema: &draft.schema,
+            answers: &draft.answers,
+            state: CaseState::Submitted,
+            deadlines: &d,
+            procedure: if disclosure {
+                super::disclosure::PROCEDURE
+            } else {
+                ""
+            },
+            bundle: None,
+        },
     )
-    .bind(&number)
-    .bind(&item.code)
-    .bind(&item.name)
-    .bind(dept_id)
-    .bind(citizen.id)
-    .bind(name.trim())
-    .bind(pii::seal(desk.db, pii::ctx::CASE_PHONE, phone.trim())?)
-    .bind(draft.form_version)
-    .bind(serde_json::to_string(&draft.schema).unwrap_or_default())
-    .bind(pii::seal(
-        desk.db,
-        pii::ctx::CASE_ANSWERS,
-        &serde_json::to_string(&draft.answers).unwrap_or_default(),
-    )?)
-    .bind(CaseState::Submitted.slug())
-    .bind(i64::from(item.promised_limit_days))
-    .bind(i64::from(item.legal_limit_days))
-    .bind(now.timestamp())
-    .bind(day_text(d.due_on))
-    .bind(day_text(d.legal_due_on))
-    .bind(day_text(d.yellow_on))
-    .bind(now.timestamp())
-    .bind(pii::phone_index(
-        desk.db,
-        pii::ctx::CASE_PHONE,
-        phone.trim(),
-    )?)
-    .bind(if disclosure {
-        super::disclosure::PROCEDURE
-    } else {
-        ""
-    })
-    .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE case_files SET case_id = $1, draft_id = NULL WHERE draft_id = $2")
         .bind(case_id)
@@ -354,6 +354,72 @@ pub async fn submit(
     tx.commit().await?;
     let mut conn = desk.db.pool().acquire().await?;
     load(desk.db, &mut conn, &number).await
+}
+
+/// A case about to be filed.
+pub(super) struct NewCase<'a> {
+    pub number: &'a str,
+    pub item: &'a ServiceItem,
+    pub department_id: i64,
+    pub citizen_id: i64,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub form_version: i64,
+    pub schema: &'a FormSchema,
+    pub answers: &'a Answers,
+    /// 待受理, or 待前序办结 for a later stage of a bundle.
+    pub state: CaseState,
+    pub deadlines: &'a Deadlines,
+    pub procedure: &'a str,
+    /// (the bundle case, the item's stage in it).
+    pub bundle: Option<(i64, u32)>,
+}
+
+/// Writes the case row, its answers and phone sealed.
+pub(super) async fn insert_case(
+    tx: &mut crate::Tx,
+    db: &Db,
+    c: &NewCase<'_>,
+) -> Result<i64, DomainError> {
+    let now = db.now().timestamp();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
+         applicant_name, applicant_phone, form_version, form_schema, answers, state, \
+         promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
+         applicant_phone_bidx, procedure, todo, running, bundle_case_id, bundle_stage) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20, $21, $22, $23, $24) RETURNING id",
+    )
+    .bind(c.number)
+    .bind(&c.item.code)
+    .bind(&c.item.name)
+    .bind(c.department_id)
+    .bind(c.citizen_id)
+    .bind(c.name)
+    .bind(pii::seal(db, pii::ctx::CASE_PHONE, c.phone)?)
+    .bind(c.form_version)
+    .bind(serde_json::to_string(c.schema).unwrap_or_default())
+    .bind(pii::seal(
+        db,
+        pii::ctx::CASE_ANSWERS,
+        &serde_json::to_string(c.answers).unwrap_or_default(),
+    )?)
+    .bind(c.state.slug())
+    .bind(i64::from(c.item.promised_limit_days))
+    .bind(i64::from(c.item.legal_limit_days))
+    .bind(now)
+    .bind(day_text(c.deadlines.due_on))
+    .bind(day_text(c.deadlines.legal_due_on))
+    .bind(day_text(c.deadlines.yellow_on))
+    .bind(now)
+    .bind(pii::phone_index(db, pii::ctx::CASE_PHONE, c.phone)?)
+    .bind(c.procedure)
+    .bind(i64::from(c.state.staff_todo()))
+    .bind(i64::from(c.state.clock_running()))
+    .bind(c.bundle.map(|b| b.0))
+    .bind(c.bundle.map_or(0, |b| i64::from(b.1)))
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! from 受理 to 送达, time limits in working days with clocks that pause,
 //! electronic supervision lights, and the lists staff and applicants read.
 
+pub mod bundled;
 pub mod calendar;
 pub mod clock;
 mod desk;

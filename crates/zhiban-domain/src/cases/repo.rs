@@ -69,6 +69,9 @@ pub struct Case {
     pub answer: Option<Answer>,
     /// Working days the answer period was extended by (once at most).
     pub extended_days: i64,
+    /// The 一件事 this case was filed in, and its stage there.
+    pub bundle_case_id: Option<i64>,
+    pub bundle_stage: i64,
 }
 
 impl Case {
@@ -165,7 +168,8 @@ const SELECT_CASE: &str = "SELECT c.id, c.number, c.service_code, c.service_name
     c.applicant_phone, c.form_version, c.form_schema, c.answers, c.state, c.resume_state, \
     c.outcome, c.correction, c.delivery, c.tracking_no, c.promised_days, c.legal_days, \
     c.submitted_at, c.accepted_on, c.due_on, c.legal_due_on, c.yellow_on, c.paused_on, \
-    c.concluded_at, c.revision, c.procedure, c.answer, c.extended_days FROM cases c JOIN departments d ON d.id = c.department_id";
+    c.concluded_at, c.revision, c.procedure, c.answer, c.extended_days, c.bundle_case_id, \
+    c.bundle_stage FROM cases c JOIN departments d ON d.id = c.department_id";
 
 /// Reads a case row, decrypting the answers and the phone.
 fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
@@ -207,6 +211,8 @@ fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
         procedure: text("procedure")?,
         answer: Answer::from_slug(&text("answer")?),
         extended_days: r.try_get("extended_days")?,
+        bundle_case_id: r.try_get("bundle_case_id")?,
+        bundle_stage: r.try_get("bundle_stage")?,
     })
 }
 
@@ -587,7 +593,9 @@ pub async fn act(
         | CaseAction::Withdraw
         | CaseAction::Reject
         | CaseAction::Remind
-        | CaseAction::Escalate => {}
+        | CaseAction::Escalate
+        | CaseAction::Release
+        | CaseAction::Halt => {}
     }
     if !errs.is_empty() {
         return Err(DomainError::Invalid(errs));
@@ -665,6 +673,13 @@ pub async fn act(
     }
     if deadlines != case.deadlines() && to.clock_running() {
         schedule_supervision(&mut tx, case.id, &deadlines).await?;
+    }
+    // An item of a bundle that finishes may start the next stage, halt
+    // it, or finish the bundle.
+    if let Some(bundle) = case.bundle_case_id
+        && to.finished()
+    {
+        super::bundled::after_child(&mut tx, desk, bundle).await?;
     }
     let link = desk.progress_link();
     // A disclosure request is answered, not approved or refused a licence.

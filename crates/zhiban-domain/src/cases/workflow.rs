@@ -18,6 +18,10 @@ vocabulary!(
         Concluded => "concluded", "已办结";
         Delivered => "delivered", "已送达";
         Withdrawn => "withdrawn", "已撤回";
+        // Items of a later stage of a bundle (一件事) wait for the earlier
+        // ones; they are halted when an earlier one is not approved.
+        Waiting => "waiting", "待前序办结";
+        Halted => "halted", "已终止";
     }
 );
 
@@ -40,6 +44,8 @@ vocabulary!(
         Remind => "remind", "临期提醒";
         Escalate => "escalate", "超期督办";
         Extend => "extend", "延长答复期限";
+        Release => "release", "前序事项办结，开始办理";
+        Halt => "halt", "前序事项未获准予，终止办理";
     }
 );
 
@@ -87,8 +93,16 @@ impl CaseState {
     pub fn closed(self) -> bool {
         matches!(
             self,
-            CaseState::NotAccepted | CaseState::Delivered | CaseState::Withdrawn
+            CaseState::NotAccepted
+                | CaseState::Delivered
+                | CaseState::Withdrawn
+                | CaseState::Halted
         )
+    }
+
+    /// Done as far as a bundle is concerned: concluded or closed.
+    pub fn finished(self) -> bool {
+        self == CaseState::Concluded || self.closed()
     }
 
     /// Staff have something to do (their 待办).
@@ -120,7 +134,9 @@ impl CaseState {
             (S::Concluded, A::Deliver) => S::Delivered,
             (S::Submitted | S::Accepted | S::Suspended, A::Transfer) => self,
             (S::Submitted | S::Accepted, A::Extend) => self,
-            (S::Submitted | S::Correction, A::Withdraw) => S::Withdrawn,
+            (S::Submitted | S::Correction | S::Waiting, A::Withdraw) => S::Withdrawn,
+            (S::Waiting, A::Release) => S::Submitted,
+            (S::Waiting, A::Halt) => S::Halted,
             _ => return None,
         })
     }
@@ -143,7 +159,9 @@ impl CaseAction {
     pub fn role(self) -> Role {
         match self {
             CaseAction::Submit | CaseAction::Resubmit | CaseAction::Withdraw => Role::Applicant,
-            CaseAction::Remind | CaseAction::Escalate => Role::System,
+            CaseAction::Remind | CaseAction::Escalate | CaseAction::Release | CaseAction::Halt => {
+                Role::System
+            }
             _ => Role::Staff,
         }
     }
@@ -211,6 +229,20 @@ mod tests {
                 assert_eq!(a.role(), Role::Staff);
             }
         }
+    }
+
+    #[test]
+    fn a_waiting_bundle_item_is_released_or_halted_by_the_system_only() {
+        assert_eq!(
+            S::Waiting.after(A::Release, S::Submitted),
+            Some(S::Submitted)
+        );
+        assert_eq!(S::Waiting.after(A::Halt, S::Submitted), Some(S::Halted));
+        assert_eq!(S::Waiting.after(A::Accept, S::Submitted), None);
+        assert_eq!(A::Release.role(), Role::System);
+        assert!(S::Waiting.staff_actions().is_empty());
+        assert!(!S::Waiting.clock_running() && !S::Waiting.finished());
+        assert!(S::Halted.finished() && S::Concluded.finished());
     }
 
     #[test]

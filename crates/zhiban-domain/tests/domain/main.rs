@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod authorization;
+mod bundles;
 mod cases;
 mod catalog;
 mod concurrency;

@@ -535,3 +535,85 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
         }
     }
 }
+
+/// One item of a bundle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleItemView {
+    /// The handling item's code (事项编码).
+    pub code: String,
+    pub name: String,
+    pub department: String,
+    /// 1 runs first; the items of one stage run in parallel.
+    pub stage: u32,
+    /// Promised working days (0: decided on the spot).
+    pub promised_days: u32,
+    /// Applies only when a question was answered so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<zhiban_domain::bundles::Condition>,
+    pub url: String,
+}
+
+/// A 一件事 bundle: several items applied for with one form.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleView {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    /// `person`, `company` or `both`.
+    pub audience: String,
+    /// Asked first; the answers decide which items apply.
+    pub questions: Vec<zhiban_domain::bundles::Question>,
+    pub items: Vec<BundleItemView>,
+    /// Promised working days along the slowest path.
+    pub promised_days: u32,
+    /// The guide page; applying is at `{url}/apply`.
+    pub url: String,
+}
+
+/// List the published 一件事一次办 bundles with their items.
+#[utoipa::path(
+    get,
+    path = "/api/v1/bundles",
+    responses((status = 200, description = "Every published bundle", body = [BundleView])),
+    tag = "catalog"
+)]
+pub async fn list_bundles(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<BundleView>>, AppError> {
+    let cat = state.catalog();
+    let mut out = Vec::new();
+    for b in zhiban_domain::bundles::list(&state.db, true).await? {
+        let items: Vec<&ServiceItem> = b
+            .items
+            .iter()
+            .filter_map(|i| cat.get(&i.code).filter(|s| s.online))
+            .map(|s| &**s)
+            .collect();
+        out.push(BundleView {
+            promised_days: zhiban_domain::bundles::promised_days(&b, &items),
+            items: b
+                .items
+                .iter()
+                .filter_map(|i| {
+                    let s = items.iter().find(|s| s.code == i.code)?;
+                    Some(BundleItemView {
+                        code: s.code.clone(),
+                        name: s.name.clone(),
+                        department: s.department_name.clone(),
+                        stage: i.stage,
+                        promised_days: s.promised_limit_days,
+                        condition: i.when.clone(),
+                        url: format!("/services/{}", s.code),
+                    })
+                })
+                .collect(),
+            url: format!("/bundles/{}", b.code),
+            code: b.code,
+            name: b.name,
+            summary: b.summary,
+            audience: b.audience.slug().to_string(),
+            questions: b.questions,
+        });
+    }
+    Ok(Json(out))
+}

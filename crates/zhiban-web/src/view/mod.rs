@@ -16,6 +16,7 @@ pub mod places;
 pub mod qr;
 pub mod redirect;
 pub mod tiles;
+pub mod wizard;
 
 pub use ctx::{Lang, PageCtx};
 pub use files::*;

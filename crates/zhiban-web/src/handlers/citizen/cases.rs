@@ -16,6 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use zhiban_domain::cases::bundled::{self, BundleCase};
 use zhiban_domain::cases::{
     Actor, Case, CaseAction, CaseEvent, CaseFile, CaseRow, CaseState, Step,
 };
@@ -29,9 +30,11 @@ use zhiban_domain::{DomainError, cases, licenses, notify};
 pub struct MyCasesPage {
     pub ctx: PageCtx,
     pub cases: Vec<CaseRow>,
-    /// (service code, service name, saved at)
+    /// (where to continue, name, saved at)
     pub drafts: Vec<(String, String, String)>,
     pub unread: i64,
+    /// Filed 一件事 bundles, newest first.
+    pub bundles: Vec<BundleCase>,
 }
 
 pub async fn my_cases(
@@ -40,18 +43,32 @@ pub async fn my_cases(
 ) -> Result<Response, AppError> {
     let id = user.citizen().id;
     let catalog = state.catalog();
+    let all_bundles = zhiban_domain::bundles::list(&state.db, false).await?;
     let drafts = cases::drafts_of(&state.db, id)
         .await?
         .into_iter()
-        .map(|(code, at)| {
-            let name = catalog
-                .get(&code)
-                .map(|s| s.name.clone())
-                .unwrap_or_else(|| code.clone());
-            (code, name, zhiban_domain::time::local_time(at))
+        .map(|(key, at)| {
+            let at = zhiban_domain::time::local_time(at);
+            match key.strip_prefix(bundled::BUNDLE_DRAFT) {
+                Some(code) => {
+                    let name = all_bundles
+                        .iter()
+                        .find(|b| b.code == code)
+                        .map_or_else(|| code.to_string(), |b| b.name.clone());
+                    (format!("/bundles/{code}/apply"), name, at)
+                }
+                None => {
+                    let name = catalog
+                        .get(&key)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_else(|| key.clone());
+                    (format!("/apply/{key}"), name, at)
+                }
+            }
         })
         .collect();
     render(&MyCasesPage {
+        bundles: bundled::bundles_of(&state.db, id).await?,
         cases: cases::of_citizen(&state.db, id, local_date(state.db.now())).await?,
         unread: notify::unread(&state.db, id).await?,
         drafts,
@@ -77,6 +94,8 @@ pub struct MyCasePage {
     pub notice: String,
     /// E-licenses the case was filed with (免证办), by field key.
     pub licensed: Vec<(String, LicenseChoice)>,
+    /// The 一件事 it was filed in: (number, name).
+    pub bundle: Option<(String, String)>,
 }
 
 impl MyCasePage {
@@ -86,7 +105,7 @@ impl MyCasePage {
     fn can_withdraw(&self) -> bool {
         matches!(
             self.case.state,
-            CaseState::Submitted | CaseState::Correction
+            CaseState::Submitted | CaseState::Correction | CaseState::Waiting
         )
     }
     fn size(&self, f: &CaseFile) -> String {
@@ -144,6 +163,7 @@ async fn case_page(
         })
         .collect();
     let page = MyCasePage {
+        bundle: bundled::bundle_of(&state.db, &case).await?,
         due_may_move: !state.calendar.covers(case.due_on),
         licensed,
         events: cases::events(&state.db, case.id).await?,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod apply;
 pub mod auth;
+pub mod bundles;
 pub mod cases;
 pub mod companies;
 pub mod licenses;

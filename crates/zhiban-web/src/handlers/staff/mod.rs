@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod bundles;
 pub mod cases;
 pub mod catalog;
 pub mod citizens;
