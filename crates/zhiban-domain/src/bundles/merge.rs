@@ -141,21 +141,13 @@ pub fn merge(title: &str, questions: &[Question], parts: &[Part<'_>]) -> Merged 
                 .map(|(i, q)| {
                     at.insert(question_key(&q.key), (0, i));
                     Field {
-                        key: question_key(&q.key),
-                        label: q.label.clone(),
-                        kind: FieldKind::Choice,
-                        required: true,
-                        help: String::new(),
                         options: q.options.clone(),
-                        show_if: None,
-                        prefill: None,
-                        compute: None,
-                        min: None,
-                        max: None,
-                        max_len: None,
-                        fields: Vec::new(),
-                        max_items: None,
-                        material: String::new(),
+                        ..crate::forms::field(
+                            &question_key(&q.key),
+                            &q.label,
+                            FieldKind::Choice,
+                            true,
+                        )
                     }
                 })
                 .collect(),

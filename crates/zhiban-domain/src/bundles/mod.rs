@@ -14,7 +14,7 @@ pub use repo::*;
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::catalog::{Audience, Material, ServiceItem, Status};
+use crate::catalog::{Audience, CatalogSnapshot, Material, ServiceItem, Status};
 use crate::forms::Answers;
 
 /// A question asked before the forms, answered by choosing one option.
@@ -92,6 +92,16 @@ impl Bundle {
                 .get(&question_key(&q.key))
                 .is_some_and(|a| q.options.iter().any(|o| o == a.trim()))
         })
+    }
+
+    /// The bundle's items as the published catalog has them, in its
+    /// order; an item taken down or no longer online is left out.
+    pub fn items_in<'a>(&self, catalog: &'a CatalogSnapshot) -> Vec<&'a ServiceItem> {
+        self.items
+            .iter()
+            .filter_map(|i| catalog.get(&i.code).filter(|s| s.online))
+            .map(|s| &**s)
+            .collect()
     }
 
     pub fn stages(&self) -> u32 {

@@ -116,15 +116,24 @@ async fn refresh(
     Ok(p)
 }
 
-/// Whether a person may apply for every item that applies (published,
-/// online, their real-name level); the highest level any item needs.
-pub fn can_apply_all(citizen: &Citizen, items: &[ServiceItem]) -> Result<(), DomainError> {
-    items.iter().try_for_each(|i| can_apply(citizen, i))
+/// Whether a person may apply for every one of `items` (published,
+/// online, at their real-name level).
+pub fn can_apply_all<I: std::borrow::Borrow<ServiceItem>>(
+    citizen: &Citizen,
+    items: &[I],
+) -> Result<(), DomainError> {
+    items
+        .iter()
+        .try_for_each(|i| can_apply(citizen, i.borrow()))
 }
 
 /// The real-name level the bundle needs: its most demanding item's.
-pub fn realname_level(items: &[ServiceItem]) -> i64 {
-    items.iter().map(|i| i.realname_level).max().unwrap_or(1)
+pub fn realname_level<I: std::borrow::Borrow<ServiceItem>>(items: &[I]) -> i64 {
+    items
+        .iter()
+        .map(|i| i.borrow().realname_level)
+        .max()
+        .unwrap_or(1)
 }
 
 /// The person's draft of the bundle, started when there is none.

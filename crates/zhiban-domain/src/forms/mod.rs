@@ -611,7 +611,7 @@ pub fn age_on(id: &str, day: NaiveDate) -> Option<i32> {
     (age >= 0).then_some(age)
 }
 
-fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> Field {
+pub(crate) fn field(key: &str, label: &str, kind: FieldKind, required: bool) -> Field {
     Field {
         key: key.into(),
         label: label.into(),

@@ -583,12 +583,7 @@ pub async fn list_bundles(
     let cat = state.catalog();
     let mut out = Vec::new();
     for b in zhiban_domain::bundles::list(&state.db, true).await? {
-        let items: Vec<&ServiceItem> = b
-            .items
-            .iter()
-            .filter_map(|i| cat.get(&i.code).filter(|s| s.online))
-            .map(|s| &**s)
-            .collect();
+        let items = b.items_in(&cat);
         out.push(BundleView {
             promised_days: zhiban_domain::bundles::promised_days(&b, &items),
             items: b

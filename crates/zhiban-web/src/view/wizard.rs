@@ -65,10 +65,34 @@ impl Applying {
         }
     }
 
-    async fn draft(&self, state: &AppState, citizen: &Citizen) -> Result<Draft, AppError> {
+    /// The person's draft, and for a bundle what each department will
+    /// receive (worked out with the form, so once).
+    async fn draft(
+        &self,
+        state: &AppState,
+        citizen: &Citizen,
+    ) -> Result<(Draft, Vec<Receives>), AppError> {
         Ok(match self {
-            Applying::Item(i) => cases::draft(&state.db, citizen, i).await?,
-            Applying::Bundle(b) => bundled::bundle_draft(&state.db, citizen, b).await?.0,
+            Applying::Item(i) => (cases::draft(&state.db, citizen, i).await?, Vec::new()),
+            Applying::Bundle(b) => {
+                let (draft, plan) = bundled::bundle_draft(&state.db, citizen, b).await?;
+                let checklist = plan
+                    .merged
+                    .children
+                    .iter()
+                    .map(|c| {
+                        let (fields, materials) = c.receives();
+                        Receives {
+                            item: c.name.clone(),
+                            department: c.department.clone(),
+                            stage: c.stage,
+                            fields,
+                            materials,
+                        }
+                    })
+                    .collect();
+                (draft, checklist)
+            }
         })
     }
 
@@ -110,7 +134,7 @@ impl Applying {
     }
 
     /// Sends people below the real-name level needed to step up first.
-    async fn step_up(
+    fn step_up(
         &self,
         state: &AppState,
         ctx: &PageCtx,
@@ -119,7 +143,8 @@ impl Applying {
         let (allowed, level) = match self {
             Applying::Item(i) => (cases::can_apply(citizen, i), i.realname_level),
             Applying::Bundle(b) => {
-                let items = zhiban_domain::bundles::items_of(&state.db, b).await?;
+                let catalog = state.catalog();
+                let items = b.items_in(&catalog);
                 (
                     bundled::can_apply_all(citizen, &items),
                     bundled::realname_level(&items),
@@ -202,6 +227,7 @@ async fn wizard(
     applying: &Applying,
     citizen: &Citizen,
     draft: &Draft,
+    checklist: &[Receives],
     page: usize,
     errors: &[FormError],
     saved: bool,
@@ -252,25 +278,6 @@ async fn wizard(
             f.license = Some(LicenseOffer { authorised, usable });
         }
     }
-    let checklist = match applying {
-        Applying::Bundle(b) if review_page => bundled::plan(&state.db, b, &draft.answers)
-            .await?
-            .merged
-            .children
-            .iter()
-            .map(|c| {
-                let (fields, materials) = c.receives();
-                Receives {
-                    item: c.name.clone(),
-                    department: c.department.clone(),
-                    stage: c.stage,
-                    fields,
-                    materials,
-                }
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
     let page_view = ApplyPage {
         licensed,
         errors: error_list(&ctx, &draft.schema, errors),
@@ -298,7 +305,11 @@ async fn wizard(
         name: applying.name().to_string(),
         guide: applying.guide(),
         action: applying.action(),
-        checklist,
+        checklist: if review_page {
+            checklist.to_vec()
+        } else {
+            Vec::new()
+        },
         ctx,
         page,
         fields,
@@ -321,12 +332,23 @@ pub async fn show(
     page: Option<usize>,
     saved: bool,
 ) -> Result<Response, AppError> {
-    if let Some(r) = applying.step_up(state, &ctx, citizen).await? {
+    if let Some(r) = applying.step_up(state, &ctx, citizen)? {
         return Ok(r);
     }
-    let draft = applying.draft(state, citizen).await?;
+    let (draft, checklist) = applying.draft(state, citizen).await?;
     let page = page.unwrap_or(draft.page);
-    wizard(state, ctx, applying, citizen, &draft, page, &[], saved).await
+    wizard(
+        state,
+        ctx,
+        applying,
+        citizen,
+        &draft,
+        &checklist,
+        page,
+        &[],
+        saved,
+    )
+    .await
 }
 
 /// Removes row `i` of a repeating group, moving later rows up.
@@ -364,11 +386,11 @@ pub async fn post(
     form: MultipartForm,
 ) -> Result<Response, AppError> {
     let mut posted = Posted::from(form);
-    if let Some(r) = applying.step_up(state, &ctx, citizen).await? {
+    if let Some(r) = applying.step_up(state, &ctx, citizen)? {
         return Ok(r);
     }
     let action = applying.action();
-    let mut draft = applying.draft(state, citizen).await?;
+    let (mut draft, checklist) = applying.draft(state, citizen).await?;
     let page = posted.page.min(draft.schema.pages.len());
     draft.page = page;
     let desk = state.desk(base);
@@ -398,7 +420,10 @@ pub async fn post(
             .await?;
     }
     if !errors.is_empty() {
-        return wizard(state, ctx, applying, citizen, &draft, page, &errors, false).await;
+        return wizard(
+            state, ctx, applying, citizen, &draft, &checklist, page, &errors, false,
+        )
+        .await;
     }
     // 免证办: authorise one of the applicant's licenses for a file field,
     // or take the authorisation back.
@@ -414,7 +439,10 @@ pub async fn post(
                     code: "license_not_usable",
                     detail: String::new(),
                 }];
-                return wizard(state, ctx, applying, citizen, &draft, page, &e, false).await;
+                return wizard(
+                    state, ctx, applying, citizen, &draft, &checklist, page, &e, false,
+                )
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -433,7 +461,10 @@ pub async fn post(
             // page as it was posted.
             let errors = draft.schema.validate(Some(page), &draft.answers, &supplied);
             if !errors.is_empty() {
-                return wizard(state, ctx, applying, citizen, &draft, page, &errors, false).await;
+                return wizard(
+                    state, ctx, applying, citizen, &draft, &checklist, page, &errors, false,
+                )
+                .await;
             }
             applying
                 .save(state, citizen, &mut draft, &answers, target)
@@ -453,20 +484,26 @@ pub async fn post(
                     code: "declare",
                     detail: String::new(),
                 }];
-                return wizard(state, ctx, applying, citizen, &draft, page, &e, false).await;
+                return wizard(
+                    state, ctx, applying, citizen, &draft, &checklist, page, &e, false,
+                )
+                .await;
             }
             match applying.submit(&desk, citizen).await {
                 Ok(to) => Ok(Redirect::to(&to).into_response()),
                 Err(DomainError::Form(errors)) => {
                     // The form as it is now (a bundle's may have changed),
                     // at the first page with a problem.
-                    let draft = applying.draft(state, citizen).await?;
+                    let (draft, checklist) = applying.draft(state, citizen).await?;
                     let first = errors
                         .iter()
                         .map(|e| draft.schema.page_of(&e.key))
                         .min()
                         .unwrap_or(0);
-                    wizard(state, ctx, applying, citizen, &draft, first, &errors, false).await
+                    wizard(
+                        state, ctx, applying, citizen, &draft, &checklist, first, &errors, false,
+                    )
+                    .await
                 }
                 Err(e) => Err(e.into()),
             }

@@ -43,9 +43,17 @@ pub async fn my_cases(
 ) -> Result<Response, AppError> {
     let id = user.citizen().id;
     let catalog = state.catalog();
-    let all_bundles = zhiban_domain::bundles::list(&state.db, false).await?;
-    let drafts = cases::drafts_of(&state.db, id)
-        .await?
+    let saved = cases::drafts_of(&state.db, id).await?;
+    // Names of bundles, read only when a bundle's draft is among them.
+    let all_bundles = if saved
+        .iter()
+        .any(|(key, _)| key.starts_with(bundled::BUNDLE_DRAFT))
+    {
+        zhiban_domain::bundles::list(&state.db, false).await?
+    } else {
+        Vec::new()
+    };
+    let drafts = saved
         .into_iter()
         .map(|(key, at)| {
             let at = zhiban_domain::time::local_time(at);

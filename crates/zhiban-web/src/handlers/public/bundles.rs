@@ -22,17 +22,11 @@ pub struct Listed {
 
 fn listed(state: &AppState, bundle: Bundle) -> Listed {
     let catalog = state.catalog();
-    let items: Vec<ServiceItem> = bundle
-        .items
-        .iter()
-        .filter_map(|i| catalog.get(&i.code).filter(|s| s.online))
-        .map(|s| ServiceItem::clone(s))
-        .collect();
-    let refs: Vec<&ServiceItem> = items.iter().collect();
+    let refs = bundle.items_in(&catalog);
     Listed {
         days: bundles::promised_days(&bundle, &refs),
+        items: refs.into_iter().cloned().collect(),
         bundle,
-        items,
     }
 }
 
