@@ -2,7 +2,8 @@
 // questions, fills one merged form (shared fields and materials once, the
 // 出生医学证明 not asked because the first item produces it), sees what each
 // department receives, submits once and follows four items on one page;
-// when the hospital concludes the first item the other three start.
+// when the hospital concludes the first item the other three start; anyone
+// with the bundle's number and the phone follows it on /progress.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -48,7 +49,7 @@ describe('出生一件事 with one form', () => {
     await citizen.locator('#a-id_number').fill('11010519491231002X');
     await follow(citizen, citizen.getByRole('button', { name: '提交核验' }));
     await open(citizen, `${portal.base}/`);
-    await follow(citizen, citizen.getByRole('link', { name: '一件事一次办' }).first());
+    await follow(citizen, citizen.getByRole('link', { name: '一件事一次办', exact: true }));
     await follow(citizen, citizen.getByRole('link', { name: '新生儿出生一件事', exact: true }));
     const guide = await citizen.locator('main').innerText();
     assert.match(guide, /出生医学证明签发/);
@@ -129,5 +130,19 @@ describe('出生一件事 with one form', () => {
     assert.match(text, /前序事项办结，开始办理/);
     await open(citizen, `${portal.base}/my/cases`);
     assert.match(await citizen.locator('main').innerText(), /我的一件事/);
+  });
+
+  it('anyone with the bundle number from the message and the phone follows it on /progress', async () => {
+    const page = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+    await open(page, `${portal.base}/progress`);
+    await page.getByLabel('办件编号').fill(number);
+    await page.getByLabel('申请时填写的手机号码').fill('138 0013 8456');
+    await follow(page, page.getByRole('button', { name: '查询' }));
+    const text = await page.locator('main').innerText();
+    assert.match(text, /新生儿出生一件事/);
+    for (const item of ['出生医学证明签发', '出生登记', '新生儿医保参保登记', '社会保障卡申领']) {
+      assert.ok(text.includes(item), `progress lists ${item}`);
+    }
+    await expectAccessible(page);
   });
 });

@@ -300,3 +300,31 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A fresh database for a benchmark (a SQLite file, or a new database on
+/// the PostgreSQL server at `postgres`) with its keys and the demo data,
+/// and the engine's name for the report.
+pub async fn demo_db(
+    postgres: &Option<String>,
+) -> Result<(zhiban_store::scratch::ScratchDb, &'static str)> {
+    use zhiban_store::scratch::ScratchDb;
+    let t = match postgres {
+        Some(url) => ScratchDb::postgres(url).await?,
+        None => ScratchDb::sqlite().await?,
+    };
+    zhiban_store::keys::open(
+        &t.db,
+        zhiban_crypto::MasterKey::generate(),
+        zhiban_crypto::SuiteKind::default(),
+    )
+    .await?;
+    zhiban_domain::demo::load(&t.db).await?;
+    Ok((
+        t,
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+    ))
+}

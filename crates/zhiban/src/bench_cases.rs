@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
+use zhiban_domain::Db;
 use zhiban_domain::cases::calendar::WorkCalendar;
 use zhiban_domain::cases::{self, CaseSettings, Desk, Light, ListQuery, Tab, Upload};
 use zhiban_domain::forms::Answers;
@@ -14,9 +15,7 @@ use zhiban_domain::identity::citizen;
 use zhiban_domain::identity::staff::{self, Client, StaffSession};
 use zhiban_domain::identity::{SecurityPolicy, roles};
 use zhiban_domain::time::local_date;
-use zhiban_domain::{Db, demo};
 use zhiban_store::files::FileStore;
-use zhiban_store::scratch::ScratchDb;
 
 use crate::bench::Latencies;
 
@@ -116,7 +115,10 @@ async fn submit_one(desk: &Desk<'_>, who: &citizen::Citizen, png: &[u8]) -> Resu
     cases::save_draft(desk.db, who, &mut draft, &first, 1).await?;
     let second = answers(&[("reason", "遗失"), ("delivery", "窗口领取")]);
     cases::save_draft(desk.db, who, &mut draft, &second, 2).await?;
-    for (key, body) in [("m1", png.to_vec()), ("m2", b"%PDF-1.4 photo".to_vec())] {
+    for (key, body) in [
+        ("m1", png.to_vec()),
+        ("m2", zhiban_store::files::padded_pdf(2048)),
+    ] {
         cases::add_draft_file(
             desk,
             who,
@@ -205,23 +207,8 @@ pub async fn run(
     total_cases: usize,
     rounds: usize,
 ) -> Result<()> {
-    let t = match &postgres {
-        Some(url) => ScratchDb::postgres(url).await?,
-        None => ScratchDb::sqlite().await?,
-    };
-    zhiban_store::keys::open(
-        &t.db,
-        zhiban_crypto::MasterKey::generate(),
-        zhiban_crypto::SuiteKind::default(),
-    )
-    .await?;
-    let engine = if postgres.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let (t, engine) = crate::bench::demo_db(&postgres).await?;
     let db = &t.db;
-    demo::load(db).await?;
     let dir = tempfile::tempdir()?;
     let files = FileStore::open(&dir.path().display().to_string())?;
     let calendar = WorkCalendar::national();

@@ -6,12 +6,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use zhiban_domain::Db;
 use zhiban_domain::cases::calendar::WorkCalendar;
 use zhiban_domain::identity::staff::StaffSession;
 use zhiban_domain::requests::{self, Hall, NewRequest, RequestSettings, RequestType, Tab};
 use zhiban_domain::time::local_date;
-use zhiban_domain::{Db, demo};
-use zhiban_store::scratch::ScratchDb;
 
 use crate::bench::Latencies;
 use crate::bench_cases::{citizens, day_series, ms, staff_session};
@@ -98,23 +97,8 @@ pub async fn run(
     total: usize,
     rounds: usize,
 ) -> Result<()> {
-    let t = match &postgres {
-        Some(url) => ScratchDb::postgres(url).await?,
-        None => ScratchDb::sqlite().await?,
-    };
-    zhiban_store::keys::open(
-        &t.db,
-        zhiban_crypto::MasterKey::generate(),
-        zhiban_crypto::SuiteKind::default(),
-    )
-    .await?;
-    let engine = if postgres.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let (t, engine) = crate::bench::demo_db(&postgres).await?;
     let db = &t.db;
-    demo::load(db).await?;
     requests::demo::load_history(db).await?;
     let calendar = WorkCalendar::national();
     let settings = RequestSettings::default();

@@ -1,6 +1,7 @@
 //! `zhiban`: the whole portal in one binary.
 
 mod bench;
+mod bench_bundles;
 mod bench_cases;
 mod bench_crypto;
 mod bench_requests;
@@ -190,6 +191,17 @@ enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
+    /// 一件事 applications per second (新生儿出生一件事: one merged form,
+    /// four cases) and the submission's own latency, on a fresh database:
+    /// SQLite, or a new database on the given PostgreSQL server.
+    Bundles {
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        submissions: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Citizen requests filed per second and the dispatcher's and units'
     /// lists over a large requests table, on a fresh database: SQLite, or
     /// a new database on the given PostgreSQL server.
@@ -311,6 +323,14 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
                     rounds,
                 },
         } => bench_cases::run(postgres, submissions, concurrency, cases, rounds).await,
+        Command::Bench {
+            what:
+                BenchWhat::Bundles {
+                    postgres,
+                    submissions,
+                    concurrency,
+                },
+        } => bench_bundles::run(postgres, submissions, concurrency).await,
         Command::Bench {
             what:
                 BenchWhat::Requests {

@@ -584,6 +584,7 @@ pub(super) async fn after_child(
         .await?;
         if to == CaseState::Submitted {
             schedule_supervision(tx, *id, &d).await?;
+            supply_results(tx, db, bundle_id, *id).await?;
         }
         let Some(r) = rows
             .iter()
@@ -633,6 +634,70 @@ pub(super) async fn after_child(
     Ok(())
 }
 
+/// A released item receives the documents the earlier items supply (the
+/// bundle's `supplies`): their result files become its materials, so its
+/// desk has the 出生医学证明 the hospital issued without asking anyone.
+async fn supply_results(
+    tx: &mut Tx,
+    db: &Db,
+    bundle_id: i64,
+    case_id: i64,
+) -> Result<(), DomainError> {
+    let code: String = sqlx::query_scalar("SELECT bundle_code FROM bundle_cases WHERE id = $1")
+        .bind(bundle_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let bundle = match bundles::get(db, &code).await {
+        Ok(b) => b,
+        Err(DomainError::NotFound) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (schema, stage): (String, i64) =
+        sqlx::query_as("SELECT form_schema, bundle_stage FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let schema: crate::forms::FormSchema =
+        serde_json::from_str(&schema).map_err(|_| DomainError::Internal("form schema"))?;
+    let earlier: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, service_code FROM cases WHERE bundle_case_id = $1 AND bundle_stage < $2",
+    )
+    .bind(bundle_id)
+    .bind(stage)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (from, code) in earlier {
+        let Some(item) = bundle.items.iter().find(|i| i.code == code) else {
+            continue;
+        };
+        for f in schema.file_fields() {
+            let material = schema.material_for(&f.key).unwrap_or_default();
+            let norm = crate::bundles::merge::material_norm(&material);
+            if !item
+                .supplies
+                .iter()
+                .any(|s| crate::bundles::merge::material_norm(s) == norm)
+            {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO case_files (case_id, field_key, material, kind, file_name, \
+                 content_type, size, sha256, storage_key, uploaded_by, uploaded_at, replaced) \
+                 SELECT $1, $2, $3, 'material', file_name, content_type, size, sha256, \
+                 storage_key, uploaded_by, uploaded_at, 0 FROM case_files WHERE case_id = $4 \
+                 AND kind = 'result' AND replaced = 0 ORDER BY id",
+            )
+            .bind(case_id)
+            .bind(&f.key)
+            .bind(&material)
+            .bind(from)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 // ------------------------------------------------------------------ reading
 
 async fn read(db: &Db, row: &sqlx::any::AnyRow) -> Result<BundleCase, DomainError> {
@@ -678,6 +743,28 @@ pub async fn bundle_for_citizen(
     .await?
     .ok_or(DomainError::NotFound)?;
     read(db, &row).await
+}
+
+/// Public progress lookup of a bundle: its number and the phone it was
+/// filed with (the number the bundle's message gives).
+pub async fn lookup_bundle(
+    db: &Db,
+    number: &str,
+    phone: &str,
+) -> Result<Option<BundleCase>, DomainError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_BUNDLE} WHERE number = $1"
+    )))
+    .bind(super::normalize_number(number))
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let b = read(db, &row).await?;
+    let phone = super::repo::typed_phone(phone);
+    let matches = !phone.is_empty() && b.children.iter().any(|c| c.applicant_phone == phone);
+    Ok(matches.then_some(b))
 }
 
 /// A person's filed bundles, newest first.

@@ -746,12 +746,17 @@ pub async fn for_citizen(db: &Db, citizen_id: i64, number: &str) -> Result<Case,
     Ok(case)
 }
 
+/// A phone number as people type it (`139 1234 5678`, `+86…`), as stored.
+pub(super) fn typed_phone(phone: &str) -> String {
+    crate::identity::ids::Phone::parse(phone)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|_| phone.trim().to_string())
+}
+
 /// Public progress lookup: the number and the applicant's phone must match.
 /// The phone may be typed as people do (`139 1234 5678`, `+86…`).
 pub async fn lookup(db: &Db, number: &str, phone: &str) -> Result<Option<Case>, DomainError> {
-    let phone = crate::identity::ids::Phone::parse(phone)
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|_| phone.trim().to_string());
+    let phone = typed_phone(phone);
     let mut conn = db.pool().acquire().await?;
     match load(db, &mut conn, &normalize_number(number)).await {
         Ok(c) if !phone.is_empty() && c.applicant_phone == phone => Ok(Some(c)),

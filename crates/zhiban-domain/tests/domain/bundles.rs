@@ -12,6 +12,7 @@ use zhiban_domain::cases::{self, Actor, CaseAction, CaseState, Draft, Step, Uplo
 use zhiban_domain::catalog::Status;
 use zhiban_domain::forms::{Answers, FieldKind};
 use zhiban_domain::identity::citizen::Citizen;
+use zhiban_domain::identity::staff::StaffSession;
 use zhiban_domain::{DomainError, FieldError};
 use zhiban_store::sqlx;
 use zhiban_testing::World;
@@ -90,13 +91,21 @@ async fn fill(w: &World, who: &Citizen, code: &str, questions: &[(&str, &str)]) 
     draft
 }
 
-async fn staff_step(w: &World, unit: &str, number: &str, actions: &[CaseAction]) {
-    let who = format!("clerk.{}", unit.to_lowercase());
-    let clerk = w.staff(&who, unit, &["case_handler"]).await;
+/// A case handler of `unit`.
+async fn clerk(w: &World, unit: &str) -> StaffSession {
+    w.staff(
+        &format!("clerk.{}", unit.to_lowercase()),
+        unit,
+        &["case_handler"],
+    )
+    .await
+}
+
+async fn staff_step(w: &World, clerk: &StaffSession, number: &str, actions: &[CaseAction]) {
     for a in actions {
         cases::act(
             &w.desk(),
-            Actor::Staff(&clerk),
+            Actor::Staff(clerk),
             number,
             *a,
             Step {
@@ -262,6 +271,17 @@ async fn a_family_files_birth_once_and_each_department_gets_its_own_case() {
     .expect("messages");
     assert_eq!(told, 1);
     assert_eq!(filed.status(), BundleStatus::Working);
+    // Anyone with the bundle's number and the phone follows it on /progress.
+    let found = bundled::lookup_bundle(w.db(), &filed.number, "139 0000 1111")
+        .await
+        .expect("lookup");
+    assert_eq!(found.map(|b| b.children.len()), Some(4));
+    assert!(
+        bundled::lookup_bundle(w.db(), &filed.number, "13900002222")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
     // No draft is left behind.
     assert!(
         cases::drafts_of(w.db(), who.id)
@@ -276,7 +296,22 @@ async fn later_items_start_on_approval_and_a_correction_blocks_nobody_else() {
     let w = World::new().await;
     let (who, filed) = birth(&w).await;
     let n = |i: usize| filed.children[i].number.clone();
-    staff_step(&w, "500000-WJ", &n(0), &APPROVE).await;
+    let wj = clerk(&w, "500000-WJ").await;
+    staff_step(&w, &wj, &n(0), &APPROVE[..2]).await;
+    // The hospital attaches the certificate it issued, then concludes.
+    cases::add_result_file(
+        &w.desk(),
+        &wj,
+        &n(0),
+        Upload {
+            field_key: "result",
+            file_name: "出生医学证明.pdf",
+            body: zhiban_testing::samples::PDF.to_vec(),
+        },
+    )
+    .await
+    .expect("result");
+    staff_step(&w, &wj, &n(0), &[CaseAction::Conclude]).await;
     let now = bundled::bundle_for_citizen(w.db(), who.id, &filed.number)
         .await
         .expect("read");
@@ -289,6 +324,22 @@ async fn later_items_start_on_approval_and_a_correction_blocks_nobody_else() {
     );
     let events = cases::events(w.db(), now.children[1].id).await.expect("ev");
     assert!(events.iter().any(|e| e.action == CaseAction::Release));
+    // 出生登记 now holds the certificate as its material, the same body.
+    let supplied: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, storage_key FROM case_files WHERE case_id = $1 AND material = '出生医学证明'",
+    )
+    .bind(now.children[1].id)
+    .fetch_all(w.db().pool())
+    .await
+    .expect("files");
+    let issued: String = sqlx::query_scalar(
+        "SELECT storage_key FROM case_files WHERE case_id = $1 AND kind = 'result'",
+    )
+    .bind(now.children[0].id)
+    .fetch_one(w.db().pool())
+    .await
+    .expect("result");
+    assert_eq!(supplied, vec![("material".to_string(), issued)]);
     // 出生登记 asks for a correction; 医保 and 社保卡 go on to the end.
     let hz = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     cases::act(
@@ -303,8 +354,8 @@ async fn later_items_start_on_approval_and_a_correction_blocks_nobody_else() {
     )
     .await
     .expect("correct");
-    staff_step(&w, "500000-YB", &n(2), &APPROVE).await;
-    staff_step(&w, "500000-RS", &n(3), &APPROVE).await;
+    staff_step(&w, &clerk(&w, "500000-YB").await, &n(2), &APPROVE).await;
+    staff_step(&w, &clerk(&w, "500000-RS").await, &n(3), &APPROVE).await;
     let now = bundled::bundle_for_citizen(w.db(), who.id, &filed.number)
         .await
         .expect("read");
@@ -325,7 +376,7 @@ async fn later_items_start_on_approval_and_a_correction_blocks_nobody_else() {
     )
     .await
     .expect("resubmit");
-    staff_step(&w, "500000-GA-HZ", &n(1), &APPROVE).await;
+    staff_step(&w, &hz, &n(1), &APPROVE).await;
     let done = bundled::bundle_for_citizen(w.db(), who.id, &filed.number)
         .await
         .expect("read");

@@ -9,6 +9,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
+use zhiban_domain::cases::bundled::{self, BundleCase};
 use zhiban_domain::cases::{Case, CaseEvent};
 use zhiban_domain::{FieldError, cases};
 
@@ -20,6 +21,8 @@ pub struct ProgressPage {
     pub searched: bool,
     pub found: Option<Case>,
     pub events: Vec<CaseEvent>,
+    /// A 一件事 number: the bundle and its items.
+    pub bundle: Option<BundleCase>,
     pub errors: Vec<(String, String)>,
 }
 
@@ -41,6 +44,7 @@ pub async fn progress_form(
         searched: false,
         found: None,
         events: Vec::new(),
+        bundle: None,
         errors: Vec::new(),
     })
 }
@@ -68,6 +72,11 @@ pub async fn progress(
         Some(c) => cases::events(&state.db, c.id).await?,
         None => Vec::new(),
     };
+    let bundle = if errors.is_empty() && found.is_none() {
+        bundled::lookup_bundle(&state.db, &f.number, &f.phone).await?
+    } else {
+        None
+    };
     let errors = errors
         .iter()
         .map(|e| {
@@ -83,6 +92,7 @@ pub async fn progress(
         searched: true,
         found,
         events,
+        bundle,
         errors,
     })
 }

@@ -226,6 +226,8 @@ pub struct CasePage {
     /// A step that was refused: its action and what was typed (reason,
     /// answer type, days), put back into its form.
     pub kept: Option<KeptStep>,
+    /// The 一件事 the case was filed in: (number, name).
+    pub bundle: Option<(String, String)>,
 }
 
 /// A refused step: its action and what was typed into its form.
@@ -340,6 +342,7 @@ async fn case_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = CasePage {
+        bundle: zhiban_domain::cases::bundled::bundle_of(&state.db, &case).await?,
         licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
         light: case.light(local_date(state.db.now())),
         events: cases::events(&state.db, case.id).await?,
