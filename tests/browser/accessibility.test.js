@@ -33,6 +33,7 @@ const publicPages = () => [
   ['themes', '/themes', 200],
   ['bundles', '/bundles', 200],
   ['bundle guide', '/bundles/birth', 200],
+  ['rating statistics', '/ratings', 200],
   ['departments', '/departments', 200],
   ['search with results', `/search?q=${encodeURIComponent('身份证')}`, 200],
   ['search without results', '/search?q=zzzz', 200],
@@ -69,6 +70,8 @@ const staffPages = () => [
   ['case workbench, overdue', '/admin/cases?tab=overdue', 200],
   ['form editor', `/admin/services/${encodeURIComponent(code)}/form`, 200],
   ['notification wording', '/admin/notify', 200],
+  ['ratings desk with the month report', '/admin/ratings?tab=all', 200],
+  ['counter rating invitation', '/admin/ratings/invite', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

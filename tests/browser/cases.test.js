@@ -189,6 +189,21 @@ describe('a case from application to result', () => {
     assert.match(await citizen.locator('main').innerText(), /办理结果已送达/);
   });
 
+  it('the applicant rates the service once (一事一评)', async () => {
+    await open(citizen, `${portal.base}/my/cases/${number}`);
+    await follow(citizen, citizen.getByRole('link', { name: '评价本次服务' }));
+    await expectAccessible(citizen);
+    await citizen.getByLabel('满意', { exact: true }).check();
+    await citizen.getByLabel('材料要求清楚').check();
+    await follow(citizen, citizen.getByRole('button', { name: '提交评价' }));
+    const text = await citizen.locator('main').innerText();
+    assert.match(text, /感谢您的评价/);
+    assert.match(text, /材料要求清楚/);
+    assert.equal(await citizen.locator('input[name="score"]').count(), 0, 'rated once');
+    await open(staff, `${portal.base}/admin/cases/${number}`);
+    assert.match(await staff.locator('main').innerText(), /服务评价\s*满意/);
+  });
+
   it('anyone can check the progress with the number and the phone', async () => {
     const ctx = await newContext(browser, portal.base, { mode: 'zh-CN' });
     const page = await ctx.newPage();

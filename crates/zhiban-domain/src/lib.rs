@@ -20,6 +20,7 @@ pub mod licenses;
 pub mod notify;
 pub mod pii;
 pub mod privacy;
+pub mod ratings;
 pub mod requests;
 pub mod search_docs;
 pub mod search_terms;
@@ -107,10 +108,12 @@ pub enum Conflict {
     NoPersonalKey,
     /// No colleague has granted this person their unit's tip key yet.
     NoTipKey,
+    /// The case (or visit) has been rated already: one rating each.
+    AlreadyRated,
 }
 
 impl Conflict {
-    pub const ALL: [Conflict; 11] = [
+    pub const ALL: [Conflict; 12] = [
         Conflict::Stale,
         Conflict::CodeTaken,
         Conflict::NotAllowed,
@@ -122,6 +125,7 @@ impl Conflict {
         Conflict::SameReviewer,
         Conflict::NoPersonalKey,
         Conflict::NoTipKey,
+        Conflict::AlreadyRated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -137,6 +141,7 @@ impl Conflict {
             Conflict::SameReviewer => "same_reviewer",
             Conflict::NoPersonalKey => "no_personal_key",
             Conflict::NoTipKey => "no_tip_key",
+            Conflict::AlreadyRated => "already_rated",
         }
     }
 }

@@ -42,6 +42,8 @@ pub mod ctx {
     pub const LICENSE_HOLDER_ID: &str = "licenses.holder_id_number";
     pub const LICENSE_FIELDS: &str = "licenses.fields";
     pub const JOB_PAYLOAD: &str = "jobs.payload";
+    pub const RATING_COMMENT: &str = "ratings.comment";
+    pub const VISIT_PHONE: &str = "rating_visits.phone";
 }
 
 /// How a column's rows are keyed.
@@ -221,6 +223,20 @@ pub const COLUMNS: &[Column] = &[
             ctx::UNIT_KEY_PENDING,
         )
     },
+    col(
+        "ratings",
+        "id",
+        KeyKind::Int,
+        "comment",
+        ctx::RATING_COMMENT,
+    ),
+    col(
+        "rating_visits",
+        "id",
+        KeyKind::Int,
+        "phone",
+        ctx::VISIT_PHONE,
+    ),
     col(
         "case_drafts",
         "id",

@@ -91,6 +91,17 @@ pub fn day_start(day: NaiveDate) -> i64 {
     at_local(day, 0, 0)
 }
 
+/// The first day of the month after the one `first` starts.
+pub fn next_month(first: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let (y, m) = if first.month() == 12 {
+        (first.year() + 1, 1)
+    } else {
+        (first.year(), first.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,6 +151,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "one-thing bundles",
         sql: include_str!("../migrations/0028_bundles.sql"),
     },
+    Migration {
+        version: 29,
+        name: "ratings and rectifications",
+        sql: include_str!("../migrations/0029_ratings.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -9,13 +9,14 @@ use crate::handlers::api;
 #[openapi(
     info(
         title = "Zhiban API",
-        description = "智办政务门户开放接口：事项目录（办事指南）、一件事一次办、智能搜索、电子证照核验。",
+        description = "智办政务门户开放接口：事项目录（办事指南）、一件事一次办、智能搜索、好差评统计、电子证照核验。",
         version = "1"
     ),
     paths(
         api::list_services,
         api::get_service,
         api::list_bundles,
+        api::ratings_summary,
         api::search,
         api::suggest,
         api::verify_license,
@@ -27,6 +28,8 @@ use crate::handlers::api;
         api::ServiceDetail,
         api::BundleView,
         api::BundleItemView,
+        api::RatingsSummary,
+        api::RatingFigures,
         zhiban_domain::bundles::Question,
         zhiban_domain::bundles::Condition,
         api::SearchResponse,
@@ -38,6 +41,7 @@ use crate::handlers::api;
     tags(
         (name = "catalog", description = "政务服务事项目录"),
         (name = "search", description = "智能搜索"),
+        (name = "ratings", description = "好差评统计"),
         (name = "licenses", description = "电子证照核验")
     )
 )]

@@ -11,17 +11,17 @@ use zhiban_domain::identity::Perm;
 
 use crate::handlers::citizen::{
     account, apply, auth, bundles as my_bundles, cases as my_cases, companies, licenses as wallet,
-    requests as my_requests,
+    ratings as my_ratings, requests as my_requests,
 };
 use crate::handlers::public::{
     bundles as one_thing, catalog as browse, consultations as consult, content as published, feeds,
     home, interviews as studio, licenses as checks, police, policies, prefs, progress,
-    requests as interaction, search, tips as tip_reports,
+    ratings as good_bad, requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
     forms, home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys,
-    org, people, requests, roles, search as insights, sign_in, sms, tips, transfer,
+    org, people, ratings, requests, roles, search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -150,6 +150,15 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/requests/{number}/files/{id}", None).get(requests::file),
         StaffRoute::new("/admin/requests/{number}/publish", RequestsDispatch)
             .post(requests::publish),
+        StaffRoute::new("/admin/ratings", RatingsHandle)
+            .get(ratings::desk)
+            .menu(1, "ratings.admin_title"),
+        StaffRoute::new("/admin/ratings/report.csv", RatingsHandle).get(ratings::report_csv),
+        StaffRoute::new("/admin/ratings/invite", CasesHandle)
+            .get(ratings::invite_form)
+            .post(ratings::invite),
+        StaffRoute::new("/admin/ratings/{id}", RatingsHandle).get(ratings::detail),
+        StaffRoute::new("/admin/ratings/{id}/act", RatingsHandle).post(ratings::act),
         StaffRoute::new("/admin/tips", TipsHandle)
             .get(tips::list)
             .menu(1, "tips.admin_title"),
@@ -441,6 +450,20 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/consultations/{id}/answers")
             .post(consult::answer)
             .with(limited),
+        // Anyone: 好差评 statistics, and rating a counter visit from the
+        // link texted to the visitor (a public write, limited per address)
+        SiteRoute::new("/ratings").get(good_bad::stats_page),
+        SiteRoute {
+            path: "/rate/{token}",
+            methods: vec![Method::GET, Method::POST],
+            csrf_exempt: None,
+            router: get(good_bad::visit_form)
+                .route_layer(lookups.clone())
+                .merge(post(good_bad::rate_visit).route_layer(sign_in.clone())),
+        },
+        SiteRoute::new("/rate/{token}/appeal")
+            .post(good_bad::appeal_visit)
+            .with(limited),
         // Anyone: 线索举报 (police tips; the pages that answer a code and a
         // secret are limited per address like sign-in)
         SiteRoute {
@@ -554,6 +577,10 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .post(my_cases::resubmit)
             .with(upload),
         SiteRoute::new("/my/cases/{number}/withdraw").post(my_cases::withdraw),
+        SiteRoute::new("/my/cases/{number}/rate")
+            .get(my_ratings::rate_form)
+            .post(my_ratings::rate),
+        SiteRoute::new("/my/cases/{number}/appeal").post(my_ratings::appeal),
         SiteRoute::new("/my/cases/{number}/files/{id}").get(my_cases::my_file),
         SiteRoute::new("/my/messages").get(my_cases::messages),
         // Writing a request (我要写信) and following one's requests
@@ -626,6 +653,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/api/v1/services").get(api::list_services),
         SiteRoute::new("/api/v1/services/{code}").get(api::get_service),
         SiteRoute::new("/api/v1/bundles").get(api::list_bundles),
+        SiteRoute::new("/api/v1/ratings/summary").get(api::ratings_summary),
         SiteRoute::new("/api/v1/search").get(api::search),
         SiteRoute::new("/api/v1/suggest").get(api::suggest),
         SiteRoute::new("/api/v1/licenses/verify")

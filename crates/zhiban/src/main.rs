@@ -605,6 +605,12 @@ async fn serve(settings: Settings) -> Result<()> {
             Ok(n) => tracing::info!(requests = n, "demo requests loaded"),
             Err(e) => tracing::warn!(error = %e, "demo requests not loaded"),
         }
+        // 好差评: four months of counter ratings and their rectifications.
+        match zhiban_domain::ratings::demo::load_history(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ratings = n, "demo ratings loaded"),
+            Err(e) => tracing::warn!(error = %e, "demo ratings not loaded"),
+        }
         match zhiban_domain::tips::load_demo(&db, &settings.tips).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(tips = n, "demo tips loaded"),

@@ -23,6 +23,8 @@ pub struct CaseSettings {
     pub calendar_file: String,
     /// Prefix of case numbers.
     pub number_prefix: String,
+    /// Working days a unit has to verify and fix a bad rating (差评整改).
+    pub rectify_working_days: u32,
 }
 
 impl Default for CaseSettings {
@@ -33,6 +35,7 @@ impl Default for CaseSettings {
             max_file_mb: 10,
             calendar_file: String::new(),
             number_prefix: "ZB".into(),
+            rectify_working_days: 5,
         }
     }
 }

@@ -49,6 +49,7 @@ vocabulary!(
         TipsHandle => "tips.handle", "核查举报线索";
         InterviewsHost => "interviews.host", "主持在线访谈";
         ConsultationsManage => "consultations.manage", "管理征集调查";
+        RatingsHandle => "ratings.handle", "处理差评整改";
     }
 );
 

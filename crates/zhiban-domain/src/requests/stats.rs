@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::workflow::Satisfaction;
 use crate::identity::Scope;
-use crate::time::{day_start, local_day};
+use crate::time::{day_start, local_day, next_month};
 use crate::{Db, DomainError};
 
 /// One unit's figures for one month.
@@ -50,16 +50,6 @@ impl UnitMonth {
     pub fn satisfaction_rate(&self) -> Option<f64> {
         pct(self.satisfied, self.rated)
     }
-}
-
-/// The first day of the month after `first`.
-fn next_month(first: NaiveDate) -> NaiveDate {
-    let (y, m) = if first.month() == 12 {
-        (first.year() + 1, 1)
-    } else {
-        (first.year(), first.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(first)
 }
 
 type Row = (

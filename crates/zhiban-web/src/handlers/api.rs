@@ -612,3 +612,83 @@ pub async fn list_bundles(
     }
     Ok(Json(out))
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatingsParams {
+    /// `YYYY-MM`; this month when left out.
+    pub month: Option<String>,
+}
+
+/// 好差评 figures of one group (the whole portal, a unit or an item).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingFigures {
+    /// The unit's id or the item's code; empty for the total.
+    pub key: String,
+    pub name: String,
+    pub ratings: i64,
+    /// Ratings per level: 非常满意, 满意, 基本满意, 不满意, 非常不满意.
+    pub by_score: [i64; 5],
+    /// 满意率 in percent (非常满意, 满意 and 基本满意 among all); null without ratings.
+    pub satisfaction_rate: Option<f64>,
+    /// 差评 (不满意 and 非常不满意).
+    pub bad: i64,
+    /// Bad ratings rectified (fixed or explained).
+    pub rectified: i64,
+    /// 差评整改率 in percent; null without bad ratings.
+    pub rectification_rate: Option<f64>,
+}
+
+/// A month of 好差评 statistics.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingsSummary {
+    pub month: String,
+    pub total: RatingFigures,
+    /// Most ratings first.
+    pub units: Vec<RatingFigures>,
+    pub items: Vec<RatingFigures>,
+}
+
+fn figures(t: &zhiban_domain::ratings::stats::Tally) -> RatingFigures {
+    let round = |v: Option<f64>| v.map(|x| (x * 10.0).round() / 10.0);
+    RatingFigures {
+        key: t.key.clone(),
+        name: t.name.clone(),
+        ratings: t.ratings,
+        by_score: t.by_score,
+        satisfaction_rate: round(t.satisfaction_rate()),
+        bad: t.bad,
+        rectified: t.rectified,
+        rectification_rate: round(t.rectification_rate()),
+    }
+}
+
+/// 好差评 statistics of a month: ratings, satisfaction and the
+/// rectification of bad ratings, in total, by unit and by item.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ratings/summary",
+    params(RatingsParams),
+    responses(
+        (status = 200, description = "The month's figures", body = RatingsSummary),
+        (status = 400, description = "A parameter is not valid", body = ApiError)
+    ),
+    tag = "ratings"
+)]
+pub async fn ratings_summary(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<RatingsParams>,
+) -> Result<Json<RatingsSummary>, AppError> {
+    use zhiban_domain::ratings::stats;
+    let first = match p.month.as_deref().map(str::trim) {
+        None | Some("") => zhiban_domain::time::local_date(state.db.now()),
+        Some(m) => stats::parse_month(m).ok_or_else(|| bad_param("month", m))?,
+    };
+    let s = stats::month(&state.db, &zhiban_domain::identity::Scope::All, first).await?;
+    Ok(Json(RatingsSummary {
+        total: figures(&s.total),
+        units: s.units.iter().map(figures).collect(),
+        items: s.items.iter().map(figures).collect(),
+        month: s.month,
+    }))
+}

@@ -143,3 +143,19 @@ pub fn send_private(file_name: &str, content_type: &str, body: Vec<u8>) -> Respo
     )
         .into_response()
 }
+
+/// A CSV export to download (staff reports): never cached.
+pub fn send_csv(file_name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{}", urlencode(file_name)),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod meta;
 pub mod places;
 pub mod qr;
+pub mod rating;
 pub mod redirect;
 pub mod tiles;
 pub mod wizard;

@@ -9,8 +9,8 @@ use zhiban_store::sqlx;
 use zhiban_testing::html::*;
 use zhiban_testing::*;
 
-const PHONE: &str = "13900001111";
-const ID_NUMBER: &str = "11010519491231002X";
+pub(crate) const PHONE: &str = "13900001111";
+pub(crate) const ID_NUMBER: &str = "11010519491231002X";
 const REISSUE: &str = "居民身份证补领";
 const PNG: &[u8] = zhiban_testing::samples::PNG;
 const PDF: &[u8] = zhiban_testing::samples::PDF;
@@ -37,7 +37,7 @@ pub(crate) async fn post_page(
 }
 
 /// Applies for 居民身份证补领 page by page; returns the case number.
-async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
+pub(crate) async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
     let code = app.code_of(REISSUE).await;
     let path = format!("/apply/{code}");
     let (status, first) = app.text_with(c, &path).await;

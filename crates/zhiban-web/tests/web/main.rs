@@ -17,6 +17,7 @@ mod licenses;
 mod oidc;
 mod open311;
 mod portal;
+mod ratings;
 mod requests;
 mod routes;
 mod scope;

@@ -22,6 +22,7 @@ use zhiban_domain::cases::{
 };
 use zhiban_domain::forms::FormError;
 use zhiban_domain::notify::Message;
+use zhiban_domain::ratings::{self, Rating, Rectification};
 use zhiban_domain::time::local_date;
 use zhiban_domain::{DomainError, cases, licenses, notify};
 
@@ -104,6 +105,10 @@ pub struct MyCasePage {
     pub licensed: Vec<(String, LicenseChoice)>,
     /// The 一件事 it was filed in: (number, name).
     pub bundle: Option<(String, String)>,
+    /// Its 好差评 rating, and how a bad one was dealt with.
+    pub rating: Option<(Rating, Option<Rectification>)>,
+    /// A result was reached: it may be rated.
+    pub rateable: bool,
 }
 
 impl MyCasePage {
@@ -172,6 +177,8 @@ async fn case_page(
         .collect();
     let page = MyCasePage {
         bundle: bundled::bundle_of(&state.db, &case).await?,
+        rating: ratings::of_case(&state.db, case.id).await?,
+        rateable: ratings::rateable(&case),
         due_may_move: !state.calendar.covers(case.due_on),
         licensed,
         events: cases::events(&state.db, case.id).await?,

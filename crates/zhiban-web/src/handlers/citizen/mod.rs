@@ -9,4 +9,5 @@ pub mod bundles;
 pub mod cases;
 pub mod companies;
 pub mod licenses;
+pub mod ratings;
 pub mod requests;

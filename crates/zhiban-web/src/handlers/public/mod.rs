@@ -12,6 +12,7 @@ pub mod police;
 pub mod policies;
 pub mod prefs;
 pub mod progress;
+pub mod ratings;
 pub mod requests;
 pub mod search;
 pub mod tips;

@@ -228,6 +228,11 @@ pub struct CasePage {
     pub kept: Option<KeptStep>,
     /// The 一件事 the case was filed in: (number, name).
     pub bundle: Option<(String, String)>,
+    /// Its 好差评 rating and, for a bad one, the rectification's id and state.
+    pub rating: Option<(
+        zhiban_domain::ratings::Rating,
+        Option<(i64, zhiban_domain::ratings::RectState)>,
+    )>,
 }
 
 /// A refused step: its action and what was typed into its form.
@@ -343,6 +348,9 @@ async fn case_page(
     };
     let page = CasePage {
         bundle: zhiban_domain::cases::bundled::bundle_of(&state.db, &case).await?,
+        rating: zhiban_domain::ratings::of_case(&state.db, case.id)
+            .await?
+            .map(|(r, x)| (r, x.map(|x| (x.id, x.state)))),
         licenses: licenses::staff_view_for_case(&state.db, &staff.session, &case.number).await?,
         light: case.light(local_date(state.db.now())),
         events: cases::events(&state.db, case.id).await?,

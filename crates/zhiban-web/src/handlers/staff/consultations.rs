@@ -6,12 +6,11 @@
 use crate::error::AppError;
 use crate::extract::{Csrf, DoneQuery, Staff};
 use crate::state::AppState;
-use crate::view::ctx::{PageCtx, urlencode};
+use crate::view::ctx::PageCtx;
 use crate::view::{field_messages, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhiban_domain::DomainError;
@@ -300,16 +299,5 @@ pub async fn answers_csv(
     let c = manage::for_staff(&state.db, &staff.session, id).await?;
     let body = manage::answers_csv(&state.db, &staff.session, id).await?;
     let name = format!("{}-答卷.csv", c.title.chars().take(30).collect::<String>());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{}", urlencode(&name)),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::view::send_csv(&name, body))
 }

@@ -18,6 +18,7 @@ pub mod oidc_clients;
 pub mod open311;
 pub mod org;
 pub mod people;
+pub mod ratings;
 pub mod requests;
 pub mod roles;
 pub mod search;
