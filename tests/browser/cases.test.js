@@ -1,7 +1,10 @@
-// One case end to end in a real browser (issue #5): a citizen applies for
-// 居民身份证补领 with uploads (after stepping up to the real-name level the
-// item needs), staff ask for a correction, the citizen fixes it on the same
-// case, staff approve and attach the result, and the citizen downloads it.
+// One case end to end in a real browser (issues #5 and #18): a citizen
+// applies for 居民身份证补领 with uploads (after stepping up to the real-name
+// level the item needs), staff ask for a correction, the citizen fixes it on
+// the same case, staff approve and assess the 工本费, the citizen pays it at
+// the development gateway (whose callback comes twice: paid once), staff
+// conclude and attach the result, and the citizen downloads it and the
+// 电子票据. Finance reconciles the day and sees a planted difference.
 // Anyone can then check the progress by number and phone.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,9 +167,70 @@ describe('a case from application to result', () => {
     await citizen.getByRole('status').filter({ hasText: '补正材料已提交' }).waitFor();
   });
 
-  it('staff accept, approve, conclude, attach the result and deliver it online', async () => {
+  it('staff accept, approve and assess the fee; concluding waits for it', async () => {
     await staffStep('accept');
     await staffStep('approve', async (form) => { await form.getByLabel(/办理意见/).fill('符合补领条件'); });
+    await open(staff, `${portal.base}/admin/cases/${number}`);
+    const form = staff.locator('form:has(input[name="action"][value="conclude"])');
+    const details = staff.locator('details.action').filter({ has: form });
+    if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
+    await follow(staff, form.locator('button[type="submit"]'));
+    assert.match(await staff.locator('#error-summary').innerText(), /尚未缴费或减免/);
+    await staff.locator('#a-fee summary').filter({ hasText: '核定收费' }).click();
+    assert.equal(await staff.getByLabel(/工本费\/证/).inputValue(), '1');
+    await follow(staff, staff.getByRole('button', { name: '开具缴费单' }));
+    assert.match(await staff.locator('#a-fee').innerText(), /待缴费 ¥40\.00/);
+    await expectAccessible(staff);
+  });
+
+  it('the applicant pays at the gateway, and the case page says paid once', async () => {
+    await open(citizen, `${portal.base}/my/cases/${number}`);
+    await follow(citizen, citizen.getByRole('button', { name: /去缴费 ¥40\.00/ }));
+    assert.match(citizen.url(), /\/dev-gateway\/pay\/DEV/);
+    assert.match(await citizen.locator('main').innerText(), /开发用支付网关（模拟）/);
+    await expectAccessible(citizen);
+    await follow(citizen, citizen.getByRole('button', { name: '确认支付' }));
+    assert.match(citizen.url(), /\/my\/payments\/ZF/);
+    // The gateway's callbacks arrive on their own; the page refreshes until then.
+    await citizen.getByText('缴费成功，电子票据已开具。').waitFor({ timeout: 20000 });
+    await expectAccessible(citizen);
+    await follow(citizen, citizen.getByRole('link', { name: /电子票据 PJ/ }));
+    const receipt = await citizen.locator('main').innerText();
+    assert.match(receipt, /¥40\.00/);
+    const code = receipt.match(/校验码\s*([0-9A-F]{8})/)[1];
+    const receiptNo = receipt.match(/票据号码\s*(PJ\d+)/)[1];
+    const check = await (await newContext(browser, portal.base, { mode: 'en' })).newPage();
+    await open(check, `${portal.base}/receipts/verify`);
+    await check.getByLabel('Receipt number').fill(receiptNo);
+    await check.getByLabel('Check code').fill(code);
+    await follow(check, check.getByRole('button', { name: 'Check' }));
+    assert.match(await check.locator('main').innerText(), /Genuine receipt/);
+    await expectAccessible(check);
+  });
+
+  it('finance sees one payment from two callbacks and a planted difference in the reconciliation', async () => {
+    await open(staff, `${portal.base}/admin/payments?state=paid`);
+    await expectAccessible(staff);
+    await follow(staff, staff.locator('table.data tbody tr').first().getByRole('link'));
+    const history = await staff.locator('main').innerText();
+    assert.equal((history.match(/支付成功/g) || []).length, 1, history);
+    assert.match(history, /重复回调（已忽略）/);
+    // The gateway's statement for today, with one line changed.
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    const res = await staff.request.get(`${portal.base}/admin/payments/statement?day=${today}`);
+    const planted = (await res.text()).replace(',40.00', ',41.00');
+    assert.match(planted, /41\.00/);
+    await open(staff, `${portal.base}/admin/payments`);
+    await staff.getByLabel('对账日期').fill(today);
+    await staff.locator('#statement').setInputFiles({ name: 'statement.csv', mimeType: 'text/csv', buffer: Buffer.from(planted) });
+    await follow(staff, staff.getByRole('button', { name: '开始对账' }));
+    const desk = await staff.locator('main').innerText();
+    assert.match(desk, /金额不一致/);
+    assert.match(desk, /41\.00/);
+    await expectAccessible(staff);
+  });
+
+  it('staff conclude, attach the result and deliver it online', async () => {
     await staffStep('conclude');
     await staff.locator('#a-result_file').setInputFiles({ name: '居民身份证领取凭证.pdf', mimeType: 'application/pdf', buffer: PDF });
     await follow(staff, staff.getByRole('button', { name: '上传', exact: true }));

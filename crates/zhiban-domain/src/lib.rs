@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod keys;
 pub mod licenses;
 pub mod notify;
+pub mod payments;
 pub mod pii;
 pub mod privacy;
 pub mod ratings;

@@ -4,8 +4,10 @@
 //!
 //! Kinds: `sms` and `email` (notify), `case_remind` and `case_escalate`
 //! (cases), `request_remind`, `request_escalate` and `request_sign_check`
-//! (requests), and the daily `housekeeping` (expired rows, license expiry
-//! reminders, then the next day's run).
+//! (requests), `dev_gateway_notify` (the development payment gateway's
+//! callbacks), and the daily `housekeeping` (expired rows and orders,
+//! yesterday's reconciliation, license expiry reminders, then the next
+//! day's run).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,8 @@ pub struct Worker {
     pub mail: Option<Arc<dyn Mailer>>,
     /// Where audit checkpoints are also written.
     pub anchors: crate::audit::Anchors,
+    /// The payment gateway reconciled each night; `None`: no reconciliation.
+    pub payments: Option<Arc<dyn crate::payments::PaymentGateway>>,
 }
 
 impl Worker {
@@ -42,7 +46,10 @@ impl Worker {
                     .await
                     .map_err(|e| e.to_string())
             }
-            "housekeeping" => housekeeping(db).await.map_err(|e| e.to_string()),
+            "housekeeping" => housekeeping(db, self.payments.as_deref())
+                .await
+                .map_err(|e| e.to_string()),
+            "dev_gateway_notify" => crate::payments::dev_gateway::deliver(&job.payload).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -92,13 +99,24 @@ impl Worker {
     }
 }
 
-/// The daily run: expired rows go, holders of licenses about to expire are
-/// told (服务找人, with a link to the renewal service), and the next run is
-/// queued.
-async fn housekeeping(db: &Db) -> Result<(), DomainError> {
+/// The daily run: expired rows go, unpaid orders past their time expire,
+/// yesterday's payments are reconciled with the gateway's statement,
+/// holders of licenses about to expire are told (服务找人, with a link to
+/// the renewal service), and the next run is queued.
+async fn housekeeping(
+    db: &Db,
+    gateway: Option<&dyn crate::payments::PaymentGateway>,
+) -> Result<(), DomainError> {
     let now = db.now();
     let removed = crate::housekeeping::purge(db, now).await?;
     tracing::info!(?removed, "housekeeping: expired rows removed");
+    let expired = crate::payments::expire_due(db).await?;
+    tracing::info!(expired, "housekeeping: unpaid orders expired");
+    if let Some(g) = gateway {
+        let yesterday = crate::time::local_date(now) - chrono::Duration::days(1);
+        let run = crate::payments::reconcile::run(db, g, yesterday, "system").await?;
+        tracing::info!(day = %run.day, matched = run.matched, mismatched = run.mismatches.len(), "housekeeping: payments reconciled");
+    }
     let reminded = crate::licenses::remind_expiring(db, crate::time::local_date(now), "").await?;
     tracing::info!(reminded, "housekeeping: license expiry reminders");
     crate::housekeeping::schedule(db, now).await

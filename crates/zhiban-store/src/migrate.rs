@@ -156,6 +156,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ratings and rectifications",
         sql: include_str!("../migrations/0029_ratings.sql"),
     },
+    Migration {
+        version: 30,
+        name: "payments",
+        sql: include_str!("../migrations/0030_payments.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

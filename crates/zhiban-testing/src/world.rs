@@ -12,6 +12,8 @@ use zhiban_domain::identity::ids::Phone;
 use zhiban_domain::identity::roles::{self, StaffInput};
 use zhiban_domain::identity::sms::{self, DevOutboxGateway, Purpose};
 use zhiban_domain::identity::staff::{self, Client, StaffSession};
+use zhiban_domain::payments::Payments;
+use zhiban_domain::payments::dev_gateway::DevGateway;
 use zhiban_store::files::FileStore;
 use zhiban_store::sqlx;
 
@@ -26,6 +28,8 @@ pub struct World {
     pub files: FileStore,
     pub calendar: WorkCalendar,
     pub settings: CaseSettings,
+    /// The development payment gateway (a stand-in for a bank's).
+    pub gateway: DevGateway,
 }
 
 /// A valid 身份证号 (GB 11643 check character) ending in `tail`.
@@ -123,6 +127,7 @@ impl World {
             files,
             calendar: WorkCalendar::national(),
             settings: CaseSettings::default(),
+            gateway: DevGateway::default(),
         }
     }
 
@@ -136,6 +141,16 @@ impl World {
             files: &self.files,
             calendar: &self.calendar,
             settings: &self.settings,
+            public_url: "https://zw.example.gov.cn",
+        }
+    }
+
+    /// What payments need: the development gateway, default settings.
+    pub fn payments(&self) -> Payments<'_> {
+        Payments {
+            db: &self.t.db,
+            gateway: &self.gateway,
+            settings: &self.gateway.settings,
             public_url: "https://zw.example.gov.cn",
         }
     }

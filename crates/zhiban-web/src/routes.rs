@@ -11,17 +11,18 @@ use zhiban_domain::identity::Perm;
 
 use crate::handlers::citizen::{
     account, apply, auth, bundles as my_bundles, cases as my_cases, companies, licenses as wallet,
-    ratings as my_ratings, requests as my_requests,
+    payments as my_payments, ratings as my_ratings, requests as my_requests,
 };
 use crate::handlers::public::{
     bundles as one_thing, catalog as browse, consultations as consult, content as published, feeds,
-    home, interviews as studio, licenses as checks, police, policies, prefs, progress,
-    ratings as good_bad, requests as interaction, search, tips as tip_reports,
+    home, interviews as studio, licenses as checks, payments as paying, police, policies, prefs,
+    progress, ratings as good_bad, requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
     account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
     forms, home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys,
-    org, people, ratings, requests, roles, search as insights, sign_in, sms, tips, transfer,
+    org, payments, people, ratings, requests, roles, search as insights, sign_in, sms, tips,
+    transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -133,6 +134,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/cases/{number}", CasesHandle).get(cases::case_detail),
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
+        StaffRoute::new("/admin/cases/{number}/fee", CasesHandle).post(cases::case_fee),
         StaffRoute::new("/admin/cases/{number}/files/{id}", CasesHandle).get(cases::case_file),
         StaffRoute::new("/admin/requests", RequestsDispatch)
             .get(requests::dispatch_desk)
@@ -150,6 +152,18 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/requests/{number}/files/{id}", None).get(requests::file),
         StaffRoute::new("/admin/requests/{number}/publish", RequestsDispatch)
             .post(requests::publish),
+        StaffRoute::new("/admin/payments", PaymentsFinance)
+            .get(payments::desk)
+            .menu(11, "pay.admin_title"),
+        StaffRoute::new("/admin/payments/reconcile", PaymentsFinance).post(payments::run_reconcile),
+        StaffRoute::new("/admin/payments/statement", PaymentsFinance).get(payments::statement),
+        StaffRoute::new("/admin/payments/reconcile/items/{id}", PaymentsFinance)
+            .post(payments::resolve),
+        StaffRoute::new("/admin/payments/{number}", PaymentsFinance).get(payments::order),
+        StaffRoute::new("/admin/payments/{number}/refund", PaymentsFinance)
+            .post(payments::request_refund),
+        StaffRoute::new("/admin/payments/{number}/refunds/{refund}", PaymentsFinance)
+            .post(payments::decide_refund),
         StaffRoute::new("/admin/ratings", RatingsHandle)
             .get(ratings::desk)
             .menu(1, "ratings.admin_title"),
@@ -450,6 +464,17 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/consultations/{id}/answers")
             .post(consult::answer)
             .with(limited),
+        // Payments: the gateway's signed callback, checking a receipt, and
+        // the development gateway's cashier (a stand-in for a bank's)
+        SiteRoute::new("/pay/notify")
+            .post(paying::notify)
+            .csrf_exempt("called by the payment gateway's server; authenticated by its signature"),
+        SiteRoute::new("/receipts/verify")
+            .get(paying::verify)
+            .with(looked_up),
+        SiteRoute::new("/dev-gateway/pay/{trade}")
+            .get(paying::cashier)
+            .post(paying::cashier_post),
         // Anyone: 好差评 statistics, and rating a counter visit from the
         // link texted to the visitor (a public write, limited per address)
         SiteRoute::new("/ratings").get(good_bad::stats_page),
@@ -581,6 +606,11 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .get(my_ratings::rate_form)
             .post(my_ratings::rate),
         SiteRoute::new("/my/cases/{number}/appeal").post(my_ratings::appeal),
+        SiteRoute::new("/my/payments").get(my_payments::list),
+        SiteRoute::new("/my/payments/{number}").get(my_payments::order),
+        SiteRoute::new("/my/payments/{number}/pay").post(my_payments::pay),
+        SiteRoute::new("/my/payments/{number}/receipt").get(my_payments::receipt),
+        SiteRoute::new("/my/payments/{number}/receipt.json").get(my_payments::receipt_json),
         SiteRoute::new("/my/cases/{number}/files/{id}").get(my_cases::my_file),
         SiteRoute::new("/my/messages").get(my_cases::messages),
         // Writing a request (我要写信) and following one's requests

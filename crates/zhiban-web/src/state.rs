@@ -53,6 +53,8 @@ pub struct WebConfig {
     pub cases: zhiban_domain::cases::CaseSettings,
     /// Citizen requests: time limits per type.
     pub requests: zhiban_domain::requests::RequestSettings,
+    /// Payments: how long an order can be paid, the development gateway.
+    pub payments: zhiban_domain::payments::PaymentSettings,
     /// Police tips: which unit receives each category.
     pub tips: zhiban_domain::tips::TipSettings,
     /// Publishing: the largest attachment, picture and video.
@@ -87,6 +89,7 @@ impl Default for WebConfig {
             search_log_days: 180,
             cases: zhiban_domain::cases::CaseSettings::default(),
             requests: zhiban_domain::requests::RequestSettings::default(),
+            payments: zhiban_domain::payments::PaymentSettings::default(),
             tips: zhiban_domain::tips::TipSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             storage_url: None,
@@ -124,6 +127,8 @@ pub struct AppState {
     pub search_log_limiter: Arc<Limiter>,
     /// Delivers SMS codes (the development outbox unless a provider is wired in).
     pub sms: Arc<dyn zhiban_domain::identity::sms::SmsGateway>,
+    /// Collects fees (the development gateway unless a bank's is wired in).
+    pub gateway: Arc<dyn zhiban_domain::payments::PaymentGateway>,
     /// Checks name + ID number for real-name level 2.
     pub id_verifier: Arc<dyn zhiban_domain::identity::citizen::IdVerifier>,
     /// Checks a company's credit code, name and legal representative.
@@ -265,6 +270,9 @@ impl AppState {
             articles_due: Arc::new(Mutex::new(articles_due)),
             sign_in_limiter: limiter(config.security.sign_in_per_minute),
             search_log_limiter: limiter(config.search_log_per_minute),
+            gateway: Arc::new(zhiban_domain::payments::dev_gateway::DevGateway {
+                settings: config.payments.clone(),
+            }),
             config: Arc::new(config),
             sms: Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
             id_verifier: Arc::new(zhiban_domain::identity::citizen::DevIdVerifier),
@@ -285,6 +293,16 @@ impl AppState {
             files: &self.files,
             calendar: &self.calendar,
             settings: &self.config.cases,
+            public_url,
+        }
+    }
+
+    /// What payments need, borrowed from this state.
+    pub fn payments<'a>(&'a self, public_url: &'a str) -> zhiban_domain::payments::Payments<'a> {
+        zhiban_domain::payments::Payments {
+            db: &self.db,
+            gateway: self.gateway.as_ref(),
+            settings: &self.config.payments,
             public_url,
         }
     }
@@ -325,6 +343,7 @@ impl AppState {
             sms: Arc::clone(&self.sms),
             mail: self.mail.clone(),
             anchors: self.anchors(),
+            payments: Some(Arc::clone(&self.gateway)),
         }
     }
 

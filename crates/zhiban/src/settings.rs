@@ -65,6 +65,9 @@ pub struct Settings {
     /// Citizen requests (`[requests]`): answer limits per type in working
     /// days, the signing limit, the longest extension.
     pub requests: zhiban_domain::requests::RequestSettings,
+    /// Payments (`[payments]`): minutes an order can be paid, and how the
+    /// development gateway sends its callbacks.
+    pub payments: zhiban_domain::payments::PaymentSettings,
     /// Police tips (`[tips]`): which unit receives each category.
     pub tips: zhiban_domain::tips::TipSettings,
     /// Publishing (`[content]`): the largest attachment or picture
@@ -139,6 +142,7 @@ impl Default for Settings {
             storage_url: String::new(),
             cases: zhiban_domain::cases::CaseSettings::default(),
             requests: zhiban_domain::requests::RequestSettings::default(),
+            payments: zhiban_domain::payments::PaymentSettings::default(),
             tips: zhiban_domain::tips::TipSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
@@ -176,6 +180,7 @@ impl std::fmt::Debug for Settings {
             .field("storage_url", &self.storage_url)
             .field("cases", &self.cases)
             .field("requests", &self.requests)
+            .field("payments", &self.payments)
             .field("tips", &self.tips)
             .field("smtp", &self.smtp)
             .finish()
@@ -235,6 +240,7 @@ impl Settings {
             search_log_days: self.search_log_days,
             cases: self.cases.clone(),
             requests: self.requests.clone(),
+            payments: self.payments.clone(),
             tips: self.tips.clone(),
             content: self.content.clone(),
             storage_url: Some(if self.storage_url.trim().is_empty() {

@@ -385,6 +385,19 @@ pub async fn act(
         if let Some(d) = dept {
             crate::licenses::prepare_key(db, d).await?;
         }
+        // An approved case whose item charges a fee concludes only once
+        // the fee is paid or waived (统一支付).
+        let mut conn = db.pool().acquire().await?;
+        let found = load(db, &mut conn, number).await;
+        drop(conn);
+        if let Ok(c) = found
+            && c.outcome == Some(Outcome::Approved)
+            && !crate::payments::fee_settled(db, &c).await?
+        {
+            return Err(DomainError::Invalid(vec![FieldError::new(
+                "fee", "unpaid", "",
+            )]));
+        }
     }
     let mut tx = db.begin().await?;
     let case = load(db, &mut tx, number).await?;

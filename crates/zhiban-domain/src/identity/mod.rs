@@ -50,6 +50,7 @@ vocabulary!(
         InterviewsHost => "interviews.host", "主持在线访谈";
         ConsultationsManage => "consultations.manage", "管理征集调查";
         RatingsHandle => "ratings.handle", "处理差评整改";
+        PaymentsFinance => "payments.finance", "收费财务管理";
     }
 );
 

@@ -118,6 +118,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
         anchors: Default::default(),
+        payments: None,
     };
     assert!(worker.run_due(w.db()).await.expect("jobs") >= 2);
     let outbox: Vec<String> = sqlx::query_scalar("SELECT body FROM sms_outbox WHERE phone = $1")
@@ -392,6 +393,10 @@ async fn a_case_runs_from_correction_to_online_delivery_with_every_step_recorded
     .await
     .expect("approved");
     assert_eq!(c.outcome, Some(zhiban_domain::cases::Outcome::Approved));
+    // 工本费: waived here (paying is in the payments tests).
+    zhiban_domain::payments::waive(&w.payments(), &clerk, &c.number, "演示：免收")
+        .await
+        .expect("waived");
     let c = cases::act(
         &desk,
         Actor::Staff(&clerk),
@@ -828,6 +833,7 @@ async fn a_failing_job_is_retried_later_and_kept_with_its_error() {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: None,
         anchors: Default::default(),
+        payments: None,
     };
     assert_eq!(worker.run_due(&t.db).await.expect("ran"), 1);
     assert_eq!(jobs::pending(&t.db).await.expect("pending"), 1);
@@ -916,6 +922,7 @@ async fn a_citizen_with_an_email_address_is_told_by_email_through_smtp() {
         sms: std::sync::Arc::new(DevOutboxGateway),
         mail: Some(std::sync::Arc::new(mailer)),
         anchors: Default::default(),
+        payments: None,
     };
     worker.run_due(w.db()).await.expect("jobs");
     assert_eq!(

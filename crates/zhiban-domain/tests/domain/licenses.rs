@@ -421,6 +421,10 @@ async fn an_approved_case_of_a_producing_item_issues_the_license() {
         .expect("authorised");
     let case = submit_with_photo_only(&w, &holder, draft).await;
     let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
+    // The fee (工本费) is waived here; paying it is in the payments tests.
+    zhiban_domain::payments::waive(&w.payments(), &clerk, &case.number, "演示：免收")
+        .await
+        .expect("waived");
     for action in [
         CaseAction::Accept,
         CaseAction::Approve,

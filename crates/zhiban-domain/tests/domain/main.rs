@@ -17,6 +17,7 @@ mod housekeeping;
 mod identity;
 mod interviews;
 mod licenses;
+mod payments;
 mod ratings;
 mod requests;
 mod search_quality;

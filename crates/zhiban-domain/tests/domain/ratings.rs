@@ -33,6 +33,10 @@ fn said(score: &str, tags: &[&str], comment: &str, anonymous: bool) -> RatingInp
 /// A 居民身份证补领 case of `who`, taken to 办结 by `clerk`.
 async fn concluded(w: &World, clerk: &StaffSession, who: &Citizen) -> cases::Case {
     let case = apply(w, who).await;
+    // 工本费: waived here (paying is in the payments tests).
+    zhiban_domain::payments::waive(&w.payments(), clerk, &case.number, "演示：免收")
+        .await
+        .expect("waived");
     for action in [
         CaseAction::Accept,
         CaseAction::Approve,

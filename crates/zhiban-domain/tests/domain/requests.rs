@@ -752,6 +752,7 @@ async fn supervision_escalates_an_unsigned_order_and_an_overdue_answer() {
         sms: std::sync::Arc::new(zhiban_domain::identity::sms::DevOutboxGateway),
         mail: None,
         anchors: zhiban_domain::audit::Anchors::default(),
+        payments: None,
     };
     l.w.db().clock().advance(Duration::days(7));
     worker.run_due(l.w.db()).await.expect("jobs");

@@ -12,6 +12,7 @@ pub mod license;
 pub mod map;
 pub mod messages;
 pub mod meta;
+pub mod payment;
 pub mod places;
 pub mod qr;
 pub mod rating;

@@ -138,6 +138,23 @@ pub(crate) async fn apply(app: &TestApp, c: &reqwest::Client) -> String {
         .to_string()
 }
 
+/// Waives a case's fee from the case page (减免, with a reason).
+pub(crate) async fn waive(app: &TestApp, staff: &reqwest::Client, number: &str) {
+    let page = format!("/admin/cases/{number}");
+    let r = app
+        .submit(
+            staff,
+            &page,
+            &format!("{page}/fee"),
+            &[
+                ("fee_action", "waive"),
+                ("waive_reason", "最低生活保障对象，依规免收"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303, "waived");
+}
+
 pub(crate) async fn act(
     app: &TestApp,
     staff: &reqwest::Client,
@@ -238,11 +255,17 @@ async fn a_citizen_applies_staff_ask_for_a_correction_and_the_result_is_download
     for step in [
         vec![("action", "accept")],
         vec![("action", "approve"), ("reason", "符合补领条件")],
-        vec![("action", "conclude")],
     ] {
         let r = act(&app, &desk, &number, &step).await;
         assert_eq!(r.status().as_u16(), 303, "{step:?}");
     }
+    // 工本费 first (waived here; paying is in the payments tests).
+    let r = act(&app, &desk, &number, &[("action", "conclude")]).await;
+    assert_eq!(r.status().as_u16(), 422, "not before the fee is settled");
+    assert!(r.text().await.unwrap().contains("尚未缴费或减免"));
+    waive(&app, &desk, &number).await;
+    let r = act(&app, &desk, &number, &[("action", "conclude")]).await;
+    assert_eq!(r.status().as_u16(), 303);
     let (_, html) = app
         .text_with(&desk, &format!("/admin/cases/{number}"))
         .await;

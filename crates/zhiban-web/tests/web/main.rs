@@ -16,6 +16,7 @@ mod interviews;
 mod licenses;
 mod oidc;
 mod open311;
+mod payments;
 mod portal;
 mod ratings;
 mod requests;

@@ -9,7 +9,7 @@ use zhiban_store::sqlx;
 use zhiban_testing::html::*;
 use zhiban_testing::*;
 
-use super::cases::{ID_NUMBER, PHONE, act, apply};
+use super::cases::{ID_NUMBER, PHONE, act, apply, waive};
 
 async fn rectification_id(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT id FROM rectifications ORDER BY id DESC LIMIT 1")
@@ -37,6 +37,7 @@ async fn an_applicant_rates_a_case_the_unit_puts_it_right_and_the_figures_are_pu
     let desk = app
         .staff_in_role("hz.clerk", "500000-GA-HZ", "case_handler")
         .await;
+    waive(&app, &desk, &number).await;
     for step in [
         vec![("action", "accept")],
         vec![("action", "approve"), ("reason", "符合补领条件")],

@@ -109,6 +109,9 @@ pub struct MyCasePage {
     pub rating: Option<(Rating, Option<Rectification>)>,
     /// A result was reached: it may be rated.
     pub rateable: bool,
+    /// The case's fee orders (统一支付), newest first.
+    pub orders: Vec<zhiban_domain::payments::Order>,
+    pub now: i64,
 }
 
 impl MyCasePage {
@@ -178,6 +181,12 @@ async fn case_page(
     let page = MyCasePage {
         bundle: bundled::bundle_of(&state.db, &case).await?,
         rating: ratings::of_case(&state.db, case.id).await?,
+        orders: zhiban_domain::payments::of_case(&state.db, case.id)
+            .await?
+            .into_iter()
+            .filter(|o| o.state != zhiban_domain::payments::OrderState::Closed)
+            .collect(),
+        now: state.db.now().timestamp(),
         rateable: ratings::rateable(&case),
         due_may_move: !state.calendar.covers(case.due_on),
         licensed,

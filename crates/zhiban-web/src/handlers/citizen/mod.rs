@@ -9,5 +9,6 @@ pub mod bundles;
 pub mod cases;
 pub mod companies;
 pub mod licenses;
+pub mod payments;
 pub mod ratings;
 pub mod requests;

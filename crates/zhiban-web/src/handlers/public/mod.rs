@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod home;
 pub mod interviews;
 pub mod licenses;
+pub mod payments;
 pub mod police;
 pub mod policies;
 pub mod prefs;

@@ -9,8 +9,10 @@ use crate::extract::{
 use crate::state::AppState;
 use crate::view::ctx::{PageCtx, urlencode};
 use crate::view::form::{AnswerRow, Reveal};
+use crate::view::payment::{StaffFee, posted_lines};
 use crate::view::{Pager, error_message, render, send_file};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,7 +27,7 @@ use zhiban_domain::cases::{
 use zhiban_domain::identity::{Perm, scope};
 use zhiban_domain::licenses::Authorised;
 use zhiban_domain::time::local_date;
-use zhiban_domain::{DomainError, FieldError, cases, licenses};
+use zhiban_domain::{DomainError, FieldError, cases, licenses, payments};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
@@ -233,6 +235,8 @@ pub struct CasePage {
         zhiban_domain::ratings::Rating,
         Option<(i64, zhiban_domain::ratings::RectState)>,
     )>,
+    /// The item's fees and the case's orders (统一支付); `None`: free.
+    pub fee: Option<StaffFee>,
 }
 
 /// A refused step: its action and what was typed into its form.
@@ -323,6 +327,31 @@ impl CasePage {
     }
 }
 
+/// The case's fee section: the item's schedule and the case's orders, or
+/// `None` when the item charges nothing and nothing was ordered.
+async fn fee_of(
+    state: &AppState,
+    case: &Case,
+    kept: Vec<(String, String)>,
+) -> Result<Option<StaffFee>, AppError> {
+    let fees = state
+        .catalog()
+        .get(&case.service_code)
+        .map(|s| s.fees.clone())
+        .unwrap_or_default();
+    let orders = payments::of_case(&state.db, case.id).await?;
+    if payments::is_free(&fees) && orders.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(StaffFee {
+        options: payments::fee_options(&fees),
+        settled: orders.iter().any(|o| o.state.settled()),
+        fees,
+        orders,
+        kept,
+    }))
+}
+
 async fn case_page(
     state: &AppState,
     staff: &Staff,
@@ -330,6 +359,18 @@ async fn case_page(
     errors: Vec<(String, String)>,
     notice: String,
     kept: Option<KeptStep>,
+) -> Result<Response, AppError> {
+    case_page_with(state, staff, number, errors, notice, kept, Vec::new()).await
+}
+
+async fn case_page_with(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    errors: Vec<(String, String)>,
+    notice: String,
+    kept: Option<KeptStep>,
+    fee_kept: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
     let case = cases::open_for_staff(&state.db, &staff.session, number).await?;
     let full_data = staff.session.can(Perm::CitizensView);
@@ -347,6 +388,7 @@ async fn case_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = CasePage {
+        fee: fee_of(state, &case, fee_kept).await?,
         bundle: zhiban_domain::cases::bundled::bundle_of(&state.db, &case).await?,
         rating: zhiban_domain::ratings::of_case(&state.db, case.id)
             .await?
@@ -569,4 +611,51 @@ pub async fn case_file(
         return Err(AppError::NoPermission);
     }
     send_file(&state, &base, &file).await
+}
+
+/// 核定收费, 减免 or 重新开具 on the case page: the fee's order.
+pub async fn case_fee(
+    State(state): State<AppState>,
+    staff: Staff,
+    Issuer(base): Issuer,
+    Path(number): Path<String>,
+    Csrf(Form(fields)): Csrf<Form<Vec<(String, String)>>>,
+) -> Result<Response, AppError> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let p = state.payments(&base);
+    let action = get("fee_action");
+    let r = match action.as_str() {
+        "waive" => payments::waive(&p, &staff.session, &number, &get("waive_reason")).await,
+        "reissue" => payments::reissue(&p, &staff.session, &number).await,
+        _ => {
+            let case = cases::for_staff(&state.db, &staff.session, &number).await?;
+            let fees = state
+                .catalog()
+                .get(&case.service_code)
+                .map(|s| s.fees.clone())
+                .unwrap_or_default();
+            match posted_lines(&payments::fee_options(&fees), &fields) {
+                Ok(lines) => payments::assess(&p, &staff.session, &number, lines).await,
+                Err(errs) => Err(DomainError::Invalid(errs)),
+            }
+        }
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/cases/{number}?done=fee")).into_response()),
+        Err(DomainError::Invalid(errs)) => {
+            let errors = step_errors(&staff.ctx, "fee", &errs);
+            case_page_with(&state, &staff, &number, errors, String::new(), None, fields).await
+        }
+        Err(DomainError::Conflict(code)) => {
+            let notice = staff.ctx.t(&format!("cases.conflict_{}", code.code()));
+            case_page(&state, &staff, &number, Vec::new(), notice, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

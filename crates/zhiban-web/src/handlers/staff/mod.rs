@@ -17,6 +17,7 @@ pub mod notify;
 pub mod oidc_clients;
 pub mod open311;
 pub mod org;
+pub mod payments;
 pub mod people;
 pub mod ratings;
 pub mod requests;
