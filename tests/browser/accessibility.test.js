@@ -34,6 +34,8 @@ const publicPages = () => [
   ['bundles', '/bundles', 200],
   ['bundle guide', '/bundles/birth', 200],
   ['rating statistics', '/ratings', 200],
+  ['traffic fine lookup', '/fines', 200],
+  ['receipt check', '/receipts/verify?number=PJ0&code=0', 200],
   ['departments', '/departments', 200],
   ['search with results', `/search?q=${encodeURIComponent('身份证')}`, 200],
   ['search without results', '/search?q=zzzz', 200],
@@ -72,6 +74,7 @@ const staffPages = () => [
   ['notification wording', '/admin/notify', 200],
   ['ratings desk with the month report', '/admin/ratings?tab=all', 200],
   ['counter rating invitation', '/admin/ratings/invite', 200],
+  ['payments and reconciliation', '/admin/payments', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

@@ -3,10 +3,29 @@
 -- staff (核定) or waived with a reason (减免, state `waived`); at most one
 -- order of a case is open at a time. trade_no is the gateway's own number,
 -- unique, so a replayed callback finds the order it already paid.
+-- 交通违法处罚决定书: fines looked up by decision number and plate, paid
+-- like a fee; a fine unpaid 15 days after the decision carries 加处罚款
+-- (3% a day, at most the fine itself, 行政处罚法 第七十二条).
+CREATE TABLE penalty_notices (
+    id {{id}},
+    decision_no TEXT NOT NULL UNIQUE,
+    plate TEXT NOT NULL,
+    party TEXT NOT NULL,
+    violation TEXT NOT NULL,
+    place TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    decided_on TEXT NOT NULL,
+    fine_cents BIGINT NOT NULL,
+    points BIGINT NOT NULL DEFAULT 0,
+    unit_id BIGINT NOT NULL REFERENCES departments(id),
+    paid_at BIGINT
+);
+
 CREATE TABLE payment_orders (
     id {{id}},
     number TEXT NOT NULL UNIQUE,
     case_id BIGINT REFERENCES cases(id),
+    notice_id BIGINT REFERENCES penalty_notices(id),
     citizen_id BIGINT REFERENCES citizens(id) ON DELETE SET NULL,
     unit_id BIGINT NOT NULL REFERENCES departments(id),
     subject TEXT NOT NULL,

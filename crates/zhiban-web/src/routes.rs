@@ -469,6 +469,12 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/pay/notify")
             .post(paying::notify)
             .csrf_exempt("called by the payment gateway's server; authenticated by its signature"),
+        SiteRoute::new("/fines")
+            .get(paying::fines_form)
+            .post(paying::fines)
+            .with(limited)
+            .csrf_exempt("a lookup that changes nothing; POST keeps the plate out of URLs"),
+        SiteRoute::new("/fines/pay").post(my_payments::pay_fine),
         SiteRoute::new("/receipts/verify")
             .get(paying::verify)
             .with(looked_up),

@@ -4,6 +4,7 @@ mod bench;
 mod bench_bundles;
 mod bench_cases;
 mod bench_crypto;
+mod bench_payments;
 mod bench_requests;
 mod clients;
 mod settings;
@@ -202,6 +203,17 @@ enum BenchWhat {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Payment-gateway callbacks handled per second (signature, paid once,
+    /// 电子票据, duplicates recognised), on a fresh database: SQLite, or a
+    /// new database on the given PostgreSQL server.
+    Payments {
+        #[arg(long)]
+        postgres: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        orders: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Citizen requests filed per second and the dispatcher's and units'
     /// lists over a large requests table, on a fresh database: SQLite, or
     /// a new database on the given PostgreSQL server.
@@ -331,6 +343,14 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
                     concurrency,
                 },
         } => bench_bundles::run(postgres, submissions, concurrency).await,
+        Command::Bench {
+            what:
+                BenchWhat::Payments {
+                    postgres,
+                    orders,
+                    concurrency,
+                },
+        } => bench_payments::run(postgres, orders, concurrency).await,
         Command::Bench {
             what:
                 BenchWhat::Requests {
@@ -604,6 +624,12 @@ async fn serve(settings: Settings) -> Result<()> {
             Ok(0) => {}
             Ok(n) => tracing::info!(requests = n, "demo requests loaded"),
             Err(e) => tracing::warn!(error = %e, "demo requests not loaded"),
+        }
+        // 交通违法: a few penalty notices to look up and pay.
+        match zhiban_domain::payments::fines::load_demo(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notices = n, "demo penalty notices loaded"),
+            Err(e) => tracing::warn!(error = %e, "demo penalty notices not loaded"),
         }
         // 好差评: four months of counter ratings and their rectifications.
         match zhiban_domain::ratings::demo::load_history(&db).await {

@@ -8,6 +8,7 @@
 //! item charges a fee is concluded only once its order is paid or waived.
 
 pub mod dev_gateway;
+pub mod fines;
 mod gateway;
 mod orders;
 pub mod reconcile;

@@ -531,6 +531,14 @@ pub async fn on_callback(
     )
     .await?;
     issue_receipt(&mut tx, &receipt_key, &o, payer).await?;
+    let notice: Option<i64> =
+        sqlx::query_scalar("SELECT notice_id FROM payment_orders WHERE id = $1")
+            .bind(o.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if let Some(n) = notice {
+        super::fines::settle(&mut tx, n, db.now().timestamp()).await?;
+    }
     if let Some(case_id) = o.case_id {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT number, applicant_phone FROM cases WHERE id = $1")

@@ -477,3 +477,68 @@ async fn the_daily_reconciliation_lists_every_planted_difference() {
             .any(|m| m.resolved_note == "网关更正对账单")
     );
 }
+
+#[tokio::test]
+async fn a_fine_is_found_by_decision_number_and_plate_and_owes_late_fees_after_fifteen_days() {
+    use payments::fines;
+    let w = World::new().await;
+    assert_eq!(fines::load_demo(w.db()).await.unwrap(), 5);
+    assert_eq!(fines::load_demo(w.db()).await.unwrap(), 0, "once");
+    // Both must match; the plate however it is typed.
+    assert!(matches!(
+        fines::lookup(w.db(), "5001051000023456", "渝A·00000").await,
+        Err(DomainError::NotFound)
+    ));
+    assert!(matches!(
+        fines::lookup(w.db(), "", " ").await,
+        Err(DomainError::Invalid(ref e)) if e.len() == 2
+    ));
+    let today = local_date(w.db().now());
+    let old = fines::lookup(w.db(), "5001051000023456", "渝b a8861")
+        .await
+        .unwrap();
+    assert_eq!(old.party_masked, "王*");
+    // 40 days after the decision: 25 days of 3% (75%) on ¥150.
+    assert_eq!((today - old.decided_on).num_days(), 40);
+    assert_eq!(old.late_cents(today), 15000 * 3 * 25 / 100);
+    assert_eq!(old.due_cents(today), 15000 + 11250);
+    // Never more than the fine itself, and nothing within fifteen days.
+    assert_eq!(old.late_cents(today + Duration::days(100)), 15000);
+    let fresh = fines::lookup(w.db(), "5001031000012345", "渝A-D3K21")
+        .await
+        .unwrap();
+    assert_eq!(fresh.late_cents(today), 0);
+    assert_eq!(fresh.pay_by(), fresh.decided_on + Duration::days(15));
+
+    // Paid through the gateway like a fee: the notice is settled.
+    let payer = w.citizen("13800138081", "王强", 2).await;
+    let p = w.payments();
+    let o = fines::order_for(&p, &payer, "5001051000023456", "渝BA8861")
+        .await
+        .unwrap();
+    assert_eq!(o.amount_cents, 26250);
+    assert_eq!(o.lines.len(), 2, "罚款 and 加处罚款");
+    let again = fines::order_for(&p, &payer, "5001051000023456", "渝BA8861")
+        .await
+        .unwrap();
+    assert_eq!(again.number, o.number, "one open order");
+    let o = payments::start(&p, &payer, &o.number).await.unwrap();
+    w.gateway
+        .settle(w.db(), o.trade_no.as_deref().unwrap(), true)
+        .await
+        .unwrap();
+    for (body, sig) in callbacks(&w).await {
+        payments::on_callback(&p, body.as_bytes(), &sig)
+            .await
+            .unwrap();
+    }
+    let paid = fines::lookup(w.db(), "5001051000023456", "渝BA8861")
+        .await
+        .unwrap();
+    assert!(paid.paid_at.is_some());
+    assert_eq!(paid.late_cents(today), 0);
+    assert!(matches!(
+        fines::order_for(&p, &payer, "5001051000023456", "渝BA8861").await,
+        Err(DomainError::Conflict(Conflict::NotAllowed))
+    ));
+}

@@ -302,3 +302,65 @@ async fn finance_refunds_with_a_second_officer_and_the_reconciliation_shows_a_pl
     assert_eq!(r.status().as_u16(), 422);
     assert!(r.text().await.unwrap().contains("对账单文件"));
 }
+
+#[tokio::test]
+async fn a_traffic_fine_is_looked_up_by_number_and_plate_and_paid_after_signing_in() {
+    let app = TestApp::spawn_unlimited().await;
+    zhiban_domain::payments::fines::load_demo(&app.db.db)
+        .await
+        .unwrap();
+    let (status, page) = app.text("/fines").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("决定书编号"));
+    let lookup = |c: reqwest::Client, no: &'static str, plate: &'static str| {
+        let url = app.url("/fines");
+        async move {
+            c.post(url)
+                .form(&[("decision_no", no), ("plate", plate)])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = lookup(client(), "5001051000023456", "渝A00000").await;
+    assert!(wrong.contains("没有查到"));
+    let found = lookup(client(), "5001051000023456", "渝b·a8861").await;
+    assert!(found.contains("机动车违反规定停放") && found.contains("王*"));
+    assert!(
+        found.contains("¥262.50"),
+        "the fine and 25 days of 加处罚款"
+    );
+    assert!(found.contains("/login?next=/fines"), "sign in to pay");
+    let blank = lookup(client(), "", "").await;
+    assert!(blank.contains("#decision_no") && blank.contains("#plate"));
+
+    let payer = app.citizen("13900003333").await;
+    let signed_in = lookup(payer.clone(), "5001051000023456", "渝BA8861").await;
+    let r = payer
+        .post(app.url("/fines/pay"))
+        .form(&[
+            ("_csrf", hidden(&signed_in, "_csrf").as_str()),
+            ("decision_no", "5001051000023456"),
+            ("plate", "渝BA8861"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let cashier = location(&r);
+    assert!(cashier.starts_with("/dev-gateway/pay/"));
+    let (_, till) = app.text_with(&payer, &cashier).await;
+    assert!(till.contains("262.50") && till.contains("交通违法罚款"));
+    let r = app
+        .submit(&payer, &cashier, &cashier, &[("outcome", "pay")])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    app.state.worker().run_due(&app.db.db).await.unwrap();
+    let paid = lookup(client(), "5001051000023456", "渝BA8861").await;
+    assert!(paid.contains("已缴纳") && !paid.contains("缴纳罚款 ¥"));
+    let (_, mine) = app.text_with(&payer, "/my/payments").await;
+    assert!(mine.contains("交通违法罚款") && mine.contains("已缴费"));
+}

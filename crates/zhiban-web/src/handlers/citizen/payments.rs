@@ -158,3 +158,29 @@ pub async fn receipt_json(
     }
     Ok(no_store(res))
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FineForm {
+    #[serde(default)]
+    pub decision_no: String,
+    #[serde(default)]
+    pub plate: String,
+}
+
+/// 缴纳罚款: an order for what the notice owes today, then on to the gateway.
+pub async fn pay_fine(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Issuer(base): Issuer,
+    Csrf(axum::Form(f)): Csrf<axum::Form<FineForm>>,
+) -> Result<Response, AppError> {
+    let p = state.payments(&base);
+    let o = payments::fines::order_for(&p, user.citizen(), &f.decision_no, &f.plate).await?;
+    match payments::start(&p, user.citizen(), &o.number).await {
+        Ok(o) => Ok(Redirect::to(&o.pay_url).into_response()),
+        Err(DomainError::Conflict(_) | DomainError::Invalid(_)) => {
+            Ok(Redirect::to(&format!("/my/payments/{}", o.number)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

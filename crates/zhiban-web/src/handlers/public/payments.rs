@@ -1,4 +1,5 @@
-//! Payments outside an account: the gateway's asynchronous callback
+//! Payments outside an account: looking up a traffic fine (`/fines`), the
+//! gateway's asynchronous callback
 //! (`POST /pay/notify`, authenticated by the gateway's signature, not by a
 //! cookie), checking a printed 电子票据 (`/receipts/verify`), and the
 //! development gateway's cashier page (`/dev-gateway/pay/{trade}`): a
@@ -12,14 +13,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use zhiban_domain::DomainError;
 use zhiban_domain::payments::dev_gateway::{self, DevGateway, LedgerEntry};
+use zhiban_domain::payments::fines::{self, Notice};
 use zhiban_domain::payments::{self, ReceiptBody};
 
 use crate::error::AppError;
-use crate::extract::{Csrf, Issuer, form_token};
+use crate::extract::{CitizenUser, Csrf, Issuer, form_token};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
-use crate::view::{render, shown_once};
+use crate::view::{field_messages, render, shown_once};
 
 /// The gateway's callback: `SUCCESS` once it is recorded (or was before),
 /// `FAIL` with 400 otherwise, so the gateway calls again.
@@ -133,4 +136,79 @@ pub async fn cashier_post(
         .settle(&state.db, &trade, form.outcome == "pay")
         .await?;
     Ok(Redirect::to(&e.return_url).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "public/payments/fines.html")]
+pub struct FinesPage {
+    pub ctx: PageCtx,
+    pub decision_no: String,
+    pub plate: String,
+    pub searched: bool,
+    pub found: Option<Notice>,
+    pub today: chrono::NaiveDate,
+    pub errors: Vec<(String, String)>,
+    /// A citizen is signed in: the pay button posts; else a sign-in link.
+    pub signed_in: bool,
+}
+
+impl FinesPage {
+    fn yuan(&self, cents: i64) -> String {
+        payments::yuan(cents)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FineForm {
+    #[serde(default)]
+    pub decision_no: String,
+    #[serde(default)]
+    pub plate: String,
+}
+
+pub async fn fines_form(
+    State(state): State<AppState>,
+    user: Option<CitizenUser>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
+    let signed_in = user.is_some();
+    let ctx = user.map_or(ctx, |u| u.ctx);
+    shown_once(render(&FinesPage {
+        ctx,
+        decision_no: String::new(),
+        plate: String::new(),
+        searched: false,
+        found: None,
+        today: zhiban_domain::time::local_date(state.db.now()),
+        errors: Vec::new(),
+        signed_in,
+    }))
+}
+
+/// 交通违法缴款: the notice with this decision number and plate (a lookup
+/// that changes nothing; posted so the plate stays out of addresses).
+pub async fn fines(
+    State(state): State<AppState>,
+    user: Option<CitizenUser>,
+    ctx: PageCtx,
+    Form(f): Form<FineForm>,
+) -> Result<Response, AppError> {
+    let signed_in = user.is_some();
+    let ctx = user.map_or(ctx, |u| u.ctx);
+    let (found, errors) = match fines::lookup(&state.db, &f.decision_no, &f.plate).await {
+        Ok(n) => (Some(n), Vec::new()),
+        Err(DomainError::NotFound) => (None, Vec::new()),
+        Err(DomainError::Invalid(errs)) => (None, field_messages(&ctx, &errs)),
+        Err(e) => return Err(e.into()),
+    };
+    shown_once(render(&FinesPage {
+        ctx,
+        searched: errors.is_empty(),
+        decision_no: f.decision_no,
+        plate: f.plate,
+        found,
+        today: zhiban_domain::time::local_date(state.db.now()),
+        errors,
+        signed_in,
+    }))
 }
