@@ -75,6 +75,7 @@ const staffPages = () => [
   ['ratings desk with the month report', '/admin/ratings?tab=all', 200],
   ['counter rating invitation', '/admin/ratings/invite', 200],
   ['payments and reconciliation', '/admin/payments', 200],
+  ['suggestion rules', '/admin/recommend', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

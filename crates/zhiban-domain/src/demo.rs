@@ -30,6 +30,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
         crate::interviews::demo::load(db).await?;
         crate::consultations::demo::load(db).await?;
         crate::bundles::demo::load(db).await?;
+        crate::recommend::load_demo(db).await?;
         return Ok(None);
     }
     load(db).await.map(Some)
@@ -47,6 +48,7 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     crate::interviews::demo::load(db).await?;
     crate::consultations::demo::load(db).await?;
     crate::bundles::demo::load(db).await?;
+    crate::recommend::load_demo(db).await?;
     Ok(summary)
 }
 

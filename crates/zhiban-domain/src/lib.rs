@@ -22,6 +22,7 @@ pub mod payments;
 pub mod pii;
 pub mod privacy;
 pub mod ratings;
+pub mod recommend;
 pub mod requests;
 pub mod search_docs;
 pub mod search_terms;

@@ -161,6 +161,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "payments",
         sql: include_str!("../migrations/0030_payments.sql"),
     },
+    Migration {
+        version: 31,
+        name: "recommendation rules",
+        sql: include_str!("../migrations/0031_recommendations.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -21,8 +21,8 @@ use crate::handlers::public::{
 use crate::handlers::staff::{
     account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
     forms, home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys,
-    org, payments, people, ratings, requests, roles, search as insights, sign_in, sms, tips,
-    transfer,
+    org, payments, people, ratings, recommend, requests, roles, search as insights, sign_in, sms,
+    tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -127,6 +127,10 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(bundles::update),
         StaffRoute::new("/admin/bundles/{code}/publish", CatalogPublish).post(bundles::publish),
         StaffRoute::new("/admin/bundles/{code}/unpublish", CatalogPublish).post(bundles::unpublish),
+        StaffRoute::new("/admin/recommend", CatalogEdit)
+            .get(recommend::rules)
+            .post(recommend::save)
+            .menu(3, "recommend.admin_title"),
         StaffRoute::new("/admin/cases", CasesHandle)
             .get(cases::cases_list)
             .menu(1, "wb.title"),
@@ -577,6 +581,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/account/realname").post(account::realname),
         SiteRoute::new("/account/password").post(account::password),
         SiteRoute::new("/account/email").post(account::email),
+        SiteRoute::new("/account/recommendations").post(account::recommendations),
         SiteRoute::new("/account/totp")
             .get(account::totp_form)
             .post(account::totp_save),

@@ -19,6 +19,7 @@ mod interviews;
 mod licenses;
 mod payments;
 mod ratings;
+mod recommend;
 mod requests;
 mod search_quality;
 mod security;

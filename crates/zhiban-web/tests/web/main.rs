@@ -19,6 +19,7 @@ mod open311;
 mod payments;
 mod portal;
 mod ratings;
+mod recommend;
 mod requests;
 mod routes;
 mod scope;

@@ -42,6 +42,10 @@ pub struct AccountPage {
     pub email: String,
     /// What was typed into a form that came back with problems.
     pub typed: AccountForm,
+    /// 为您推荐: services that fit, each with its reason.
+    pub recommendations: Vec<zhiban_domain::recommend::Recommendation>,
+    /// The person turned recommendations off.
+    pub recommend_off: bool,
 }
 
 impl AccountPage {
@@ -90,7 +94,10 @@ async fn account_page(
             )
         })
         .collect();
+    let today = zhiban_domain::time::local_date(state.db.now());
     Ok(AccountPage {
+        recommendations: zhiban_domain::recommend::for_citizen(&state.db, &citizen, today).await?,
+        recommend_off: zhiban_domain::recommend::is_off(&state.db, &citizen).await?,
         logins: citizen::login_history(&state.db, citizen.id, 20).await?,
         passkeys: passkey::list(&state.db, passkey::Owner::Citizen(citizen.id)).await?,
         consents: citizen::consents(&state.db, citizen.id).await?,
@@ -138,6 +145,9 @@ pub struct AccountForm {
     pub next: String,
     #[serde(default)]
     pub email: String,
+    /// `off` turns recommendations off, anything else on.
+    #[serde(default)]
+    pub recommend: String,
 }
 
 async fn after(
@@ -185,6 +195,17 @@ pub async fn realname(
         return Ok(Redirect::to(&safe_next(form.next.trim())).into_response());
     }
     after(&state, user, r, "realname", form).await
+}
+
+/// 为您推荐 on or off.
+pub async fn recommendations(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Csrf(Form(form)): Csrf<Form<AccountForm>>,
+) -> Result<Response, AppError> {
+    let off = form.recommend == "off";
+    let r = zhiban_domain::recommend::set_off(&state.db, user.citizen(), off).await;
+    after(&state, user, r, "recommend", form).await
 }
 
 /// The address case notifications also go to by email.

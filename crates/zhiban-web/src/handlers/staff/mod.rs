@@ -20,6 +20,7 @@ pub mod org;
 pub mod payments;
 pub mod people;
 pub mod ratings;
+pub mod recommend;
 pub mod requests;
 pub mod roles;
 pub mod search;
