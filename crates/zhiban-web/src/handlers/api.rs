@@ -617,6 +617,7 @@ pub async fn list_bundles(
 #[into_params(parameter_in = Query)]
 pub struct RatingsParams {
     /// `YYYY-MM`; this month when left out.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: Option<String>,
 }
 
@@ -680,9 +681,19 @@ pub async fn ratings_summary(
     ApiQuery(p): ApiQuery<RatingsParams>,
 ) -> Result<Json<RatingsSummary>, AppError> {
     use zhiban_domain::ratings::stats;
-    let first = match p.month.as_deref().map(str::trim) {
-        None | Some("") => zhiban_domain::time::local_date(state.db.now()),
-        Some(m) => stats::parse_month(m).ok_or_else(|| bad_param("month", m))?,
+    // Exactly `YYYY-MM` (the documented pattern); left out: this month.
+    let strict = |m: &str| {
+        let b = m.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() == 7 && b[4] == b'-' && digits(0..4) && digits(5..7) {
+            stats::parse_month(m)
+        } else {
+            None
+        }
+    };
+    let first = match p.month.as_deref() {
+        None => zhiban_domain::time::local_date(state.db.now()),
+        Some(m) => strict(m).ok_or_else(|| bad_param("month", m))?,
     };
     let s = stats::month(&state.db, &zhiban_domain::identity::Scope::All, first).await?;
     Ok(Json(RatingsSummary {
