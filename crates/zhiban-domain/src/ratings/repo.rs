@@ -150,18 +150,13 @@ pub(super) async fn with_rectification(
     Ok(Some((rating, rect)))
 }
 
-async fn rectification_of(db: &Db, rating: Rating) -> Result<Option<Rectification>, DomainError> {
-    let row = sqlx::query(
-        "SELECT id, state, due_on, verdict, finding, remedy, resolved_at, followup, followup_at, \
-         appeal, appealed_at, closed_at, revision FROM rectifications WHERE rating_id = $1",
-    )
-    .bind(rating.id)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+const RECT_COLS: &str = "x.id AS rect_id, x.state, x.due_on, x.verdict, x.finding, x.remedy, \
+    x.resolved_at, x.followup, x.followup_at, x.appeal, x.appealed_at, x.closed_at, x.revision";
+
+fn rect_from(row: &sqlx::any::AnyRow, rating: Rating) -> Result<Rectification, DomainError> {
     let due: String = row.try_get("due_on")?;
-    Ok(Some(Rectification {
-        id: row.try_get("id")?,
+    Ok(Rectification {
+        id: row.try_get("rect_id")?,
         state: RectState::from_slug(&row.try_get::<String, _>("state")?)
             .ok_or(DomainError::Internal("rectification state"))?,
         due_on: NaiveDate::parse_from_str(&due, "%Y-%m-%d")
@@ -177,7 +172,16 @@ async fn rectification_of(db: &Db, rating: Rating) -> Result<Option<Rectificatio
         closed_at: row.try_get("closed_at")?,
         revision: row.try_get("revision")?,
         rating,
-    }))
+    })
+}
+
+async fn rectification_of(db: &Db, rating: Rating) -> Result<Option<Rectification>, DomainError> {
+    let sql = format!("SELECT {RECT_COLS} FROM rectifications x WHERE x.rating_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(rating.id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| rect_from(&r, rating)).transpose()
 }
 
 /// Who a rating of `case` is about: the staff member who last took a
@@ -378,9 +382,10 @@ pub async fn rectifications(
     staff: &StaffSession,
     tab: RectTab,
 ) -> Result<Vec<Rectification>, DomainError> {
+    // One query: the rating and its rectification together.
     let sql = format!(
-        "SELECT {RATING_COLS} FROM {RATING_FROM} JOIN rectifications x ON x.rating_id = r.id \
-         ORDER BY x.due_on, x.id"
+        "SELECT {RATING_COLS}, {RECT_COLS} FROM {RATING_FROM} \
+         JOIN rectifications x ON x.rating_id = r.id ORDER BY x.due_on, x.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(db.pool())
@@ -392,10 +397,7 @@ pub async fn rectifications(
         if !staff_sees(staff, unit) {
             continue;
         }
-        let rating = rating_from(db, &row)?;
-        let Some(x) = rectification_of(db, rating).await? else {
-            continue;
-        };
+        let x = rect_from(&row, rating_from(db, &row)?)?;
         let keep = match tab {
             RectTab::Todo => x.state.todo(),
             RectTab::Overdue => x.overdue(today),
