@@ -68,7 +68,8 @@ impl OrderState {
 }
 
 /// An amount in yuan with two decimals: `80.00`.
-pub fn yuan(cents: i64) -> String {
+pub fn yuan(cents: impl std::borrow::Borrow<i64>) -> String {
+    let cents = *cents.borrow();
     let sign = if cents < 0 { "-" } else { "" };
     let c = cents.unsigned_abs();
     format!("{sign}{}.{:02}", c / 100, c % 100)

@@ -49,10 +49,6 @@ impl StaffFee {
             .iter()
             .any(|o| o.state == payments::OrderState::Expired)
     }
-
-    pub fn yuan(&self, cents: &i64) -> String {
-        payments::yuan(*cents)
-    }
 }
 
 /// The lines of a posted fee form: each schedule line's quantity (`q0`,

@@ -43,12 +43,6 @@ pub struct OrderPage {
     pub notice: String,
 }
 
-impl OrderPage {
-    fn yuan(&self, cents: &i64) -> String {
-        payments::yuan(*cents)
-    }
-}
-
 async fn order_page(
     state: &AppState,
     user: &CitizenUser,
@@ -104,12 +98,6 @@ pub struct ReceiptPage {
     pub r: Receipt,
     pub verify_url: String,
     pub qr: String,
-}
-
-impl ReceiptPage {
-    fn yuan(&self, cents: &i64) -> String {
-        payments::yuan(*cents)
-    }
 }
 
 /// The 电子票据, printable, with a QR code to check it.

@@ -58,12 +58,6 @@ pub struct VerifyPage {
     pub found: Option<ReceiptBody>,
 }
 
-impl VerifyPage {
-    fn yuan(&self, cents: &i64) -> String {
-        payments::yuan(*cents)
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct VerifyQuery {
     #[serde(default)]
@@ -150,12 +144,6 @@ pub struct FinesPage {
     pub errors: Vec<(String, String)>,
     /// A citizen is signed in: the pay button posts; else a sign-in link.
     pub signed_in: bool,
-}
-
-impl FinesPage {
-    fn yuan(&self, cents: i64) -> String {
-        payments::yuan(cents)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -37,8 +37,28 @@ impl StatsPage {
     fn rate(&self, v: Option<f64>) -> String {
         rate(v)
     }
-    fn top_items(&self) -> &[stats::Tally] {
-        &self.s.items[..self.s.items.len().min(TOP_ITEMS)]
+    /// The two tables: (id, caption key, first column key, rows, names link
+    /// to the guide).
+    fn tables(
+        &self,
+    ) -> [(
+        &'static str,
+        &'static str,
+        &'static str,
+        &[stats::Tally],
+        bool,
+    ); 2] {
+        let items = &self.s.items[..self.s.items.len().min(TOP_ITEMS)];
+        [
+            (
+                "by-unit",
+                "ratings.by_unit",
+                "ratings.unit",
+                &self.s.units,
+                false,
+            ),
+            ("by-item", "ratings.by_item", "ratings.item", items, true),
+        ]
     }
 }
 

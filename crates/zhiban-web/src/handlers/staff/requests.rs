@@ -511,7 +511,7 @@ pub struct StatsPage {
 
 impl StatsPage {
     fn rate(&self, v: Option<f64>) -> String {
-        v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "—".into())
+        crate::view::rating::rate(v)
     }
 }
 
@@ -531,12 +531,7 @@ pub async fn stats_page(
     let this_month = today.with_day(1).unwrap_or(today);
     let first = NaiveDate::parse_from_str(&format!("{}-01", q.month.trim()), "%Y-%m-%d")
         .unwrap_or(this_month);
-    let mut months = Vec::new();
-    let mut m = this_month;
-    for _ in 0..12 {
-        months.push(m.format("%Y-%m").to_string());
-        m = (m - chrono::Duration::days(1)).with_day(1).unwrap_or(m);
-    }
+    let months = crate::view::rating::recent_months(today, 12);
     let rows = stats::by_unit(&state.db, &staff.session.scope, first).await?;
     render(&StatsPage {
         month: first.format("%Y-%m").to_string(),
