@@ -76,6 +76,7 @@ const staffPages = () => [
   ['counter rating invitation', '/admin/ratings/invite', 200],
   ['payments and reconciliation', '/admin/payments', 200],
   ['suggestion rules', '/admin/recommend', 200],
+  ['counter intake', '/admin/counter', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

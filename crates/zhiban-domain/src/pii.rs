@@ -38,6 +38,9 @@ pub mod ctx {
     pub const SEARCH_CLIENT: &str = "search_log.client_key";
     pub const CASE_ANSWERS: &str = "cases.answers";
     pub const DRAFT_ANSWERS: &str = "case_drafts.answers";
+    pub const CASE_ID_NUMBER: &str = "cases.applicant_id_number";
+    pub const COUNTER_ANSWERS: &str = "counter_drafts.answers";
+    pub const COUNTER_APPLICANT: &str = "counter_drafts.applicant";
     pub const SIGNING_SECRET: &str = "signing_keys.secret";
     pub const LICENSE_HOLDER_ID: &str = "licenses.holder_id_number";
     pub const LICENSE_FIELDS: &str = "licenses.fields";
@@ -182,6 +185,30 @@ pub const COLUMNS: &[Column] = &[
         )
     },
     col("cases", "id", KeyKind::Int, "answers", ctx::CASE_ANSWERS),
+    Column {
+        index: Some(("applicant_id_bidx", normalise_id_number)),
+        ..col(
+            "cases",
+            "id",
+            KeyKind::Int,
+            "applicant_id_number",
+            ctx::CASE_ID_NUMBER,
+        )
+    },
+    col(
+        "counter_drafts",
+        "id",
+        KeyKind::Int,
+        "answers",
+        ctx::COUNTER_ANSWERS,
+    ),
+    col(
+        "counter_drafts",
+        "id",
+        KeyKind::Int,
+        "applicant",
+        ctx::COUNTER_APPLICANT,
+    ),
     col(
         "requests",
         "id",

@@ -3,6 +3,12 @@
 //! an age (with sex, from the 身份证号), acting for a company in certain
 //! months (企业年报), or a past case some years ago (出生登记 five years ago:
 //! primary school next). A person may turn recommendations off.
+//!
+//! Policies are pushed the same way (精准推送): each recommended service
+//! brings the policies in force that govern it, and the policies governing
+//! what the person applied for in the last two years are listed with that
+//! reason. Which policy governs which service is data too: editors link
+//! them on the policy in the CMS.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -62,6 +68,99 @@ pub struct Recommendation {
     pub service_name: String,
     pub reason: String,
     pub rule: String,
+    /// Policies in force that govern the service.
+    pub policies: Vec<PolicyLink>,
+}
+
+/// A policy document to read (its page is `/articles/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyLink {
+    pub id: i64,
+    pub title: String,
+}
+
+/// A policy pushed to the person because of something they applied for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyPush {
+    pub policy: PolicyLink,
+    /// The service they applied for, and the year they did.
+    pub service_name: String,
+    pub year: i32,
+}
+
+/// Policies pushed at most.
+pub const MAX_POLICIES: usize = 5;
+
+/// The live policy documents in force, each with the services it governs.
+async fn policies_in_force(db: &Db) -> Result<Vec<(PolicyLink, Vec<String>)>, DomainError> {
+    Ok(
+        crate::content::reading::live_of_kind(db, crate::content::ArticleKind::Policy)
+            .await?
+            .into_iter()
+            .filter(|p| p.fields.validity.is_empty() || p.fields.validity == "valid")
+            .map(|p| {
+                (
+                    PolicyLink {
+                        id: p.id,
+                        title: p.title,
+                    },
+                    p.fields.services,
+                )
+            })
+            .collect(),
+    )
+}
+
+fn governing(policies: &[(PolicyLink, Vec<String>)], code: &str) -> Vec<PolicyLink> {
+    policies
+        .iter()
+        .filter(|(_, services)| services.iter().any(|s| s == code))
+        .map(|(p, _)| p.clone())
+        .take(3)
+        .collect()
+}
+
+/// Policies governing what the person applied for in the last two years,
+/// newest application first, none already shown with `shown`; none when
+/// they turned recommendations off.
+pub async fn policies_for(
+    db: &Db,
+    citizen: &Citizen,
+    shown: &[Recommendation],
+) -> Result<Vec<PolicyPush>, DomainError> {
+    if is_off(db, citizen).await? {
+        return Ok(Vec::new());
+    }
+    let since = db.now().timestamp() - 730 * 86_400;
+    let applied: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT service_code, service_name, submitted_at FROM cases \
+         WHERE citizen_id = $1 AND submitted_at >= $2 ORDER BY submitted_at DESC, id DESC LIMIT 50",
+    )
+    .bind(citizen.id)
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    if applied.is_empty() {
+        return Ok(Vec::new());
+    }
+    let policies = policies_in_force(db).await?;
+    let mut out: Vec<PolicyPush> = Vec::new();
+    for (code, name, at) in applied {
+        for p in governing(&policies, &code) {
+            let seen = out.iter().any(|o| o.policy.id == p.id)
+                || shown
+                    .iter()
+                    .any(|r| r.policies.iter().any(|q| q.id == p.id));
+            if !seen && out.len() < MAX_POLICIES {
+                out.push(PolicyPush {
+                    policy: p,
+                    service_name: name.clone(),
+                    year: crate::time::local_day(at).year(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// What staff type into the rule form.
@@ -334,6 +433,7 @@ pub async fn for_citizen(
     .fetch_all(db.pool())
     .await?;
     let mut out: Vec<Recommendation> = Vec::new();
+    let policies = policies_in_force(db).await?;
     for r in rules(db).await?.into_iter().filter(|r| r.active) {
         if open.contains(&r.service_code) || out.iter().any(|o| o.service_code == r.service_code) {
             continue;
@@ -353,6 +453,7 @@ pub async fn for_citizen(
                 service_name,
                 reason: fill(&r.reason, &filled),
                 rule: r.code.clone(),
+                policies: governing(&policies, &r.service_code),
             });
         }
     }
@@ -406,6 +507,9 @@ async fn matches(
         } => {
             if !(*from_month..=*to_month).contains(&today.month()) {
                 None
+            } else if let Some(acting) = &c.acting {
+                // Acting for a company: that company.
+                Some(vec![("{企业}", acting.name.clone())])
             } else {
                 crate::identity::company::memberships(db, c.id)
                     .await?

@@ -166,6 +166,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "recommendation rules",
         sql: include_str!("../migrations/0031_recommendations.sql"),
     },
+    Migration {
+        version: 32,
+        name: "counter intake and acting for companies",
+        sql: include_str!("../migrations/0032_counter_and_acting.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -20,9 +20,9 @@ use crate::handlers::public::{
 };
 use crate::handlers::staff::{
     account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
-    forms, home as staff_home, interviews, licenses, notify, oidc_clients, open311 as api_keys,
-    org, payments, people, ratings, recommend, requests, roles, search as insights, sign_in, sms,
-    tips, transfer,
+    counter, forms, home as staff_home, interviews, licenses, notify, oidc_clients,
+    open311 as api_keys, org, payments, people, ratings, recommend, requests, roles,
+    search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -135,6 +135,14 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .get(cases::cases_list)
             .menu(1, "wb.title"),
         StaffRoute::new("/admin/cases/accept", CasesHandle).post(cases::batch_accept),
+        StaffRoute::new("/admin/counter", CasesHandle)
+            .get(counter::counter_home)
+            .post(counter::counter_start)
+            .menu(1, "intake.title"),
+        StaffRoute::new("/admin/counter/{id}", CasesHandle)
+            .get(counter::counter_form)
+            .post(counter::counter_post)
+            .with(editor_uploads),
         StaffRoute::new("/admin/cases/{number}", CasesHandle).get(cases::case_detail),
         StaffRoute::new("/admin/cases/{number}/act", CasesHandle).post(cases::case_act),
         StaffRoute::new("/admin/cases/{number}/result", CasesHandle).post(cases::case_result),
@@ -595,6 +603,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .get(companies::companies)
             .post(companies::company_register),
         SiteRoute::new("/account/companies/agents").post(companies::company_agent_add),
+        SiteRoute::new("/account/companies/act").post(companies::company_act),
         SiteRoute::new("/account/companies/agents/revoke").post(companies::company_agent_revoke),
         // Applying online and following one's cases (一网通办)
         SiteRoute::new("/apply/{code}")

@@ -142,7 +142,7 @@ pub async fn bundle_draft(
     citizen: &Citizen,
     bundle: &Bundle,
 ) -> Result<(Draft, Plan), DomainError> {
-    let key = draft_key(&bundle.code);
+    let key = super::drafts::key_for(citizen, &draft_key(&bundle.code));
     let mut draft = match find_draft(db, citizen.id, &key).await? {
         Some(d) => d,
         None => {
@@ -336,7 +336,8 @@ pub async fn submit_bundle(
     bundle: &Bundle,
 ) -> Result<String, DomainError> {
     let db = desk.db;
-    let Some(mut draft) = find_draft(db, citizen.id, &draft_key(&bundle.code)).await? else {
+    let key = super::drafts::key_for(citizen, &draft_key(&bundle.code));
+    let Some(mut draft) = find_draft(db, citizen.id, &key).await? else {
         return Err(DomainError::NotFound);
     };
     let p = refresh(db, citizen, bundle, &mut draft).await?;
@@ -408,7 +409,8 @@ pub async fn submit_bundle(
                 number: &child_number,
                 item,
                 department_id: dept,
-                citizen_id: citizen.id,
+                citizen_id: Some(citizen.id),
+                company_id: citizen.acting.as_ref().map(|c| c.id),
                 name: &name,
                 phone: &phone,
                 form_version: 0,

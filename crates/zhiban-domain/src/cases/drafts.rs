@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::clock::Deadlines;
 use super::desk::Desk;
-use super::files::{Owner, Upload, draft_files, draft_supplied, store_file};
+use super::files::{Owner, Upload, add_material, draft_files, draft_supplied};
 use super::profile_of;
 use super::repo::*;
 use super::workflow::{CaseAction, CaseState};
@@ -31,11 +31,25 @@ pub struct Draft {
 /// The applicant's draft for an item, started from the current form
 /// (and filled from the profile) if there is none.
 pub async fn draft(db: &Db, citizen: &Citizen, item: &ServiceItem) -> Result<Draft, DomainError> {
-    if let Some(d) = find_draft(db, citizen.id, &item.code).await? {
+    let key = key_for(citizen, &item.code);
+    if let Some(d) = find_draft(db, citizen.id, &key).await? {
         return Ok(d);
     }
     let (version, schema) = crate::forms::repo::current(db, item).await?;
-    start_draft(db, citizen, &item.code, version, schema).await
+    start_draft(db, citizen, &key, version, schema).await
+}
+
+/// The separator of a company's draft keys: a person's draft for an item
+/// and the one they fill while acting for a company are two drafts.
+const FOR_COMPANY: char = '@';
+
+/// The key the person's draft for `key` (an item's code or a bundle's
+/// draft key) is kept under, in the capacity they act in now.
+pub(super) fn key_for(citizen: &Citizen, key: &str) -> String {
+    match &citizen.acting {
+        Some(c) => format!("{key}{FOR_COMPANY}{}", c.id),
+        None => key.to_string(),
+    }
 }
 
 /// Starts a draft under `key` (an item's code, or a bundle's draft key)
@@ -111,15 +125,29 @@ pub(super) async fn find_draft(
     }))
 }
 
-/// The applicant's unfinished applications, newest first: (service code, saved at).
-pub async fn drafts_of(db: &Db, citizen_id: i64) -> Result<Vec<(String, i64)>, DomainError> {
-    Ok(sqlx::query_as(
+/// The applicant's unfinished applications in the capacity they act in
+/// now (for themselves, or for the company), newest first: (service code
+/// or bundle draft key, saved at).
+pub async fn drafts_of(db: &Db, citizen: &Citizen) -> Result<Vec<(String, i64)>, DomainError> {
+    let all: Vec<(String, i64)> = sqlx::query_as(
         "SELECT service_code, updated_at FROM case_drafts WHERE citizen_id = $1 \
          ORDER BY updated_at DESC",
     )
-    .bind(citizen_id)
+    .bind(citizen.id)
     .fetch_all(db.pool())
-    .await?)
+    .await?;
+    let suffix = citizen
+        .acting
+        .as_ref()
+        .map(|c| format!("{FOR_COMPANY}{}", c.id));
+    Ok(all
+        .into_iter()
+        .filter_map(|(key, at)| match (&suffix, key.split_once(FOR_COMPANY)) {
+            (None, None) => Some((key, at)),
+            (Some(s), Some((base, _))) if key.ends_with(s.as_str()) => Some((base.to_string(), at)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Saves the answers of the page the applicant is on (nothing typed is
@@ -180,14 +208,10 @@ pub async fn add_draft_file(
     draft: &Draft,
     upload: Upload<'_>,
 ) -> Result<i64, DomainError> {
-    let Some(material) = draft.schema.material_for(upload.field_key) else {
-        return Err(DomainError::NotFound);
-    };
-    store_file(
+    add_material(
         desk,
+        &draft.schema,
         Owner::Draft(draft.id),
-        &material,
-        "material",
         upload,
         &citizen.label(),
     )
@@ -200,21 +224,7 @@ pub async fn remove_draft_file(
     draft: &Draft,
     file_id: i64,
 ) -> Result<(), DomainError> {
-    let key: Option<String> =
-        sqlx::query_scalar("SELECT storage_key FROM case_files WHERE id = $1 AND draft_id = $2")
-            .bind(file_id)
-            .bind(draft.id)
-            .fetch_optional(desk.db.pool())
-            .await?;
-    let Some(key) = key else {
-        return Err(DomainError::NotFound);
-    };
-    sqlx::query("DELETE FROM case_files WHERE id = $1")
-        .bind(file_id)
-        .execute(desk.db.pool())
-        .await?;
-    let _ = desk.files.delete(&key).await;
-    Ok(())
+    super::files::remove_unfiled(desk, Owner::Draft(draft.id), file_id).await
 }
 
 /// Starting an application needs a published online item and the item's
@@ -237,7 +247,8 @@ pub async fn submit(
     item: &ServiceItem,
 ) -> Result<Case, DomainError> {
     can_apply(citizen, item)?;
-    let Some(mut draft) = find_draft(desk.db, citizen.id, &item.code).await? else {
+    let Some(mut draft) = find_draft(desk.db, citizen.id, &key_for(citizen, &item.code)).await?
+    else {
         return Err(DomainError::NotFound);
     };
     draft.schema.normalize(
@@ -297,7 +308,8 @@ pub async fn submit(
             number: &number,
             item,
             department_id: dept_id,
-            citizen_id: citizen.id,
+            citizen_id: Some(citizen.id),
+            company_id: citizen.acting.as_ref().map(|c| c.id),
             name: name.trim(),
             phone: phone.trim(),
             form_version: draft.form_version,
@@ -361,7 +373,10 @@ pub(super) struct NewCase<'a> {
     pub number: &'a str,
     pub item: &'a ServiceItem,
     pub department_id: i64,
-    pub citizen_id: i64,
+    /// The applicant's account (none yet for some counter cases).
+    pub citizen_id: Option<i64>,
+    /// The company the applicant acts for, if any.
+    pub company_id: Option<i64>,
     pub name: &'a str,
     pub phone: &'a str,
     pub form_version: i64,
@@ -386,9 +401,9 @@ pub(super) async fn insert_case(
         "INSERT INTO cases (number, service_code, service_name, department_id, citizen_id, \
          applicant_name, applicant_phone, form_version, form_schema, answers, state, \
          promised_days, legal_days, submitted_at, due_on, legal_due_on, yellow_on, updated_at, \
-         applicant_phone_bidx, procedure, todo, running, bundle_case_id, bundle_stage) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23, $24) RETURNING id",
+         applicant_phone_bidx, procedure, todo, running, bundle_case_id, bundle_stage, \
+         company_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
     )
     .bind(c.number)
     .bind(&c.item.code)
@@ -418,6 +433,7 @@ pub(super) async fn insert_case(
     .bind(i64::from(c.state.clock_running()))
     .bind(c.bundle.map(|b| b.0))
     .bind(c.bundle.map_or(0, |b| i64::from(b.1)))
+    .bind(c.company_id)
     .fetch_one(&mut **tx)
     .await?)
 }

@@ -122,6 +122,16 @@ pub async fn draft_files(db: &Db, draft_id: i64) -> Result<Vec<CaseFile>, Domain
     .await?)
 }
 
+/// The files of a counter application (窗口收件).
+pub(super) async fn counter_files(db: &Db, counter_id: i64) -> Result<Vec<CaseFile>, DomainError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_FILE} WHERE counter_draft_id = $1 ORDER BY id"
+    )))
+    .bind(counter_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 pub async fn case_files(db: &Db, case_id: i64) -> Result<Vec<CaseFile>, DomainError> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT_FILE} WHERE case_id = $1 ORDER BY id"
@@ -147,6 +157,8 @@ pub async fn case_file(db: &Db, case_id: i64, file_id: i64) -> Result<CaseFile, 
 pub enum Owner {
     Draft(i64),
     Case(i64),
+    /// A clerk's counter application (窗口收件).
+    Counter(i64),
 }
 
 /// A checked upload.
@@ -154,6 +166,61 @@ pub struct Upload<'a> {
     pub field_key: &'a str,
     pub file_name: &'a str,
     pub body: Vec<u8>,
+}
+
+impl Owner {
+    /// The column of `case_files` that holds the owner, and its id.
+    fn column(&self) -> (&'static str, i64) {
+        match *self {
+            Owner::Draft(id) => ("draft_id", id),
+            Owner::Case(id) => ("case_id", id),
+            Owner::Counter(id) => ("counter_draft_id", id),
+        }
+    }
+}
+
+/// Adds an applicant's material for a file field of `schema` (a field
+/// that takes none: not found).
+pub(super) async fn add_material(
+    desk: &Desk<'_>,
+    schema: &crate::forms::FormSchema,
+    owner: Owner,
+    upload: Upload<'_>,
+    by: &str,
+) -> Result<i64, DomainError> {
+    let Some(material) = schema.material_for(upload.field_key) else {
+        return Err(DomainError::NotFound);
+    };
+    store_file(desk, owner, &material, "material", upload, by).await
+}
+
+/// Removes a file of an application not filed yet (a draft or a counter
+/// application), the body too: it was never on record.
+pub(super) async fn remove_unfiled(
+    desk: &Desk<'_>,
+    owner: Owner,
+    file_id: i64,
+) -> Result<(), DomainError> {
+    let (col, owner_id) = owner.column();
+    if col == "case_id" {
+        return Err(DomainError::NotFound);
+    }
+    let key: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT storage_key FROM case_files WHERE id = $1 AND {col} = $2"
+    )))
+    .bind(file_id)
+    .bind(owner_id)
+    .fetch_optional(desk.db.pool())
+    .await?;
+    let Some(key) = key else {
+        return Err(DomainError::NotFound);
+    };
+    sqlx::query("DELETE FROM case_files WHERE id = $1")
+        .bind(file_id)
+        .execute(desk.db.pool())
+        .await?;
+    let _ = desk.files.delete(&key).await;
+    Ok(())
 }
 
 const MAX_FILES_PER_FIELD: usize = 10;
@@ -189,10 +256,7 @@ pub(super) async fn store_file(
     let Some(file_kind) = inspect(&upload.body) else {
         return Err(refuse("file_type", String::new()));
     };
-    let (col, owner_id) = match owner {
-        Owner::Draft(id) => ("draft_id", id),
-        Owner::Case(id) => ("case_id", id),
-    };
+    let (col, owner_id) = owner.column();
     let existing: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM case_files WHERE {col} = $1 AND field_key = $2 AND replaced = 0"
     )))

@@ -276,19 +276,45 @@ pub async fn alerts(db: &Db, staff: &StaffSession, days: i64) -> Result<Vec<Aler
         .collect())
 }
 
-/// 我的办件: the applicant's cases, newest first.
+/// A company's cases, whoever of its agents filed them, newest first (the
+/// company's 我的办件 while acting for it).
+pub async fn of_company(
+    db: &Db,
+    company_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<CaseRow>, DomainError> {
+    applicant_list(db, "c.company_id = $1", company_id, today).await
+}
+
+/// 我的办件: the applicant's own cases (not those filed for a company,
+/// which are the company's), newest first.
 pub async fn of_citizen(
     db: &Db,
     citizen_id: i64,
     today: NaiveDate,
 ) -> Result<Vec<CaseRow>, DomainError> {
-    let rows = sqlx::query(
+    applicant_list(
+        db,
+        "c.citizen_id = $1 AND c.company_id IS NULL",
+        citizen_id,
+        today,
+    )
+    .await
+}
+
+async fn applicant_list(
+    db: &Db,
+    cond: &str,
+    id: i64,
+    today: NaiveDate,
+) -> Result<Vec<CaseRow>, DomainError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.number, c.service_name, d.name AS department_name, c.applicant_name, \
          c.state, c.outcome, c.submitted_at, c.due_on, c.yellow_on FROM cases c \
-         JOIN departments d ON d.id = c.department_id WHERE c.citizen_id = $1 \
-         ORDER BY c.submitted_at DESC, c.id DESC LIMIT 500",
-    )
-    .bind(citizen_id)
+         JOIN departments d ON d.id = c.department_id WHERE {cond} \
+         ORDER BY c.submitted_at DESC, c.id DESC LIMIT 500"
+    )))
+    .bind(id)
     .fetch_all(db.pool())
     .await?;
     rows_to_list(&rows, today)

@@ -5,6 +5,7 @@
 pub mod bundled;
 pub mod calendar;
 pub mod clock;
+pub mod counter;
 mod desk;
 pub mod disclosure;
 mod drafts;
@@ -25,17 +26,22 @@ use crate::forms::Profile;
 use crate::identity::citizen::Citizen;
 
 /// The profile forms are filled from, on `today` (Beijing date): the
-/// person's identity and the companies they may act for.
+/// person's identity and the companies they may act for (only the one
+/// they act for now, if any).
 pub async fn profile_of(
     db: &crate::Db,
     c: &Citizen,
     today: chrono::NaiveDate,
 ) -> Result<Profile, crate::DomainError> {
-    let companies = crate::identity::company::memberships(db, c.id)
-        .await?
-        .into_iter()
-        .map(|m| (m.company.uscc, m.company.name))
-        .collect();
+    // Acting for a company: the forms are filled for that company alone.
+    let companies = match &c.acting {
+        Some(company) => vec![(company.uscc.clone(), company.name.clone())],
+        None => crate::identity::company::memberships(db, c.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.company.uscc, m.company.name))
+            .collect(),
+    };
     Ok(Profile {
         today,
         name: c.name.clone(),

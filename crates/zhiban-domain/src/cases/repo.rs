@@ -72,6 +72,12 @@ pub struct Case {
     /// The 一件事 this case was filed in, and its stage there.
     pub bundle_case_id: Option<i64>,
     pub bundle_stage: i64,
+    /// `online` or `counter` (窗口收件).
+    pub channel: String,
+    /// The clerk who received a counter case.
+    pub received_by: String,
+    /// The company the case was filed for (以企业身份办事).
+    pub company_id: Option<i64>,
 }
 
 impl Case {
@@ -169,7 +175,7 @@ const SELECT_CASE: &str = "SELECT c.id, c.number, c.service_code, c.service_name
     c.outcome, c.correction, c.delivery, c.tracking_no, c.promised_days, c.legal_days, \
     c.submitted_at, c.accepted_on, c.due_on, c.legal_due_on, c.yellow_on, c.paused_on, \
     c.concluded_at, c.revision, c.procedure, c.answer, c.extended_days, c.bundle_case_id, \
-    c.bundle_stage FROM cases c JOIN departments d ON d.id = c.department_id";
+    c.bundle_stage, c.channel, c.received_by, c.company_id FROM cases c JOIN departments d ON d.id = c.department_id";
 
 /// Reads a case row, decrypting the answers and the phone.
 fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
@@ -213,6 +219,9 @@ fn case_from_row(db: &Db, r: &sqlx::any::AnyRow) -> Result<Case, DomainError> {
         extended_days: r.try_get("extended_days")?,
         bundle_case_id: r.try_get("bundle_case_id")?,
         bundle_stage: r.try_get("bundle_stage")?,
+        channel: text("channel")?,
+        received_by: text("received_by")?,
+        company_id: r.try_get("company_id")?,
     })
 }
 
@@ -399,11 +408,17 @@ pub async fn act(
             )]));
         }
     }
+    // An applicant acts on their own case or their company's (checked
+    // before the write lock is taken).
+    let applicant_reaches = match &actor {
+        Actor::Applicant(c) => for_citizen(db, c, number).await.is_ok(),
+        Actor::Staff(_) => false,
+    };
     let mut tx = db.begin().await?;
     let case = load(db, &mut tx, number).await?;
     match (&actor, action.role()) {
         (Actor::Staff(s), Role::Staff) if staff_sees(s, case.department_id) => {}
-        (Actor::Applicant(c), Role::Applicant) if case.citizen_id == Some(c.id) => {}
+        (Actor::Applicant(_), Role::Applicant) if applicant_reaches => {}
         (Actor::Staff(s), _) if staff_sees(s, case.department_id) => {
             return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
         }
@@ -657,13 +672,14 @@ pub async fn act(
     }
     // An approved case whose item produces an e-license issues it now, to
     // the applicant's verified identity, in the same transaction.
-    if action == CaseAction::Conclude
-        && outcome == Some(Outcome::Approved)
-        && let Some(cid) = case.citizen_id
-    {
-        let applicant = crate::identity::citizen::get(db, cid).await?;
-        if !applicant.id_number.is_empty() {
-            crate::licenses::issue_for_case(&mut tx, db, &case, &applicant).await?;
+    if action == CaseAction::Conclude && outcome == Some(Outcome::Approved) {
+        if let Some(company_id) = case.company_id {
+            crate::licenses::issue_for_company_case(&mut tx, db, &case, company_id).await?;
+        } else if let Some(cid) = case.citizen_id {
+            let applicant = crate::identity::citizen::get(db, cid).await?;
+            if !applicant.id_number.is_empty() {
+                crate::licenses::issue_for_case(&mut tx, db, &case, &applicant).await?;
+            }
         }
     }
     record_event(
@@ -750,10 +766,13 @@ pub async fn open_for_staff(
     Ok(case)
 }
 
-pub async fn for_citizen(db: &Db, citizen_id: i64, number: &str) -> Result<Case, DomainError> {
+/// The applicant's case: their own, or their company's while they may act
+/// for it (someone else's: not found).
+pub async fn for_citizen(db: &Db, citizen: &Citizen, number: &str) -> Result<Case, DomainError> {
     let mut conn = db.pool().acquire().await?;
     let case = load(db, &mut conn, &normalize_number(number)).await?;
-    if case.citizen_id != Some(citizen_id) {
+    drop(conn);
+    if !crate::identity::company::may_reach(db, citizen, case.citizen_id, case.company_id).await? {
         return Err(DomainError::NotFound);
     }
     Ok(case)
@@ -934,7 +953,7 @@ pub async fn replace_material(
     number: &str,
     upload: Upload<'_>,
 ) -> Result<i64, DomainError> {
-    let case = for_citizen(desk.db, citizen.id, number).await?;
+    let case = for_citizen(desk.db, citizen, number).await?;
     if case.state != CaseState::Correction || !case.correctable(upload.field_key) {
         return Err(DomainError::Conflict(crate::Conflict::NotAllowed));
     }

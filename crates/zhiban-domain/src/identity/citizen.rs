@@ -33,6 +33,10 @@ pub struct Citizen {
     /// 1 registered, 2 ID verified, 3 face or counter verified.
     pub level: i64,
     pub created_at: i64,
+    /// The company this session acts for (以企业身份办事), checked on
+    /// every request: a revoked agent is back to themselves at once.
+    #[sqlx(skip)]
+    pub acting: Option<super::company::Company>,
 }
 
 impl Citizen {
@@ -371,6 +375,8 @@ pub async fn login_sms(
 }
 
 /// Looks up a live session and slides its idle deadline.
+type SessionRow = (i64, String, i64, String, i64, i64, Option<i64>);
+
 pub async fn session(
     db: &Db,
     policy: &SecurityPolicy,
@@ -378,14 +384,14 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> Result<Option<CitizenSession>, DomainError> {
     let id = token_hash(token);
-    let row: Option<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT citizen_id, csrf_token, expires_at, stage, created_at, auth_at \
-         FROM citizen_sessions WHERE id = $1",
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT citizen_id, csrf_token, expires_at, stage, created_at, auth_at, \
+         acting_company_id FROM citizen_sessions WHERE id = $1",
     )
     .bind(&id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((citizen_id, csrf_token, expires, stage, created_at, auth_at)) = row else {
+    let Some((citizen_id, csrf_token, expires, stage, created_at, auth_at, acting)) = row else {
         return Ok(None);
     };
     if expires <= now.timestamp() || policy.outlived(created_at, now.timestamp()) {
@@ -397,8 +403,12 @@ pub async fn session(
         .bind(now.timestamp() + policy.idle_secs())
         .execute(db.pool())
         .await?;
+    let mut citizen = get(db, citizen_id).await?;
+    if let Some(company_id) = acting {
+        citizen.acting = super::company::member_company(db, citizen_id, company_id).await?;
+    }
     Ok(Some(CitizenSession {
-        citizen: get(db, citizen_id).await?,
+        citizen,
         csrf_token,
         pending: stage == "pending",
         auth_at,
@@ -650,12 +660,19 @@ pub async fn verify_real_name(
     .bind(pii::index(db, ctx::CITIZEN_ID_NUMBER, id.as_str())?)
     .execute(&mut *tx)
     .await?;
+    // Counter cases filed under this number now belong to the account.
+    let claimed = crate::cases::counter::claim(&mut tx, db, citizen.id, id.as_str()).await?;
     audit::append(
         &mut tx,
         &Entry::citizen(&citizen.label(), "citizen.realname", citizen.label()).detail(format!(
-            "{} via {}",
+            "{} via {}{}",
             id.masked(),
-            verifier.name()
+            verifier.name(),
+            if claimed > 0 {
+                format!(", {claimed} counter cases")
+            } else {
+                String::new()
+            }
         )),
     )
     .await?;

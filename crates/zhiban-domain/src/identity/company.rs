@@ -269,3 +269,85 @@ pub async fn revoke_agent(
     tx.commit().await?;
     Ok(())
 }
+
+/// A company by its id.
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<Company>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT id, uscc, name, legal_rep_id, created_at FROM companies WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The company `company_id` if the person may act for it: its legal
+/// representative, or an agent whose authorisation stands.
+pub async fn member_company(
+    db: &Db,
+    citizen_id: i64,
+    company_id: i64,
+) -> Result<Option<Company>, DomainError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.uscc, c.name, c.legal_rep_id, c.created_at FROM companies c \
+         WHERE c.id = $1 AND (c.legal_rep_id = $2 OR EXISTS (SELECT 1 FROM company_agents a \
+         WHERE a.company_id = c.id AND a.citizen_id = $2 AND a.revoked_at IS NULL))",
+    )
+    .bind(company_id)
+    .bind(citizen_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Switches the signed-in session to act for a company the person may act
+/// for (以企业身份办事), or back to the person (`None`). Audited.
+pub async fn act_as(
+    db: &Db,
+    session_token: &str,
+    citizen: &Citizen,
+    company_id: Option<i64>,
+) -> Result<Option<Company>, DomainError> {
+    let company = match company_id {
+        Some(id) => Some(
+            member_company(db, citizen.id, id)
+                .await?
+                .ok_or(DomainError::NotFound)?,
+        ),
+        None => None,
+    };
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE citizen_sessions SET acting_company_id = $2 WHERE id = $1 AND citizen_id = $3",
+    )
+    .bind(super::staff::token_hash(session_token))
+    .bind(company.as_ref().map(|c| c.id))
+    .bind(citizen.id)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::citizen(&citizen.label(), "company.act_as", citizen.label()).detail(
+            company
+                .as_ref()
+                .map_or_else(|| "self".to_string(), |c| c.uscc.clone()),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(company)
+}
+
+/// Whether the person may see and act on a case of `company_id` (or, for a
+/// personal case, whether it is theirs): a company's cases belong to the
+/// company, so every standing agent and the representative reach them and
+/// a revoked agent no longer does.
+pub async fn may_reach(
+    db: &Db,
+    citizen: &Citizen,
+    owner_citizen: Option<i64>,
+    company_id: Option<i64>,
+) -> Result<bool, DomainError> {
+    Ok(match company_id {
+        Some(c) => member_company(db, citizen.id, c).await?.is_some(),
+        None => owner_citizen == Some(citizen.id),
+    })
+}

@@ -44,6 +44,10 @@ pub async fn of_company(db: &Db, uscc: &str) -> Result<Vec<License>, DomainError
 /// them as the legal representative (a 营业执照 naming someone else stays
 /// out of their wallet).
 pub async fn wallet(db: &Db, citizen: &Citizen) -> Result<Vec<License>, DomainError> {
+    // Acting for a company: the company's licenses, and only those.
+    if let Some(company) = &citizen.acting {
+        return of_company(db, &company.uscc).await;
+    }
     let mut out = Vec::new();
     if !citizen.id_number.is_empty() {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

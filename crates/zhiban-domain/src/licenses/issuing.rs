@@ -262,18 +262,71 @@ pub async fn issue(
 }
 
 /// Issues the licenses an approved case produces, inside the case's
-/// transaction: for each type whose `produced_by` names the case's item,
-/// a license to the applicant, with fields taken from the answers of the
-/// same key (or a reference to the case).
+/// transaction: for each person type whose `produced_by` names the case's
+/// item, a license to the applicant, with fields taken from the answers of
+/// the same key (or a reference to the case).
 pub async fn issue_for_case(
     conn: &mut Tx,
     db: &Db,
     case: &crate::cases::Case,
     applicant: &Citizen,
 ) -> Result<Vec<String>, DomainError> {
+    let holder = Holder {
+        kind: "person",
+        name: &applicant.name,
+        id: &applicant.id_number,
+        known: &[],
+    };
+    issue_produced(conn, db, case, &holder).await
+}
+
+/// The same for a case filed for a company (以企业身份办事): the company
+/// types the item produces, issued to the company, its 统一社会信用代码 and
+/// legal representative filled in from the register.
+pub async fn issue_for_company_case(
+    conn: &mut Tx,
+    db: &Db,
+    case: &crate::cases::Case,
+    company_id: i64,
+) -> Result<Vec<String>, DomainError> {
+    let found: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT c.uscc, c.name, p.name FROM companies c JOIN citizens p ON p.id = c.legal_rep_id \
+         WHERE c.id = $1",
+    )
+    .bind(company_id)
+    .fetch_optional(&mut **conn)
+    .await?;
+    let Some((uscc, name, rep)) = found else {
+        return Ok(Vec::new());
+    };
+    let known = [("uscc", uscc.as_str()), ("legal_rep", rep.as_str())];
+    let holder = Holder {
+        kind: "company",
+        name: &name,
+        id: &uscc,
+        known: &known,
+    };
+    issue_produced(conn, db, case, &holder).await
+}
+
+/// Who a case's licenses go to.
+struct Holder<'a> {
+    kind: &'a str,
+    name: &'a str,
+    id: &'a str,
+    /// Fields known from the holder's record rather than the answers.
+    known: &'a [(&'a str, &'a str)],
+}
+
+async fn issue_produced(
+    conn: &mut Tx,
+    db: &Db,
+    case: &crate::cases::Case,
+    holder: &Holder<'_>,
+) -> Result<Vec<String>, DomainError> {
     let mut issued = Vec::new();
     for t in types(db).await? {
-        if !t.produced_by(&case.service_code) || t.holder_kind != "person" {
+        if !t.produced_by(&case.service_code) || t.holder_kind != holder.kind {
             continue;
         }
         if !may_issue(db, &t.code, case.department_id).await? {
@@ -285,19 +338,26 @@ pub async fn issue_for_case(
             .fields
             .iter()
             .map(|f| {
-                let v = case
-                    .answers
-                    .get(&f.key)
-                    .filter(|v| !v.trim().is_empty())
-                    .cloned()
+                let known = holder
+                    .known
+                    .iter()
+                    .find(|(k, _)| *k == f.key)
+                    .map(|(_, v)| v.to_string());
+                let v = known
+                    .or_else(|| {
+                        case.answers
+                            .get(&f.key)
+                            .filter(|v| !v.trim().is_empty())
+                            .cloned()
+                    })
                     .unwrap_or_else(|| format!("见办件 {}", case.number));
                 (f.key.clone(), v)
             })
             .collect();
         let input = IssueInput {
             type_code: t.code.clone(),
-            holder_name: applicant.name.clone(),
-            holder_id_number: applicant.id_number.clone(),
+            holder_name: holder.name.to_string(),
+            holder_id_number: holder.id.to_string(),
             fields,
             issued_on: None,
             expires_on: None,

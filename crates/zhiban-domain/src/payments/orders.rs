@@ -52,6 +52,8 @@ pub struct Order {
     pub revision: i64,
     /// The 电子票据's number once paid.
     pub receipt: Option<String>,
+    /// The company the order's case was filed for.
+    pub company_id: Option<i64>,
 }
 
 impl Order {
@@ -87,7 +89,7 @@ pub struct OrderEvent {
 const COLS: &str = "o.id, o.number, o.case_id, c.number AS case_number, o.citizen_id, o.unit_id, \
     d.name AS unit_name, o.subject, o.lines, o.amount_cents, o.state, o.note, o.gateway, \
     o.trade_no, o.pay_url, o.created_by, o.created_at, o.expires_at, o.paid_at, o.refunded_cents, \
-    o.revision, r.number AS receipt";
+    o.revision, r.number AS receipt, c.company_id AS case_company_id";
 const FROM: &str = "payment_orders o JOIN departments d ON d.id = o.unit_id \
     LEFT JOIN cases c ON c.id = o.case_id LEFT JOIN payment_receipts r ON r.order_id = o.id";
 
@@ -117,6 +119,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Order, DomainError> {
         refunded_cents: row.try_get("refunded_cents")?,
         revision: row.try_get("revision")?,
         receipt: row.try_get("receipt")?,
+        company_id: row.try_get("case_company_id")?,
     })
 }
 
@@ -156,10 +159,16 @@ pub async fn of_citizen(db: &Db, citizen_id: i64) -> Result<Vec<Order>, DomainEr
     fetch(db, "o.citizen_id = $1", Key::Id(citizen_id)).await
 }
 
-/// A person's own order (someone else's: not found).
+/// The orders of a company's cases, newest first (以企业身份办事).
+pub async fn of_company(db: &Db, company_id: i64) -> Result<Vec<Order>, DomainError> {
+    fetch(db, "c.company_id = $1", Key::Id(company_id)).await
+}
+
+/// A person's own order, or their company's while they may act for it
+/// (someone else's: not found).
 pub async fn own(db: &Db, citizen: &Citizen, number: &str) -> Result<Order, DomainError> {
     let o = order(db, number).await?;
-    if o.citizen_id != Some(citizen.id) {
+    if !crate::identity::company::may_reach(db, citizen, o.citizen_id, o.company_id).await? {
         return Err(DomainError::NotFound);
     }
     Ok(o)
@@ -595,8 +604,14 @@ fn check_code(signature: &str) -> String {
     zhiban_crypto::sm3_hex(signature.as_bytes())[..8].to_uppercase()
 }
 
-/// The payer as a receipt names them (masked).
+/// The payer as a receipt names them: the company a company's case was
+/// filed for (a company's name is public), else the person, masked.
 async fn payer_of(db: &Db, o: &Order) -> String {
+    if let Some(id) = o.company_id
+        && let Ok(Some(c)) = crate::identity::company::by_id(db, id).await
+    {
+        return c.name;
+    }
     match o.citizen_id {
         Some(c) => crate::identity::citizen::get(db, c).await.map_or_else(
             |_| String::new(),

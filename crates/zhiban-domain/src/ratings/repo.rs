@@ -283,7 +283,7 @@ pub async fn rate_case(
     input: &RatingInput,
 ) -> Result<Rating, DomainError> {
     let db = desk.db;
-    let case = crate::cases::for_citizen(db, citizen.id, number).await?;
+    let case = crate::cases::for_citizen(db, citizen, number).await?;
     if !rateable(&case) {
         return Err(Conflict::NotAllowed.into());
     }
@@ -697,7 +697,7 @@ pub async fn appeal_case(
     number: &str,
     text: &str,
 ) -> Result<Rectification, DomainError> {
-    let case = crate::cases::for_citizen(desk.db, citizen.id, number).await?;
+    let case = crate::cases::for_citizen(desk.db, citizen, number).await?;
     let (_, x) = of_case(desk.db, case.id)
         .await?
         .ok_or(DomainError::NotFound)?;

@@ -284,7 +284,7 @@ async fn a_family_files_birth_once_and_each_department_gets_its_own_case() {
     );
     // No draft is left behind.
     assert!(
-        cases::drafts_of(w.db(), who.id)
+        cases::drafts_of(w.db(), &who)
             .await
             .expect("drafts")
             .is_empty()

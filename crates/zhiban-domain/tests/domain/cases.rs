@@ -139,7 +139,7 @@ async fn a_submitted_application_gets_a_number_its_materials_a_message_and_an_sm
         "{outbox:?}"
     );
     assert!(
-        cases::drafts_of(w.db(), who.id)
+        cases::drafts_of(w.db(), &who)
             .await
             .expect("drafts")
             .is_empty()
@@ -738,7 +738,7 @@ async fn progress_is_found_by_number_and_phone_together_only() {
     );
     let other = w.citizen("13800138010", "李四", 2).await;
     assert!(
-        cases::for_citizen(w.db(), other.id, &case.number)
+        cases::for_citizen(w.db(), &other, &case.number)
             .await
             .is_err()
     );

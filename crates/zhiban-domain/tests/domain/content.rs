@@ -806,6 +806,93 @@ mod policies {
     }
 
     #[tokio::test]
+    async fn a_policy_is_pushed_to_people_it_concerns_with_the_reason() {
+        use zhiban_domain::recommend::{self, RuleInput};
+        const REISSUE: &str = "500000-GA-HZ-0001-03";
+        let w = World::new().await;
+        let d = desk(&w).await;
+        let id = editing::create(
+            w.db(),
+            &d.editor,
+            &ArticleInput {
+                services: REISSUE.into(),
+                ..policy_input(&w, "渝州市居民身份证办理便民措施").await
+            },
+        )
+        .await
+        .expect("policy");
+        // Not pushed before it is published.
+        let applicant = w.citizen("13800000071", "孙八", 2).await;
+        super::super::cases::apply(&w, &applicant).await;
+        assert!(
+            recommend::policies_for(w.db(), &applicant, &[])
+                .await
+                .expect("push")
+                .is_empty()
+        );
+        through_review(&w, &d, id).await;
+        let pushed = recommend::policies_for(w.db(), &applicant, &[])
+            .await
+            .expect("push");
+        assert_eq!(pushed.len(), 1);
+        assert_eq!(pushed[0].policy.id, id);
+        assert_eq!(pushed[0].service_name, "居民身份证补领");
+        // Someone who never applied gets none.
+        let other = w.citizen("13800000072", "周九", 2).await;
+        assert!(
+            recommend::policies_for(w.db(), &other, &[])
+                .await
+                .expect("push")
+                .is_empty()
+        );
+        // A recommended service brings the policies governing it, and the
+        // same policy is not pushed twice.
+        recommend::save(
+            w.db(),
+            &w.root().await,
+            &RuleInput {
+                code: "id-everyone".into(),
+                name: "身份证补领".into(),
+                kind: "age".into(),
+                min: "16".into(),
+                max: "120".into(),
+                service_code: REISSUE.into(),
+                reason: "您已年满 {年龄} 周岁。".into(),
+                active: "1".into(),
+                ..RuleInput::default()
+            },
+        )
+        .await
+        .expect("rule");
+        let today = zhiban_domain::time::local_date(w.db().now());
+        let recs = recommend::for_citizen(w.db(), &other, today)
+            .await
+            .expect("recs");
+        let rec = recs
+            .iter()
+            .find(|r| r.service_code == REISSUE)
+            .expect("recommended");
+        assert!(rec.policies.iter().any(|p| p.id == id), "{rec:?}");
+        assert!(
+            recommend::policies_for(w.db(), &applicant, &recs)
+                .await
+                .expect("push")
+                .is_empty(),
+            "already shown with the service"
+        );
+        // Turned off: nothing pushed.
+        recommend::set_off(w.db(), &applicant, true)
+            .await
+            .expect("off");
+        assert!(
+            recommend::policies_for(w.db(), &applicant, &[])
+                .await
+                .expect("push")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
     async fn an_interpretation_points_to_a_policy_and_the_policy_lists_it() {
         let w = World::new().await;
         let d = desk(&w).await;

@@ -11,6 +11,7 @@ mod catalog;
 mod concurrency;
 mod consultations;
 mod content;
+mod counter;
 mod crypto;
 mod disclosure;
 mod housekeeping;

@@ -18,7 +18,7 @@ use zhiban_testing::World;
 use super::cases::apply;
 
 /// A 居民身份证补领 case of `who`, accepted and approved by `clerk`.
-async fn approved(w: &World, clerk: &StaffSession, who: &Citizen) -> cases::Case {
+pub(crate) async fn approved(w: &World, clerk: &StaffSession, who: &Citizen) -> cases::Case {
     let case = apply(w, who).await;
     for action in [CaseAction::Accept, CaseAction::Approve] {
         cases::act(
@@ -56,7 +56,7 @@ async fn callbacks(w: &World) -> Vec<(String, String)> {
 
 /// Assesses the item's own fee line, starts the payment and pays at the
 /// gateway's cashier; returns the order number.
-async fn assessed_and_paid(
+pub(crate) async fn assessed_and_paid(
     w: &World,
     clerk: &StaffSession,
     who: &Citizen,

@@ -52,7 +52,7 @@ async fn concluded(w: &World, clerk: &StaffSession, who: &Citizen) -> cases::Cas
         .await
         .expect("step");
     }
-    cases::for_citizen(w.db(), who.id, &case.number)
+    cases::for_citizen(w.db(), who, &case.number)
         .await
         .expect("case")
 }

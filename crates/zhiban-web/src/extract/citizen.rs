@@ -57,6 +57,7 @@ impl FromRequestParts<AppState> for CitizenUser {
                 } else {
                     c.masked_name()
                 });
+                ctx.acting = c.acting.as_ref().map(|co| co.name.clone());
                 ExpectedToken::set(parts, &session.csrf_token);
                 Ok(CitizenUser {
                     session,

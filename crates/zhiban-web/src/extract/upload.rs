@@ -135,6 +135,19 @@ pub enum UploadTo<'a> {
     Case(&'a str),
 }
 
+/// The files that were over the limit (dropped while they streamed in),
+/// as problems beside their fields.
+pub fn oversize_errors(desk: &cases::Desk<'_>, posted: &mut Posted) -> Vec<FormError> {
+    std::mem::take(&mut posted.too_large)
+        .into_iter()
+        .map(|key| FormError {
+            key,
+            code: "file_too_large",
+            detail: desk.settings.max_file_mb.to_string(),
+        })
+        .collect()
+}
+
 /// Stores each posted file and collects the refusals to show beside their
 /// fields. A file for a field that takes none here is ignored.
 pub async fn store_uploads(
@@ -143,15 +156,7 @@ pub async fn store_uploads(
     to: UploadTo<'_>,
     posted: &mut Posted,
 ) -> Result<Vec<FormError>, AppError> {
-    // Files over the limit were dropped while they streamed in.
-    let mut errors: Vec<FormError> = std::mem::take(&mut posted.too_large)
-        .into_iter()
-        .map(|key| FormError {
-            key,
-            code: "file_too_large",
-            detail: desk.settings.max_file_mb.to_string(),
-        })
-        .collect();
+    let mut errors = oversize_errors(desk, posted);
     for (key, name, body) in std::mem::take(&mut posted.uploads) {
         let upload = Upload {
             field_key: &key,

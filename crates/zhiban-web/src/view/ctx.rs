@@ -77,6 +77,9 @@ pub struct PageCtx {
     /// The signed-in citizen, masked (张* or 138****8000), on pages that
     /// are theirs (never on a cached public page).
     pub citizen: Option<String>,
+    /// The company the signed-in citizen acts for (以企业身份办事), shown
+    /// on every page of theirs with the way back to themselves.
+    pub acting: Option<String>,
     /// CSRF token for forms on this page.
     pub csrf: String,
     /// The signed-in staff member's permission codes.
@@ -115,6 +118,7 @@ impl PageCtx {
                 .unwrap_or_else(|| "/".into()),
             staff: None,
             citizen: None,
+            acting: None,
             csrf: String::new(),
             perms: Vec::new(),
             menu: Vec::new(),

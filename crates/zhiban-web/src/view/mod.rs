@@ -45,6 +45,16 @@ pub fn render(t: &impl Template) -> Result<Response, AppError> {
     Ok(Html(t.render()?).into_response())
 }
 
+/// Renders a form page: 200, or 422 when it comes back with problems.
+pub fn render_form(t: &impl Template, has_errors: bool) -> Result<Response, AppError> {
+    let status = if has_errors {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Html(t.render()?)).into_response())
+}
+
 /// Simplified Chinese to Traditional (Hong Kong), built once.
 static S2HK: std::sync::LazyLock<Option<ferrous_opencc::OpenCC>> = std::sync::LazyLock::new(|| {
     ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::S2hk).ok()

@@ -13,7 +13,6 @@ use crate::view::form::Reveal;
 use crate::view::form::{AnswerRow, Builder, FieldView, LicenseChoice, LicenseOffer};
 use crate::view::{error_list, license_choice, render};
 use askama::Template;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use zhiban_domain::bundles::Bundle;
 use zhiban_domain::cases::bundled;
@@ -315,12 +314,7 @@ async fn wizard(
         fields,
         saved,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, render(&page_view)?).into_response())
+    crate::view::render_form(&page_view, !errors.is_empty())
 }
 
 /// GET: the page asked for, or where the draft was left.
@@ -349,6 +343,20 @@ pub async fn show(
         saved,
     )
     .await
+}
+
+/// The row buttons of a repeating group (`_go` of `add:KEY` or
+/// `del:KEY:I`), applied to what was posted. The wizard and the counter
+/// form share them.
+pub fn row_ops(go: &str, answers: &mut Answers) {
+    if let Some(key) = go.strip_prefix("add:") {
+        let rows = zhiban_domain::forms::FormSchema::rows(answers, key);
+        answers.insert(format!("{key}.#"), (rows + 1).min(100).to_string());
+    } else if let Some(rest) = go.strip_prefix("del:")
+        && let Some((key, i)) = rest.rsplit_once(':')
+    {
+        remove_row(answers, key, i.parse().unwrap_or(usize::MAX));
+    }
 }
 
 /// Removes row `i` of a repeating group, moving later rows up.
@@ -397,14 +405,7 @@ pub async fn post(
     let errors = store_uploads(&desk, citizen, UploadTo::Draft(&draft), &mut posted).await?;
     let go = posted.go.clone();
     let mut answers = posted.answers;
-    if let Some(key) = go.strip_prefix("add:") {
-        let rows = zhiban_domain::forms::FormSchema::rows(&answers, key);
-        answers.insert(format!("{key}.#"), (rows + 1).min(100).to_string());
-    } else if let Some(rest) = go.strip_prefix("del:")
-        && let Some((key, i)) = rest.rsplit_once(':')
-    {
-        remove_row(&mut answers, key, i.parse().unwrap_or(usize::MAX));
-    }
+    row_ops(&go, &mut answers);
     let target = match go.as_str() {
         "next" => page + 1,
         "back" => page.saturating_sub(1),

@@ -11,6 +11,7 @@ mod cases;
 mod citizen;
 mod consultations;
 mod content;
+mod counter;
 mod disclosure;
 mod interviews;
 mod licenses;

@@ -44,11 +44,21 @@ pub struct AccountPage {
     pub typed: AccountForm,
     /// 为您推荐: services that fit, each with its reason.
     pub recommendations: Vec<zhiban_domain::recommend::Recommendation>,
+    /// Policies pushed because of what the person applied for.
+    pub policy_push: Vec<zhiban_domain::recommend::PolicyPush>,
     /// The person turned recommendations off.
     pub recommend_off: bool,
 }
 
 impl AccountPage {
+    /// Why a policy is pushed, in the page's language.
+    fn policy_reason(&self, p: &zhiban_domain::recommend::PolicyPush) -> String {
+        self.ctx
+            .t("recommend.policy_case")
+            .replace("%{year}", &p.year.to_string())
+            .replace("%{service}", &p.service_name)
+    }
+
     /// The message for `field`, if it has a problem.
     fn error_for(&self, field: &str) -> Option<&String> {
         self.errors.iter().find(|(k, _)| k == field).map(|(_, m)| m)
@@ -95,8 +105,11 @@ async fn account_page(
         })
         .collect();
     let today = zhiban_domain::time::local_date(state.db.now());
+    let recommendations = zhiban_domain::recommend::for_citizen(&state.db, &citizen, today).await?;
     Ok(AccountPage {
-        recommendations: zhiban_domain::recommend::for_citizen(&state.db, &citizen, today).await?,
+        policy_push: zhiban_domain::recommend::policies_for(&state.db, &citizen, &recommendations)
+            .await?,
+        recommendations,
         recommend_off: zhiban_domain::recommend::is_off(&state.db, &citizen).await?,
         logins: citizen::login_history(&state.db, citizen.id, 20).await?,
         passkeys: passkey::list(&state.db, passkey::Owner::Citizen(citizen.id)).await?,

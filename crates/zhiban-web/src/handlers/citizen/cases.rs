@@ -44,7 +44,7 @@ pub async fn my_cases(
 ) -> Result<Response, AppError> {
     let id = user.citizen().id;
     let catalog = state.catalog();
-    let saved = cases::drafts_of(&state.db, id).await?;
+    let saved = cases::drafts_of(&state.db, user.citizen()).await?;
     // Names of bundles, read only when a bundle's draft is among them.
     let all_bundles = if saved
         .iter()
@@ -76,9 +76,21 @@ pub async fn my_cases(
             }
         })
         .collect();
+    let today = local_date(state.db.now());
+    // Acting for a company: the company's cases, whoever filed them.
+    let (bundles, list) = match &user.citizen().acting {
+        Some(company) => (
+            Vec::new(),
+            cases::of_company(&state.db, company.id, today).await?,
+        ),
+        None => (
+            bundled::bundles_of(&state.db, id).await?,
+            cases::of_citizen(&state.db, id, today).await?,
+        ),
+    };
     render(&MyCasesPage {
-        bundles: bundled::bundles_of(&state.db, id).await?,
-        cases: cases::of_citizen(&state.db, id, local_date(state.db.now())).await?,
+        bundles,
+        cases: list,
         unread: notify::unread(&state.db, id).await?,
         drafts,
         ctx: user.ctx,
@@ -90,6 +102,8 @@ pub async fn my_cases(
 pub struct MyCasePage {
     pub ctx: PageCtx,
     pub case: Case,
+    /// The company the case was filed for.
+    pub company: Option<zhiban_domain::identity::company::Company>,
     /// The deadline lies in a year whose holidays are not yet published.
     pub due_may_move: bool,
     pub events: Vec<CaseEvent>,
@@ -146,7 +160,7 @@ async fn case_page(
     notice: &str,
 ) -> Result<Response, AppError> {
     let citizen = user.citizen();
-    let case = cases::for_citizen(&state.db, citizen.id, number).await?;
+    let case = cases::for_citizen(&state.db, citizen, number).await?;
     let files = cases::case_files(&state.db, case.id).await?;
     let current: Vec<CaseFile> = files.iter().filter(|f| f.replaced == 0).cloned().collect();
     let fields = if case.state == CaseState::Correction {
@@ -179,6 +193,10 @@ async fn case_page(
         })
         .collect();
     let page = MyCasePage {
+        company: match case.company_id {
+            Some(id) => zhiban_domain::identity::company::by_id(&state.db, id).await?,
+            None => None,
+        },
         bundle: bundled::bundle_of(&state.db, &case).await?,
         rating: ratings::of_case(&state.db, case.id).await?,
         orders: zhiban_domain::payments::of_case(&state.db, case.id)
@@ -304,7 +322,7 @@ pub async fn my_file(
     Issuer(base): Issuer,
     Path((number, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let case = cases::for_citizen(&state.db, user.citizen().id, &number).await?;
+    let case = cases::for_citizen(&state.db, user.citizen(), &number).await?;
     let file = cases::case_file(&state.db, case.id, id).await?;
     send_file(&state, &base, &file).await
 }
@@ -333,7 +351,7 @@ pub async fn receipt(
     Issuer(base): Issuer,
     Path(number): Path<String>,
 ) -> Result<Response, AppError> {
-    let case = cases::for_citizen(&state.db, user.citizen().id, &number).await?;
+    let case = cases::for_citizen(&state.db, user.citizen(), &number).await?;
     let link = format!(
         "{}/progress?number={}",
         base.trim_end_matches('/'),

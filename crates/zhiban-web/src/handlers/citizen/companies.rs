@@ -28,6 +28,14 @@ pub struct CompaniesPage {
     pub saved: String,
     pub form_uscc: String,
     pub form_name: String,
+    /// The company this session acts for.
+    pub acting: Option<i64>,
+}
+
+impl CompaniesPage {
+    fn is_acting(&self, id: &i64) -> bool {
+        self.acting == Some(*id)
+    }
 }
 
 async fn companies_page(
@@ -38,6 +46,7 @@ async fn companies_page(
     form: (String, String),
 ) -> Result<CompaniesPage, AppError> {
     let me = citizen::get(&state.db, user.citizen().id).await?;
+    let acting = user.citizen().acting.as_ref().map(|c| c.id);
     let mut companies = Vec::new();
     for m in company::memberships(&state.db, me.id).await? {
         let agents = if m.legal_rep {
@@ -55,6 +64,7 @@ async fn companies_page(
         saved,
         form_uscc: form.0,
         form_name: form.1,
+        acting,
     })
 }
 
@@ -130,4 +140,28 @@ pub async fn company_agent_revoke(
 ) -> Result<Response, AppError> {
     let r = company::revoke_agent(&state.db, user.citizen(), f.company_id, f.agent_id).await;
     company_result(&state, user, r, (String::new(), String::new())).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    pub company_id: i64,
+}
+
+/// 以企业身份办事: the session acts for a company the person may act for
+/// (its 我的办件, payments, ratings and licenses are the company's), or,
+/// with `company_id` 0, for the person again.
+pub async fn company_act(
+    State(state): State<AppState>,
+    user: CitizenUser,
+    Csrf(Form(f)): Csrf<Form<ActForm>>,
+) -> Result<Response, AppError> {
+    let to = (f.company_id > 0).then_some(f.company_id);
+    company::act_as(&state.db, &user.token, user.citizen(), to).await?;
+    Ok(Redirect::to(if to.is_some() {
+        "/my/cases"
+    } else {
+        "/account/companies"
+    })
+    .into_response())
 }

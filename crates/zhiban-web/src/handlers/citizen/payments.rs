@@ -26,7 +26,10 @@ pub struct PaymentsPage {
 
 pub async fn list(State(state): State<AppState>, user: CitizenUser) -> Result<Response, AppError> {
     render(&PaymentsPage {
-        orders: payments::of_citizen(&state.db, user.citizen().id).await?,
+        orders: match &user.citizen().acting {
+            Some(company) => payments::of_company(&state.db, company.id).await?,
+            None => payments::of_citizen(&state.db, user.citizen().id).await?,
+        },
         now: state.db.now().timestamp(),
         ctx: user.ctx,
     })

@@ -41,7 +41,7 @@ async fn page(
     number: &str,
     shown: Shown,
 ) -> Result<Response, AppError> {
-    let case = cases::for_citizen(&state.db, user.citizen().id, number).await?;
+    let case = cases::for_citizen(&state.db, user.citizen(), number).await?;
     let rated = ratings::of_case(&state.db, case.id).await?;
     let status = shown.status();
     let page = RatePage {

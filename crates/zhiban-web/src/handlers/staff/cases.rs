@@ -209,6 +209,8 @@ pub async fn batch_accept(
 pub struct CasePage {
     pub ctx: PageCtx,
     pub case: Case,
+    /// The company the case was filed for.
+    pub company: Option<zhiban_domain::identity::company::Company>,
     pub light: Light,
     pub events: Vec<CaseEvent>,
     pub answers: Vec<AnswerRow>,
@@ -388,6 +390,10 @@ async fn case_page_with(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = CasePage {
+        company: match case.company_id {
+            Some(id) => zhiban_domain::identity::company::by_id(&state.db, id).await?,
+            None => None,
+        },
         fee: fee_of(state, &case, fee_kept).await?,
         bundle: zhiban_domain::cases::bundled::bundle_of(&state.db, &case).await?,
         rating: zhiban_domain::ratings::of_case(&state.db, case.id)

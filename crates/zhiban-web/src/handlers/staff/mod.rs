@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod citizens;
 pub mod consultations;
 pub mod content;
+pub mod counter;
 pub mod forms;
 pub mod home;
 pub mod interviews;
