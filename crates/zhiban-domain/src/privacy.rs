@@ -32,7 +32,7 @@ pub async fn export(db: &Db, person: &Citizen) -> Result<serde_json::Value, Doma
             .collect::<Vec<_>>(),
         "logins": citizen::login_history(db, person.id, 10_000).await?,
         "email": citizen::email(db, person.id).await?,
-        "cases": crate::cases::of_citizen(db, person.id, crate::time::local_date(db.now())).await?,
+        "cases": crate::cases::filed_by(db, person.id, crate::time::local_date(db.now())).await?,
         "messages": crate::notify::messages(db, person.id).await?,
         "licenses": licenses_export(db, &fresh).await?,
     });

@@ -376,7 +376,15 @@ pub async fn file(
         intake,
         desk.settings.yellow_percent,
     );
-    let who = draft.applicant.clone();
+    let mut who = draft.applicant.clone();
+    // The contact phone may be changed on the form (name and number not).
+    if let Some(p) = draft
+        .answers
+        .get("applicant_phone")
+        .and_then(|p| Phone::parse(p).ok())
+    {
+        who.phone = p.as_str().to_string();
+    }
     let citizen_id = account_of(db, &who.id_number).await?;
     let mut tx = db.begin().await?;
     let number = next_number(&mut tx, &desk.settings.number_prefix, today).await?;

@@ -302,6 +302,16 @@ pub async fn of_citizen(
     .await
 }
 
+/// Every case the person filed, for themselves or for a company (their
+/// personal-data export).
+pub async fn filed_by(
+    db: &Db,
+    citizen_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<CaseRow>, DomainError> {
+    applicant_list(db, "c.citizen_id = $1", citizen_id, today).await
+}
+
 async fn applicant_list(
     db: &Db,
     cond: &str,

@@ -21,6 +21,8 @@ use crate::audit::{self, Entry};
 use crate::pii::{self, ctx};
 use crate::{Db, DomainError, FieldError};
 
+pub use super::counter_check::{counter_verify, lookup_by_phone};
+
 /// The privacy notice version a person agrees to at registration.
 pub const PRIVACY_VERSION: &str = "2026-11";
 
@@ -77,11 +79,11 @@ pub fn is_person_name(name: &str) -> bool {
     })
 }
 
-fn invalid(field: &'static str, code: &'static str) -> DomainError {
+pub(super) fn invalid(field: &'static str, code: &'static str) -> DomainError {
     DomainError::Invalid(vec![FieldError::new(field, code, "")])
 }
 
-const COLUMNS: &str = "id, phone, name, id_number, level, created_at";
+pub(super) const COLUMNS: &str = "id, phone, name, id_number, level, created_at";
 
 pub async fn get(db: &Db, id: i64) -> Result<Citizen, DomainError> {
     let row: Citizen = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -95,7 +97,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Citizen, DomainError> {
 }
 
 /// Phone and 身份证号 are stored encrypted (see [`crate::pii`]).
-fn decrypted(db: &Db, mut c: Citizen) -> Result<Citizen, DomainError> {
+pub(super) fn decrypted(db: &Db, mut c: Citizen) -> Result<Citizen, DomainError> {
     c.phone = pii::open(db, ctx::CITIZEN_PHONE, &c.phone)?;
     c.id_number = pii::open(db, ctx::CITIZEN_ID_NUMBER, &c.id_number)?;
     Ok(c)
@@ -706,61 +708,6 @@ pub async fn delete_account(db: &Db, citizen: &Citizen, password: &str) -> Resul
     audit::append(
         &mut tx,
         &Entry::citizen(&citizen.label(), "citizen.delete", citizen.masked_phone()),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Staff look a person up by phone (for counter services). Every lookup of
-/// personal data is audited.
-pub async fn lookup_by_phone(
-    db: &Db,
-    staff: &str,
-    phone: &str,
-) -> Result<Option<Citizen>, DomainError> {
-    let phone = Phone::parse(phone).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let found: Option<Citizen> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM citizens WHERE phone_bidx = $1"
-    )))
-    .bind(phone_key(db, &phone)?)
-    .fetch_optional(db.pool())
-    .await?;
-    let found = found.map(|c| decrypted(db, c)).transpose()?;
-    audit::record(
-        db,
-        Entry::staff(staff, "citizen.lookup", phone.masked()).detail(if found.is_some() {
-            "found"
-        } else {
-            "none"
-        }),
-    )
-    .await?;
-    Ok(found)
-}
-
-/// 窗口核验: a clerk has checked the ID card in person and types its number;
-/// it must match the verified one. The person reaches level 3.
-pub async fn counter_verify(
-    db: &Db,
-    staff: &str,
-    citizen_id: i64,
-    id_number: &str,
-) -> Result<(), DomainError> {
-    let id = IdNumber::parse(id_number).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let c = get(db, citizen_id).await?;
-    if c.level < 2 || c.id_number != id.as_str() {
-        return Err(invalid("id_number", "counter_mismatch"));
-    }
-    let mut tx = db.begin().await?;
-    sqlx::query("UPDATE citizens SET level = 3, verified_by = $2 WHERE id = $1")
-        .bind(c.id)
-        .bind(staff)
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        &Entry::staff(staff, "citizen.counter_verify", c.label()).detail(id.masked()),
     )
     .await?;
     tx.commit().await?;

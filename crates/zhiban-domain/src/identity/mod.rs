@@ -4,6 +4,7 @@
 
 pub mod citizen;
 pub mod company;
+mod counter_check;
 pub mod ids;
 mod lockout;
 pub mod oidc;

@@ -202,7 +202,10 @@ async fn a_verified_person_sees_the_counter_case_at_once_and_clerks_stay_in_scop
     )
     .await
     .expect("started");
-    counter::save(w.db(), &mut draft, &reissue_answers())
+    let mut typed = reissue_answers();
+    // A different contact phone on the form: texts go there.
+    typed.insert("applicant_phone".into(), "13900000400".into());
+    counter::save(w.db(), &mut draft, &typed)
         .await
         .expect("saved");
     for key in ["m1", "m2"] {
@@ -212,6 +215,7 @@ async fn a_verified_person_sees_the_counter_case_at_once_and_clerks_stay_in_scop
         .await
         .expect("filed");
     assert_eq!(case.citizen_id, Some(person.id));
+    assert_eq!(case.applicant_phone, "13900000400");
     let told = zhiban_domain::notify::messages(w.db(), person.id)
         .await
         .expect("messages");
@@ -295,6 +299,11 @@ async fn an_agent_acting_for_a_company_files_pays_rates_and_receives_the_license
     );
     let clerk = w.staff("hz.clerk", "500000-GA-HZ", &["case_handler"]).await;
     let case = super::payments::approved(&w, &clerk, &acting).await;
+    // The agent's own data export still lists what they filed for it.
+    let export = zhiban_domain::privacy::export(w.db(), &agent)
+        .await
+        .expect("export");
+    assert!(export["cases"].to_string().contains(&case.number));
     let kept = cases::drafts_of(w.db(), &agent).await.expect("d");
     assert_eq!(kept.len(), 1, "the agent's own draft is untouched");
     assert_eq!(kept[0].0, REISSUE);
