@@ -62,6 +62,9 @@ pub struct FieldView {
     pub error: Option<String>,
     /// Filled from verified identity, or worked out by the form.
     pub locked: bool,
+    /// Why a locked field cannot be changed (empty: the applicant's own
+    /// verified identity).
+    pub locked_note: String,
     /// The input name this field depends on, and the values that show it.
     pub show_field: String,
     pub show_values: String,
@@ -294,6 +297,7 @@ impl Builder<'_> {
             },
             error: self.error(name),
             locked,
+            locked_note: String::new(),
             show_field: show_field.clone(),
             show_values,
             show_hint,

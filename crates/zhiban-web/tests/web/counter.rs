@@ -84,6 +84,10 @@ async fn a_clerk_files_for_a_walk_in_and_the_person_finds_it_after_verifying() {
     let (_, page) = app.text_with(&desk, &form).await;
     assert!(page.contains("value=\"陈秀兰\"") && page.contains("readonly"));
     assert!(
+        page.contains("按核验过的身份证原件填写") && !page.contains("已根据您的实名信息"),
+        "the clerk is told where the locked fields come from"
+    );
+    assert!(
         !page.contains(WALK_IN_ID),
         "the number is masked on the page"
     );

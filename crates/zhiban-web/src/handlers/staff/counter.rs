@@ -160,7 +160,11 @@ async fn form_page(
             let mut fields = builder.page(i);
             // The 身份证号 the clerk checked is shown masked (the form
             // keeps the real one: locked fields are filled from it).
-            for f in fields.iter_mut().filter(|f| f.locked) {
+            for f in fields
+                .iter_mut()
+                .filter(|f| f.locked && f.kind != "computed")
+            {
+                f.locked_note = ctx.t("intake.locked");
                 if f.value == draft.applicant.id_number {
                     f.value = draft.applicant.masked_id_number();
                 }
