@@ -471,19 +471,24 @@ pub async fn file(
 /// The note on the 收件 event of a counter case.
 pub const COUNTER_NOTE: &str = "窗口收件";
 
-/// Gives the person the counter cases filed under their 身份证号 that no
-/// account holds yet (inside 实名认证's transaction). Returns how many.
+/// Gives the person the counter cases filed under their 身份证号 and name
+/// that no account holds yet (inside 实名认证's transaction). The name must
+/// match too: the number alone, typed by someone else, takes nothing.
+/// Returns how many.
 pub async fn claim(
     tx: &mut Tx,
     db: &Db,
     citizen_id: i64,
     id_number: &str,
+    name: &str,
 ) -> Result<u64, DomainError> {
     Ok(sqlx::query(
-        "UPDATE cases SET citizen_id = $1 WHERE citizen_id IS NULL AND applicant_id_bidx = $2",
+        "UPDATE cases SET citizen_id = $1 WHERE citizen_id IS NULL AND applicant_id_bidx = $2 \
+         AND applicant_name = $3 AND channel = 'counter'",
     )
     .bind(citizen_id)
     .bind(pii::index(db, pii::ctx::CASE_ID_NUMBER, id_number)?)
+    .bind(name)
     .execute(&mut **tx)
     .await?
     .rows_affected())

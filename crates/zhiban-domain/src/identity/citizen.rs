@@ -663,7 +663,7 @@ pub async fn verify_real_name(
     .execute(&mut *tx)
     .await?;
     // Counter cases filed under this number now belong to the account.
-    let claimed = crate::cases::counter::claim(&mut tx, db, citizen.id, id.as_str()).await?;
+    let claimed = crate::cases::counter::claim(&mut tx, db, citizen.id, id.as_str(), name).await?;
     audit::append(
         &mut tx,
         &Entry::citizen(&citizen.label(), "citizen.realname", citizen.label()).detail(format!(

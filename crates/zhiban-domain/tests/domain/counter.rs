@@ -162,6 +162,21 @@ async fn a_counter_case_keeps_everything_through_mistakes_and_reaches_the_person
             .await
             .is_err()
     );
+    // The right number under another name takes nothing either.
+    let impostor = w.citizen("13900000125", "", 1).await;
+    citizen::verify_real_name(w.db(), &DevIdVerifier, &impostor, "陈秀芳", &id_number(123))
+        .await
+        .expect("verified");
+    assert!(
+        cases::for_citizen(w.db(), &impostor, &case.number)
+            .await
+            .is_err()
+    );
+    sqlx::query("DELETE FROM citizens WHERE id = $1")
+        .bind(impostor.id)
+        .execute(w.db().pool())
+        .await
+        .expect("removed");
     let person = w.citizen("13900000124", "", 1).await;
     assert!(
         cases::for_citizen(w.db(), &person, &case.number)
