@@ -147,6 +147,17 @@ async fn a_clerk_without_case_handling_has_no_counter() {
     assert_eq!(r.status().as_u16(), 403);
 }
 
+/// Posts the switch to act for company `id` ("0": back to themselves).
+async fn act_as(app: &TestApp, who: &reqwest::Client, id: &str) -> reqwest::Response {
+    app.submit(
+        who,
+        "/account/companies",
+        "/account/companies/act",
+        &[("company_id", id)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_agent_acts_for_the_company_and_back_and_loses_it_when_revoked() {
     const USCC: &str = "91500103MA5U7XXX0P";
@@ -178,25 +189,11 @@ async fn an_agent_acts_for_the_company_and_back_and_loses_it_when_revoked() {
     assert_eq!(r.status().as_u16(), 303);
 
     // A company that is not theirs: not found, nothing changes.
-    let r = app
-        .submit(
-            &agent,
-            "/account/companies",
-            "/account/companies/act",
-            &[("company_id", "999999")],
-        )
-        .await;
+    let r = act_as(&app, &agent, "999999").await;
     assert_eq!(r.status().as_u16(), 404);
     let (_, page) = app.text_with(&agent, "/account/companies").await;
     assert!(page.contains("以此企业身份办事"));
-    let r = app
-        .submit(
-            &agent,
-            "/account/companies",
-            "/account/companies/act",
-            &[("company_id", company_id.as_str())],
-        )
-        .await;
+    let r = act_as(&app, &agent, company_id.as_str()).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(location(&r), "/my/cases");
     let (_, mine) = app.text_with(&agent, "/my/cases").await;
@@ -208,39 +205,19 @@ async fn an_agent_acts_for_the_company_and_back_and_loses_it_when_revoked() {
     let (_, mine) = app.text_with(&agent, "/my/cases").await;
     assert!(mine.contains(&number));
     // The legal representative, acting for the company, sees it too.
-    let r = app
-        .submit(
-            &rep,
-            "/account/companies",
-            "/account/companies/act",
-            &[("company_id", company_id.as_str())],
-        )
-        .await;
+    let r = act_as(&app, &rep, company_id.as_str()).await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, theirs) = app.text_with(&rep, "/my/cases").await;
     assert!(theirs.contains(&number));
     // Back to themselves: no banner.
-    let r = app
-        .submit(
-            &agent,
-            "/account/companies",
-            "/account/companies/act",
-            &[("company_id", "0")],
-        )
-        .await;
+    let r = act_as(&app, &agent, "0").await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, page) = app.text_with(&agent, "/account").await;
     assert!(!page.contains("acting-banner"));
 
     // Acting again, then revoked: the session is back to the person and
     // the company's case is out of reach.
-    app.submit(
-        &agent,
-        "/account/companies",
-        "/account/companies/act",
-        &[("company_id", company_id.as_str())],
-    )
-    .await;
+    act_as(&app, &agent, company_id.as_str()).await;
     let (_, page) = app.text_with(&rep, "/account/companies").await;
     let agent_id = hidden(&page, "agent_id");
     let r = app
