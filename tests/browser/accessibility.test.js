@@ -50,6 +50,7 @@ const publicPages = () => [
   ['password reset', '/reset', 200],
   ['progress lookup', '/progress', 200],
   ['privacy notice', '/privacy', 200],
+  ['assistant', '/assistant', 200],
 ];
 
 const staffPages = () => [
@@ -77,6 +78,8 @@ const staffPages = () => [
   ['payments and reconciliation', '/admin/payments', 200],
   ['suggestion rules', '/admin/recommend', 200],
   ['counter intake', '/admin/counter', 200],
+  ['assistant knowledge base', '/admin/assistant', 200],
+  ['new knowledge entry', '/admin/assistant/new', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

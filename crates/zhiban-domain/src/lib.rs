@@ -2,6 +2,7 @@
 //! once, at the edge), its rules and its queries. Nothing here knows about
 //! HTTP or HTML.
 
+pub mod assistant;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;

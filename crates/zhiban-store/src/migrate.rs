@@ -171,6 +171,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "counter intake and acting for companies",
         sql: include_str!("../migrations/0032_counter_and_acting.sql"),
     },
+    Migration {
+        version: 33,
+        name: "assistant",
+        sql: include_str!("../migrations/0033_assistant.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -9,7 +9,7 @@ use crate::handlers::api;
 #[openapi(
     info(
         title = "Zhiban API",
-        description = "智办政务门户开放接口：事项目录（办事指南）、一件事一次办、智能搜索、好差评统计、电子证照核验。",
+        description = "智办政务门户开放接口：事项目录（办事指南）、一件事一次办、智能搜索、智能客服、好差评统计、电子证照核验。",
         version = "1"
     ),
     paths(
@@ -19,6 +19,7 @@ use crate::handlers::api;
         api::ratings_summary,
         api::search,
         api::suggest,
+        api::assistant,
         api::verify_license,
         api::verify_license_file
     ),
@@ -35,12 +36,16 @@ use crate::handlers::api;
         api::SearchResponse,
         api::SearchResult,
         api::Suggestions,
+        api::AssistantAnswer,
+        api::AssistantSource,
+        api::AssistantChoice,
         api::LicenseCheck,
         api::LicenseFileCheck
     )),
     tags(
         (name = "catalog", description = "政务服务事项目录"),
         (name = "search", description = "智能搜索"),
+        (name = "assistant", description = "智能客服"),
         (name = "ratings", description = "好差评统计"),
         (name = "licenses", description = "电子证照核验")
     )

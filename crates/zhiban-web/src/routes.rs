@@ -14,14 +14,15 @@ use crate::handlers::citizen::{
     payments as my_payments, ratings as my_ratings, requests as my_requests,
 };
 use crate::handlers::public::{
-    bundles as one_thing, catalog as browse, consultations as consult, content as published, feeds,
-    home, interviews as studio, licenses as checks, payments as paying, police, policies, prefs,
-    progress, ratings as good_bad, requests as interaction, search, tips as tip_reports,
+    assistant as ask_us, bundles as one_thing, catalog as browse, consultations as consult,
+    content as published, feeds, home, interviews as studio, licenses as checks,
+    payments as paying, police, policies, prefs, progress, ratings as good_bad,
+    requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
-    account as staff_account, audit, bundles, cases, catalog, citizens, consultations, content,
-    counter, forms, home as staff_home, interviews, licenses, notify, oidc_clients,
-    open311 as api_keys, org, payments, people, ratings, recommend, requests, roles,
+    account as staff_account, assistant as knowledge, audit, bundles, cases, catalog, citizens,
+    consultations, content, counter, forms, home as staff_home, interviews, licenses, notify,
+    oidc_clients, open311 as api_keys, org, payments, people, ratings, recommend, requests, roles,
     search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
@@ -131,6 +132,19 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .get(recommend::rules)
             .post(recommend::save)
             .menu(3, "recommend.admin_title"),
+        StaffRoute::new("/admin/assistant", AssistantManage)
+            .get(knowledge::list)
+            .menu(9, "assistant.menu"),
+        StaffRoute::new("/admin/assistant/new", AssistantManage)
+            .get(knowledge::new_form)
+            .post(knowledge::create),
+        StaffRoute::new("/admin/assistant/{id}", AssistantManage)
+            .get(knowledge::edit_form)
+            .post(knowledge::update),
+        StaffRoute::new("/admin/assistant/{id}/active", AssistantManage)
+            .post(knowledge::set_active),
+        StaffRoute::new("/admin/assistant/unanswered/{id}/dismiss", AssistantManage)
+            .post(knowledge::dismiss),
         StaffRoute::new("/admin/cases", CasesHandle)
             .get(cases::cases_list)
             .menu(1, "wb.title"),
@@ -435,6 +449,13 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .post(progress::progress)
             .with(limited)
             .csrf_exempt("a lookup that changes nothing; POST keeps the phone number out of URLs"),
+        // Anyone: 智能客服 (asking is a public write, limited per address
+        // inside the handler so the page can say so)
+        SiteRoute::new("/assistant")
+            .get(ask_us::show)
+            .post(ask_us::ask),
+        SiteRoute::new("/assistant/restart").post(ask_us::restart),
+        SiteRoute::new("/assistant/faq/{id}").get(ask_us::faq),
         // Anyone: 政民互动 (what to write about, 公开选登)
         SiteRoute::new("/requests").get(interaction::hall),
         SiteRoute::new("/requests/emergency").get(my_requests::emergency_check),
@@ -705,6 +726,7 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
         SiteRoute::new("/api/v1/bundles").get(api::list_bundles),
         SiteRoute::new("/api/v1/ratings/summary").get(api::ratings_summary),
         SiteRoute::new("/api/v1/search").get(api::search),
+        SiteRoute::new("/api/v1/assistant").get(api::assistant),
         SiteRoute::new("/api/v1/suggest").get(api::suggest),
         SiteRoute::new("/api/v1/licenses/verify")
             .post(api::verify_license_file)

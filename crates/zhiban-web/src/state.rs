@@ -57,6 +57,8 @@ pub struct WebConfig {
     pub payments: zhiban_domain::payments::PaymentSettings,
     /// Police tips: which unit receives each category.
     pub tips: zhiban_domain::tips::TipSettings,
+    /// The assistant: confidence threshold, conversation idle time.
+    pub assistant: zhiban_domain::assistant::AssistantSettings,
     /// Publishing: the largest attachment, picture and video.
     pub content: zhiban_domain::content::files::ContentSettings,
     /// Where uploads are kept: a directory or `s3://bucket/prefix`. Unset:
@@ -91,6 +93,7 @@ impl Default for WebConfig {
             requests: zhiban_domain::requests::RequestSettings::default(),
             payments: zhiban_domain::payments::PaymentSettings::default(),
             tips: zhiban_domain::tips::TipSettings::default(),
+            assistant: zhiban_domain::assistant::AssistantSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             storage_url: None,
             job_poll: Duration::from_secs(2),
@@ -146,6 +149,11 @@ pub struct AppState {
     routing: Arc<tokio::sync::Mutex<Option<Trained>>>,
     /// Wakes this node's live streams (interviews) after a write.
     pub live: crate::live::Live,
+    /// What the assistant answers from (catalog and knowledge base in
+    /// force), and the day it was built for (entries start and end by date).
+    assistant: Arc<RwLock<(chrono::NaiveDate, Arc<zhiban_domain::assistant::Brain>)>>,
+    /// Questions to the assistant per client address.
+    pub assistant_limiter: Arc<Limiter>,
 }
 
 /// A trained request router and when it was trained.
@@ -260,9 +268,18 @@ impl AppState {
         )?;
         let (articles, articles_due) = zhiban_domain::search_docs::article_docs(&db).await?;
         search.replace_kind("article", articles)?;
+        let snapshot = Arc::new(snapshot);
+        let brain = zhiban_domain::assistant::Brain::new(
+            Arc::clone(&snapshot),
+            zhiban_domain::assistant::knowledge::in_force(&db).await?,
+            &search,
+        );
+        let today = zhiban_domain::time::local_date(db.now());
         Ok(AppState {
+            assistant: Arc::new(RwLock::new((today, Arc::new(brain)))),
+            assistant_limiter: limiter(config.assistant.per_minute),
             db,
-            catalog: Arc::new(RwLock::new(Arc::new(snapshot))),
+            catalog: Arc::new(RwLock::new(snapshot)),
             pages: Arc::new(PageCache::default()),
             search: Arc::new(search),
             hot_searches: Arc::new(RwLock::new(None)),
@@ -394,6 +411,45 @@ impl AppState {
         Ok(())
     }
 
+    /// What the assistant answers from, rebuilt when the day changes
+    /// (knowledge entries have validity dates).
+    pub async fn assistant(&self) -> Arc<zhiban_domain::assistant::Brain> {
+        let today = zhiban_domain::time::local_date(self.db.now());
+        let current = match self.assistant.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        if current.0 == today {
+            return current.1;
+        }
+        match self.refresh_assistant().await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "assistant knowledge reload failed");
+                current.1
+            }
+        }
+    }
+
+    /// Rebuilds what the assistant knows from the current catalog and the
+    /// knowledge base in force.
+    pub async fn refresh_assistant(
+        &self,
+    ) -> Result<Arc<zhiban_domain::assistant::Brain>, DomainError> {
+        let entries = zhiban_domain::assistant::knowledge::in_force(&self.db).await?;
+        let brain = Arc::new(zhiban_domain::assistant::Brain::new(
+            self.catalog(),
+            entries,
+            &self.search,
+        ));
+        let today = zhiban_domain::time::local_date(self.db.now());
+        match self.assistant.write() {
+            Ok(mut g) => *g = (today, Arc::clone(&brain)),
+            Err(p) => *p.into_inner() = (today, Arc::clone(&brain)),
+        }
+        Ok(brain)
+    }
+
     /// Loads the staff synonyms into the search index (takes effect at once).
     pub async fn refresh_synonyms(&self) -> Result<(), DomainError> {
         let pairs = zhiban_domain::search_terms::synonym_pairs(&self.db).await?;
@@ -478,11 +534,20 @@ impl AppState {
             }
             self.pages.clear();
         }
-        if fresh
+        let synonyms_changed = fresh
             .iter()
-            .any(|c| c.topic == zhiban_domain::changes::SEARCH_SYNONYM)
-        {
+            .any(|c| c.topic == zhiban_domain::changes::SEARCH_SYNONYM);
+        if synonyms_changed {
             self.refresh_synonyms().await?;
+        }
+        if synonyms_changed
+            || !codes.is_empty()
+            || units_changed
+            || fresh
+                .iter()
+                .any(|c| c.topic == zhiban_domain::assistant::knowledge::CHANGE_TOPIC)
+        {
+            self.refresh_assistant().await?;
         }
         let mut f = match self.follow.lock() {
             Ok(f) => f,

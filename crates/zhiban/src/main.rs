@@ -241,6 +241,10 @@ enum EvalWhat {
     /// classified requests of this data directory (the demo hotline on a
     /// fresh one).
     Routing { file: PathBuf },
+    /// Answered, correct, wrong and handed-off shares of the assistant on
+    /// `question<TAB>expected source regex<TAB>words` lines (`+question`
+    /// continues the conversation above), and every miss.
+    Assistant { file: PathBuf },
 }
 
 #[tokio::main]
@@ -315,6 +319,9 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
         Command::Eval {
             what: EvalWhat::Routing { file },
         } => eval_routing(settings, &file).await,
+        Command::Eval {
+            what: EvalWhat::Assistant { file },
+        } => eval_assistant(settings, &file).await,
         Command::Reindex => reindex(settings).await,
         Command::Bench {
             what:
@@ -799,6 +806,36 @@ async fn eval_search(settings: &Settings, file: &Path) -> Result<()> {
             "MISS line {line}: {query}  want /{expected}/  got {}",
             got.join(" | ")
         );
+    }
+    Ok(())
+}
+
+async fn eval_assistant(settings: &Settings, file: &Path) -> Result<()> {
+    let tsv =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    public_catalog(settings).await?;
+    let db = open_migrated(settings).await?;
+    let (index, brain) = zhiban_domain::assistant::eval::load(&db).await?;
+    let assistant = zhiban_domain::assistant::Assistant {
+        brain: &brain,
+        search: &index,
+        threshold: settings.assistant.threshold,
+    };
+    let e = zhiban_domain::assistant::eval::evaluate(&assistant, &tsv);
+    for (line, reason) in &e.bad_lines {
+        eprintln!("line {line}: {reason}");
+    }
+    println!(
+        "questions: {}  answered: {:.1}%  correct: {:.1}%  wrong: {:.1}%  handed off: {:.1}%  asked back: {}",
+        e.questions,
+        e.answered_rate(),
+        e.correct_rate(),
+        e.wrong_rate(),
+        e.handed_off_rate(),
+        e.clarified
+    );
+    for (line, question, expected, said) in &e.misses {
+        println!("MISS line {line}: {question}  want /{expected}/  got {said}");
     }
     Ok(())
 }

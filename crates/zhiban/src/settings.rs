@@ -70,6 +70,10 @@ pub struct Settings {
     pub payments: zhiban_domain::payments::PaymentSettings,
     /// Police tips (`[tips]`): which unit receives each category.
     pub tips: zhiban_domain::tips::TipSettings,
+    /// The assistant (`[assistant]`): the confidence below which it hands
+    /// the question to a person (`threshold`, 0.6), and how long an idle
+    /// conversation keeps its topic.
+    pub assistant: zhiban_domain::assistant::AssistantSettings,
     /// Publishing (`[content]`): the largest attachment or picture
     /// (`max_file_mb`, 50) and video (`max_video_mb`, 100).
     pub content: zhiban_domain::content::files::ContentSettings,
@@ -144,6 +148,7 @@ impl Default for Settings {
             requests: zhiban_domain::requests::RequestSettings::default(),
             payments: zhiban_domain::payments::PaymentSettings::default(),
             tips: zhiban_domain::tips::TipSettings::default(),
+            assistant: zhiban_domain::assistant::AssistantSettings::default(),
             content: zhiban_domain::content::files::ContentSettings::default(),
             smtp: zhiban_domain::notify::SmtpSettings::default(),
             crypto: CryptoSettings::default(),
@@ -242,6 +247,7 @@ impl Settings {
             requests: self.requests.clone(),
             payments: self.payments.clone(),
             tips: self.tips.clone(),
+            assistant: self.assistant.clone(),
             content: self.content.clone(),
             storage_url: Some(if self.storage_url.trim().is_empty() {
                 self.data_dir.join("files").display().to_string()

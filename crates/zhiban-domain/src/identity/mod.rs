@@ -45,6 +45,7 @@ vocabulary!(
         ContentEdit => "content.edit", "编辑政务公开内容";
         ContentReview => "content.review", "审核政务公开内容";
         CallsAnswer => "calls.answer", "接听热线";
+        AssistantManage => "assistant.manage", "维护智能客服知识库";
         RequestsDispatch => "requests.dispatch", "受理派发诉求";
         RequestsHandle => "requests.handle", "办理诉求";
         TipsHandle => "tips.handle", "核查举报线索";

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod assistant;
 mod authorization;
 mod bundles;
 mod cases;

@@ -357,6 +357,125 @@ pub async fn search(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct AssistantParams {
+    /// The question, as the person typed or said it (1–500 characters).
+    pub q: Option<String>,
+    /// The conversation to continue (from an earlier answer); a new one
+    /// starts when absent or unknown.
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssistantSource {
+    pub title: String,
+    /// A path on this portal or a web address.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssistantChoice {
+    pub label: String,
+    /// Send this as the next `q` to pick it.
+    pub ask: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssistantAnswer {
+    pub answer: String,
+    /// Where the answer comes from; empty only for greetings and hand-offs.
+    pub sources: Vec<AssistantSource>,
+    /// 0–1: how sure the assistant is it understood the question.
+    pub confidence: f32,
+    /// True when a person should answer (the assistant is not sure, or was asked for one).
+    pub handoff: bool,
+    /// `answer`, `clarify`, `small_talk` or `handoff`.
+    pub kind: String,
+    /// Replies offered to pick from (a clarifying question's candidates).
+    pub choices: Vec<AssistantChoice>,
+    /// Pass back as `session` to continue the conversation.
+    pub session: String,
+}
+
+/// Ask the 智能客服 a question; answers cite their sources.
+#[utoipa::path(
+    get,
+    path = "/api/v1/assistant",
+    params(AssistantParams),
+    responses(
+        (status = 200, description = "The answer, its sources and whether a person should take over", body = AssistantAnswer),
+        (status = 400, description = "A parameter is not valid", body = ApiError),
+        (status = 429, description = "Too many questions from this address", body = ApiError)
+    ),
+    tag = "assistant"
+)]
+pub async fn assistant(
+    State(state): State<AppState>,
+    crate::extract::ClientInfo(client): crate::extract::ClientInfo,
+    ApiQuery(p): ApiQuery<AssistantParams>,
+) -> Result<Json<AssistantAnswer>, AppError> {
+    let q = p.q.unwrap_or_default();
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > 500 {
+        return Err(bad_param("q", q));
+    }
+    if let Some(s) = &p.session
+        && !zhiban_domain::assistant::valid_session_id(s)
+    {
+        return Err(bad_param("session", s));
+    }
+    if state.assistant_limiter.check_key(&client.ip).is_err() {
+        return Err(AppError::Api {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_requests",
+            message: "too many questions from this address; try again in a minute".into(),
+        });
+    }
+    let brain = state.assistant().await;
+    let engine = zhiban_domain::assistant::Assistant {
+        brain: &brain,
+        search: &state.search,
+        threshold: state.config.assistant.threshold,
+    };
+    let (session, reply) = zhiban_domain::assistant::ask(
+        &state.db,
+        &engine,
+        &state.config.assistant,
+        p.session.as_deref(),
+        q,
+        None,
+    )
+    .await?;
+    Ok(Json(AssistantAnswer {
+        answer: reply.answer,
+        sources: reply
+            .sources
+            .into_iter()
+            .map(|s| AssistantSource {
+                title: s.title,
+                url: s.url,
+            })
+            .collect(),
+        confidence: reply.confidence,
+        handoff: reply.handoff,
+        kind: serde_json::to_value(reply.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        choices: reply
+            .choices
+            .into_iter()
+            .map(|c| AssistantChoice {
+                label: c.label,
+                ask: c.ask,
+            })
+            .collect(),
+        session,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// What has been typed so far.
     pub q: Option<String>,

@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod admin;
+mod assistant;
 mod bundles;
 mod cases;
 mod citizen;

@@ -1,5 +1,6 @@
 //! Pages for everyone, signed in or not.
 
+pub mod assistant;
 pub mod bundles;
 pub mod catalog;
 pub mod consultations;

@@ -2,6 +2,7 @@
 //! `routes::staff_routes` with the permission it needs.
 
 pub mod account;
+pub mod assistant;
 pub mod audit;
 pub mod bundles;
 pub mod cases;

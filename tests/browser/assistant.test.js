@@ -1,0 +1,103 @@
+// 智能客服 in a real browser (issue #19): from the launcher on any page a
+// person asks, reads the answer with its source, follows up without naming
+// the service again, picks between two items, and is offered a person when
+// the assistant does not know; an editor answers that question in the
+// knowledge base and the assistant answers it next time. Every page passes
+// axe in normal and elder mode.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startPortal, launchBrowser, newContext, open, signIn, follow, axeViolations, formatViolations,
+} from './helpers.js';
+
+let portal;
+let browser;
+
+before(async () => {
+  portal = await startPortal({ label: 'assistant' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.stop();
+});
+
+async function expectAccessible(page) {
+  const v = await axeViolations(page);
+  assert.equal(v.length, 0, `axe on ${page.url()}:\n${formatViolations(v)}`);
+}
+
+async function ask(page, q) {
+  await page.locator('#assistant-q').fill(q);
+  await follow(page, page.locator('.chat-form button[type="submit"]'));
+}
+
+const lastAnswer = (page) => page.locator('.chat-turn').last().locator('.chat-a');
+
+for (const mode of ['zh-CN', 'elder']) {
+  describe(`assistant, ${mode}`, () => {
+    it('answers, follows up, lets the person pick, and offers a person', async () => {
+      const context = await newContext(browser, portal.base, { mode, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      try {
+        await open(page, `${portal.base}/services`);
+        await follow(page, page.locator('.mainnav a[href="/assistant"]'));
+        await expectAccessible(page);
+        await ask(page, '身份证丢了怎么补办');
+        const a = lastAnswer(page);
+        assert.match(await a.innerText(), /居民身份证补领/);
+        assert.equal(await a.locator('a[href="/services/500000-GA-HZ-0001-03"]').count(), 1);
+        await ask(page, '要多少钱');
+        assert.match(await lastAnswer(page).innerText(), /工本费40元/);
+        await expectAccessible(page);
+        // Two items fit: both are shown, and one is picked with a button.
+        await ask(page, '办居住证要带什么');
+        assert.match(await lastAnswer(page).innerText(), /居住证签注/);
+        await follow(page, page.locator('.chat-choices button', { hasText: '居住证申领' }));
+        const picked = await lastAnswer(page).innerText();
+        assert.match(picked, /居住证申领/);
+        assert.doesNotMatch(picked, /居住证签注/);
+        await ask(page, '我家阳台上的多肉植物怎么养');
+        await page.locator('#person-title').waitFor();
+        await expectAccessible(page);
+        await follow(page, page.locator('button', { hasText: /重新开始/ }));
+        assert.equal(await page.locator('.chat-turn').count(), 0);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}
+
+describe('knowledge base', () => {
+  it('an editor answers a question from the queue and the assistant uses it', async () => {
+    const context = await newContext(browser, portal.base, { mode: 'zh-CN' });
+    const page = await context.newPage();
+    const citizen = await (await newContext(browser, portal.base, { mode: 'zh-CN' })).newPage();
+    try {
+      await open(citizen, `${portal.base}/assistant`);
+      await ask(citizen, '政务中心可以带宠物进去吗');
+      await citizen.locator('#person-title').waitFor();
+      await signIn(page, portal.base);
+      await open(page, `${portal.base}/admin/assistant`);
+      await expectAccessible(page);
+      await follow(page, page.locator('tr', { hasText: '政务中心可以带宠物进去吗' }).locator('a'));
+      await page.locator('#kb_answer').fill('除导盲犬等服务犬外，宠物不能进入政务服务中心办事大厅。');
+      await follow(page, page.locator('form.form button[type="submit"]'));
+      await page.locator('#error-summary').waitFor();
+      await expectAccessible(page);
+      await page.locator('#kb_links').fill('渝州市政务服务中心|/departments');
+      await follow(page, page.locator('form.form button[type="submit"]'));
+      assert.match(await page.locator('[role="status"]').innerText(), /已保存/);
+      await ask(citizen, '政务中心可以带宠物进去吗');
+      const a = await lastAnswer(citizen).innerText();
+      assert.match(a, /导盲犬/);
+      await follow(citizen, lastAnswer(citizen).locator('a').first());
+      assert.match(await citizen.locator('h1').innerText(), /宠物/);
+      await expectAccessible(citizen);
+    } finally {
+      await context.close();
+    }
+  });
+});
