@@ -1,6 +1,7 @@
 //! `zhiban`: the whole portal in one binary.
 
 mod bench;
+mod bench_assistant;
 mod bench_bundles;
 mod bench_cases;
 mod bench_crypto;
@@ -152,6 +153,16 @@ enum AuditWhat {
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// The assistant's answer latency in process (p50/p99) over the demo
+    /// portal with a knowledge base of `entries` generated entries.
+    Assistant {
+        #[arg(long, default_value_t = 5_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        #[arg(default_value = "tests/assistant/dev.tsv")]
+        set: String,
+    },
     /// Search latency in-process and over HTTP on a generated catalog,
     /// index build time, and SQLite FTS5 as the baseline; quality sets are
     /// the given `query<TAB>regex` files.
@@ -332,6 +343,14 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
                     sets,
                 },
         } => bench_search(docs, seconds, clients, &sets).await,
+        Command::Bench {
+            what:
+                BenchWhat::Assistant {
+                    entries,
+                    rounds,
+                    set,
+                },
+        } => bench_assistant::run(entries, rounds, &set).await,
         Command::Bench {
             what:
                 BenchWhat::Cases {
@@ -834,6 +853,10 @@ async fn eval_assistant(settings: &Settings, file: &Path) -> Result<()> {
         e.handed_off_rate(),
         e.clarified
     );
+    println!("threshold  right  wrong   (replies citing sources, at each confidence threshold)");
+    for (t, right, wrong) in e.by_threshold() {
+        println!("{t:>9.2}  {right:>4.1}%  {wrong:>4.1}%");
+    }
     for (line, question, expected, said) in &e.misses {
         println!("MISS line {line}: {question}  want /{expected}/  got {said}");
     }

@@ -375,20 +375,24 @@ impl Assistant<'_> {
             }
         }
         let best = best_alone;
+        let amount = asks_amount(&normalized);
+        // Published articles answer what policies say (how much, who
+        // qualifies), not a service's materials, time limit or place.
         let article = self
             .article_for(&rest)
-            .filter(|(conf, _)| *conf >= self.threshold);
+            .filter(|(conf, _)| *conf >= self.threshold)
+            .filter(|_| asked.is_empty() || amount);
         if let Some((conf, doc)) = &article
             && (best < self.threshold || (asked.is_empty() && *conf > best + 0.1))
         {
-            return self.article_answer(doc, *conf, &asked);
+            return self.article_answer(doc, *conf, None);
         }
-        if best < self.threshold {
+        if fits.is_empty() || best < self.threshold {
             return self.hand_off(best, topic);
         }
         let mut tied: Vec<&Fit> = fits
             .iter()
-            .filter(|f| f.confidence + 0.02 >= best)
+            .filter(|f| f.confidence + 0.05 >= best)
             .take(4)
             .collect();
         // One of them named exactly (狗证 → 犬只登记, not 犬只登记注销).
@@ -412,6 +416,14 @@ impl Assistant<'_> {
                 .department(d)
                 .is_none_or(|dep| !chosen.name.contains(dep.name.as_str()))
         });
+        // How much a benefit pays is in its policy, not in the guide's fee.
+        if amount
+            && is_benefit(&chosen.name)
+            && let Some((conf, doc)) = self.article_for(&format!("{} {}", chosen.name, rest))
+            && conf >= 0.4
+        {
+            return self.article_answer(&doc, best, Some(&chosen));
+        }
         let mut reply = self.about(&chosen, &aspects_now, district_now.as_deref(), best);
         if let Some((_, doc)) = article {
             reply.sources.push(Source {
@@ -450,10 +462,12 @@ impl Assistant<'_> {
             if own.is_empty() {
                 continue;
             }
-            let score = own.iter().filter(|c| words.contains(c)).count() as f32 / own.len() as f32;
-            if score <= 0.0 {
+            let matched = own.iter().filter(|c| words.contains(c)).count();
+            if matched == 0 {
                 continue;
             }
+            // More of its own characters named wins; then the larger share.
+            let score = matched as f32 + matched as f32 / own.len() as f32;
             match best {
                 Some((b, _)) if (score - b).abs() < f32::EPSILON => tie = true,
                 Some((b, _)) if score < b => {}
@@ -697,11 +711,13 @@ impl Assistant<'_> {
         Some((in_title / asked.len() as f32, Arc::clone(&hit.doc)))
     }
 
+    /// A policy or interpretation as the answer (with the service it
+    /// governs, when the question was about one, kept as the topic).
     fn article_answer(
         &self,
         doc: &zhiban_search::SearchDoc,
         confidence: f32,
-        _asked: &[Aspect],
+        item: Option<&Arc<ServiceItem>>,
     ) -> Reply {
         let mut answer = format!("《{}》", doc.title);
         if !doc.date.is_empty() {
@@ -711,18 +727,25 @@ impl Assistant<'_> {
             answer.push_str(&format!("：{}", doc.summary.trim()));
         }
         answer.push_str("\n详细内容请看原文。");
+        let mut sources = vec![Source {
+            title: doc.title.clone(),
+            url: doc.url.clone(),
+        }];
+        if let Some(item) = item {
+            sources.push(guide(item));
+        }
         Reply {
             kind: ReplyKind::Answer,
             answer,
-            sources: vec![Source {
-                title: doc.title.clone(),
-                url: doc.url.clone(),
-            }],
+            sources,
             confidence,
             handoff: false,
             choices: Vec::new(),
             next: Vec::new(),
-            topic: Topic::default(),
+            topic: Topic {
+                item: item.map(|i| i.code.clone()),
+                ..Topic::default()
+            },
         }
     }
 
@@ -979,6 +1002,46 @@ fn common_part(a: &str, b: &str) -> String {
         }
     }
     a[best.0..best.0 + best.1].iter().collect()
+}
+
+/// The question asks how much (a benefit's amount, a standard).
+fn asks_amount(q: &str) -> bool {
+    [
+        "多少钱",
+        "好多钱",
+        "好多",
+        "多少",
+        "最多",
+        "最高",
+        "每月",
+        "一个月",
+        "标准",
+        "涨了",
+        "补几",
+        "给几",
+        "几块",
+    ]
+    .iter()
+    .any(|w| q.contains(w))
+}
+
+/// A service that pays or lends something (its amount is set by policy).
+fn is_benefit(name: &str) -> bool {
+    [
+        "补贴",
+        "津贴",
+        "补助",
+        "救助",
+        "贷款",
+        "返还",
+        "最低生活保障",
+        "待遇",
+        "保险金",
+        "奖励",
+        "长期护理",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
 }
 
 fn starts_with_connective(q: &str) -> bool {

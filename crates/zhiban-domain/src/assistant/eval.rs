@@ -27,6 +27,9 @@ pub struct AssistantEval {
     pub clarified: usize,
     /// Every question not counted correct: (line, question, expected, what it said).
     pub misses: Vec<(usize, String, String, String)>,
+    /// Every reply that would answer at threshold 0: (confidence, right),
+    /// to choose the threshold setting from.
+    pub calibration: Vec<(f32, bool)>,
     pub bad_lines: Vec<(usize, String)>,
 }
 
@@ -39,6 +42,24 @@ fn rate(n: usize, of: usize) -> f64 {
 }
 
 impl AssistantEval {
+    /// At each threshold: (threshold, share of questions answered right,
+    /// share answered wrong) among replies that cite sources.
+    pub fn by_threshold(&self) -> Vec<(f32, f64, f64)> {
+        [0.3f32, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8]
+            .iter()
+            .map(|t| {
+                let kept = self.calibration.iter().filter(|(c, _)| c >= t);
+                let (right, wrong) = kept.fold(
+                    (0, 0),
+                    |(r, w), (_, ok)| {
+                        if *ok { (r + 1, w) } else { (r, w + 1) }
+                    },
+                );
+                (*t, rate(right, self.questions), rate(wrong, self.questions))
+            })
+            .collect()
+    }
+
     pub fn answered_rate(&self) -> f64 {
         rate(self.answered, self.questions)
     }
@@ -124,6 +145,9 @@ pub fn evaluate(assistant: &Assistant<'_>, tsv: &str) -> AssistantEval {
             if !right {
                 r.wrong += 1;
             }
+        }
+        if re.is_some() && !reply.sources.is_empty() && reply.confidence < 1.0 + f32::EPSILON {
+            r.calibration.push((reply.confidence, right));
         }
         if right {
             r.correct += 1;
