@@ -15,7 +15,7 @@ fi
 . "$here/../portal.sh"
 # The API's per-client limit is raised so that the fuzzer tests answers, not
 # the rate limit (which the web tests cover).
-start_portal ZHIBAN__SECURITY__LOOKUPS_PER_MINUTE=100000
+start_portal ZHIBAN__SECURITY__LOOKUPS_PER_MINUTE=100000 ZHIBAN__ASSISTANT__PER_MINUTE=100000
 
 status=0
 # From the data directory: schemathesis keeps a cache where it runs.

@@ -690,7 +690,7 @@ impl Assistant<'_> {
             .search(&SearchQuery {
                 text: rest.to_string(),
                 kind: Some("article".into()),
-                limit: 3,
+                limit: 5,
                 ..Default::default()
             })
             .ok()?;
@@ -705,7 +705,13 @@ impl Assistant<'_> {
         if asked.is_empty() {
             return None;
         }
-        let hit = results.hits.first()?;
+        // Policies, their interpretations and notices say what applies;
+        // news and police reports do not answer questions.
+        let hit = results.hits.iter().find(|h| {
+            ["政策文件", "政策解读", "通知公告", "便民公告"]
+                .iter()
+                .any(|k| h.doc.body.starts_with(k))
+        })?;
         let title: HashSet<[char; 2]> = pairs(&hit.doc.title).into_iter().collect();
         let in_title = asked.iter().filter(|p| title.contains(*p)).count() as f32;
         Some((in_title / asked.len() as f32, Arc::clone(&hit.doc)))

@@ -359,7 +359,8 @@ pub async fn search(
 #[into_params(parameter_in = Query)]
 pub struct AssistantParams {
     /// The question, as the person typed or said it (1–500 characters).
-    pub q: Option<String>,
+    #[param(min_length = 1, max_length = 500)]
+    pub q: String,
     /// The conversation to continue (from an earlier answer); a new one
     /// starts when absent or unknown.
     #[param(pattern = "^[0-9a-f]{32}$")]
@@ -414,11 +415,10 @@ pub async fn assistant(
     crate::extract::ClientInfo(client): crate::extract::ClientInfo,
     ApiQuery(p): ApiQuery<AssistantParams>,
 ) -> Result<Json<AssistantAnswer>, AppError> {
-    let q = p.q.unwrap_or_default();
-    let q = q.trim();
-    if q.is_empty() || q.chars().count() > 500 {
-        return Err(bad_param("q", q));
+    if p.q.is_empty() || p.q.chars().count() > 500 {
+        return Err(bad_param("q", &p.q));
     }
+    let q = p.q.trim();
     if let Some(s) = &p.session
         && !zhiban_domain::assistant::valid_session_id(s)
     {
