@@ -8,6 +8,7 @@ mod bench_crypto;
 mod bench_payments;
 mod bench_requests;
 mod clients;
+mod eval;
 mod settings;
 
 use std::io::Read;
@@ -326,13 +327,13 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
         Command::Export { file } => export(settings, &file).await,
         Command::Eval {
             what: EvalWhat::Search { file },
-        } => eval_search(settings, &file).await,
+        } => eval::search(settings, &file).await,
         Command::Eval {
             what: EvalWhat::Routing { file },
-        } => eval_routing(settings, &file).await,
+        } => eval::routing(settings, &file).await,
         Command::Eval {
             what: EvalWhat::Assistant { file },
-        } => eval_assistant(settings, &file).await,
+        } => eval::assistant(settings, &file).await,
         Command::Reindex => reindex(settings).await,
         Command::Bench {
             what:
@@ -572,7 +573,7 @@ async fn open(settings: &Settings) -> Result<Db> {
 
 /// Connects, migrates, installs the field-encryption keys and encrypts any
 /// personal data still in plain text (written before encryption existed).
-async fn open_migrated(settings: &Settings) -> Result<Db> {
+pub(crate) async fn open_migrated(settings: &Settings) -> Result<Db> {
     let db = open_keyed(settings).await?;
     let pass = zhiban_domain::keys::encrypt_pending(&db)
         .await
@@ -789,7 +790,7 @@ async fn export(settings: &Settings, file: &Path) -> Result<()> {
 }
 
 /// The catalog as the public sees it (demo data loaded into an empty database).
-async fn public_catalog(settings: &Settings) -> Result<catalog::CatalogSnapshot> {
+pub(crate) async fn public_catalog(settings: &Settings) -> Result<catalog::CatalogSnapshot> {
     let db = open_migrated(settings).await?;
     if settings.demo_data
         && let Err(e) = demo::load_if_empty(&db).await
@@ -797,94 +798,6 @@ async fn public_catalog(settings: &Settings) -> Result<catalog::CatalogSnapshot>
         bail!("loading demo data failed: {}", describe_import_error(&e));
     }
     Ok(catalog::CatalogSnapshot::load(&db).await?)
-}
-
-async fn eval_search(settings: &Settings, file: &Path) -> Result<()> {
-    let tsv =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let snapshot = public_catalog(settings).await?;
-    let index = zhiban_search::SearchIndex::open(None)?;
-    index.replace_kind(
-        "service",
-        zhiban_domain::search_docs::service_docs(&snapshot),
-    )?;
-    let report = zhiban_search::eval::evaluate(&index, &tsv);
-    for (line, reason) in &report.bad_lines {
-        eprintln!("line {line}: {reason}");
-    }
-    println!(
-        "queries: {}  top-1: {} ({:.1}%)  top-3: {} ({:.1}%)",
-        report.queries,
-        report.top1,
-        report.top1_rate(),
-        report.top3,
-        report.top3_rate()
-    );
-    for (line, query, expected, got) in &report.misses {
-        println!(
-            "MISS line {line}: {query}  want /{expected}/  got {}",
-            got.join(" | ")
-        );
-    }
-    Ok(())
-}
-
-async fn eval_assistant(settings: &Settings, file: &Path) -> Result<()> {
-    let tsv =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    public_catalog(settings).await?;
-    let db = open_migrated(settings).await?;
-    let (index, brain) = zhiban_domain::assistant::eval::load(&db).await?;
-    let assistant = zhiban_domain::assistant::Assistant {
-        brain: &brain,
-        search: &index,
-        threshold: settings.assistant.threshold,
-    };
-    let e = zhiban_domain::assistant::eval::evaluate(&assistant, &tsv);
-    for (line, reason) in &e.bad_lines {
-        eprintln!("line {line}: {reason}");
-    }
-    println!(
-        "questions: {}  answered: {:.1}%  correct: {:.1}%  wrong: {:.1}%  handed off: {:.1}%  asked back: {}",
-        e.questions,
-        e.answered_rate(),
-        e.correct_rate(),
-        e.wrong_rate(),
-        e.handed_off_rate(),
-        e.clarified
-    );
-    println!("threshold  right  wrong   (replies citing sources, at each confidence threshold)");
-    for (t, right, wrong) in e.by_threshold() {
-        println!("{t:>9.2}  {right:>4.1}%  {wrong:>4.1}%");
-    }
-    for (line, question, expected, said) in &e.misses {
-        println!("MISS line {line}: {question}  want /{expected}/  got {said}");
-    }
-    Ok(())
-}
-
-async fn eval_routing(settings: &Settings, file: &Path) -> Result<()> {
-    let tsv =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    public_catalog(settings).await?;
-    let db = open_migrated(settings).await?;
-    if settings.demo_data {
-        zhiban_domain::requests::demo::load_history(&db).await?;
-    }
-    let routing = zhiban_domain::requests::training(&db, 20_000).await?;
-    let e = zhiban_domain::requests::routing::evaluate(&routing, &tsv);
-    println!(
-        "requests: {}  top-1: {} ({:.1}%)  top-3: {} ({:.1}%)",
-        e.total,
-        e.top1,
-        e.top1_rate(),
-        e.top3,
-        e.top3_rate()
-    );
-    for (line, text, expected, got) in &e.misses {
-        println!("MISS line {line}: {text}  want {expected}  got {got}");
-    }
-    Ok(())
 }
 
 async fn reindex(settings: &Settings) -> Result<()> {

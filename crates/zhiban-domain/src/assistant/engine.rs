@@ -6,74 +6,17 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use zhiban_search::{SearchIndex, SearchQuery};
 
 use super::aspects::{self, Aspect, SmallTalk};
 use super::compose;
 use super::knowledge::Entry;
+pub use super::reply::{Choice, Reply, ReplyKind, Source, Topic};
+use super::words::{
+    asks_amount, common_part, content_pairs, follow_label, is_benefit, is_cjk, longest_stem, pairs,
+    starts_with_connective, strip_connectives,
+};
 use crate::catalog::{CatalogSnapshot, Department, ServiceItem};
-
-/// A cited source: every answer links to where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
-    pub title: String,
-    pub url: String,
-}
-
-/// A ready reply the person can pick (clarifying questions, next steps).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    pub label: String,
-    /// What is asked when it is picked.
-    pub ask: String,
-}
-
-/// What the conversation is about, carried from turn to turn.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Topic {
-    /// The service item last answered about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub aspects: Vec<Aspect>,
-    /// A district (code) the person named.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district: Option<String>,
-    /// Items offered in a clarifying question, awaiting a pick.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplyKind {
-    /// Answered from the catalog, the knowledge base or published content.
-    Answer,
-    /// Two or more services fit equally: which one?
-    Clarify,
-    /// Greetings and thanks.
-    SmallTalk,
-    /// Not known well enough: a person should answer.
-    HandOff,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reply {
-    pub kind: ReplyKind,
-    pub answer: String,
-    pub sources: Vec<Source>,
-    /// 0 … 1: how sure the engine is that it understood the question.
-    pub confidence: f32,
-    pub handoff: bool,
-    pub choices: Vec<Choice>,
-    /// Where to go next (not a citation): 我的办件 for one's own case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub next: Vec<Source>,
-    /// The topic after this turn.
-    #[serde(skip)]
-    pub topic: Topic,
-}
 
 /// What the engine knows, prepared once per catalog and knowledge-base
 /// version.
@@ -96,56 +39,6 @@ struct PreparedEntry {
     /// Pair sets of the question and each variant, normalised.
     forms: Vec<HashSet<[char; 2]>>,
 }
-
-/// Character pairs that say nothing about which service is meant.
-const STOP_PAIRS: &[&str] = &[
-    "一个", "这个", "那个", "什么", "怎么", "现在", "已经", "我们", "自己", "如果", "需要", "可以",
-    "还是", "就是", "时候", "没有", "知道", "请问", "你好", "您好", "谢谢", "一下", "这种", "哪种",
-    "应该", "是不", "不是", "能否", "是否", "有没", "一般", "的话", "我的", "我家",
-];
-
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
-}
-
-fn pairs(s: &str) -> Vec<[char; 2]> {
-    let mut out = Vec::new();
-    for run in s.split(|c: char| !is_cjk(c)) {
-        let chars: Vec<char> = run.chars().collect();
-        for w in chars.windows(2) {
-            out.push([w[0], w[1]]);
-        }
-    }
-    out
-}
-
-fn stop_pairs() -> HashSet<[char; 2]> {
-    STOP_PAIRS.iter().flat_map(|s| pairs(s)).collect()
-}
-
-/// Phrases that only join a follow-up to what came before.
-const CONNECTIVES: &[&str] = &[
-    "那如果是",
-    "那要是",
-    "如果是",
-    "要是",
-    "那么",
-    "那",
-    "还有",
-    "另外",
-    "请问",
-    "问一下",
-    "我想问",
-    "想问",
-    "你好",
-    "您好",
-    "麻烦",
-    "呢",
-    "吗",
-    "嘛",
-    "哦",
-    "啊",
-];
 
 impl Brain {
     pub fn new(
@@ -614,14 +507,7 @@ impl Assistant<'_> {
             Ok(r) => r,
             Err(_) => return Vec::new(),
         };
-        let stop = stop_pairs();
-        let asked: Vec<[char; 2]> = {
-            let mut seen = HashSet::new();
-            pairs(&results.understood.rewritten)
-                .into_iter()
-                .filter(|p| !stop.contains(p) && seen.insert(*p))
-                .collect()
-        };
+        let asked = content_pairs(&results.understood.rewritten);
         if asked.is_empty() {
             return Vec::new();
         }
@@ -694,14 +580,7 @@ impl Assistant<'_> {
                 ..Default::default()
             })
             .ok()?;
-        let stop = stop_pairs();
-        let asked: Vec<[char; 2]> = {
-            let mut seen = HashSet::new();
-            pairs(&results.understood.rewritten)
-                .into_iter()
-                .filter(|p| !stop.contains(p) && seen.insert(*p))
-                .collect()
-        };
+        let asked = content_pairs(&results.understood.rewritten);
         if asked.is_empty() {
             return None;
         }
@@ -939,138 +818,4 @@ impl Assistant<'_> {
             topic: topic.clone(),
         }
     }
-}
-
-fn follow_label(a: Aspect) -> &'static str {
-    match a {
-        Aspect::Materials => "要带什么材料",
-        Aspect::TimeLimit => "几天能办好",
-        Aspect::Fees => "收不收费",
-        Aspect::Place => "在哪里办",
-        Aspect::Hours => "办理时间",
-        Aspect::Conditions => "谁可以办",
-        Aspect::Online => "能不能网上办",
-        Aspect::Phone => "咨询电话",
-        Aspect::Process => "办理流程",
-    }
-}
-
-/// The longest run of three or more characters of a name that is a
-/// catalog word in its own right (驾驶证 of 初次申领机动车驾驶证), used to
-/// find an item's family.
-fn longest_stem(name: &str) -> Option<String> {
-    const STEMS: &[&str] = &[
-        "驾驶证",
-        "身份证",
-        "户口",
-        "护照",
-        "通行证",
-        "社会保障卡",
-        "公积金",
-        "营业执照",
-        "结婚",
-        "离婚",
-        "犬只",
-        "居住证",
-        "行驶证",
-        "号牌",
-        "低保",
-        "最低生活保障",
-        "残疾人证",
-        "接种证",
-        "食品经营许可",
-        "医疗保险",
-        "养老保险",
-        "失业",
-        "不动产",
-    ];
-    STEMS
-        .iter()
-        .filter(|s| name.contains(*s))
-        .max_by_key(|s| s.chars().count())
-        .map(|s| s.to_string())
-}
-
-/// Characters two names share in their longest common substring.
-fn common_part(a: &str, b: &str) -> String {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut best = (0, 0);
-    for i in 0..a.len() {
-        for j in 0..b.len() {
-            let mut k = 0;
-            while i + k < a.len() && j + k < b.len() && a[i + k] == b[j + k] {
-                k += 1;
-            }
-            if k > best.1 {
-                best = (i, k);
-            }
-        }
-    }
-    a[best.0..best.0 + best.1].iter().collect()
-}
-
-/// The question asks how much (a benefit's amount, a standard).
-fn asks_amount(q: &str) -> bool {
-    [
-        "多少钱",
-        "好多钱",
-        "好多",
-        "多少",
-        "最多",
-        "最高",
-        "每月",
-        "一个月",
-        "标准",
-        "涨了",
-        "补几",
-        "给几",
-        "几块",
-    ]
-    .iter()
-    .any(|w| q.contains(w))
-}
-
-/// A service that pays or lends something (its amount is set by policy).
-fn is_benefit(name: &str) -> bool {
-    [
-        "补贴",
-        "津贴",
-        "补助",
-        "救助",
-        "贷款",
-        "返还",
-        "最低生活保障",
-        "待遇",
-        "保险金",
-        "奖励",
-        "长期护理",
-    ]
-    .iter()
-    .any(|w| name.contains(w))
-}
-
-fn starts_with_connective(q: &str) -> bool {
-    ["那", "还有", "另外", "要是", "如果"]
-        .iter()
-        .any(|c| q.trim_start().starts_with(c))
-}
-
-fn strip_connectives(s: &str) -> String {
-    let mut out = s.to_string();
-    for c in CONNECTIVES {
-        out = out.replace(c, " ");
-    }
-    out.chars()
-        .map(|c| {
-            if c.is_ascii_punctuation() || "，。！？、；：~～…".contains(c) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }

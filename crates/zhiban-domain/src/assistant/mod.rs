@@ -17,6 +17,8 @@ pub mod compose;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;
+mod reply;
+mod words;
 
 pub use engine::{Assistant, Brain, Choice, Reply, ReplyKind, Source, Topic};
 
