@@ -3,7 +3,7 @@
 // the service again, picks between two items, and is offered a person when
 // the assistant does not know; an editor answers that question in the
 // knowledge base and the assistant answers it next time. Every page passes
-// axe in normal and elder mode.
+// axe in normal, elder and English mode.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -35,7 +35,7 @@ async function ask(page, q) {
 
 const lastAnswer = (page) => page.locator('.chat-turn').last().locator('.chat-a');
 
-for (const mode of ['zh-CN', 'elder']) {
+for (const mode of ['zh-CN', 'elder', 'en']) {
   describe(`assistant, ${mode}`, () => {
     it('answers, follows up, lets the person pick, and offers a person', async () => {
       const context = await newContext(browser, portal.base, { mode, viewport: { width: 1280, height: 900 } });
@@ -61,7 +61,7 @@ for (const mode of ['zh-CN', 'elder']) {
         await ask(page, '我家阳台上的多肉植物怎么养');
         await page.locator('#person-title').waitFor();
         await expectAccessible(page);
-        await follow(page, page.locator('button', { hasText: /重新开始/ }));
+        await follow(page, page.locator('form[action="/assistant/restart"] button'));
         assert.equal(await page.locator('.chat-turn').count(), 0);
       } finally {
         await context.close();
