@@ -42,7 +42,7 @@ for (const mode of ['zh-CN', 'elder', 'en']) {
       const page = await context.newPage();
       try {
         await open(page, `${portal.base}/services`);
-        await follow(page, page.locator('.mainnav a[href="/assistant"]'));
+        await follow(page, page.locator('a.assistant-launcher'));
         await expectAccessible(page);
         await ask(page, '身份证丢了怎么补办');
         const a = lastAnswer(page);
