@@ -60,15 +60,6 @@ pub struct Turn {
     pub asked_at: i64,
 }
 
-fn kind_slug(k: ReplyKind) -> &'static str {
-    match k {
-        ReplyKind::Answer => "answer",
-        ReplyKind::Clarify => "clarify",
-        ReplyKind::SmallTalk => "small_talk",
-        ReplyKind::HandOff => "handoff",
-    }
-}
-
 /// A session id is 32 lowercase hex characters (a v4 UUID, simple form).
 pub fn valid_session_id(s: &str) -> bool {
     s.len() == 32
@@ -155,7 +146,7 @@ pub async fn ask(
     .bind(&question)
     .bind(&reply.answer)
     .bind(&sources)
-    .bind(kind_slug(reply.kind))
+    .bind(reply.kind.slug())
     .bind(f64::from(reply.confidence))
     .bind(now)
     .execute(&mut *tx)

@@ -49,6 +49,18 @@ pub enum ReplyKind {
     HandOff,
 }
 
+impl ReplyKind {
+    /// As stored with each turn and sent by the API (the serde name).
+    pub fn slug(self) -> &'static str {
+        match self {
+            ReplyKind::Answer => "answer",
+            ReplyKind::Clarify => "clarify",
+            ReplyKind::SmallTalk => "small_talk",
+            ReplyKind::HandOff => "handoff",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reply {
     pub kind: ReplyKind,

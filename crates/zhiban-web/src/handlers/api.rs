@@ -458,10 +458,7 @@ pub async fn assistant(
             .collect(),
         confidence: reply.confidence,
         handoff: reply.handoff,
-        kind: serde_json::to_value(reply.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        kind: reply.kind.slug().into(),
         choices: reply
             .choices
             .into_iter()
