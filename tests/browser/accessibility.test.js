@@ -80,6 +80,8 @@ const staffPages = () => [
   ['counter intake', '/admin/counter', 200],
   ['assistant knowledge base', '/admin/assistant', 200],
   ['new knowledge entry', '/admin/assistant/new', 200],
+  ['agent desk', '/admin/chats', 200],
+  ['canned answers', '/admin/chats/canned', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

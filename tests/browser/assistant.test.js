@@ -2,8 +2,10 @@
 // person asks, reads the answer with its source, follows up without naming
 // the service again, picks between two items, and is offered a person when
 // the assistant does not know; an editor answers that question in the
-// knowledge base and the assistant answers it next time. Every page passes
-// axe in normal, elder and English mode.
+// knowledge base and the assistant answers it next time; a person who asks
+// for an agent is answered live by one in another browser (the queue, the
+// reply and the end reach the other page without a reload). Every page
+// passes axe in normal, elder and English mode.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -14,7 +16,12 @@ let portal;
 let browser;
 
 before(async () => {
-  portal = await startPortal({ label: 'assistant' });
+  // Agents answer round the clock here, so the hand-off test does not
+  // depend on when CI runs (the hours themselves are tested in Rust).
+  portal = await startPortal({
+    label: 'assistant',
+    env: { ZHIBAN__ASSISTANT__AGENT_HOURS: '00:00-24:00', ZHIBAN__ASSISTANT__AGENT_DAYS: 'all' },
+  });
   browser = await launchBrowser();
 });
 
@@ -101,3 +108,67 @@ describe('knowledge base', () => {
     }
   });
 });
+
+for (const mode of ['zh-CN', 'elder', 'en']) {
+  describe(`live hand-off, ${mode}`, () => {
+    it('an agent takes the chat and answers while the citizen watches', async () => {
+      const agentContext = await newContext(browser, portal.base, { mode, viewport: { width: 1280, height: 900 } });
+      const citizenContext = await newContext(browser, portal.base, { mode, viewport: { width: 375, height: 740 } });
+      const desk = await agentContext.newPage();
+      const citizen = await citizenContext.newPage();
+      const question = '隔壁老王家的猫爬树上下不来了';
+      try {
+        await signIn(desk, portal.base);
+        await open(desk, `${portal.base}/admin/chats`);
+        await expectAccessible(desk);
+
+        await open(citizen, `${portal.base}/assistant`);
+        await ask(citizen, question);
+        await citizen.locator('#person-title').waitFor();
+        await follow(citizen, citizen.locator('form[action="/assistant/agent"] button'));
+        await citizen.locator('[data-chat-status]').waitFor();
+        await expectAccessible(citizen);
+
+        // The queue shows the new chat without a reload.
+        const row = desk.locator('[data-queue] tr', { hasText: question });
+        await row.waitFor({ timeout: 15_000 });
+        await follow(desk, row.locator('form[action$="/accept"] button'));
+        await desk.locator('#chat-body').waitFor();
+        // What the person asked the assistant is there.
+        assert.match(await desk.locator('.chat').innerText(), new RegExp(question));
+        await expectAccessible(desk);
+        // A canned answer fills the box; the agent adds a link and sends
+        // without leaving the page.
+        await desk.locator('#chat-canned').selectOption({ index: 1 });
+        assert.notEqual(await desk.locator('#chat-body').inputValue(), '');
+        await desk.locator('#chat-body').fill('可以拨打 119 求助，或看 /services/500000-GA-HZ-0001-03');
+        await desk.locator('[data-chat-form] button[type="submit"]').click();
+        await desk.locator('.chat-line-agent', { hasText: '119' }).waitFor({ timeout: 15_000 });
+        assert.equal(await desk.locator('#chat-body').inputValue(), '');
+
+        // The citizen sees it arrive, with the link, without a reload.
+        const reply = citizen.locator('.chat-line-agent', { hasText: '119' });
+        await reply.waitFor({ timeout: 15_000 });
+        assert.equal(await reply.locator('a[href="/services/500000-GA-HZ-0001-03"]').count(), 1);
+        await citizen.locator('#assistant-q').fill('好的，谢谢您');
+        await citizen.locator('.chat-form button[type="submit"]').click();
+        await desk.locator('.chat-line-citizen', { hasText: '好的，谢谢您' }).waitFor({ timeout: 15_000 });
+        await expectAccessible(citizen);
+
+        await follow(desk, desk.locator('form[action$="/close"] button'));
+        await citizen.locator('[data-chat-open-only]').first().waitFor({ state: 'hidden', timeout: 15_000 });
+        assert.ok(await citizen.locator('.chat-line-system').count() >= 3);
+        await expectAccessible(citizen);
+
+        await open(desk, `${portal.base}/admin/chats/canned`);
+        await expectAccessible(desk);
+        await follow(desk, desk.locator('form[action="/admin/chats/canned"] button'));
+        assert.equal(await desk.locator('[aria-invalid="true"]').count(), 2);
+        await expectAccessible(desk);
+      } finally {
+        await agentContext.close();
+        await citizenContext.close();
+      }
+    });
+  });
+}

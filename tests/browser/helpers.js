@@ -77,7 +77,7 @@ async function waitReady(base, child, deadline) {
  * Start a portal on a fresh data dir with a staff account.
  * Returns { base, dataDir, logs(), stop() }.
  */
-export async function startPortal({ label = 'zhiban' } = {}) {
+export async function startPortal({ label = 'zhiban', env = {} } = {}) {
   if (!existsSync(ZHIBAN_BIN)) {
     throw new Error(`zhiban binary not found at ${ZHIBAN_BIN}: run \`cargo build --bin zhiban\` or set ZHIBAN_BIN`);
   }
@@ -88,14 +88,14 @@ export async function startPortal({ label = 'zhiban' } = {}) {
         env: { ...process.env, ZHIBAN_ADMIN_PASSWORD: ADMIN_PASSWORD },
       });
     }
-    return await serve(dataDir);
+    return await serve(dataDir, env);
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function serve(dataDir) {
+async function serve(dataDir, extraEnv = {}) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let output = '';
   // The free port can be taken between our probe and the server's bind: try again then.
@@ -112,6 +112,7 @@ async function serve(dataDir) {
         ...process.env,
         ZHIBAN__SECURITY__SIGN_IN_PER_MINUTE: '600',
         ZHIBAN__OIDC_ISSUER_FROM_HOST: 'true',
+        ...extraEnv,
       },
     });
     output = '';

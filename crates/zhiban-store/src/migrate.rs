@@ -176,6 +176,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "assistant",
         sql: include_str!("../migrations/0033_assistant.sql"),
     },
+    Migration {
+        version: 34,
+        name: "assistant hand-off",
+        sql: include_str!("../migrations/0034_assistant_handoff.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

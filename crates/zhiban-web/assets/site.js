@@ -632,6 +632,126 @@ document.addEventListener('DOMContentLoaded', function () {
       }, { enableHighAccuracy: true, timeout: 15000 });
     });
   }
+  // 转人工: the chat with a person follows its log live (server-sent
+  // events), on the citizen's page and in the agent console. Messages
+  // arrive as JSON (text parts and links) and are shown with text nodes;
+  // replies are sent without leaving the page. Without JavaScript the
+  // forms post and the page says to reload.
+  var chatList = document.querySelector('[data-chat-live]');
+  if (chatList && window.EventSource) {
+    var chatStatus = document.querySelector('[data-chat-status]');
+    var textOf = function (sel) {
+      var el = document.querySelector(sel);
+      return el ? el.textContent : '';
+    };
+    var addLine = function (l) {
+      if (document.getElementById('m-' + l.id)) { return; }
+      var li = document.createElement('li');
+      li.id = 'm-' + l.id;
+      li.className = 'chat-line chat-line-' + l.sender;
+      var text = document.createElement('p');
+      var time = document.createElement('span');
+      time.className = 'muted';
+      time.textContent = l.time;
+      if (l.sender === 'system') {
+        text.className = 'chat-system';
+        text.appendChild(time);
+        text.appendChild(document.createTextNode(' '));
+      } else {
+        var who = document.createElement('p');
+        who.className = 'chat-who';
+        who.textContent = l.who + ' ';
+        who.appendChild(time);
+        li.appendChild(who);
+        text.className = 'chat-text prewrap';
+      }
+      l.parts.forEach(function (part) {
+        if (part.href) {
+          var a = document.createElement('a');
+          a.href = part.href;
+          a.textContent = part.text;
+          text.appendChild(a);
+        } else {
+          text.appendChild(document.createTextNode(part.text));
+        }
+      });
+      li.appendChild(text);
+      chatList.appendChild(li);
+      li.scrollIntoView({ block: 'nearest' });
+      if (l.state && chatStatus) {
+        if (l.state === 'active') {
+          chatStatus.textContent = textOf('[data-chat-connected-text]') || text.textContent;
+        } else if (l.state === 'closed') {
+          chatStatus.textContent = textOf('[data-chat-closed-text]') || text.textContent;
+          document.querySelectorAll('[data-chat-open-only]').forEach(function (el) { el.hidden = true; });
+        } else {
+          chatStatus.textContent = text.textContent;
+        }
+      }
+    };
+    var chatClosed = false;
+    var chatSource = new EventSource(chatList.getAttribute('data-chat-live'));
+    chatSource.addEventListener('message', function (e) {
+      var l = JSON.parse(e.data);
+      addLine(l);
+      if (l.state === 'closed') { chatClosed = true; chatSource.close(); }
+    });
+    var chatHint = document.getElementById('live-hint');
+    if (chatHint) { chatHint.hidden = true; }
+    document.querySelectorAll('[data-chat-form]').forEach(function (form) {
+      var box = form.querySelector('textarea');
+      var canned = form.querySelector('[data-canned]');
+      if (canned) {
+        canned.addEventListener('change', function () {
+          var opt = canned.options[canned.selectedIndex];
+          if (opt && opt.getAttribute('data-body')) { box.value = opt.getAttribute('data-body'); box.focus(); }
+        });
+      }
+      form.addEventListener('submit', function (e) {
+        // Once the person has left, the form asks the assistant again (a
+        // whole page).
+        if (chatClosed || !window.fetch || !window.URLSearchParams) { return; }
+        e.preventDefault();
+        var body = new URLSearchParams(new FormData(form));
+        fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin' })
+          .then(function (r) {
+            if (r.ok && r.redirected) {
+              box.value = '';
+              if (canned) { canned.selectedIndex = 0; }
+              box.focus();
+            } else {
+              form.submit();
+            }
+          })
+          .catch(function () { form.submit(); });
+      });
+    });
+  }
+  // 坐席工作台: the queue fetches itself again when any chat changes, and
+  // the tab's title counts who is waiting.
+  var queue = document.querySelector('[data-queue-live]');
+  if (queue && window.EventSource && window.fetch) {
+    var baseTitle = document.title;
+    var count = function () {
+      var w = document.querySelector('[data-waiting]');
+      var n = w ? Number(w.getAttribute('data-waiting')) : 0;
+      document.title = n > 0 ? '(' + n + ') ' + baseTitle : baseTitle;
+    };
+    count();
+    var queueSource = new EventSource(queue.getAttribute('data-queue-live'));
+    queueSource.addEventListener('changed', function () {
+      fetch(location.href, { credentials: 'same-origin' })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          var fresh = doc.querySelector('[data-queue]');
+          var current = document.querySelector('[data-queue]');
+          if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); count(); }
+        });
+    });
+    var queueHint = document.getElementById('live-hint');
+    if (queueHint) { queueHint.hidden = true; }
+  }
   var summary = document.getElementById('error-summary');
   if (summary) { summary.focus(); }
 });

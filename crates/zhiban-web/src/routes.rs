@@ -20,10 +20,10 @@ use crate::handlers::public::{
     requests as interaction, search, tips as tip_reports,
 };
 use crate::handlers::staff::{
-    account as staff_account, assistant as knowledge, audit, bundles, cases, catalog, citizens,
-    consultations, content, counter, forms, home as staff_home, interviews, licenses, notify,
-    oidc_clients, open311 as api_keys, org, payments, people, ratings, recommend, requests, roles,
-    search as insights, sign_in, sms, tips, transfer,
+    account as staff_account, assistant as knowledge, audit, bundles, cases, catalog,
+    chats as agent_desk, citizens, consultations, content, counter, forms, home as staff_home,
+    interviews, licenses, notify, oidc_clients, open311 as api_keys, org, payments, people,
+    ratings, recommend, requests, roles, search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -145,6 +145,21 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .post(knowledge::set_active),
         StaffRoute::new("/admin/assistant/unanswered/{id}/dismiss", AssistantManage)
             .post(knowledge::dismiss),
+        StaffRoute::new("/admin/chats", CallsAnswer)
+            .get(agent_desk::queue)
+            .menu(9, "chats.menu"),
+        StaffRoute::new("/admin/chats/live", CallsAnswer).get(agent_desk::queue_live),
+        StaffRoute::new("/admin/chats/canned", CallsAnswer)
+            .get(agent_desk::canned)
+            .post(agent_desk::add_canned),
+        StaffRoute::new("/admin/chats/canned/{id}/remove", CallsAnswer)
+            .post(agent_desk::remove_canned),
+        StaffRoute::new("/admin/chats/{id}", CallsAnswer).get(agent_desk::show),
+        StaffRoute::new("/admin/chats/{id}/live", CallsAnswer).get(agent_desk::live),
+        StaffRoute::new("/admin/chats/{id}/accept", CallsAnswer).post(agent_desk::accept),
+        StaffRoute::new("/admin/chats/{id}/reply", CallsAnswer).post(agent_desk::reply),
+        StaffRoute::new("/admin/chats/{id}/transfer", CallsAnswer).post(agent_desk::transfer),
+        StaffRoute::new("/admin/chats/{id}/close", CallsAnswer).post(agent_desk::close),
         StaffRoute::new("/admin/cases", CasesHandle)
             .get(cases::cases_list)
             .menu(1, "wb.title"),
@@ -455,6 +470,9 @@ pub fn site_routes(state: &AppState) -> Vec<SiteRoute> {
             .get(ask_us::show)
             .post(ask_us::ask),
         SiteRoute::new("/assistant/restart").post(ask_us::restart),
+        SiteRoute::new("/assistant/agent").post(ask_us::agent),
+        SiteRoute::new("/assistant/agent/end").post(ask_us::end_agent),
+        SiteRoute::new("/assistant/live").get(ask_us::live),
         SiteRoute::new("/assistant/faq/{id}").get(ask_us::faq),
         // Anyone: 政民互动 (what to write about, 公开选登)
         SiteRoute::new("/requests").get(interaction::hall),

@@ -189,6 +189,8 @@ pub enum StartError {
     Calendar(String, String),
     #[error("smtp settings: {0}")]
     Smtp(String),
+    #[error("assistant.agent_hours: {0}")]
+    AgentHours(String),
 }
 
 impl AppState {
@@ -252,6 +254,14 @@ impl AppState {
             calendar
                 .extend_from_csv(&text)
                 .map_err(|e| StartError::Calendar(extra.into(), e.message_zh()))?;
+        }
+        zhiban_domain::assistant::handoff::parse_hours(&config.assistant.agent_hours)
+            .map_err(StartError::AgentHours)?;
+        if !matches!(config.assistant.agent_days.as_str(), "working" | "all") {
+            return Err(StartError::AgentHours(format!(
+                "agent_days = {:?}: expected \"working\" or \"all\"",
+                config.assistant.agent_days
+            )));
         }
         let mail: Option<Arc<dyn zhiban_domain::notify::Mailer>> = if config.smtp.host.is_empty() {
             None

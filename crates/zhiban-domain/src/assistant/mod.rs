@@ -13,9 +13,11 @@
 //! - this module keeps conversations and their turns.
 
 pub mod aspects;
+pub mod canned;
 pub mod compose;
 pub mod engine;
 pub mod eval;
+pub mod handoff;
 pub mod knowledge;
 mod reply;
 mod words;
@@ -37,6 +39,12 @@ pub struct AssistantSettings {
     pub session_idle_minutes: i64,
     /// Questions one client address may ask per minute (page and API).
     pub per_minute: u32,
+    /// When 热线坐席 answer hand-offs live, Beijing time:
+    /// `"09:00-12:00,13:30-17:30"`; empty: never (a hand-off becomes a
+    /// 咨询 request).
+    pub agent_hours: String,
+    /// On which days: `working` (the work calendar's working days) or `all`.
+    pub agent_days: String,
 }
 
 impl Default for AssistantSettings {
@@ -45,6 +53,8 @@ impl Default for AssistantSettings {
             threshold: 0.6,
             session_idle_minutes: 30,
             per_minute: 30,
+            agent_hours: "09:00-12:00,13:30-17:30".into(),
+            agent_days: "working".into(),
         }
     }
 }

@@ -113,3 +113,230 @@ async fn knowledge_entries_answer_only_while_in_force() {
     assert_eq!(r.sources[0].url, format!("/assistant/faq/{id}"));
     assert!(r.answer.contains("午间不间断服务"));
 }
+
+/// 转人工: one agent takes a waiting chat (a colleague who clicks second
+/// gets Stale, staff without calls.answer cannot), only the holder
+/// writes, hands over to a colleague or back to the queue, and ends it;
+/// each step is one message of the log both pages follow.
+#[tokio::test]
+async fn a_hand_off_is_answered_by_one_agent_at_a_time() {
+    use assistant::handoff::{self, ChatState, Sender};
+    use zhiban_domain::{Conflict, DomainError};
+
+    let t = TestDb::demo().await.expect("db");
+    for (user, role) in [
+        ("desk.a", "call_agent"),
+        ("desk.b", "call_agent"),
+        ("desk.c", "content_editor"),
+    ] {
+        zhiban_domain::staff::create_or_reset_as(&t.db, user, user, "Desk!pass123", role)
+            .await
+            .expect("staff");
+    }
+    let a = zhiban_testing::staff_session(&t.db, "desk.a", "Desk!pass123").await;
+    let b = zhiban_testing::staff_session(&t.db, "desk.b", "Desk!pass123").await;
+    let editor = zhiban_testing::staff_session(&t.db, "desk.c", "Desk!pass123").await;
+
+    let (index, brain) = eval::load(&t.db).await.expect("load");
+    let engine = Assistant {
+        brain: &brain,
+        search: &index,
+        threshold: 0.6,
+    };
+    let settings = AssistantSettings::default();
+    // No conversation yet: nothing to hand off.
+    assert!(matches!(
+        handoff::request_agent(&t.db, "0123456789abcdef0123456789abcdef", None).await,
+        Err(DomainError::NotFound)
+    ));
+    let (session, _) = assistant::ask(
+        &t.db,
+        &engine,
+        &settings,
+        None,
+        "我家狗狗走丢了谁能帮我找",
+        None,
+    )
+    .await
+    .expect("ask");
+    let chat = handoff::request_agent(&t.db, &session, None)
+        .await
+        .expect("queued");
+    assert_eq!(chat.state, ChatState::Waiting);
+    assert_eq!(chat.question, "我家狗狗走丢了谁能帮我找");
+    // Asking twice joins the same chat.
+    assert_eq!(
+        handoff::request_agent(&t.db, &session, None)
+            .await
+            .expect("same")
+            .id,
+        chat.id
+    );
+    assert_eq!(handoff::ahead_of(&t.db, &chat).await.expect("ahead"), 0);
+    assert_eq!(handoff::waiting(&t.db).await.expect("queue").len(), 1);
+
+    let refused =
+        |r: Result<(), DomainError>| matches!(r, Err(DomainError::Conflict(Conflict::NotAllowed)));
+    assert!(refused(handoff::accept(&t.db, &editor, chat.id).await));
+    // Nobody holds it yet: nobody may write as its agent.
+    assert!(refused(
+        handoff::agent_says(&t.db, &a, chat.id, "您好").await
+    ));
+    handoff::accept(&t.db, &a, chat.id)
+        .await
+        .expect("a takes it");
+    assert!(matches!(
+        handoff::accept(&t.db, &b, chat.id).await,
+        Err(DomainError::Conflict(Conflict::Stale))
+    ));
+    handoff::citizen_says(&t.db, &session, "在南岸区丢的，是只柯基")
+        .await
+        .expect("citizen");
+    handoff::agent_says(&t.db, &a, chat.id, "请看 /services/500000-GA-HZ-0001-03 。")
+        .await
+        .expect("a");
+    assert!(refused(
+        handoff::agent_says(&t.db, &b, chat.id, "插话").await
+    ));
+    assert!(matches!(
+        handoff::agent_says(&t.db, &a, chat.id, "   ").await,
+        Err(DomainError::Invalid(_))
+    ));
+    // To someone who is not an agent: refused as a choice.
+    assert!(matches!(
+        handoff::transfer(&t.db, &a, chat.id, Some(editor.user.id)).await,
+        Err(DomainError::Invalid(_))
+    ));
+    handoff::transfer(&t.db, &a, chat.id, Some(b.user.id))
+        .await
+        .expect("to b");
+    assert!(refused(
+        handoff::agent_says(&t.db, &a, chat.id, "还在吗").await
+    ));
+    handoff::agent_says(&t.db, &b, chat.id, "我来接着处理")
+        .await
+        .expect("b");
+    handoff::transfer(&t.db, &b, chat.id, None)
+        .await
+        .expect("back to the queue");
+    assert_eq!(
+        handoff::chat(&t.db, chat.id).await.expect("chat").state,
+        ChatState::Waiting
+    );
+    handoff::accept(&t.db, &a, chat.id).await.expect("a again");
+    assert_eq!(
+        handoff::held_by(&t.db, a.user.id)
+            .await
+            .expect("mine")
+            .len(),
+        1
+    );
+    handoff::agent_ends(&t.db, &a, chat.id)
+        .await
+        .expect("ended");
+    assert!(
+        handoff::open_chat(&t.db, &session)
+            .await
+            .expect("open")
+            .is_none()
+    );
+    assert!(matches!(
+        handoff::citizen_says(&t.db, &session, "你好？").await,
+        Err(DomainError::Conflict(Conflict::NotAllowed))
+    ));
+
+    let log = handoff::messages(&t.db, chat.id).await.expect("log");
+    let codes: Vec<String> = log
+        .iter()
+        .map(|m| match m.sender {
+            Sender::System => m.body.clone(),
+            Sender::Citizen => "citizen".into(),
+            Sender::Agent => format!("agent {}", m.agent_id.unwrap_or_default()),
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "waiting".to_string(),
+            "accepted".into(),
+            "citizen".into(),
+            format!("agent {}", a.user.id),
+            "transferred".into(),
+            format!("agent {}", b.user.id),
+            "requeued".into(),
+            "accepted".into(),
+            "ended_agent".into(),
+        ]
+    );
+    // The queue's stream sees the chat change after any earlier point.
+    let (last, changed) = handoff::changed_since(&t.db, log[2].id)
+        .await
+        .expect("changed");
+    assert_eq!(changed, vec![chat.id]);
+    assert_eq!(last, log[log.len() - 1].id);
+    // A new request opens a new chat.
+    let again = handoff::request_agent(&t.db, &session, None)
+        .await
+        .expect("again");
+    assert_ne!(again.id, chat.id);
+    handoff::citizen_ends(&t.db, &session)
+        .await
+        .expect("citizen ends");
+    let last = handoff::messages(&t.db, again.id).await.expect("log");
+    assert_eq!(last.last().map(|m| m.body.as_str()), Some("ended_citizen"));
+}
+
+/// Outside the agents' hours the page offers a 咨询 request: its draft
+/// names the question that was handed off and lists what was asked.
+#[tokio::test]
+async fn a_consultation_is_drafted_from_the_conversation() {
+    use assistant::handoff;
+    let t = TestDb::demo().await.expect("db");
+    let (index, brain) = eval::load(&t.db).await.expect("load");
+    let engine = Assistant {
+        brain: &brain,
+        search: &index,
+        threshold: 0.6,
+    };
+    let settings = AssistantSettings::default();
+    let (session, _) = assistant::ask(&t.db, &engine, &settings, None, "身份证丢了怎么补办", None)
+        .await
+        .expect("ask");
+    assistant::ask(
+        &t.db,
+        &engine,
+        &settings,
+        Some(&session),
+        "补办期间能用临时身份证坐高铁吗",
+        None,
+    )
+    .await
+    .expect("ask");
+    assistant::ask(&t.db, &engine, &settings, Some(&session), "转人工", None)
+        .await
+        .expect("ask");
+    let (title, body) = handoff::consult_draft(&t.db, &session)
+        .await
+        .expect("draft")
+        .expect("some");
+    assert_eq!(title, "补办期间能用临时身份证坐高铁吗");
+    assert!(body.contains("· 身份证丢了怎么补办"), "{body}");
+    assert!(body.contains("· 补办期间能用临时身份证坐高铁吗"), "{body}");
+    assert!(!body.contains("转人工"), "{body}");
+    // Only greetings: nothing to draft.
+    let (hello, _) = assistant::ask(&t.db, &engine, &settings, None, "你好", None)
+        .await
+        .expect("ask");
+    assert!(
+        handoff::consult_draft(&t.db, &hello)
+            .await
+            .expect("none")
+            .is_none()
+    );
+    assert!(
+        handoff::consult_draft(&t.db, "0123456789abcdef0123456789abcdef")
+            .await
+            .expect("none")
+            .is_none()
+    );
+}

@@ -123,3 +123,20 @@ impl FromRequestParts<AppState> for PendingCitizen {
         Ok(PendingCitizen(found.map(|s| (s, token))))
     }
 }
+
+/// This browser's conversation with the assistant (its cookie), read by
+/// the assistant's pages and by the consultation form it drafts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssistantSession(pub String);
+
+impl AssistantSession {
+    /// The cookie that carries it.
+    pub const COOKIE: &'static str = "zb_assistant";
+
+    pub fn of(jar: &axum_extra::extract::CookieJar) -> Option<AssistantSession> {
+        jar.get(Self::COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|s| zhiban_domain::assistant::valid_session_id(s))
+            .map(AssistantSession)
+    }
+}

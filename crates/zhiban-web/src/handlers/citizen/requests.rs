@@ -4,7 +4,9 @@
 //! the answer, which reopens it once when not satisfied.
 
 use crate::error::AppError;
-use crate::extract::{CitizenUser, Csrf, Issuer, MultipartForm, UploadForm, request_files};
+use crate::extract::{
+    AssistantSession, CitizenUser, Csrf, Issuer, MultipartForm, UploadForm, request_files,
+};
 use crate::state::AppState;
 use crate::view::ctx::PageCtx;
 use crate::view::map::DistrictMap;
@@ -110,6 +112,10 @@ pub struct NewQuery {
     pub kind: String,
     #[serde(default)]
     pub mailbox: String,
+    /// `assistant`: drafted from this browser's conversation with the
+    /// assistant (a hand-off outside the agents' hours).
+    #[serde(default)]
+    pub from: String,
 }
 
 async fn new_page(
@@ -141,12 +147,22 @@ async fn new_page(
 pub async fn new_form(
     State(state): State<AppState>,
     user: CitizenUser,
+    jar: axum_extra::extract::CookieJar,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let c = user.citizen();
+    let draft = match AssistantSession::of(&jar) {
+        Some(s) if q.from == "assistant" => {
+            zhiban_domain::assistant::handoff::consult_draft(&state.db, &s.0).await?
+        }
+        _ => None,
+    };
+    let (title, body) = draft.unwrap_or_default();
     let form = FileForm {
         kind: q.kind,
         mailbox: q.mailbox,
+        title,
+        body,
         contact_name: c.name.clone(),
         contact_phone: c.phone.clone(),
         ..FileForm::default()

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;
+pub mod chats;
 pub mod citizens;
 pub mod consultations;
 pub mod content;
