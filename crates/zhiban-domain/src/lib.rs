@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod keys;
 pub mod licenses;
 pub mod notify;
+pub mod opinion;
 pub mod payments;
 pub mod pii;
 pub mod privacy;

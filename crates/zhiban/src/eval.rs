@@ -95,3 +95,33 @@ pub async fn routing(settings: &Settings, file: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn sentiment(file: &Path) -> Result<()> {
+    let tsv =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let r = zhiban_domain::opinion::eval::evaluate(&tsv);
+    println!(
+        "texts: {}  correct: {} ({:.1}%)",
+        r.total,
+        r.correct,
+        r.accuracy()
+    );
+    println!("expected \\ got   negative  neutral  positive");
+    for (name, row) in ["negative", "neutral ", "positive"]
+        .iter()
+        .zip(r.confusion.iter())
+    {
+        println!("{name}        {:>8}  {:>7}  {:>8}", row[0], row[1], row[2]);
+    }
+    for line in &r.bad_lines {
+        println!("BAD line {line}");
+    }
+    for (line, want, got, text) in &r.misses {
+        println!(
+            "MISS line {line}: want {} got {}  {text}",
+            want.slug(),
+            got.slug()
+        );
+    }
+    Ok(())
+}

@@ -257,6 +257,10 @@ enum EvalWhat {
     /// `question<TAB>expected source regex<TAB>words` lines (`+question`
     /// continues the conversation above), and every miss.
     Assistant { file: PathBuf },
+    /// Accuracy of the offline sentiment reading on
+    /// `label<TAB>source<TAB>text` lines, the confusion table and the
+    /// misses.
+    Sentiment { file: PathBuf },
 }
 
 #[tokio::main]
@@ -334,6 +338,9 @@ async fn run(command: Command, settings: &mut Settings) -> Result<()> {
         Command::Eval {
             what: EvalWhat::Assistant { file },
         } => eval::assistant(settings, &file).await,
+        Command::Eval {
+            what: EvalWhat::Sentiment { file },
+        } => eval::sentiment(&file),
         Command::Reindex => reindex(settings).await,
         Command::Bench {
             what:

@@ -19,6 +19,7 @@ mod housekeeping;
 mod identity;
 mod interviews;
 mod licenses;
+mod opinion;
 mod payments;
 mod ratings;
 mod recommend;
