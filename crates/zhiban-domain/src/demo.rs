@@ -10,6 +10,9 @@ use crate::{ActorName, Db, DomainError};
 
 pub const DEPARTMENTS_CSV: &[u8] = include_bytes!("../demo/departments.csv");
 pub const CATALOG_CSV: &[u8] = include_bytes!("../demo/catalog.csv");
+/// English names and English search words of the demo items:
+/// `code<TAB>name_en<TAB>word|word…`.
+pub const CATALOG_EN_TSV: &str = include_str!("../demo/catalog_en.tsv");
 
 /// Who demo rows are attributed to in change histories.
 pub const DEMO_ACTOR: &str = "演示数据";
@@ -40,8 +43,11 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<ImportSummary>, ImportError
 pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     let departments = transfer::read_departments(DEPARTMENTS_CSV)?;
     catalog::upsert_departments(db, &departments).await?;
-    let summary =
-        transfer::import(db, CATALOG_CSV, Format::Csv, &ActorName(DEMO_ACTOR.into())).await?;
+    let mut rows = transfer::read_rows(CATALOG_CSV, Format::Csv)?;
+    with_english(&mut rows);
+    let names = catalog::department_names(db).await?;
+    let items = transfer::validate_rows(&rows, &names).map_err(ImportError::Rows)?;
+    let summary = catalog::import_services(db, &items, &ActorName(DEMO_ACTOR.into())).await?;
     link_license_types(db).await?;
     crate::content::demo::load_if_empty(db).await?;
     crate::requests::demo::load_catalogue(db).await?;
@@ -50,6 +56,24 @@ pub async fn load(db: &Db) -> Result<ImportSummary, ImportError> {
     crate::bundles::demo::load(db).await?;
     crate::recommend::load_demo(db).await?;
     Ok(summary)
+}
+
+/// Gives each demo row its English name and English search words.
+fn with_english(rows: &mut [catalog::ServiceInput]) {
+    let english: std::collections::HashMap<&str, (&str, &str)> = CATALOG_EN_TSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut c = l.split('\t');
+            Some((c.next()?, (c.next()?, c.next().unwrap_or(""))))
+        })
+        .collect();
+    for row in rows {
+        if let Some((name, words)) = english.get(row.code.trim()) {
+            row.name_en = (*name).to_string();
+            row.aliases = words.replace('|', "\n");
+        }
+    }
 }
 
 /// Which demo items renew each license type (服务找人 links in expiry

@@ -16,6 +16,10 @@ pub fn service_doc(s: &crate::catalog::ServiceItem) -> SearchDoc {
         s.department_name.clone(),
         s.implementing_body.clone(),
     ];
+    // The English name finds it too (its other names go with the title).
+    if !s.name_en.is_empty() {
+        body.push(s.name_en.clone());
+    }
     body.extend(s.life_events.iter().map(|e| e.label().to_string()));
     if let Some(p) = s.police_domain {
         body.push(p.label().to_string());
@@ -26,6 +30,7 @@ pub fn service_doc(s: &crate::catalog::ServiceItem) -> SearchDoc {
         kind: "service".into(),
         id: s.code.clone(),
         title: s.name.clone(),
+        aliases: s.aliases.clone(),
         body: body.join(" "),
         summary: format!(
             "{} · {}",
@@ -61,6 +66,7 @@ pub async fn article_docs(
                 kind: "article".into(),
                 id: t.id.to_string(),
                 title: t.title.clone(),
+                aliases: Vec::new(),
                 body: format!(
                     "{} {} {}",
                     t.kind.label(),

@@ -5,6 +5,7 @@
 //! into the words to look for; results are re-ranked to prefer exact name
 //! hits, popular items and the user's audience.
 
+pub mod english;
 pub mod eval;
 mod highlight;
 pub mod understand;
@@ -45,6 +46,10 @@ pub struct SearchDoc {
     pub kind: String,
     pub id: String,
     pub title: String,
+    /// Other names (俗称, English search words): searched and ranked like
+    /// the title, not shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Text searched besides the title (department, conditions, materials …).
     pub body: String,
     /// Short text shown under the title.
@@ -121,6 +126,9 @@ pub struct SearchIndex {
     docs: RwLock<HashMap<u64, Arc<SearchDoc>>>,
     lexicon: RwLock<Arc<Lexicon>>,
     synonyms: RwLock<Vec<(String, String)>>,
+    /// The English words of every document (English names and search
+    /// words), for English queries.
+    english: RwLock<Arc<english::EnglishIndex>>,
 }
 
 fn doc_key(kind: &str, id: &str) -> u64 {
@@ -153,6 +161,18 @@ fn schema() -> (Schema, Fields) {
             body,
         },
     )
+}
+
+/// The title and the Chinese other names, as the title field holds them
+/// (English ones go by the English index and leave the title field's
+/// lengths, and so Chinese ranking, as they were).
+fn names_of(d: &SearchDoc) -> String {
+    let mut names = d.title.clone();
+    for a in d.aliases.iter().filter(|a| !a.is_ascii()) {
+        names.push('\n');
+        names.push_str(a);
+    }
+    names
 }
 
 /// Uni- and bigrams of a word, as the index tokenizer produces them.
@@ -194,6 +214,7 @@ impl SearchIndex {
             docs: RwLock::new(HashMap::new()),
             lexicon: RwLock::new(Arc::new(Lexicon::build([], &[]))),
             synonyms: RwLock::new(Vec::new()),
+            english: RwLock::new(Arc::new(english::EnglishIndex::default())),
         })
     }
 
@@ -211,6 +232,28 @@ impl SearchIndex {
         if let Ok(mut l) = self.lexicon.write() {
             *l = Arc::new(lex);
         }
+        let texts: Vec<(u64, String)> = docs
+            .iter()
+            .map(|(k, d)| (*k, format!("{}\n{}", d.body, d.aliases.join("\n"))))
+            .collect();
+        let en = english::EnglishIndex::build(texts.iter().map(|(k, t)| (*k, t.as_str())));
+        if let Ok(mut e) = self.english.write() {
+            *e = Arc::new(en);
+        }
+    }
+
+    /// Candidates for an English query, by its English words.
+    fn english_candidates(&self, text: &str) -> Vec<(f32, Arc<SearchDoc>)> {
+        let Some(en) = self.english.read().ok().map(|e| Arc::clone(&e)) else {
+            return Vec::new();
+        };
+        let Ok(docs) = self.docs.read() else {
+            return Vec::new();
+        };
+        en.search(text, CANDIDATES)
+            .into_iter()
+            .filter_map(|(k, s)| docs.get(&k).map(|d| (s, Arc::clone(d))))
+            .collect()
     }
 
     /// Replaces every document of `kind` with `docs`, commits, and makes the
@@ -261,7 +304,7 @@ impl SearchIndex {
             writer.add_document(doc!(
                 self.fields.key => doc_key(&d.kind, &d.id),
                 self.fields.kind => d.kind.clone(),
-                self.fields.title => d.title.clone(),
+                self.fields.title => names_of(d),
                 self.fields.body => d.body.clone(),
             ))?;
             if i % 1000 == 999 {
@@ -397,7 +440,18 @@ impl SearchIndex {
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let lexicon = self.lexicon();
         let understood = lexicon.understand(&q.text);
-        let candidates = self.candidates(&understood.words)?;
+        // English words go by the English names and search words; if they
+        // find nothing, the character search still has its say.
+        let english = if english::is_english(&understood.words) {
+            self.english_candidates(&q.text)
+        } else {
+            Vec::new()
+        };
+        let candidates = if english.is_empty() {
+            self.candidates(&understood.words)?
+        } else {
+            english
+        };
         let capped = candidates.len() >= CANDIDATES;
         let facets = facets_of(&candidates);
         let compact: String = understood
@@ -428,14 +482,16 @@ impl SearchIndex {
                     .is_none_or(|since| !d.date.is_empty() && d.date.as_str() >= since.as_str())
             })
             .map(|(bm25, d)| {
+                let named =
+                    |w: &str| d.title.contains(w) || d.aliases.iter().any(|a| a.contains(w));
                 let in_title = understood
                     .words
                     .iter()
-                    .filter(|w| d.title.contains(w.as_str()))
+                    .filter(|w| named(w.as_str()))
                     .map(|w| w.chars().count())
                     .sum::<usize>() as f32;
                 let mut score = bm25 + 0.6 * in_title;
-                if !original.is_empty() && d.title.contains(&original) {
+                if !original.is_empty() && named(&original) {
                     score += 8.0;
                 }
                 if !compact.is_empty() && d.title.contains(&compact) {
@@ -452,6 +508,7 @@ impl SearchIndex {
             b.0.partial_cmp(&a.0)
                 .unwrap_or(std::cmp::Ordering::Equal)
                 .then_with(|| a.1.title.chars().count().cmp(&b.1.title.chars().count()))
+                .then_with(|| a.1.id.cmp(&b.1.id))
         });
         let total = ranked.len();
         let limit = if q.limit == 0 { 10 } else { q.limit };
@@ -567,6 +624,7 @@ mod tests {
             kind: "service".into(),
             id: id.into(),
             title: title.into(),
+            aliases: Vec::new(),
             body: format!("{title} 渝州市公安局"),
             summary: format!("{title}的办理条件和材料"),
             department: "渝州市公安局".into(),

@@ -181,6 +181,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "assistant hand-off",
         sql: include_str!("../migrations/0034_assistant_handoff.sql"),
     },
+    Migration {
+        version: 35,
+        name: "service English names and aliases",
+        sql: include_str!("../migrations/0035_service_names.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -64,6 +64,10 @@ pub struct ServiceItem {
     pub main_code: String,
     pub main_name: String,
     pub name: String,
+    /// The English name the en pages show (empty: the Chinese one).
+    pub name_en: String,
+    /// Other names people use: 俗称, older names, English search words.
+    pub aliases: Vec<String>,
     pub handling_kind: HandlingKind,
     pub item_type: ItemType,
     pub department_code: String,

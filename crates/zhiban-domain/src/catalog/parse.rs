@@ -14,6 +14,8 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("main_name", "主项名称"),
     ("code", "事项编码"),
     ("name", "事项名称"),
+    ("name_en", "英文名称"),
+    ("aliases", "别名俗称"),
     ("handling_kind", "办理项类型"),
     ("item_type", "事项类型"),
     ("department", "主管部门编码"),
@@ -59,6 +61,12 @@ pub struct ServiceInput {
     pub main_name: String,
     pub code: String,
     pub name: String,
+    /// English name (optional).
+    #[serde(default)]
+    pub name_en: String,
+    /// Other names, one per line or separated by 、 | ；(optional).
+    #[serde(default)]
+    pub aliases: String,
     pub handling_kind: String,
     pub item_type: String,
     pub department: String,
@@ -97,6 +105,8 @@ impl ServiceInput {
             "main_name" => &self.main_name,
             "code" => &self.code,
             "name" => &self.name,
+            "name_en" => &self.name_en,
+            "aliases" => &self.aliases,
             "handling_kind" => &self.handling_kind,
             "item_type" => &self.item_type,
             "department" => &self.department,
@@ -131,6 +141,8 @@ impl ServiceInput {
             "main_name" => &mut self.main_name,
             "code" => &mut self.code,
             "name" => &mut self.name,
+            "name_en" => &mut self.name_en,
+            "aliases" => &mut self.aliases,
             "handling_kind" => &mut self.handling_kind,
             "item_type" => &mut self.item_type,
             "department" => &mut self.department,
@@ -167,6 +179,8 @@ impl ServiceInput {
             main_name: item.main_name.clone(),
             code: item.code.clone(),
             name: item.name.clone(),
+            name_en: item.name_en.clone(),
+            aliases: item.aliases.join("\n"),
             handling_kind: item.handling_kind.label().into(),
             item_type: item.item_type.label().into(),
             department: item.department_code.clone(),
@@ -209,6 +223,8 @@ impl ServiceInput {
         let main_code = opaque_code(&mut errs, "main_code", &self.main_code);
         let main_name = text(&mut errs, "main_name", &self.main_name, SHORT, true);
         let name = text(&mut errs, "name", &self.name, SHORT, true);
+        let name_en = text(&mut errs, "name_en", &self.name_en, SHORT, false);
+        let aliases = alias_list(&mut errs, &self.aliases);
         let handling_kind = choice(&mut errs, "handling_kind", &self.handling_kind, |s| {
             HandlingKind::from_label(s).or(HandlingKind::from_slug(s))
         });
@@ -334,6 +350,8 @@ impl ServiceInput {
             main_code,
             main_name,
             name,
+            name_en,
+            aliases,
             handling_kind,
             item_type,
             department_code,
@@ -364,6 +382,38 @@ impl ServiceInput {
             updated_by: String::new(),
         })
     }
+}
+
+/// Most other names an item may carry, and how long each may be.
+const MAX_ALIASES: usize = 30;
+const MAX_ALIAS: usize = 60;
+
+/// Other names: one per line or separated by 、 | ； ;, each kept once.
+fn alias_list(errs: &mut Vec<FieldError>, s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in s
+        .split(['\n', '、', '|', '；', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        if a.chars().count() > MAX_ALIAS {
+            errs.push(FieldError::new(
+                "aliases",
+                "too_long",
+                format!("{a} (≤ {MAX_ALIAS})"),
+            ));
+        } else if !out.iter().any(|x| x == a) {
+            out.push(a.to_string());
+        }
+    }
+    if out.len() > MAX_ALIASES {
+        errs.push(FieldError::new(
+            "aliases",
+            "too_long",
+            format!("≤ {MAX_ALIASES}"),
+        ));
+    }
+    out
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -538,6 +588,8 @@ pub(crate) mod tests {
             main_name: "居民身份证办理".into(),
             code: "T-0001-03".into(),
             name: "居民身份证补领".into(),
+            name_en: String::new(),
+            aliases: String::new(),
             handling_kind: "补领".into(),
             item_type: "行政确认".into(),
             department: "GA".into(),
@@ -630,5 +682,31 @@ pub(crate) mod tests {
             .validate(&depts())
             .expect("valid again");
         assert_eq!(item, again);
+    }
+
+    #[test]
+    fn other_names_are_split_kept_once_and_limited() {
+        let mut input = valid_input();
+        input.name_en = " Resident ID Card Replacement ".into();
+        input.aliases = "补身份证、身份证丢了\n lost id card |补身份证；".into();
+        let item = input.validate(&depts()).expect("valid");
+        assert_eq!(item.name_en, "Resident ID Card Replacement");
+        assert_eq!(item.aliases, vec!["补身份证", "身份证丢了", "lost id card"]);
+        // They survive editing and export.
+        let again = ServiceInput::from_item(&item)
+            .validate(&depts())
+            .expect("again");
+        assert_eq!(again.aliases, item.aliases);
+        input.aliases = "长".repeat(61);
+        let errs = input.validate(&depts()).expect_err("too long");
+        assert_eq!(errs[0].field, "aliases");
+        input.aliases = (0..31)
+            .map(|i| format!("别名{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            input.validate(&depts()).expect_err("too many")[0].field,
+            "aliases"
+        );
     }
 }

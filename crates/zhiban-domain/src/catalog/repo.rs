@@ -48,7 +48,7 @@ const SELECT_SERVICE: &str = "SELECT s.code, s.main_code, s.main_name, s.name, s
     s.audience, s.life_events, s.police_domain, s.conditions, s.materials, s.steps, \
     s.legal_limit_days, s.promised_limit_days, s.fees, s.fee_basis, s.place, s.hours, s.visits, \
     s.online, s.enquiry_phone, s.complaint_phone, s.high_frequency, s.realname_level, s.status, s.version, \
-    s.updated_at, s.updated_by FROM services s JOIN departments d ON d.id = s.department_id";
+    s.updated_at, s.updated_by, s.name_en, s.aliases FROM services s JOIN departments d ON d.id = s.department_id";
 
 fn service_from_row(r: &AnyRow) -> Result<ServiceItem, sqlx::Error> {
     let json = |col: &str| -> Result<String, sqlx::Error> { r.try_get::<String, _>(col) };
@@ -61,6 +61,13 @@ fn service_from_row(r: &AnyRow) -> Result<ServiceItem, sqlx::Error> {
         main_code: r.try_get("main_code")?,
         main_name: r.try_get("main_name")?,
         name: r.try_get("name")?,
+        name_en: r.try_get("name_en")?,
+        aliases: r
+            .try_get::<String, _>("aliases")?
+            .lines()
+            .map(str::to_string)
+            .filter(|a| !a.is_empty())
+            .collect(),
         handling_kind: HandlingKind::from_slug(&r.try_get::<String, _>("handling_kind")?)
             .ok_or_else(|| bad("handling_kind"))?,
         item_type: ItemType::from_slug(&r.try_get::<String, _>("item_type")?)
@@ -286,15 +293,16 @@ async fn save_in_tx(
          materials = $14, steps = $15, legal_limit_days = $16, promised_limit_days = $17, \
          fees = $18, fee_basis = $19, place = $20, hours = $21, visits = $22, online = $23, \
          enquiry_phone = $24, complaint_phone = $25, high_frequency = $26, status = $27, \
-         version = $28, updated_at = $29, updated_by = $30, realname_level = $31 WHERE code = $1"
+         version = $28, updated_at = $29, updated_by = $30, realname_level = $31, name_en = $32, \
+         aliases = $33 WHERE code = $1"
     } else {
         "INSERT INTO services (code, main_code, main_name, name, handling_kind, item_type, \
          department_id, implementing_body, legal_basis, audience, life_events, police_domain, \
          conditions, materials, steps, legal_limit_days, promised_limit_days, fees, fee_basis, \
          place, hours, visits, online, enquiry_phone, complaint_phone, high_frequency, status, \
-         version, updated_at, updated_by, realname_level) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
-         $26, $27, $28, $29, $30, $31)"
+         version, updated_at, updated_by, realname_level, name_en, aliases) VALUES ($1, $2, $3, \
+         $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)"
     };
     sqlx::query(sql)
         .bind(&item.code)
@@ -328,6 +336,8 @@ async fn save_in_tx(
         .bind(&now)
         .bind(&actor.0)
         .bind(item.realname_level)
+        .bind(&item.name_en)
+        .bind(item.aliases.join("\n"))
         .execute(&mut **tx)
         .await?;
     let action = if current.is_some() {

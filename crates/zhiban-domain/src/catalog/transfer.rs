@@ -104,7 +104,10 @@ pub fn read_rows(bytes: &[u8], format: Format) -> Result<Vec<ServiceInput>, Impo
         .iter()
         .filter(|(k, _)| {
             !index.contains_key(k)
-                && !matches!(*k, "fee_basis" | "high_frequency" | "realname_level")
+                && !matches!(
+                    *k,
+                    "fee_basis" | "high_frequency" | "realname_level" | "name_en" | "aliases"
+                )
         })
         .map(|(_, zh)| *zh)
         .collect();

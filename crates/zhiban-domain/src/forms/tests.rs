@@ -250,6 +250,8 @@ fn sample_item() -> ServiceItem {
         main_code: "T".into(),
         main_name: "测试".into(),
         name: "测试事项".into(),
+        name_en: String::new(),
+        aliases: Vec::new(),
         handling_kind: HandlingKind::New,
         item_type: ItemType::ALL[0],
         department_code: "D".into(),

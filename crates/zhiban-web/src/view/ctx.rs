@@ -232,6 +232,30 @@ impl PageCtx {
     /// ` lang="zh-Hans"` for catalog content (in Simplified Chinese) on a
     /// page in another language, so screen readers pronounce it right
     /// (WCAG 3.1.2); nothing where the page language already fits.
+    /// An item's name in this language: the English one on en pages where
+    /// it has one, else the Chinese.
+    pub fn item_name<'a>(&self, item: &'a zhiban_domain::catalog::ServiceItem) -> &'a str {
+        if self.shows_english_name(item) {
+            &item.name_en
+        } else {
+            &item.name
+        }
+    }
+
+    /// `lang` for an item's name as [`Self::item_name`] shows it.
+    pub fn item_lang(&self, item: &zhiban_domain::catalog::ServiceItem) -> &'static str {
+        if self.shows_english_name(item) {
+            ""
+        } else {
+            self.content_lang()
+        }
+    }
+
+    /// The en page shows the English name (and the Chinese under it).
+    pub fn shows_english_name(&self, item: &zhiban_domain::catalog::ServiceItem) -> bool {
+        self.lang == Lang::En && !item.name_en.is_empty()
+    }
+
     pub fn content_lang(&self) -> &'static str {
         match self.lang {
             Lang::En => " lang=\"zh-Hans\"",

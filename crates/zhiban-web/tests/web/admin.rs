@@ -1020,3 +1020,71 @@ async fn the_form_of_an_unpublished_item_is_prepared_before_it_goes_online() {
     assert_eq!(status, 200, "a draft item's form opens in the editor");
     assert!(page.contains("居民身份证补领"));
 }
+
+/// An item's English name shows on the English pages (with the Chinese
+/// under it), and its other names (俗称) typed in the editor find it in
+/// search at once.
+#[tokio::test]
+async fn english_names_show_in_english_and_other_names_find_the_item() {
+    let app = TestApp::spawn().await;
+    app.login().await;
+    let code = app.code_of("居民身份证补领").await;
+    let en = |path: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(&path))
+                .header("cookie", "zb_lang=en")
+                .send()
+                .await
+                .expect("get")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    // The demo gives every item an English name.
+    let page = en(format!("/services/{code}")).await;
+    assert!(
+        page.contains(
+            "<h1 id=\"guide-title\">Resident Identity Card Replacement (lost or stolen)</h1>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<p class=\"guide-name-zh\" lang=\"zh-Hans\">居民身份证补领</p>"));
+    // The Chinese page keeps the Chinese name alone.
+    let (_, zh) = app.text(&format!("/services/{code}")).await;
+    assert!(!zh.contains("Resident Identity Card Replacement"));
+
+    let (_, mut fields) = editor(&app, &code).await;
+    set(&mut fields, "name_en", "ID Card Replacement");
+    set(
+        &mut fields,
+        "aliases",
+        "掉了身份证、身份证不见了\n身份证不见了",
+    );
+    fields.push(("action".into(), "publish".into()));
+    let r = app
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let stored = zhiban_domain::catalog::get_service(&app.db.db, &code)
+        .await
+        .expect("get");
+    // Kept once each, in order.
+    assert_eq!(stored.aliases, vec!["掉了身份证", "身份证不见了"]);
+    let page = en(format!("/services/{code}")).await;
+    assert!(page.contains(">ID Card Replacement</h1>"));
+    let (_, found) = app
+        .json("/api/v1/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81%E4%B8%8D%E8%A7%81%E4%BA%86&limit=3")
+        .await;
+    assert_eq!(found["results"][0]["title"], "居民身份证补领", "{found}");
+    // Too long an alias is explained, nothing saved.
+    let (_, mut fields) = editor(&app, &code).await;
+    set(&mut fields, "aliases", &"长".repeat(61));
+    fields.push(("action".into(), "publish".into()));
+    let r = app
+        .post_form(&format!("/admin/services/{code}/edit"), &fields)
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+}

@@ -101,9 +101,19 @@ pub struct SearchPage {
     pub hot: Vec<String>,
     /// The logged search this page shows, for click tracking.
     pub search_id: Option<i64>,
+    /// English names of the items among the hits (en pages only).
+    pub english: std::collections::HashMap<String, String>,
 }
 
 impl SearchPage {
+    /// A hit's English name, shown under its Chinese title on en pages.
+    fn english_name(&self, doc: &zhiban_search::SearchDoc) -> Option<&str> {
+        (doc.kind == "service")
+            .then(|| self.english.get(&doc.id))
+            .flatten()
+            .map(String::as_str)
+    }
+
     /// Result links pass through `/search/go` so staff can see what
     /// people open; without a logged search they link directly.
     fn result_url(&self, url: &str) -> String {
@@ -308,6 +318,19 @@ pub async fn search(
     let page = render_public(
         ctx.lang,
         &SearchPage {
+            english: if ctx.lang == crate::view::Lang::En {
+                let catalog = state.catalog();
+                results
+                    .hits
+                    .iter()
+                    .filter(|h| h.doc.kind == "service")
+                    .filter_map(|h| catalog.get(&h.doc.id))
+                    .filter(|i| !i.name_en.is_empty())
+                    .map(|i| (i.code.clone(), i.name_en.clone()))
+                    .collect()
+            } else {
+                Default::default()
+            },
             popular: state.catalog().high_frequency(None, 8),
             clear_url: filtered.then(|| format!("/search?q={}", urlencode(&query))),
             hot: state.hot_searches().await,

@@ -138,6 +138,8 @@ fn build_fields(
         "fees",
         "high_frequency",
         "realname_level",
+        "name_en",
+        "aliases",
     ];
     catalog::transfer_columns()
         .iter()
@@ -171,9 +173,8 @@ fn build_fields(
                         })
                         .collect(),
                 ),
-                "conditions" | "materials" | "steps" | "legal_basis" | "fee_basis" | "place" => {
-                    ("textarea", Vec::new())
-                }
+                "conditions" | "materials" | "steps" | "legal_basis" | "fee_basis" | "place"
+                | "aliases" => ("textarea", Vec::new()),
                 "legal_limit_days" | "promised_limit_days" | "visits" => ("number", Vec::new()),
                 _ => ("text", Vec::new()),
             };
