@@ -164,8 +164,12 @@ async fn the_language_switch_translates_the_interface() {
     // Catalog content stays Chinese, marked as such, and the page says so.
     let code = app.code_of("居民身份证补领").await;
     assert!(html.contains("Services are listed in Chinese"));
+    // The item's name is in English, the official Chinese name under it.
     let (_, guide) = app.text(&format!("/services/{code}")).await;
-    assert!(guide.contains("<h1 id=\"guide-title\" lang=\"zh-Hans\">居民身份证补领</h1>"));
+    assert!(guide.contains(
+        "<h1 id=\"guide-title\">Resident Identity Card Replacement (lost or stolen)</h1>"
+    ));
+    assert!(guide.contains("<p class=\"guide-name-zh\" lang=\"zh-Hans\">居民身份证补领</p>"));
     let (_, found) = app.text("/search?q=passport").await;
     assert!(
         !found.contains("similar services below"),
