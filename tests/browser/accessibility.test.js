@@ -82,6 +82,9 @@ const staffPages = () => [
   ['new knowledge entry', '/admin/assistant/new', 200],
   ['agent desk', '/admin/chats', 200],
   ['canned answers', '/admin/chats/canned', 200],
+  ['public-opinion monitoring', '/admin/opinion?days=90', 200],
+  ['public-opinion items', '/admin/opinion/items?sentiment=negative', 200],
+  ['public-opinion feeds', '/admin/opinion/feeds', 200],
 ];
 
 async function expectNoViolations(page, url, status, mode) {

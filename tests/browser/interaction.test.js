@@ -183,3 +183,45 @@ describe('consultations and surveys', () => {
     await expectAccessible(staff);
   });
 });
+
+describe('舆情监测 (public-opinion monitoring)', () => {
+  it('gathers what was said, groups it by topic and shows the items behind a number', async () => {
+    await open(staff, `${portal.base}/admin/opinion?days=90`);
+    await follow(staff, staff.locator('form[action="/admin/opinion/run"] button'));
+    await staff.locator('.alert-success').waitFor();
+    // The question asked in the interview above is among the items, read
+    // as 住房物业 (加装电梯).
+    await open(staff, `${portal.base}/admin/opinion/items?source=question`);
+    const item = staff.locator('.opinion-item', { hasText: '加装电梯' }).first();
+    assert.match(await item.innerText(), /住房物业/);
+    // From the overview's busiest topic to its items.
+    await open(staff, `${portal.base}/admin/opinion?days=90`);
+    const row = staff.locator('#topics-title ~ .table-wrap tbody tr').first();
+    const total = Number((await row.locator('td').first().innerText()).trim());
+    assert.ok(total > 0);
+    await follow(staff, row.locator('th a'));
+    assert.match(await staff.locator('.results-count').innerText(), new RegExp(`共 ${total} 条`));
+  });
+
+  it('keeps a watch list and marks the items that name a watched word', async () => {
+    await open(staff, `${portal.base}/admin/opinion`);
+    await staff.locator('#watch-word').fill('加装电梯');
+    await follow(staff, staff.locator('form[action="/admin/opinion/watch"] button'));
+    await follow(staff, staff.locator('#watch a', { hasText: '加装电梯' }));
+    assert.match(await staff.locator('.opinion-item').first().innerText(), /关注词：加装电梯/);
+    for (const mode of ['elder', 'en']) {
+      const context = await newContext(browser, portal.base, { mode, viewport: { width: 375, height: 740 } });
+      try {
+        const p = await context.newPage();
+        await signIn(p, portal.base);
+        for (const path of ['/admin/opinion?days=90', '/admin/opinion/items?watched=%E5%8A%A0%E8%A3%85%E7%94%B5%E6%A2%AF']) {
+          await open(p, portal.base + path);
+          const v = await axeViolations(p);
+          assert.equal(v.length, 0, `axe on ${path} [${mode}]:\n${formatViolations(v)}`);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  });
+});

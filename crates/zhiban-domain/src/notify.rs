@@ -386,15 +386,29 @@ pub async fn text_unit_staff(
         (true, Some(p)) => vec![unit, p],
         _ => vec![unit],
     };
-    let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
+    text_holders(conn, db, Some(&units), perm, text).await
+}
+
+/// Texts every staff member who holds `perm` (in `units`, or anywhere),
+/// inside the caller's transaction.
+pub async fn text_holders(
+    conn: &mut Tx,
+    db: &Db,
+    units: Option<&[i64]>,
+    perm: crate::identity::Perm,
+    text: &str,
+) -> Result<(), DomainError> {
+    let mut sql =
         "SELECT DISTINCT u.phone FROM staff_users u JOIN staff_roles sr ON sr.user_id = u.id \
          JOIN role_permissions rp ON rp.role_id = sr.role_id AND rp.permission = $1 \
-         WHERE u.disabled = 0 AND u.phone <> '' AND u.unit_id IN ({})",
-        placeholders.join(", ")
-    );
+         WHERE u.disabled = 0 AND u.phone <> ''"
+            .to_string();
+    if let Some(units) = units {
+        let placeholders: Vec<String> = (0..units.len()).map(|i| format!("${}", i + 2)).collect();
+        sql.push_str(&format!(" AND u.unit_id IN ({})", placeholders.join(", ")));
+    }
     let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).bind(perm.slug());
-    for u in &units {
+    for u in units.unwrap_or_default() {
         q = q.bind(*u);
     }
     let mut phones = Vec::new();

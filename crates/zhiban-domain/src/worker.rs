@@ -5,7 +5,8 @@
 //! Kinds: `sms` and `email` (notify), `case_remind` and `case_escalate`
 //! (cases), `request_remind`, `request_escalate` and `request_sign_check`
 //! (requests), `dev_gateway_notify` (the development payment gateway's
-//! callbacks), and the daily `housekeeping` (expired rows and orders,
+//! callbacks), `opinion_collect` (舆情监测 runs, each queueing the
+//! next), and the daily `housekeeping` (expired rows and orders,
 //! yesterday's reconciliation, license expiry reminders, then the next
 //! day's run).
 
@@ -50,6 +51,9 @@ impl Worker {
                 .await
                 .map_err(|e| e.to_string()),
             "dev_gateway_notify" => crate::payments::dev_gateway::deliver(&job.payload).await,
+            "opinion_collect" => crate::opinion::monitor::job(db)
+                .await
+                .map_err(|e| e.to_string()),
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -79,6 +83,9 @@ impl Worker {
             // The daily housekeeping job schedules its successor; make sure one exists.
             if let Err(e) = crate::housekeeping::schedule(&db, db.now()).await {
                 tracing::warn!(error = %e, "scheduling housekeeping failed");
+            }
+            if let Err(e) = crate::opinion::monitor::start(&db, db.now()).await {
+                tracing::warn!(error = %e, "scheduling opinion monitoring failed");
             }
             let mut tick = tokio::time::interval(poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

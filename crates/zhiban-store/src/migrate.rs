@@ -186,6 +186,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "service English names and aliases",
         sql: include_str!("../migrations/0035_service_names.sql"),
     },
+    Migration {
+        version: 36,
+        name: "public-opinion monitoring",
+        sql: include_str!("../migrations/0036_opinion.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -22,8 +22,8 @@ use crate::handlers::public::{
 use crate::handlers::staff::{
     account as staff_account, assistant as knowledge, audit, bundles, cases, catalog,
     chats as agent_desk, citizens, consultations, content, counter, forms, home as staff_home,
-    interviews, licenses, notify, oidc_clients, open311 as api_keys, org, payments, people,
-    ratings, recommend, requests, roles, search as insights, sign_in, sms, tips, transfer,
+    interviews, licenses, notify, oidc_clients, open311 as api_keys, opinion, org, payments,
+    people, ratings, recommend, requests, roles, search as insights, sign_in, sms, tips, transfer,
 };
 use crate::handlers::{api, oidc as provider_h, open311 as georeport};
 use crate::middleware::{limit, log, oidc, private, staff_guard};
@@ -160,6 +160,24 @@ pub fn staff_routes() -> Vec<StaffRoute> {
         StaffRoute::new("/admin/chats/{id}/reply", CallsAnswer).post(agent_desk::reply),
         StaffRoute::new("/admin/chats/{id}/transfer", CallsAnswer).post(agent_desk::transfer),
         StaffRoute::new("/admin/chats/{id}/close", CallsAnswer).post(agent_desk::close),
+        StaffRoute::new("/admin/opinion", OpinionMonitor)
+            .get(opinion::index)
+            .menu(9, "opinion.menu"),
+        StaffRoute::new("/admin/opinion/run", OpinionMonitor).post(opinion::run_now),
+        StaffRoute::new("/admin/opinion/items", OpinionMonitor).get(opinion::items),
+        StaffRoute::new("/admin/opinion/watch", OpinionMonitor).post(opinion::add_watch),
+        StaffRoute::new("/admin/opinion/watch/{id}/remove", OpinionMonitor)
+            .post(opinion::remove_watch),
+        StaffRoute::new("/admin/opinion/alerts/{id}/seen", OpinionMonitor)
+            .post(opinion::alert_seen),
+        StaffRoute::new("/admin/opinion/rules", OpinionMonitor).post(opinion::save_rules),
+        StaffRoute::new("/admin/opinion/feeds", OpinionMonitor)
+            .get(opinion::feeds_page)
+            .post(opinion::add_feed),
+        StaffRoute::new("/admin/opinion/feeds/{id}/fetch", OpinionMonitor)
+            .post(opinion::fetch_feed),
+        StaffRoute::new("/admin/opinion/feeds/{id}/active", OpinionMonitor)
+            .post(opinion::feed_active),
         StaffRoute::new("/admin/cases", CasesHandle)
             .get(cases::cases_list)
             .menu(1, "wb.title"),

@@ -53,6 +53,7 @@ vocabulary!(
         ConsultationsManage => "consultations.manage", "管理征集调查";
         RatingsHandle => "ratings.handle", "处理差评整改";
         PaymentsFinance => "payments.finance", "收费财务管理";
+        OpinionMonitor => "opinion.monitor", "舆情监测";
     }
 );
 

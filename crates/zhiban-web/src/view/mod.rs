@@ -4,6 +4,7 @@
 //! forms, licenses and catalog tiles are shown.
 
 pub mod article;
+pub mod chart;
 pub mod chat;
 pub mod ctx;
 pub mod files;

@@ -18,6 +18,7 @@ mod interviews;
 mod licenses;
 mod oidc;
 mod open311;
+mod opinion;
 mod payments;
 mod portal;
 mod ratings;

@@ -19,6 +19,7 @@ pub mod licenses;
 pub mod notify;
 pub mod oidc_clients;
 pub mod open311;
+pub mod opinion;
 pub mod org;
 pub mod payments;
 pub mod people;
