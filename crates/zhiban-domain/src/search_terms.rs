@@ -391,6 +391,147 @@ pub async fn review_hot(
     Ok(())
 }
 
+/// A query suggested as another name of an item, because the people who
+/// searched it mostly opened that item (synonyms learned from the log).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Learned {
+    pub query: String,
+    /// The opened result: `/services/{code}`.
+    pub target: String,
+    pub item_name: String,
+    /// Distinct people who searched the query and opened the item.
+    pub clients: i64,
+    /// The item's share of all results opened from the query, percent.
+    pub share: i64,
+}
+
+/// A query is suggested once this many different people opened the item
+/// from it …
+pub const LEARN_MIN_CLIENTS: i64 = 3;
+/// … and the item took at least this share of the results opened from it.
+pub const LEARN_MIN_SHARE: i64 = 60;
+
+/// The item code in a result address (`/services/CODE`, maybe with a query).
+fn service_code(target: &str) -> Option<&str> {
+    let rest = target.strip_prefix("/services/")?;
+    let code = rest.split(['?', '#', '/']).next()?;
+    (!code.is_empty()).then_some(code)
+}
+
+async fn item_name(db: &Db, code: &str) -> Result<Option<String>, DomainError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM services WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Queries since `since` whose opened results point at one item, that are
+/// not yet a synonym, not the item's own name, not decided by staff and
+/// read as neither advert nor contact details; most people first.
+pub async fn learned_synonyms(db: &Db, since: DateTime<Utc>) -> Result<Vec<Learned>, DomainError> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT l.query, c.target, COUNT(DISTINCT l.client_key), COUNT(*) \
+         FROM search_clicks c JOIN search_log l ON l.id = c.search_id \
+         WHERE l.searched_at >= $1 AND l.client_key <> '' GROUP BY l.query, c.target",
+    )
+    .bind(since.timestamp())
+    .fetch_all(db.pool())
+    .await?;
+    let mut opened: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for (q, _, _, n) in &rows {
+        *opened.entry(q.as_str()).or_default() += n;
+    }
+    let synonyms: std::collections::HashSet<String> =
+        synonyms(db).await?.into_iter().map(|s| s.phrase).collect();
+    let decided: std::collections::HashSet<(String, String)> =
+        sqlx::query_as("SELECT query, target FROM learned_synonym_reviews")
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let mut out = Vec::new();
+    for (query, target, clients, clicks) in &rows {
+        let q = query.trim();
+        let share = clicks * 100 / opened.get(query.as_str()).copied().unwrap_or(1).max(1);
+        if *clients < LEARN_MIN_CLIENTS
+            || share < LEARN_MIN_SHARE
+            || !(2..=30).contains(&q.chars().count())
+            || looks_like_spam(q)
+            || synonyms.contains(q)
+            || decided.contains(&(query.clone(), target.clone()))
+        {
+            continue;
+        }
+        let Some(code) = service_code(target) else {
+            continue;
+        };
+        let Some(item_name) = item_name(db, code).await? else {
+            continue;
+        };
+        if item_name.contains(q) {
+            continue;
+        }
+        out.push(Learned {
+            query: q.to_string(),
+            target: target.clone(),
+            item_name,
+            clients: *clients,
+            share,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.clients
+            .cmp(&a.clients)
+            .then_with(|| a.query.cmp(&b.query))
+    });
+    out.truncate(50);
+    Ok(out)
+}
+
+/// Staff accept a learned synonym (the query then reads as the item's name
+/// in every search, like a synonym they typed) or turn it down; either way
+/// it leaves the suggestions. Whole-city accounts only, audited.
+pub async fn review_learned(
+    db: &Db,
+    actor: &StaffSession,
+    query: &str,
+    target: &str,
+    accept: bool,
+) -> Result<(), DomainError> {
+    let query = query.trim();
+    crate::identity::scope::require_city(db, actor, &format!("learned_synonym:{query}")).await?;
+    let code = service_code(target).ok_or(DomainError::NotFound)?;
+    let name = item_name(db, code).await?.ok_or(DomainError::NotFound)?;
+    if accept {
+        save_synonym(db, actor, query, &name).await?;
+    }
+    let by = &actor.user.username;
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO learned_synonym_reviews (query, target, decision, decided_by, decided_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (query, target) DO UPDATE SET \
+         decision = excluded.decision, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+    )
+    .bind(query)
+    .bind(target)
+    .bind(if accept { "accepted" } else { "rejected" })
+    .bind(by)
+    .bind(db.now().timestamp())
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry::staff(by, "search.learned_review", query)
+            .detail(if accept { "accepted" } else { "rejected" })
+            .ip(&actor.client_ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::looks_like_spam;

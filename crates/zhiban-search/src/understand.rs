@@ -7,7 +7,9 @@
 //! 4. Latin runs are pinyin: full (shenfenzheng) or initials (sfz) → the
 //!    catalog words that read that way.
 //! 5. Typos: a run that is not a catalog word but sounds exactly like one
-//!    (驾使证 → 驾驶证) is corrected, and the correction is reported.
+//!    (驾使证 → 驾驶证), or becomes one when a look-alike character is put
+//!    right (户藉 → 户籍, 身仿证 → 身份证), is corrected, and the correction
+//!    is reported.
 //! 6. Words: jieba (search mode) over what is left.
 
 use std::collections::{HashMap, HashSet};
@@ -195,6 +197,106 @@ pub const DEFAULT_SYNONYMS: &[(&str, &str)] = &[
     ("欠工资", "劳动人事争议仲裁"),
 ];
 
+/// The situation lexicon (`situations.tsv`): how people describe what
+/// happened to them, and the words the services use for it.
+pub const SITUATIONS_TSV: &str = include_str!("situations.tsv");
+
+fn situations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SITUATIONS_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+}
+
+/// Characters people type for others that look alike or sit next to them
+/// in an input method (形近字): the right character, then those typed for
+/// it. 户藉 → 户籍, 身仿证 → 身份证, 营业执熙 → 营业执照. A swap is only made
+/// when it turns the text into a catalog word.
+const SHAPES: &[(char, &str)] = &[
+    ('籍', "藉耤箱"),
+    ('份', "仿伪彷"),
+    ('照', "熙煦昭"),
+    ('执', "热丸孰"),
+    ('营', "莹萤宫荣菅"),
+    ('驾', "驽架"),
+    ('驶', "驮驰使"),
+    ('证', "征怔症正"),
+    ('婚', "昏"),
+    ('残', "践浅栈"),
+    ('疾', "嫉痪"),
+    ('缴', "激檄"),
+    ('险', "脸俭验捡"),
+    ('税', "锐悦说"),
+    ('社', "杜礼祉"),
+    ('护', "沪扩"),
+    ('签', "笠筌"),
+    ('准', "淮谁推"),
+    ('迁', "迂"),
+    ('赁', "凭货任"),
+    ('贷', "货袋"),
+    ('申', "甲由电"),
+    ('领', "岭邻令"),
+    ('补', "朴扑"),
+    ('换', "唤焕涣"),
+    ('积', "枳织"),
+    ('金', "全"),
+    ('提', "堤题"),
+    ('取', "娶趣"),
+    ('低', "底抵纸"),
+    ('保', "堡褓呆"),
+    ('抚', "扰怃"),
+    ('恤', "洫"),
+    ('孕', "孪"),
+    ('龄', "玲铃"),
+    ('殡', "嫔缤滨"),
+    ('葬', "莽"),
+    ('居', "据剧锯"),
+    ('住', "往注柱"),
+    ('户', "尸沪"),
+    ('口', "日囗"),
+    ('簿', "薄溥"),
+    ('登', "澄蹬"),
+    ('记', "纪汜"),
+    ('出', "岀山"),
+    ('生', "牛"),
+    ('医', "区"),
+    ('疗', "疔"),
+    ('犬', "大太尤"),
+    ('只', "兄"),
+    ('摊', "滩瘫"),
+    ('贩', "畈"),
+    ('延', "廷诞"),
+    ('续', "读绩"),
+    ('销', "消锁"),
+    ('学', "字觉"),
+    ('历', "厉励"),
+    ('业', "亚"),
+    ('务', "努"),
+    ('养', "羊美姜"),
+    ('老', "考孝者"),
+    ('退', "褪腿"),
+    ('休', "体"),
+    ('健', "键建"),
+    ('康', "糠慷"),
+    ('检', "捡俭"),
+    ('验', "险"),
+    ('疫', "役疲"),
+    ('苗', "笛"),
+    ('租', "祖阻"),
+    ('房', "防"),
+    ('产', "彦"),
+    ('权', "杈"),
+    ('纳', "钠呐"),
+    ('噪', "燥躁澡"),
+    ('设', "没"),
+    ('立', "亚"),
+    ('载', "戴栽"),
+    ('牌', "碑脾"),
+    ('撤', "撒澈"),
+];
+
 /// Words that say nothing about which service is meant.
 const FILLER: &[&str] = &[
     "怎么办理",
@@ -248,6 +350,8 @@ const FILLER: &[&str] = &[
 /// index's titles or the synonym dictionary change.
 pub struct Lexicon {
     jieba: Jieba,
+    /// A typed character → the characters it may stand for (形近字).
+    shapes: HashMap<char, Vec<char>>,
     t2s: Option<OpenCC>,
     /// Words that occur in titles, with how many titles use them.
     vocab: HashMap<String, u32>,
@@ -319,6 +423,8 @@ impl Lexicon {
         let mut jieba = Jieba::new();
         let mut synonyms: HashMap<String, String> = DEFAULT_SYNONYMS
             .iter()
+            .copied()
+            .chain(situations())
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         for (a, b) in custom {
@@ -417,8 +523,18 @@ impl Lexicon {
                 (*f, guards)
             })
             .collect();
+        let mut shapes: HashMap<char, Vec<char>> = HashMap::new();
+        for (right, typed) in SHAPES {
+            for t in typed.chars().filter(|t| t != right) {
+                let e = shapes.entry(t).or_default();
+                if !e.contains(right) {
+                    e.push(*right);
+                }
+            }
+        }
         Lexicon {
             filler_guard,
+            shapes,
             jieba,
             t2s: OpenCC::from_config(BuiltinConfig::T2s).ok(),
             vocab,
@@ -486,7 +602,24 @@ impl Lexicon {
         None
     }
 
-    /// Replaces sound-alike typos inside a CJK run with catalog words.
+    /// The catalog word `window` becomes when one character typed for a
+    /// look-alike is put right (户藉 → 户籍).
+    fn shape_fix(&self, window: &[char]) -> Option<String> {
+        for (j, c) in window.iter().enumerate() {
+            for right in self.shapes.get(c).into_iter().flatten() {
+                let mut w: Vec<char> = window.to_vec();
+                w[j] = *right;
+                let w: String = w.into_iter().collect();
+                if self.is_word(&w) {
+                    return Some(w);
+                }
+            }
+        }
+        None
+    }
+
+    /// Replaces sound-alike and look-alike typos inside a CJK run with
+    /// catalog words.
     fn correct_run(&self, run: &str) -> (String, bool) {
         let chars: Vec<char> = run.chars().collect();
         let mut out = String::new();
@@ -511,13 +644,16 @@ impl Lexicon {
                     continue;
                 }
                 let (full, _) = pinyin_of(&window);
-                if let Some(cands) = self.by_pinyin.get(&full)
-                    && let Some(best) = cands.iter().find(|c| c.chars().count() == len)
-                {
-                    out.push_str(best);
+                let best = self
+                    .by_pinyin
+                    .get(&full)
+                    .and_then(|cands| cands.iter().find(|c| c.chars().count() == len).cloned())
+                    .or_else(|| self.shape_fix(&chars[i..i + len]));
+                if let Some(best) = best {
+                    changed |= best != window;
+                    out.push_str(&best);
                     i += len;
                     replaced = true;
-                    changed |= *best != window;
                     break;
                 }
             }
@@ -657,6 +793,41 @@ mod tests {
         let u = lex().understand("驾使证换证");
         assert!(u.words.iter().any(|w| w == "驾驶证"), "{u:?}");
         assert_eq!(u.corrected.as_deref(), Some("驾驶证换证"));
+    }
+
+    #[test]
+    fn look_alike_typos_are_corrected_only_into_catalog_words() {
+        let l = Lexicon::build(["户籍证明开具", "居民身份证补领", "营业执照补领"], &[]);
+        assert_eq!(
+            l.understand("户藉证明").corrected.as_deref(),
+            Some("户籍证明")
+        );
+        assert_eq!(
+            l.understand("身仿证补办").corrected.as_deref(),
+            Some("身份证补办")
+        );
+        assert_eq!(
+            l.understand("营业执熙丢了").corrected.as_deref(),
+            Some("营业执照丢了")
+        );
+        // 熙 stays where no catalog word needs it.
+        assert_eq!(l.understand("康熙").corrected, None);
+    }
+
+    #[test]
+    fn situations_lead_to_the_words_of_the_service() {
+        let l = lex();
+        let u = l.understand("刚被公司开除了");
+        assert!(u.rewritten.contains("失业登记"), "{}", u.rewritten);
+        let u = l.understand("装修要在路边堆材料");
+        assert!(u.rewritten.contains("临时占用城市道路"), "{}", u.rewritten);
+        // The longer phrase wins: a lost job is not a lost card.
+        let u = l.understand("工作丢了");
+        assert!(!u.rewritten.contains("补领"), "{}", u.rewritten);
+        for (phrase, words) in situations() {
+            assert!(phrase.chars().count() >= 2, "{phrase}");
+            assert!(!words.is_empty(), "{phrase}");
+        }
     }
 
     #[test]

@@ -191,6 +191,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "public-opinion monitoring",
         sql: include_str!("../migrations/0036_opinion.sql"),
     },
+    Migration {
+        version: 37,
+        name: "learned synonyms",
+        sql: include_str!("../migrations/0037_learned_synonyms.sql"),
+    },
 ];
 
 /// A fingerprint of the embedded migrations: a database built from a

@@ -327,6 +327,7 @@ pub fn staff_routes() -> Vec<StaffRoute> {
             .menu(5, "admin.search"),
         StaffRoute::new("/admin/search/synonyms", SearchManage).post(insights::save_synonym),
         StaffRoute::new("/admin/search/hot", SearchManage).post(insights::review_hot),
+        StaffRoute::new("/admin/search/learned", SearchManage).post(insights::review_learned),
         StaffRoute::new("/admin/search/synonyms/{id}/delete", SearchManage)
             .post(insights::delete_synonym),
         StaffRoute::new("/admin/staff", StaffManage)

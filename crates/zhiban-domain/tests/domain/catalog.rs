@@ -223,3 +223,101 @@ async fn search_analytics_older_than_the_retention_period_are_purged_with_their_
         .expect("clicks");
     assert_eq!(clicks, 0);
 }
+
+/// Synonyms learned from the search log (#19): a query whose opened results
+/// are mostly one item is suggested as that item's name once three people
+/// did so; staff accept it (it becomes a synonym) or turn it down (it does
+/// not come back); spread clicks, adverts and the item's own name are not
+/// suggested.
+#[tokio::test]
+async fn the_search_log_suggests_synonyms_that_staff_accept_or_turn_down() {
+    use zhiban_domain::search_terms::{self, LEARN_MIN_CLIENTS};
+    let w = zhiban_testing::World::new().await;
+    let db = w.db();
+    let now = db.now();
+    let code_of = |name: &'static str| async move {
+        let code: String =
+            zhiban_store::sqlx::query_scalar("SELECT code FROM services WHERE name = $1")
+                .bind(name)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        format!("/services/{code}")
+    };
+    let pension = code_of("基本养老保险待遇申领（退休）").await;
+    let card = code_of("社会保障卡申领").await;
+    let search = |q: &'static str, client: String, target: String| async move {
+        let id = search_terms::log_search(db, q, 5, &client, now)
+            .await
+            .unwrap();
+        search_terms::log_click(db, id, &target, now).await.unwrap();
+    };
+    for i in 0..LEARN_MIN_CLIENTS {
+        search("老汉领退休金", format!("10.0.0.{i}"), pension.clone()).await;
+        // Spread: as many open one item as the other.
+        search("社保那些事", format!("10.0.1.{i}"), pension.clone()).await;
+        search("社保那些事", format!("10.0.2.{i}"), card.clone()).await;
+        search("加微信办社保卡", format!("10.0.3.{i}"), card.clone()).await;
+        search("社会保障卡", format!("10.0.4.{i}"), card.clone()).await;
+    }
+    // Two people are not yet enough.
+    for i in 0..2 {
+        search("养老钱", format!("10.0.5.{i}"), pension.clone()).await;
+    }
+    let since = now - chrono::Duration::days(30);
+    let learned = search_terms::learned_synonyms(db, since).await.unwrap();
+    let queries: Vec<&str> = learned.iter().map(|l| l.query.as_str()).collect();
+    assert_eq!(queries, ["老汉领退休金"], "{learned:?}");
+    assert_eq!(learned[0].item_name, "基本养老保险待遇申领（退休）");
+    assert_eq!(
+        (learned[0].clients, learned[0].share),
+        (LEARN_MIN_CLIENTS, 100)
+    );
+
+    // A unit's account may not decide for the city.
+    let unit = w.staff("dept9", "500000-GA", &["dept_admin"]).await;
+    assert!(
+        search_terms::review_learned(db, &unit, "老汉领退休金", &pension, true)
+            .await
+            .is_err()
+    );
+    let root = w.root().await;
+    search_terms::review_learned(db, &root, "老汉领退休金", &pension, true)
+        .await
+        .unwrap();
+    let synonyms = search_terms::synonym_pairs(db).await.unwrap();
+    assert!(synonyms.contains(&(
+        "老汉领退休金".to_string(),
+        "基本养老保险待遇申领（退休）".to_string()
+    )));
+    assert!(
+        search_terms::learned_synonyms(db, since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Turned down, a suggestion stays away even as more people search it.
+    search("养老钱", "10.0.5.9".into(), pension.clone()).await;
+    assert_eq!(
+        search_terms::learned_synonyms(db, since).await.unwrap()[0].query,
+        "养老钱"
+    );
+    search_terms::review_learned(db, &root, "养老钱", &pension, false)
+        .await
+        .unwrap();
+    search("养老钱", "10.0.5.10".into(), pension.clone()).await;
+    assert!(
+        search_terms::learned_synonyms(db, since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !search_terms::synonym_pairs(db)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(p, _)| p == "养老钱")
+    );
+}

@@ -1088,3 +1088,69 @@ async fn english_names_show_in_english_and_other_names_find_the_item() {
         .await;
     assert_eq!(r.status().as_u16(), 422);
 }
+
+/// A synonym learned from the search log (#19): three people searched the
+/// same words and opened the same item; the page suggests it, and once
+/// accepted the words find that item first, at once.
+#[tokio::test]
+async fn a_synonym_learned_from_searches_applies_once_staff_accept_it() {
+    let app = TestApp::spawn().await;
+    app.login().await;
+    let db = &app.db.db;
+    let code: String =
+        zhiban_store::sqlx::query_scalar("SELECT code FROM services WHERE name = $1")
+            .bind("基本养老保险待遇申领（退休）")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let target = format!("/services/{code}");
+    const Q: &str = "每个月领的那笔钱";
+    let api = format!(
+        "/api/v1/search?q={}&limit=3",
+        Q.bytes().map(|b| format!("%{b:02X}")).collect::<String>()
+    );
+    let (_, before) = app.json(&api).await;
+    assert_ne!(
+        before["results"][0]["url"].as_str(),
+        Some(target.as_str()),
+        "{before}"
+    );
+    for i in 0..zhiban_domain::search_terms::LEARN_MIN_CLIENTS {
+        let id =
+            zhiban_domain::search_terms::log_search(db, Q, 3, &format!("10.1.0.{i}"), db.now())
+                .await
+                .unwrap();
+        zhiban_domain::search_terms::log_click(db, id, &target, db.now())
+            .await
+            .unwrap();
+    }
+    let (_, page) = app.text("/admin/search").await;
+    assert!(
+        page.contains(Q) && page.contains("基本养老保险待遇申领（退休）"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "_csrf");
+    let r = app
+        .post_form(
+            "/admin/search/learned",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("query", Q),
+                ("target", target.as_str()),
+                ("decision", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, after) = app.json(&api).await;
+    assert_eq!(
+        after["results"][0]["url"].as_str(),
+        Some(target.as_str()),
+        "{after}"
+    );
+    let (_, page) = app.text("/admin/search").await;
+    assert!(
+        page.contains("暂时没有可学习的说法"),
+        "accepted, it leaves the suggestions"
+    );
+}

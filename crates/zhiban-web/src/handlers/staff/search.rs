@@ -44,6 +44,8 @@ pub struct SearchInsightsPage {
     pub editable: bool,
     /// 大家都在搜 candidates of the last 7 days and their decisions.
     pub hot: Vec<search_terms::HotCandidate>,
+    /// Synonyms the search log suggests (last 30 days), for staff to accept.
+    pub learned: Vec<search_terms::Learned>,
 }
 
 async fn insights_page(
@@ -94,6 +96,11 @@ async fn insights_page(
         editable,
         hot: search_terms::hot_candidates(&state.db, state.db.now() - chrono::Duration::days(7))
             .await?,
+        learned: search_terms::learned_synonyms(
+            &state.db,
+            state.db.now() - chrono::Duration::days(30),
+        )
+        .await?,
         ctx,
     })
 }
@@ -179,4 +186,41 @@ pub async fn review_hot(
         *guard = None;
     }
     Ok(Redirect::to("/admin/search?saved=hot#hot-title").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LearnedForm {
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub decision: String,
+}
+
+/// Accepts (the query becomes a synonym of the item's name at once) or
+/// turns down a synonym learned from the search log.
+pub async fn review_learned(
+    State(state): State<AppState>,
+    staff_user: Staff,
+    Csrf(Form(form)): Csrf<Form<LearnedForm>>,
+) -> Result<Response, AppError> {
+    let accept = form.decision == "accept";
+    search_terms::review_learned(
+        &state.db,
+        &staff_user.session,
+        &form.query,
+        &form.target,
+        accept,
+    )
+    .await?;
+    if accept {
+        state.refresh_catalog().await?;
+        return Ok(Redirect::to(&format!(
+            "/admin/search?saved=1&try={}",
+            urlencode(form.query.trim())
+        ))
+        .into_response());
+    }
+    Ok(Redirect::to("/admin/search?saved=1#learned-title").into_response())
 }
