@@ -106,7 +106,8 @@ impl Worker {
     }
 }
 
-/// The daily run: expired rows go, unpaid orders past their time expire,
+/// The daily run: expired rows go, chats with agents idle for hours end,
+/// unpaid orders past their time expire,
 /// yesterday's payments are reconciled with the gateway's statement,
 /// holders of licenses about to expire are told (服务找人, with a link to
 /// the renewal service), and the next run is queued.
@@ -117,6 +118,8 @@ async fn housekeeping(
     let now = db.now();
     let removed = crate::housekeeping::purge(db, now).await?;
     tracing::info!(?removed, "housekeeping: expired rows removed");
+    let idle = crate::assistant::handoff::close_idle(db, now.timestamp()).await?;
+    tracing::info!(idle, "housekeeping: idle chats with agents ended");
     let expired = crate::payments::expire_due(db).await?;
     tracing::info!(expired, "housekeeping: unpaid orders expired");
     if let Some(g) = gateway {

@@ -71,6 +71,8 @@ pub enum Event {
     EndedByCitizen,
     /// Ended by the agent.
     EndedByAgent,
+    /// Ended because nobody wrote for [`IDLE_CLOSE_SECS`].
+    TimedOut,
 }
 
 impl Event {
@@ -82,6 +84,7 @@ impl Event {
             Event::Requeued => "requeued",
             Event::EndedByCitizen => "ended_citizen",
             Event::EndedByAgent => "ended_agent",
+            Event::TimedOut => "timed_out",
         }
     }
 }
@@ -430,6 +433,49 @@ pub async fn citizen_ends(db: &Db, session: &str) -> Result<(), DomainError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A chat nobody wrote in for this long (the citizen left the page, an
+/// agent forgot to end it) is ended by housekeeping, so the queue and the
+/// agents' lists hold only live conversations.
+pub const IDLE_CLOSE_SECS: i64 = 2 * 3600;
+
+/// Ends every open chat whose last message is older than
+/// [`IDLE_CLOSE_SECS`]; both pages say why. Returns how many ended.
+pub async fn close_idle(db: &Db, now: i64) -> Result<u64, DomainError> {
+    let idle: Vec<i64> = sqlx::query_scalar(
+        "SELECT c.id FROM assistant_chats c WHERE c.state <> 'closed' AND \
+         COALESCE((SELECT MAX(m.at) FROM assistant_chat_messages m WHERE m.chat_id = c.id), c.created_at) < $1",
+    )
+    .bind(now - IDLE_CLOSE_SECS)
+    .fetch_all(db.pool())
+    .await?;
+    let mut closed = 0;
+    for id in idle {
+        let mut tx = db.begin().await?;
+        let n = sqlx::query(
+            "UPDATE assistant_chats SET state = 'closed', closed_at = $1 WHERE id = $2 AND state <> 'closed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            append(
+                &mut tx,
+                id,
+                Sender::System,
+                Event::TimedOut.code(),
+                None,
+                now,
+            )
+            .await?;
+            closed += n;
+        }
+        tx.commit().await?;
+    }
+    Ok(closed)
 }
 
 pub(super) fn agent_allowed(staff: &StaffSession) -> Result<(), DomainError> {

@@ -340,3 +340,56 @@ async fn a_consultation_is_drafted_from_the_conversation() {
             .is_none()
     );
 }
+
+/// A chat nobody writes in is ended by housekeeping after two hours,
+/// saying why; a chat someone wrote in recently stays open.
+#[tokio::test]
+async fn chats_left_silent_for_hours_are_ended_and_say_why() {
+    use assistant::handoff::{self, ChatState, IDLE_CLOSE_SECS};
+
+    let t = TestDb::demo().await.expect("db");
+    let (index, brain) = eval::load(&t.db).await.expect("load");
+    let engine = Assistant {
+        brain: &brain,
+        search: &index,
+        threshold: 0.6,
+    };
+    let settings = AssistantSettings::default();
+    let start = chrono::Utc::now();
+    t.db.clock().set(start);
+    let mut chats = Vec::new();
+    for q in ["我家狗狗走丢了谁能帮我找", "隔壁装修太吵了找谁"] {
+        let (session, _) = assistant::ask(&t.db, &engine, &settings, None, q, None)
+            .await
+            .expect("ask");
+        chats.push((
+            session.clone(),
+            handoff::request_agent(&t.db, &session, None)
+                .await
+                .expect("queued"),
+        ));
+    }
+    // One of them writes again an hour and a half later.
+    t.db.clock().set(start + chrono::Duration::minutes(90));
+    handoff::citizen_says(&t.db, &chats[1].0, "还在吗？")
+        .await
+        .expect("says");
+
+    let later = start.timestamp() + IDLE_CLOSE_SECS + 60;
+    assert_eq!(handoff::close_idle(&t.db, later).await.expect("close"), 1);
+    let silent = handoff::chat(&t.db, chats[0].1.id).await.expect("chat");
+    assert_eq!(silent.state, ChatState::Closed);
+    let last = handoff::messages(&t.db, silent.id).await.expect("messages");
+    assert_eq!(last.last().map(|m| m.body.as_str()), Some("timed_out"));
+    let talking = handoff::chat(&t.db, chats[1].1.id).await.expect("chat");
+    assert_eq!(talking.state, ChatState::Waiting);
+    // Nothing twice.
+    assert_eq!(handoff::close_idle(&t.db, later).await.expect("again"), 0);
+    assert!(
+        handoff::waiting(&t.db)
+            .await
+            .expect("queue")
+            .iter()
+            .all(|c| c.id != silent.id)
+    );
+}
