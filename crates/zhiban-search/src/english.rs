@@ -47,7 +47,14 @@ fn analyzer() -> TextAnalyzer {
 /// The English words of a text, stemmed, fillers dropped. Chinese text and
 /// numbers give none.
 pub fn words(text: &str) -> Vec<String> {
-    let mut a = analyzer();
+    // Built once per thread: the stemmer's tables are not rebuilt per query.
+    thread_local! {
+        static ANALYZER: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(analyzer());
+    }
+    ANALYZER.with(|a| stemmed(&mut a.borrow_mut(), text))
+}
+
+fn stemmed(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for raw in text
         .split(|c: char| !c.is_ascii_alphabetic() && c != '\'')
