@@ -82,6 +82,10 @@ pub struct ApiErrorDetail {
 pub struct ServiceSummary {
     pub code: String,
     pub name: String,
+    /// The English name (empty when none is set).
+    pub name_en: String,
+    /// Other names people use for it (别名俗称, older names, English search words).
+    pub aliases: Vec<String>,
     pub main_code: String,
     pub main_name: String,
     /// Name of the supervising department.
@@ -132,6 +136,8 @@ fn summary(s: &ServiceItem) -> ServiceSummary {
     ServiceSummary {
         code: s.code.clone(),
         name: s.name.clone(),
+        name_en: s.name_en.clone(),
+        aliases: s.aliases.clone(),
         main_code: s.main_code.clone(),
         main_name: s.main_name.clone(),
         department: s.department_name.clone(),

@@ -310,6 +310,16 @@ async fn the_api_returns_a_whole_guide_by_code() {
     assert_eq!(body["code"], code.as_str());
     assert!(body["materials"].as_array().is_some_and(|m| !m.is_empty()));
     assert_eq!(body["url"], format!("/services/{code}"));
+    // Its English name and other names, for apps in other languages.
+    let item = zhiban_domain::catalog::get_service(&app.db.db, &code)
+        .await
+        .unwrap();
+    assert!(!item.name_en.is_empty());
+    assert_eq!(body["name_en"], item.name_en.as_str());
+    assert_eq!(
+        body["aliases"].as_array().map(Vec::len),
+        Some(item.aliases.len())
+    );
     let (status, body) = app.json("/api/v1/services/NOPE").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
