@@ -175,9 +175,12 @@ async fn advance(db: &Db, source: &str, upto: i64) -> Result<(), DomainError> {
 /// How many rows of one source a run reads at most (the next run goes on).
 const BATCH: i64 = 2000;
 
-/// Reads what was said on the portal since the last run.
-async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
+/// Reads what was said on the portal since the last run, with where each
+/// source's cursor moves to once these items are kept (not before: a run
+/// that fails reads them again, and keeping is idempotent).
+async fn portal(db: &Db) -> Result<(Vec<Said>, Vec<(&'static str, i64)>), DomainError> {
     let mut out = Vec::new();
+    let mut moves = Vec::new();
 
     let from = cursor(db, "request").await?;
     let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
@@ -188,7 +191,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
     .fetch_all(db.pool())
     .await?;
     if let Some(last) = rows.last() {
-        advance(db, "request", last.0).await?;
+        moves.push(("request", last.0));
     }
     for (_, number, title, body, at) in rows {
         out.push(Said {
@@ -213,7 +216,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
     .fetch_all(db.pool())
     .await?;
     if let Some(last) = rows.last() {
-        advance(db, "answer", last.3).await?;
+        moves.push(("answer", last.3));
     }
     for (number, title, answer, at) in rows {
         out.push(Said {
@@ -238,7 +241,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
     .fetch_all(db.pool())
     .await?;
     if let Some(last) = rows.last() {
-        advance(db, "rating", last.0).await?;
+        moves.push(("rating", last.0));
     }
     for (id, service, score, tags, comment, at) in rows {
         let comment = crate::pii::open(db, crate::pii::ctx::RATING_COMMENT, &comment)?;
@@ -272,7 +275,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
     .fetch_all(db.pool())
     .await?;
     if let Some(last) = rows.last() {
-        advance(db, "comment", last.0).await?;
+        moves.push(("comment", last.0));
     }
     for (id, consultation, title, body, at) in rows {
         out.push(Said {
@@ -298,7 +301,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
     .fetch_all(db.pool())
     .await?;
     if let Some(last) = rows.last() {
-        advance(db, "question", last.0).await?;
+        moves.push(("question", last.0));
     }
     for (id, interview, title, body, at) in rows {
         out.push(Said {
@@ -312,7 +315,7 @@ async fn portal(db: &Db) -> Result<Vec<Said>, DomainError> {
             score: None,
         });
     }
-    Ok(out)
+    Ok((out, moves))
 }
 
 /// Keeps items said elsewhere (a feed's entries), read like the portal's.
@@ -336,11 +339,14 @@ pub struct RunOutcome {
 pub async fn run(db: &Db) -> Result<RunOutcome, DomainError> {
     let mut out = RunOutcome::default();
     loop {
-        let said = portal(db).await?;
-        if said.is_empty() {
+        let (said, moves) = portal(db).await?;
+        if moves.is_empty() {
             break;
         }
         out.collected += take_in(db, said).await?;
+        for (source, upto) in moves {
+            advance(db, source, upto).await?;
+        }
     }
     let (ok, failed, n) = super::feeds::fetch_all(db).await?;
     out.feeds_ok = ok;

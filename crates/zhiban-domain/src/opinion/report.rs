@@ -106,58 +106,51 @@ pub async fn overview(db: &Db, last: NaiveDate, days: i64) -> Result<Overview, D
             continue;
         }
         total += n;
-        let d = by_day.iter_mut().find(|d| d.day == day);
-        if let Some(d) = d {
-            d.total += n;
-        }
         if let Some(r) = row {
             r.total += n;
             if sentiment == "negative" {
                 r.negative += n;
             }
         }
+        let d = by_day.iter_mut().find(|d| d.day == day);
         match sentiment.as_str() {
-            "negative" => {
-                negative += n;
-                if let Some(d) = by_day.iter_mut().find(|d| d.day == day) {
-                    d.negative += n;
-                }
-            }
-            "positive" => {
-                positive += n;
-                if let Some(d) = by_day.iter_mut().find(|d| d.day == day) {
-                    d.positive += n;
-                }
-            }
+            "negative" => negative += n,
+            "positive" => positive += n,
             _ => {}
+        }
+        if let Some(d) = d {
+            d.total += n;
+            match sentiment.as_str() {
+                "negative" => d.negative += n,
+                "positive" => d.positive += n,
+                _ => {}
+            }
         }
     }
     topics.retain(|r| r.total > 0);
     topics.sort_by(|a, b| b.total.cmp(&a.total).then(a.topic.cmp(&b.topic)));
-    // Hot words are told apart from the words of the whole period.
-    let background: Vec<String> = sqlx::query_scalar(
-        "SELECT title || '。' || body FROM opinion_items WHERE day >= $1 AND day <= $2 \
+    // Hot words are told apart from the words of the whole period; each
+    // text is cut into words once.
+    let period: Vec<(String, String)> = sqlx::query_as(
+        "SELECT topic, title || '。' || body FROM opinion_items WHERE day >= $1 AND day <= $2 \
          ORDER BY said_at DESC LIMIT 3000",
     )
     .bind(&fs)
     .bind(last.to_string())
     .fetch_all(db.pool())
     .await?;
+    let cut: Vec<(String, Vec<String>)> = period
+        .into_iter()
+        .map(|(topic, text)| (topic, topics::words_of(&text)))
+        .collect();
+    let background = topics::Background::new(cut.iter().map(|(_, w)| w.as_slice()));
     for r in topics.iter_mut().take(6) {
-        let texts: Vec<String> = sqlx::query_scalar(
-            "SELECT title || '。' || body FROM opinion_items WHERE topic = $1 AND day >= $2 AND day <= $3 \
-             ORDER BY said_at DESC LIMIT 300",
-        )
-        .bind(r.topic.slug())
-        .bind(&fs)
-        .bind(last.to_string())
-        .fetch_all(db.pool())
-        .await?;
-        r.hot = topics::hot_words(
-            texts.iter().map(String::as_str),
-            background.iter().map(String::as_str),
-            5,
-        );
+        let group = cut
+            .iter()
+            .filter(|(t, _)| t == r.topic.slug())
+            .take(300)
+            .map(|(_, w)| w.as_slice());
+        r.hot = topics::hot_among(group, &background, 5);
     }
     let sources: Vec<(String, i64)> = sqlx::query_as(
         "SELECT source, COUNT(*) FROM opinion_items WHERE day >= $1 AND day <= $2 \

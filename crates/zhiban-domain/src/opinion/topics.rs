@@ -223,7 +223,7 @@ const STOP: &[&str] = &[
 ];
 
 /// The words of a text that can say what it is about, each once.
-fn words_of(text: &str) -> Vec<String> {
+pub fn words_of(text: &str) -> Vec<String> {
     static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
     let jieba = JIEBA.get_or_init(jieba_rs::Jieba::new);
     let mut seen: Vec<String> = Vec::new();
@@ -242,44 +242,70 @@ fn words_of(text: &str) -> Vec<String> {
     seen
 }
 
-/// What a group of texts is about: the words at least two of them share,
-/// ranked by how many share them and how rare they are in `background`
-/// (all texts of the period), so 停车难 rises above words every topic uses
-/// (办理, 一次). Returns (word, texts of the group that use it).
-pub fn hot_words<'a>(
-    texts: impl IntoIterator<Item = &'a str>,
-    background: impl IntoIterator<Item = &'a str>,
-    n: usize,
-) -> Vec<(String, usize)> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for text in texts {
-        for w in words_of(text) {
-            *counts.entry(w).or_default() += 1;
-        }
-    }
-    let mut df: HashMap<String, usize> = HashMap::new();
-    let mut total = 0usize;
-    for text in background {
-        total += 1;
-        for w in words_of(text) {
-            if counts.contains_key(&w) {
-                *df.entry(w).or_default() += 1;
+/// The words of a period's texts, each text cut once: how many texts use
+/// each word, to tell a group's own words from everyone's.
+pub struct Background {
+    df: HashMap<String, usize>,
+    total: usize,
+}
+
+impl Background {
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a [String]>) -> Background {
+        let mut df: HashMap<String, usize> = HashMap::new();
+        let mut total = 0usize;
+        for words in texts {
+            total += 1;
+            for w in words {
+                *df.entry(w.clone()).or_default() += 1;
             }
         }
+        Background { df, total }
     }
+}
+
+/// What a group of texts (already cut by [`words_of`]) is about: the words
+/// at least two of them share, ranked by how many share them and how rare
+/// they are in the background, so 停车难 rises above words every topic uses
+/// (办理, 一次). Returns (word, texts of the group that use it).
+pub fn hot_among<'a>(
+    group: impl IntoIterator<Item = &'a [String]>,
+    background: &Background,
+    n: usize,
+) -> Vec<(String, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for words in group {
+        for w in words {
+            *counts.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let total = background.total;
     let mut scored: Vec<(String, usize, f64)> = counts
         .into_iter()
         .filter(|(_, c)| *c >= 2)
         .map(|(w, c)| {
-            let d = df.get(&w).copied().unwrap_or(0).max(c);
+            let d = background.df.get(w).copied().unwrap_or(0).max(c);
             let idf = ((total.max(d) as f64 + 1.0) / (d as f64 + 1.0)).ln() + 0.1;
-            let score = c as f64 * idf;
-            (w, c, score)
+            (w.to_string(), c, c as f64 * idf)
         })
         .collect();
     scored.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     scored.truncate(n);
     scored.into_iter().map(|(w, c, _)| (w, c)).collect()
+}
+
+/// [`hot_among`] for plain texts.
+pub fn hot_words<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    background: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<(String, usize)> {
+    let group: Vec<Vec<String>> = texts.into_iter().map(words_of).collect();
+    let all: Vec<Vec<String>> = background.into_iter().map(words_of).collect();
+    hot_among(
+        group.iter().map(Vec::as_slice),
+        &Background::new(all.iter().map(Vec::as_slice)),
+        n,
+    )
 }
 
 #[cfg(test)]
